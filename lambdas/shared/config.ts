@@ -1,0 +1,16 @@
+import { ConfigurationMissing } from './errors';
+
+/**
+ * Reads an environment variable once, at module load. Throws a named error when it is missing,
+ * so a misconfigured function fails on its first invocation instead of half-way through a run.
+ */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new ConfigurationMissing(name);
+  return value;
+}
+
+export function optionalEnv(name: string, fallback: string): string {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value;
+}

@@ -1,0 +1,207 @@
+import type { FabricSpec, FabricSpecInput } from './spec';
+
+/**
+ * The data that flows through the state machine, state by state. Each Lambda's input and output
+ * is declared here so the construct, the handlers and the local runner agree on one shape.
+ * Paths are JSONPath locations in the execution's state document.
+ */
+
+export type FabricAction = 'provision' | 'plan' | 'destroy';
+
+/** Where a spec came from when a git push started the run. */
+export interface SpecSource {
+  readonly provider: 'codecommit' | 'github';
+  /** CodeCommit repository name, or GitHub `owner/repo`. */
+  readonly repository: string;
+  readonly branch: string;
+  readonly commit: string;
+}
+
+/** The execution input (console, CLI, start-execution, EventBridge). Validated by `executionInputSchema`. */
+export interface ExecutionInput {
+  readonly action?: FabricAction;
+  readonly spec?: FabricSpecInput;
+  /** destroy only: the fabric to destroy when no spec is given (its record supplies the spec). */
+  readonly name?: string;
+  /** destroy only: with `name`, the fabric's region. @default us-east-2 */
+  readonly region?: string;
+  /** destroy only: must equal the fabric's normalised name. */
+  readonly confirm?: string;
+  readonly source?: SpecSource;
+}
+
+/** `ValidateSpec` payload: `{ input: $, execution: $$.Execution.Id, startedAt: $$.Execution.StartTime }`. */
+export interface ValidateSpecEvent {
+  readonly input: unknown;
+  readonly execution: string;
+  readonly startedAt: string;
+}
+
+/** `ValidateSpec` result, stored at `$.fabric`. */
+export interface ValidatedFabric {
+  readonly action: FabricAction;
+  readonly name: string;
+  readonly region: string;
+  readonly clusterName: string;
+  readonly spec: FabricSpec;
+  readonly execution: string;
+  /** The state bucket this fabric's state lives in (derived, not necessarily created yet). */
+  readonly stateBucket: string;
+  readonly lock: {
+    /** ISO time after which another execution may take the lock over. */
+    readonly expiresAt: string;
+    /** The same time in epoch seconds, for DynamoDB TTL. */
+    readonly ttl: number;
+  };
+  readonly source?: SpecSource;
+  /** Per-run values for the build jobs, all strings (CodeBuild environment overrides take strings). */
+  readonly buildEnv: BuildEnvironment;
+}
+
+/** Per-run environment of both build jobs. Names are the variable names the scripts read. */
+export interface BuildEnvironment {
+  readonly FABRIC_NAME: string;
+  readonly CLUSTER_NAME: string;
+  readonly DOMAIN: string;
+  readonly FABRIC_REGION: string;
+  readonly NETWORK_CIDR: string;
+  readonly KUBERNETES_VERSION: string;
+  readonly NETWORKING: string;
+  readonly CONTROL_PLANE_SIZE: string;
+  readonly NODE_SIZE: string;
+  readonly NODE_MIN: string;
+  readonly NODE_MAX: string;
+  /** Comma-separated CIDRs. */
+  readonly API_ACCESS: string;
+  /** Comma-separated CIDRs; empty means SSH closed. */
+  readonly SSH_ACCESS: string;
+  /** JSON object of tags. */
+  readonly TAGS_JSON: string;
+}
+
+/** Common payload of the Prepare branches and later Lambdas: `{ fabric: $.fabric }` plus extras. */
+export interface FabricEvent {
+  readonly fabric: ValidatedFabric;
+}
+
+/** `DiscoverZones` result (Prepare branch 0). */
+export interface ZonesResult {
+  readonly zones: readonly string[];
+  readonly zonesCsv: string;
+  /** `recorded` when taken from the fabric record, `pinned` from the spec, `discovered` otherwise. */
+  readonly origin: 'recorded' | 'pinned' | 'discovered';
+}
+
+/** `EnsureStateBucket` result (Prepare branch 1). In plan mode nothing is created: `exists` tells. */
+export interface StateBucketResult {
+  readonly bucket: string;
+  readonly region: string;
+  readonly exists: boolean;
+  readonly created: boolean;
+}
+
+/** `CheckDns` result (Prepare branch 2). */
+export interface DnsResult {
+  readonly hostedZoneId: string;
+  readonly nameServers: readonly string[];
+}
+
+/** `$.prepared`, the Parallel's ResultSelector output. */
+export interface Prepared {
+  readonly zones: ZonesResult;
+  readonly stateBucket: StateBucketResult;
+  readonly dns: DnsResult;
+}
+
+/** `EnsureSshKey` result, at `$.sshKey`. The private half never leaves Secrets Manager. */
+export interface SshKeyResult {
+  readonly secretArn: string;
+  readonly publicKey: string;
+  readonly fingerprint: string;
+  readonly created: boolean;
+}
+
+/** Plan summary a job exports. */
+export interface ChangeSummary {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+}
+
+/** What the network job exports as `FABRIC_RESULT` (JSON), at `$.network`. */
+export interface NetworkJobResult {
+  readonly action: FabricAction;
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly zones: readonly string[];
+  readonly subnetIds: Readonly<Record<string, string>>;
+  /** Subnet ids in zone order, comma-separated, for kops `--subnets`. */
+  readonly subnetIdsCsv: string;
+  readonly securityGroupId: string;
+  readonly changes: ChangeSummary;
+}
+
+/** What the cluster job exports as `FABRIC_RESULT` (JSON), at `$.cluster`. */
+export interface ClusterJobResult {
+  readonly action: FabricAction;
+  readonly clusterName: string;
+  readonly apiName: string;
+  readonly kubeconfigSecretArn: string;
+  readonly controlPlaneGroups: readonly string[];
+  readonly changes: ChangeSummary;
+}
+
+/** `CheckReadiness` payload: `{ fabric, cluster, readiness: $.readiness }`. */
+export interface ReadinessEvent extends FabricEvent {
+  readonly cluster: ClusterJobResult;
+  readonly readiness: ReadinessState;
+}
+
+/** `$.readiness`, carried around the Wait/Choice loop. */
+export interface ReadinessState {
+  readonly ready: boolean;
+  readonly startedAt: string;
+  readonly attempts: number;
+  readonly checks?: ReadinessChecks;
+}
+
+export interface ReadinessChecks {
+  readonly instances: { readonly ready: boolean; readonly detail: string };
+  readonly dns: { readonly ready: boolean; readonly detail: string };
+  readonly api: { readonly ready: boolean; readonly detail: string };
+}
+
+export type FabricStatus = 'READY' | 'FAILED' | 'DESTROYED' | 'PLANNED';
+
+/** `RecordFabric` payload: the whole state document plus the status to record. */
+export interface RecordEvent {
+  readonly status: FabricStatus;
+  readonly state: {
+    readonly fabric: ValidatedFabric;
+    readonly prepared?: Prepared;
+    readonly network?: NetworkJobResult;
+    readonly cluster?: ClusterJobResult;
+    readonly error?: { readonly Error: string; readonly Cause: string };
+  };
+}
+
+/** `fabrics/<name>/fabric.json` in the state bucket. */
+export interface FabricRecord {
+  readonly name: string;
+  readonly clusterName: string;
+  readonly status: FabricStatus;
+  readonly spec: FabricSpec;
+  readonly zones: readonly string[];
+  readonly outputs: {
+    readonly vpcId?: string;
+    readonly subnetIds?: Readonly<Record<string, string>>;
+    readonly apiName?: string;
+    readonly kubeconfigSecretArn?: string;
+    readonly stateBucket: string;
+  };
+  readonly lastExecution: string;
+  readonly lastError?: { readonly error: string; readonly cause: string };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly source?: SpecSource;
+}

@@ -1,0 +1,93 @@
+/**
+ * Named errors. Step Functions Retry/Catch match on `name`, so every class sets it
+ * and every message says what was wrong, the value received, and what to do.
+ */
+export interface Problem {
+  /** Dotted path of the field, e.g. `network.cidr`. */
+  readonly field: string;
+  /** The value received, as JSON text (truncated). */
+  readonly received: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+export abstract class FabricError extends Error {
+  protected constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+export function problem(field: string, value: unknown, fix: string): Problem {
+  return { field, received: describe(value), fix };
+}
+
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `${p.field}: received ${p.received}; ${p.fix}`).join('\n');
+}
+
+/** The spec is wrong: unknown field, wrong type, bad CIDR, unknown region or zone... */
+export class FabricSpecInvalid extends FabricError {
+  readonly problems: readonly Problem[];
+  constructor(problems: readonly Problem[]) {
+    super('FabricSpecInvalid', formatProblems(problems));
+    this.problems = problems;
+  }
+}
+
+/** The region has fewer usable availability zones than the spec asks for. */
+export class InsufficientZones extends FabricError {
+  constructor(region: string, wanted: number, available: readonly string[]) {
+    super(
+      'InsufficientZones',
+      `region ${region} has ${available.length} usable availability zone(s) (${available.join(', ') || 'none'}) ` +
+        `but zoneCount is ${wanted}; choose a region with at least ${wanted} zones or set zoneCount to ${available.length >= 3 ? 3 : 'a smaller odd number'}`,
+    );
+  }
+}
+
+/** The state bucket name is owned by another account. */
+export class BucketNameTaken extends FabricError {
+  constructor(bucket: string) {
+    super(
+      'BucketNameTaken',
+      `state bucket ${bucket} exists but belongs to another AWS account; set STATE_BUCKET_PREFIX on the stack to pick another name`,
+    );
+  }
+}
+
+/** The domain's hosted zone is missing, private, or not delegated to by the public DNS. */
+export class DnsNotDelegated extends FabricError {
+  readonly expected: readonly string[];
+  constructor(message: string, expected: readonly string[] = []) {
+    super('DnsNotDelegated', message);
+    this.expected = expected;
+  }
+}
+
+/** Another execution holds the fabric's lock. */
+export class FabricBusy extends FabricError {
+  constructor(fabric: string, holder: string, expiresAt: string) {
+    super('FabricBusy', `fabric ${fabric} is locked by execution ${holder} until ${expiresAt}; wait for it to finish or stop it, then retry`);
+  }
+}
+
+/** The cluster did not become ready before the deadline. */
+export class ClusterNotReady extends FabricError {
+  constructor(message: string) {
+    super('ClusterNotReady', message);
+  }
+}
+
+/** A required environment variable is missing (configuration fails fast, at load). */
+export class ConfigurationMissing extends FabricError {
+  constructor(variable: string) {
+    super('ConfigurationMissing', `environment variable ${variable} is not set; the stack sets it on every function, so redeploy or set it for local runs`);
+  }
+}

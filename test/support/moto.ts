@@ -1,0 +1,35 @@
+import { Moto, motoInstalled, startMoto } from '../../lib/local/moto';
+
+/**
+ * Starts one moto_server for a test file and points the AWS SDK (and Terraform) at it.
+ * Where moto_server is missing the suite is skipped and says why.
+ */
+export const MOTO_AVAILABLE = motoInstalled();
+export const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
+if (!MOTO_AVAILABLE) {
+  // eslint-disable-next-line no-console
+  console.warn('SKIPPED: moto_server is not on PATH, so handler tests against the AWS emulator cannot run.');
+}
+
+export function useMoto(): { readonly current: () => Moto } {
+  let moto: Moto | undefined;
+  beforeAll(async () => {
+    moto = await startMoto();
+    process.env.AWS_ENDPOINT_URL = moto.endpoint;
+  });
+  afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL;
+    await moto?.stop();
+  });
+  return {
+    current: () => {
+      if (!moto) throw new Error('moto is not started yet: call current() inside a test');
+      return moto;
+    },
+  };
+}
+
+/** Clears every emulated resource between tests. */
+export async function resetMoto(moto: Moto): Promise<void> {
+  await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
+}

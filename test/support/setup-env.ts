@@ -1,0 +1,7 @@
+// Tests never reach a real AWS account: fake credentials, a fixed region, quiet logs.
+process.env.AWS_ACCESS_KEY_ID = 'test';
+process.env.AWS_SECRET_ACCESS_KEY = 'test';
+process.env.AWS_REGION = process.env.AWS_REGION ?? 'us-east-2';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.FABRIC_LOG_LEVEL = process.env.FABRIC_LOG_LEVEL ?? 'silent';
+delete process.env.AWS_PROFILE;
