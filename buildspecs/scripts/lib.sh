@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Shared helpers for the build job scripts. Source it; it defines functions and changes nothing else.
+#
+# Stable API (other scripts depend on these names and arguments):
+#   log MESSAGE...                    one line on stderr, prefixed with the script name
+#   die MESSAGE...                    log and exit 1
+#   require_env NAME...               fail listing every unset or empty variable
+#   require_one_of NAME VALUE...      fail unless $NAME equals one of the VALUEs
+#   require_bool NAME                 fail unless $NAME is true or false
+#   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (mirror when TF_PLUGIN_MIRROR is set)
+#   tf_stage_dir SRC                  copy a Terraform directory tree into a fresh work dir; prints its path
+#   tf_emulator_overrides DIR [ALIAS...]  write provider settings for the AWS emulator (only when AWS_ENDPOINT_URL is set)
+#   tf_local_backend_override DIR     make DIR use a local backend (plan without a state bucket)
+#   tf_init DIR BUCKET KEY REGION     terraform init with the S3 backend (lockfile, encryption, emulator args)
+#   tf_init_local DIR                 terraform init with the local backend
+#   tf_plan_changes DIR PLANFILE      print {"add":n,"change":n,"destroy":n} of a saved plan
+#   write_result JSON                 write the job's result where the buildspec exports it from
+#   result_file                       print that path
+#   clear_result                      remove a stale result before a job starts
+
+if [[ -n "${FABRIC_LIB_LOADED:-}" ]]; then return 0; fi
+FABRIC_LIB_LOADED=1
+
+log() {
+  printf '[%s] %s\n' "$(basename "${0}")" "$*" >&2
+}
+
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+require_env() {
+  local name
+  local -a missing=()
+  for name in "$@"; do
+    if [[ -z "${!name:-}" ]]; then missing+=("${name}"); fi
+  done
+  if ((${#missing[@]} > 0)); then
+    die "missing required environment variable(s): ${missing[*]}"
+  fi
+}
+
+require_one_of() {
+  local name="$1"
+  shift
+  local value="${!name:-}" allowed
+  for allowed in "$@"; do
+    if [[ "${value}" == "${allowed}" ]]; then return 0; fi
+  done
+  die "${name} must be one of: $*; got '${value}'"
+}
+
+require_bool() {
+  require_one_of "$1" true false
+}
+
+# The environment may name a CLI config file that does not exist (Terraform then warns on every
+# command). With TF_PLUGIN_MIRROR set, providers come from that filesystem mirror only (offline).
+tf_cli_config() {
+  local dir
+  if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
+    [[ -d "${TF_PLUGIN_MIRROR}/registry.terraform.io" ]] || die "TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR} holds no registry.terraform.io/ folder"
+    dir="$(mktemp -d)"
+    cat >"${dir}/terraform.rc" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "${TF_PLUGIN_MIRROR}"
+    include = ["registry.terraform.io/*/*"]
+  }
+}
+RC
+    export TF_CLI_CONFIG_FILE="${dir}/terraform.rc"
+  elif [[ -n "${TF_CLI_CONFIG_FILE:-}" && ! -f "${TF_CLI_CONFIG_FILE}" ]]; then
+    export TF_CLI_CONFIG_FILE=/dev/null
+  fi
+  export TF_IN_AUTOMATION=1 TF_INPUT=0
+}
+
+# Terraform writes .terraform/ and override files next to the configuration: work on a copy so
+# the source tree stays clean and concurrent jobs never share a working directory.
+tf_stage_dir() {
+  local src="$1" work
+  [[ -d "${src}" ]] || die "no Terraform directory at ${src}"
+  work="$(mktemp -d)"
+  cp -R "${src}/." "${work}/"
+  rm -rf "${work}/.terraform" "${work}"/*.tfstate "${work}"/*.tfstate.backup
+  printf '%s\n' "${work}"
+}
+
+# Settings the AWS emulator needs and real AWS must never get: written only when AWS_ENDPOINT_URL
+# is set, as an override file, so the committed configuration stays the production one.
+# Extra arguments are provider aliases (e.g. kops's "files") that need the same settings.
+tf_emulator_overrides() {
+  local dir="$1" alias_name
+  shift
+  [[ -n "${AWS_ENDPOINT_URL:-}" ]] || return 0
+  {
+    printf '# Generated for the AWS emulator at %s; never committed.\n' "${AWS_ENDPOINT_URL}"
+    emulator_provider_block ""
+    for alias_name in "$@"; do emulator_provider_block "${alias_name}"; done
+  } >"${dir}/zz_emulator_override.tf"
+  log "AWS emulator at ${AWS_ENDPOINT_URL}: provider settings in ${dir}/zz_emulator_override.tf"
+}
+
+emulator_provider_block() {
+  local alias_name="$1"
+  printf 'provider "aws" {\n'
+  if [[ -n "${alias_name}" ]]; then printf '  alias                       = "%s"\n' "${alias_name}"; fi
+  printf '  s3_use_path_style           = true\n'
+  printf '  skip_credentials_validation = true\n'
+  printf '  skip_requesting_account_id  = true\n'
+  printf '  skip_metadata_api_check     = true\n'
+  printf '  skip_region_validation      = true\n'
+  printf '}\n'
+}
+
+tf_local_backend_override() {
+  local dir="$1"
+  cat >"${dir}/zz_backend_override.tf" <<'TF'
+# Generated: plan without a state bucket keeps its (empty) state on local disk.
+terraform {
+  backend "local" {}
+}
+TF
+}
+
+tf_init() {
+  local dir="$1" bucket="$2" key="$3" region="$4"
+  local -a args=(
+    -input=false
+    -reconfigure
+    "-backend-config=bucket=${bucket}"
+    "-backend-config=key=${key}"
+    "-backend-config=region=${region}"
+    "-backend-config=use_lockfile=true"
+    "-backend-config=encrypt=true"
+  )
+  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    args+=(
+      "-backend-config=use_path_style=true"
+      "-backend-config=skip_s3_checksum=true"
+      "-backend-config=skip_credentials_validation=true"
+      "-backend-config=skip_requesting_account_id=true"
+      "-backend-config=skip_metadata_api_check=true"
+      "-backend-config=skip_region_validation=true"
+      "-backend-config=endpoints={s3=\"${AWS_ENDPOINT_URL}\",sts=\"${AWS_ENDPOINT_URL}\",iam=\"${AWS_ENDPOINT_URL}\"}"
+    )
+  fi
+  log "terraform init: s3://${bucket}/${key} (${region})"
+  terraform -chdir="${dir}" init "${args[@]}" >&2
+}
+
+tf_init_local() {
+  local dir="$1"
+  tf_local_backend_override "${dir}"
+  log "terraform init: local backend (no state bucket yet)"
+  terraform -chdir="${dir}" init -input=false -reconfigure >&2
+}
+
+# Counts as Terraform's own "Plan: X to add, Y to change, Z to destroy" line does: a replacement
+# counts once to add and once to destroy.
+tf_plan_changes() {
+  local dir="$1" plan="$2"
+  terraform -chdir="${dir}" show -json "${plan}" | jq -c '
+    [.resource_changes[]? | .change.actions] as $a
+    | {
+        add: ([$a[] | select(index("create"))] | length),
+        change: ([$a[] | select(. == ["update"])] | length),
+        destroy: ([$a[] | select(index("delete"))] | length)
+      }'
+}
+
+result_file() {
+  printf '%s/fabric-result.json\n' "${TMPDIR:-/tmp}"
+}
+
+write_result() {
+  local json="$1" file
+  file="$(result_file)"
+  printf '%s\n' "${json}" | jq -e -c . >"${file}" || die "result is not JSON: ${json}"
+  log "result written to ${file}"
+}
+
+clear_result() {
+  rm -f "$(result_file)"
+}
