@@ -91,3 +91,40 @@ export class ConfigurationMissing extends FabricError {
     super('ConfigurationMissing', `environment variable ${variable} is not set; the stack sets it on every function, so redeploy or set it for local runs`);
   }
 }
+
+/** An environment variable is set but its value is unusable (fails at load, like a missing one). */
+export class ConfigurationInvalid extends FabricError {
+  constructor(variable: string, value: string, expected: string) {
+    super('ConfigurationInvalid', `environment variable ${variable} is ${JSON.stringify(value)} but must be ${expected}; fix it on the stack and redeploy`);
+  }
+}
+
+/** An existing fabric's recorded zones no longer fit: they cannot change without rebuilding its network. */
+export class FabricZonesChanged extends FabricError {
+  constructor(message: string) {
+    super('FabricZonesChanged', message);
+  }
+}
+
+/** The state bucket exists and is ours, but lacks a protection it must have; nothing is changed on it. */
+export class StateBucketMisconfigured extends FabricError {
+  readonly issues: readonly string[];
+  constructor(bucket: string, issues: readonly string[]) {
+    super('StateBucketMisconfigured', `state bucket ${bucket} exists but is not safe to keep state in: ${issues.join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** The public DNS could not be asked (timeout, SERVFAIL, refused): transient, worth a retry. */
+export class DnsLookupFailed extends FabricError {
+  constructor(domain: string, code: string) {
+    super('DnsLookupFailed', `looking up the NS records of ${domain} failed (${code}); this is usually transient: retry, or check the resolvers in DNS_RESOLVERS`);
+  }
+}
+
+/** The fabric record in the state bucket is not JSON of the expected shape. */
+export class FabricRecordUnreadable extends FabricError {
+  constructor(bucket: string, key: string, reason: string) {
+    super('FabricRecordUnreadable', `fabric record s3://${bucket}/${key} cannot be read (${reason}); restore a previous version of it (the bucket is versioned) or delete it`);
+  }
+}
