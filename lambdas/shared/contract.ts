@@ -151,8 +151,10 @@ export interface ClusterJobResult {
   readonly changes: ChangeSummary;
 }
 
-/** `CheckReadiness` payload: `{ fabric, cluster, readiness: $.readiness }`. */
+/** `CheckReadiness` payload: `{ fabric, prepared, cluster, readiness: $.readiness }`. */
 export interface ReadinessEvent extends FabricEvent {
+  /** Zones (one control-plane group each) and the hosted zone holding `api.<clusterName>`. */
+  readonly prepared: Prepared;
   readonly cluster: ClusterJobResult;
   readonly readiness: ReadinessState;
 }
@@ -173,16 +175,33 @@ export interface ReadinessChecks {
 
 export type FabricStatus = 'READY' | 'FAILED' | 'DESTROYED' | 'PLANNED';
 
-/** `RecordFabric` payload: the whole state document plus the status to record. */
+/** Where a build task stores its result: `{ result: States.StringToJson(FABRIC_RESULT), buildId }`. */
+export interface JobOutput<T> {
+  readonly result: T;
+  readonly buildId: string;
+}
+
+/**
+ * The execution's state document (`$`) as it grows. Everything after `fabric` is optional because the
+ * failure path can be entered from any state.
+ */
+export interface StateDocument {
+  readonly fabric: ValidatedFabric;
+  readonly prepared?: Prepared;
+  readonly sshKey?: SshKeyResult;
+  readonly jobs?: {
+    readonly network?: JobOutput<NetworkJobResult>;
+    readonly cluster?: JobOutput<ClusterJobResult>;
+  };
+  readonly readiness?: ReadinessState;
+  /** Set by every Catch (`ResultPath: $.error`). */
+  readonly error?: { readonly Error: string; readonly Cause: string };
+}
+
+/** `RecordFabric` payload: `{ status, state: $ }` - the whole state document. */
 export interface RecordEvent {
   readonly status: FabricStatus;
-  readonly state: {
-    readonly fabric: ValidatedFabric;
-    readonly prepared?: Prepared;
-    readonly network?: NetworkJobResult;
-    readonly cluster?: ClusterJobResult;
-    readonly error?: { readonly Error: string; readonly Cause: string };
-  };
+  readonly state: StateDocument;
 }
 
 /** `fabrics/<name>/fabric.json` in the state bucket. */

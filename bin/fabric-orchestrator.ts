@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { FabricOrchestratorStack } from '../lib/fabric-orchestrator-stack';
+
+const app = new App();
+new FabricOrchestratorStack(app, 'FabricOrchestrator', {
+  stateBucketPrefix: app.node.tryGetContext('fabricctl:stateBucketPrefix'),
+});
+// Every synth is checked against the AWS Solutions rules; an unacknowledged finding fails it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();

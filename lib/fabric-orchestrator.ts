@@ -1,0 +1,526 @@
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
+import { FabricFunction, PROJECT_ROOT } from './fabric-function';
+
+/** The EventBridge `source` of every event the orchestrator puts. */
+export const EVENT_SOURCE = 'fabricctl';
+
+export interface FabricOrchestratorProps {
+  /**
+   * First part of every state bucket name: `<prefix>-<account>-<region>` (see README, "Names").
+   * @default 'fabricctl-state'
+   */
+  readonly stateBucketPrefix?: string;
+  /**
+   * How long readiness polling waits for the cluster before failing with `ClusterNotReady`.
+   * @default Duration.minutes(20)
+   */
+  readonly readinessDeadline?: Duration;
+  /**
+   * Pause between two readiness polls. Longer pauses mean fewer state transitions.
+   * @default Duration.seconds(30)
+   */
+  readonly readinessPollInterval?: Duration;
+  /**
+   * The longest a run may take; also how long a lock left by an aborted run blocks its fabric.
+   * @default Duration.hours(3)
+   */
+  readonly executionTimeout?: Duration;
+  /**
+   * CodeBuild compute type of the Terraform and kops jobs.
+   * @default codebuild.ComputeType.SMALL
+   */
+  readonly buildComputeType?: codebuild.ComputeType;
+}
+
+/** The Lambda functions of the orchestrator, by role. */
+export interface FabricFunctions {
+  readonly validateSpec: lambda.IFunction;
+  readonly discoverZones: lambda.IFunction;
+  readonly ensureStateBucket: lambda.IFunction;
+  readonly checkDns: lambda.IFunction;
+  readonly ensureSshKey: lambda.IFunction;
+  readonly checkReadiness: lambda.IFunction;
+  readonly recordFabric: lambda.IFunction;
+  readonly explainFailure: lambda.IFunction;
+}
+
+/** Variables every build job receives, from the validated fabric's `buildEnv` (see contract.ts). */
+const BUILD_ENV_NAMES = [
+  'FABRIC_NAME', 'CLUSTER_NAME', 'DOMAIN', 'FABRIC_REGION', 'NETWORK_CIDR', 'KUBERNETES_VERSION', 'NETWORKING',
+  'CONTROL_PLANE_SIZE', 'NODE_SIZE', 'NODE_MIN', 'NODE_MAX', 'API_ACCESS', 'SSH_ACCESS', 'TAGS_JSON',
+] as const;
+
+type JobAction = 'provision' | 'plan' | 'destroy';
+
+/**
+ * Provisions, plans and destroys fabrics: a Step Functions Standard workflow (JSONPath only) with its
+ * Lambdas, two CodeBuild jobs (Terraform network, kops cluster), a DynamoDB lock table and
+ * EventBridge events. See README.md for the state diagram.
+ */
+export class FabricOrchestrator extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly lockTable: dynamodb.TableV2;
+  public readonly networkProject: codebuild.Project;
+  public readonly clusterProject: codebuild.Project;
+  public readonly functions: FabricFunctions;
+  public readonly stateBucketPrefix: string;
+
+  constructor(scope: Construct, id: string, props: FabricOrchestratorProps = {}) {
+    super(scope, id);
+    const prefix = props.stateBucketPrefix ?? DEFAULT_BUCKET_PREFIX;
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(prefix)) {
+      throw new Error(`stateBucketPrefix must be 1-31 characters of a-z, 0-9 and -, got ${prefix}`);
+    }
+    const readinessDeadline = props.readinessDeadline ?? Duration.minutes(20);
+    const pollInterval = props.readinessPollInterval ?? Duration.seconds(30);
+    const executionTimeout = props.executionTimeout ?? Duration.hours(3);
+    if (readinessDeadline.toSeconds() >= executionTimeout.toSeconds()) {
+      throw new Error('readinessDeadline must be shorter than executionTimeout');
+    }
+    this.stateBucketPrefix = prefix;
+
+    // State buckets are created per fabric region at run time; these ARNs cover exactly those names.
+    const stateBucketArn = `arn:${Aws.PARTITION}:s3:::${prefix}-${Aws.ACCOUNT_ID}-*`;
+    const fabricSecretsArn = `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*`;
+
+    this.lockTable = new dynamodb.TableV2(this, 'LockTable', {
+      partitionKey: { name: 'fabric', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const sharedEnv = { STATE_BUCKET_PREFIX: prefix };
+    const fn = (id: string, entry: string, description: string, extra: Partial<{ timeout: Duration; memorySize: number; environment: Record<string, string> }> = {}) =>
+      new FabricFunction(this, id, { entry, description, ...extra, environment: { ...sharedEnv, ...extra.environment } });
+
+    const validateSpec = fn('ValidateSpecFunction', 'validate-spec', 'Validates and normalises a fabric spec; creates nothing', {
+      environment: { LOCK_SECONDS: String(executionTimeout.toSeconds()) },
+    });
+    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions'], resources: ['*'] }));
+    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
+    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['codecommit:GetFile'], resources: [`arn:${Aws.PARTITION}:codecommit:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`] }));
+
+    const discoverZones = fn('DiscoverZonesFunction', 'discover-zones', 'Chooses the availability zones of a fabric');
+    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeAvailabilityZones'], resources: ['*'] }));
+    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
+    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
+
+    const ensureStateBucket = fn('EnsureStateBucketFunction', 'ensure-state-bucket', 'Creates or verifies the versioned, encrypted state bucket', {
+      timeout: Duration.seconds(60),
+    });
+    ensureStateBucket.addToRolePolicy(new iam.PolicyStatement({
+      actions: [
+        's3:CreateBucket', 's3:ListBucket', 's3:GetBucketVersioning', 's3:PutBucketVersioning', 's3:GetEncryptionConfiguration',
+        's3:PutEncryptionConfiguration', 's3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock', 's3:GetBucketOwnershipControls',
+        's3:PutBucketOwnershipControls', 's3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:GetBucketTagging', 's3:PutBucketTagging',
+      ],
+      resources: [stateBucketArn],
+    }));
+
+    const checkDns = fn('CheckDnsFunction', 'check-dns', "Checks the domain's public hosted zone and its delegation");
+    checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }));
+    checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:GetHostedZone'], resources: [`arn:${Aws.PARTITION}:route53:::hostedzone/*`] }));
+
+    const ensureSshKey = fn('EnsureSshKeyFunction', 'ensure-ssh-key', "Creates the fabric's SSH key once; the private half stays in Secrets Manager", {
+      timeout: Duration.seconds(60),
+      memorySize: 1024, // RSA 4096 generation is CPU-bound; CPU scales with memory.
+    });
+    ensureSshKey.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
+      resources: [fabricSecretsArn],
+    }));
+
+    const checkReadiness = fn('CheckReadinessFunction', 'check-readiness', 'Polls instances, API DNS and /readyz of a new cluster', {
+      environment: { READINESS_DEADLINE_SECONDS: String(readinessDeadline.toSeconds()) },
+    });
+    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
+    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: [`arn:${Aws.PARTITION}:route53:::hostedzone/*`] }));
+    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [fabricSecretsArn] }));
+
+    const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket');
+    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
+    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
+
+    const explainFailure = fn('ExplainFailureFunction', 'explain-failure', "Turns a failed build into a readable cause from its log");
+
+    this.functions = { validateSpec, discoverZones, ensureStateBucket, checkDns, ensureSshKey, checkReadiness, recordFabric, explainFailure };
+
+    // Build jobs: the scripts and Terraform modules travel as one asset; the buildspec is in it.
+    const jobSource = new assets.Asset(this, 'JobSource', {
+      path: PROJECT_ROOT,
+      exclude: ['*', '!buildspecs', '!buildspecs/**', '!terraform', '!terraform/**', 'terraform/**/.terraform', 'terraform/**/*.tfstate*'],
+    });
+    const buildKey = new kms.Key(this, 'BuildKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts fabricctl build artifacts and logs',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const job = (id: string, buildspec: string, description: string) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+      const project = new codebuild.Project(this, id, {
+        description,
+        source: codebuild.Source.s3({ bucket: jobSource.bucket, path: jobSource.s3ObjectKey }),
+        buildSpec: codebuild.BuildSpec.fromSourceFilename(buildspec),
+        environment: {
+          buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
+          computeType: props.buildComputeType ?? codebuild.ComputeType.SMALL,
+        },
+        encryptionKey: buildKey,
+        timeout: Duration.minutes(60),
+        logging: { cloudWatch: { logGroup } },
+      });
+      jobSource.grantRead(project);
+      return { project, logGroup };
+    };
+    const network = job('NetworkJob', 'buildspecs/network.yml', 'Terraform: the fabric VPC, subnets and internet gateway');
+    const cluster = job('ClusterJob', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster');
+    this.networkProject = network.project;
+    this.clusterProject = cluster.project;
+    for (const project of [network.project, cluster.project]) grantFabricBuilder(project, stateBucketArn, fabricSecretsArn);
+    explainFailure.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['logs:GetLogEvents'],
+      resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
+    }));
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      comment: 'fabricctl: provision, plan or destroy one fabric (VPC + kops HA cluster + DNS)',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        this.definition(pollInterval),
+      ),
+      timeout: executionTimeout,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false, // execution data holds fabric specs; ALL events without data keeps secrets out by construction.
+      },
+    });
+    this.acknowledgeFindings();
+  }
+
+  private definition(pollInterval: Duration): sfn.IChainable {
+    const f = this.functions;
+    const lambdaTask = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | typeof sfn.JsonPath.DISCARD) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject(payload),
+        resultPath,
+      });
+    const fabricOnly = { 'fabric.$': '$.fabric' };
+
+    // ---- failure path: explain, release, record, announce, fail with the original error ----
+    const failed = new sfn.Fail(this, 'FabricFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const emitFailed = new tasks.EventBridgePutEvents(this, 'EmitFabricFailed', {
+      entries: [{
+        source: EVENT_SOURCE,
+        detailType: 'Fabric Failed',
+        detail: sfn.TaskInput.fromObject({
+          'name.$': '$.fabric.name',
+          'execution.$': '$$.Execution.Id',
+          'error.$': '$.error.Error',
+          'cause.$': '$.error.Cause',
+        }),
+      }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    emitFailed.addCatch(failed, { resultPath: '$.failurePath.emit' });
+    emitFailed.next(failed);
+    const recordFailed = lambdaTask('RecordFailure', f.recordFabric, { status: 'FAILED', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    recordFailed.addCatch(emitFailed, { resultPath: '$.failurePath.record' });
+    recordFailed.next(emitFailed);
+    const releaseAfterFailure = this.releaseLock('ReleaseLockAfterFailure');
+    // Not the holder (FabricBusy) or already released: nothing to release, go on.
+    releaseAfterFailure.addCatch(recordFailed, { resultPath: '$.failurePath.release' });
+    releaseAfterFailure.next(recordFailed);
+    const explain = lambdaTask('ExplainFailure', f.explainFailure, { 'fabric.$': '$.fabric', 'error.$': '$.error' }, '$.error');
+    explain.addCatch(releaseAfterFailure, { resultPath: '$.failurePath.explain' });
+    explain.next(releaseAfterFailure);
+    const onFailure = (state: sfn.TaskStateBase | sfn.Parallel) => state.addCatch(explain, { resultPath: '$.error' });
+
+    // A spec that does not validate: nothing exists yet, there is no fabric to release or record.
+    const invalidFailed = new sfn.Fail(this, 'SpecRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const emitInvalid = new tasks.EventBridgePutEvents(this, 'EmitSpecRejected', {
+      entries: [{
+        source: EVENT_SOURCE,
+        detailType: 'Fabric Failed',
+        detail: sfn.TaskInput.fromObject({ 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }),
+      }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    emitInvalid.addCatch(invalidFailed, { resultPath: '$.failurePath.emit' });
+    emitInvalid.next(invalidFailed);
+
+    // ---- 1. validate ----
+    const validate = lambdaTask('ValidateSpec', f.validateSpec, {
+      'input.$': '$',
+      'execution.$': '$$.Execution.Id',
+      'startedAt.$': '$$.Execution.StartTime',
+    }, '$.fabric');
+    validate.addCatch(emitInvalid, { resultPath: '$.error' });
+
+    // ---- 2. lock ----
+    const acquireLock = new tasks.DynamoPutItem(this, 'AcquireLock', {
+      table: this.lockTable,
+      item: {
+        fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')),
+        holder: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
+        expiresAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.lock.expiresAt')),
+        ttl: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fabric.lock.ttl'))),
+        action: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.action')),
+      },
+      // Free, ours already (a redriven run), or left behind by a run that was aborted and expired.
+      conditionExpression: 'attribute_not_exists(fabric) OR holder = :me OR expiresAt < :now',
+      expressionAttributeValues: {
+        ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
+        ':now': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    acquireLock.addRetry({
+      errors: ['DynamoDB.ConditionalCheckFailedException'],
+      interval: Duration.seconds(15),
+      backoffRate: 1.5,
+      maxAttempts: 10,
+      maxDelay: Duration.minutes(2),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    acquireLock.addRetry({
+      errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 5,
+    });
+    const readHolder = new tasks.DynamoGetItem(this, 'ReadLockHolder', {
+      table: this.lockTable,
+      key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
+      resultSelector: { 'holder.$': '$.Item.holder.S', 'expiresAt.$': '$.Item.expiresAt.S' },
+      resultPath: '$.lockHolder',
+    });
+    const busy = new sfn.Pass(this, 'FabricBusy', {
+      parameters: {
+        Error: 'FabricBusy',
+        'Cause.$': "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
+      },
+      resultPath: '$.error',
+    });
+    acquireLock.addCatch(readHolder, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.error' });
+    onFailure(acquireLock);
+    readHolder.addCatch(explain, { resultPath: '$.failurePath.readHolder' });
+    readHolder.next(busy);
+    busy.next(explain);
+
+    // ---- 3. prepare, in parallel ----
+    const skipDns = new sfn.Pass(this, 'SkipDnsCheck', {
+      comment: 'Teardown must not depend on the domain still being delegated.',
+      result: sfn.Result.fromObject({ hostedZoneId: '', nameServers: [], skipped: true }),
+    });
+    const dnsBranch = new sfn.Choice(this, 'NeedsDnsCheck')
+      .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), skipDns)
+      .otherwise(lambdaTask('CheckDns', f.checkDns, fabricOnly, '$'));
+    const prepare = new sfn.Parallel(this, 'Prepare', {
+      comment: 'Zones, state bucket and DNS are independent: check them at once.',
+      resultSelector: { 'zones.$': '$[0]', 'stateBucket.$': '$[1]', 'dns.$': '$[2]' },
+      resultPath: '$.prepared',
+    });
+    prepare.branch(lambdaTask('DiscoverZones', f.discoverZones, fabricOnly, '$'));
+    prepare.branch(lambdaTask('EnsureStateBucket', f.ensureStateBucket, fabricOnly, '$'));
+    prepare.branch(dnsBranch);
+    onFailure(prepare);
+
+    // ---- 4-6. provision ----
+    const sshKey = lambdaTask('EnsureSshKey', f.ensureSshKey, fabricOnly, '$.sshKey');
+    onFailure(sshKey);
+    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', {});
+    const clusterJob = this.buildTask('ClusterJob', this.clusterProject, 'provision', '$.jobs.cluster', {
+      VPC_ID: '$.jobs.network.result.vpcId',
+      SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
+      SSH_PUBLIC_KEY: '$.sshKey.publicKey',
+    });
+    const initReadiness = new sfn.Pass(this, 'StartReadinessClock', {
+      parameters: { ready: false, attempts: 0, 'startedAt.$': '$$.State.EnteredTime' },
+      resultPath: '$.readiness',
+    });
+    const checkReadiness = lambdaTask('CheckReadiness', f.checkReadiness, {
+      'fabric.$': '$.fabric',
+      'prepared.$': '$.prepared',
+      'cluster.$': '$.jobs.cluster.result',
+      'readiness.$': '$.readiness',
+    }, '$.readiness');
+    onFailure(checkReadiness);
+    const waitForCluster = new sfn.Wait(this, 'WaitBeforeNextCheck', { time: sfn.WaitTime.duration(pollInterval) });
+    const recordReady = lambdaTask('RecordReady', f.recordFabric, { status: 'READY', 'state.$': '$' }, '$.record');
+    onFailure(recordReady);
+    const releaseReady = this.releaseLock('ReleaseLock');
+    onFailure(releaseReady);
+    const emitReady = this.emitEvent('EmitFabricReady', 'Fabric Ready', {
+      'clusterName.$': '$.fabric.clusterName',
+      'zones.$': '$.prepared.zones.zones',
+      'vpcId.$': '$.jobs.network.result.vpcId',
+    });
+    const ready = new sfn.Succeed(this, 'FabricReady', { outputPath: '$.record' });
+    const provision = sshKey
+      .next(networkJob)
+      .next(clusterJob)
+      .next(initReadiness)
+      .next(checkReadiness)
+      .next(new sfn.Choice(this, 'IsClusterReady')
+        .when(sfn.Condition.booleanEquals('$.readiness.ready', true), recordReady.next(releaseReady).next(emitReady).next(ready))
+        .otherwise(waitForCluster.next(checkReadiness)));
+
+    // ---- plan: jobs plan, nothing applied ----
+    const planNetwork = this.buildTask('PlanNetworkJob', this.networkProject, 'plan', '$.jobs.network', {});
+    const planCluster = this.buildTask('PlanClusterJob', this.clusterProject, 'plan', '$.jobs.cluster', {
+      VPC_ID: '$.jobs.network.result.vpcId',
+      SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
+    });
+    const releasePlan = this.releaseLock('ReleaseLockAfterPlan');
+    onFailure(releasePlan);
+    const planned = new sfn.Pass(this, 'PlanSummary', {
+      parameters: {
+        action: 'plan',
+        'name.$': '$.fabric.name',
+        'clusterName.$': '$.fabric.clusterName',
+        'zones.$': '$.prepared.zones.zones',
+        'stateBucket.$': '$.prepared.stateBucket',
+        'network.$': '$.jobs.network.result',
+        'cluster.$': '$.jobs.cluster.result',
+      },
+    });
+    const plan = planNetwork.next(planCluster).next(releasePlan).next(planned).next(new sfn.Succeed(this, 'Planned'));
+
+    // ---- destroy: cluster first, then network; the state bucket and its versions stay ----
+    const destroyCluster = this.buildTask('DestroyClusterJob', this.clusterProject, 'destroy', '$.jobs.cluster', {});
+    const destroyNetwork = this.buildTask('DestroyNetworkJob', this.networkProject, 'destroy', '$.jobs.network', {});
+    const recordDestroyed = lambdaTask('RecordDestroyed', f.recordFabric, { status: 'DESTROYED', 'state.$': '$' }, '$.record');
+    onFailure(recordDestroyed);
+    const releaseDestroyed = this.releaseLock('ReleaseLockAfterDestroy');
+    onFailure(releaseDestroyed);
+    const emitDestroyed = this.emitEvent('EmitFabricDestroyed', 'Fabric Destroyed', { 'clusterName.$': '$.fabric.clusterName' });
+    const destroy = destroyCluster.next(destroyNetwork).next(recordDestroyed).next(releaseDestroyed).next(emitDestroyed)
+      .next(new sfn.Succeed(this, 'FabricDestroyed', { outputPath: '$.record' }));
+
+    for (const state of [networkJob, clusterJob, planNetwork, planCluster, destroyCluster, destroyNetwork]) onFailure(state);
+
+    return validate
+      .next(acquireLock)
+      .next(prepare)
+      .next(new sfn.Choice(this, 'ChooseAction')
+        .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), destroy)
+        .when(sfn.Condition.stringEquals('$.fabric.action', 'plan'), plan)
+        .otherwise(provision));
+  }
+
+  /** Deletes the lock only if this execution holds it; a FabricBusy run must not free another's lock. */
+  private releaseLock(id: string): tasks.DynamoDeleteItem {
+    const release = new tasks.DynamoDeleteItem(this, id, {
+      table: this.lockTable,
+      key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
+      conditionExpression: 'holder = :me',
+      expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')) },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    release.addRetry({ errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
+    return release;
+  }
+
+  private emitEvent(id: string, detailType: string, extra: Record<string, string>): tasks.EventBridgePutEvents {
+    const emit = new tasks.EventBridgePutEvents(this, id, {
+      entries: [{
+        source: EVENT_SOURCE,
+        detailType,
+        detail: sfn.TaskInput.fromObject({ 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', ...extra }),
+      }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    emit.addRetry({ errors: ['EventBridge.EventBridgeException', 'States.TaskFailed'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    return emit;
+  }
+
+  /**
+   * A build task that waits for the build (RUN_JOB). Per-run values go in as environment overrides;
+   * the job's one exported variable `FABRIC_RESULT` (JSON) comes back parsed at `resultPath.result`.
+   */
+  private buildTask(id: string, project: codebuild.IProject, action: JobAction, resultPath: string, extra: Record<string, string>): tasks.CodeBuildStartBuild {
+    const env: Record<string, codebuild.BuildEnvironmentVariable> = {};
+    for (const name of BUILD_ENV_NAMES) env[name] = { value: sfn.JsonPath.stringAt(`$.fabric.buildEnv.${name}`) };
+    env.ACTION = { value: action };
+    env.STATE_BUCKET = { value: sfn.JsonPath.stringAt('$.prepared.stateBucket.bucket') };
+    env.STATE_BUCKET_EXISTS = { value: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.prepared.stateBucket.exists')) };
+    env.ZONES_CSV = { value: sfn.JsonPath.stringAt('$.prepared.zones.zonesCsv') };
+    env.EXECUTION_ID = { value: sfn.JsonPath.stringAt('$$.Execution.Id') };
+    for (const [name, jsonPath] of Object.entries(extra)) env[name] = { value: sfn.JsonPath.stringAt(jsonPath) };
+    const task = new tasks.CodeBuildStartBuild(this, id, {
+      project,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      environmentVariablesOverride: env,
+      resultSelector: {
+        'result.$': 'States.StringToJson($.Build.ExportedEnvironmentVariables[0].Value)',
+        'buildId.$': '$.Build.Id',
+      },
+      resultPath,
+    });
+    task.addRetry({ errors: ['CodeBuild.CodeBuildException', 'CodeBuild.AccountLimitExceededException'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 4 });
+    return task;
+  }
+
+  private acknowledgeFindings(): void {
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.' },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 Describe*, Route 53 ListHostedZonesByName, Auto Scaling Describe* and X-Ray writes have no resource-level permissions; the build jobs create VPCs, instances and load balancers whose ARNs do not exist before the run.' },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*]`, reason: 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.' },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*/fabrics/*]`, reason: 'Fabric records and state live under fabrics/ of the run-time state buckets.' },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*/*]`, reason: 'Terraform and kops state objects live in the run-time state buckets.' },
+      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*]', reason: 'Per-fabric SSH keys and kubeconfigs are created at run time under the fabricctl/ prefix.' },
+      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::hostedzone/*]', reason: "The domain's hosted zone is found at run time from the spec." },
+      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codecommit:<AWS::Region>:<AWS::AccountId>:*]', reason: 'The fabric repository is named in the push event; GetFile is read-only.' },
+    );
+  }
+}
+
+/**
+ * What Terraform and kops need to build a fabric: EC2/VPC, Auto Scaling, load balancers, IAM roles and
+ * instance profiles for the nodes, Route 53 records, SQS and EventBridge for kops's termination
+ * handler, and the fabric's state and secrets. Resource ARNs of what they create do not exist before
+ * the run, so most statements are service-scoped.
+ */
+function grantFabricBuilder(project: codebuild.Project, stateBucketArn: string, fabricSecretsArn: string): void {
+  project.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'route53:*', 'sqs:*', 'events:*', 'iam:GetRole', 'iam:GetInstanceProfile', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:GetRolePolicy'],
+    resources: ['*'],
+  }));
+  project.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:TagRole', 'iam:PassRole', 'iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile', 'iam:CreateServiceLinkedRole'],
+    resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`, `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:instance-profile/*`],
+  }));
+  project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning'], resources: [stateBucketArn] }));
+  project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/*`] }));
+  project.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
+    resources: [fabricSecretsArn],
+  }));
+  Validations.of(project).acknowledge(
+    { id: 'AwsSolutions-IAM5[Action::ec2:*]', reason: 'Terraform and kops create and later destroy VPCs, subnets, security groups, launch templates, volumes and instances.' },
+    { id: 'AwsSolutions-IAM5[Action::autoscaling:*]', reason: 'kops runs every instance group as an Auto Scaling group it creates, updates and rolls.' },
+    { id: 'AwsSolutions-IAM5[Action::elasticloadbalancing:*]', reason: "kops fronts the API with a load balancer; teardown deletes those Kubernetes created." },
+    { id: 'AwsSolutions-IAM5[Action::route53:*]', reason: "kops writes the cluster's API and etcd records in the domain's zone." },
+    { id: 'AwsSolutions-IAM5[Action::sqs:*]', reason: "kops's node termination handler uses an SQS queue it creates." },
+    { id: 'AwsSolutions-IAM5[Action::events:*]', reason: "kops's node termination handler uses EventBridge rules it creates." },
+    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]', reason: 'kops creates one role per instance group, named after the cluster, at run time.' },
+    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*]', reason: 'kops creates one instance profile per instance group at run time.' },
+  );
+}
