@@ -1,0 +1,318 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { ExecutionInput, SpecSource } from '../shared/contract';
+
+/**
+ * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.
+ *
+ * Order of checks (cheapest and safest first): size, signature, event type, payload, branch.
+ * Nothing reads the payload before its signature is verified.
+ */
+
+/** Larger bodies are refused before any HMAC work. A push payload with its 20-commit list is far below this. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Branches that carry a fabric: `refs/heads/fabric/<name>`. */
+export const FABRIC_REF_PREFIX = 'refs/heads/fabric/';
+/** `source` of the events this receiver puts on the bus. */
+export const EVENT_SOURCE = 'fabricctl';
+export const BRANCH_DELETED_DETAIL_TYPE = 'Fabric Branch Deleted';
+
+/** The parts of a Lambda function URL event we use (payload format 2.0). */
+export interface FunctionUrlEvent {
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export function respond(statusCode: number, body: Record<string, unknown>): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** Function URLs lowercase header names, but other front ends may not: look up case-insensitively. */
+export function header(event: FunctionUrlEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The raw bytes GitHub signed. Function URLs base64-encode bodies they do not consider text;
+ * the HMAC must be computed over the decoded bytes, never over the base64 text.
+ */
+export function rawBody(event: FunctionUrlEvent): Buffer {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+}
+
+/** Upper bound of the decoded size, computed without decoding (so a huge body costs nothing). */
+export function bodySizeBound(event: FunctionUrlEvent): number {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
+}
+
+export type SignatureCheck = 'valid' | 'missing' | 'malformed' | 'mismatch';
+
+/**
+ * Checks `X-Hub-Signature-256: sha256=<hex>` against HMAC-SHA256(secret, body) in constant time.
+ * The lengths are compared first because timingSafeEqual throws on unequal lengths; the length of a
+ * SHA-256 digest is public, so that comparison leaks nothing.
+ */
+export function verifySignature(body: Buffer, signatureHeader: string | undefined, secret: string): SignatureCheck {
+  if (signatureHeader === undefined || signatureHeader === '') return 'missing';
+  const match = /^sha256=([0-9a-fA-F]+)$/.exec(signatureHeader.trim());
+  if (!match?.[1]) return 'malformed';
+  const received = Buffer.from(match[1], 'hex');
+  const expected = createHmac('sha256', secret).update(body).digest();
+  if (received.length !== expected.length) return 'mismatch';
+  return timingSafeEqual(received, expected) ? 'valid' : 'mismatch';
+}
+
+/** What a verified delivery asks for. */
+export type Classification =
+  | { readonly kind: 'ignore'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'deleted'; readonly repository: string; readonly branch: string; readonly name: string; readonly before: string }
+  | { readonly kind: 'push'; readonly repository: string; readonly branch: string; readonly name: string; readonly commit: string };
+
+function stringAt(value: unknown, ...path: string[]): string | undefined {
+  let current: unknown = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return typeof current === 'string' ? current : undefined;
+}
+
+const ZERO_SHA = /^0+$/;
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** Decides what to do with a verified delivery from its `X-GitHub-Event` and parsed payload. */
+export function classify(eventType: string | undefined, payload: unknown): Classification {
+  if (eventType === 'ping') return { kind: 'ignore', reason: 'ping: the webhook is set up; pushes to fabric/<name> branches start runs' };
+  if (eventType !== 'push') return { kind: 'ignore', reason: `event ${eventType ?? '(none)'} is not a push; only push events start runs` };
+  const ref = stringAt(payload, 'ref');
+  const repository = stringAt(payload, 'repository', 'full_name');
+  if (ref === undefined || repository === undefined || !/^[^/]+\/[^/]+$/.test(repository)) {
+    return { kind: 'invalid', reason: 'push payload lacks ref or repository.full_name' };
+  }
+  if (!ref.startsWith(FABRIC_REF_PREFIX) || ref.length === FABRIC_REF_PREFIX.length) {
+    return { kind: 'ignore', reason: `ref ${ref} is not a fabric branch (refs/heads/fabric/<name>)` };
+  }
+  const branch = ref.slice('refs/heads/'.length);
+  const name = ref.slice(FABRIC_REF_PREFIX.length);
+  const deleted = (payload as { deleted?: unknown }).deleted === true;
+  const after = stringAt(payload, 'after') ?? '';
+  if (deleted || ZERO_SHA.test(after)) {
+    return { kind: 'deleted', repository, branch, name, before: stringAt(payload, 'before') ?? '' };
+  }
+  if (!SHA.test(after)) return { kind: 'invalid', reason: `push payload has no commit id in "after" (got ${JSON.stringify(after)})` };
+  return { kind: 'push', repository, branch, name, commit: after };
+}
+
+/**
+ * Step Functions execution name: 1-80 characters of `[A-Za-z0-9_-]` (the characters that also work
+ * in CloudWatch metric names). Everything else becomes `-`.
+ */
+export function sanitiseExecutionName(raw: string): string {
+  const cleaned = raw.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  return (cleaned || 'fabric').slice(0, 80);
+}
+
+/**
+ * Deterministic name of the run of one commit of one fabric branch: `<name>-<12 hex of commit>`.
+ * Every delivery of the same push (retries, redeliveries, a second webhook) gets the same name,
+ * so Step Functions itself refuses a second execution.
+ */
+export function executionNameFor(name: string, commit: string): string {
+  const suffix = `-${commit.slice(0, 12)}`;
+  const head = sanitiseExecutionName(name).slice(0, 80 - suffix.length).replace(/-+$/, '');
+  return `${head || 'fabric'}${suffix}`;
+}
+
+export interface ExecutionRequest {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: ExecutionInput;
+}
+
+/** The StartExecution request for a verified push whose `fabric.json` was read at the pushed commit. */
+export function buildExecutionRequest(stateMachineArn: string, push: Extract<Classification, { kind: 'push' }>, spec: unknown): ExecutionRequest {
+  const source: SpecSource = { provider: 'github', repository: push.repository, branch: push.branch, commit: push.commit };
+  // The spec is passed as read: the state machine's first state validates it and checks its name against the branch.
+  return { stateMachineArn, name: executionNameFor(push.name, push.commit), input: { action: 'provision', spec: spec as ExecutionInput['spec'], source } };
+}
+
+/** `arn:aws:states:r:a:stateMachine:M` + name -> `arn:aws:states:r:a:execution:M:name`. */
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/** GitHub says a file is missing or unreadable at that commit: the push cannot start a run. */
+export class SpecNotReadable extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+    this.name = 'SpecNotReadable';
+  }
+}
+
+export interface FetchSpecOptions {
+  readonly apiUrl: string;
+  readonly repository: string;
+  readonly commit: string;
+  readonly token?: string;
+  readonly fetchImpl?: typeof fetch;
+}
+
+/**
+ * Reads `fabric.json` at the pushed commit from GitHub's contents API (raw media type).
+ * A 404 or unparsable file is the user's problem (SpecNotReadable, answered 422); other failures
+ * (GitHub down, rate limits) throw so that GitHub marks the delivery failed and it can be redelivered.
+ */
+export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
+  const [owner = '', repo = ''] = options.repository.split('/');
+  const url = `${options.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/contents/fabric.json?ref=${encodeURIComponent(options.commit)}`;
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.github.raw+json',
+    'user-agent': 'fabricctl-webhook',
+    'x-github-api-version': '2022-11-28',
+  };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await (options.fetchImpl ?? fetch)(url, { headers });
+  const text = await response.text();
+  if (response.status === 404) {
+    throw new SpecNotReadable(`fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one)`, 422);
+  }
+  if (!response.ok) throw new Error(`GitHub contents API answered ${response.status} for ${options.repository}@${options.commit}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new SpecNotReadable(`fabric.json in ${options.repository} at ${options.commit} is not valid JSON: run fabricctl validate fabric.json`, 422);
+  }
+}
+
+export type StartResult = { readonly started: boolean; readonly executionArn: string };
+
+/** True when an execution of that ARN exists (running or closed). */
+export async function executionExists(sfn: SFNClient, executionArn: string): Promise<boolean> {
+  try {
+    await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return true;
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}
+
+/**
+ * Starts the named execution; a name already taken means another delivery got there first.
+ * (For a running execution with the same input, Standard workflows answer with the same ARN instead
+ * of ExecutionAlreadyExists: still one execution.)
+ */
+export async function startOnce(sfn: SFNClient, request: ExecutionRequest): Promise<StartResult> {
+  try {
+    const result = await sfn.send(new StartExecutionCommand({ stateMachineArn: request.stateMachineArn, name: request.name, input: JSON.stringify(request.input) }));
+    return { started: true, executionArn: result.executionArn ?? executionArnFor(request.stateMachineArn, request.name) };
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+      return { started: false, executionArn: executionArnFor(request.stateMachineArn, request.name) };
+    }
+    throw error;
+  }
+}
+
+/** Deleting a fabric branch destroys nothing: it announces the deletion so a person (or a rule) decides. */
+export async function announceBranchDeleted(
+  events: EventBridgeClient,
+  eventBusName: string,
+  deleted: Extract<Classification, { kind: 'deleted' }>,
+  delivery: string | undefined,
+): Promise<void> {
+  const detail = {
+    name: deleted.name,
+    source: { provider: 'github', repository: deleted.repository, branch: deleted.branch, commit: deleted.before },
+    delivery,
+    note: `nothing was destroyed; to destroy the fabric run: fabricctl down ${deleted.name} --confirm ${deleted.name}`,
+  };
+  const result = await events.send(
+    new PutEventsCommand({ Entries: [{ Source: EVENT_SOURCE, DetailType: BRANCH_DELETED_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: eventBusName }] }),
+  );
+  if ((result.FailedEntryCount ?? 0) > 0) {
+    const entry = result.Entries?.[0];
+    throw new Error(`PutEvents refused the ${BRANCH_DELETED_DETAIL_TYPE} event: ${entry?.ErrorCode ?? ''} ${entry?.ErrorMessage ?? ''}`);
+  }
+}
+
+export interface ReceiverDeps {
+  readonly webhookSecret: () => Promise<string>;
+  readonly githubToken: () => Promise<string | undefined>;
+  readonly sfn: SFNClient;
+  readonly events: EventBridgeClient;
+  readonly stateMachineArn: string;
+  readonly eventBusName: string;
+  readonly githubApiUrl: string;
+  readonly maxBodyBytes?: number;
+  readonly fetchImpl?: typeof fetch;
+}
+
+/** The whole receiver: one delivery in, one HTTP answer out. Server-side faults throw. */
+export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Promise<HttpResponse> {
+  const limit = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  if (bodySizeBound(event) > limit) return respond(413, { error: 'PayloadTooLarge', reason: `body is larger than ${limit} bytes` });
+  const body = rawBody(event);
+  if (body.length > limit) return respond(413, { error: 'PayloadTooLarge', reason: `body is larger than ${limit} bytes` });
+
+  const signature = header(event, 'x-hub-signature-256');
+  if (signature === undefined || signature === '') return respond(401, { error: 'SignatureMissing', reason: 'X-Hub-Signature-256 is required: set a secret on the webhook' });
+  const check = verifySignature(body, signature, await deps.webhookSecret());
+  if (check !== 'valid') return respond(401, { error: 'SignatureInvalid', reason: 'X-Hub-Signature-256 does not match the body signed with the webhook secret' });
+
+  const delivery = header(event, 'x-github-delivery');
+  const eventType = header(event, 'x-github-event');
+  if (eventType !== 'push') {
+    const decision = classify(eventType, undefined);
+    return respond(202, { ignored: true, reason: decision.kind === 'ignore' ? decision.reason : `event ${eventType ?? '(none)'} ignored` });
+  }
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
+  }
+  const decision = classify(eventType, payload);
+  switch (decision.kind) {
+    case 'ignore':
+      return respond(202, { ignored: true, reason: decision.reason });
+    case 'invalid':
+      return respond(400, { error: 'PayloadInvalid', reason: decision.reason });
+    case 'deleted':
+      await announceBranchDeleted(deps.events, deps.eventBusName, decision, delivery);
+      return respond(202, { ignored: true, reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put` });
+    case 'push': {
+      const name = executionNameFor(decision.name, decision.commit);
+      // Cheap replay check before calling GitHub: a redelivered push needs no second read of the spec.
+      const existing = executionArnFor(deps.stateMachineArn, name);
+      if (await executionExists(deps.sfn, existing)) return respond(200, { duplicate: true, executionArn: existing, delivery });
+      let spec: unknown;
+      try {
+        spec = await fetchSpec({ apiUrl: deps.githubApiUrl, repository: decision.repository, commit: decision.commit, token: await deps.githubToken(), fetchImpl: deps.fetchImpl });
+      } catch (error) {
+        if (error instanceof SpecNotReadable) return respond(error.status, { error: error.name, reason: error.message });
+        throw error;
+      }
+      const result = await startOnce(deps.sfn, buildExecutionRequest(deps.stateMachineArn, decision, spec));
+      return result.started
+        ? respond(202, { started: true, executionArn: result.executionArn, delivery })
+        : respond(200, { duplicate: true, executionArn: result.executionArn, delivery });
+    }
+  }
+}

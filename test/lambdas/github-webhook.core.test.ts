@@ -1,0 +1,172 @@
+import { createHmac } from 'node:crypto';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  buildExecutionRequest,
+  classify,
+  executionNameFor,
+  FunctionUrlEvent,
+  rawBody,
+  receive,
+  ReceiverDeps,
+  verifySignature,
+} from '../../lambdas/github-webhook/core';
+
+/** Core tests: no network. The SDK clients are mocked with aws-sdk-client-mock (moto is used by the handler test). */
+const SECRET = 'It is a secret to everybody';
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const STATE_MACHINE = 'arn:aws:states:us-east-2:123456789012:stateMachine:Fabric';
+const SPEC = { name: 'demo', domain: 'example.com' };
+
+function sign(body: string | Buffer, secret = SECRET): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+function pushPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ref: 'refs/heads/fabric/demo',
+    before: 'a'.repeat(40),
+    after: COMMIT,
+    deleted: false,
+    repository: { full_name: 'octo/fabrics' },
+    ...overrides,
+  };
+}
+
+function delivery(payload: unknown, options: { event?: string; signature?: string | null; id?: string; base64?: boolean } = {}): FunctionUrlEvent {
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = { 'x-github-event': options.event ?? 'push', 'x-github-delivery': options.id ?? 'd-1', 'content-type': 'application/json' };
+  if (options.signature !== null) headers['x-hub-signature-256'] = options.signature ?? sign(body);
+  return options.base64 ? { headers, body: Buffer.from(body).toString('base64'), isBase64Encoded: true } : { headers, body, isBase64Encoded: false };
+}
+
+describe('verifySignature', () => {
+  test('GIVEN the HMAC of the body with the secret WHEN verified THEN it is valid', () => {
+    expect(verifySignature(Buffer.from('{"a":1}'), sign('{"a":1}'), SECRET)).toBe('valid');
+  });
+  test('fails when the signature was made with another secret', () => {
+    expect(verifySignature(Buffer.from('{"a":1}'), sign('{"a":1}', 'other'), SECRET)).toBe('mismatch');
+  });
+  test('fails when the body differs from the signed one by one byte', () => {
+    expect(verifySignature(Buffer.from('{"a":2}'), sign('{"a":1}'), SECRET)).toBe('mismatch');
+  });
+  test('fails when the signature is absent', () => {
+    expect(verifySignature(Buffer.from('x'), undefined, SECRET)).toBe('missing');
+  });
+  test('fails when the signature is the SHA-1 header format', () => {
+    expect(verifySignature(Buffer.from('x'), 'sha1=abcdef', SECRET)).toBe('malformed');
+  });
+  test('fails (without throwing) when the hex digest is truncated', () => {
+    expect(verifySignature(Buffer.from('x'), sign('x').slice(0, 20), SECRET)).toBe('mismatch');
+  });
+});
+
+describe('rawBody', () => {
+  test('GIVEN a base64-encoded function URL body WHEN read THEN the decoded bytes are returned', () => {
+    expect(rawBody({ body: Buffer.from('héllo').toString('base64'), isBase64Encoded: true }).toString('utf8')).toBe('héllo');
+  });
+});
+
+describe('classify', () => {
+  test('GIVEN a push to fabric/demo WHEN classified THEN it is a push of that commit', () => {
+    expect(classify('push', pushPayload())).toEqual({ kind: 'push', repository: 'octo/fabrics', branch: 'fabric/demo', name: 'demo', commit: COMMIT });
+  });
+  test('GIVEN a push to main WHEN classified THEN it is ignored with a reason', () => {
+    expect(classify('push', pushPayload({ ref: 'refs/heads/main' }))).toEqual({ kind: 'ignore', reason: expect.stringContaining('refs/heads/main') });
+  });
+  test('GIVEN a tag named fabric/demo WHEN classified THEN it is ignored', () => {
+    expect(classify('push', pushPayload({ ref: 'refs/tags/fabric/demo' })).kind).toBe('ignore');
+  });
+  test('GIVEN a branch deletion WHEN classified THEN it is a deletion, not a push', () => {
+    expect(classify('push', pushPayload({ deleted: true, after: '0'.repeat(40) }))).toMatchObject({ kind: 'deleted', name: 'demo', before: 'a'.repeat(40) });
+  });
+  test('GIVEN an issues event WHEN classified THEN it is ignored', () => {
+    expect(classify('issues', {}).kind).toBe('ignore');
+  });
+  test('fails when the push has no repository', () => {
+    expect(classify('push', { ref: 'refs/heads/fabric/demo', after: COMMIT }).kind).toBe('invalid');
+  });
+});
+
+describe('executionNameFor', () => {
+  test('GIVEN a name and a commit WHEN named THEN the name is <name>-<12 hex>', () => {
+    expect(executionNameFor('demo', COMMIT)).toBe('demo-0123456789ab');
+  });
+  test('GIVEN a long branch name with dots and slashes WHEN named THEN the result obeys the 80-character StartExecution rules', () => {
+    const name = executionNameFor(`team.a/${'x'.repeat(100)}`, COMMIT);
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(name.endsWith('-0123456789ab')).toBe(true);
+  });
+});
+
+describe('buildExecutionRequest', () => {
+  test('GIVEN a verified push and its spec WHEN built THEN the input is a provision with the GitHub source', () => {
+    const push = classify('push', pushPayload());
+    if (push.kind !== 'push') throw new Error('expected a push');
+    expect(buildExecutionRequest(STATE_MACHINE, push, SPEC)).toEqual({
+      stateMachineArn: STATE_MACHINE,
+      name: 'demo-0123456789ab',
+      input: { action: 'provision', spec: SPEC, source: { provider: 'github', repository: 'octo/fabrics', branch: 'fabric/demo', commit: COMMIT } },
+    });
+  });
+});
+
+describe('receive', () => {
+  const sfnMock = mockClient(SFNClient);
+  const eventsMock = mockClient(EventBridgeClient);
+  let fetched: string[];
+  const deps = (): ReceiverDeps => ({
+    webhookSecret: async () => SECRET,
+    githubToken: async () => 'token-1',
+    sfn: new SFNClient({ region: 'us-east-2' }),
+    events: new EventBridgeClient({ region: 'us-east-2' }),
+    stateMachineArn: STATE_MACHINE,
+    eventBusName: 'default',
+    githubApiUrl: 'https://github.test',
+    maxBodyBytes: 4096,
+    fetchImpl: (async (url: string) => {
+      fetched.push(url);
+      return new Response(JSON.stringify(SPEC), { status: 200 });
+    }) as unknown as typeof fetch,
+  });
+  beforeEach(() => {
+    sfnMock.reset();
+    eventsMock.reset();
+    fetched = [];
+    sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  });
+
+  test('GIVEN a signed base64-encoded push WHEN received THEN 202 and one StartExecution with the deterministic name', async () => {
+    const response = await receive(delivery(pushPayload(), { base64: true }), deps());
+    expect(response.statusCode).toBe(202);
+    expect(sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual(['demo-0123456789ab']);
+    expect(fetched).toEqual([`https://github.test/repos/octo/fabrics/contents/fabric.json?ref=${COMMIT}`]);
+  });
+
+  test('GIVEN two deliveries racing WHEN the second StartExecution says ExecutionAlreadyExists THEN it answers 200 duplicate', async () => {
+    sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    const response = await receive(delivery(pushPayload(), { id: 'd-2' }), deps());
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ duplicate: true });
+  });
+
+  test('fails when the body is over the limit: 413 before any signature work or AWS call', async () => {
+    const big = delivery(pushPayload({ padding: 'x'.repeat(5000) }), { signature: 'sha256=00' });
+    const response = await receive(big, { ...deps(), webhookSecret: async () => { throw new Error('must not be read'); } });
+    expect(response.statusCode).toBe(413);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  test('fails when the fabric.json is missing at the commit: 422 and no execution', async () => {
+    const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('{"message":"Not Found"}', { status: 404 })) as unknown as typeof fetch });
+    expect(response.statusCode).toBe(422);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  test('fails when GitHub answers 500: the error is thrown so the delivery is marked failed', async () => {
+    await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
+  });
+});
