@@ -20,7 +20,7 @@ const SPEC = { name: 'demo', domain: 'example.com' };
 const commit = (n: number): string => n.toString(16).padEnd(40, 'c');
 
 describeWithMoto('github-webhook handler against moto', () => {
-  const moto = useMoto();
+  useMoto();
   let github: Server;
   const githubRequests: { url: string; authorization?: string }[] = [];
   let handler: (event: FunctionUrlEvent) => Promise<HttpResponse>;
