@@ -1,0 +1,451 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ChangeResourceRecordSetsCommand, ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import sshpk from 'sshpk';
+import { stringify, parse } from 'yaml';
+import { clientOptions, s3Options } from '../../../../../lambdas/shared/clients';
+import {
+  clusterName as resolveClusterName,
+  flagBool,
+  flagList,
+  flagValue,
+  KopsError,
+  loadReference,
+  ParsedCommand,
+  parseCommandLine,
+  stateStore,
+} from './cli';
+import { GOLDEN_ZONES, readGolden, renderSharedSubnets } from './golden';
+
+/**
+ * The kops stand-in: kops cannot be installed on these machines, so local mode and the tests run
+ * this instead. It accepts exactly the commands and flags of the vendored kops 1.36.2 reference,
+ * keeps its cluster registry as real objects in the real state store (`<state>/<cluster>/...`),
+ * and emits kops's own golden Terraform output with the fabric's names (see golden.ts).
+ */
+
+export const KOPS_VERSION = '1.36.2';
+export const STANDIN_BANNER = 'kops stand-in (kops is not installed)';
+/** The address kops writes for `api.<cluster>` until dns-controller replaces it. */
+export const PLACEHOLDER_IP = '203.0.113.123';
+/** The file `create cluster` writes so tests can check what the job asked kops for. */
+export const INVOCATION_FILE = 'standin-invocation.json';
+
+const ROOT = resolve(__dirname, '..');
+const REFERENCE_DIR = join(ROOT, 'reference');
+const GOLDEN_DIR = join(ROOT, 'golden', 'ha');
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface Invocation {
+  readonly command: string;
+  readonly cluster: string;
+  readonly argv: readonly string[];
+  readonly flags: Readonly<Record<string, readonly string[]>>;
+  readonly recordedAt: string;
+}
+
+interface Registry {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** `<prefix>/<cluster>` (or `<cluster>`), no trailing slash. */
+  readonly base: string;
+  readonly url: string;
+}
+
+function registry(parsed: ParsedCommand, cluster: string, region: string | undefined): Registry {
+  const store = stateStore(parsed, process.env);
+  return {
+    s3: new S3Client(s3Options(region)),
+    bucket: store.bucket,
+    base: store.prefix === '' ? cluster : `${store.prefix}/${cluster}`,
+    url: store.url,
+  };
+}
+
+async function exists(reg: Registry, key: string): Promise<boolean> {
+  try {
+    await reg.s3.send(new HeadObjectCommand({ Bucket: reg.bucket, Key: `${reg.base}/${key}` }));
+    return true;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404) return false;
+    throw error;
+  }
+}
+
+async function put(reg: Registry, key: string, body: string): Promise<void> {
+  await reg.s3.send(new PutObjectCommand({ Bucket: reg.bucket, Key: `${reg.base}/${key}`, Body: body, ServerSideEncryption: 'AES256' }));
+}
+
+async function get(reg: Registry, key: string): Promise<string> {
+  const response = await reg.s3.send(new GetObjectCommand({ Bucket: reg.bucket, Key: `${reg.base}/${key}` }));
+  return (await response.Body?.transformToString()) ?? '';
+}
+
+async function requireCluster(reg: Registry, cluster: string): Promise<void> {
+  if (!(await exists(reg, 'config'))) {
+    throw new KopsError(`cluster "${cluster}" not found in state store ${reg.url}`);
+  }
+}
+
+function regionOfZone(zone: string): string {
+  return zone.replace(/[a-z]$/, '');
+}
+
+function fingerprintOf(publicKey: string): string {
+  try {
+    return sshpk.parseKey(publicKey, 'ssh').fingerprint('md5').toString();
+  } catch (error) {
+    throw new KopsError(`error parsing SSH public key: ${(error as Error).message}`);
+  }
+}
+
+async function findHostedZone(route53: Route53Client, cluster: string, dnsZone: string | undefined): Promise<{ id: string; name: string }> {
+  const zones: Array<{ id: string; name: string }> = [];
+  let marker: string | undefined;
+  do {
+    const page = await route53.send(new ListHostedZonesCommand({ Marker: marker }));
+    for (const z of page.HostedZones ?? []) zones.push({ id: (z.Id ?? '').replace('/hostedzone/', ''), name: (z.Name ?? '').replace(/\.$/, '') });
+    marker = page.IsTruncated ? page.NextMarker : undefined;
+  } while (marker);
+  const wanted = dnsZone?.replace(/\.$/, '');
+  // kops: --dns-zone is a zone name or id; otherwise the longest zone the cluster name ends in.
+  const match = wanted
+    ? zones.find((z) => z.id === wanted.replace('/hostedzone/', '') || z.name === wanted)
+    : zones.filter((z) => cluster === z.name || cluster.endsWith(`.${z.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
+  if (!match) throw new KopsError(`DNS hosted zone ${JSON.stringify(wanted ?? cluster)} not found in Route 53`);
+  return match;
+}
+
+function clusterSpec(cluster: string, reg: Registry, parsed: ParsedCommand, zones: readonly string[], controlPlaneZones: readonly string[]): string {
+  const sshAccess = parsed.flags.has('ssh-access') ? flagList(parsed, 'ssh-access') : flagList(parsed, 'admin-access');
+  const unset = new Set(flagList(parsed, 'unset'));
+  const spec: Record<string, unknown> = {
+    api: { dns: {}, access: parsed.flags.has('admin-access') ? flagList(parsed, 'admin-access') : ['0.0.0.0/0', '::/0'] },
+    channel: flagValue(parsed, 'channel') ?? 'stable',
+    cloudProvider: { aws: {} },
+    cloudLabels: Object.fromEntries((flagValue(parsed, 'cloud-labels') ?? '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')])),
+    configBase: `${reg.url}/${cluster}`,
+    dnsZone: flagValue(parsed, 'dns-zone'),
+    etcdClusters: ['main', 'events'].map((name) => ({
+      name,
+      etcdMembers: controlPlaneZones.map((z) => ({ instanceGroup: `master-${z}`, name: z.slice(regionOfZone(z).length) })),
+    })),
+    kubernetesVersion: flagValue(parsed, 'kubernetes-version'),
+    networkCIDR: flagList(parsed, 'network-cidr')[0],
+    networkID: flagValue(parsed, 'network-id'),
+    networking: { [flagValue(parsed, 'networking') ?? 'cilium']: {} },
+    ...(unset.has('spec.sshAccess') ? {} : { sshAccess }),
+    subnets: zones.map((zone, i) => ({ id: flagList(parsed, 'subnets')[i], name: zone, type: 'Public', zone })),
+    topology: { dns: { type: 'Public' } },
+  };
+  return stringify({ apiVersion: 'kops.k8s.io/v1alpha2', kind: 'Cluster', metadata: { name: cluster }, spec });
+}
+
+function instanceGroup(cluster: string, name: string, role: string, machineType: string, size: number, subnets: readonly string[]): string {
+  return stringify({
+    apiVersion: 'kops.k8s.io/v1alpha2',
+    kind: 'InstanceGroup',
+    metadata: { name, labels: { 'kops.k8s.io/cluster': cluster } },
+    spec: { machineType, maxSize: size, minSize: size, role, subnets },
+  });
+}
+
+async function createCluster(parsed: ParsedCommand, argv: readonly string[], io: Io): Promise<void> {
+  const cluster = resolveClusterName(parsed, process.env);
+  const zones = flagList(parsed, 'zones');
+  if (zones.length === 0) throw new KopsError('must specify at least one zone for the cluster (use --zones)');
+  const controlPlaneZones = parsed.flags.has('control-plane-zones') ? flagList(parsed, 'control-plane-zones') : [zones[0] ?? ''];
+  if (controlPlaneZones.length % 2 === 0) {
+    throw new KopsError('there should be an odd number of control-plane-zones, for etcd\'s quorum.  Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately');
+  }
+  if (controlPlaneZones.length !== GOLDEN_ZONES.length) {
+    throw new KopsError(`the stand-in has golden output for ${GOLDEN_ZONES.length} control-plane zones only, got ${controlPlaneZones.length} (${controlPlaneZones.join(',')})`);
+  }
+  const cloud = flagValue(parsed, 'cloud') ?? 'aws';
+  if (cloud !== 'aws') throw new KopsError(`the stand-in models AWS only, got --cloud=${cloud}`);
+  const subnets = flagList(parsed, 'subnets');
+  if (!flagValue(parsed, 'network-id') || subnets.length === 0) {
+    throw new KopsError('the stand-in has golden output for a cluster in existing subnets only: give --network-id and --subnets');
+  }
+  if (subnets.length !== zones.length) throw new KopsError(`--subnets lists ${subnets.length} subnets for ${zones.length} zones`);
+  const keyPath = flagValue(parsed, 'ssh-public-key');
+  const region = regionOfZone(zones[0] ?? '');
+  const reg = registry(parsed, cluster, region);
+  const nodeCount = Number(flagValue(parsed, 'node-count') ?? zones.length);
+  const cpSize = flagList(parsed, 'control-plane-size')[0] ?? 't3.medium';
+  const nodeSize = flagList(parsed, 'node-size')[0] ?? 't3.medium';
+  const config = clusterSpec(cluster, reg, parsed, zones, controlPlaneZones);
+  const groups = [
+    ...controlPlaneZones.map((z) => ({ name: `master-${z}`, text: instanceGroup(cluster, `master-${z}`, 'Master', cpSize, 1, [z]) })),
+    { name: 'nodes', text: instanceGroup(cluster, 'nodes', 'Node', nodeSize, nodeCount, zones) },
+  ];
+
+  if (flagBool(parsed, 'dry-run')) {
+    const format = flagValue(parsed, 'output') ?? 'yaml';
+    const docs = [config, ...groups.map((g) => g.text)];
+    io.out(format === 'json' ? JSON.stringify(docs.map((d) => parse(d) as unknown), null, 2) : docs.join('---\n'));
+    return;
+  }
+  if (await exists(reg, 'config')) {
+    throw new KopsError(`cluster "${cluster}" already exists; use 'kops update cluster' to apply changes`);
+  }
+  let publicKey: string | undefined;
+  if (keyPath) {
+    const path = keyPath.replace(/^~(?=\/)/, homedir());
+    if (!existsSync(path)) throw new KopsError(`error reading SSH key file "${keyPath}": no such file`);
+    publicKey = readFileSync(path, 'utf8').trim();
+  }
+  const invocation: Invocation = {
+    command: parsed.command.path,
+    cluster,
+    argv,
+    flags: Object.fromEntries(parsed.flags),
+    recordedAt: new Date().toISOString(),
+  };
+  await put(reg, INVOCATION_FILE, `${JSON.stringify(invocation, null, 2)}\n`);
+  for (const group of groups) await put(reg, `instancegroup/${group.name}`, group.text);
+  if (publicKey) await put(reg, `pki/ssh/public/admin/${fingerprintOf(publicKey).replace(/:/g, '')}`, `${publicKey}\n`);
+  // `config` last: its presence is what marks the cluster as registered.
+  await put(reg, 'config', config);
+  io.out(`Cluster configuration has been created in ${reg.url}/${cluster}.`);
+  if (flagBool(parsed, 'yes')) {
+    await update(parsed, cluster, io);
+  } else {
+    io.out(`Finally configure your cluster with: kops update cluster --name ${cluster} --yes --admin`);
+  }
+}
+
+async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<void> {
+  const probe = registry(parsed, cluster, undefined);
+  await requireCluster(probe, cluster);
+  const invocation = JSON.parse(await get(probe, INVOCATION_FILE)) as Invocation;
+  const created = (name: string): readonly string[] => invocation.flags[name] ?? [];
+  const zones = created('zones');
+  const controlPlaneZones = created('control-plane-zones');
+  if (controlPlaneZones.length !== GOLDEN_ZONES.length) {
+    throw new KopsError(`the stand-in has golden output for ${GOLDEN_ZONES.length} control-plane zones only, got ${controlPlaneZones.length}`);
+  }
+  const region = regionOfZone(zones[0] ?? '');
+  const reg = registry(parsed, cluster, region);
+  const yes = flagBool(parsed, 'yes');
+  const target = flagValue(parsed, 'target') ?? 'direct';
+  if (target === 'direct') {
+    if (yes) throw new KopsError('the stand-in cannot create cloud resources itself: use --target=terraform and apply the output with Terraform');
+    io.out(`Will create or update the resources of ${cluster}: instance groups ${[...controlPlaneZones.map((z) => `master-${z}`), 'nodes'].join(', ')}.`);
+    io.out('Must specify --yes to apply changes');
+    return;
+  }
+
+  const keys = await reg.s3.send(new ListObjectsV2Command({ Bucket: reg.bucket, Prefix: `${reg.base}/pki/ssh/public/admin/` }));
+  const keyObject = keys.Contents?.[0]?.Key;
+  const updateKeyPath = flagValue(parsed, 'ssh-public-key');
+  const publicKey = updateKeyPath ? readFileSync(updateKeyPath, 'utf8').trim() : keyObject ? (await reg.s3.send(new GetObjectCommand({ Bucket: reg.bucket, Key: keyObject }))).Body : undefined;
+  const publicKeyText = typeof publicKey === 'string' ? publicKey : publicKey ? (await publicKey.transformToString()).trim() : undefined;
+  if (!publicKeyText) throw new KopsError('SSH public key must be specified when running with AWS (create with --ssh-public-key)');
+
+  const route53 = new Route53Client(clientOptions(region));
+  const zone = await findHostedZone(route53, cluster, created('dns-zone')[0]);
+  const account = await new STSClient(clientOptions(region)).send(new GetCallerIdentityCommand({}));
+  const store = stateStore(parsed, process.env);
+  const rendered = renderSharedSubnets(readGolden(GOLDEN_DIR), {
+    clusterName: cluster,
+    region,
+    zones: controlPlaneZones,
+    vpcId: created('network-id')[0] ?? '',
+    subnetIds: created('subnets'),
+    stateBucket: store.bucket,
+    statePrefix: store.prefix,
+    accountId: account.Account ?? '',
+    hostedZoneId: zone.id,
+    sshPublicKey: publicKeyText,
+    sshFingerprint: fingerprintOf(publicKeyText),
+    controlPlaneSize: created('control-plane-size')[0] ?? 't3.medium',
+    nodeSize: created('node-size')[0] ?? 't3.medium',
+    nodeCount: Number(created('node-count')[0] ?? zones.length),
+    adminAccess: invocation.flags['admin-access'] ?? ['0.0.0.0/0', '::/0'],
+    sshAccess: (created('unset').includes('spec.sshAccess') ? [] : invocation.flags['ssh-access'] ?? invocation.flags['admin-access'] ?? ['0.0.0.0/0', '::/0']),
+  });
+  const out = resolve(flagValue(parsed, 'out') ?? 'out/terraform');
+  mkdirSync(join(out, 'data'), { recursive: true });
+  writeFileSync(join(out, 'kubernetes.tf'), rendered.tf);
+  for (const [file, content] of rendered.data) writeFileSync(join(out, 'data', file), content);
+  // kops writes formatted HCL; the substitutions changed some alignments.
+  spawnSync('terraform', ['fmt', '-list=false', out], { stdio: 'ignore' });
+  io.out(`Terraform output is in ${out}`);
+
+  if (yes) {
+    // Non-gossip DNS: kops pre-creates the API records with a placeholder until dns-controller runs.
+    const names = [`api.${cluster}`, `api.internal.${cluster}`];
+    const current = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id }));
+    const missing = names.filter((n) => !(current.ResourceRecordSets ?? []).some((r) => r.Type === 'A' && r.Name?.replace(/\.$/, '') === n));
+    if (missing.length > 0) {
+      await route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zone.id,
+          ChangeBatch: {
+            Comment: 'kops stand-in: placeholder until dns-controller runs',
+            Changes: missing.map((name) => ({ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: PLACEHOLDER_IP }] } })),
+          },
+        }),
+      );
+      io.out(`Pre-created DNS records ${missing.join(', ')} -> ${PLACEHOLDER_IP} in zone ${zone.name}`);
+    }
+    io.out('Cluster is starting.  It should be ready in a few minutes.');
+  }
+}
+
+async function deleteCluster(parsed: ParsedCommand, io: Io): Promise<void> {
+  const cluster = resolveClusterName(parsed, process.env);
+  const reg = registry(parsed, cluster, undefined);
+  await requireCluster(reg, cluster);
+  const listed: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await reg.s3.send(new ListObjectsV2Command({ Bucket: reg.bucket, Prefix: `${reg.base}/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) listed.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  let records: Array<{ name: string; zoneId: string }> = [];
+  let invocation: Invocation | undefined;
+  try {
+    invocation = JSON.parse(await get(reg, INVOCATION_FILE)) as Invocation;
+  } catch {
+    invocation = undefined;
+  }
+  const region = invocation ? regionOfZone(invocation.flags.zones?.[0] ?? '') : undefined;
+  const route53 = new Route53Client(clientOptions(region));
+  if (!flagBool(parsed, 'unregister')) {
+    const zone = await findHostedZone(route53, cluster, invocation?.flags['dns-zone']?.[0]).catch(() => undefined);
+    if (zone) {
+      const current = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id }));
+      records = (current.ResourceRecordSets ?? [])
+        .filter((r) => r.Type === 'A' && [`api.${cluster}`, `api.internal.${cluster}`].includes(r.Name?.replace(/\.$/, '') ?? ''))
+        .map((r) => ({ name: r.Name ?? '', zoneId: zone.id }));
+    }
+  }
+  io.out(`${'TYPE'.padEnd(20)}NAME`);
+  for (const key of listed) io.out(`${'state-store-object'.padEnd(20)}s3://${reg.bucket}/${key}`);
+  for (const r of records) io.out(`${'route53-record'.padEnd(20)}${r.name}`);
+  if (!flagBool(parsed, 'yes')) {
+    io.out('\nMust specify --yes to delete cluster');
+    return;
+  }
+  for (const r of records) {
+    const current = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: r.zoneId, StartRecordName: r.name, StartRecordType: 'A', MaxItems: 1 }));
+    const set = current.ResourceRecordSets?.[0];
+    if (set) await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: r.zoneId, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: set }] } }));
+  }
+  for (let i = 0; i < listed.length; i += 1000) {
+    await reg.s3.send(new DeleteObjectsCommand({ Bucket: reg.bucket, Delete: { Objects: listed.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+  }
+  io.out(`\nDeleted cluster: "${cluster}"`);
+}
+
+async function exportKubeconfig(parsed: ParsedCommand, io: Io): Promise<void> {
+  if (flagBool(parsed, 'all')) throw new KopsError('the stand-in exports one cluster at a time (no --all)');
+  const cluster = resolveClusterName(parsed, process.env);
+  const reg = registry(parsed, cluster, undefined);
+  await requireCluster(reg, cluster);
+  const server = flagValue(parsed, 'api-server') ?? process.env.KOPS_STANDIN_API_SERVER;
+  const caFile = process.env.KOPS_STANDIN_API_CA_FILE;
+  if (!server || !caFile) {
+    throw new KopsError(
+      `the stand-in has no Kubernetes API for https://api.${cluster}: set KOPS_STANDIN_API_SERVER and KOPS_STANDIN_API_CA_FILE ` +
+        '(local mode starts a TLS test server and sets both)',
+    );
+  }
+  if (!existsSync(caFile)) throw new KopsError(`KOPS_STANDIN_API_CA_FILE ${caFile} does not exist`);
+  const admin = parsed.flags.has('admin');
+  const user = flagValue(parsed, 'user') ?? (admin ? cluster : undefined);
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: cluster, cluster: { server, 'certificate-authority-data': readFileSync(caFile).toString('base64'), 'tls-server-name': `api.${cluster}` } }],
+    contexts: [{ name: cluster, context: { cluster, ...(user ? { user } : {}) } }],
+    'current-context': cluster,
+    users: admin ? [{ name: cluster, user: { token: `kops-standin-${randomBytes(24).toString('hex')}` } }] : [],
+    preferences: {},
+  };
+  const file = flagValue(parsed, 'kubeconfig') ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
+  io.out(`kOps has set your kubectl context to ${cluster}`);
+}
+
+async function nothingToDo(parsed: ParsedCommand, what: string, io: Io): Promise<void> {
+  const cluster = resolveClusterName(parsed, process.env);
+  await requireCluster(registry(parsed, cluster, undefined), cluster);
+  io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to ${what}.`);
+}
+
+/** Runs one kops command line. Returns the exit status. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  io.err(STANDIN_BANNER);
+  try {
+    if (argv[0] === 'version') {
+      const extra = argv.slice(1).find((a) => a.startsWith('-'));
+      if (extra) throw new KopsError(`unknown flag: ${extra.split('=')[0] ?? extra}`);
+      io.out(`Client version: ${KOPS_VERSION} (kops stand-in, kops is not installed)`);
+      return 0;
+    }
+    const parsed = parseCommandLine(argv, loadReference(REFERENCE_DIR));
+    if (flagBool(parsed, 'help')) {
+      io.out(parsed.command.text);
+      return 0;
+    }
+    switch (parsed.command.path) {
+      case 'create cluster':
+        await createCluster(parsed, argv, io);
+        break;
+      case 'update cluster':
+        await update(parsed, resolveClusterName(parsed, process.env), io);
+        break;
+      case 'delete cluster':
+        await deleteCluster(parsed, io);
+        break;
+      case 'export kubeconfig':
+        await exportKubeconfig(parsed, io);
+        break;
+      case 'rolling-update cluster':
+        await nothingToDo(parsed, flagBool(parsed, 'yes') ? 'roll' : 'roll (dry run: Must specify --yes to rolling-update)', io);
+        break;
+      case 'validate cluster':
+        await nothingToDo(parsed, 'validate', io);
+        break;
+      default:
+        throw new KopsError(`the stand-in does not implement "kops ${parsed.command.path}"`);
+    }
+    return 0;
+  } catch (error) {
+    io.err(`Error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) })
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`Error: ${String(error)}\n`);
+      process.exitCode = 1;
+    });
+}
