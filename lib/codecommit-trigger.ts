@@ -1,0 +1,139 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/** Branches that carry a fabric. CodeCommit's `detail.referenceName` is the short name (`fabric/demo`), without `refs/heads/`. */
+export const FABRIC_BRANCH_PREFIX = 'fabric/';
+
+export interface CodeCommitTriggerProps {
+  /** The repository whose `fabric/<name>` branches hold one `fabric.json` each. */
+  readonly repository: codecommit.IRepository;
+  /** The provisioning state machine. */
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * Where deletions of `fabric/*` branches are written (one line each; nothing is destroyed).
+   * @default a log group `/aws/events/fabricctl-branch-deletions`, kept for one year
+   */
+  readonly deletionLogGroup?: logs.ILogGroup;
+}
+
+export interface CodeCommitTrigger {
+  /** Starts a `provision` execution on every create or update of a `fabric/*` branch. */
+  readonly pushRule: events.Rule;
+  /** Records deletions of `fabric/*` branches. */
+  readonly deletionRule: events.Rule;
+  readonly deletionLogGroup: logs.ILogGroup;
+}
+
+/**
+ * A rule target writing to a CloudWatch Logs group, with a native `AWS::Logs::ResourcePolicy`
+ * granting EventBridge the writes. (The CDK's `CloudWatchLogGroup` target does the same through a
+ * custom-resource Lambda, which would add a function, a role and their findings to the stack.)
+ */
+class LogGroupTarget implements events.IRuleTarget {
+  constructor(
+    private readonly logGroup: logs.ILogGroup,
+    private readonly input: events.RuleTargetInput,
+  ) {}
+
+  bind(): events.RuleTargetConfig {
+    return { arn: this.logGroup.logGroupArn.replace(/:\*$/, ''), input: this.input };
+  }
+}
+
+/**
+ * Wires a CodeCommit repository to the state machine: one fabric per `fabric/<name>` branch.
+ *
+ * - Push rule: `aws.codecommit` / `CodeCommit Repository State Change` for this repository, with
+ *   `detail.event` `referenceCreated` or `referenceUpdated`, `detail.referenceType` `branch` and
+ *   `detail.referenceName` starting with `fabric/`. Its target is the state machine, through a role
+ *   that may only start it, with the input
+ *   `{"action":"provision","source":{"provider":"codecommit","repository":<repositoryName>,"branch":<referenceName>,"commit":<commitId>}}`:
+ *   the state machine's first state reads `fabric.json` at that commit and checks its name against the branch.
+ * - Deletion rule: `referenceDeleted` of a `fabric/*` branch only writes a line to a log group
+ *   (the CodeCommit event itself is already on the default bus for anyone who wants to react).
+ *   Deleting a branch destroys nothing: `fabricctl down <name> --confirm <name>` does.
+ *
+ * EventBridge delivers each CodeCommit event at least once; a repeated event starts a second
+ * execution of the same commit, which the per-fabric lock serialises and which changes nothing.
+ */
+export function addCodeCommitTrigger(scope: Construct, props: CodeCommitTriggerProps): CodeCommitTrigger {
+  const id = 'CodeCommitTrigger';
+  const construct = new Construct(scope, id);
+  const baseDetail = { referenceType: ['branch'], referenceName: [{ prefix: FABRIC_BRANCH_PREFIX }] };
+
+  const role = new iam.Role(construct, 'StartExecutionRole', {
+    assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+    description: 'EventBridge starts fabric provisioning executions for pushes to fabric/* branches',
+  });
+  props.stateMachine.grantStartExecution(role);
+
+  const pushRule = new events.Rule(construct, 'PushRule', {
+    description: 'A push to a fabric/<name> branch provisions that fabric at the pushed commit',
+    eventPattern: {
+      source: ['aws.codecommit'],
+      detailType: ['CodeCommit Repository State Change'],
+      resources: [props.repository.repositoryArn],
+      detail: { event: ['referenceCreated', 'referenceUpdated'], ...baseDetail },
+    },
+  });
+  pushRule.addTarget(
+    new targets.SfnStateMachine(props.stateMachine, {
+      role,
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
+      input: events.RuleTargetInput.fromObject({
+        action: 'provision',
+        source: {
+          provider: 'codecommit',
+          repository: events.EventField.fromPath('$.detail.repositoryName'),
+          branch: events.EventField.fromPath('$.detail.referenceName'),
+          commit: events.EventField.fromPath('$.detail.commitId'),
+        },
+      }),
+    }),
+  );
+
+  const deletionLogGroup =
+    props.deletionLogGroup ??
+    new logs.LogGroup(construct, 'DeletionLog', {
+      logGroupName: '/aws/events/fabricctl-branch-deletions',
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  new logs.ResourcePolicy(construct, 'DeletionLogPolicy', {
+    policyStatements: [
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        resources: [deletionLogGroup.logGroupArn],
+      }),
+    ],
+  });
+  const deletionRule = new events.Rule(construct, 'DeletionRule', {
+    description: 'Deleting a fabric/<name> branch destroys nothing: it is logged',
+    eventPattern: {
+      source: ['aws.codecommit'],
+      detailType: ['CodeCommit Repository State Change'],
+      resources: [props.repository.repositoryArn],
+      detail: { event: ['referenceDeleted'], ...baseDetail },
+    },
+  });
+  deletionRule.addTarget(
+    new LogGroupTarget(
+      deletionLogGroup,
+      // No angle brackets in the text: EventBridge reads <x> in a template as a placeholder.
+      events.RuleTargetInput.fromObject({
+        timestamp: events.EventField.time,
+        message: `branch ${events.EventField.fromPath('$.detail.referenceName')} of ${events.EventField.fromPath('$.detail.repositoryName')} deleted (last commit ${events.EventField.fromPath('$.detail.oldCommitId')}): nothing was destroyed; to destroy the fabric run fabricctl down NAME --confirm NAME`,
+      }),
+    ),
+  );
+
+  return { pushRule, deletionRule, deletionLogGroup };
+}
