@@ -129,6 +129,7 @@ tf_init() {
   local dir="$1" bucket="$2" key="$3" region="$4"
   local -a args=(
     -input=false
+    -no-color
     -reconfigure
     "-backend-config=bucket=${bucket}"
     "-backend-config=key=${key}"
@@ -155,7 +156,7 @@ tf_init_local() {
   local dir="$1"
   tf_local_backend_override "${dir}"
   log "terraform init: local backend (no state bucket yet)"
-  terraform -chdir="${dir}" init -input=false -reconfigure >&2
+  terraform -chdir="${dir}" init -input=false -no-color -reconfigure >&2
 }
 
 # Counts as Terraform's own "Plan: X to add, Y to change, Z to destroy" line does: a replacement

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The network job: Terraform of terraform/fabric-network (module terraform/network) with its state
+# in the fabric's state bucket. Writes the NetworkJobResult JSON that buildspecs/network.yml exports
+# as FABRIC_RESULT.
+#
+# Inputs (environment): ACTION (provision|plan|destroy), FABRIC_NAME, CLUSTER_NAME, FABRIC_REGION,
+# STATE_BUCKET, NETWORK_CIDR, ZONES_CSV, TAGS_JSON; STATE_BUCKET_EXISTS (true|false) for plan.
+set -o errexit -o nounset -o pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "${script_dir}/lib.sh"
+
+require_env ACTION FABRIC_NAME CLUSTER_NAME FABRIC_REGION STATE_BUCKET NETWORK_CIDR ZONES_CSV TAGS_JSON
+require_one_of ACTION provision plan destroy
+if [[ "${ACTION}" == plan ]]; then
+  require_env STATE_BUCKET_EXISTS
+  require_bool STATE_BUCKET_EXISTS
+fi
+jq -e 'type == "object" and all(.[]; type == "string")' >/dev/null 2>&1 <<<"${TAGS_JSON}" ||
+  die "TAGS_JSON must be a JSON object of string values; got '${TAGS_JSON}'"
+[[ "${ZONES_CSV}" =~ ^[a-z0-9-]+(,[a-z0-9-]+)*$ ]] ||
+  die "ZONES_CSV must be comma-separated zone names such as us-east-2a,us-east-2b; got '${ZONES_CSV}'"
+command -v terraform >/dev/null || die "terraform is not on PATH (run buildspecs/scripts/install-tools.sh)"
+
+clear_result
+tf_cli_config
+
+work="$(tf_stage_dir "${script_dir}/../../terraform")"
+trap 'rm -rf "${work}"' EXIT
+dir="${work}/fabric-network"
+tf_emulator_overrides "${dir}"
+
+jq -n \
+  --arg region "${FABRIC_REGION}" \
+  --arg name "${FABRIC_NAME}" \
+  --arg cluster_name "${CLUSTER_NAME}" \
+  --arg cidr "${NETWORK_CIDR}" \
+  --arg zones "${ZONES_CSV}" \
+  --argjson tags "${TAGS_JSON}" \
+  '{region: $region, name: $name, cluster_name: $cluster_name, cidr: $cidr, zones: ($zones | split(",")), tags: $tags}' \
+  >"${dir}/fabric.auto.tfvars.json"
+
+state_key="fabrics/${FABRIC_NAME}/network.tfstate"
+plan_file="${work}/network.tfplan"
+tf=(terraform "-chdir=${dir}")
+
+# What the job reports when no value is known (plan before the first apply, destroy of nothing).
+unknown_result="$(jq -n -c --arg cidr "${NETWORK_CIDR}" --arg zones "${ZONES_CSV}" \
+  '{vpcId: "", vpcCidr: $cidr, zones: ($zones | split(",")), subnetIds: {}, subnetIdsCsv: "", securityGroupId: ""}')"
+
+current_outputs() {
+  local value
+  if value="$("${tf[@]}" output -no-color -raw fabric_result 2>/dev/null)" && [[ -n "${value}" ]]; then
+    printf '%s\n' "${value}"
+  else
+    printf '%s\n' "${unknown_result}"
+  fi
+}
+
+finish() {
+  local outputs="$1" changes="$2"
+  write_result "$(jq -n -c --arg action "${ACTION}" --argjson outputs "${outputs}" --argjson changes "${changes}" \
+    '$outputs + {action: $action, changes: $changes}')"
+  log "${ACTION} done: ${changes}"
+}
+
+case "${ACTION}" in
+  provision)
+    tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
+    "${tf[@]}" plan -input=false -no-color -lock-timeout=120s "-out=${plan_file}"
+    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
+    finish "$(current_outputs)" "${changes}"
+    ;;
+  plan)
+    if [[ "${STATE_BUCKET_EXISTS}" == true ]]; then
+      tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
+    else
+      tf_init_local "${dir}"
+    fi
+    # Read-only: no lock, so not even a lock object is written to the state bucket.
+    "${tf[@]}" plan -input=false -no-color -lock=false "-out=${plan_file}"
+    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    planned="$("${tf[@]}" show -no-color -json "${plan_file}" | jq -c '.planned_values.outputs.fabric_result.value // empty')"
+    if [[ -n "${planned}" ]]; then
+      finish "${planned}" "${changes}"
+    else
+      finish "${unknown_result}" "${changes}"
+    fi
+    ;;
+  destroy)
+    tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
+    before="$(current_outputs)"
+    "${tf[@]}" plan -destroy -input=false -no-color -lock-timeout=120s "-out=${plan_file}"
+    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
+    finish "${before}" "${changes}"
+    ;;
+esac

@@ -1,0 +1,11 @@
+output "fabric_result" {
+  description = "The network job's result as JSON: NetworkJobResult (lambdas/shared/contract.ts) without action and changes, which the script adds."
+  value = jsonencode({
+    vpcId           = module.network.vpc_id
+    vpcCidr         = module.network.vpc_cidr_block
+    zones           = module.network.zones
+    subnetIds       = module.network.subnet_ids_by_zone
+    subnetIdsCsv    = join(",", module.network.subnet_ids)
+    securityGroupId = module.network.security_group_id
+  })
+}
