@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs the pinned build tools (versions and SHA-256 in buildspecs/tools.env).
+# Usage: install-tools.sh [terraform] [kops]   (no argument: both)
+# A tool already on PATH at the pinned version is used as it is; otherwise it is downloaded and
+# verified with sha256sum before it is installed. Without a pinned checksum nothing is downloaded.
+set -o errexit -o nounset -o pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "${script_dir}/lib.sh"
+tools_env="${TOOLS_ENV:-${script_dir}/../tools.env}"
+# shellcheck source=../tools.env source-path=SCRIPTDIR
+source "${tools_env}"
+
+require_env TERRAFORM_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64
+bin_dir="${TOOLS_BIN_DIR:-/usr/local/bin}"
+
+tools=("$@")
+if ((${#tools[@]} == 0)); then tools=(terraform kops); fi
+for tool in "${tools[@]}"; do
+  case "${tool}" in
+    terraform | kops) ;;
+    *) die "unknown tool '${tool}'; this script installs: terraform kops" ;;
+  esac
+done
+
+platform="$(uname -s)-$(uname -m)"
+[[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned; this machine is ${platform}"
+
+installed_version() {
+  local tool="$1"
+  command -v "${tool}" >/dev/null || return 0
+  case "${tool}" in
+    terraform) terraform version -json 2>/dev/null | jq -r '.terraform_version // empty' || true ;;
+    kops) kops version --short 2>/dev/null | sed -e 's/^v//' || true ;;
+  esac
+}
+
+# download URL SHA256 FILE: fetch and verify; the file is removed when the checksum differs.
+download() {
+  local url="$1" sha="$2" file="$3"
+  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}' in ${tools_env}); refusing to download"
+  log "downloading ${url}"
+  curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
+  if ! printf '%s  %s\n' "${sha}" "${file}" | sha256sum --check --strict --quiet -; then
+    rm -f "${file}"
+    die "SHA-256 of ${url} is not the pinned ${sha}"
+  fi
+}
+
+install_terraform() {
+  local work
+  work="$(mktemp -d)"
+  download "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" \
+    "${TERRAFORM_SHA256_LINUX_AMD64}" "${work}/terraform.zip"
+  command -v unzip >/dev/null || die "unzip is needed to unpack terraform"
+  unzip -q -o "${work}/terraform.zip" terraform -d "${work}"
+  install -m 0755 "${work}/terraform" "${bin_dir}/terraform"
+  rm -rf "${work}"
+}
+
+install_kops() {
+  local work
+  work="$(mktemp -d)"
+  download "https://github.com/kubernetes/kops/releases/download/v${KOPS_VERSION}/kops-linux-amd64" \
+    "${KOPS_SHA256_LINUX_AMD64}" "${work}/kops"
+  install -m 0755 "${work}/kops" "${bin_dir}/kops"
+  rm -rf "${work}"
+}
+
+for tool in "${tools[@]}"; do
+  case "${tool}" in
+    terraform) pinned="${TERRAFORM_VERSION}" ;;
+    kops) pinned="${KOPS_VERSION}" ;;
+  esac
+  found="$(installed_version "${tool}")"
+  if [[ "${found}" == "${pinned}" ]]; then
+    log "${tool} ${pinned} is already on PATH ($(command -v "${tool}")); not downloading"
+    continue
+  fi
+  log "${tool}: want ${pinned}, found '${found:-none}'; installing into ${bin_dir}"
+  "install_${tool}"
+  found="$(installed_version "${tool}")"
+  [[ "${found}" == "${pinned}" ]] || die "${tool} on PATH reports '${found}' after installing ${pinned}; is ${bin_dir} first on PATH?"
+  log "${tool} ${pinned} installed"
+done
