@@ -1,0 +1,147 @@
+import { Resolver } from 'node:dns/promises';
+import { request } from 'node:https';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { checkReadiness } from '../../lambdas/check-readiness/core';
+import type { ReadinessEvent } from '../../lambdas/shared/contract';
+import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
+import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
+import { startPublicDnsStandIn } from '../../lib/local/standins/public-dns';
+import { describeWithMoto, resetMoto, useMoto } from '../support/moto';
+import { createKopsGroups } from '../lambdas/fixtures/kops-groups';
+import { testCluster, testFabric, testPrepared } from '../lambdas/fixtures/late-stages';
+
+const ZONES = ['us-east-2a', 'us-east-2b', 'us-east-2c'];
+
+function kubeconfigFor(clusterName: string, serverUrl: string, caPem: string): string {
+  const ca = Buffer.from(caPem).toString('base64');
+  return `apiVersion: v1\nkind: Config\ncurrent-context: ${clusterName}\nclusters:\n- name: ${clusterName}\n  cluster:\n    server: ${serverUrl}\n    certificate-authority-data: ${ca}\ncontexts:\n- name: ${clusterName}\n  context: {cluster: ${clusterName}, user: admin}\n`;
+}
+
+function get(server: TestApiServer, clusterName: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, ca: server.caPem, servername: `api.${clusterName}`, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describeWithMoto('local stand-ins', () => {
+  const moto = useMoto();
+  const fabric = testFabric();
+  const route53 = () => new Route53Client({ region: 'us-east-1' });
+  const clients = () => ({
+    autoScaling: new AutoScalingClient({ region: 'us-east-2' }),
+    route53: route53(),
+    secrets: new SecretsManagerClient({ region: 'us-east-2' }),
+  });
+  let api: TestApiServer;
+  beforeAll(async () => {
+    api = await startTestApiServer({ clusterName: fabric.clusterName });
+  });
+  afterAll(async () => api.stop());
+  beforeEach(async () => resetMoto(moto.current()));
+
+  /** A cluster as kops leaves it: groups InService, the placeholder record, the kubeconfig secret. */
+  async function kopsCluster(caPem: string, serverUrl: string = api.serverUrl): Promise<ReadinessEvent> {
+    await createKopsGroups(fabric.clusterName, ZONES);
+    const zone = await route53().send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `ref-${Date.now()}` }));
+    const hostedZoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+    await route53().send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: `api.${fabric.clusterName}`, Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.123' }] } }] },
+      }),
+    );
+    const secret = await new SecretsManagerClient({ region: 'us-east-2' }).send(
+      new CreateSecretCommand({ Name: 'fabricctl/demo/kubeconfig', SecretString: kubeconfigFor(fabric.clusterName, serverUrl, caPem) }),
+    );
+    return {
+      fabric,
+      prepared: testPrepared(hostedZoneId, ZONES),
+      cluster: testCluster(fabric, secret.ARN ?? ''),
+      readiness: { ready: false, startedAt: new Date().toISOString(), attempts: 0 },
+    };
+  }
+
+  test('GIVEN the test API server WHEN /readyz and another path are requested THEN ok and 404', async () => {
+    expect(await get(api, fabric.clusterName, '/readyz')).toEqual({ status: 200, body: 'ok' });
+    expect((await get(api, fabric.clusterName, '/api')).status).toBe(404);
+  });
+
+  test('GIVEN kops placeholder address WHEN readiness is checked THEN not ready on dns and api', async () => {
+    const event = await kopsCluster(api.caPem);
+    const state = await checkReadiness(event, clients());
+    expect(state.ready).toBe(false);
+    expect(state.checks?.instances.ready).toBe(true);
+    expect(state.checks?.dns.ready).toBe(false);
+    expect(state.checks?.api.ready).toBe(false);
+  });
+
+  test('GIVEN the dns-controller stand-in promoted the record WHEN readiness is checked THEN ready over verified TLS', async () => {
+    const event = await kopsCluster(api.caPem);
+    await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
+    const state = await checkReadiness(event, clients());
+    expect(state.checks?.dns).toEqual({ ready: true, detail: `api.${fabric.clusterName} -> 127.0.0.1` });
+    expect(state.checks?.api).toEqual({ ready: true, detail: `https://api.${fabric.clusterName}:${api.port}/readyz answered ok` });
+    expect(state.ready).toBe(true);
+  });
+
+  test('GIVEN a kubeconfig with another CA WHEN readiness is checked THEN the api is not ready: TLS verification fails', async () => {
+    const impostor = await startTestApiServer({ clusterName: fabric.clusterName });
+    try {
+      const event = await kopsCluster(impostor.caPem);
+      await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
+      const state = await checkReadiness(event, clients());
+      expect(state.ready).toBe(false);
+      expect(state.checks?.api.detail).toMatch(/certificate|self.signed|verify/i);
+    } finally {
+      await impostor.stop();
+    }
+  });
+
+  test('GIVEN an API server that is still booting WHEN readiness is checked THEN the api is not ready with its answer', async () => {
+    const booting = await startTestApiServer({ clusterName: fabric.clusterName, readyAfterMs: 60_000 });
+    try {
+      const event = await kopsCluster(booting.caPem, booting.serverUrl);
+      await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
+      const state = await checkReadiness(event, clients());
+      expect(state.checks?.api.ready).toBe(false);
+      expect(state.checks?.api.detail).toContain('HTTP 503');
+    } finally {
+      await booting.stop();
+    }
+  });
+
+  test('GIVEN a public hosted zone WHEN the public DNS stand-in is asked for NS THEN it answers the zone delegation set', async () => {
+    const zone = await route53().send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `ref-${Date.now()}` }));
+    const detail = await route53().send(new GetHostedZoneCommand({ Id: zone.HostedZone?.Id ?? '' }));
+    const dns = await startPublicDnsStandIn({ route53Endpoint: moto.current().endpoint });
+    try {
+      const resolver = new Resolver({ timeout: 2000, tries: 1 });
+      resolver.setServers([dns.address]);
+      const answered = await resolver.resolveNs('example.com');
+      const expected = (detail.DelegationSet?.NameServers ?? []).map((n) => n.replace(/\.$/, ''));
+      expect(expected.length).toBeGreaterThan(0);
+      expect([...answered].sort()).toEqual([...expected].sort());
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  test('GIVEN no hosted zone for a name WHEN the public DNS stand-in is asked THEN it answers NXDOMAIN', async () => {
+    const dns = await startPublicDnsStandIn({ route53Endpoint: moto.current().endpoint });
+    try {
+      const resolver = new Resolver({ timeout: 2000, tries: 1 });
+      resolver.setServers([dns.address]);
+      await expect(resolver.resolveNs('unknown-domain.test')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    } finally {
+      await dns.stop();
+    }
+  });
+});
