@@ -30,6 +30,9 @@ export interface FabricFunctionProps {
  * - timeout 30 s and 256 MB unless the caller needs more.
  */
 export class FabricFunction extends nodejs.NodejsFunction {
+  /** The folder under `lambdas/` this function runs (local mode calls its handler directly). */
+  public readonly entryFolder: string;
+
   constructor(scope: Construct, id: string, props: FabricFunctionProps) {
     if (!/^[a-z][a-z0-9-]*$/.test(props.entry)) throw new Error(`FabricFunction entry must be a folder name under lambdas/, got ${props.entry}`);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -57,5 +60,6 @@ export class FabricFunction extends nodejs.NodejsFunction {
         format: nodejs.OutputFormat.CJS,
       },
     });
+    this.entryFolder = props.entry;
   }
 }

@@ -283,11 +283,12 @@ export class FabricOrchestrator extends Construct {
         ttl: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fabric.lock.ttl'))),
         action: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.action')),
       },
-      // Free, ours already (a redriven run), or left behind by a run that was aborted and expired.
-      conditionExpression: 'attribute_not_exists(fabric) OR holder = :me OR expiresAt < :now',
+      // Free, ours already (a redriven run), or left behind by a run that was aborted and had
+      // expired before this one started.
+      conditionExpression: 'attribute_not_exists(fabric) OR holder = :me OR expiresAt < :started',
       expressionAttributeValues: {
         ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
-        ':now': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
+        ':started': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
@@ -351,8 +352,9 @@ export class FabricOrchestrator extends Construct {
       SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
       SSH_PUBLIC_KEY: '$.sshKey.publicKey',
     });
+    // CheckReadiness starts the deadline clock on its first call (no startedAt yet).
     const initReadiness = new sfn.Pass(this, 'StartReadinessClock', {
-      parameters: { ready: false, attempts: 0, 'startedAt.$': '$$.State.EnteredTime' },
+      result: sfn.Result.fromObject({ ready: false, attempts: 0 }),
       resultPath: '$.readiness',
     });
     const checkReadiness = lambdaTask('CheckReadiness', f.checkReadiness, {

@@ -162,7 +162,8 @@ export interface ReadinessEvent extends FabricEvent {
 /** `$.readiness`, carried around the Wait/Choice loop. */
 export interface ReadinessState {
   readonly ready: boolean;
-  readonly startedAt: string;
+  /** Set by CheckReadiness on its first call; the deadline counts from it. */
+  readonly startedAt?: string;
   readonly attempts: number;
   readonly checks?: ReadinessChecks;
 }

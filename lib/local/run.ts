@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { PROJECT_ROOT } from '../fabric-function';
+import type { ProgressEvent, ProgressListener } from '../progress-events';
+import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
+import { createLocalEnvironment, LocalEnvironment } from './environment';
+import { EnvironmentVariableType, runBuild } from './build-runner';
+import { promoteApiRecord } from './standins/dns-controller';
+import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
+import { buildTaskHandlers, mergedFunctionEnvironment } from './task-handlers';
+
+// aws-local-stepfunctions targets Node 22; on Node 20 it needs Promise.withResolvers.
+const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
+if (typeof promiseStatics.withResolvers !== 'function') {
+  promiseStatics.withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+export type LocalAction = 'provision' | 'plan' | 'destroy';
+
+export interface StateTiming {
+  readonly state: string;
+  readonly ms: number;
+}
+
+export interface LocalRunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly execution: string;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly timings: readonly StateTiming[];
+  readonly totalMs: number;
+  /** State transitions, counted from the execution's events as Step Functions bills them. */
+  readonly transitions: number;
+  /** EventBridge events the run put. */
+  readonly events: readonly PutEventsRequestEntry[];
+}
+
+export interface ExecuteOptions {
+  readonly onEvent?: ProgressListener;
+  /** Pause between readiness polls, ms. @default 1000 */
+  readonly readinessPollMs?: number;
+  /** Override every Retry interval of these states, ms (tests: make waits short). */
+  readonly retryIntervalOverrides?: Record<string, number>;
+  /** Execution name. @default a random id */
+  readonly executionName?: string;
+  /** Delay before the dns-controller stand-in writes the API's real address, ms. @default 500 */
+  readonly dnsControllerDelayMs?: number;
+}
+
+let synthesized: SynthesizedOrchestrator | undefined;
+/** The stack is synthesized once per process: the definition does not change between runs. */
+export function localOrchestrator(): SynthesizedOrchestrator {
+  synthesized ??= synthesizeOrchestrator();
+  return synthesized;
+}
+
+/**
+ * Executes the real state machine definition once, locally: aws-local-stepfunctions interprets it,
+ * every Task is handled by the real code against the emulator (see task-handlers.ts).
+ */
+export async function executeLocal(env: LocalEnvironment, input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> {
+  const orchestrator = localOrchestrator();
+  Object.assign(process.env, mergedFunctionEnvironment(orchestrator));
+  await env.ensureLockTable(orchestrator.lockTable);
+  const emit = (event: ProgressEvent) => options.onEvent?.(event);
+  const name = options.executionName ?? randomUUID();
+  const executionArn = `arn:aws:states:${env.region}:123456789012:execution:FabricOrchestrator:${name}`;
+  const events: PutEventsRequestEntry[] = [];
+
+  const handlers = buildTaskHandlers({
+    synthesized: orchestrator,
+    region: env.region,
+    onEventPut: (entry) => events.push(entry),
+    runBuild: async (request) => {
+      const vars = Object.fromEntries(request.overrides.map((o) => [o.Name, o.Value]));
+      const clusterName = vars.CLUSTER_NAME ?? '';
+      const response = await runBuild({
+        projectName: request.projectLogicalId,
+        buildspecPath: request.buildspec,
+        sourceDir: PROJECT_ROOT,
+        environment: await env.buildEnvironment(clusterName),
+        overrides: request.overrides.map((o) => ({ Name: o.Name, Value: o.Value, Type: (o.Type ?? 'PLAINTEXT') as EnvironmentVariableType })),
+        onLine: (line: string) => emit({ type: 'log', state: request.stateName, at: new Date(), line }),
+      });
+      if (request.stateName === 'ClusterJob') scheduleDnsController(env, vars, options.dnsControllerDelayMs ?? 500);
+      return response;
+    },
+  });
+
+  const machine = new StateMachine(orchestrator.asl as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const started = Date.now();
+  emit({ type: 'executionStarted', execution: executionArn, at: new Date(started) });
+  const run = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      waitTimeOverrides: { WaitBeforeNextCheck: options.readinessPollMs ?? 1000 },
+      retryIntervalOverrides: options.retryIntervalOverrides ?? {},
+    },
+    context: { Execution: { Id: executionArn, Name: name } },
+    noThrowOnAbort: true,
+  });
+
+  const timings: StateTiming[] = [];
+  const entered = new Map<string, number>();
+  let transitions = 0;
+  let failure: { error: string; cause: string } | undefined;
+  let output: unknown;
+  for await (const log of run.eventLogs) {
+    const at = new Date(log.timestamp);
+    switch (log.type) {
+      case 'StateEntered':
+        transitions += 1;
+        entered.set(log.state.name, log.timestamp);
+        emit({ type: 'stateEntered', state: log.state.name, at });
+        break;
+      case 'StateExited': {
+        const ms = log.timestamp - (entered.get(log.state.name) ?? log.timestamp);
+        timings.push({ state: log.state.name, ms });
+        emit({ type: 'stateExited', state: log.state.name, at, durationMs: ms });
+        break;
+      }
+      case 'StateFailed':
+        emit({ type: 'stateFailed', state: log.state.name, at, error: log.Error, cause: String(log.Cause) });
+        break;
+      case 'StateRetried':
+        transitions += 1;
+        emit({ type: 'retry', state: log.state.name, at, attempt: log.retry.attempt, error: '', delayMs: 0 });
+        break;
+      case 'ExecutionSucceeded':
+        output = log.output;
+        break;
+      case 'ExecutionFailed':
+        failure = { error: log.Error, cause: String(log.Cause) };
+        break;
+      default:
+        break;
+    }
+  }
+  try {
+    output = await run.result;
+  } catch (error) {
+    const e = error as Error & { cause?: { name?: string; message?: string; cause?: unknown } };
+    failure ??= { error: e.cause?.name ?? e.name, cause: String(e.cause?.cause ?? e.cause?.message ?? e.message) };
+  }
+  const totalMs = Date.now() - started;
+  if (failure) {
+    emit({ type: 'executionFailed', at: new Date(), error: failure.error, cause: failure.cause });
+    return { status: 'FAILED', execution: executionArn, error: failure.error, cause: failure.cause, timings, totalMs, transitions, events };
+  }
+  emit({ type: 'executionSucceeded', at: new Date(), output });
+  return { status: 'SUCCEEDED', execution: executionArn, output, timings, totalMs, transitions, events };
+}
+
+/**
+ * In a real cluster kops's dns-controller replaces the placeholder API record once the control
+ * plane runs. Locally its stand-in does that, a moment after the cluster job, pointing at the
+ * stand-in API server on 127.0.0.1.
+ */
+function scheduleDnsController(env: LocalEnvironment, vars: Record<string, string>, delayMs: number): void {
+  const clusterName = vars.CLUSTER_NAME;
+  const domain = vars.DOMAIN;
+  if (!clusterName || !domain || vars.ACTION !== 'provision') return;
+  setTimeout(() => {
+    void (async () => {
+      const zone = await env.ensureHostedZone(domain);
+      await promoteApiRecord({ hostedZoneId: zone.id, clusterName, address: '127.0.0.1' });
+    })().catch((error: unknown) => process.stderr.write(`dns-controller stand-in failed: ${String(error)}\n`));
+  }, delayMs).unref();
+}
+
+export interface RunLocalOptions extends ExecuteOptions {
+  readonly action: LocalAction;
+  readonly specPath?: string;
+  readonly name?: string;
+  readonly confirm?: string;
+  readonly region?: string;
+  /** Use an emulator that is already running instead of starting one. */
+  readonly endpoint?: string;
+  /** Leave the emulator running at the end (its endpoint is printed), for `down --local --endpoint`. */
+  readonly keepEmulator?: boolean;
+  readonly onEvent: ProgressListener;
+  /** Setup messages (emulator, stand-ins, hosted zone). */
+  readonly log?: (line: string) => void;
+}
+
+/** `fabricctl up|plan|down --local`: one execution, in a local environment made for it. */
+export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult & { readonly endpoint: string }> {
+  const spec = options.specPath ? (JSON.parse(readFileSync(options.specPath, 'utf8')) as Record<string, unknown>) : undefined;
+  const region = (typeof spec?.region === 'string' ? spec.region : undefined) ?? options.region ?? 'us-east-2';
+  const env = await createLocalEnvironment({ endpoint: options.endpoint, region, log: options.log });
+  const stopOnSignal = () => {
+    void env.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    if (spec && typeof spec.name === 'string' && typeof spec.domain === 'string') {
+      const domain = spec.domain.toLowerCase().replace(/\.$/, '');
+      await env.ensureHostedZone(domain);
+      await env.apiServerFor(clusterNameOf({ name: normaliseName(spec.name), domain }));
+    }
+    const input: Record<string, unknown> = { action: options.action };
+    if (spec) input.spec = spec;
+    if (options.name) input.name = options.name;
+    if (options.confirm !== undefined) input.confirm = options.confirm;
+    if (options.region && !spec) input.region = options.region;
+    const result = await executeLocal(env, input, options);
+    return { ...result, endpoint: env.endpoint };
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    if (options.keepEmulator && env.moto) {
+      options.log?.(`emulator left running on ${env.endpoint} (pid ${env.moto.pid}); stop it with: kill ${env.moto.pid}`);
+    } else {
+      await env.stop();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import { FabricFunction } from '../fabric-function';
+import { FabricOrchestratorStack, FabricOrchestratorStackProps } from '../fabric-orchestrator-stack';
+import { resolveDefinition, ResolvedDefinition } from '../definition';
+
+type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+
+/** The orchestrator as synthesized in process, with what local mode needs to run each Task. */
+export interface SynthesizedOrchestrator extends ResolvedDefinition {
+  readonly template: Template;
+  /** Lambda logical id -> folder under lambdas/ and its environment. */
+  readonly functions: Readonly<Record<string, { readonly entry: string; readonly environment: Readonly<Record<string, string>> }>>;
+  /** CodeBuild project logical id -> buildspec file inside the job source. */
+  readonly projects: Readonly<Record<string, { readonly buildspec: string }>>;
+  /** Logical id of the lock table (its name in local mode). */
+  readonly lockTable: string;
+}
+
+/**
+ * Synthesizes the real FabricOrchestrator stack in this process. Lambda bundling is switched off
+ * (the local runner calls the TypeScript handlers directly), so no esbuild run is needed.
+ */
+export function synthesizeOrchestrator(props: FabricOrchestratorStackProps = {}): SynthesizedOrchestrator {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', props);
+  const template = app.synth().getStackByName('FabricOrchestrator').template as Template;
+  const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
+    stack.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
+
+  const functions: Record<string, { entry: string; environment: Record<string, string> }> = {};
+  for (const construct of stack.node.findAll()) {
+    if (construct instanceof FabricFunction) {
+      const id = logicalId(construct);
+      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+      functions[id] = { entry: construct.entryFolder, environment: variables };
+    }
+  }
+  const projects: Record<string, { buildspec: string }> = {};
+  for (const construct of stack.node.findAll()) {
+    if (construct instanceof codebuild.Project) {
+      const id = logicalId(construct);
+      const source = template.Resources[id]?.Properties?.Source as { BuildSpec?: string } | undefined;
+      if (!source?.BuildSpec) throw new Error(`CodeBuild project ${id} has no buildspec file in its source`);
+      projects[id] = { buildspec: source.BuildSpec };
+    }
+  }
+  return {
+    ...resolveDefinition(template),
+    template,
+    functions,
+    projects,
+    lockTable: logicalId(stack.orchestrator.lockTable),
+  };
+}

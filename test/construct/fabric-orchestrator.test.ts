@@ -1,0 +1,304 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import aslValidator from 'asl-validator';
+import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
+import { AslDefinition, AslState, resolveDefinition } from '../../lib/definition';
+
+/**
+ * The state machine as CloudFormation receives it, resolved to runnable ASL. Bundling is off for
+ * speed (the handlers' bundling is exercised by `cdk synth` in CI's synth test).
+ */
+function synth(): { template: Template; asl: AslDefinition; refs: Record<string, string> } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator');
+  const template = Template.fromStack(stack);
+  const { asl, references } = resolveDefinition(template.toJSON() as never);
+  return { template, asl, refs: references };
+}
+
+const { template, asl, refs } = synth();
+const logicalIdOf = (prefix: string): string => {
+  const match = Object.values(refs).find((id) => id.startsWith(prefix));
+  if (!match) throw new Error(`no resource referenced by the definition starts with ${prefix}`);
+  return match;
+};
+const state = (name: string): AslState => {
+  const found = asl.States[name];
+  if (!found) throw new Error(`state ${name} is not in the definition`);
+  return found;
+};
+const lockTable = () => logicalIdOf('OrchestratorLockTable');
+const fn = (name: string) => `arn:aws:lambda:us-east-2:123456789012:function:${logicalIdOf(`Orchestrator${name}Function`)}`;
+const LAMBDA_RETRY = {
+  ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+};
+const TO_FAILURE_PATH = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ExplainFailure' };
+
+describe('FabricOrchestrator state machine', () => {
+  test('GIVEN the stack WHEN synthesized THEN the definition is valid ASL in JSONPath with a timeout', () => {
+    const { isValid, errors } = aslValidator(asl as never);
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+    expect(asl.StartAt).toBe('ValidateSpec');
+    expect(asl.TimeoutSeconds).toBe(3 * 3600);
+    expect(JSON.stringify(asl)).not.toMatch(/JSONata|\{%/);
+  });
+
+  test('GIVEN a run WHEN the spec is validated THEN the whole input and the execution go to the validator, and a rejection skips the lock', () => {
+    expect(state('ValidateSpec')).toEqual({
+      Type: 'Task',
+      Resource: fn('ValidateSpec'),
+      Parameters: { 'input.$': '$', 'execution.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime' },
+      ResultPath: '$.fabric',
+      Retry: [LAMBDA_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'EmitSpecRejected' }],
+      Next: 'AcquireLock',
+    });
+  });
+
+  test('GIVEN a valid spec WHEN the lock is taken THEN it is a conditional write naming the execution, retried with bounded backoff, busy reported with the holder', () => {
+    expect(state('AcquireLock')).toEqual({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Parameters: {
+        TableName: lockTable(),
+        Item: {
+          fabric: { 'S.$': '$.fabric.name' },
+          holder: { 'S.$': '$.fabric.execution' },
+          expiresAt: { 'S.$': '$.fabric.lock.expiresAt' },
+          ttl: { 'N.$': 'States.JsonToString($.fabric.lock.ttl)' },
+          action: { 'S.$': '$.fabric.action' },
+        },
+        ConditionExpression: 'attribute_not_exists(fabric) OR holder = :me OR expiresAt < :started',
+        ExpressionAttributeValues: {
+          ':me': { 'S.$': '$.fabric.execution' },
+          ':started': { 'S.$': '$$.Execution.StartTime' },
+        },
+      },
+      ResultPath: null,
+      Retry: [
+        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], IntervalSeconds: 15, MaxAttempts: 10, BackoffRate: 1.5, MaxDelaySeconds: 120, JitterStrategy: 'FULL' },
+        {
+          ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
+          IntervalSeconds: 2,
+          MaxAttempts: 5,
+          BackoffRate: 2,
+        },
+      ],
+      Catch: [
+        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.error', Next: 'ReadLockHolder' },
+        TO_FAILURE_PATH,
+      ],
+      Next: 'Prepare',
+    });
+    expect(state('FabricBusy')).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        Error: 'FabricBusy',
+        'Cause.$': "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
+      },
+      ResultPath: '$.error',
+      Next: 'ExplainFailure',
+    });
+  });
+
+  test('GIVEN any way out WHEN the lock is released THEN only the holder can delete it', () => {
+    for (const name of ['ReleaseLock', 'ReleaseLockAfterPlan', 'ReleaseLockAfterDestroy', 'ReleaseLockAfterFailure']) {
+      expect(state(name)).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::dynamodb:deleteItem',
+        Parameters: {
+          TableName: lockTable(),
+          Key: { fabric: { 'S.$': '$.fabric.name' } },
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': { 'S.$': '$.fabric.execution' } },
+        },
+        ResultPath: null,
+      });
+    }
+  });
+
+  test('GIVEN the lock WHEN preparing THEN zones, bucket and DNS run in parallel, DNS is skipped for destroy, results land in $.prepared', () => {
+    const prepare = state('Prepare');
+    expect(prepare).toMatchObject({
+      Type: 'Parallel',
+      ResultSelector: { 'zones.$': '$[0]', 'stateBucket.$': '$[1]', 'dns.$': '$[2]' },
+      ResultPath: '$.prepared',
+      Catch: [TO_FAILURE_PATH],
+      Next: 'ChooseAction',
+    });
+    const branches = prepare.Branches as AslDefinition[];
+    expect(branches.map((b) => b.StartAt)).toEqual(['DiscoverZones', 'EnsureStateBucket', 'NeedsDnsCheck']);
+    expect(branches[0]?.States.DiscoverZones).toEqual({
+      Type: 'Task', Resource: fn('DiscoverZones'), Parameters: { 'fabric.$': '$.fabric' }, Retry: [LAMBDA_RETRY], End: true,
+    });
+    expect(branches[1]?.States.EnsureStateBucket).toEqual({
+      Type: 'Task', Resource: fn('EnsureStateBucket'), Parameters: { 'fabric.$': '$.fabric' }, Retry: [LAMBDA_RETRY], End: true,
+    });
+    expect(branches[2]?.States.NeedsDnsCheck).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.fabric.action', StringEquals: 'destroy', Next: 'SkipDnsCheck' }],
+      Default: 'CheckDns',
+    });
+  });
+
+  test('GIVEN a provision WHEN the network job runs THEN it waits for the build, passes per-run values as overrides and parses FABRIC_RESULT', () => {
+    const network = state('NetworkJob');
+    expect(network).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::codebuild:startBuild.sync',
+      ResultSelector: { 'result.$': 'States.StringToJson($.Build.ExportedEnvironmentVariables[0].Value)', 'buildId.$': '$.Build.Id' },
+      ResultPath: '$.jobs.network',
+      Catch: [TO_FAILURE_PATH],
+      Next: 'ClusterJob',
+    });
+    const parameters = network.Parameters as { ProjectName: string; EnvironmentVariablesOverride: Array<Record<string, string>> };
+    expect(parameters.ProjectName).toBe(logicalIdOf('OrchestratorNetworkJob'));
+    const overrides = Object.fromEntries(parameters.EnvironmentVariablesOverride.map((v) => [v.Name, v]));
+    expect(overrides.ACTION).toEqual({ Name: 'ACTION', Type: 'PLAINTEXT', Value: 'provision' });
+    expect(overrides.FABRIC_NAME).toEqual({ Name: 'FABRIC_NAME', Type: 'PLAINTEXT', 'Value.$': '$.fabric.buildEnv.FABRIC_NAME' });
+    expect(overrides.ZONES_CSV).toEqual({ Name: 'ZONES_CSV', Type: 'PLAINTEXT', 'Value.$': '$.prepared.zones.zonesCsv' });
+    expect(overrides.STATE_BUCKET_EXISTS).toEqual({ Name: 'STATE_BUCKET_EXISTS', Type: 'PLAINTEXT', 'Value.$': "States.Format('{}', $.prepared.stateBucket.exists)" });
+    // Nothing secret travels as a plaintext override: only the public half of the SSH key.
+    const cluster = state('ClusterJob').Parameters as typeof parameters;
+    const clusterNames = cluster.EnvironmentVariablesOverride.map((v) => v.Name);
+    expect(clusterNames).toEqual(expect.arrayContaining(['VPC_ID', 'SUBNET_IDS_CSV', 'SSH_PUBLIC_KEY']));
+    expect(JSON.stringify(cluster)).not.toMatch(/private/i);
+  });
+
+  test('GIVEN the cluster job WHEN waiting for readiness THEN a Lambda poll and a Wait form a loop that ends on ready', () => {
+    expect(state('StartReadinessClock')).toEqual({ Type: 'Pass', Result: { ready: false, attempts: 0 }, ResultPath: '$.readiness', Next: 'CheckReadiness' });
+    expect(state('CheckReadiness')).toEqual({
+      Type: 'Task',
+      Resource: fn('CheckReadiness'),
+      Parameters: { 'fabric.$': '$.fabric', 'prepared.$': '$.prepared', 'cluster.$': '$.jobs.cluster.result', 'readiness.$': '$.readiness' },
+      ResultPath: '$.readiness',
+      Retry: [LAMBDA_RETRY],
+      Catch: [TO_FAILURE_PATH],
+      Next: 'IsClusterReady',
+    });
+    expect(state('IsClusterReady')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.readiness.ready', BooleanEquals: true, Next: 'RecordReady' }],
+      Default: 'WaitBeforeNextCheck',
+    });
+    expect(state('WaitBeforeNextCheck')).toEqual({ Type: 'Wait', Seconds: 30, Next: 'CheckReadiness' });
+  });
+
+  test('GIVEN any failure WHEN caught THEN it is explained, the lock released, the record written, the event put, and the run fails with the original error', () => {
+    expect(state('ExplainFailure')).toEqual({
+      Type: 'Task',
+      Resource: fn('ExplainFailure'),
+      Parameters: { 'fabric.$': '$.fabric', 'error.$': '$.error' },
+      ResultPath: '$.error',
+      Retry: [LAMBDA_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.explain', Next: 'ReleaseLockAfterFailure' }],
+      Next: 'ReleaseLockAfterFailure',
+    });
+    expect(state('ReleaseLockAfterFailure')).toMatchObject({
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.release', Next: 'RecordFailure' }],
+      Next: 'RecordFailure',
+    });
+    expect(state('RecordFailure')).toEqual({
+      Type: 'Task',
+      Resource: fn('RecordFabric'),
+      Parameters: { status: 'FAILED', 'state.$': '$' },
+      ResultPath: null,
+      Retry: [LAMBDA_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.record', Next: 'EmitFabricFailed' }],
+      Next: 'EmitFabricFailed',
+    });
+    expect(state('EmitFabricFailed')).toEqual({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::events:putEvents',
+      Parameters: {
+        Entries: [{
+          Detail: { 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+          DetailType: 'Fabric Failed',
+          Source: 'fabricctl',
+        }],
+      },
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.emit', Next: 'FabricFailed' }],
+      Next: 'FabricFailed',
+    });
+    expect(state('FabricFailed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  });
+
+  test('GIVEN every Task after the lock WHEN it fails THEN a Catch leads into the failure path (nothing is silent)', () => {
+    const failurePath = new Set(['ExplainFailure', 'ReleaseLockAfterFailure', 'RecordFailure', 'EmitFabricFailed', 'ValidateSpec', 'EmitSpecRejected', 'ReadLockHolder']);
+    for (const [name, s] of Object.entries(asl.States)) {
+      if ((s.Type !== 'Task' && s.Type !== 'Parallel') || failurePath.has(name)) continue;
+      const catches = (s.Catch ?? []) as Array<{ ErrorEquals: string[]; Next: string }>;
+      expect({ name, catchesAll: catches.some((c) => c.ErrorEquals.includes('States.ALL') && c.Next === 'ExplainFailure') }).toEqual({ name, catchesAll: true });
+    }
+  });
+
+  test('GIVEN destroy WHEN chosen THEN the cluster goes before the network and the state bucket is kept', () => {
+    expect(state('ChooseAction')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.fabric.action', StringEquals: 'destroy', Next: 'DestroyClusterJob' },
+        { Variable: '$.fabric.action', StringEquals: 'plan', Next: 'PlanNetworkJob' },
+      ],
+      Default: 'EnsureSshKey',
+    });
+    expect(state('DestroyClusterJob').Next).toBe('DestroyNetworkJob');
+    expect(state('DestroyNetworkJob').Next).toBe('RecordDestroyed');
+    expect(JSON.stringify(asl)).not.toMatch(/DeleteBucket/);
+  });
+});
+
+describe('FabricOrchestrator resources', () => {
+  test('GIVEN the stack WHEN synthesized THEN the state machine logs every event without execution data and is traced', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
+  test('GIVEN the functions WHEN synthesized THEN each runs on Node.js 24, arm64, traced', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(8);
+    for (const resource of Object.values(functions)) {
+      expect(resource.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+    }
+  });
+
+  test('GIVEN the build jobs WHEN synthesized THEN their buildspecs come from the job source and their artifacts are KMS-encrypted', () => {
+    template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/network.yml' }), EncryptionKey: Match.anyValue() });
+    template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/cluster.yml' }), EncryptionKey: Match.anyValue() });
+  });
+
+  test('GIVEN the lock table WHEN synthesized THEN locks expire by TTL and the table has point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+  });
+
+  test('GIVEN the stack WHEN synthesized THEN fabricctl finds the state machine in the outputs', () => {
+    template.hasOutput('StateMachineArn', {});
+  });
+
+  test('fails when the state bucket prefix is not a valid bucket name part', () => {
+    expect(() => new FabricOrchestratorStack(new App(), 'Bad', { stateBucketPrefix: 'Bad_Prefix' })).toThrow(/stateBucketPrefix/);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  test('GIVEN the AWS Solutions rules WHEN the app is synthesized THEN there is no unacknowledged finding and every acknowledgment has a reason', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // synth() throws listing the findings when any is not acknowledged.
+    expect(() => app.synth()).not.toThrow();
+    const metadata = JSON.stringify(stack.node.findAll().flatMap((c) => c.node.metadata));
+    expect(metadata).not.toMatch(/"reason":""/);
+  });
+});
