@@ -1,0 +1,118 @@
+import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { FabricRecord, RecordEvent } from '../shared/contract';
+import { createLogger, Logger } from '../shared/logger';
+import { stateKeys } from '../shared/naming';
+import { readFabricRecord } from '../shared/state-record';
+
+/**
+ * Writes `fabrics/<name>/fabric.json` at the end of every run, success or failure. The record keeps
+ * what earlier runs learnt (creation time, zones, outputs) unless this run replaced it. When the
+ * state bucket does not exist (the run failed before creating it) nothing is written and nothing
+ * is created: the result says so.
+ */
+
+export interface NotRecorded {
+  readonly recorded: false;
+  readonly reason: string;
+}
+
+export type RecordResult = FabricRecord | NotRecorded;
+
+export interface RecordOptions {
+  readonly now?: () => Date;
+  readonly logger?: Logger;
+}
+
+/** Pure: the new record from the run's state document and the previous record, if any. */
+export function buildRecord(event: RecordEvent, previous: FabricRecord | undefined, now: Date): FabricRecord {
+  const { status, state } = event;
+  const { fabric } = state;
+  const network = state.jobs?.network?.result;
+  const cluster = state.jobs?.cluster?.result;
+  const at = now.toISOString();
+  // After destroy the network and cluster are gone: only the state bucket remains to point at.
+  const outputs: FabricRecord['outputs'] =
+    status === 'DESTROYED'
+      ? { stateBucket: fabric.stateBucket }
+      : {
+          ...omitUndefined({
+            vpcId: network?.vpcId ?? previous?.outputs.vpcId,
+            subnetIds: network?.subnetIds ?? previous?.outputs.subnetIds,
+            apiName: cluster?.apiName ?? previous?.outputs.apiName,
+            kubeconfigSecretArn: cluster?.kubeconfigSecretArn ?? previous?.outputs.kubeconfigSecretArn,
+          }),
+          stateBucket: fabric.stateBucket,
+        };
+  const source = fabric.source ?? previous?.source;
+  return {
+    name: fabric.name,
+    clusterName: fabric.clusterName,
+    status,
+    spec: fabric.spec,
+    zones: state.prepared?.zones.zones ?? previous?.zones ?? [],
+    outputs,
+    lastExecution: fabric.execution,
+    ...(status === 'FAILED' && state.error ? { lastError: { error: state.error.Error, cause: state.error.Cause } } : {}),
+    createdAt: previous?.createdAt ?? at,
+    updatedAt: at,
+    ...(source ? { source } : {}),
+  };
+}
+
+function omitUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** Whether the bucket exists and is ours to write; a reason when it is not. */
+async function bucketProblem(s3: S3Client, bucket: string): Promise<string | undefined> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return undefined;
+  } catch (error) {
+    const status = httpStatus(error);
+    const name = (error as Error).name;
+    if (status === 404 || name === 'NotFound' || name === 'NoSuchBucket') {
+      return `state bucket ${bucket} does not exist (the run ended before it was created); nothing was recorded`;
+    }
+    if (status === 403) return `state bucket ${bucket} is not accessible to this account (403); nothing was recorded`;
+    throw error;
+  }
+}
+
+export async function recordFabric(event: RecordEvent, s3: S3Client, options: RecordOptions = {}): Promise<RecordResult> {
+  const { fabric } = event.state;
+  const logger = options.logger ?? createLogger({ fabric: fabric.name, execution: fabric.execution });
+  const bucket = fabric.stateBucket;
+  const reason = await bucketProblem(s3, bucket);
+  if (reason !== undefined) {
+    logger.warn('fabric not recorded', { status: event.status, reason });
+    return { recorded: false, reason };
+  }
+
+  let previous: FabricRecord | undefined;
+  try {
+    previous = await readFabricRecord(s3, bucket, fabric.name);
+  } catch (error) {
+    // A damaged record must not stop this run's outcome from being written; the bucket is
+    // versioned, so the damaged version stays readable.
+    if ((error as Error).name !== 'FabricRecordUnreadable') throw error;
+    logger.warn('previous fabric record unreadable; writing a fresh one', { error: (error as Error).message });
+  }
+
+  const record = buildRecord(event, previous, (options.now ?? (() => new Date()))());
+  const key = stateKeys.record(fabric.name);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: `${JSON.stringify(record, null, 2)}\n`,
+      ContentType: 'application/json',
+    }),
+  );
+  logger.info('fabric recorded', { status: record.status, bucket, key });
+  return record;
+}

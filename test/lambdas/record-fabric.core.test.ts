@@ -1,0 +1,135 @@
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildRecord, recordFabric } from '../../lambdas/record-fabric/core';
+import type { FabricRecord, NetworkJobResult, RecordEvent } from '../../lambdas/shared/contract';
+import { testCluster, testFabric, testPrepared } from './fixtures/late-stages';
+
+const fabric = testFabric();
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const network: NetworkJobResult = {
+  action: 'provision',
+  vpcId: 'vpc-123',
+  vpcCidr: '10.10.0.0/16',
+  zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+  subnetIds: { 'us-east-2a': 'subnet-a', 'us-east-2b': 'subnet-b', 'us-east-2c': 'subnet-c' },
+  subnetIdsCsv: 'subnet-a,subnet-b,subnet-c',
+  securityGroupId: 'sg-1',
+  changes: { add: 0, change: 0, destroy: 0 },
+};
+
+function previousRecord(overrides: Partial<FabricRecord> = {}): FabricRecord {
+  return {
+    name: 'demo',
+    clusterName: 'demo.example.com',
+    status: 'READY',
+    spec: fabric.spec,
+    zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+    outputs: { vpcId: 'vpc-old', apiName: 'api.demo.example.com', kubeconfigSecretArn: 'arn:kc', stateBucket: fabric.stateBucket },
+    lastExecution: 'arn:old',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:30:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('buildRecord', () => {
+  test('GIVEN a successful first run WHEN built THEN READY with zones, outputs and both times now', () => {
+    const event: RecordEvent = {
+      status: 'READY',
+      state: { fabric, prepared: testPrepared(), jobs: { network: { result: network, buildId: 'b1' }, cluster: { result: testCluster(fabric, 'arn:kc'), buildId: 'b2' } } },
+    };
+    expect(buildRecord(event, undefined, NOW)).toEqual({
+      name: 'demo',
+      clusterName: 'demo.example.com',
+      status: 'READY',
+      spec: fabric.spec,
+      zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+      outputs: { vpcId: 'vpc-123', subnetIds: network.subnetIds, apiName: 'api.demo.example.com', kubeconfigSecretArn: 'arn:kc', stateBucket: fabric.stateBucket },
+      lastExecution: fabric.execution,
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+    });
+  });
+
+  test('GIVEN an existing record WHEN a later run is built THEN createdAt is kept and updatedAt moves', () => {
+    const record = buildRecord({ status: 'READY', state: { fabric, prepared: testPrepared() } }, previousRecord(), NOW);
+    expect(record.createdAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(record.updatedAt).toBe(NOW.toISOString());
+  });
+
+  test('GIVEN a failure with an error WHEN built THEN FAILED with lastError from the Catch', () => {
+    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'ClusterNotReady', Cause: 'dns: NOT ready' } } }, undefined, NOW);
+    expect(record.status).toBe('FAILED');
+    expect(record.lastError).toEqual({ error: 'ClusterNotReady', cause: 'dns: NOT ready' });
+  });
+
+  test('GIVEN a failed previous run WHEN a success is built THEN the old lastError is gone', () => {
+    const record = buildRecord({ status: 'READY', state: { fabric } }, previousRecord({ status: 'FAILED', lastError: { error: 'X', cause: 'y' } }), NOW);
+    expect(record.lastError).toBeUndefined();
+  });
+
+  test('GIVEN a failure before zones were chosen WHEN built THEN the zones and outputs of the previous record are kept', () => {
+    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'FabricBusy', Cause: 'locked' } } }, previousRecord(), NOW);
+    expect(record.zones).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
+    expect(record.outputs.vpcId).toBe('vpc-old');
+  });
+
+  test('GIVEN a destroy WHEN built THEN DESTROYED keeps only the state bucket as output', () => {
+    const record = buildRecord({ status: 'DESTROYED', state: { fabric, jobs: { network: { result: network, buildId: 'b' } } } }, previousRecord(), NOW);
+    expect(record.status).toBe('DESTROYED');
+    expect(record.outputs).toEqual({ stateBucket: fabric.stateBucket });
+  });
+
+  test('GIVEN a run started by a git push WHEN built THEN the source is recorded', () => {
+    const source = { provider: 'github' as const, repository: 'acme/fabrics', branch: 'fabric/demo', commit: 'abc123' };
+    expect(buildRecord({ status: 'READY', state: { fabric: { ...fabric, source } } }, undefined, NOW).source).toEqual(source);
+  });
+});
+
+function s3Error(name: string, status: number): Error {
+  const error = new Error(name) as Error & { $metadata: { httpStatusCode: number } };
+  error.name = name;
+  error.$metadata = { httpStatusCode: status };
+  return error;
+}
+
+describe('recordFabric', () => {
+  test('GIVEN no state bucket WHEN recording a failure THEN nothing is written and the reason is returned', async () => {
+    const sent: unknown[] = [];
+    const s3 = {
+      send: async (c: unknown) => {
+        sent.push(c);
+        if (c instanceof HeadBucketCommand) throw s3Error('NotFound', 404);
+        throw new Error('no other call expected');
+      },
+    } as unknown as S3Client;
+    const result = await recordFabric({ status: 'FAILED', state: { fabric, error: { Error: 'FabricSpecInvalid', Cause: 'x' } } }, s3);
+    expect(result).toEqual({ recorded: false, reason: expect.stringContaining(`state bucket ${fabric.stateBucket} does not exist`) });
+    expect(sent.filter((c) => c instanceof PutObjectCommand)).toHaveLength(0);
+  });
+
+  test('GIVEN an unreadable previous record WHEN recording THEN a fresh record is written anyway', async () => {
+    const puts: PutObjectCommand[] = [];
+    const s3 = {
+      send: async (c: unknown) => {
+        if (c instanceof HeadBucketCommand) return {};
+        if (c instanceof GetObjectCommand) return { Body: { transformToString: async () => 'not json' } };
+        if (c instanceof PutObjectCommand) puts.push(c);
+        return {};
+      },
+    } as unknown as S3Client;
+    const result = await recordFabric({ status: 'READY', state: { fabric } }, s3, { now: () => NOW });
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.input.Key).toBe('fabrics/demo/fabric.json');
+    expect(JSON.parse(String(puts[0]?.input.Body))).toEqual(result);
+  });
+
+  test('fails when S3 refuses the read for another reason than a missing record', async () => {
+    const s3 = {
+      send: async (c: unknown) => {
+        if (c instanceof HeadBucketCommand) return {};
+        throw s3Error('SlowDown', 503);
+      },
+    } as unknown as S3Client;
+    await expect(recordFabric({ status: 'READY', state: { fabric } }, s3)).rejects.toMatchObject({ name: 'SlowDown' });
+  });
+});
