@@ -1,0 +1,87 @@
+/**
+ * What a command may touch of the outside world, injected so tests run commands in process:
+ * output streams, whether stdout is a terminal, the environment, the working directory and the clock.
+ */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly isTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly now: () => Date;
+}
+
+/** Exit codes, as kubectl/eksctl-style tools use them. */
+export const EXIT = {
+  OK: 0,
+  /** The run (or a call it needed) failed. */
+  FAILED: 1,
+  /** Bad usage or an invalid spec: nothing was started. */
+  USAGE: 2,
+  /** The stack, fabric, execution or file named does not exist. */
+  NOT_FOUND: 3,
+  /** Ctrl-C while watching: the execution goes on. */
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A failure the CLI reports as one message with its exit code (and, with --json, as `{error, message}`). */
+export class CliError extends Error {
+  constructor(
+    readonly exitCode: ExitCode,
+    readonly errorName: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = errorName;
+  }
+}
+
+export function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+  };
+}
+
+/** Common output switches: `-o json` or `--json`. */
+export function wantsJson(options: { output?: string; json?: boolean }): boolean {
+  return options.json === true || options.output === 'json';
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${String(Math.round(seconds - minutes * 60)).padStart(2, '0')}s`;
+}
+
+export function formatAge(from: Date | string, now: Date): string {
+  const ms = now.getTime() - new Date(from).getTime();
+  if (!Number.isFinite(ms)) return '-';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+/** Left-aligned columns, two spaces apart, as `kubectl get` prints them. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}

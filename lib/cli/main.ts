@@ -1,0 +1,172 @@
+import { Command, CommanderError, Option } from 'commander';
+import { STSClient } from '@aws-sdk/client-sts';
+import { FabricError } from '../../lambdas/shared/errors';
+import { applyProfile, sdkClients } from './aws';
+import {
+  CliDeps,
+  costCommand,
+  initCommand,
+  listCommand,
+  logsCommand,
+  renderProblems,
+  runCommand,
+  statusCommand,
+  validateCommand,
+} from './commands';
+import { CliError, CliIo, EXIT, ExitCode, printJson, processIo } from './io';
+import { gitProbe } from './remote';
+
+/**
+ * `fabricctl`: commands parse their arguments here and run in ./commands.ts. `main` returns the
+ * exit code instead of exiting, so tests run the whole CLI in process.
+ */
+function addGlobals(command: Command): Command {
+  return command
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .option('--json', 'same as -o json')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, then us-east-2)')
+    .option('--profile <profile>', 'AWS named profile (default: AWS_PROFILE)')
+    .option('--stack <name>', 'the orchestrator stack (default: FabricOrchestrator)');
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option('--watch', 'follow the execution (default on a terminal)')
+    .option('--no-watch', 'start the execution and return')
+    .option('--local', 'run on this machine against the AWS emulator instead of the deployed stack')
+    .option('--endpoint <url>', 'with --local: an emulator already running')
+    .option('--rerun', 'start a new execution even if this commit already ran');
+}
+
+export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command {
+  const program = new Command('fabricctl')
+    .description('Provision highly available kops Kubernetes fabrics, one per git branch, with the fabricctl state machine in your AWS account.')
+    .version('0.1.0')
+    .showHelpAfterError('(run fabricctl --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.io.out(s), writeErr: (s) => deps.io.err(s) });
+  addGlobals(program);
+
+  const run = (fn: (opts: Record<string, unknown>, command: Command) => Promise<ExitCode>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args.at(-1) as Command;
+      const opts = command.optsWithGlobals<Record<string, unknown>>();
+      applyProfile(opts.profile as string | undefined, deps.io.env);
+      setExit(await fn(opts, command));
+    };
+
+  addGlobals(program.command('init <name>'))
+    .description('write ./fabric.json for a new fabric, with the region\'s zones discovered and pinned')
+    .requiredOption('--domain <domain>', 'public Route 53 hosted zone the cluster is named under')
+    .addOption(new Option('--zone-count <n>', 'zones to spread over (odd, for etcd quorum)').choices(['3', '5']).default('3'))
+    .option('-f, --file <path>', 'where to write the spec', 'fabric.json')
+    .option('--force', 'overwrite an existing file')
+    .action(run((opts, c) => initCommand(deps, c.args[0] ?? '', opts as never)));
+
+  addGlobals(program.command('validate <spec>'))
+    .description('check a spec with the schema the state machine uses; lists every problem (field, value, fix)')
+    .action(run((opts, c) => validateCommand(deps, c.args[0] ?? '', opts)));
+
+  addRunOptions(addGlobals(program.command('up <spec>')))
+    .description('provision (or update) the fabric a spec describes')
+    .action(run((opts, c) => runCommand(deps, 'provision', c.args[0] ?? '', opts)));
+
+  addRunOptions(addGlobals(program.command('plan <spec>')))
+    .description('show what provisioning would change, changing nothing')
+    .action(run((opts, c) => runCommand(deps, 'plan', c.args[0] ?? '', opts)));
+
+  addRunOptions(addGlobals(program.command('down <name>')))
+    .description('destroy a fabric (cluster, then network); the state bucket and its versions are kept')
+    .requiredOption('--confirm <name>', 'the fabric\'s name again')
+    .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
+    .action(run((opts, c) => runCommand(deps, 'destroy', c.args[0] ?? '', opts)));
+
+  addGlobals(program.command('status [name]'))
+    .description('a fabric\'s record: status, zones, outputs, last execution, age (all fabrics without a name)')
+    .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
+    .action(run((opts, c) => statusCommand(deps, c.args[0], opts)));
+
+  addGlobals(program.command('list'))
+    .alias('ls')
+    .description('the fabrics of this account and region')
+    .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
+    .action(run((opts) => listCommand(deps, opts)));
+
+  addGlobals(program.command('logs <name>'))
+    .description('the steps of a fabric\'s last execution and its build logs')
+    .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
+    .action(run((opts, c) => logsCommand(deps, c.args[0] ?? '', opts)));
+
+  addGlobals(program.command('cost <spec>'))
+    .description('estimate what the fabric costs per month, and a run')
+    .action(run((opts, c) => costCommand(deps, c.args[0] ?? '', opts)));
+
+  return program;
+}
+
+function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  const name = (error as Error).name ?? '';
+  if (name === 'FabricSpecInvalid' || name === 'InsufficientZones') return EXIT.USAGE;
+  if (/NotFound|DoesNotExist|NoSuch/.test(name)) return EXIT.NOT_FOUND;
+  return EXIT.FAILED;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], deps: CliDeps): Promise<ExitCode> {
+  let code: ExitCode = EXIT.OK;
+  const program = buildProgram(deps, (c) => {
+    code = c;
+  });
+  const wantsJson = argv.includes('--json') || argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') || argv.includes('-ojson') || argv.includes('--output=json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; every other parse error is a usage error.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
+    }
+    const exit = exitCodeOf(error);
+    const e = error as Error & { details?: unknown; problems?: unknown };
+    const details = error instanceof CliError ? error.details : error instanceof FabricError ? e.problems : undefined;
+    if (wantsJson) {
+      printJson(deps.io, { error: e.name, message: e.message, ...(details === undefined ? {} : { problems: details }) });
+    } else {
+      deps.io.err(`error: ${e.name}: ${e.message}\n`);
+      if (Array.isArray(details)) deps.io.err(renderProblems(details as never));
+    }
+    return exit;
+  }
+}
+
+/** Production wiring: real streams, the SDK's clients, git, Ctrl-C stops watching. */
+export async function cli(argv: readonly string[] = process.argv.slice(2)): Promise<ExitCode> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.on('SIGINT', onSigint);
+  const io: CliIo = processIo();
+  try {
+    return await main(argv, {
+      io,
+      clients: sdkClients,
+      git: gitProbe,
+      signal: controller.signal,
+      configRegion: async () => {
+        try {
+          return await new STSClient({}).config.region();
+        } catch {
+          return undefined;
+        }
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+if (require.main === module) {
+  void cli().then((code) => {
+    process.exitCode = code;
+  });
+}
