@@ -73,6 +73,10 @@ export class HistoryConverter {
   /** Builds started so far, in order; the CLI tails the newest one still running. */
   readonly builds: BuildLog[] = [];
   finished = false;
+  /** How the execution ended, from its last history event. */
+  outcome?: { status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT'; output?: unknown; error?: string; cause?: string };
+  firstAt?: Date;
+  lastAt?: Date;
 
   constructor(private readonly options: HistoryConverterOptions) {
     collectWaits(options.definition, this.waits);
@@ -90,6 +94,8 @@ export class HistoryConverter {
     const state = this.stateFor(event);
     if (event.id !== undefined && state !== undefined) this.stateOfEvent.set(event.id, state);
     const out: ProgressEvent[] = [];
+    this.firstAt ??= at;
+    this.lastAt = at;
 
     if (type === 'ExecutionStarted') {
       out.push({ type: 'executionStarted', execution: this.options.execution, at });
@@ -120,12 +126,17 @@ export class HistoryConverter {
       if (build) this.builds.push(build);
     } else if (type === 'ExecutionSucceeded') {
       this.finished = true;
-      out.push({ type: 'executionSucceeded', at, output: parseJson(event.executionSucceededEventDetails?.output) });
+      const output = parseJson(event.executionSucceededEventDetails?.output);
+      this.outcome = { status: 'SUCCEEDED', output };
+      out.push({ type: 'executionSucceeded', at, output });
     } else if (type === 'ExecutionFailed' || type === 'ExecutionAborted' || type === 'ExecutionTimedOut') {
       for (const name of [...this.pending.keys()]) out.push(...this.flushFailure(name));
       this.finished = true;
       const details = event.executionFailedEventDetails ?? event.executionAbortedEventDetails ?? event.executionTimedOutEventDetails;
-      out.push({ type: 'executionFailed', at, error: details?.error ?? type, cause: details?.cause ?? (type === 'ExecutionAborted' ? 'the execution was stopped' : type === 'ExecutionTimedOut' ? 'the execution timed out' : '') });
+      const error = details?.error ?? type;
+      const cause = details?.cause ?? (type === 'ExecutionAborted' ? 'the execution was stopped' : type === 'ExecutionTimedOut' ? 'the execution timed out' : '');
+      this.outcome = { status: type === 'ExecutionFailed' ? 'FAILED' : type === 'ExecutionAborted' ? 'ABORTED' : 'TIMED_OUT', error, cause };
+      out.push({ type: 'executionFailed', at, error, cause });
     }
     return out;
   }

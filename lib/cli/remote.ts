@@ -202,5 +202,8 @@ export async function watchExecution(executionArn: string, onEvent: (event: Prog
     await sleep(pollMs);
     if (deps.signal?.aborted) return { status: 'RUNNING', interrupted: true };
   }
+  // The history's last event says how it ended, with the output, without another call.
+  const totalMs = converter.firstAt && converter.lastAt ? converter.lastAt.getTime() - converter.firstAt.getTime() : undefined;
+  if (converter.outcome) return { ...converter.outcome, totalMs, interrupted: false };
   return { ...outcomeOf(await deps.sfn.send(new DescribeExecutionCommand({ executionArn }))), interrupted: false };
 }

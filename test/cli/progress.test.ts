@@ -1,0 +1,58 @@
+import { createRenderer, describeOutput } from '../../lib/cli/progress';
+
+/** The progress display as a pipe (no TTY) sees it: plain lines, no escape codes. No network. */
+const at = new Date(0);
+
+function render(isTTY = false) {
+  const chunks: string[] = [];
+  const renderer = createRenderer({ write: (s) => chunks.push(s), isTTY, now: () => 0 });
+  return { renderer, text: () => chunks.join('') };
+}
+
+describe('createRenderer', () => {
+  test('GIVEN a state entered and left WHEN not a TTY THEN one plain line each, the second with the duration', () => {
+    const { renderer, text } = render();
+    renderer.onEvent({ type: 'stateEntered', state: 'ValidateSpec', at });
+    renderer.onEvent({ type: 'stateExited', state: 'ValidateSpec', at, durationMs: 1500 });
+    expect(text()).toBe('  ▸ ValidateSpec\n  ✓ ValidateSpec 1.5s\n');
+  });
+
+  test('GIVEN a retry and a wait WHEN rendered THEN both are visible', () => {
+    const { renderer, text } = render();
+    renderer.onEvent({ type: 'retry', state: 'AcquireLock', at, attempt: 2, error: 'FabricBusy', delayMs: 4000 });
+    renderer.onEvent({ type: 'wait', state: 'WaitForReadiness', at, seconds: 30 });
+    expect(text()).toBe('  ↻ AcquireLock retry 2 after FabricBusy, waiting 4.0s\n  ⏸ WaitForReadiness waiting 30s\n');
+  });
+
+  test('GIVEN a non-TTY output WHEN rendering THEN no escape codes are written', () => {
+    const { renderer, text } = render(false);
+    renderer.onEvent({ type: 'stateEntered', state: 'NetworkJob', at });
+    renderer.onEvent({ type: 'log', state: 'NetworkJob', at, line: 'terraform apply' });
+    expect(text()).not.toMatch(/\x1b|\r/);
+  });
+
+  test('GIVEN a finished provision WHEN summarised THEN status, fabric facts, total and time per step', () => {
+    const { renderer, text } = render();
+    renderer.onEvent({ type: 'stateExited', state: 'NetworkJob', at, durationMs: 61000 });
+    renderer.summary(
+      {
+        status: 'SUCCEEDED',
+        output: { name: 'demo', status: 'READY', clusterName: 'demo.example.com', zones: ['us-east-2a'], outputs: { vpcId: 'vpc-1', subnetIds: { 'us-east-2a': 'subnet-1' }, stateBucket: 'b' } },
+      },
+      90000,
+    );
+    expect(text()).toContain('status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\nzones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\nstate bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\ntotal: 1m30s\ntime per step:\n  NetworkJob  1m01s\n');
+  });
+
+  test('GIVEN a failed run WHEN summarised THEN the error name and cause are printed', () => {
+    const { renderer, text } = render();
+    renderer.summary({ status: 'FAILED', error: 'InsufficientZones', cause: 'region has 2 zones' });
+    expect(text()).toContain('error: InsufficientZones\ncause: region has 2 zones');
+  });
+});
+
+describe('describeOutput', () => {
+  test('GIVEN a plan output WHEN described THEN each job reports its changes', () => {
+    expect(describeOutput({ fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } })).toEqual(['fabric: demo', 'network plan: 9 to add, 0 to change, 0 to destroy']);
+  });
+});
