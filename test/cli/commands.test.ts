@@ -131,7 +131,7 @@ describe('fabricctl up (remote)', () => {
           { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
           { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
           { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-          { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { output: '{"Build":{"Id":"net:b1"}}' } },
+          { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' } },
         ],
       })
       .resolves({
@@ -139,8 +139,8 @@ describe('fabricctl up (remote)', () => {
           { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
           { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
           { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-          { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { output: '{"Build":{"Id":"net:b1"}}' } },
-          { id: 5, previousEventId: 4, type: 'TaskFailed', timestamp: t(30), taskFailedEventDetails: { error: 'States.TaskFailed', cause: 'terraform: invalid CIDR' } },
+          { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' } },
+          { id: 5, previousEventId: 4, type: 'TaskFailed', timestamp: t(30), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'terraform: invalid CIDR' } },
           { id: 6, previousEventId: 5, type: 'ExecutionFailed', timestamp: t(31), executionFailedEventDetails: { error: 'States.TaskFailed', cause: 'terraform: invalid CIDR' } },
         ],
       });

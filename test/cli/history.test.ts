@@ -34,7 +34,7 @@ describe('HistoryConverter', () => {
       started,
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'DiscoverZones' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      { id: 4, previousEventId: 3, type: 'TaskFailed', timestamp: t(2), taskFailedEventDetails: { error: 'Lambda.TooManyRequestsException', cause: 'slow down' } },
+      { id: 4, previousEventId: 3, type: 'TaskFailed', timestamp: t(2), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'Lambda.TooManyRequestsException', cause: 'slow down' } },
       { id: 5, previousEventId: 4, type: 'TaskScheduled', timestamp: t(6) },
     ]);
     expect(progress.at(-1)).toEqual({ type: 'retry', state: 'DiscoverZones', at: t(6), attempt: 1, error: 'Lambda.TooManyRequestsException', delayMs: 4000 });
@@ -45,7 +45,7 @@ describe('HistoryConverter', () => {
       started,
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      { id: 4, previousEventId: 3, type: 'TaskFailed', timestamp: t(9), taskFailedEventDetails: { error: 'States.TaskFailed', cause: 'terraform apply failed' } },
+      { id: 4, previousEventId: 3, type: 'TaskFailed', timestamp: t(9), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'terraform apply failed' } },
       { id: 5, previousEventId: 4, type: 'TaskStateExited', timestamp: t(9), stateExitedEventDetails: { name: 'NetworkJob' } },
     ]);
     expect(progress.slice(-2).map((p) => p.type)).toEqual(['stateFailed', 'stateExited']);
@@ -67,7 +67,7 @@ describe('HistoryConverter', () => {
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
       { id: 4, previousEventId: 3, type: 'TaskStarted', timestamp: t(1) },
-      { id: 5, previousEventId: 4, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { output: JSON.stringify({ Build: { Id: 'fabric-network:1b2c', Logs: { GroupName: '/aws/codebuild/fabric-network', StreamName: '1b2c' } } }) } },
+      { id: 5, previousEventId: 4, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: JSON.stringify({ Build: { Id: 'fabric-network:1b2c', Logs: { GroupName: '/aws/codebuild/fabric-network', StreamName: '1b2c' } } }) } },
     ]);
     expect(converter.builds).toEqual([{ state: 'NetworkJob', buildId: 'fabric-network:1b2c', logGroup: '/aws/codebuild/fabric-network', logStream: '1b2c' }]);
   });
