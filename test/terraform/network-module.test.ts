@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mirrorCliConfig, TERRAFORM_SKIP_REASON } from '../support/terraform';
 
-const MODULE = resolve(__dirname, '../../terraform/network');
 const ROOT_CONFIG = resolve(__dirname, '../../terraform');
 
 if (TERRAFORM_SKIP_REASON) {
