@@ -52,7 +52,8 @@ const hostname = z
 const networkSchema = z
   .strictObject({
     cidr: z
-      .cidrv4({ message: 'must be an IPv4 CIDR such as 10.10.0.0/16' })
+      // abort: the prefix and range checks below mean nothing for a value that is not a CIDR.
+      .cidrv4({ message: 'must be an IPv4 CIDR such as 10.10.0.0/16', abort: true })
       .default(DEFAULT_CIDR)
       .superRefine((cidr, ctx) => {
         const [address = '', prefixText = ''] = cidr.split('/');
@@ -187,6 +188,11 @@ export function toProblems(error: z.ZodError, input: unknown, prefix = ''): Prob
       return issue.keys.map((key) =>
         problem(`${prefix}${base ? `${base}.` : ''}${key}`, valueAt(input, [...issue.path, key]), 'unknown field: remove it or check its spelling against the spec reference in README.md'),
       );
+    }
+    if (issue.code === 'invalid_key') {
+      // zod reports a bad record key as "Invalid key in record"; the useful reason is in the inner issues.
+      const key = issue.path[issue.path.length - 1];
+      return [problem(`${prefix}${base}`, key, `${issue.issues.map((i) => i.message).join('; ')}: rename the key`)];
     }
     return [problem(`${prefix}${base || '(spec)'}`, valueAt(input, issue.path), issue.message)];
   });

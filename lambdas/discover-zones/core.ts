@@ -1,0 +1,120 @@
+import { AvailabilityZone, DescribeAvailabilityZonesCommand, DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { FabricRecord, ValidatedFabric, ZonesResult } from '../shared/contract';
+import { FabricSpecInvalid, FabricZonesChanged, InsufficientZones, problem } from '../shared/errors';
+import { readFabricRecord, S3Sender } from '../shared/state-record';
+
+type Ec2Sender = Pick<EC2Client, 'send'>;
+
+export interface DiscoverZonesDeps {
+  /** EC2 in an enabled region (the function's own): DescribeRegions, to tell an unknown region apart. */
+  readonly regions: Ec2Sender;
+  /** EC2 in the fabric's region: DescribeAvailabilityZones answers for the client's region only. */
+  readonly zones: Ec2Sender;
+  /** S3 in the fabric's region, to read the fabric record. */
+  readonly s3: S3Sender;
+}
+
+const USABLE_OPT_IN = new Set(['opt-in-not-required', 'opted-in']);
+
+/**
+ * A zone the fabric may use: available, a real availability zone (not a Local or Wavelength zone),
+ * and not waiting for an opt-in. Plain availability zones never need opting in, so a reply without
+ * OptInStatus (the emulator omits it) counts as opt-in-not-required.
+ */
+export function isUsable(zone: AvailabilityZone): boolean {
+  return zone.State === 'available' && zone.ZoneType === 'availability-zone' && USABLE_OPT_IN.has(zone.OptInStatus ?? 'opt-in-not-required');
+}
+
+/**
+ * Usable zone names in a stable order. Filtering comes FIRST, then sorting: the original took
+ * the first zones and filtered afterwards, so one unavailable zone left it short of zones.
+ */
+export function usableZoneNames(zones: readonly AvailabilityZone[]): string[] {
+  return zones
+    .filter(isUsable)
+    .map((z) => z.ZoneName)
+    .filter((n): n is string => typeof n === 'string')
+    .sort();
+}
+
+/** The first `count` usable zones in name order, or `InsufficientZones`. */
+export function chooseZones(region: string, usable: readonly string[], count: number): string[] {
+  if (usable.length < count) throw new InsufficientZones(region, count, usable);
+  return usable.slice(0, count);
+}
+
+async function assertRegionKnown(ec2: Ec2Sender, region: string): Promise<void> {
+  let found: { OptInStatus?: string } | undefined;
+  try {
+    const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({ AllRegions: true, RegionNames: [region] }));
+    found = Regions.find((r) => r.RegionName === region);
+  } catch (error) {
+    // AWS answers an unknown region name with InvalidParameterValue; the emulator with an empty list.
+    if ((error as Error).name !== 'InvalidParameterValue') throw error;
+  }
+  if (!found) throw new FabricSpecInvalid([problem('region', region, 'no such AWS region; use one such as us-east-2 (aws ec2 describe-regions lists them)')]);
+  if (found.OptInStatus === 'not-opted-in') {
+    throw new FabricSpecInvalid([problem('region', region, 'this region is not enabled in the account; enable it or pick another region')]);
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+const REBUILD = 'the zones of an existing fabric cannot change (its subnets and control-plane nodes live in them)';
+
+/** Reuses the recorded zones, after checking the spec still agrees with them and they are still usable. */
+function recordedZones(fabric: ValidatedFabric, record: FabricRecord, usable: readonly string[]): ZonesResult {
+  const zones = [...record.zones];
+  const { spec } = fabric;
+  if (spec.zones !== undefined && !sameSet(spec.zones, zones)) {
+    throw new FabricZonesChanged(
+      `fabric ${fabric.name} is recorded with zones ${zones.join(', ')} but the spec pins ${spec.zones.join(', ')}; ${REBUILD}: ` +
+        `pin ${zones.join(', ')} (or drop "zones"), or destroy the fabric and provision it again with the new zones`,
+    );
+  }
+  if (spec.zoneCount !== zones.length) {
+    throw new FabricZonesChanged(
+      `fabric ${fabric.name} is recorded with ${zones.length} zones (${zones.join(', ')}) but the spec asks for zoneCount ${spec.zoneCount}; ${REBUILD}: ` +
+        `set zoneCount to ${zones.length}, or destroy the fabric and provision it again`,
+    );
+  }
+  // Destroy must still work when a zone has gone: only building needs the zones to be usable.
+  const gone = fabric.action === 'destroy' ? [] : zones.filter((z) => !usable.includes(z));
+  if (gone.length > 0) {
+    throw new FabricZonesChanged(
+      `recorded zone(s) ${gone.join(', ')} of fabric ${fabric.name} are no longer usable in ${fabric.region} (usable: ${usable.join(', ') || 'none'}); ${REBUILD}: ` +
+        'wait for AWS to restore the zone, or destroy the fabric and provision it again',
+    );
+  }
+  return { zones, zonesCsv: zones.join(','), origin: 'recorded' };
+}
+
+/**
+ * `DiscoverZones`: the zones the fabric is built in. Recorded zones win (later runs are
+ * deterministic), then pinned zones (verified usable), else the first `zoneCount` usable zones.
+ */
+export async function discoverZones(fabric: ValidatedFabric, deps: DiscoverZonesDeps): Promise<ZonesResult> {
+  await assertRegionKnown(deps.regions, fabric.region);
+  const { AvailabilityZones = [] } = await deps.zones.send(new DescribeAvailabilityZonesCommand({}));
+  const usable = usableZoneNames(AvailabilityZones);
+
+  const record = await readFabricRecord(deps.s3, fabric.stateBucket, fabric.name);
+  // A destroyed fabric has no network left, so it may come back in other zones.
+  if (record && record.status !== 'DESTROYED' && record.zones.length > 0) return recordedZones(fabric, record, usable);
+
+  const pinned = fabric.spec.zones;
+  if (pinned !== undefined) {
+    const unusable = pinned.filter((z) => !usable.includes(z));
+    if (unusable.length > 0) {
+      throw new FabricSpecInvalid([
+        problem('zones', pinned, `${unusable.join(', ')} ${unusable.length === 1 ? 'is' : 'are'} not usable in ${fabric.region}; pick from ${usable.join(', ') || 'none'} or drop "zones" to have them chosen`),
+      ]);
+    }
+    return { zones: [...pinned], zonesCsv: pinned.join(','), origin: 'pinned' };
+  }
+
+  const zones = chooseZones(fabric.region, usable, fabric.spec.zoneCount);
+  return { zones, zonesCsv: zones.join(','), origin: 'discovered' };
+}

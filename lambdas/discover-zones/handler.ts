@@ -1,0 +1,22 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { clientOptions, s3Options } from '../shared/clients';
+import type { FabricEvent, ZonesResult } from '../shared/contract';
+import { createLogger } from '../shared/logger';
+import { discoverZones } from './core';
+
+/** The function's own region answers DescribeRegions for every region. */
+const regions = new EC2Client(clientOptions());
+
+/** `DiscoverZones`: `{ fabric }` -> `ZonesResult`. Reads only. */
+export const handler = async (event: FabricEvent): Promise<ZonesResult> => {
+  const { fabric } = event;
+  const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
+  const result = await discoverZones(fabric, {
+    regions,
+    zones: new EC2Client(clientOptions(fabric.region)),
+    s3: new S3Client(s3Options(fabric.region)),
+  });
+  log.info('zones chosen', { zones: result.zones, origin: result.origin });
+  return result;
+};

@@ -1,0 +1,34 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { clientOptions, s3Options } from '../shared/clients';
+import type { FabricEvent, StateBucketResult } from '../shared/contract';
+import { createLogger } from '../shared/logger';
+import { ensureStateBucket } from './core';
+
+const sts = new STSClient(clientOptions());
+let accountId: Promise<string> | undefined;
+
+/** The account never changes for a function: asked once per container. */
+function account(): Promise<string> {
+  if (!accountId) {
+    const lookup = sts.send(new GetCallerIdentityCommand({})).then((identity) => {
+      if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account id');
+      return identity.Account;
+    });
+    // A failed lookup is not kept, so the next invocation asks again.
+    lookup.catch(() => {
+      if (accountId === lookup) accountId = undefined;
+    });
+    accountId = lookup;
+  }
+  return accountId;
+}
+
+/** `EnsureStateBucket`: `{ fabric }` -> `StateBucketResult`. */
+export const handler = async (event: FabricEvent): Promise<StateBucketResult> => {
+  const { fabric } = event;
+  const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
+  const result = await ensureStateBucket(fabric, { s3: new S3Client(s3Options(fabric.region)), accountId: await account() });
+  log.info(result.created ? 'state bucket created' : result.exists ? 'state bucket verified' : 'state bucket missing (plan: not created)', { bucket: result.bucket });
+  return result;
+};

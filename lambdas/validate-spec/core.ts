@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { BuildEnvironment, FabricAction, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
+import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
+import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
+import { stateBucketName } from '../shared/naming';
+import { clusterNameOf, DEFAULT_REGION, FabricSpec, fabricSpecSchema, normaliseName, toProblems } from '../shared/spec';
+import { readFabricRecord, S3Sender } from '../shared/state-record';
+
+export const DEFAULT_LOCK_SECONDS = 10800;
+
+export interface ValidateSpecDeps {
+  /** EC2 in any enabled region: DescribeRegions lists every region of the partition. */
+  readonly ec2: Pick<EC2Client, 'send'>;
+  readonly sts: Pick<STSClient, 'send'>;
+  /** S3 for the fabric's region (destroy by name reads the fabric record there). */
+  readonly s3ForRegion: (region: string) => S3Sender;
+  /** Text of `fabric.json` at the source's commit, or `undefined` when the commit has no such file. */
+  readonly loadSpecFromSource: (source: SpecSource) => Promise<string | undefined>;
+}
+
+export interface ValidateSpecConfig {
+  /** Prefix of the state bucket name; `undefined` uses the documented default. */
+  readonly bucketPrefix?: string;
+  readonly lockSeconds: number;
+}
+
+/** Where the spec came from, for the field names of problems. */
+type SpecOrigin = 'input' | 'source' | 'record';
+
+interface Collected {
+  readonly envelope?: ExecutionEnvelope;
+  readonly spec?: FabricSpec;
+  readonly origin?: SpecOrigin;
+  /** The raw spec, so name and region can still be checked when other fields are invalid. */
+  readonly raw?: unknown;
+}
+
+/** Best-effort name and region of a spec that failed validation, to report every other problem too. */
+function hintsOf(raw: unknown): { readonly name?: string; readonly region?: string } {
+  const spec = asObject(raw);
+  if (!spec) return {};
+  const name = typeof spec.name === 'string' ? normaliseName(spec.name) : undefined;
+  const region = spec.region === undefined ? DEFAULT_REGION : typeof spec.region === 'string' && /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/.test(spec.region) ? spec.region : undefined;
+  return { ...(name ? { name } : {}), ...(region ? { region } : {}) };
+}
+
+function asObject(input: unknown): Record<string, unknown> | undefined {
+  return input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+}
+
+function parseSpec(raw: unknown, prefix: string, problems: Problem[]): FabricSpec | undefined {
+  const result = fabricSpecSchema.safeParse(raw);
+  if (result.success) return result.data;
+  problems.push(...toProblems(result.error, raw, prefix));
+  return undefined;
+}
+
+async function accountIdOf(sts: Pick<STSClient, 'send'>): Promise<string> {
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
+  if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account id');
+  return identity.Account;
+}
+
+/** `undefined` when the region is usable, else the problem's fix. */
+async function regionProblem(ec2: Pick<EC2Client, 'send'>, region: string): Promise<string | undefined> {
+  const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({ AllRegions: true }));
+  const found = Regions.find((r) => r.RegionName === region);
+  if (!found) {
+    const known = Regions.map((r) => r.RegionName).filter((n): n is string => Boolean(n)).sort();
+    return `no such AWS region; use one of ${known.join(', ')}`;
+  }
+  if (found.OptInStatus === 'not-opted-in') {
+    return 'this region is not enabled in the account; enable it (Account settings > AWS Regions) or pick an enabled region';
+  }
+  return undefined;
+}
+
+function branchOf(source: SpecSource): string {
+  return source.branch.replace(/^refs\/heads\//, '');
+}
+
+export function buildEnvironment(spec: FabricSpec): BuildEnvironment {
+  return {
+    FABRIC_NAME: spec.name,
+    CLUSTER_NAME: clusterNameOf(spec),
+    DOMAIN: spec.domain,
+    FABRIC_REGION: spec.region,
+    NETWORK_CIDR: spec.network.cidr,
+    KUBERNETES_VERSION: spec.kubernetes.version,
+    NETWORKING: spec.kubernetes.networking,
+    CONTROL_PLANE_SIZE: spec.kubernetes.controlPlaneSize,
+    NODE_SIZE: spec.kubernetes.nodeSize,
+    NODE_MIN: String(spec.kubernetes.nodes.min),
+    NODE_MAX: String(spec.kubernetes.nodes.max),
+    API_ACCESS: spec.access.api.join(','),
+    SSH_ACCESS: spec.access.ssh.join(','),
+    TAGS_JSON: JSON.stringify(spec.tags),
+  };
+}
+
+export function lockExpiry(startedAt: string, lockSeconds: number): ValidatedFabric['lock'] {
+  const started = Date.parse(startedAt);
+  if (Number.isNaN(started)) throw new TypeError(`startedAt ${JSON.stringify(startedAt)} is not an ISO time; pass $$.Execution.StartTime`);
+  const expires = started + lockSeconds * 1000;
+  return { expiresAt: new Date(expires).toISOString(), ttl: Math.floor(expires / 1000) };
+}
+
+/**
+ * Validates and normalises the execution input. Every problem found is reported in one
+ * `FabricSpecInvalid` (field, value received, fix). Reads only: nothing is created.
+ */
+export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecDeps, config: ValidateSpecConfig): Promise<ValidatedFabric> {
+  const problems: Problem[] = [];
+  const raw = asObject(event.input);
+  if (!raw) throw new FabricSpecInvalid([problem('(input)', event.input, 'the execution input must be a JSON object such as {"spec": {...}}')]);
+
+  const { spec: rawSpec, ...rawEnvelope } = raw;
+  const envelopeResult = executionEnvelopeSchema.safeParse(rawEnvelope);
+  if (!envelopeResult.success) problems.push(...toProblems(envelopeResult.error, rawEnvelope));
+  // Unknown fields are reported above; ignoring them here lets every other rule still be checked.
+  const lenient = envelopeResult.success ? envelopeResult : z.object(executionEnvelopeSchema.shape).safeParse(rawEnvelope);
+  const envelope = lenient.success ? lenient.data : undefined;
+  // The action decides which rules apply; when the envelope is broken, judge by what was sent.
+  const action: FabricAction = envelope?.action ?? (raw.action === 'destroy' || raw.action === 'plan' ? raw.action : 'provision');
+
+  let collected: Collected = { envelope };
+  if (rawSpec !== undefined) {
+    collected = { ...collected, spec: parseSpec(rawSpec, 'spec.', problems), origin: 'input', raw: rawSpec };
+  } else if (envelope?.source?.provider === 'codecommit' && !(action === 'destroy' && envelope.name !== undefined)) {
+    collected = { ...collected, ...(await specFromSource(envelope.source, deps, problems)) };
+  } else if (action !== 'destroy') {
+    problems.push(
+      problem('spec', undefined, envelope?.source?.provider === 'github'
+        ? 'a GitHub-triggered run must carry the spec read from fabric.json at the pushed commit'
+        : `${action} needs the fabric spec: pass {"spec": {...}} (see the spec reference in README.md)`),
+    );
+  }
+
+  if (envelope && action !== 'destroy') {
+    for (const field of ['name', 'region', 'confirm'] as const) {
+      if (envelope[field] !== undefined) problems.push(problem(field, envelope[field], `${field} is only for destroy; for ${action}, put the fabric in "spec"`));
+    }
+  }
+
+  const hints = collected.spec ? {} : hintsOf(collected.raw);
+  let name = collected.spec?.name ?? hints.name;
+  let region = collected.spec?.region ?? hints.region;
+  let stateBucket: string | undefined;
+  let accountId: string | undefined;
+
+  // Whether the spec came with the run (input or git source), as opposed to destroy by name.
+  const specGiven = collected.origin !== undefined;
+  if (action === 'destroy' && envelope) {
+    if (specGiven && envelope.region !== undefined) {
+      problems.push(problem('region', envelope.region, 'give region only with name; with a spec, the spec\'s region is used'));
+    }
+    if (!specGiven) {
+      if (envelope.name === undefined) {
+        problems.push(problem('name', undefined, 'destroy needs the fabric: pass {"name": "<fabric>", "confirm": "<fabric>"} or the spec'));
+      } else {
+        name = normaliseName(envelope.name);
+        region = envelope.region ?? DEFAULT_REGION;
+        if (!/^[a-z][a-z0-9]{0,31}$/.test(name)) {
+          problems.push(problem('name', envelope.name, 'must normalise (lowercase, a-z0-9 kept) to 1-32 characters starting with a letter'));
+          name = undefined;
+        }
+      }
+    } else if (envelope.name !== undefined && collected.spec && normaliseName(envelope.name) !== collected.spec.name) {
+      problems.push(problem('name', envelope.name, `disagrees with the spec's name ${collected.spec.name}; pass one of them`));
+    }
+  }
+
+  // The region must exist and be enabled before any region-bound call (S3 record read).
+  let regionOk = false;
+  if (region !== undefined) {
+    const fix = await regionProblem(deps.ec2, region);
+    if (fix) problems.push(problem(collected.origin === undefined ? 'region' : 'spec.region', region, fix));
+    else regionOk = true;
+  }
+  if (region !== undefined && regionOk) {
+    accountId = await accountIdOf(deps.sts);
+    stateBucket = stateBucketName(accountId, region, config.bucketPrefix);
+  }
+
+  if (action === 'destroy' && envelope && !specGiven && name !== undefined && stateBucket !== undefined && region !== undefined) {
+    const record = await readFabricRecord(deps.s3ForRegion(region), stateBucket, name);
+    if (!record) {
+      problems.push(
+        problem('name', envelope.name, `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); check the name and the region, or pass the spec`),
+      );
+    } else {
+      collected = { ...collected, spec: parseSpec(record.spec, 'spec.', problems), origin: 'record' };
+    }
+  }
+
+  if (action === 'destroy' && envelope && name !== undefined && envelope.confirm !== name) {
+    problems.push(problem('confirm', envelope.confirm, `destroy deletes the cluster and its network: pass "confirm": "${name}" (the normalised fabric name) to go ahead`));
+  }
+
+  if (envelope?.source && name !== undefined && branchOf(envelope.source) !== `fabric/${name}`) {
+    problems.push(
+      problem('name', name, `branch ${envelope.source.branch} does not hold this fabric: a fabric named ${name} lives on branch fabric/${name}; rename the branch or the fabric`),
+    );
+  }
+
+  if (problems.length > 0) throw new FabricSpecInvalid(problems);
+  const spec = collected.spec;
+  if (!spec || !stateBucket) throw new FabricSpecInvalid([problem('spec', rawSpec, 'the spec could not be established; pass it in "spec"')]);
+
+  return {
+    action,
+    name: spec.name,
+    region: spec.region,
+    clusterName: clusterNameOf(spec),
+    spec,
+    execution: event.execution,
+    stateBucket,
+    lock: lockExpiry(event.startedAt, config.lockSeconds),
+    ...(envelope?.source ? { source: envelope.source } : {}),
+    buildEnv: buildEnvironment(spec),
+  };
+}
+
+async function specFromSource(source: SpecSource, deps: ValidateSpecDeps, problems: Problem[]): Promise<Collected> {
+  const text = await deps.loadSpecFromSource(source);
+  if (text === undefined) {
+    problems.push(problem('source.commit', source.commit, `commit has no fabric.json at the root of ${source.repository}; add it on branch ${source.branch}`));
+    return {};
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    problems.push(problem('spec', text.slice(0, 80), `fabric.json at commit ${source.commit} is not JSON (${(error as Error).message}); fix it and push again`));
+    return {};
+  }
+  return { spec: parseSpec(json, 'spec.', problems), origin: 'source', raw: json };
+}

@@ -1,0 +1,155 @@
+import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { BucketNameTaken, StateBucketMisconfigured } from '../../lambdas/shared/errors';
+import { createBucketInput, ensureStateBucket, tlsOnlyPolicy } from '../../lambdas/ensure-state-bucket/core';
+import { ACCOUNT, asClient, awsError, fabricOf, FakeS3 } from './fixtures/prepare';
+
+const OTHER_ACCOUNT = '999999999999';
+const fullyBlocked = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+
+function run(s3: FakeS3, fabric = fabricOf()) {
+  return ensureStateBucket(fabric, { s3: asClient(s3), accountId: ACCOUNT });
+}
+
+describe('ensureStateBucket: creation', () => {
+  test('GIVEN no bucket in us-east-2 WHEN ensured THEN it is created with a LocationConstraint and reported created', async () => {
+    const s3 = new FakeS3('us-east-2');
+    const result = await run(s3);
+    expect(result).toEqual({ bucket: 'fabricctl-state-123456789012-us-east-2', region: 'us-east-2', exists: true, created: true });
+    const create = s3.sent.find((c) => c instanceof CreateBucketCommand) as CreateBucketCommand;
+    expect(create.input.CreateBucketConfiguration).toEqual({ LocationConstraint: 'us-east-2' });
+  });
+
+  test('GIVEN no bucket in us-east-1 WHEN ensured THEN it is created WITHOUT a LocationConstraint (defect 2)', async () => {
+    const s3 = new FakeS3('us-east-1');
+    await run(s3, fabricOf({ region: 'us-east-1' }));
+    const create = s3.sent.find((c) => c instanceof CreateBucketCommand) as CreateBucketCommand;
+    expect(create.input.CreateBucketConfiguration).toBeUndefined();
+    expect(createBucketInput('b', 'us-east-1')).toEqual({ Bucket: 'b', ObjectOwnership: 'BucketOwnerEnforced' });
+  });
+
+  test('GIVEN a created bucket WHEN ensured THEN versioning, encryption, public access block, ownership and the TLS policy are set', async () => {
+    const s3 = new FakeS3();
+    await run(s3);
+    const bucket = s3.buckets.get('fabricctl-state-123456789012-us-east-2');
+    expect(bucket).toMatchObject({ versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked, ownership: 'BucketOwnerEnforced' });
+    expect(JSON.parse(bucket?.policy ?? '{}')).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: ['arn:aws:s3:::fabricctl-state-123456789012-us-east-2', 'arn:aws:s3:::fabricctl-state-123456789012-us-east-2/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+    });
+  });
+
+  test('GIVEN spec tags WHEN the bucket is created THEN it carries them plus fabricctl:managed=true', async () => {
+    const s3 = new FakeS3();
+    await run(s3, fabricOf({ tags: { team: 'platform', cost: 'k8s' } }));
+    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.tags).toEqual({ team: 'platform', cost: 'k8s', 'fabricctl:managed': 'true' });
+  });
+
+  test('GIVEN a China region WHEN the policy is written THEN the ARN uses the aws-cn partition', () => {
+    expect(tlsOnlyPolicy('b', 'cn-north-1')).toContain('arn:aws-cn:s3:::b/*');
+  });
+
+  test('GIVEN another execution created the bucket meanwhile (BucketAlreadyOwnedByYou) WHEN ensured THEN it is configured and reported not created', async () => {
+    const s3 = new FakeS3();
+    const send = s3.send;
+    // The bucket appears between HeadBucket (404) and CreateBucket.
+    s3.send = async (command) => {
+      if (command instanceof CreateBucketCommand) s3.addBucket(command.input.Bucket ?? '');
+      return send(command);
+    };
+    const result = await run(s3);
+    expect(result).toMatchObject({ exists: true, created: false });
+    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')).toMatchObject({ versioning: 'Enabled', encryption: 'AES256' });
+  });
+});
+
+describe('ensureStateBucket: plan', () => {
+  test('GIVEN no bucket WHEN planning THEN nothing is created and exists is false', async () => {
+    const s3 = new FakeS3();
+    const result = await run(s3, fabricOf({}, 'plan'));
+    expect(result).toEqual({ bucket: 'fabricctl-state-123456789012-us-east-2', region: 'us-east-2', exists: false, created: false });
+    expect(s3.writes()).toEqual([]);
+    expect(s3.buckets.size).toBe(0);
+  });
+
+  test('GIVEN a sound bucket WHEN planning THEN exists is true and nothing is written', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked });
+    expect(await run(s3, fabricOf({}, 'plan'))).toMatchObject({ exists: true, created: false });
+    expect(s3.writes()).toEqual([]);
+  });
+});
+
+describe('ensureStateBucket: existing bucket', () => {
+  test('GIVEN a sound bucket of ours WHEN ensured THEN it is verified with ExpectedBucketOwner and left as it is', async () => {
+    const s3 = new FakeS3();
+    const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'aws:kms', publicAccessBlock: fullyBlocked, tags: { mine: 'yes' } });
+    const result = await run(s3, fabricOf({ tags: { team: 'other' } }));
+    expect(result).toEqual({ bucket: 'fabricctl-state-123456789012-us-east-2', region: 'us-east-2', exists: true, created: false });
+    expect(s3.writes()).toEqual([]);
+    expect(bucket.tags).toEqual({ mine: 'yes' });
+    expect((s3.sent[0] as HeadBucketCommand).input).toEqual({ Bucket: 'fabricctl-state-123456789012-us-east-2', ExpectedBucketOwner: ACCOUNT });
+  });
+
+  test('fails when the existing bucket has versioning suspended, no encryption and no public access block, naming each fix and writing nothing', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Suspended' });
+    const error = await run(s3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateBucketMisconfigured);
+    expect((error as Error).name).toBe('StateBucketMisconfigured');
+    expect((error as StateBucketMisconfigured).issues).toEqual([
+      expect.stringMatching(/versioning is Suspended .*put-bucket-versioning/),
+      expect.stringMatching(/default encryption is off .*put-bucket-encryption/),
+      expect.stringMatching(/public access is not blocked .*put-public-access-block/),
+    ]);
+    expect(s3.writes()).toEqual([]);
+  });
+
+  test('fails when the existing bucket never had versioning', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', { encryption: 'AES256', publicAccessBlock: fullyBlocked });
+    await expect(run(s3)).rejects.toThrow(/versioning is off/);
+  });
+
+  test('fails when public access is only partly blocked', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: { ...fullyBlocked, RestrictPublicBuckets: false } });
+    await expect(run(s3)).rejects.toThrow(/not fully blocked/);
+  });
+
+  // moto ignores ExpectedBucketOwner and lets every account see every bucket, so this rule is tested here only.
+  test('fails with BucketNameTaken when HeadBucket with ExpectedBucketOwner answers 403 (another account owns the name; not emulated by moto)', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', { owner: OTHER_ACCOUNT });
+    const error = await run(s3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BucketNameTaken);
+    expect((error as Error).name).toBe('BucketNameTaken');
+    expect((error as Error).message).toMatch(/STATE_BUCKET_PREFIX/);
+    expect(s3.writes()).toEqual([]);
+  });
+
+  test('fails with BucketNameTaken when CreateBucket answers BucketAlreadyExists (not emulated by moto)', async () => {
+    const s3 = new FakeS3();
+    const send = s3.send;
+    // Another account takes the name between our HeadBucket (404) and CreateBucket.
+    s3.send = async (command) => {
+      if (command instanceof CreateBucketCommand) s3.addBucket(command.input.Bucket ?? '', { owner: OTHER_ACCOUNT });
+      return send(command);
+    };
+    await expect(run(s3)).rejects.toThrow(BucketNameTaken);
+  });
+
+  test('fails with the SDK error when HeadBucket fails otherwise (throttling is retried by the state machine)', async () => {
+    const s3 = new FakeS3();
+    s3.failWith = awsError('SlowDown', 503);
+    await expect(run(s3)).rejects.toMatchObject({ name: 'SlowDown' });
+  });
+});

@@ -1,0 +1,358 @@
+import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { SpecSource, ValidateSpecEvent } from '../../lambdas/shared/contract';
+import { FabricSpecInvalid, Problem } from '../../lambdas/shared/errors';
+import { executionInputSchema } from '../../lambdas/shared/execution-input';
+import { stateKeys } from '../../lambdas/shared/naming';
+import { DEFAULT_LOCK_SECONDS, validateSpec, ValidateSpecDeps } from '../../lambdas/validate-spec/core';
+import { ACCOUNT, asClient, fabricOf, FakeS3, recordOf } from './fixtures/prepare';
+
+const STARTED = '2030-01-01T00:00:00.000Z';
+const spec = { name: 'Demo', domain: 'example.com' };
+const source: SpecSource = { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit: 'a1b2c3d4e5f6' };
+
+interface Harness {
+  readonly deps: ValidateSpecDeps;
+  readonly s3: Map<string, FakeS3>;
+  readonly loaded: SpecSource[];
+  readonly sent: unknown[];
+}
+
+/** Fakes for every call ValidateSpec may make; `sent` keeps each command so tests can prove nothing is written. */
+function harness(options: { fabricJson?: string; optIn?: Record<string, string> } = {}): Harness {
+  const sent: unknown[] = [];
+  const s3 = new Map<string, FakeS3>();
+  const loaded: SpecSource[] = [];
+  const regions = ['us-east-1', 'us-east-2', 'eu-west-1', 'ap-east-1'];
+  const deps: ValidateSpecDeps = {
+    ec2: asClient({
+      send: async (command) => {
+        sent.push(command);
+        if (!(command instanceof DescribeRegionsCommand)) throw new Error('unexpected EC2 call');
+        return { Regions: regions.map((RegionName) => ({ RegionName, OptInStatus: options.optIn?.[RegionName] ?? 'opt-in-not-required' })) };
+      },
+    }),
+    sts: asClient({
+      send: async (command) => {
+        sent.push(command);
+        if (!(command instanceof GetCallerIdentityCommand)) throw new Error('unexpected STS call');
+        return { Account: ACCOUNT };
+      },
+    }),
+    s3ForRegion: (region) => {
+      let fake = s3.get(region);
+      if (!fake) {
+        fake = new FakeS3(region);
+        s3.set(region, fake);
+      }
+      return asClient(fake);
+    },
+    loadSpecFromSource: async (s) => {
+      loaded.push(s);
+      return options.fabricJson;
+    },
+  };
+  return { deps, s3, loaded, sent };
+}
+
+function event(input: unknown): ValidateSpecEvent {
+  return { input, execution: 'arn:aws:states:us-east-2:123456789012:execution:FabricProvisioner:run-1', startedAt: STARTED };
+}
+
+const config = { lockSeconds: DEFAULT_LOCK_SECONDS };
+
+async function problemsOf(promise: Promise<unknown>): Promise<readonly Problem[]> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(FabricSpecInvalid);
+    return (error as FabricSpecInvalid).problems;
+  }
+  throw new Error('expected FabricSpecInvalid');
+}
+
+function field(problems: readonly Problem[], name: string): Problem {
+  const found = problems.find((p) => p.field === name);
+  if (!found) throw new Error(`no problem for ${name}: ${JSON.stringify(problems)}`);
+  return found;
+}
+
+describe('validateSpec: provision and plan', () => {
+  test('GIVEN a minimal spec WHEN validated THEN the action defaults to provision and the fabric is normalised', async () => {
+    const fabric = await validateSpec(event({ spec }), harness().deps, config);
+    expect(fabric).toMatchObject({
+      action: 'provision',
+      name: 'demo',
+      region: 'us-east-2',
+      clusterName: 'demo.example.com',
+      execution: 'arn:aws:states:us-east-2:123456789012:execution:FabricProvisioner:run-1',
+      stateBucket: 'fabricctl-state-123456789012-us-east-2',
+    });
+    expect(fabric.spec.zoneCount).toBe(3);
+    expect(fabric.source).toBeUndefined();
+  });
+
+  test('GIVEN the default lock time WHEN validated THEN the lock expires 3 hours after the start, as ISO and epoch seconds', async () => {
+    const fabric = await validateSpec(event({ spec }), harness().deps, config);
+    expect(fabric.lock).toEqual({ expiresAt: '2030-01-01T03:00:00.000Z', ttl: Date.parse('2030-01-01T03:00:00.000Z') / 1000 });
+  });
+
+  test('GIVEN LOCK_SECONDS of 600 WHEN validated THEN the lock expires 10 minutes after the start', async () => {
+    const fabric = await validateSpec(event({ spec }), harness().deps, { lockSeconds: 600 });
+    expect(fabric.lock.expiresAt).toBe('2030-01-01T00:10:00.000Z');
+  });
+
+  test('GIVEN a bucket prefix WHEN validated THEN the state bucket name uses it', async () => {
+    const fabric = await validateSpec(event({ spec }), harness().deps, { ...config, bucketPrefix: 'acme_state' });
+    expect(fabric.stateBucket).toBe('acme-state-123456789012-us-east-2');
+  });
+
+  test('GIVEN a full spec WHEN validated THEN buildEnv carries every per-run value as a string', async () => {
+    const fabric = await validateSpec(
+      event({
+        action: 'plan',
+        spec: {
+          ...spec,
+          region: 'eu-west-1',
+          network: { cidr: '10.20.0.0/16' },
+          kubernetes: { version: '1.34.1', networking: 'calico', controlPlaneSize: 'm5.large', nodeSize: 't3.large', nodes: { min: 2, max: 4 } },
+          access: { api: ['203.0.113.0/24', '198.51.100.0/24'], ssh: ['203.0.113.7/32'] },
+          tags: { team: 'platform' },
+        },
+      }),
+      harness().deps,
+      config,
+    );
+    expect(fabric.action).toBe('plan');
+    expect(fabric.buildEnv).toEqual({
+      FABRIC_NAME: 'demo',
+      CLUSTER_NAME: 'demo.example.com',
+      DOMAIN: 'example.com',
+      FABRIC_REGION: 'eu-west-1',
+      NETWORK_CIDR: '10.20.0.0/16',
+      KUBERNETES_VERSION: '1.34.1',
+      NETWORKING: 'calico',
+      CONTROL_PLANE_SIZE: 'm5.large',
+      NODE_SIZE: 't3.large',
+      NODE_MIN: '2',
+      NODE_MAX: '4',
+      API_ACCESS: '203.0.113.0/24,198.51.100.0/24',
+      SSH_ACCESS: '203.0.113.7/32',
+      TAGS_JSON: '{"team":"platform"}',
+    });
+    expect(fabric.stateBucket).toBe('fabricctl-state-123456789012-eu-west-1');
+  });
+
+  test('GIVEN a valid provision WHEN validated THEN only reads were made (nothing is created)', async () => {
+    const h = harness();
+    await validateSpec(event({ spec }), h.deps, config);
+    expect(h.sent.map((c) => (c as object).constructor.name).sort()).toEqual(['DescribeRegionsCommand', 'GetCallerIdentityCommand']);
+    expect(h.s3.size).toBe(0);
+  });
+
+  test('fails when provision has no spec', async () => {
+    expect(field(await problemsOf(validateSpec(event({}), harness().deps, config)), 'spec').fix).toMatch(/provision needs the fabric spec/);
+  });
+
+  test('fails when plan has no spec', async () => {
+    expect(field(await problemsOf(validateSpec(event({ action: 'plan' }), harness().deps, config)), 'spec').fix).toMatch(/plan needs the fabric spec/);
+  });
+
+  test('fails when the input is not an object', async () => {
+    expect(field(await problemsOf(validateSpec(event('demo'), harness().deps, config)), '(input)').received).toBe('"demo"');
+  });
+
+  test('fails when the action is unknown', async () => {
+    expect(field(await problemsOf(validateSpec(event({ action: 'apply', spec }), harness().deps, config)), 'action').fix).toMatch(/provision, plan or destroy/);
+  });
+
+  test('fails when the input has an unknown field', async () => {
+    expect(field(await problemsOf(validateSpec(event({ spec, force: true }), harness().deps, config)), 'force').fix).toMatch(/unknown field/);
+  });
+
+  test('fails when a spec field is invalid, with the field path prefixed by spec.', async () => {
+    const p = field(await problemsOf(validateSpec(event({ spec: { ...spec, network: { cidr: '8.8.0.0/16' } } }), harness().deps, config)), 'spec.network.cidr');
+    expect(p.received).toBe('"8.8.0.0/16"');
+  });
+
+  test('fails when name, region or confirm are given for provision', async () => {
+    const problems = await problemsOf(validateSpec(event({ spec, name: 'demo', region: 'us-east-2', confirm: 'demo' }), harness().deps, config));
+    expect(problems.map((p) => p.field).sort()).toEqual(['confirm', 'name', 'region']);
+  });
+
+  test('GIVEN several kinds of problem WHEN validated THEN all are reported in one FabricSpecInvalid', async () => {
+    const problems = await problemsOf(
+      validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1', zoneCount: 4 }, surprise: 1, source: { ...source, branch: 'main' } }), harness().deps, config),
+    );
+    expect(problems.map((p) => p.field).sort()).toEqual(['name', 'spec.region', 'spec.zoneCount', 'surprise']);
+  });
+});
+
+describe('validateSpec: region', () => {
+  test('fails when the region does not exist, listing the regions that do', async () => {
+    const p = field(await problemsOf(validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1' } }), harness().deps, config)), 'spec.region');
+    expect(p.received).toBe('"xx-nowhere-1"');
+    expect(p.fix).toMatch(/no such AWS region; use one of .*us-east-2/);
+  });
+
+  test('fails when the region is not enabled in the account', async () => {
+    const h = harness({ optIn: { 'ap-east-1': 'not-opted-in' } });
+    const p = field(await problemsOf(validateSpec(event({ spec: { ...spec, region: 'ap-east-1' } }), h.deps, config)), 'spec.region');
+    expect(p.fix).toMatch(/not enabled/);
+  });
+
+  test('GIVEN an opted-in region WHEN validated THEN it is accepted', async () => {
+    const h = harness({ optIn: { 'ap-east-1': 'opted-in' } });
+    expect((await validateSpec(event({ spec: { ...spec, region: 'ap-east-1' } }), h.deps, config)).region).toBe('ap-east-1');
+  });
+
+  test('GIVEN a spec with another invalid field WHEN the region is unknown too THEN both are reported', async () => {
+    const problems = await problemsOf(validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1', network: { cidr: 'x' } } }), harness().deps, config));
+    expect(problems.map((p) => p.field).sort()).toEqual(['spec.network.cidr', 'spec.region']);
+  });
+});
+
+describe('validateSpec: destroy', () => {
+  test('GIVEN a spec and the right confirm WHEN validated THEN the action is destroy', async () => {
+    const fabric = await validateSpec(event({ action: 'destroy', spec, confirm: 'demo' }), harness().deps, config);
+    expect(fabric.action).toBe('destroy');
+    expect(fabric.name).toBe('demo');
+  });
+
+  test('fails when destroy has no confirm, saying what to pass', async () => {
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', spec }), harness().deps, config)), 'confirm');
+    expect(p.received).toBe('nothing');
+    expect(p.fix).toContain('"confirm": "demo"');
+  });
+
+  test('fails when confirm is the name before normalising', async () => {
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', spec, confirm: 'Demo' }), harness().deps, config)), 'confirm');
+    expect(p.received).toBe('"Demo"');
+  });
+
+  test('GIVEN a name and no spec WHEN a record exists THEN its spec is used and the region defaults to us-east-2', async () => {
+    const h = harness();
+    const recorded = fabricOf({ name: 'demo', tags: { team: 'a' } });
+    const s3 = new FakeS3('us-east-2');
+    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify(recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c'])));
+    h.s3.set('us-east-2', s3);
+
+    const fabric = await validateSpec(event({ action: 'destroy', name: 'Demo', confirm: 'demo' }), h.deps, config);
+
+    expect(fabric.spec).toEqual(recorded.spec);
+    expect(fabric.region).toBe('us-east-2');
+    expect(s3.sent.filter((c) => c instanceof GetObjectCommand)).toHaveLength(1);
+    expect(s3.writes()).toEqual([]);
+  });
+
+  test('GIVEN a name and a region WHEN a record exists there THEN it is read from that region\'s bucket', async () => {
+    const h = harness();
+    const recorded = fabricOf({ name: 'demo', region: 'eu-west-1' });
+    const s3 = new FakeS3('eu-west-1');
+    s3.addBucket('fabricctl-state-123456789012-eu-west-1').objects.set(stateKeys.record('demo'), JSON.stringify(recordOf(recorded, ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'])));
+    h.s3.set('eu-west-1', s3);
+
+    const fabric = await validateSpec(event({ action: 'destroy', name: 'demo', region: 'eu-west-1', confirm: 'demo' }), h.deps, config);
+    expect(fabric.region).toBe('eu-west-1');
+    expect(fabric.stateBucket).toBe('fabricctl-state-123456789012-eu-west-1');
+  });
+
+  test('fails when destroy by name finds no record, naming the fabric and the region', async () => {
+    const h = harness();
+    h.s3.set('us-east-2', new FakeS3('us-east-2'));
+    h.s3.get('us-east-2')?.addBucket('fabricctl-state-123456789012-us-east-2');
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'ghost', confirm: 'ghost' }), h.deps, config)), 'name');
+    expect(p.fix).toMatch(/no fabric ghost is recorded in region us-east-2/);
+  });
+
+  test('fails when destroy by name finds no state bucket at all', async () => {
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'ghost', region: 'eu-west-1', confirm: 'ghost' }), harness().deps, config)), 'name');
+    expect(p.fix).toMatch(/no fabric ghost is recorded in region eu-west-1/);
+  });
+
+  test('fails when destroy by name has the wrong confirm and no record, reporting both', async () => {
+    const problems = await problemsOf(validateSpec(event({ action: 'destroy', name: 'ghost', confirm: 'demo' }), harness().deps, config));
+    expect(problems.map((p) => p.field).sort()).toEqual(['confirm', 'name']);
+  });
+
+  test('fails when destroy has neither a spec nor a name', async () => {
+    expect(field(await problemsOf(validateSpec(event({ action: 'destroy', confirm: 'demo' }), harness().deps, config)), 'name').fix).toMatch(/destroy needs the fabric/);
+  });
+
+  test('fails when destroy gives a region with a spec', async () => {
+    expect(field(await problemsOf(validateSpec(event({ action: 'destroy', spec, region: 'eu-west-1', confirm: 'demo' }), harness().deps, config)), 'region').fix).toMatch(/only with name/);
+  });
+
+  test('fails when destroy gives a name that disagrees with the spec', async () => {
+    expect(field(await problemsOf(validateSpec(event({ action: 'destroy', spec, name: 'other', confirm: 'demo' }), harness().deps, config)), 'name').fix).toMatch(/disagrees/);
+  });
+
+  test('fails when the region given for destroy does not exist, without reading any bucket', async () => {
+    const h = harness();
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'demo', region: 'xx-nowhere-1', confirm: 'demo' }), h.deps, config)), 'region');
+    expect(p.fix).toMatch(/no such AWS region/);
+    expect(h.s3.size).toBe(0);
+  });
+});
+
+describe('validateSpec: git source', () => {
+  test('GIVEN a CodeCommit push without a spec WHEN validated THEN fabric.json at the commit is loaded and validated', async () => {
+    const h = harness({ fabricJson: JSON.stringify({ name: 'demo', domain: 'example.com', zoneCount: 5 }) });
+    const fabric = await validateSpec(event({ source }), h.deps, config);
+    expect(h.loaded).toEqual([source]);
+    expect(fabric.spec.zoneCount).toBe(5);
+    expect(fabric.source).toEqual(source);
+  });
+
+  test('GIVEN a push with the spec in the input WHEN validated THEN nothing is loaded from the repository', async () => {
+    const h = harness({ fabricJson: '{}' });
+    await validateSpec(event({ spec, source }), h.deps, config);
+    expect(h.loaded).toEqual([]);
+  });
+
+  test('GIVEN a full ref name refs/heads/fabric/demo WHEN validated THEN the branch matches', async () => {
+    const fabric = await validateSpec(event({ spec, source: { ...source, branch: 'refs/heads/fabric/demo' } }), harness().deps, config);
+    expect(fabric.name).toBe('demo');
+  });
+
+  test('fails when the branch is not fabric/<normalised name>, naming the branch', async () => {
+    const p = field(await problemsOf(validateSpec(event({ spec, source: { ...source, branch: 'fabric/Demo' } }), harness().deps, config)), 'name');
+    expect(p.fix).toMatch(/branch fabric\/Demo does not hold this fabric: .* lives on branch fabric\/demo/);
+  });
+
+  test('fails when a GitHub source comes without a spec', async () => {
+    const p = field(await problemsOf(validateSpec(event({ source: { ...source, provider: 'github', repository: 'acme/fabrics' } }), harness().deps, config)), 'spec');
+    expect(p.fix).toMatch(/GitHub/);
+  });
+
+  test('fails when the commit has no fabric.json', async () => {
+    const p = field(await problemsOf(validateSpec(event({ source }), harness().deps, config)), 'source.commit');
+    expect(p.fix).toMatch(/no fabric.json/);
+  });
+
+  test('fails when fabric.json is not JSON', async () => {
+    expect(field(await problemsOf(validateSpec(event({ source }), harness({ fabricJson: '{name:' }).deps, config)), 'spec').fix).toMatch(/not JSON/);
+  });
+
+  test('fails when fabric.json is invalid, with the fields under spec.', async () => {
+    const h = harness({ fabricJson: JSON.stringify({ name: 'demo', domain: 'example.com', network: { cidr: '8.8.0.0/16' } }) });
+    expect(field(await problemsOf(validateSpec(event({ source }), h.deps, config)), 'spec.network.cidr').received).toBe('"8.8.0.0/16"');
+  });
+
+  test('fails when the source is incomplete', async () => {
+    expect(field(await problemsOf(validateSpec(event({ spec, source: { ...source, commit: 'HEAD' } }), harness().deps, config)), 'source.commit').received).toBe('"HEAD"');
+  });
+});
+
+describe('executionInputSchema', () => {
+  test('GIVEN a nested spec problem WHEN the whole input is parsed THEN the path starts with spec.', () => {
+    const result = executionInputSchema.safeParse({ spec: { ...spec, network: { cidr: '8.8.0.0/16' } } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['spec', 'network', 'cidr']);
+  });
+
+  test('GIVEN an unknown field WHEN parsed THEN it is rejected', () => {
+    expect(executionInputSchema.safeParse({ spec, dryRun: true }).success).toBe(false);
+  });
+});
