@@ -495,6 +495,9 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
     session.kill();
   }, timeoutInMinutes * 60_000);
 
+  // The session has its own process group (so a timeout can stop all of it): stop it too if this process exits.
+  const stopOnExit = (): void => session.kill();
+  process.once('exit', stopOnExit);
   let succeeding = true;
   let exported: { Name: string; Value: string }[] = [];
   try {
@@ -543,6 +546,7 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
     if (session.alive && !timedOut) exported = await session.read(spec.exportedVariables);
   } finally {
     clearTimeout(timer);
+    process.removeListener('exit', stopOnExit);
     await session.close();
     rmSync(scratch, { recursive: true, force: true });
   }
