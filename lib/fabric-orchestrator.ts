@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
 import { FabricFunction, PROJECT_ROOT } from './fabric-function';
 
@@ -75,6 +75,7 @@ export class FabricOrchestrator extends Construct {
   public readonly clusterProject: codebuild.Project;
   public readonly functions: FabricFunctions;
   public readonly stateBucketPrefix: string;
+  private readonly jobLogGroups: logs.LogGroup[];
 
   constructor(scope: Construct, id: string, props: FabricOrchestratorProps = {}) {
     super(scope, id);
@@ -110,10 +111,12 @@ export class FabricOrchestrator extends Construct {
     });
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions'], resources: ['*'] }));
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
+    // Without ListBucket a missing record reads as AccessDenied instead of "no record".
+    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['codecommit:GetFile'], resources: [`arn:${Aws.PARTITION}:codecommit:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`] }));
 
     const discoverZones = fn('DiscoverZonesFunction', 'discover-zones', 'Chooses the availability zones of a fabric');
-    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeAvailabilityZones'], resources: ['*'] }));
+    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones'], resources: ['*'] }));
     discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
     discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
 
@@ -182,10 +185,12 @@ export class FabricOrchestrator extends Construct {
         logging: { cloudWatch: { logGroup } },
       });
       jobSource.grantRead(project);
+      this.jobLogGroups.push(logGroup);
       return { project, logGroup };
     };
-    const network = job('NetworkJob', 'buildspecs/network.yml', 'Terraform: the fabric VPC, subnets and internet gateway');
-    const cluster = job('ClusterJob', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster');
+    this.jobLogGroups = [];
+    const network = job('NetworkProject', 'buildspecs/network.yml', 'Terraform: the fabric VPC, subnets and internet gateway');
+    const cluster = job('ClusterProject', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster');
     this.networkProject = network.project;
     this.clusterProject = cluster.project;
     for (const project of [network.project, cluster.project]) grantFabricBuilder(project, stateBucketArn, fabricSecretsArn);
@@ -196,7 +201,6 @@ export class FabricOrchestrator extends Construct {
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
       comment: 'fabricctl: provision, plan or destroy one fabric (VPC + kops HA cluster + DNS)',
       definitionBody: sfn.DefinitionBody.fromChainable(
         this.definition(pollInterval),
@@ -219,7 +223,8 @@ export class FabricOrchestrator extends Construct {
         lambdaFunction: fn,
         payloadResponseOnly: true,
         payload: sfn.TaskInput.fromObject(payload),
-        resultPath,
+        // '$' is the default: the result replaces the input (Parallel branches return it as is).
+        resultPath: resultPath === '$' ? undefined : resultPath,
       });
     const fabricOnly = { 'fabric.$': '$.fabric' };
 
@@ -374,6 +379,7 @@ export class FabricOrchestrator extends Construct {
       'zones.$': '$.prepared.zones.zones',
       'vpcId.$': '$.jobs.network.result.vpcId',
     });
+    onFailure(emitReady);
     const ready = new sfn.Succeed(this, 'FabricReady', { outputPath: '$.record' });
     const provision = sshKey
       .next(networkJob)
@@ -413,6 +419,7 @@ export class FabricOrchestrator extends Construct {
     const releaseDestroyed = this.releaseLock('ReleaseLockAfterDestroy');
     onFailure(releaseDestroyed);
     const emitDestroyed = this.emitEvent('EmitFabricDestroyed', 'Fabric Destroyed', { 'clusterName.$': '$.fabric.clusterName' });
+    onFailure(emitDestroyed);
     const destroy = destroyCluster.next(destroyNetwork).next(recordDestroyed).next(releaseDestroyed).next(emitDestroyed)
       .next(new sfn.Succeed(this, 'FabricDestroyed', { outputPath: '$.record' }));
 
@@ -481,6 +488,28 @@ export class FabricOrchestrator extends Construct {
   }
 
   private acknowledgeFindings(): void {
+    const ref = (c: IConstruct) => Stack.of(this).getLogicalId(c.node.defaultChild as CfnElement);
+    const functions = Object.values(this.functions) as lambda.IFunction[];
+    Validations.of(this.stateMachine).acknowledge(...functions.map((f) => ({
+      id: `AwsSolutions-IAM5[Resource::<${ref(f)}.Arn>:*]`,
+      reason: 'The state machine may invoke any version of its own functions (the LambdaInvoke grant).',
+    })));
+    Validations.of(this.functions.explainFailure).acknowledge(...this.jobLogGroups.map((g) => ({
+      id: `AwsSolutions-IAM5[Resource::<${ref(g)}.Arn>:log-stream:*]`,
+      reason: "ExplainFailure reads the failed build's stream, named after the build id, in the jobs' log groups only.",
+    })));
+    for (const project of [this.networkProject, this.clusterProject]) {
+      Validations.of(project).acknowledge(
+        { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CodeBuild's grant on the project's own KMS key." },
+        { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CodeBuild's grant on the project's own KMS key." },
+        { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'Read access to the job source asset (grantRead).' },
+        { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'Read access to the job source asset (grantRead).' },
+        { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'Read access to the job source asset (grantRead).' },
+        { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'The job source is a CDK asset in the bootstrap bucket.' },
+        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${ref(project)}>:*]`, reason: "CodeBuild's default grant on the project's own log group." },
+        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${ref(project)}>-*]`, reason: "CodeBuild's default grant on the project's own report groups." },
+      );
+    }
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.' },
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 Describe*, Route 53 ListHostedZonesByName, Auto Scaling Describe* and X-Ray writes have no resource-level permissions; the build jobs create VPCs, instances and load balancers whose ARNs do not exist before the run.' },
