@@ -68,6 +68,16 @@ async function regionOf(deps: CliDeps, options: GlobalOptions): Promise<string> 
   return options.region ?? deps.io.env.AWS_REGION ?? deps.io.env.AWS_DEFAULT_REGION ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
 }
 
+/**
+ * Loads a module when a command needs it (local mode synthesizes the stack; cost reads price tables).
+ * `require`, not `import()`: under the bin's tsx/cjs hook a dynamic import goes to the ESM loader,
+ * which does not resolve extensionless TypeScript paths.
+ */
+function lazy<T>(path: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path) as T;
+}
+
 // ---------- spec files ----------
 
 /** Reads and parses a spec file: missing is exit 3, not JSON is exit 2. */
@@ -159,7 +169,7 @@ export async function validateCommand(deps: CliDeps, specPath: string, options: 
 export async function costCommand(deps: CliDeps, specPath: string, options: GlobalOptions): Promise<ExitCode> {
   const { input } = readSpecFile(deps.io, specPath);
   validated(input);
-  const { costReport } = await import('../cost');
+  const { costReport } = lazy<typeof import('../cost')>('../cost');
   const report = costReport(input, { json: json(options) });
   deps.io.out(`${report.text}\n`);
   return EXIT.OK;
@@ -184,7 +194,7 @@ function exitFor(status: RunOutcome['status']): ExitCode {
 
 async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; name?: string }): Promise<ExitCode> {
   const { io } = deps;
-  const runLocal = deps.runLocal ?? (async (o: LocalRunOptions) => (await import('../local/run')).runLocal(o));
+  const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
   const renderer = createRenderer({ write: json(options) ? io.err : io.out, isTTY: io.isTTY && !json(options) });
   const result = await runLocal({
     action,

@@ -40,6 +40,7 @@ export function createRenderer(options: RendererOptions): Renderer {
   const now = options.now ?? (() => Date.now());
   const spinnerAfter = options.spinnerAfterMs ?? 2000;
   const active = new Map<string, number>();
+  const failed = new Set<string>();
   const totals = new Map<string, number>();
   let startedAt: number | undefined;
   let frame = 0;
@@ -91,11 +92,12 @@ export function createRenderer(options: RendererOptions): Renderer {
       case 'stateExited':
         active.delete(event.state);
         totals.set(event.state, (totals.get(event.state) ?? 0) + event.durationMs);
-        line(`  ✓ ${event.state} ${formatDuration(event.durationMs)}`);
+        // A state whose error was caught still exits: mark it failed, not done.
+        line(`  ${failed.delete(event.state) ? '✗' : '✓'} ${event.state} ${formatDuration(event.durationMs)}`);
         break;
       case 'stateFailed':
-        active.delete(event.state);
-        line(`  ✗ ${event.state} ${event.error}: ${event.cause}`);
+        failed.add(event.state);
+        line(`  ✗ ${event.state} ${event.error}: ${readableCause(event.cause)}`);
         break;
       case 'retry':
         line(`  ↻ ${event.state} retry ${event.attempt} after ${event.error}, waiting ${formatDuration(event.delayMs)}`);
@@ -112,7 +114,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         break;
       case 'executionFailed':
         stop();
-        line(`execution failed: ${event.error}: ${event.cause}`);
+        line(`execution failed: ${event.error}: ${readableCause(event.cause)}`);
         break;
     }
   };
@@ -123,7 +125,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     stop();
     const lines: string[] = ['', `status: ${outcome.status}`];
     if (outcome.execution) lines.push(`execution: ${outcome.execution}`);
-    if (outcome.status !== 'SUCCEEDED' && outcome.error) lines.push(`error: ${outcome.error}`, `cause: ${outcome.cause ?? ''}`);
+    if (outcome.status !== 'SUCCEEDED' && outcome.error) lines.push(`error: ${outcome.error}`, `cause: ${readableCause(outcome.cause ?? '')}`);
     lines.push(...describeOutput(outcome.output));
     const total = totalMs ?? (startedAt === undefined ? undefined : now() - startedAt);
     if (total !== undefined) lines.push(`total: ${formatDuration(total)}`);
@@ -136,6 +138,17 @@ export function createRenderer(options: RendererOptions): Renderer {
   };
 
   return { onEvent, timings, summary, stop };
+}
+
+/** A Lambda error's cause is `{"errorType","errorMessage","trace"}` as JSON: show its message. */
+export function readableCause(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as unknown;
+    if (isObject(parsed) && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: shown as it is
+  }
+  return cause;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -56,3 +56,12 @@ describe('describeOutput', () => {
     expect(describeOutput({ fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } })).toEqual(['fabric: demo', 'network plan: 9 to add, 0 to change, 0 to destroy']);
   });
 });
+
+describe('failures', () => {
+  test('GIVEN a Lambda error cause in JSON WHEN a state fails and exits THEN the message is shown and the exit is marked failed', () => {
+    const { renderer, text } = render();
+    renderer.onEvent({ type: 'stateFailed', state: 'Prepare', at, error: 'InsufficientZones', cause: '{"errorType":"InsufficientZones","errorMessage":"region has 3 zones","trace":[]}' });
+    renderer.onEvent({ type: 'stateExited', state: 'Prepare', at, durationMs: 500 });
+    expect(text()).toBe('  ✗ Prepare InsufficientZones: region has 3 zones\n  ✗ Prepare 500ms\n');
+  });
+});
