@@ -23,6 +23,12 @@ export interface EnsureStateBucketDeps {
   readonly s3: S3Sender;
   /** This account: the bucket must belong to it (HeadBucket's ExpectedBucketOwner). */
   readonly accountId: string;
+  /**
+   * Attach the TLS-only bucket policy. Always true in AWS; local mode turns it off because its
+   * emulator speaks plain HTTP and would refuse every request under that policy.
+   * @default true
+   */
+  readonly requireTls?: boolean;
 }
 
 function status(error: unknown): number | undefined {
@@ -105,7 +111,7 @@ async function misconfigurations(s3: S3Sender, bucket: string, accountId: string
 }
 
 /** Applies every protection to a bucket this run (or a concurrent one) has just created. */
-async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: string): Promise<void> {
+async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: string, requireTls: boolean): Promise<void> {
   const Bucket = fabric.stateBucket;
   const ExpectedBucketOwner = accountId;
   await s3.send(
@@ -126,7 +132,7 @@ async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: strin
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
     }),
   );
-  await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: tlsOnlyPolicy(Bucket, fabric.region) }));
+  if (requireTls) await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: tlsOnlyPolicy(Bucket, fabric.region) }));
   const tags = { ...fabric.spec.tags, 'fabricctl:managed': 'true' };
   await s3.send(new PutBucketTaggingCommand({ Bucket, ExpectedBucketOwner, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
 }
@@ -157,6 +163,6 @@ export async function ensureStateBucket(fabric: ValidatedFabric, deps: EnsureSta
     if (name !== 'BucketAlreadyOwnedByYou') throw error;
     created = false;
   }
-  await configure(s3, fabric, accountId);
+  await configure(s3, fabric, accountId, deps.requireTls ?? true);
   return result(true, created);
 }

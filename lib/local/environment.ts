@@ -50,7 +50,7 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   const log = options.log ?? (() => undefined);
   const moto = options.endpoint ? undefined : await startMoto();
   const endpoint = options.endpoint ?? moto?.endpoint ?? '';
-  if (moto) log(`AWS emulator: moto_server on ${endpoint} (pid ${moto.pid})`);
+  if (moto) log(`AWS emulator: moto_server on ${endpoint} (pid ${moto.pid}); the state bucket gets no TLS-only policy here, as the emulator speaks plain HTTP`);
   // The SDK (handlers in process) and Terraform (builds) both honour AWS_ENDPOINT_URL.
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
@@ -59,6 +59,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // moto_server speaks plain HTTP: a TLS-only bucket policy would refuse every request.
+    STATE_BUCKET_REQUIRE_TLS: 'false',
   });
   const stopMoto = async () => moto?.stop();
   let publicDns: PublicDnsStandIn;
