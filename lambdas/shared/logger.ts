@@ -17,7 +17,8 @@ export interface Logger {
   with(context: LogContext): Logger;
 }
 
-export function createLogger(context: LogContext = {}, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
+// stderr: Lambda captures it like stdout, and local runs keep stdout for the CLI (and --json).
+export function createLogger(context: LogContext = {}, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
   const quiet = process.env.FABRIC_LOG_LEVEL === 'silent';
   const log = (level: Level, message: string, fields: Record<string, unknown> = {}): void => {
     if (quiet) return;

@@ -56,6 +56,11 @@ export interface ExecuteOptions {
   readonly executionName?: string;
   /** Delay before the dns-controller stand-in writes the API's real address, ms. @default 500 */
   readonly dnsControllerDelayMs?: number;
+  /**
+   * Fault injection for tests: extra environment for the builds of these states, e.g.
+   * `{ NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared=1' } }` makes Terraform's apply fail.
+   */
+  readonly injectBuildEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 let synthesized: SynthesizedOrchestrator | undefined;
@@ -89,7 +94,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
         projectName: request.projectLogicalId,
         buildspecPath: request.buildspec,
         sourceDir: PROJECT_ROOT,
-        environment: await env.buildEnvironment(clusterName),
+        environment: { ...(await env.buildEnvironment(clusterName)), ...options.injectBuildEnvironment?.[request.stateName] },
         overrides: request.overrides.map((o) => ({ Name: o.Name, Value: o.Value, Type: (o.Type ?? 'PLAINTEXT') as EnvironmentVariableType })),
         onLine: (line: string) => emit({ type: 'log', state: request.stateName, at: new Date(), line }),
       });
@@ -192,12 +197,15 @@ export interface RunLocalOptions extends ExecuteOptions {
   readonly onEvent: ProgressListener;
   /** Setup messages (emulator, stand-ins, hosted zone). */
   readonly log?: (line: string) => void;
+  /** Show the functions' own JSON log lines (stderr). @default false */
+  readonly verbose?: boolean;
 }
 
 /** `fabricctl up|plan|down --local`: one execution, in a local environment made for it. */
 export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult & { readonly endpoint: string }> {
   const spec = options.specPath ? (JSON.parse(readFileSync(options.specPath, 'utf8')) as Record<string, unknown>) : undefined;
   const region = (typeof spec?.region === 'string' ? spec.region : undefined) ?? options.region ?? 'us-east-2';
+  if (!options.verbose) process.env.FABRIC_LOG_LEVEL = 'silent';
   const env = await createLocalEnvironment({ endpoint: options.endpoint, region, log: options.log });
   const stopOnSignal = () => {
     void env.stop().finally(() => process.exit(130));
