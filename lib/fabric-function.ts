@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -61,5 +61,9 @@ export class FabricFunction extends nodejs.NodejsFunction {
       },
     });
     this.entryFolder = props.entry;
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.' },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes (tracing is on) have no resource-level permissions.' },
+    );
   }
 }

@@ -308,4 +308,15 @@ describe('cdk-nag AwsSolutions', () => {
     const metadata = JSON.stringify(stack.node.findAll().flatMap((c) => c.node.metadata));
     expect(metadata).not.toMatch(/"reason":""/);
   });
+
+  test('GIVEN the git triggers (CodeCommit rule, GitHub webhook) WHEN synthesized THEN the rules still pass and the webhook has a function URL', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', { codeCommitRepositoryName: 'fabrics', githubWebhook: true });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    const withTriggers = Template.fromStack(stack);
+    withTriggers.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    withTriggers.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.codecommit'] }) });
+    withTriggers.hasOutput('GithubWebhookUrl', {});
+  });
 });
