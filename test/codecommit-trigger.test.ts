@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { addCodeCommitTrigger } from '../lib/codecommit-trigger';
+import { applyInputTransformer, codeCommitPushEvent } from './support/eventbridge';
 
 /**
  * The CodeCommit trigger on a tiny stack (a repository and a one-state machine).
@@ -18,37 +19,8 @@ function synth(): Template {
   return Template.fromStack(stack);
 }
 
-/** What EventBridge does with an InputTransformer: substitute each <key> by the JSON of the value at its path. */
-function transform(transformer: { InputPathsMap: Record<string, string>; InputTemplate: string }, event: unknown): unknown {
-  const valueAt = (path: string): unknown =>
-    path
-      .replace(/^\$\./, '')
-      .split('.')
-      .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), event);
-  const text = transformer.InputTemplate.replace(/<([A-Za-z0-9_.-]+)>/g, (_m, key: string) => JSON.stringify(valueAt(transformer.InputPathsMap[key] ?? '') ?? null));
-  return JSON.parse(text);
-}
-
-const samplePush = {
-  version: '0',
-  id: '01234567-0123-0123-0123-012345678901',
-  'detail-type': 'CodeCommit Repository State Change',
-  source: 'aws.codecommit',
-  account: '123456789012',
-  time: '2026-11-26T10:23:43Z',
-  region: 'us-east-2',
-  resources: ['arn:aws:codecommit:us-east-2:123456789012:fabrics'],
-  detail: {
-    event: 'referenceUpdated',
-    repositoryName: 'fabrics',
-    repositoryId: '12345678-1234-5678-abcd-12345678abcd',
-    referenceType: 'branch',
-    referenceName: 'fabric/demo',
-    referenceFullName: 'refs/heads/fabric/demo',
-    commitId: '7f3c0e3b2a1d4c5e6f708192a3b4c5d6e7f80910',
-    oldCommitId: '0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c',
-  },
-};
+const transform = applyInputTransformer;
+const samplePush = codeCommitPushEvent('fabrics', 'fabric/demo', '7f3c0e3b2a1d4c5e6f708192a3b4c5d6e7f80910');
 
 describe('addCodeCommitTrigger', () => {
   let template: Template;
