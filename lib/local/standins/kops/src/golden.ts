@@ -209,6 +209,9 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
 
   const substitute = (text: string): string => {
     let out = text;
+    // Account first, and only where it stands as one (ARN field, URL path): names substituted
+    // below (the state bucket) may contain digits of their own.
+    out = out.replace(/([:/])123456789012([:/])/g, `$1${options.accountId}$2`);
     out = replaceAll(out, goldenColons, options.sshFingerprint);
     out = replaceAll(out, goldenFingerprint, fingerprintHex);
     out = replaceAll(out, `memfs://tests/${GOLDEN_CLUSTER}`, `s3://${options.stateBucket}/${statePath}`);
@@ -216,7 +219,6 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
     for (const bucket of ['testingBucket', 'placeholder-read-bucket', 'placeholder-write-bucket']) out = replaceAll(out, bucket, options.stateBucket);
     out = replaceAll(out, 'arn:aws-test:', `arn:${partition}:`);
     out = replaceAll(out, 'Z1AFAKE1ZON3YO', options.hostedZoneId);
-    out = replaceAll(out, '123456789012', options.accountId);
     // etcd members: volume names, their tags, and the cluster spec's member list.
     out = out.replace(/"([abc])\.etcd-(main|events)\./g, (_m, l: string, c: string) => `"${members[goldenMembers.indexOf(l)] ?? l}.etcd-${c}.`);
     out = out.replace(/"([abc])-etcd-(main|events)-/g, (_m, l: string, c: string) => `"${members[goldenMembers.indexOf(l)] ?? l}-etcd-${c}-`);

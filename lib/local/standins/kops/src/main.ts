@@ -400,9 +400,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   io.err(STANDIN_BANNER);
   try {
     if (argv[0] === 'version') {
-      const extra = argv.slice(1).find((a) => a.startsWith('-'));
-      if (extra) throw new KopsError(`unknown flag: ${extra.split('=')[0] ?? extra}`);
-      io.out(`Client version: ${KOPS_VERSION} (kops stand-in, kops is not installed)`);
+      // Not in the vendored reference: kops's own `version [--short]` (install-tools.sh uses --short).
+      const extra = argv.slice(1).find((a) => a !== '--short');
+      if (extra) throw new KopsError(extra.startsWith('-') ? `unknown flag: ${extra.split('=')[0] ?? extra}` : `unexpected argument "${extra}"`);
+      io.out(argv.includes('--short') ? KOPS_VERSION : `Client version: ${KOPS_VERSION} (kops stand-in, kops is not installed)`);
       return 0;
     }
     const parsed = parseCommandLine(argv, loadReference(REFERENCE_DIR));
