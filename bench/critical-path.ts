@@ -28,6 +28,8 @@ export interface PathStep {
   readonly resource?: string;
   /** Part of a polling loop's body (walked once). */
   readonly inLoop: boolean;
+  /** The state as the definition has it (Parameters, Seconds...). */
+  readonly definition: AslStateLike;
   /** For a Parallel: the path of each branch. */
   readonly branches?: readonly (readonly PathStep[])[];
 }
@@ -70,7 +72,7 @@ export function walkPath(machine: AslMachineLike): PathStep[] {
     if (onPath.has(current)) throw new DefinitionWalkError(`the walk came back to ${current} outside a Choice loop`);
     const state = stateOf(machine, current);
     onPath.add(current);
-    const base = { state: current, type: state.Type, inLoop: false, ...(typeof state.Resource === 'string' ? { resource: state.Resource } : {}) };
+    const base = { state: current, type: state.Type, inLoop: false, definition: state, ...(typeof state.Resource === 'string' ? { resource: state.Resource } : {}) };
     if (state.Type === 'Parallel') {
       steps.push({ ...base, branches: (state.Branches ?? []).map((b) => walkPath(b)) });
       current = state.End ? undefined : state.Next;
@@ -85,7 +87,7 @@ export function walkPath(machine: AslMachineLike): PathStep[] {
         for (const name of probe.names) {
           const s = stateOf(machine, name);
           onPath.add(name);
-          steps.push({ state: name, type: s.Type, inLoop: true, ...(typeof s.Resource === 'string' ? { resource: s.Resource } : {}) });
+          steps.push({ state: name, type: s.Type, inLoop: true, definition: s, ...(typeof s.Resource === 'string' ? { resource: s.Resource } : {}) });
         }
         const exit = (state.Choices ?? []).map((c) => c.Next).find((n): n is string => n !== undefined && !onPath.has(n));
         if (exit === undefined) throw new DefinitionWalkError(`Choice ${current} loops and has no rule leading out of the loop`);
@@ -107,6 +109,8 @@ export interface StepDuration {
   readonly source: string;
   /** Set when the figure is an estimate, saying what it rests on. */
   readonly estimate?: string;
+  /** The figures it adds up, when it is a sum. */
+  readonly parts?: readonly { readonly seconds: number; readonly what: string; readonly source: string; readonly estimate?: string }[];
 }
 
 export interface PricedStep {
@@ -117,6 +121,7 @@ export interface PricedStep {
   readonly source: string;
   readonly estimate?: string;
   readonly inLoop: boolean;
+  readonly parts?: StepDuration['parts'];
   /** For a Parallel: the branch that set its duration (by its first state). */
   readonly slowestBranch?: string;
 }
@@ -149,18 +154,32 @@ export function pricePath(steps: readonly PathStep[], durationOf: (step: PathSte
   const priced: PricedStep[] = steps.map((step) => {
     if (step.branches) {
       const { seconds, slowest } = stepSeconds(step, durationOf);
+      const branch = step.branches.find((b) => b[0]?.state === slowest) ?? [];
       return {
         state: step.state,
         type: step.type,
         seconds,
         what: `parallel: slowest branch${slowest ? ` (${slowest})` : ''}`,
-        source: 'sum of the branch figures below',
+        source: 'the sum of the slowest branch\'s figures',
         inLoop: step.inLoop,
+        parts: branch.map((b) => {
+          const d = durationOf(b);
+          return { seconds: stepSeconds(b, durationOf).seconds, what: `${b.state}: ${d.what}`, source: d.source, ...(d.estimate ? { estimate: d.estimate } : {}) };
+        }),
         ...(slowest === undefined ? {} : { slowestBranch: slowest }),
       };
     }
     const d = durationOf(step);
-    return { state: step.state, type: step.type, seconds: d.seconds, what: d.what, source: d.source, inLoop: step.inLoop, ...(d.estimate ? { estimate: d.estimate } : {}) };
+    return {
+      state: step.state,
+      type: step.type,
+      seconds: d.seconds,
+      what: d.what,
+      source: d.source,
+      inLoop: step.inLoop,
+      ...(d.estimate ? { estimate: d.estimate } : {}),
+      ...(d.parts ? { parts: d.parts } : {}),
+    };
   });
   return { totalSeconds: priced.reduce((acc, s) => acc + s.seconds, 0), steps: priced };
 }

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SynthesizedOrchestrator } from '../lib/local/synth';
+import { pricePath, walkPath, type AslMachineLike, type CriticalPath, type PathStep, type StepDuration } from './critical-path';
+
+/**
+ * Published (or, where none was found, estimated) durations of the external steps of a cloud run.
+ * Each figure names its source; `estimate` says what an estimate rests on. Seconds.
+ */
+export interface Figure {
+  readonly seconds: number;
+  readonly what: string;
+  readonly source: string;
+  readonly estimate?: string;
+}
+
+const KOPS_OUTPUT_SOURCE = 'kops update cluster output: "Cluster is starting. It should be ready in a few minutes." and its suggestion "kops validate cluster --wait 10m" (https://github.com/kubernetes/kops/blob/master/docs/cli/kops_validate_cluster.md)';
+
+export const FIGURES = {
+  lambdaColdStart: {
+    seconds: 1,
+    what: 'Lambda cold start (every run is cold: runs are minutes apart)',
+    source: 'AWS Lambda operator guide, "Lambda execution environments": cold starts vary "from under 100 ms to over 1 second" (https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html)',
+    estimate: 'the upper end of the published range, since bundles include the AWS SDK',
+  },
+  lambdaWork: {
+    seconds: 1,
+    what: 'the handler\'s AWS API calls',
+    source: 'estimate',
+    estimate: 'a few SDK calls of tens to hundreds of ms each; the local run measures the same calls against the emulator',
+  },
+  serviceIntegration: {
+    seconds: 0.1,
+    what: 'Step Functions service integration (DynamoDB item, EventBridge event)',
+    source: 'DynamoDB: "single-digit millisecond performance" (https://aws.amazon.com/dynamodb/); Step Functions dispatch',
+    estimate: 'no published per-call figure for the integration itself; 100 ms allowed',
+  },
+  codebuildProvisioning: {
+    seconds: 90,
+    what: 'CodeBuild on-demand queue + PROVISIONING + DOWNLOAD_SOURCE',
+    source: 'aws/aws-codebuild-docker-images issue 526: "provisioning times exceed 90 seconds per run" (https://github.com/aws/aws-codebuild-docker-images/issues/526); issue 793 reports 180-190 s for ARM images',
+  },
+  terraformInstall: {
+    seconds: 5,
+    what: 'install-tools.sh terraform: download and verify the Terraform zip (about 27 MB)',
+    source: 'estimate',
+    estimate: 'a 27 MB download from releases.hashicorp.com inside AWS at tens of MB/s',
+  },
+  kopsInstall: {
+    seconds: 10,
+    what: 'install-tools.sh kops: download and verify the kops binary (about 200 MB)',
+    source: 'estimate',
+    estimate: 'a large single binary from GitHub releases at tens of MB/s',
+  },
+  terraformInit: {
+    seconds: 15,
+    what: 'terraform init: S3 backend and the hashicorp/aws provider (several hundred MB unpacked)',
+    source: 'estimate',
+    estimate: 'provider download dominates; no provider cache in an on-demand build',
+  },
+  kopsUpdateTarget: {
+    seconds: 10,
+    what: 'kops create/update cluster --target=terraform (writes state to S3, renders Terraform)',
+    source: 'estimate',
+    estimate: 'the kops tasks run in a few seconds each; S3 writes of about 26 objects',
+  },
+  dnsPropagation: {
+    seconds: 60,
+    what: 'dns-controller replaces the placeholder API record; Route 53 propagation',
+    source: 'Route 53 developer guide: "Changes generally propagate to all Route 53 name servers within 60 seconds" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-editing.html)',
+  },
+  instanceBoot: {
+    seconds: 29,
+    what: 'EC2 instance boot: RunInstances to SSH answering',
+    source: 'ec2-boot-bench sample: RunInstances 1.5 s + pending to running 4.9 s + running to port closed 17.2 s + closed to open 5.6 s (https://www.daemonology.net/blog/2021-08-12-EC2-boot-time-benchmarking.html); brevdev/ec2-coldboot-research measured 25.8 s on t3.medium-class instances',
+  },
+  controlPlaneStart: {
+    seconds: 240,
+    what: 'kops nodeup on the control-plane nodes: Kubernetes binaries, etcd-manager with its EBS volumes, kube-apiserver answering /readyz',
+    source: KOPS_OUTPUT_SOURCE,
+    estimate: '"a few minutes": 4 minutes taken, within the 10 minutes kops itself waits',
+  },
+} as const satisfies Record<string, Figure>;
+
+/** Seconds per resource in a Terraform apply against AWS (the provider creates up to 10 at once). */
+export const TERRAFORM_APPLY = {
+  networkSeconds: 20,
+  networkWhat: 'terraform apply of the network',
+  clusterSecondsPerResource: 1,
+  source: 'estimate',
+  estimate: 'VPC resources are created in 1-3 s each, in dependency waves of up to 10 in parallel; IAM instance profiles and ASGs are the slow ones in the cluster apply',
+} as const;
+
+/** Resources in kops's golden Terraform for an HA cluster, minus what the network job already made (shared VPC). */
+export function kopsClusterResourceCount(fixture = '/work/shared/fixtures/kops/ha/kubernetes.tf'): { total: number; cluster: number; source: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(fixture, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const types = [...text.matchAll(/^resource\s+"([^"]+)"/gm)].map((m) => m[1] ?? '');
+  const networkTypes = new Set(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route', 'aws_route_table', 'aws_route_table_association', 'aws_vpc_dhcp_options', 'aws_vpc_dhcp_options_association']);
+  return { total: types.length, cluster: types.filter((t) => !networkTypes.has(t)).length, source: `kops golden output ${fixture} (kops tests/integration/update_cluster/ha/kubernetes.tf)` };
+}
+
+export interface ModelInput {
+  readonly orchestrator: SynthesizedOrchestrator;
+  /** Resources the network Terraform creates (measured in the Terraform section). */
+  readonly networkResources?: number;
+}
+
+function sum(parts: readonly Figure[], what: string): StepDuration {
+  const estimates = parts.filter((p) => p.estimate !== undefined).map((p) => p.what);
+  return {
+    seconds: parts.reduce((acc, p) => acc + p.seconds, 0),
+    what,
+    source: parts.map((p) => p.source).filter((s, i, all) => all.indexOf(s) === i).join('; '),
+    ...(estimates.length ? { estimate: `estimated parts: ${estimates.join('; ')}` } : {}),
+    parts: parts.map((p) => ({ seconds: p.seconds, what: p.what, source: p.source, ...(p.estimate ? { estimate: p.estimate } : {}) })),
+  };
+}
+
+const functionOfArn = (orchestrator: SynthesizedOrchestrator, arn: string): string | undefined => {
+  const id = orchestrator.references[arn];
+  return id === undefined ? undefined : orchestrator.functions[id]?.entry;
+};
+
+/** The cloud critical path, push to ready, along the provision path of the real definition. */
+export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly steps: CriticalPath['steps']; readonly clusterResources?: number } {
+  const { orchestrator } = input;
+  const kops = kopsClusterResourceCount();
+  const clusterResources = kops?.cluster ?? 76;
+  const durationOf = (step: PathStep): StepDuration => {
+    const resource = step.resource ?? '';
+    if (step.type === 'Wait') {
+      const seconds = typeof step.definition.Seconds === 'number' ? step.definition.Seconds : 0;
+      return {
+        seconds: step.inLoop ? seconds / 2 : seconds,
+        what: step.inLoop ? `readiness poll granularity: on average half of the Wait (${seconds} s) passes after the cluster is ready` : `Wait ${seconds} s`,
+        source: 'the state machine definition (Wait.Seconds)',
+      };
+    }
+    if (step.type !== 'Task') return { seconds: 0, what: `${step.type}: no external call`, source: 'the state machine definition' };
+    if (resource.startsWith('arn:aws:lambda:')) {
+      const entry = functionOfArn(orchestrator, resource);
+      if (entry === 'check-readiness') {
+        return sum([FIGURES.instanceBoot, FIGURES.controlPlaneStart, FIGURES.dnsPropagation, FIGURES.lambdaColdStart], 'readiness polling until ready');
+      }
+      return sum([FIGURES.lambdaColdStart, FIGURES.lambdaWork], `Lambda ${entry ?? resource}`);
+    }
+    if (resource.startsWith('arn:aws:states:::codebuild:startBuild')) {
+      const project = String((step.definition.Parameters as { ProjectName?: unknown } | undefined)?.ProjectName ?? '');
+      const buildspec = orchestrator.projects[project]?.buildspec ?? '';
+      if (buildspec.endsWith('network.yml')) {
+        const apply: Figure = {
+          seconds: TERRAFORM_APPLY.networkSeconds,
+          what: input.networkResources === undefined ? TERRAFORM_APPLY.networkWhat : `${TERRAFORM_APPLY.networkWhat} (${input.networkResources} resources, counted in the Terraform section)`,
+          source: TERRAFORM_APPLY.source,
+          estimate: TERRAFORM_APPLY.estimate,
+        };
+        return sum([FIGURES.codebuildProvisioning, FIGURES.terraformInstall, FIGURES.terraformInit, apply], `CodeBuild ${buildspec}`);
+      }
+      if (buildspec.endsWith('cluster.yml')) {
+        const apply: Figure = {
+          seconds: clusterResources * TERRAFORM_APPLY.clusterSecondsPerResource,
+          what: `terraform apply of the kops output (${clusterResources} resources${kops ? ', counted in the golden output' : ''}, ~${TERRAFORM_APPLY.clusterSecondsPerResource} s each)`,
+          source: kops ? `${kops.source}; time per resource: ${TERRAFORM_APPLY.source}` : TERRAFORM_APPLY.source,
+          estimate: TERRAFORM_APPLY.estimate,
+        };
+        return sum([FIGURES.codebuildProvisioning, FIGURES.terraformInstall, FIGURES.kopsInstall, FIGURES.kopsUpdateTarget, FIGURES.terraformInit, apply], `CodeBuild ${buildspec}`);
+      }
+      return { seconds: FIGURES.codebuildProvisioning.seconds, what: `CodeBuild ${project} (unknown buildspec)`, source: FIGURES.codebuildProvisioning.source };
+    }
+    if (resource.startsWith('arn:aws:states:::')) return FIGURES.serviceIntegration;
+    return { seconds: 0, what: `unknown resource ${resource}`, source: 'none', estimate: 'no figure for this resource' };
+  };
+  const path = pricePath(walkPath(orchestrator.asl as unknown as AslMachineLike), durationOf);
+  return { ...path, clusterResources };
+}
+
+/** For the README: where the figures are kept. */
+export const MODEL_FILE = join('bench', 'cloud-model.ts');

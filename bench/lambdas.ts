@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { PROJECT_ROOT } from '../lib/fabric-function';
+import { median } from './stats';
+
+export interface LambdaFigure {
+  readonly entry: string;
+  readonly bytes: number;
+  readonly loadMsMedian?: number;
+  readonly loadMsRuns: readonly number[];
+  readonly error?: string;
+}
+
+/** Folders under lambdas/ that have a handler.ts. */
+export function lambdaEntries(): string[] {
+  const dir = join(PROJECT_ROOT, 'lambdas');
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'handler.ts'))).sort();
+}
+
+/** Placeholder values for the variables a handler requires at load and the template does not set. */
+function requiredEnvPlaceholders(entry: string): Record<string, string> {
+  const source = readFileSync(join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts'), 'utf8');
+  const names = [...source.matchAll(/requiredEnv\('([A-Z0-9_]+)'\)/g)].map((m) => m[1] ?? '');
+  return Object.fromEntries(names.map((n) => [n, n.endsWith('_ARN') ? `arn:aws:secretsmanager:us-east-2:123456789012:secret:bench-${n.toLowerCase()}` : 'bench']));
+}
+
+// Measured inside the child so process start-up is not counted, only loading the bundle.
+const LOAD_SCRIPT = "const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))";
+
+/**
+ * Bundles each handler as lib/fabric-function.ts has CDK bundle it (esbuild: bundle, minify, CJS,
+ * target node24, platform node, source map, AWS SDK bundled), then loads the bundle in fresh
+ * `node` processes with the function's environment from the template.
+ */
+export async function measureLambdas(options: { runs: number; environments: Readonly<Record<string, Readonly<Record<string, string>>>> }): Promise<LambdaFigure[]> {
+  const out = mkdtempSync(join(tmpdir(), 'fabricctl-bench-lambdas-'));
+  const figures: LambdaFigure[] = [];
+  try {
+    for (const entry of lambdaEntries()) {
+      const outfile = join(out, entry, 'index.js');
+      try {
+        await build({
+          entryPoints: [join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')],
+          outfile,
+          bundle: true,
+          minify: true,
+          sourcemap: true,
+          format: 'cjs',
+          target: 'node24',
+          platform: 'node',
+          logLevel: 'silent',
+        });
+      } catch (error) {
+        figures.push({ entry, bytes: 0, loadMsRuns: [], error: `esbuild: ${(error as Error).message.split('\n')[0] ?? ''}` });
+        continue;
+      }
+      const bytes = statSync(outfile).size;
+      const env = {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-2',
+        AWS_DEFAULT_REGION: 'us-east-2',
+        ...requiredEnvPlaceholders(entry),
+        ...(options.environments[entry] ?? {}),
+      };
+      const runs: number[] = [];
+      let error: string | undefined;
+      for (let i = 0; i < options.runs; i += 1) {
+        const child = spawnSync(process.execPath, ['-e', LOAD_SCRIPT, outfile], { env, encoding: 'utf8', timeout: 30_000 });
+        const ms = Number(child.stdout);
+        if (child.status !== 0 || !Number.isFinite(ms)) {
+          error = `load failed: ${(child.stderr || child.stdout || `exit ${String(child.status)}`).split('\n').find((l) => l.trim()) ?? ''}`;
+          break;
+        }
+        runs.push(ms);
+      }
+      figures.push({ entry, bytes, loadMsRuns: runs, ...(runs.length ? { loadMsMedian: median(runs) } : {}), ...(error ? { error } : {}) });
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  return figures;
+}
