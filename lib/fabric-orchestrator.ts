@@ -58,7 +58,7 @@ export interface FabricFunctions {
 /** Variables every build job receives, from the validated fabric's `buildEnv` (see contract.ts). */
 const BUILD_ENV_NAMES = [
   'FABRIC_NAME', 'CLUSTER_NAME', 'DOMAIN', 'FABRIC_REGION', 'NETWORK_CIDR', 'KUBERNETES_VERSION', 'NETWORKING',
-  'CONTROL_PLANE_SIZE', 'NODE_SIZE', 'NODE_MIN', 'NODE_MAX', 'API_ACCESS', 'SSH_ACCESS', 'TAGS_JSON',
+  'CONTROL_PLANE_SIZE', 'NODE_SIZE', 'NODE_MIN', 'NODE_MAX', 'API_ACCESS', 'SSH_ACCESS', 'TAGS_JSON', 'KUBECONFIG_SECRET_NAME',
 ] as const;
 
 type JobAction = 'provision' | 'plan' | 'destroy';

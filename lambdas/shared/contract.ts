@@ -77,6 +77,8 @@ export interface BuildEnvironment {
   readonly SSH_ACCESS: string;
   /** JSON object of tags. */
   readonly TAGS_JSON: string;
+  /** Secrets Manager name the cluster job stores the admin kubeconfig under. */
+  readonly KUBECONFIG_SECRET_NAME: string;
 }
 
 /** Common payload of the Prepare branches and later Lambdas: `{ fabric: $.fabric }` plus extras. */

@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { BuildEnvironment, FabricAction, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
 import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
-import { stateBucketName } from '../shared/naming';
+import { kubeconfigSecretName, stateBucketName } from '../shared/naming';
 import { clusterNameOf, DEFAULT_REGION, FabricSpec, fabricSpecSchema, normaliseName, toProblems } from '../shared/spec';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
 
@@ -97,6 +97,7 @@ export function buildEnvironment(spec: FabricSpec): BuildEnvironment {
     API_ACCESS: spec.access.api.join(','),
     SSH_ACCESS: spec.access.ssh.join(','),
     TAGS_JSON: JSON.stringify(spec.tags),
+    KUBECONFIG_SECRET_NAME: kubeconfigSecretName(spec.name),
   };
 }
 

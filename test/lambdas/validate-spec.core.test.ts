@@ -140,6 +140,7 @@ describe('validateSpec: provision and plan', () => {
       API_ACCESS: '203.0.113.0/24,198.51.100.0/24',
       SSH_ACCESS: '203.0.113.7/32',
       TAGS_JSON: '{"team":"platform"}',
+      KUBECONFIG_SECRET_NAME: 'fabricctl/demo/kubeconfig',
     });
     expect(fabric.stateBucket).toBe('fabricctl-state-123456789012-eu-west-1');
   });
