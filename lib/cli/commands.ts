@@ -31,26 +31,9 @@ export interface CliDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export interface LocalRunOptions {
-  readonly action: 'provision' | 'plan' | 'destroy';
-  readonly specPath?: string;
-  readonly name?: string;
-  readonly confirm?: string;
-  readonly region?: string;
-  readonly endpoint?: string;
-  readonly onEvent: (event: ProgressEvent) => void;
-  readonly log?: (line: string) => void;
-}
-
-export interface LocalRunResult {
-  readonly status: 'SUCCEEDED' | 'FAILED';
-  readonly execution?: string;
-  readonly output?: unknown;
-  readonly error?: string;
-  readonly cause?: string;
-  readonly timings: readonly { state: string; ms: number }[];
-  readonly totalMs: number;
-}
+/** What the CLI needs of local mode (lib/local/run.ts); the type only, the module loads on demand. */
+export type LocalRunOptions = import('../local/run').RunLocalOptions;
+export type LocalRunResult = Pick<import('../local/run').LocalRunResult, 'status' | 'output' | 'error' | 'cause' | 'timings' | 'totalMs'> & { readonly execution?: string };
 
 export interface GlobalOptions {
   readonly region?: string;
@@ -181,6 +164,8 @@ export interface RunOptions extends GlobalOptions {
   readonly watch?: boolean;
   readonly local?: boolean;
   readonly endpoint?: string;
+  readonly keepEmulator?: boolean;
+  readonly verbose?: boolean;
   readonly rerun?: boolean;
   readonly confirm?: string;
   readonly fabricRegion?: string;
@@ -203,6 +188,8 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     confirm: options.confirm,
     region: options.region,
     endpoint: options.endpoint,
+    keepEmulator: options.keepEmulator,
+    verbose: options.verbose,
     onEvent: renderer.onEvent,
     log: (line) => io.err(`${line}\n`),
   });
