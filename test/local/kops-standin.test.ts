@@ -101,7 +101,7 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
     expect(wrong.stderr).toBe('kops stand-in (kops is not installed)\nError: unknown flag: --zones\n');
   });
 
-  test('fails when update runs without a state store, as kops does (KOPS_STATE_STORE unset)', () => {
+  test('fails when a command runs without a state store, as kops does (no --state, KOPS_STATE_STORE empty)', () => {
     const env = { ...process.env, KOPS_STATE_STORE: '' };
     const run = spawnSync(join(STANDIN, 'bin/kops'), ['delete', 'cluster', '--name=demo.example.org'], { encoding: 'utf8', env });
     expect(run.status).toBe(1);
