@@ -283,11 +283,11 @@ case "${ACTION}" in
   destroy)
     delete_kubernetes_load_balancers
     changes="${zero_changes}"
-    groups='[]'
+    destroyed_groups='[]'
     if cluster_registered; then
       kops_update_terraform
       prepare_terraform
-      groups="$(control_plane_groups)"
+      destroyed_groups="$(control_plane_groups)"
       run_plan -destroy -lock-timeout=120s
       changes="$(tf_plan_changes "${dir}" "${plan_file}")"
       "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
@@ -299,6 +299,6 @@ case "${ACTION}" in
       "${aws_r[@]}" secretsmanager delete-secret --secret-id "${KUBECONFIG_SECRET_NAME}" --force-delete-without-recovery >/dev/null
       log "deleted secret ${KUBECONFIG_SECRET_NAME}"
     fi
-    finish "" "${groups}" "${changes}" "cluster ${CLUSTER_NAME} destroyed"
+    finish "" "${destroyed_groups}" "${changes}" "cluster ${CLUSTER_NAME} destroyed"
     ;;
 esac
