@@ -151,6 +151,8 @@ export interface ClusterJobResult {
   readonly kubeconfigSecretArn: string;
   readonly controlPlaneGroups: readonly string[];
   readonly changes: ChangeSummary;
+  /** One line on what the job did, e.g. that the plan waits for the network. */
+  readonly summary?: string;
 }
 
 /** `CheckReadiness` payload: `{ fabric, prepared, cluster, readiness: $.readiness }`. */
