@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { costReport, type CostReportJson } from '../lib/cost';
 import type { RunCounts } from '../lib/cost/core';
 import type { SynthesizedOrchestrator } from '../lib/local/synth';
-import type { AslMachineLike, AslStateLike } from './critical-path';
-import type { CriticalPath } from './critical-path';
+import { walkPath, type AslMachineLike, type AslStateLike, type CriticalPath } from './critical-path';
 import type { StateTiming } from '../lib/local/run';
 
 /** Every state of the definition by name, branches included (names are unique in a state machine). */
@@ -71,14 +70,16 @@ export function countsFromRun(orchestrator: SynthesizedOrchestrator, run: { tran
 /**
  * The same counts for a cloud run as the critical-path model sees it: each build's modelled
  * duration rounded up to minutes, each Lambda's modelled work (cold start excluded), and the
- * transitions of the measured run plus the extra polls a cloud readiness wait takes.
+ * transitions of the walked path (branch states included, every state once) plus, for each extra
+ * poll a cloud readiness wait takes, the measured transitions per poll (or, unmeasured, the loop's
+ * states as the definition has them).
  */
 export function countsFromModel(
   orchestrator: SynthesizedOrchestrator,
   model: CriticalPath,
-  measured: { transitions: number; polls: number; transitionsPerPoll: number },
+  measured: { transitionsPerPoll?: number },
   readiness: { seconds: number; pollSeconds: number; lambdaWorkSeconds: number },
-): RunCounts & { readonly cloudPolls: number } {
+): RunCounts & { readonly cloudPolls: number; readonly transitionsOnePoll: number; readonly transitionsPerPoll: number } {
   const states = allStates(orchestrator.asl as unknown as AslMachineLike);
   let gbSeconds = 0;
   let requests = 0;
@@ -103,8 +104,22 @@ export function countsFromModel(
   for (const [name, state] of states) {
     if (!model.steps.some((s) => s.state === name) && lambdaOf(orchestrator, state) && isInBranchOfPath(orchestrator, model, name)) visit(name, 0);
   }
-  const transitions = measured.transitions + Math.max(0, cloudPolls - measured.polls) * measured.transitionsPerPoll;
-  return { stateTransitions: transitions, lambdaGbSeconds: gbSeconds, lambdaRequests: requests, codebuildMinutesByType: minutes, lambdaArchitecture: arch, cloudPolls };
+  const asl = orchestrator.asl as unknown as AslMachineLike;
+  let transitionsOnePoll = 0;
+  for (const step of model.steps) {
+    if (step.inLoop) continue;
+    transitionsOnePoll += 1;
+    for (const branch of asl.States[step.state]?.Branches ?? []) transitionsOnePoll += walkPath(branch).length;
+  }
+  // One more poll re-enters the loop: its body, then the states from the re-entry point to the Choice.
+  const loopBody = model.steps.filter((s) => s.inLoop);
+  const reentry = asl.States[loopBody[loopBody.length - 1]?.state ?? '']?.Next;
+  const from = model.steps.findIndex((s) => s.state === reentry);
+  const firstInLoop = model.steps.findIndex((s) => s.inLoop);
+  const perPollFromDefinition = loopBody.length + (from >= 0 && firstInLoop > from ? firstInLoop - from : 0);
+  const transitionsPerPoll = measured.transitionsPerPoll ?? perPollFromDefinition;
+  const transitions = transitionsOnePoll + (cloudPolls - 1) * transitionsPerPoll;
+  return { stateTransitions: transitions, lambdaGbSeconds: gbSeconds, lambdaRequests: requests, codebuildMinutesByType: minutes, lambdaArchitecture: arch, cloudPolls, transitionsOnePoll, transitionsPerPoll };
 }
 
 function isInBranchOfPath(orchestrator: SynthesizedOrchestrator, model: CriticalPath, name: string): boolean {

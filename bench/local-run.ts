@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../lib/fabric-function';
 import { localOrchestrator, runLocal, type LocalRunResult } from '../lib/local/run';
@@ -57,6 +60,37 @@ export async function runDemoOnce(options: { dnsControllerDelayMs?: number; read
     readinessPolls: result.timings.filter((t) => t.state === 'CheckReadiness').length,
     timings: result.timings,
   };
+}
+
+/**
+ * One demo run in a fresh `tsx bench/local-once.ts` process. `wallMs` is then the whole process:
+ * tsx start, synthesis, emulator start and stop.
+ */
+export function runDemoInChild(options: { dnsControllerDelayMs?: number; readinessPollMs?: number } = {}): Promise<LocalRunFigure> {
+  const dir = mkdtempSync(join(tmpdir(), 'fabricctl-bench-run-'));
+  const resultFile = join(dir, 'result.json');
+  const args = [join(PROJECT_ROOT, 'bench', 'local-once.ts'), resultFile];
+  if (options.dnsControllerDelayMs !== undefined || options.readinessPollMs !== undefined) {
+    args.push(String(options.dnsControllerDelayMs ?? 500), String(options.readinessPollMs ?? 1000));
+  }
+  const started = Date.now();
+  return new Promise<LocalRunFigure>((resolve, reject) => {
+    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`the local run process exited ${String(code)}:\n${stderr.split('\n').slice(-20).join('\n')}`);
+        const figure = JSON.parse(readFileSync(resultFile, 'utf8')) as LocalRunFigure;
+        resolve({ ...figure, wallMs: Date.now() - started });
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 }
 
 export interface LocalSummary {
