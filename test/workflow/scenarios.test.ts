@@ -1,0 +1,209 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { createLocalEnvironment, findProviderMirror, LocalEnvironment } from '../../lib/local/environment';
+import { motoInstalled } from '../../lib/local/moto';
+import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
+import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
+import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
+import { applyInputTransformer, codeCommitPushEvent } from '../support/eventbridge';
+
+/** A fabrics repository with `fabric.json` on branch `fabric/<name>`; returns the commit id. */
+function fabricRepository(dir: string, name: string, spec: unknown): string {
+  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', `fabric/${name}`);
+  writeFileSync(path.join(dir, 'fabric.json'), JSON.stringify(spec, null, 2));
+  git('add', 'fabric.json');
+  git('commit', '-q', '-m', `fabric ${name}`);
+  return git('rev-parse', 'HEAD');
+}
+
+/** The CodeCommit rule's input transformer, from the stack synthesized with a repository. */
+function codeCommitTransformer(): { InputPathsMap: Record<string, string>; InputTemplate: string } {
+  const stack = new FabricOrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'FabricOrchestrator', { codeCommitRepositoryName: 'fabrics' });
+  const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ InputTransformer?: { InputPathsMap: Record<string, string>; InputTemplate: string } }> } }>;
+  const transformer = rules.flatMap((r) => r.Properties.Targets).find((t) => t.InputTransformer)?.InputTransformer;
+  if (!transformer) throw new Error('the CodeCommit rule has no input transformer');
+  return transformer;
+}
+
+/**
+ * The eight workflow scenarios of local mode: the synthesized state machine run by
+ * aws-local-stepfunctions, every Task by the real code, builds by the local CodeBuild stand-in
+ * running the real scripts and the real Terraform against moto, kops by its stand-in.
+ * They share one emulator and run in order; each says what state it starts from.
+ */
+const terraformReady = spawnSync('terraform', ['version'], { stdio: 'ignore' }).status === 0 && findProviderMirror() !== undefined;
+const ready = motoInstalled() && terraformReady;
+if (!ready) {
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and terraform with the AWS provider mirror (${terraformReady ? 'found' : 'missing'}).`);
+}
+const describeWorkflow = ready ? describe : describe.skip;
+
+const BUCKET = 'fabricctl-state-123456789012-us-east-2';
+const DOMAIN = 'fabric.example.com';
+const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, domain: DOMAIN, region: 'us-east-2', ...extra });
+const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 150 } };
+
+describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => {
+  let env: LocalEnvironment;
+  let codecommit: CodeCommitStandIn;
+  const repoDir = mkdtempSync(path.join(tmpdir(), 'fabrics-repo-'));
+  const s3 = () => new S3Client({ forcePathStyle: true });
+  const ec2 = () => new EC2Client({});
+  const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> => executeLocal(env, input, { ...FAST, ...options });
+  const bucketExists = async () => s3().send(new HeadBucketCommand({ Bucket: BUCKET })).then(() => true, () => false);
+  const vpcsWithCidr = async (cidr: string) =>
+    (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: [cidr] }] }))).Vpcs ?? [];
+  const locks = async () => (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
+  const record = async (fabric: string) =>
+    JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${fabric}/fabric.json` }))).Body!.transformToString()) as Record<string, unknown>;
+  /** What a build printed, from the run's progress events. */
+  const buildLog = (lines: Array<{ state: string; line: string }>, state: string) => lines.filter((l) => l.state === state).map((l) => l.line).join('\n');
+
+  beforeAll(async () => {
+    process.env.FABRIC_LOG_LEVEL = 'silent';
+    env = await createLocalEnvironment({ region: 'us-east-2' });
+    await env.ensureHostedZone(DOMAIN);
+    // moto has no CodeCommit GetFile: its stand-in answers from a local git repository.
+    codecommit = await startCodeCommitStandIn({ fabrics: repoDir });
+    process.env.AWS_ENDPOINT_URL_CODECOMMIT = codecommit.endpoint;
+  }, 60_000);
+  afterAll(async () => {
+    await codecommit?.stop();
+    await env?.stop();
+    rmSync(repoDir, { recursive: true, force: true });
+  });
+
+  test('3. fails when the spec is invalid, in several ways, before anything exists', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ action: 'provision', spec: { ...spec('demo'), colour: 'blue' } }, /colour.*unknown field/],
+      [{ action: 'provision', spec: spec('demo', { network: { cidr: '8.8.0.0/16' } }) }, /network\.cidr.*RFC 1918/],
+      [{ action: 'provision', spec: spec('9lives') }, /name.*start with a letter/],
+      [{ action: 'provision', spec: spec('demo', { region: 'xx-nowhere-9' }) }, /region/],
+      [{ action: 'provision' }, /spec/],
+    ];
+    for (const [input, cause] of cases) {
+      const result = await run(input);
+      expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
+      expect(result.cause).toMatch(cause);
+      expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
+    }
+    expect(await bucketExists()).toBe(false);
+    expect(await vpcsWithCidr('10.10.0.0/16')).toEqual([]);
+    expect(await locks()).toEqual([]);
+  });
+
+  test('6. fails with InsufficientZones when the region has fewer available zones than asked', async () => {
+    // moto's us-west-1 has two availability zones.
+    const result = await run({ action: 'provision', spec: { name: 'west', domain: DOMAIN, region: 'us-west-1' } });
+    expect(result.error).toBe('InsufficientZones');
+    expect(result.cause).toMatch(/us-west-1.*2 usable/);
+    expect(await locks()).toEqual([]);
+  });
+
+  test('8. plan creates nothing and reports what it would add', async () => {
+    const result = await run({ action: 'plan', spec: spec('demo') });
+    expect(result.status).toBe('SUCCEEDED');
+    const output = result.output as { action: string; network: { changes: { add: number } }; stateBucket: { exists: boolean } };
+    expect(output.action).toBe('plan');
+    expect(output.network.changes.add).toBeGreaterThanOrEqual(8);
+    expect(output.stateBucket.exists).toBe(false);
+    expect(await bucketExists()).toBe(false);
+    expect(await vpcsWithCidr('10.10.0.0/16')).toEqual([]);
+    expect(await locks()).toEqual([]);
+  });
+
+  test('1. provision succeeds from an empty emulator: record READY, lock gone, VPC in 3 zones, one control plane per zone', async () => {
+    const result = await run({ action: 'provision', spec: spec('demo') });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect(result.output).toMatchObject({ name: 'demo', status: 'READY', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
+    expect(await record('demo')).toMatchObject({ status: 'READY', clusterName: `demo.${DOMAIN}` });
+    expect(await locks()).toEqual([]);
+    expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);
+    const vpcId = (result.output as { outputs: { vpcId: string } }).outputs.vpcId;
+    const subnets = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
+    expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
+    expect((await ec2().send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).toEqual([]);
+    const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
+    const controlPlanes = groups.filter((g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`demo.${DOMAIN}`));
+    expect(controlPlanes.flatMap((g) => g.AvailabilityZones ?? []).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
+  });
+
+  test('2. provisioning the same spec again, from a CodeCommit push to fabric/demo, succeeds with no Terraform changes', async () => {
+    const commit = fabricRepository(repoDir, 'demo', spec('demo'));
+    const input = applyInputTransformer(codeCommitTransformer(), codeCommitPushEvent('fabrics', 'fabric/demo', commit)) as Record<string, unknown>;
+    expect(input).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit } });
+    const lines: Array<{ state: string; line: string }> = [];
+    const result = await run(input, {
+      onEvent: (e) => { if (e.type === 'log') lines.push({ state: e.state, line: e.line }); },
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ status: 'READY' });
+    expect(buildLog(lines, 'NetworkJob')).toMatch(/No changes\./);
+    expect(buildLog(lines, 'ClusterJob')).toMatch(/No changes\./);
+    expect(await vpcsWithCidr('10.10.0.0/16')).toHaveLength(1);
+    expect(await locks()).toEqual([]);
+  });
+
+  test('5. two executions for one fabric at once: one runs, the other waits then fails FabricBusy naming the holder', async () => {
+    const [first, second] = await Promise.all([
+      run({ action: 'provision', spec: spec('demo') }, { executionName: 'first' }),
+      new Promise<LocalRunResult>((resolve, reject) => {
+        setTimeout(() => run({ action: 'provision', spec: spec('demo') }, { executionName: 'second' }).then(resolve, reject), 400);
+      }),
+    ]);
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second.error).toBe('FabricBusy');
+    expect(second.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:first/);
+    expect(await locks()).toEqual([]);
+  });
+
+  test('4. a Terraform failure in the network job ends in Fabric Failed with Terraform\'s error, lock released, state kept; the re-run completes', async () => {
+    const versionsBefore = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
+    const failed = await run(
+      { action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) },
+      { injectBuildEnvironment: { NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } } },
+    );
+    expect(failed.error).toBe('States.TaskFailed');
+    expect(failed.cause).toMatch(/network job/);
+    expect(failed.cause).toMatch(/undeclared/);
+    expect(failed.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
+    expect(await locks()).toEqual([]);
+    expect(await record('broken')).toMatchObject({ status: 'FAILED', lastError: { error: 'States.TaskFailed' } });
+    const versionsAfter = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
+    expect(versionsAfter).toBeGreaterThan(versionsBefore);
+
+    const fixed = await run({ action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) });
+    expect(fixed.status).toBe('SUCCEEDED');
+    expect(await record('broken')).toMatchObject({ status: 'READY' });
+  });
+
+  test('7. destroy without the right confirm does nothing; with it, cluster and network go and the state bucket stays', async () => {
+    const refused = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'demo' });
+    expect(refused.error).toBe('FabricSpecInvalid');
+    expect(refused.cause).toMatch(/confirm/);
+    expect(await record('broken')).toMatchObject({ status: 'READY' });
+
+    const destroyed = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'broken' });
+    expect({ status: destroyed.status, cause: destroyed.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    expect(await record('broken')).toMatchObject({ status: 'DESTROYED' });
+    const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
+    expect(groups.filter((g) => g.AutoScalingGroupName?.endsWith(`broken.${DOMAIN}`))).toEqual([]);
+    const vpcs = (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.20.0.0/16'] }] }))).Vpcs ?? [];
+    expect(vpcs).toEqual([]);
+    expect(await bucketExists()).toBe(true);
+    const versions = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'fabrics/broken/' }))).Versions ?? [];
+    expect(versions.some((v) => v.Key === 'fabrics/broken/network.tfstate')).toBe(true);
+    expect(destroyed.events.map((e) => e.DetailType)).toEqual(['Fabric Destroyed']);
+    expect(await locks()).toEqual([]);
+  });
+});
