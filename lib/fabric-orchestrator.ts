@@ -163,7 +163,7 @@ export class FabricOrchestrator extends Construct {
     // Build jobs: the scripts and Terraform modules travel as one asset; the buildspec is in it.
     const jobSource = new assets.Asset(this, 'JobSource', {
       path: PROJECT_ROOT,
-      exclude: ['*', '!buildspecs', '!buildspecs/**', '!terraform', '!terraform/**', 'terraform/**/.terraform', 'terraform/**/*.tfstate*'],
+      exclude: ['*', '.*', '!buildspecs', '!buildspecs/**', '!terraform', '!terraform/**', 'terraform/**/.terraform', 'terraform/**/*.tfstate*'],
     });
     const buildKey = new kms.Key(this, 'BuildKey', {
       enableKeyRotation: true,
