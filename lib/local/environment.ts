@@ -71,6 +71,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
     throw error;
   }
   process.env.DNS_RESOLVERS = publicDns.address;
+  log(`kops stand-in (kops is not installed): ${KOPS_STANDIN_BIN}/kops accepts only kops 1.36.2's documented flags and writes kops's own golden Terraform output`);
+  log('CodeBuild stand-in: builds run the real buildspecs and scripts on this machine, with real Terraform against the emulator');
   log(`public DNS stand-in on ${publicDns.address}: answers NS from the emulator's hosted zones (no internet here)`);
 
   const workDir = mkdtempSync(path.join(tmpdir(), 'fabricctl-local-'));

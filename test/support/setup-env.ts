@@ -5,3 +5,4 @@ process.env.AWS_REGION = process.env.AWS_REGION ?? 'us-east-2';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.FABRIC_LOG_LEVEL = process.env.FABRIC_LOG_LEVEL ?? 'silent';
 delete process.env.AWS_PROFILE;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
