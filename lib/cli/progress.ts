@@ -1,5 +1,6 @@
 import type { ProgressEvent } from '../progress-events';
 import { formatDuration } from './io';
+import { stateKeys } from '../../lambdas/shared/naming';
 
 /**
  * The one progress display, for local runs and for executions watched in the cloud:
@@ -173,7 +174,10 @@ export function describeOutput(output: unknown): string[] {
     if (isObject(outputs.subnetIds)) add('subnets', Object.entries(outputs.subnetIds).map(([zone, id]) => `${zone}=${String(id)}`).join(', '));
     add('api', outputs.apiName);
     add('state bucket', outputs.stateBucket);
-    if (typeof output.name === 'string') add('record', `s3://${String(outputs.stateBucket)}/fabrics/${output.name}/fabric.json`);
+    if (typeof output.name === 'string') {
+      add('record', `s3://${String(outputs.stateBucket)}/${stateKeys.record(output.name)}`);
+      add('state keys', [stateKeys.network(output.name), stateKeys.cluster(output.name), `${stateKeys.kops(output.name)}/`].join(', '));
+    }
     add('kubeconfig secret', outputs.kubeconfigSecretArn);
     return lines;
   }
