@@ -41,7 +41,7 @@ describe('createRenderer', () => {
       },
       90000,
     );
-    expect(text()).toContain('status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\nzones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\nstate bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\ntotal: 1m30s\ntime per step:\n  NetworkJob  1m01s\n');
+    expect(text()).toContain('status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\nzones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\nstate bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\nstate keys: fabrics/demo/network.tfstate, fabrics/demo/cluster.tfstate, fabrics/demo/kops/\ntotal: 1m30s\ntime per step:\n  NetworkJob  1m01s\n');
   });
 
   test('GIVEN a failed run WHEN summarised THEN the error name and cause are printed', () => {
