@@ -272,6 +272,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(text).toContain(`kops stand-in: ${fabric.clusterName} has no Kubernetes nodes in the emulator, nothing to roll.`);
   });
 
+  test('fails when the spec changes what kops created the cluster with (Kubernetes version), naming the field and changing nothing', async () => {
+    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.0' });
+    expect(run.failure).toBeDefined();
+    expect(run.lines.join('\n')).toMatch(/kubernetesVersion: "1\.\d+\.\d+" -> "1\.36\.0"/);
+    expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
+  });
+
   test('GIVEN the applied cluster WHEN the job plans THEN it reports no changes', async () => {
     const result = resultOf(await runClusterJob('plan', { NODE_MAX: '6' }));
     expect(result).toMatchObject({ action: 'plan', changes: { add: 0, change: 0, destroy: 0 }, controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`) });
