@@ -1,4 +1,10 @@
-export { FabricOrchestrator, FabricOrchestratorProps, FabricFunctions, EVENT_SOURCE } from './fabric-orchestrator';
-export { FabricOrchestratorStack, FabricOrchestratorStackProps } from './fabric-orchestrator-stack';
-export { FabricFunction, FabricFunctionProps } from './fabric-function';
-export { fabricSpecSchema, parseFabricSpec, FabricSpec, FabricSpecInput } from '../lambdas/shared/spec';
+// The package's public API: the reusable construct, its stack, the house function and the spec.
+export { FabricOrchestrator, EVENT_SOURCE } from './fabric-orchestrator';
+export type { FabricOrchestratorProps, FabricFunctions } from './fabric-orchestrator';
+export { FabricOrchestratorStack } from './fabric-orchestrator-stack';
+export type { FabricOrchestratorStackProps } from './fabric-orchestrator-stack';
+export { FabricFunction } from './fabric-function';
+export type { FabricFunctionProps } from './fabric-function';
+export { fabricSpecSchema, parseFabricSpec } from '../lambdas/shared/spec';
+export type { FabricSpec, FabricSpecInput } from '../lambdas/shared/spec';
+export { addCodeCommitTrigger } from './codecommit-trigger';
