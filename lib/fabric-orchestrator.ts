@@ -335,9 +335,12 @@ export class FabricOrchestrator extends Construct {
       comment: 'Teardown must not depend on the domain still being delegated.',
       result: sfn.Result.fromObject({ hostedZoneId: '', nameServers: [], skipped: true }),
     });
+    const checkDns = lambdaTask('CheckDns', f.checkDns, fabricOnly, '$');
+    // A resolver timeout or SERVFAIL is transient; a wrong delegation (DnsNotDelegated) is not.
+    checkDns.addRetry({ errors: ['DnsLookupFailed'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 });
     const dnsBranch = new sfn.Choice(this, 'NeedsDnsCheck')
       .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), skipDns)
-      .otherwise(lambdaTask('CheckDns', f.checkDns, fabricOnly, '$'));
+      .otherwise(checkDns);
     const prepare = new sfn.Parallel(this, 'Prepare', {
       comment: 'Zones, state bucket and DNS are independent: check them at once.',
       resultSelector: { 'zones.$': '$[0]', 'stateBucket.$': '$[1]', 'dns.$': '$[2]' },

@@ -151,6 +151,13 @@ describe('FabricOrchestrator state machine', () => {
       Choices: [{ Variable: '$.fabric.action', StringEquals: 'destroy', Next: 'SkipDnsCheck' }],
       Default: 'CheckDns',
     });
+    expect(withoutLanguage(branches[2]?.States.CheckDns)).toEqual({
+      Type: 'Task',
+      Resource: fn('CheckDns'),
+      Parameters: { 'fabric.$': '$.fabric' },
+      Retry: [LAMBDA_RETRY, { ErrorEquals: ['DnsLookupFailed'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
+      End: true,
+    });
   });
 
   test('GIVEN a provision WHEN the network job runs THEN it waits for the build, passes per-run values as overrides and parses FABRIC_RESULT', () => {
