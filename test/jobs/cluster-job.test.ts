@@ -13,13 +13,12 @@ import { parse as parseYaml } from 'yaml';
 import { ensureStateBucket } from '../../lambdas/ensure-state-bucket/core';
 import { clientOptions, s3Options } from '../../lambdas/shared/clients';
 import type { ClusterJobResult, FabricAction, ValidatedFabric } from '../../lambdas/shared/contract';
-import { kubeconfigSecretName, stateBucketName, stateKeys } from '../../lambdas/shared/naming';
-import { clusterNameOf, parseFabricSpec } from '../../lambdas/shared/spec';
-import { buildEnvironment } from '../../lambdas/validate-spec/core';
+import { kubeconfigSecretName, stateKeys } from '../../lambdas/shared/naming';
 import { BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/build-runner';
 import type { Invocation } from '../../lib/local/standins/kops/src/main';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
+import { validatedFabric } from '../support/fabric';
 
 /**
  * The cluster job for real: buildspecs/cluster.yml run by the local CodeBuild stand-in, with the
@@ -46,25 +45,14 @@ if (MOTO_AVAILABLE && TERRAFORM_SKIP_REASON) {
 const describeJob = TERRAFORM_SKIP_REASON ? describe.skip : describeWithMoto;
 
 function fabricOf(action: FabricAction): ValidatedFabric {
-  const spec = parseFabricSpec({
+  return validatedFabric({
     name: 'clusterjob',
     domain: 'example.com',
     region: REGION,
     kubernetes: { version: '1.34.2', networking: 'calico', controlPlaneSize: 't3.large', nodeSize: 'm5.large', nodes: { min: 2, max: 5 } },
     access: { api: ['203.0.113.0/24', '198.51.100.7/32'], ssh: [] },
     tags: { Team: 'platform', CostCentre: 'k8s' },
-  });
-  return {
-    action,
-    name: spec.name,
-    region: spec.region,
-    clusterName: clusterNameOf(spec),
-    spec,
-    execution: `arn:aws:states:${REGION}:${ACCOUNT}:execution:fabric:test`,
-    stateBucket: stateBucketName(ACCOUNT, spec.region),
-    lock: { expiresAt: '2100-01-01T00:00:00.000Z', ttl: 4102444800 },
-    buildEnv: buildEnvironment(spec),
-  };
+  }, { action });
 }
 
 interface JobRun {

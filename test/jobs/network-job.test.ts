@@ -12,12 +12,11 @@ import { DeleteBucketPolicyCommand, HeadBucketCommand, ListObjectVersionsCommand
 import { ensureStateBucket } from '../../lambdas/ensure-state-bucket/core';
 import { clientOptions, s3Options } from '../../lambdas/shared/clients';
 import type { FabricAction, NetworkJobResult, ValidatedFabric } from '../../lambdas/shared/contract';
-import { stateBucketName, stateKeys } from '../../lambdas/shared/naming';
-import { parseFabricSpec, clusterNameOf } from '../../lambdas/shared/spec';
-import { buildEnvironment } from '../../lambdas/validate-spec/core';
+import { stateKeys } from '../../lambdas/shared/naming';
 import { Build, BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/build-runner';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
+import { validatedFabric } from '../support/fabric';
 
 /**
  * The network job for real: buildspecs/network.yml run by the local CodeBuild stand-in, the real
@@ -36,18 +35,7 @@ if (MOTO_AVAILABLE && TERRAFORM_SKIP_REASON) {
 const describeJob = TERRAFORM_SKIP_REASON ? describe.skip : describeWithMoto;
 
 function fabricOf(name: string, action: FabricAction): ValidatedFabric {
-  const spec = parseFabricSpec({ name, domain: 'example.com', region: REGION, tags: { Team: 'platform' } });
-  return {
-    action,
-    name: spec.name,
-    region: spec.region,
-    clusterName: clusterNameOf(spec),
-    spec,
-    execution: `arn:aws:states:${REGION}:${ACCOUNT}:execution:fabric:test`,
-    stateBucket: stateBucketName(ACCOUNT, spec.region),
-    lock: { expiresAt: '2100-01-01T00:00:00.000Z', ttl: 4102444800 },
-    buildEnv: buildEnvironment(spec),
-  };
+  return validatedFabric({ name, domain: 'example.com', region: REGION, tags: { Team: 'platform' } }, { action });
 }
 
 /** The overrides the state machine's network task passes: the fabric's build environment plus the run's values. */
