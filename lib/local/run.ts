@@ -103,13 +103,27 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
     },
   });
 
+  // The interpreter reports a retry after its pause, without the error: keep both from the failure.
+  const lastFailure = new Map<string, { error: string; at: number }>();
+  for (const [state, handler] of Object.entries(handlers)) {
+    handlers[state] = async (input) => {
+      try {
+        return await handler(input);
+      } catch (error) {
+        lastFailure.set(state, { error: (error as Error).name, at: Date.now() });
+        throw error;
+      }
+    };
+  }
+  const waitMs: Record<string, number> = { WaitBeforeNextCheck: options.readinessPollMs ?? 1000 };
+
   const machine = new StateMachine(orchestrator.asl as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const started = Date.now();
   emit({ type: 'executionStarted', execution: executionArn, at: new Date(started) });
   const run = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
-      waitTimeOverrides: { WaitBeforeNextCheck: options.readinessPollMs ?? 1000 },
+      waitTimeOverrides: waitMs,
       retryIntervalOverrides: options.retryIntervalOverrides ?? {},
     },
     context: { Execution: { Id: executionArn, Name: name } },
@@ -128,6 +142,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
         transitions += 1;
         entered.set(log.state.name, log.timestamp);
         emit({ type: 'stateEntered', state: log.state.name, at });
+        if (log.state.type === 'Wait') emit({ type: 'wait', state: log.state.name, at, seconds: (waitMs[log.state.name] ?? 0) / 1000 });
         break;
       case 'StateExited': {
         const ms = log.timestamp - (entered.get(log.state.name) ?? log.timestamp);
@@ -138,10 +153,12 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
       case 'StateFailed':
         emit({ type: 'stateFailed', state: log.state.name, at, error: log.Error, cause: String(log.Cause) });
         break;
-      case 'StateRetried':
+      case 'StateRetried': {
         transitions += 1;
-        emit({ type: 'retry', state: log.state.name, at, attempt: log.retry.attempt, error: '', delayMs: 0 });
+        const retried = lastFailure.get(log.state.name);
+        emit({ type: 'retry', state: log.state.name, at, attempt: log.retry.attempt, error: retried?.error ?? 'unknown', delayMs: retried ? log.timestamp - retried.at : 0 });
         break;
+      }
       case 'ExecutionSucceeded':
         output = log.output;
         break;

@@ -13,6 +13,7 @@ import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
 import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
+import type { ProgressEvent } from '../../lib/progress-events';
 import { applyInputTransformer, codeCommitPushEvent } from '../support/eventbridge';
 
 /** A fabrics repository with `fabric.json` on branch `fabric/<name>`; returns the commit id. */
@@ -155,12 +156,17 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
   });
 
   test('5. two executions for one fabric at once: one runs, the other waits then fails FabricBusy naming the holder', async () => {
+    const retries: Array<{ state: string; error: string }> = [];
     const [first, second] = await Promise.all([
       run({ action: 'provision', spec: spec('demo') }, { executionName: 'first' }),
       new Promise<LocalRunResult>((resolve, reject) => {
-        setTimeout(() => run({ action: 'provision', spec: spec('demo') }, { executionName: 'second' }).then(resolve, reject), 400);
+        const onEvent = (e: ProgressEvent) => { if (e.type === 'retry') retries.push({ state: e.state, error: e.error }); };
+        setTimeout(() => run({ action: 'provision', spec: spec('demo') }, { executionName: 'second', onEvent }).then(resolve, reject), 400);
       }),
     ]);
+    // The waiting is visible: one retry event per attempt, naming the failed condition.
+    expect(retries).toHaveLength(10);
+    expect(new Set(retries.map((r) => `${r.state} ${r.error}`))).toEqual(new Set(['AcquireLock DynamoDB.ConditionalCheckFailedException']));
     expect(first.status).toBe('SUCCEEDED');
     expect(second.error).toBe('FabricBusy');
     expect(second.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:first/);
