@@ -149,6 +149,12 @@ export async function validateCommand(deps: CliDeps, specPath: string, options: 
   }
 }
 
+/** A plan also says what the planned fabric will cost (issue: cost "in plan output"). */
+function planCost(specInput: unknown): { text: string; json: unknown } {
+  const { costReport } = lazy<typeof import('../cost')>('../cost');
+  return costReport(specInput, {});
+}
+
 export async function costCommand(deps: CliDeps, specPath: string, options: GlobalOptions): Promise<ExitCode> {
   const { input } = readSpecFile(deps.io, specPath);
   validated(input);
@@ -195,7 +201,9 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
   });
   const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
   renderer.summary(outcome, result.totalMs);
-  if (json(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs });
+  const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specPath ? planCost(readSpecFile(io, target.specPath).input) : undefined;
+  if (cost && !json(options)) io.out(`\n${cost.text}\n`);
+  if (json(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
 
@@ -248,7 +256,9 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   }
   const outcome: RunOutcome = { status: result.status, execution: run.executionArn, output: result.output, error: result.error, cause: result.cause };
   renderer.summary(outcome, result.totalMs);
-  if (json(options)) printJson(io, { ...run, ...outcome });
+  const cost = action === 'plan' && result.status === 'SUCCEEDED' ? planCost(input.spec) : undefined;
+  if (cost && !json(options)) io.out(`\n${cost.text}\n`);
+  if (json(options)) printJson(io, { ...run, ...outcome, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
 

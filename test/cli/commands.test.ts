@@ -218,6 +218,17 @@ describe('--local', () => {
     expect(run.err).toContain('  ✓ ValidateSpec 5ms');
   });
 
+  test('GIVEN plan --local WHEN the plan succeeds THEN the output also gives the planned fabric\'s monthly cost, naming the price table', async () => {
+    const runLocal = async () => ({ status: 'SUCCEEDED' as const, output: { action: 'plan', network: { changes: { add: 11, change: 0, destroy: 0 } } }, timings: [], totalMs: 1 });
+    const run = await runCli(['plan', '--local', 'fabric.json'], { cwd: specDir(), runLocal });
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('network plan: 11 to add, 0 to change, 0 to destroy');
+    expect(run.out).toMatch(/NAT gateway/i);
+    expect(run.out).toMatch(/us-east-2/);
+    const asJson = await runCli(['plan', '--local', 'fabric.json', '--json'], { cwd: specDir(), runLocal });
+    expect(JSON.parse(asJson.out).cost).toMatchObject({ priceTable: { region: 'us-east-2' }, fabric: { region: 'us-east-2', currency: 'USD' } });
+  });
+
   test('GIVEN down --local WHEN the run fails THEN exit 1 with the error name and cause', async () => {
     const runLocal = async () => ({ status: 'FAILED' as const, error: 'FabricSpecInvalid', cause: 'confirm: must be demo', timings: [], totalMs: 1 });
     const run = await runCli(['down', 'demo', '--confirm', 'demo', '--local'], { runLocal });
