@@ -73,6 +73,8 @@ export function localOrchestrator(): SynthesizedOrchestrator {
 /**
  * Executes the real state machine definition once, locally: aws-local-stepfunctions interprets it,
  * every Task is handled by the real code against the emulator (see task-handlers.ts).
+ * Handlers build their SDK clients when first loaded, as in Lambda, so every run in one process
+ * must use the same emulator (one environment per process; the CLI runs one run per process).
  */
 export async function executeLocal(env: LocalEnvironment, input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> {
   const orchestrator = localOrchestrator();
