@@ -8,4 +8,7 @@ module.exports = {
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 120000,
+  // The slow suites (Terraform against moto) wait on the emulator and the provider as much as on
+  // the CPU: two workers finish the whole run sooner on 2 cores than jest's default of one.
+  maxWorkers: 2,
 };

@@ -48,6 +48,8 @@ if (!ready) {
   console.warn(`SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and terraform with the AWS provider mirror (${terraformReady ? 'found' : 'missing'}).`);
 }
 const describeWorkflow = ready ? describe : describe.skip;
+// A provisioning run applies two Terraform configurations; on a busy 2-core machine one takes minutes.
+jest.setTimeout(600_000);
 
 const BUCKET = 'fabricctl-state-123456789012-us-east-2';
 const DOMAIN = 'fabric.example.com';
