@@ -172,6 +172,7 @@ export interface RunOptions extends GlobalOptions {
   readonly endpoint?: string;
   readonly keepEmulator?: boolean;
   readonly verbose?: boolean;
+  readonly aws?: boolean;
   readonly rerun?: boolean;
   readonly confirm?: string;
   readonly fabricRegion?: string;
@@ -196,6 +197,7 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     endpoint: options.endpoint,
     keepEmulator: options.keepEmulator,
     verbose: options.verbose,
+    aws: options.aws,
     onEvent: renderer.onEvent,
     log: (line) => io.err(`${line}\n`),
   });

@@ -35,6 +35,7 @@ function addRunOptions(command: Command): Command {
     .option('--no-watch', 'start the execution and return')
     .option('--local', 'run on this machine against the AWS emulator instead of the deployed stack')
     .option('--endpoint <url>', 'with --local: an emulator already running')
+    .option('--aws', 'with --local: run the jobs here against your real AWS account, with the real kops on PATH (no emulator, no stand-ins)')
     .option('--keep-emulator', 'with --local: leave the emulator running afterwards (prints its endpoint and pid)')
     .option('--verbose', "with --local: also print the functions' own log lines")
     .option('--rerun', 'start a new execution even if this commit already ran');

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { spawnSync } from 'node:child_process';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PROJECT_ROOT } from '../fabric-function';
 import { Moto, startMoto } from './moto';
@@ -22,6 +24,10 @@ export function findProviderMirror(): string | undefined {
  * stand-ins for what cannot run here (public DNS, the cluster's API server). Each stand-in says so.
  */
 export interface LocalEnvironment {
+  /** `emulator`: moto and the stand-ins; `aws`: the caller's real account, with a real kops. */
+  readonly kind: 'emulator' | 'aws';
+  /** The lock table the DynamoDB tasks use. @default the stack's table (its logical id, emulator) */
+  readonly lockTableName?: string;
   readonly endpoint: string;
   readonly region: string;
   readonly moto?: Moto;
@@ -81,6 +87,7 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   const dynamodb = new DynamoDBClient({});
 
   const env: LocalEnvironment = {
+    kind: 'emulator',
     endpoint,
     region: options.region,
     moto,
@@ -149,4 +156,80 @@ export function writeWorkFile(env: LocalEnvironment, name: string, content: stri
   const file = path.join(env.workDir, name);
   writeFileSync(file, content);
   return file;
+}
+
+/** `--local --aws` was asked for, but no real kops is on PATH. */
+export class RealKopsRequired extends Error {
+  constructor(found: string) {
+    super(`--aws runs the jobs on this machine against your AWS account and needs the real kops 1.36 on PATH; found ${found}`);
+    this.name = 'RealKopsRequired';
+  }
+}
+
+/** The kops on PATH, unless it is missing or is our stand-in. */
+export function realKopsVersion(env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync('kops', ['version'], { encoding: 'utf8', env });
+  if (result.error || result.status !== 0) throw new RealKopsRequired('no kops');
+  const text = `${result.stdout}${result.stderr}`;
+  if (/stand-in/i.test(text)) throw new RealKopsRequired(`the kops stand-in (${text.trim().split('\n')[0]})`);
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/** Name of the lock table local runs against a real account create (the deployed stack has its own). */
+export const LOCAL_LOCK_TABLE = 'fabricctl-local-locks';
+
+/**
+ * The same local interpreter and jobs, against the caller's real AWS account: no emulator, no
+ * stand-ins. The real kops runs the cluster job; the real public DNS and the real API answer.
+ */
+export async function createAwsEnvironment(options: { readonly region: string; readonly log?: (line: string) => void }): Promise<LocalEnvironment> {
+  const log = options.log ?? (() => undefined);
+  const kops = realKopsVersion();
+  for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_CODECOMMIT', 'DNS_RESOLVERS']) delete process.env[name];
+  Object.assign(process.env, { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, STATE_BUCKET_REQUIRE_TLS: 'true' });
+  const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  log(`real AWS: account ${identity.Account ?? '?'} as ${identity.Arn ?? '?'}, region ${options.region}; real kops: ${kops}`);
+  const workDir = mkdtempSync(path.join(tmpdir(), 'fabricctl-aws-'));
+  const route53 = new Route53Client({});
+  const dynamodb = new DynamoDBClient({});
+  return {
+    kind: 'aws',
+    lockTableName: LOCAL_LOCK_TABLE,
+    endpoint: '',
+    region: options.region,
+    workDir,
+    publicDns: { address: '', stop: async () => undefined },
+    apiServerFor() {
+      return Promise.reject(new Error('against real AWS the cluster\'s own API server answers; there is no stand-in'));
+    },
+    async ensureHostedZone(domain) {
+      // Never created here: in a real account the hosted zone is the user's to make.
+      const fqdn = `${domain}.`;
+      const existing = await route53.send(new ListHostedZonesByNameCommand({ DNSName: fqdn, MaxItems: 1 }));
+      const zone = existing.HostedZones?.find((z) => z.Name === fqdn && !z.Config?.PrivateZone);
+      if (!zone?.Id) throw new Error(`no public hosted zone ${domain} in this account: create it first (README, Deploy)`);
+      return { id: zone.Id, created: false };
+    },
+    async ensureLockTable(name) {
+      try {
+        await dynamodb.send(new CreateTableCommand({
+          TableName: name,
+          KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }));
+        log(`creating DynamoDB table ${name} for the locks of local runs (the deployed stack has its own)`);
+        await waitUntilTableExists({ client: dynamodb, maxWaitTime: 120 }, { TableName: name });
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
+    },
+    async buildEnvironment() {
+      const mirror = findProviderMirror();
+      return { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, TF_IN_AUTOMATION: '1', ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}) };
+    },
+    async stop() {
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
 }

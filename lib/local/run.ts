@@ -5,7 +5,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../fabric-function';
 import type { ProgressEvent, ProgressListener } from '../progress-events';
 import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
-import { createLocalEnvironment, LocalEnvironment } from './environment';
+import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
 import { EnvironmentVariableType, runBuild } from './build-runner';
 import { promoteApiRecord } from './standins/dns-controller';
 import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
@@ -79,7 +79,8 @@ export function localOrchestrator(): SynthesizedOrchestrator {
 export async function executeLocal(env: LocalEnvironment, input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> {
   const orchestrator = localOrchestrator();
   Object.assign(process.env, mergedFunctionEnvironment(orchestrator));
-  await env.ensureLockTable(orchestrator.lockTable);
+  const lockTable = env.lockTableName ?? orchestrator.lockTable;
+  await env.ensureLockTable(lockTable);
   const emit = (event: ProgressEvent) => options.onEvent?.(event);
   const name = options.executionName ?? randomUUID();
   const executionArn = `arn:aws:states:${env.region}:123456789012:execution:FabricOrchestrator:${name}`;
@@ -87,6 +88,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
 
   const handlers = buildTaskHandlers({
     synthesized: orchestrator,
+    lockTableName: lockTable,
     region: env.region,
     onEventPut: (entry) => events.push(entry),
     runBuild: async (request) => {
@@ -100,7 +102,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
         overrides: request.overrides.map((o) => ({ Name: o.Name, Value: o.Value, Type: (o.Type ?? 'PLAINTEXT') as EnvironmentVariableType })),
         onLine: (line: string) => emit({ type: 'log', state: request.stateName, at: new Date(), line }),
       });
-      if (request.stateName === 'ClusterJob') scheduleDnsController(env, vars, options.dnsControllerDelayMs ?? 500);
+      if (request.stateName === 'ClusterJob' && env.kind === 'emulator') scheduleDnsController(env, vars, options.dnsControllerDelayMs ?? 500);
       return response;
     },
   });
@@ -117,7 +119,8 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
       }
     };
   }
-  const waitMs: Record<string, number> = { WaitBeforeNextCheck: options.readinessPollMs ?? 1000 };
+  // Against real AWS the cluster takes minutes: poll at the deployed interval, not the emulator's.
+  const waitMs: Record<string, number> = { WaitBeforeNextCheck: options.readinessPollMs ?? (env.kind === 'aws' ? 30_000 : 1000) };
 
   const machine = new StateMachine(orchestrator.asl as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const started = Date.now();
@@ -213,6 +216,8 @@ export interface RunLocalOptions extends ExecuteOptions {
   readonly endpoint?: string;
   /** Leave the emulator running at the end (its endpoint is printed), for `down --local --endpoint`. */
   readonly keepEmulator?: boolean;
+  /** Run against the caller's real AWS account with the real kops on PATH (no emulator, no stand-ins). */
+  readonly aws?: boolean;
   readonly onEvent: ProgressListener;
   /** Setup messages (emulator, stand-ins, hosted zone). */
   readonly log?: (line: string) => void;
@@ -225,14 +230,17 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult
   const spec = options.specPath ? (JSON.parse(readFileSync(options.specPath, 'utf8')) as Record<string, unknown>) : undefined;
   const region = (typeof spec?.region === 'string' ? spec.region : undefined) ?? options.region ?? 'us-east-2';
   if (!options.verbose) process.env.FABRIC_LOG_LEVEL = 'silent';
-  const env = await createLocalEnvironment({ endpoint: options.endpoint, region, log: options.log });
+  if (options.aws && options.endpoint) throw new Error('--aws and --endpoint exclude each other: one runs against your account, the other against an emulator');
+  const env = options.aws
+    ? await createAwsEnvironment({ region, log: options.log })
+    : await createLocalEnvironment({ endpoint: options.endpoint, region, log: options.log });
   const stopOnSignal = () => {
     void env.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
-    if (spec && typeof spec.name === 'string' && typeof spec.domain === 'string') {
+    if (env.kind === 'emulator' && spec && typeof spec.name === 'string' && typeof spec.domain === 'string') {
       const domain = spec.domain.toLowerCase().replace(/\.$/, '');
       await env.ensureHostedZone(domain);
       await env.apiServerFor(clusterNameOf({ name: normaliseName(spec.name), domain }));

@@ -33,6 +33,8 @@ export interface BuildRequest {
 
 export interface TaskHandlerOptions {
   readonly synthesized: SynthesizedOrchestrator;
+  /** The lock table the DynamoDB tasks use instead of the one the definition names. */
+  readonly lockTableName: string;
   readonly region: string;
   /** Runs one build; returns `{ Build }` like startBuild.sync, or throws `States.TaskFailed`. */
   readonly runBuild: (request: BuildRequest) => Promise<unknown>;
@@ -82,7 +84,7 @@ function sdkError(service: string, error: unknown): TaskError {
 
 function dynamoHandler(operation: string, lockTableName: string): TaskHandler {
   const client = new DynamoDBClient({});
-  // The definition names the table by its logical id; locally that is the table's name.
+  // The definition names the stack's table by its logical id; a local run uses its own table.
   const withTable = <T extends { TableName?: string }>(input: T): T => ({ ...input, TableName: lockTableName });
   return async (input) => {
     try {
@@ -133,7 +135,7 @@ export function buildTaskHandlers(options: TaskHandlerOptions): Record<string, T
       if (!fn) throw new Error(`state ${name} invokes ${resource}, which is not a FabricFunction of the stack`);
       handlers[name] = lambdaHandler(fn.entry);
     } else if (integration?.[1] === 'dynamodb') {
-      handlers[name] = dynamoHandler(integration[2] ?? '', synthesized.lockTable);
+      handlers[name] = dynamoHandler(integration[2] ?? '', options.lockTableName);
     } else if (integration?.[1] === 'events' && integration[2] === 'putEvents') {
       handlers[name] = eventsHandler(options.onEventPut);
     } else if (integration?.[1] === 'codebuild' && integration[2] === 'startBuild' && integration[3] === '.sync') {

@@ -229,6 +229,17 @@ describe('--local', () => {
     expect(JSON.parse(asJson.out).cost).toMatchObject({ priceTable: { region: 'us-east-2' }, fabric: { region: 'us-east-2', currency: 'USD' } });
   });
 
+  test('GIVEN up --local --aws WHEN run THEN local mode is asked for the real account, not the emulator', async () => {
+    const calls: LocalRunOptions[] = [];
+    const runLocal = async (options: LocalRunOptions) => {
+      calls.push(options);
+      return { status: 'SUCCEEDED' as const, output: {}, timings: [], totalMs: 1 };
+    };
+    const run = await runCli(['up', '--local', '--aws', 'fabric.json'], { cwd: specDir(), runLocal });
+    expect(run.code).toBe(0);
+    expect(calls.map((c) => ({ aws: c.aws, endpoint: c.endpoint }))).toEqual([{ aws: true, endpoint: undefined }]);
+  });
+
   test('GIVEN down --local WHEN the run fails THEN exit 1 with the error name and cause', async () => {
     const runLocal = async () => ({ status: 'FAILED' as const, error: 'FabricSpecInvalid', cause: 'confirm: must be demo', timings: [], totalMs: 1 });
     const run = await runCli(['down', 'demo', '--confirm', 'demo', '--local'], { runLocal });
