@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +8,8 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { createLocalEnvironment, findProviderMirror, LocalEnvironment } from '../../lib/local/environment';
+import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
+import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
@@ -41,11 +42,10 @@ function codeCommitTransformer(): { InputPathsMap: Record<string, string>; Input
  * running the real scripts and the real Terraform against moto, kops by its stand-in.
  * They share one emulator and run in order; each says what state it starts from.
  */
-const terraformReady = spawnSync('terraform', ['version'], { stdio: 'ignore' }).status === 0 && findProviderMirror() !== undefined;
-const ready = motoInstalled() && terraformReady;
+const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
-  console.warn(`SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and terraform with the AWS provider mirror (${terraformReady ? 'found' : 'missing'}).`);
+  console.warn(`SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`);
 }
 const describeWorkflow = ready ? describe : describe.skip;
 // A provisioning run applies two Terraform configurations; on a busy 2-core machine one takes minutes.
