@@ -31,7 +31,8 @@ export interface LocalEnvironment {
   readonly endpoint: string;
   readonly region: string;
   readonly moto?: Moto;
-  readonly publicDns: PublicDnsStandIn;
+  /** The public DNS stand-in (emulator only). */
+  readonly publicDns?: PublicDnsStandIn;
   /** One test API server per cluster name, started on first use. */
   apiServerFor(clusterName: string): Promise<TestApiServer>;
   /** Creates the hosted zone a real user creates by hand once; returns its id. */
@@ -103,25 +104,14 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
       return server;
     },
     async ensureHostedZone(domain) {
-      const fqdn = `${domain}.`;
-      const existing = await route53.send(new ListHostedZonesByNameCommand({ DNSName: fqdn, MaxItems: 1 }));
-      const zone = existing.HostedZones?.find((z) => z.Name === fqdn && !z.Config?.PrivateZone);
-      if (zone?.Id) return { id: zone.Id, created: false };
-      const created = await route53.send(new CreateHostedZoneCommand({ Name: fqdn, CallerReference: `fabricctl-local-${Date.now()}` }));
+      const existing = await findPublicZone(route53, domain);
+      if (existing) return { id: existing, created: false };
+      const created = await route53.send(new CreateHostedZoneCommand({ Name: `${domain}.`, CallerReference: `fabricctl-local-${Date.now()}` }));
       log(`created the public hosted zone ${domain} in the emulator: the one thing a real user prepares by hand`);
       return { id: created.HostedZone?.Id ?? '', created: true };
     },
     async ensureLockTable(name) {
-      try {
-        await dynamodb.send(new CreateTableCommand({
-          TableName: name,
-          KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }));
-      } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error;
-      }
+      await createLockTable(dynamodb, name);
     },
     async buildEnvironment(clusterName) {
       const api = await env.apiServerFor(clusterName);
@@ -151,12 +141,30 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   return env;
 }
 
-/** Writes a file into the environment's work dir and returns its path. */
-export function writeWorkFile(env: LocalEnvironment, name: string, content: string): string {
-  const file = path.join(env.workDir, name);
-  writeFileSync(file, content);
-  return file;
+/** The id of the public hosted zone named exactly `domain`, if there is one. */
+async function findPublicZone(route53: Route53Client, domain: string): Promise<string | undefined> {
+  const fqdn = `${domain}.`;
+  const existing = await route53.send(new ListHostedZonesByNameCommand({ DNSName: fqdn, MaxItems: 1 }));
+  return existing.HostedZones?.find((z) => z.Name === fqdn && !z.Config?.PrivateZone)?.Id;
 }
+
+/** The lock table's shape (the stack's LockTable), created if missing; true when this call made it. */
+async function createLockTable(dynamodb: DynamoDBClient, name: string): Promise<boolean> {
+  try {
+    await dynamodb.send(new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }));
+  } catch (error) {
+    if (error instanceof ResourceInUseException) return false;
+    throw error;
+  }
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 120 }, { TableName: name });
+  return true;
+}
+
 
 /** `--local --aws` was asked for, but no real kops is on PATH. */
 export class RealKopsRequired extends Error {
@@ -198,31 +206,17 @@ export async function createAwsEnvironment(options: { readonly region: string; r
     endpoint: '',
     region: options.region,
     workDir,
-    publicDns: { address: '', stop: async () => undefined },
     apiServerFor() {
       return Promise.reject(new Error('against real AWS the cluster\'s own API server answers; there is no stand-in'));
     },
     async ensureHostedZone(domain) {
       // Never created here: in a real account the hosted zone is the user's to make.
-      const fqdn = `${domain}.`;
-      const existing = await route53.send(new ListHostedZonesByNameCommand({ DNSName: fqdn, MaxItems: 1 }));
-      const zone = existing.HostedZones?.find((z) => z.Name === fqdn && !z.Config?.PrivateZone);
-      if (!zone?.Id) throw new Error(`no public hosted zone ${domain} in this account: create it first (README, Deploy)`);
-      return { id: zone.Id, created: false };
+      const existing = await findPublicZone(route53, domain);
+      if (!existing) throw new Error(`no public hosted zone ${domain} in this account: create it first (README, Deploy)`);
+      return { id: existing, created: false };
     },
     async ensureLockTable(name) {
-      try {
-        await dynamodb.send(new CreateTableCommand({
-          TableName: name,
-          KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }));
-        log(`creating DynamoDB table ${name} for the locks of local runs (the deployed stack has its own)`);
-        await waitUntilTableExists({ client: dynamodb, maxWaitTime: 120 }, { TableName: name });
-      } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error;
-      }
+      if (await createLockTable(dynamodb, name)) log(`created DynamoDB table ${name} for the locks of local runs (the deployed stack has its own)`);
     },
     async buildEnvironment() {
       const mirror = findProviderMirror();
