@@ -1,12 +1,14 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
-import { clientOptions, s3Options } from '../shared/clients';
+import { clientOptions, perRegion, s3Options } from '../shared/clients';
 import type { FabricEvent, ZonesResult } from '../shared/contract';
 import { createLogger } from '../shared/logger';
 import { discoverZones } from './core';
 
 /** The function's own region answers DescribeRegions for every region. */
 const regions = new EC2Client(clientOptions());
+const ec2In = perRegion((region) => new EC2Client(clientOptions(region)));
+const s3In = perRegion((region) => new S3Client(s3Options(region)));
 
 /** `DiscoverZones`: `{ fabric }` -> `ZonesResult`. Reads only. */
 export const handler = async (event: FabricEvent): Promise<ZonesResult> => {
@@ -14,8 +16,8 @@ export const handler = async (event: FabricEvent): Promise<ZonesResult> => {
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
   const result = await discoverZones(fabric, {
     regions,
-    zones: new EC2Client(clientOptions(fabric.region)),
-    s3: new S3Client(s3Options(fabric.region)),
+    zones: ec2In(fabric.region),
+    s3: s3In(fabric.region),
   });
   log.info('zones chosen', { zones: result.zones, origin: result.origin });
   return result;

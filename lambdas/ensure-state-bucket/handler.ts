@@ -1,12 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { clientOptions, s3Options } from '../shared/clients';
+import { clientOptions, perRegion, s3Options } from '../shared/clients';
 import { optionalEnv } from '../shared/config';
 import type { FabricEvent, StateBucketResult } from '../shared/contract';
 import { createLogger } from '../shared/logger';
 import { ensureStateBucket } from './core';
 
 const sts = new STSClient(clientOptions());
+const s3In = perRegion((region) => new S3Client(s3Options(region)));
 /** `false` only in local mode (plain-HTTP emulator); see EnsureStateBucketDeps.requireTls. */
 const requireTls = optionalEnv('STATE_BUCKET_REQUIRE_TLS', 'true') !== 'false';
 let accountId: Promise<string> | undefined;
@@ -31,7 +32,7 @@ function account(): Promise<string> {
 export const handler = async (event: FabricEvent): Promise<StateBucketResult> => {
   const { fabric } = event;
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
-  const result = await ensureStateBucket(fabric, { s3: new S3Client(s3Options(fabric.region)), accountId: await account(), requireTls });
+  const result = await ensureStateBucket(fabric, { s3: s3In(fabric.region), accountId: await account(), requireTls });
   log.info(result.created ? 'state bucket created' : result.exists ? 'state bucket verified' : 'state bucket missing (plan: not created)', { bucket: result.bucket });
   return result;
 };

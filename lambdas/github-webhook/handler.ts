@@ -2,7 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { clientOptions } from '../shared/clients';
-import { optionalEnv, requiredEnv } from '../shared/config';
+import { optionalEnv, optionalIntEnv, requiredEnv } from '../shared/config';
 import { FunctionUrlEvent, HttpResponse, MAX_BODY_BYTES, receive } from './core';
 
 /**
@@ -20,7 +20,7 @@ const STATE_MACHINE_ARN = requiredEnv('STATE_MACHINE_ARN');
 const GITHUB_TOKEN_SECRET_ARN = optionalEnv('GITHUB_TOKEN_SECRET_ARN', '');
 const GITHUB_API_URL = optionalEnv('GITHUB_API_URL', 'https://api.github.com');
 const EVENT_BUS_NAME = optionalEnv('EVENT_BUS_NAME', 'default');
-const MAX_BODY = Number(optionalEnv('MAX_BODY_BYTES', String(MAX_BODY_BYTES)));
+const MAX_BODY = optionalIntEnv('MAX_BODY_BYTES', MAX_BODY_BYTES, 1, 'bytes');
 
 const secrets = new SecretsManagerClient(clientOptions());
 const sfn = new SFNClient(clientOptions());

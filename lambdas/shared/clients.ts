@@ -15,3 +15,19 @@ export function clientOptions(region?: string): ClientOptions {
 export function s3Options(region?: string): ClientOptions & { readonly forcePathStyle: boolean } {
   return { ...clientOptions(region), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) };
 }
+
+/**
+ * One client per region, made on first use and kept for the container's life: fabrics live in
+ * many regions, and building a client per invocation would redo its setup on every call.
+ */
+export function perRegion<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let client = clients.get(region);
+    if (client === undefined) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}

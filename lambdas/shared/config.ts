@@ -1,4 +1,4 @@
-import { ConfigurationMissing } from './errors';
+import { ConfigurationInvalid, ConfigurationMissing } from './errors';
 
 /**
  * Reads an environment variable once, at module load. Throws a named error when it is missing,
@@ -13,4 +13,12 @@ export function requiredEnv(name: string): string {
 export function optionalEnv(name: string, fallback: string): string {
   const value = process.env[name];
   return value === undefined || value === '' ? fallback : value;
+}
+
+/** A whole number from the environment, at least `min`; a bad value fails at load, naming it. */
+export function optionalIntEnv(name: string, fallback: number, min: number, unit: string): number {
+  const text = optionalEnv(name, String(fallback));
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new ConfigurationInvalid(name, text, `a whole number of ${unit}, at least ${min}`);
+  return value;
 }
