@@ -10,6 +10,9 @@ import { Moto, startMoto } from './moto';
 import { startPublicDnsStandIn, PublicDnsStandIn } from './standins/public-dns';
 import { startTestApiServer, TestApiServer } from './standins/api-server';
 
+/** moto's fixed account id. */
+export const EMULATOR_ACCOUNT = '123456789012';
+
 /** Where the kops stand-in's executable lives; local mode puts it first on the builds' PATH. */
 export const KOPS_STANDIN_BIN = path.join(PROJECT_ROOT, 'lib', 'local', 'standins', 'kops', 'bin');
 
@@ -28,6 +31,8 @@ export interface LocalEnvironment {
   readonly kind: 'emulator' | 'aws';
   /** The lock table the DynamoDB tasks use. @default the stack's table (its logical id, emulator) */
   readonly lockTableName?: string;
+  /** The account runs happen in (the emulator's is 123456789012). */
+  readonly accountId: string;
   readonly endpoint: string;
   readonly region: string;
   readonly moto?: Moto;
@@ -59,12 +64,14 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   const endpoint = options.endpoint ?? moto?.endpoint ?? '';
   if (moto) log(`AWS emulator: moto_server on ${endpoint} (pid ${moto.pid}); the state bucket gets no TLS-only policy here, as the emulator speaks plain HTTP`);
   // The SDK (handlers in process) and Terraform (builds) both honour AWS_ENDPOINT_URL.
+  // Fake credentials always: even a tool that ignored the endpoint could not reach a real account.
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN']) delete process.env[name];
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: options.region,
     AWS_DEFAULT_REGION: options.region,
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
     AWS_EC2_METADATA_DISABLED: 'true',
     // moto_server speaks plain HTTP: a TLS-only bucket policy would refuse every request.
     STATE_BUCKET_REQUIRE_TLS: 'false',
@@ -89,6 +96,7 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
 
   const env: LocalEnvironment = {
     kind: 'emulator',
+    accountId: EMULATOR_ACCOUNT,
     endpoint,
     region: options.region,
     moto,
@@ -123,8 +131,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         AWS_ENDPOINT_URL: endpoint,
         AWS_REGION: options.region,
         AWS_DEFAULT_REGION: options.region,
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
         KOPS_STANDIN_API_SERVER: api.serverUrl,
         KOPS_STANDIN_API_CA_FILE: caFile,
         ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}),
@@ -202,6 +210,7 @@ export async function createAwsEnvironment(options: { readonly region: string; r
   const dynamodb = new DynamoDBClient({});
   return {
     kind: 'aws',
+    accountId: identity.Account ?? '',
     lockTableName: LOCAL_LOCK_TABLE,
     endpoint: '',
     region: options.region,

@@ -83,13 +83,12 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
   await env.ensureLockTable(lockTable);
   const emit = (event: ProgressEvent) => options.onEvent?.(event);
   const name = options.executionName ?? randomUUID();
-  const executionArn = `arn:aws:states:${env.region}:123456789012:execution:FabricOrchestrator:${name}`;
+  const executionArn = `arn:aws:states:${env.region}:${env.accountId}:execution:FabricOrchestrator:${name}`;
   const events: PutEventsRequestEntry[] = [];
 
   const handlers = buildTaskHandlers({
     synthesized: orchestrator,
     lockTableName: lockTable,
-    region: env.region,
     onEventPut: (entry) => events.push(entry),
     runBuild: async (request) => {
       const vars = Object.fromEntries(request.overrides.map((o) => [o.Name, o.Value]));
@@ -139,7 +138,6 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
   const entered = new Map<string, number>();
   let transitions = 0;
   let failure: { error: string; cause: string } | undefined;
-  let output: unknown;
   for await (const log of run.eventLogs) {
     const at = new Date(log.timestamp);
     switch (log.type) {
@@ -164,9 +162,6 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
         emit({ type: 'retry', state: log.state.name, at, attempt: log.retry.attempt, error: retried?.error ?? 'unknown', delayMs: retried ? log.timestamp - retried.at : 0 });
         break;
       }
-      case 'ExecutionSucceeded':
-        output = log.output;
-        break;
       case 'ExecutionFailed':
         failure = { error: log.Error, cause: String(log.Cause) };
         break;
@@ -174,6 +169,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
         break;
     }
   }
+  let output: unknown;
   try {
     output = await run.result;
   } catch (error) {

@@ -35,7 +35,6 @@ export interface TaskHandlerOptions {
   readonly synthesized: SynthesizedOrchestrator;
   /** The lock table the DynamoDB tasks use instead of the one the definition names. */
   readonly lockTableName: string;
-  readonly region: string;
   /** Runs one build; returns `{ Build }` like startBuild.sync, or throws `States.TaskFailed`. */
   readonly runBuild: (request: BuildRequest) => Promise<unknown>;
   /** Every event put, in order, for the summary and the tests. */
