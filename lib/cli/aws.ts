@@ -23,8 +23,8 @@ export type AwsClientFactory = (region: string) => AwsClients;
  * The usual AWS environment decides, as for the AWS CLI: `--region` over AWS_REGION over
  * AWS_DEFAULT_REGION; `--profile` over AWS_PROFILE (the SDK's default credential chain reads it).
  */
-export function resolveRegion(flag: string | undefined, env: NodeJS.ProcessEnv, fallback?: string): string | undefined {
-  return flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? fallback;
+export function resolveRegion(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
 }
 
 export function applyProfile(profile: string | undefined, env: NodeJS.ProcessEnv): void {

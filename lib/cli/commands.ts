@@ -8,9 +8,9 @@ import { chooseZones, usableZoneNames } from '../../lambdas/discover-zones/core'
 import { FabricSpecInvalid, Problem, problem } from '../../lambdas/shared/errors';
 import { DEFAULT_REGION, normaliseName, parseFabricSpec, FabricSpec } from '../../lambdas/shared/spec';
 import type { ProgressEvent } from '../progress-events';
-import type { AwsClientFactory, AwsClients } from './aws';
+import { resolveRegion, type AwsClientFactory, type AwsClients } from './aws';
 import { HistoryConverter } from './history';
-import { CliError, CliIo, EXIT, ExitCode, formatDuration, printJson } from './io';
+import { CliError, CliIo, EXIT, ExitCode, formatDuration, printJson, wantsJson } from './io';
 import { createRenderer, RunOutcome } from './progress';
 import { getRecord, listRecords, renderList, renderStatus, stateBucketFor } from './records';
 import { DEFAULT_STACK, executionNameForRun, findStack, GitProbe, gitOfSpec, startRun, watchExecution } from './remote';
@@ -43,12 +43,8 @@ export interface GlobalOptions {
   readonly stack?: string;
 }
 
-function json(options: GlobalOptions): boolean {
-  return options.json === true || options.output === 'json';
-}
-
 async function regionOf(deps: CliDeps, options: GlobalOptions): Promise<string> {
-  return options.region ?? deps.io.env.AWS_REGION ?? deps.io.env.AWS_DEFAULT_REGION ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
+  return resolveRegion(options.region, deps.io.env) ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
 }
 
 /**
@@ -123,7 +119,7 @@ export async function initCommand(deps: CliDeps, rawName: string, options: InitO
     `git push -u origin fabric/${name}    # the push trigger provisions it`,
     `# or, without a push: fabricctl up ${options.file ?? 'fabric.json'}   (fabricctl up --local ${options.file ?? 'fabric.json'} to try it on this machine)`,
   ];
-  if (json(options)) {
+  if (wantsJson(options)) {
     printJson(io, { path, spec, next });
   } else {
     if (name !== rawName) io.out(`name ${JSON.stringify(rawName)} normalised to ${name} (lowercase a-z and 0-9 only)\n`);
@@ -138,12 +134,12 @@ export async function validateCommand(deps: CliDeps, specPath: string, options: 
   const { input } = readSpecFile(deps.io, specPath);
   try {
     const spec = parseFabricSpec(input);
-    if (json(options)) printJson(deps.io, { valid: true, spec });
+    if (wantsJson(options)) printJson(deps.io, { valid: true, spec });
     else deps.io.out(`${specPath}: valid (fabric ${spec.name}, cluster ${spec.name}.${spec.domain}, region ${spec.region})\n`);
     return EXIT.OK;
   } catch (error) {
     if (!(error instanceof FabricSpecInvalid)) throw error;
-    if (json(options)) printJson(deps.io, { valid: false, problems: error.problems });
+    if (wantsJson(options)) printJson(deps.io, { valid: false, problems: error.problems });
     else deps.io.err(`${specPath}: ${error.problems.length} problem(s)\n${renderProblems(error.problems)}`);
     return EXIT.USAGE;
   }
@@ -159,7 +155,7 @@ export async function costCommand(deps: CliDeps, specPath: string, options: Glob
   const { input } = readSpecFile(deps.io, specPath);
   validated(input);
   const { costReport } = lazy<typeof import('../cost')>('../cost');
-  const report = costReport(input, { json: json(options) });
+  const report = costReport(input, { json: wantsJson(options) });
   deps.io.out(`${report.text}\n`);
   return EXIT.OK;
 }
@@ -187,7 +183,7 @@ function exitFor(status: RunOutcome['status']): ExitCode {
 async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; name?: string }): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
-  const renderer = createRenderer({ write: json(options) ? io.err : io.out, isTTY: io.isTTY && !json(options) });
+  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options) });
   const result = await runLocal({
     action,
     specPath: target.specPath,
@@ -204,8 +200,8 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
   const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
   renderer.summary(outcome, result.totalMs);
   const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specPath ? planCost(readSpecFile(io, target.specPath).input) : undefined;
-  if (cost && !json(options)) io.out(`\n${cost.text}\n`);
-  if (json(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
+  if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
+  if (wantsJson(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
 
@@ -236,7 +232,7 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   }
   const executionName = executionNameForRun({ name, action, git: specPath ? gitOfSpec(specPath, deps.git) : undefined, now: io.now(), rerun: options.rerun });
   const run = await startRun(clients.sfn, stack.stateMachineArn, executionName, input);
-  const say = json(options) ? io.err : io.out;
+  const say = wantsJson(options) ? io.err : io.out;
   say(
     run.started
       ? `started ${action} of ${name}: ${run.executionArn}\n`
@@ -244,23 +240,23 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   );
   const watch = options.watch ?? io.isTTY;
   if (!watch) {
-    if (json(options)) printJson(io, { ...run, status: 'RUNNING' });
+    if (wantsJson(options)) printJson(io, { ...run, status: 'RUNNING' });
     else io.out(`follow it with: fabricctl logs ${name}${region ? ` --region ${region}` : ''}\n`);
     return EXIT.OK;
   }
-  const renderer = createRenderer({ write: say, isTTY: io.isTTY && !json(options) });
+  const renderer = createRenderer({ write: say, isTTY: io.isTTY && !wantsJson(options) });
   const result = await watchExecution(run.executionArn, renderer.onEvent, { sfn: clients.sfn, logs: clients.logs, signal: deps.signal, pollMs: deps.pollMs, sleep: deps.sleep });
   if (result.interrupted) {
     renderer.stop();
     say(`\nstopped watching; the execution goes on: ${run.executionArn}\n`);
-    if (json(options)) printJson(io, { ...run, status: 'RUNNING' });
+    if (wantsJson(options)) printJson(io, { ...run, status: 'RUNNING' });
     return EXIT.INTERRUPTED;
   }
   const outcome: RunOutcome = { status: result.status, execution: run.executionArn, output: result.output, error: result.error, cause: result.cause };
   renderer.summary(outcome, result.totalMs);
   const cost = action === 'plan' && result.status === 'SUCCEEDED' ? planCost(input.spec) : undefined;
-  if (cost && !json(options)) io.out(`\n${cost.text}\n`);
-  if (json(options)) printJson(io, { ...run, ...outcome, ...(cost ? { cost: cost.json } : {}) });
+  if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
+  if (wantsJson(options)) printJson(io, { ...run, ...outcome, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
 
@@ -285,7 +281,7 @@ export async function statusCommand(deps: CliDeps, name: string | undefined, opt
   if (name === undefined) return listCommand(deps, options);
   const { clients, bucket } = await recordsBucket(deps, options);
   const record = await getRecord(clients.s3, bucket, name);
-  if (json(options)) printJson(deps.io, record);
+  if (wantsJson(options)) printJson(deps.io, record);
   else deps.io.out(renderStatus(record, deps.io.now()));
   return record.status === 'FAILED' ? EXIT.FAILED : EXIT.OK;
 }
@@ -293,7 +289,7 @@ export async function statusCommand(deps: CliDeps, name: string | undefined, opt
 export async function listCommand(deps: CliDeps, options: GlobalOptions & { bucketPrefix?: string }): Promise<ExitCode> {
   const { clients, bucket } = await recordsBucket(deps, options);
   const records = await listRecords(clients.s3, bucket);
-  if (json(options)) printJson(deps.io, records);
+  if (wantsJson(options)) printJson(deps.io, records);
   else deps.io.out(renderList(records, deps.io.now()));
   return EXIT.OK;
 }
@@ -329,7 +325,7 @@ export async function logsCommand(deps: CliDeps, name: string, options: GlobalOp
     }
     builds.push({ ...build, lines });
   }
-  if (json(options)) {
+  if (wantsJson(options)) {
     printJson(deps.io, { name: record.name, status: record.status, execution: executionArn, steps, builds });
     return EXIT.OK;
   }
