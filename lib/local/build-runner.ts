@@ -81,7 +81,12 @@ export interface BuildPhase {
   readonly StartTime: number;
   readonly EndTime?: number;
   readonly DurationInSeconds?: number;
-  readonly Contexts?: readonly { readonly StatusCode: string; readonly Message: string }[];
+  readonly Contexts?: readonly PhaseContext[];
+}
+
+export interface PhaseContext {
+  readonly StatusCode: string;
+  readonly Message: string;
 }
 
 export interface Build {
@@ -498,6 +503,11 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
   // The session has its own process group (so a timeout can stop all of it): stop it too if this process exits.
   const stopOnExit = (): void => session.kill();
   process.once('exit', stopOnExit);
+  // The phase context CodeBuild reports for a command that failed (or was cut off by the timeout).
+  const commandFailure = (command: string, status: number | undefined): PhaseContext => ({
+    StatusCode: timedOut ? 'BUILD_TIMED_OUT' : 'COMMAND_EXECUTION_ERROR',
+    Message: `Error while executing command: ${command}. Reason: ${status === undefined ? 'the shell exited' : `exit status ${status}`}`,
+  });
   let succeeding = true;
   let exported: { Name: string; Value: string }[] = [];
   try {
@@ -510,27 +520,19 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
       const start = Date.now();
       say(`Entering phase ${type}`);
       await session.run(`export CODEBUILD_BUILD_SUCCEEDING=${succeeding ? 1 : 0}`);
-      let failure: { StatusCode: string; Message: string } | undefined;
+      let failure: PhaseContext | undefined;
       for (const command of phase.commands) {
         say(`Running command ${command}`);
         const status = await session.run(command);
         if (status !== 0) {
-          failure = {
-            StatusCode: timedOut ? 'BUILD_TIMED_OUT' : 'COMMAND_EXECUTION_ERROR',
-            Message: `Error while executing command: ${command}. Reason: ${status === undefined ? 'the shell exited' : `exit status ${status}`}`,
-          };
+          failure = commandFailure(command, status);
           break;
         }
       }
       for (const command of phase.finally) {
         say(`Running command ${command}`);
         const status = await session.run(command);
-        if (status !== 0 && failure === undefined) {
-          failure = {
-            StatusCode: timedOut ? 'BUILD_TIMED_OUT' : 'COMMAND_EXECUTION_ERROR',
-            Message: `Error while executing command: ${command}. Reason: ${status === undefined ? 'the shell exited' : `exit status ${status}`}`,
-          };
-        }
+        if (status !== 0 && failure === undefined) failure = commandFailure(command, status);
       }
       const status: BuildStatus = failure === undefined ? 'SUCCEEDED' : timedOut ? 'TIMED_OUT' : 'FAILED';
       if (failure) say(`Phase context status code: ${failure.StatusCode} Message: ${failure.Message}`);
