@@ -2,11 +2,13 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions, perRegion } from '../shared/clients';
-import { optionalIntEnv } from '../shared/config';
+import { optionalEnv, optionalIntEnv } from '../shared/config';
 import type { ReadinessEvent, ReadinessState } from '../shared/contract';
 import { checkReadiness, DEFAULT_DEADLINE_SECONDS } from './core';
 
 const deadlineSeconds = optionalIntEnv('READINESS_DEADLINE_SECONDS', DEFAULT_DEADLINE_SECONDS, 1, 'seconds');
+/** Where a secret ARN without a region is looked up: the function's own region. */
+const ownRegion = optionalEnv('AWS_REGION', 'us-east-1');
 
 // Route 53 is global; its API lives in us-east-1 whatever the fabric's region.
 const route53 = new Route53Client(clientOptions('us-east-1'));
@@ -17,7 +19,7 @@ const autoScalingIn = perRegion((region) => new AutoScalingClient(clientOptions(
 /** The secret's own region (from its ARN): a client of another region cannot read it. */
 function secretsFor(secretArn: string): SecretsManagerClient {
   const region = secretArn.split(':')[3];
-  return region === undefined || region === '' ? secretsIn(process.env.AWS_REGION ?? 'us-east-1') : secretsIn(region);
+  return secretsIn(region === undefined || region === '' ? ownRegion : region);
 }
 
 /** `CheckReadiness`: `{ fabric, prepared, cluster, readiness }` -> the next `ReadinessState`. */
