@@ -19,20 +19,15 @@ function resolversFromEnv(): string[] {
 const servers = resolversFromEnv();
 // Route 53 is global; the SDK picks its partition's endpoint from the function's region.
 const route53 = new Route53Client(clientOptions());
-
-function resolver(): Resolver {
-  // Bounded: 3 s per try, 2 tries, so a dead resolver fails the step well inside its timeout.
-  const r = new Resolver({ timeout: 3000, tries: 2 });
-  if (servers.length > 0) r.setServers(servers);
-  return r;
-}
+// Bounded: 3 s per try, 2 tries, so a dead resolver fails the step well inside its timeout.
+const resolver = new Resolver({ timeout: 3000, tries: 2 });
+if (servers.length > 0) resolver.setServers(servers);
 
 /** `CheckDns`: `{ fabric }` -> `DnsResult`. Reads only. */
 export const handler = async (event: FabricEvent): Promise<DnsResult> => {
   const { fabric } = event;
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
-  const r = resolver();
-  const result = await checkDns(fabric, { route53, resolveNs: (domain) => r.resolveNs(domain) });
+  const result = await checkDns(fabric, { route53, resolveNs: (domain) => resolver.resolveNs(domain) });
   log.info('domain delegated', { domain: fabric.spec.domain, hostedZoneId: result.hostedZoneId });
   return result;
 };
