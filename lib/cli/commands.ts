@@ -180,7 +180,7 @@ function exitFor(status: RunOutcome['status']): ExitCode {
   return status === 'SUCCEEDED' || status === 'RUNNING' ? EXIT.OK : EXIT.FAILED;
 }
 
-async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; name?: string }): Promise<ExitCode> {
+async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
   const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options) });
@@ -199,7 +199,7 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
   });
   const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
   renderer.summary(outcome, result.totalMs);
-  const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specPath ? planCost(readSpecFile(io, target.specPath).input) : undefined;
+  const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specInput !== undefined ? planCost(target.specInput) : undefined;
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
   if (wantsJson(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
@@ -210,17 +210,17 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   let input: ExecutionInput;
   let name: string;
   let specPath: string | undefined;
+  let specInput: unknown;
   if (action === 'destroy') {
     name = normaliseName(arg);
     if (options.confirm !== name) {
       throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${options.confirm === undefined ? 'nothing' : JSON.stringify(options.confirm)})`);
     }
   } else {
-    const read = readSpecFile(io, arg);
-    specPath = read.path;
-    name = validated(read.input).name;
+    ({ path: specPath, input: specInput } = readSpecFile(io, arg));
+    name = validated(specInput).name;
   }
-  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath });
+  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput });
 
   const region = await regionOf(deps, options);
   const clients: AwsClients = deps.clients(region);
@@ -228,7 +228,7 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   if (action === 'destroy') {
     input = { action, name, confirm: options.confirm, region: options.fabricRegion ?? region };
   } else {
-    input = { action, spec: readSpecFile(io, arg).input as ExecutionInput['spec'] };
+    input = { action, spec: specInput as ExecutionInput['spec'] };
   }
   const executionName = executionNameForRun({ name, action, git: specPath ? gitOfSpec(specPath, deps.git) : undefined, now: io.now(), rerun: options.rerun });
   const run = await startRun(clients.sfn, stack.stateMachineArn, executionName, input);
