@@ -95,7 +95,8 @@ function splitBlocks(tf: string): Block[] {
       const header = current[0] ?? '';
       const words = [...header.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? '');
       const kind = header.split(/\s/)[0] ?? '';
-      blocks.push({ kind, type: kind === 'resource' || kind === 'data' ? (words[0] ?? '') : (words[0] ?? ''), name: kind === 'resource' || kind === 'data' ? (words[1] ?? '') : '', text: current.join('\n') });
+      // `resource "type" "name"` and `data "type" "name"`; `output "name"` keeps its one label as type.
+      blocks.push({ kind, type: words[0] ?? '', name: kind === 'resource' || kind === 'data' ? (words[1] ?? '') : '', text: current.join('\n') });
       current = [];
     }
   }
@@ -190,8 +191,7 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
     (block) => block.replace(/max_size( +)= \d+/, `max_size$1= ${options.nodeCount}`).replace(/min_size( +)= \d+/, `min_size$1= ${options.nodeCount}`),
   );
 
-  const data = new Map<string, string>();
-  for (const [file, content] of golden.data) data.set(file, content);
+  const data = new Map(golden.data);
   // The SSH key pair: key file content and the fingerprint in names.
   const goldenKeyFile = [...data.keys()].find((f) => f.startsWith('aws_key_pair_'));
   const goldenFingerprint = goldenKeyFile ? /-([0-9a-f]{32})_public_key$/.exec(goldenKeyFile)?.[1] : undefined;
