@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ExecutionInput } from './contract';
-import { fabricSpecSchema } from './spec';
+import { fabricSpecSchema, REGION_PATTERN } from './spec';
 
 /**
  * The state machine's input (console, CLI, start-execution, EventBridge, git triggers).
@@ -18,7 +18,7 @@ export const specSourceSchema = z.strictObject({
 export const executionEnvelopeSchema = z.strictObject({
   action: z.enum(['provision', 'plan', 'destroy'], { message: 'must be provision, plan or destroy' }).default('provision'),
   name: z.string().min(1, { message: 'name the fabric to destroy' }).optional(),
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, { message: 'must be an AWS region such as us-east-2' }).optional(),
+  region: z.string().regex(REGION_PATTERN, { message: 'must be an AWS region such as us-east-2' }).optional(),
   confirm: z.string().optional(),
   source: specSourceSchema.optional(),
 });

@@ -8,6 +8,9 @@ import { FabricSpecInvalid, Problem, problem } from './errors';
  */
 
 export const DEFAULT_REGION = 'us-east-2';
+/** An AWS region name (`us-east-2`, `us-gov-west-1`...); a zone name is one with a letter after it. */
+export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const ZONE_PATTERN = new RegExp(`${REGION_PATTERN.source.slice(0, -1)}[a-z]$`);
 export const DEFAULT_CIDR = '10.10.0.0/16';
 /** Kubernetes minor versions we let kops 1.36 build; the default is one behind the newest. */
 export const KUBERNETES_MINOR_RANGE = { min: 30, max: 36 } as const;
@@ -137,8 +140,8 @@ export const fabricSpecSchema = z
           .regex(/^[a-z]/, { message: 'must start with a letter after normalising' }),
       ),
     domain: hostname,
-    region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, { message: 'must be an AWS region such as us-east-2' }).default(DEFAULT_REGION),
-    zones: z.array(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}[a-z]$/, { message: 'must be an availability zone name such as us-east-2a' })).optional(),
+    region: z.string().regex(REGION_PATTERN, { message: 'must be an AWS region such as us-east-2' }).default(DEFAULT_REGION),
+    zones: z.array(z.string().regex(ZONE_PATTERN, { message: 'must be an availability zone name such as us-east-2a' })).optional(),
     zoneCount: z.union([z.literal(3), z.literal(5)], { message: 'must be 3 or 5 (an odd count keeps etcd quorum)' }).optional(),
     network: networkSchema,
     kubernetes: kubernetesSchema,

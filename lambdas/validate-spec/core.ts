@@ -5,7 +5,7 @@ import type { BuildEnvironment, FabricAction, SpecSource, ValidatedFabric, Valid
 import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
 import { kubeconfigSecretName, stateBucketName } from '../shared/naming';
-import { clusterNameOf, DEFAULT_REGION, FabricSpec, fabricSpecSchema, normaliseName, toProblems } from '../shared/spec';
+import { clusterNameOf, DEFAULT_REGION, FabricSpec, fabricSpecSchema, normaliseName, REGION_PATTERN, toProblems } from '../shared/spec';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
 
 export const DEFAULT_LOCK_SECONDS = 10800;
@@ -42,7 +42,7 @@ function hintsOf(raw: unknown): { readonly name?: string; readonly region?: stri
   const spec = asObject(raw);
   if (!spec) return {};
   const name = typeof spec.name === 'string' ? normaliseName(spec.name) : undefined;
-  const region = spec.region === undefined ? DEFAULT_REGION : typeof spec.region === 'string' && /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/.test(spec.region) ? spec.region : undefined;
+  const region = spec.region === undefined ? DEFAULT_REGION : typeof spec.region === 'string' && REGION_PATTERN.test(spec.region) ? spec.region : undefined;
   return { ...(name ? { name } : {}), ...(region ? { region } : {}) };
 }
 
