@@ -25,7 +25,8 @@ interface PendingFailure {
 const FAILURE_TYPES = new Set(['TaskFailed', 'LambdaFunctionFailed', 'TaskTimedOut', 'LambdaFunctionTimedOut', 'TaskStartFailed', 'TaskSubmitFailed', 'LambdaFunctionStartFailed']);
 const SCHEDULE_TYPES = new Set(['TaskScheduled', 'LambdaFunctionScheduled']);
 
-function parseJson(text: string | undefined): unknown {
+/** JSON text as a value; text that is not JSON stays text (outputs and causes may be plain). */
+export function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as unknown;

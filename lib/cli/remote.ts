@@ -15,7 +15,7 @@ import {
 import type { ExecutionInput } from '../../lambdas/shared/contract';
 import type { ProgressEvent } from '../progress-events';
 import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lambdas/github-webhook/core';
-import { HistoryConverter } from './history';
+import { HistoryConverter, parseJson } from './history';
 import { CliError, EXIT } from './io';
 
 /** The stack `npx cdk deploy` creates; its outputs name the state machine and the build projects. */
@@ -132,20 +132,11 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
-function parse(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 /** Final state of an execution, from DescribeExecution. */
 export function outcomeOf(described: DescribeExecutionCommandOutput): Omit<WatchResult, 'interrupted'> {
   const status = (described.status ?? 'RUNNING') as WatchResult['status'];
   const totalMs = described.startDate && described.stopDate ? described.stopDate.getTime() - described.startDate.getTime() : undefined;
-  return { status, output: parse(described.output), error: described.error, cause: described.cause, totalMs };
+  return { status, output: parseJson(described.output), error: described.error, cause: described.cause, totalMs };
 }
 
 /**
@@ -161,7 +152,7 @@ export async function watchExecution(executionArn: string, onEvent: (event: Prog
     const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (described.stateMachineArn) {
       const machine = await deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: described.stateMachineArn }));
-      definition = parse(machine.definition);
+      definition = parseJson(machine.definition);
     }
   } catch (error) {
     if ((error as Error).name === 'ExecutionDoesNotExist') throw new CliError(EXIT.NOT_FOUND, 'ExecutionNotFound', `execution ${executionArn} not found`);
