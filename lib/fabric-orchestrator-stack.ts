@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { addCodeCommitTrigger } from './codecommit-trigger';
 import { FabricFunction } from './fabric-function';
-import { EVENT_SOURCE, FabricOrchestrator, FabricOrchestratorProps } from './fabric-orchestrator';
+import { EVENT_SOURCE, FabricOrchestrator, FabricOrchestratorProps, logicalIdOf } from './fabric-orchestrator';
 
 export interface FabricOrchestratorStackProps extends StackProps, FabricOrchestratorProps {
   /**
@@ -71,7 +71,7 @@ export class FabricOrchestratorStack extends Stack {
     new CfnOutput(this, 'GithubWebhookSecretArn', { value: webhookSecret.secretArn });
     Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'GitHub holds a copy of the webhook secret; rotating it means updating the webhook in GitHub, done by hand.' });
     Validations.of(receiver).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${this.getLogicalId(stateMachine.node.defaultChild as never)}.Name>:*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
       reason: 'Duplicate deliveries are detected by describing the execution named after the commit, which does not exist before.',
     });
   }

@@ -75,7 +75,6 @@ export class FabricOrchestrator extends Construct {
   public readonly clusterProject: codebuild.Project;
   public readonly functions: FabricFunctions;
   public readonly stateBucketPrefix: string;
-  private readonly jobLogGroups: logs.LogGroup[];
 
   constructor(scope: Construct, id: string, props: FabricOrchestratorProps = {}) {
     super(scope, id);
@@ -185,10 +184,8 @@ export class FabricOrchestrator extends Construct {
         logging: { cloudWatch: { logGroup } },
       });
       jobSource.grantRead(project);
-      this.jobLogGroups.push(logGroup);
       return { project, logGroup };
     };
-    this.jobLogGroups = [];
     const network = job('NetworkProject', 'buildspecs/network.yml', 'Terraform: the fabric VPC, subnets and internet gateway');
     const cluster = job('ClusterProject', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster');
     this.networkProject = network.project;
@@ -198,6 +195,10 @@ export class FabricOrchestrator extends Construct {
       actions: ['logs:GetLogEvents'],
       resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
     }));
+    Validations.of(explainFailure).acknowledge(...[network.logGroup, cluster.logGroup].map((g) => ({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(g)}.Arn>:log-stream:*]`,
+      reason: "ExplainFailure reads the failed build's stream, named after the build id, in the jobs' log groups only.",
+    })));
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -491,28 +492,11 @@ export class FabricOrchestrator extends Construct {
   }
 
   private acknowledgeFindings(): void {
-    const ref = (c: IConstruct) => Stack.of(this).getLogicalId(c.node.defaultChild as CfnElement);
     const functions = Object.values(this.functions) as lambda.IFunction[];
     Validations.of(this.stateMachine).acknowledge(...functions.map((f) => ({
-      id: `AwsSolutions-IAM5[Resource::<${ref(f)}.Arn>:*]`,
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(f)}.Arn>:*]`,
       reason: 'The state machine may invoke any version of its own functions (the LambdaInvoke grant).',
     })));
-    Validations.of(this.functions.explainFailure).acknowledge(...this.jobLogGroups.map((g) => ({
-      id: `AwsSolutions-IAM5[Resource::<${ref(g)}.Arn>:log-stream:*]`,
-      reason: "ExplainFailure reads the failed build's stream, named after the build id, in the jobs' log groups only.",
-    })));
-    for (const project of [this.networkProject, this.clusterProject]) {
-      Validations.of(project).acknowledge(
-        { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CodeBuild's grant on the project's own KMS key." },
-        { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CodeBuild's grant on the project's own KMS key." },
-        { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'Read access to the job source asset (grantRead).' },
-        { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'Read access to the job source asset (grantRead).' },
-        { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'Read access to the job source asset (grantRead).' },
-        { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'The job source is a CDK asset in the bootstrap bucket.' },
-        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${ref(project)}>:*]`, reason: "CodeBuild's default grant on the project's own log group." },
-        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${ref(project)}>-*]`, reason: "CodeBuild's default grant on the project's own report groups." },
-      );
-    }
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 Describe*, Route 53 ListHostedZonesByName and Auto Scaling Describe* have no resource-level permissions; the build jobs create VPCs, instances and load balancers whose ARNs do not exist before the run.' },
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*]`, reason: 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.' },
@@ -523,6 +507,11 @@ export class FabricOrchestrator extends Construct {
       { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codecommit:<AWS::Region>:<AWS::AccountId>:*]', reason: 'The fabric repository is named in the push event; GetFile is read-only.' },
     );
   }
+}
+
+/** How cdk-nag names a construct's resource in a finding: its logical id. */
+export function logicalIdOf(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
 /**
@@ -547,6 +536,15 @@ function grantFabricBuilder(project: codebuild.Project, stateBucketArn: string, 
     resources: [fabricSecretsArn],
   }));
   Validations.of(project).acknowledge(
+    // CDK's own grants for every project: its KMS key, its source asset, its logs and reports.
+    { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CodeBuild's grant on the project's own KMS key." },
+    { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CodeBuild's grant on the project's own KMS key." },
+    { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'Read access to the job source asset (grantRead).' },
+    { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'Read access to the job source asset (grantRead).' },
+    { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'Read access to the job source asset (grantRead).' },
+    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'The job source is a CDK asset in the bootstrap bucket.' },
+    { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalIdOf(project)}>:*]`, reason: "CodeBuild's default grant on the project's own log group." },
+    { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalIdOf(project)}>-*]`, reason: "CodeBuild's default grant on the project's own report groups." },
     { id: 'AwsSolutions-IAM5[Action::ec2:*]', reason: 'Terraform and kops create and later destroy VPCs, subnets, security groups, launch templates, volumes and instances.' },
     { id: 'AwsSolutions-IAM5[Action::autoscaling:*]', reason: 'kops runs every instance group as an Auto Scaling group it creates, updates and rolls.' },
     { id: 'AwsSolutions-IAM5[Action::elasticloadbalancing:*]', reason: "kops fronts the API with a load balancer; teardown deletes those Kubernetes created." },
