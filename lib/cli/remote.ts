@@ -26,7 +26,6 @@ type Sender<C extends { send: unknown }> = Pick<C, 'send'>;
 export interface StackOutputs {
   readonly stateMachineArn: string;
   readonly stateBucketPrefix?: string;
-  readonly all: Readonly<Record<string, string>>;
 }
 
 /** Reads the stack's outputs. A missing stack or output is "not found" (exit 3) with what to do. */
@@ -46,7 +45,7 @@ export async function findStack(cfn: Sender<CloudFormationClient>, stackName: st
   }
   const stateMachineArn = outputs.StateMachineArn;
   if (!stateMachineArn) throw new CliError(EXIT.NOT_FOUND, 'StackOutputMissing', `stack ${stackName} has no StateMachineArn output: is it a fabricctl stack? Redeploy it with npx cdk deploy`);
-  return { stateMachineArn, stateBucketPrefix: outputs.StateBucketPrefix, all: outputs };
+  return { stateMachineArn, stateBucketPrefix: outputs.StateBucketPrefix };
 }
 
 /** The commit the spec's directory is at, when it is a clean git work tree (else undefined). */
