@@ -266,9 +266,9 @@ export interface ReceiverDeps {
 /** The whole receiver: one delivery in, one HTTP answer out. Server-side faults throw. */
 export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Promise<HttpResponse> {
   const limit = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  // The bound is never below the decoded size, so no body over the limit gets past this check.
   if (bodySizeBound(event) > limit) return respond(413, { error: 'PayloadTooLarge', reason: `body is larger than ${limit} bytes` });
   const body = rawBody(event);
-  if (body.length > limit) return respond(413, { error: 'PayloadTooLarge', reason: `body is larger than ${limit} bytes` });
 
   const signature = header(event, 'x-hub-signature-256');
   if (signature === undefined || signature === '') return respond(401, { error: 'SignatureMissing', reason: 'X-Hub-Signature-256 is required: set a secret on the webhook' });
@@ -277,16 +277,14 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
 
   const delivery = header(event, 'x-github-delivery');
   const eventType = header(event, 'x-github-event');
-  if (eventType !== 'push') {
-    const decision = classify(eventType, undefined);
-    return respond(202, { ignored: true, reason: decision.kind === 'ignore' ? decision.reason : `event ${eventType ?? '(none)'} ignored` });
-  }
-
+  // Only a push's payload is read: any other event is ignored whatever its body.
   let payload: unknown;
-  try {
-    payload = JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
+  if (eventType === 'push') {
+    try {
+      payload = JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
+    }
   }
   const decision = classify(eventType, payload);
   switch (decision.kind) {

@@ -153,6 +153,14 @@ describe('receive', () => {
     expect(JSON.parse(response.body)).toMatchObject({ duplicate: true });
   });
 
+  test('GIVEN a signed non-push event whose body is not JSON WHEN received THEN it is ignored (202), its body unread', async () => {
+    const body = 'not json';
+    const response = await receive({ headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body, isBase64Encoded: false }, deps());
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ ignored: true, reason: expect.stringContaining('ping') });
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
   test('fails when the body is over the limit: 413 before any signature work or AWS call', async () => {
     const big = delivery(pushPayload({ padding: 'x'.repeat(5000) }), { signature: 'sha256=00' });
     const response = await receive(big, { ...deps(), webhookSecret: async () => { throw new Error('must not be read'); } });
