@@ -8,7 +8,7 @@ import type { FabricSpec } from '../../lambdas/shared/spec';
  */
 
 /** AWS's own convention for turning an hourly rate into a monthly one. */
-export const HOURS_PER_MONTH = 730;
+const HOURS_PER_MONTH = 730;
 
 /**
  * What kops 1.36 provisions per instance, read from its golden Terraform output for an HA cluster
@@ -24,7 +24,7 @@ export const HOURS_PER_MONTH = 730;
  *   `--api-loadbalancer-type`.
  * 3000 IOPS and 125 MB/s are gp3's included baseline, so only GB-months are charged.
  */
-export const KOPS_VOLUMES = {
+const KOPS_VOLUMES = {
   controlPlaneRootGb: 64,
   nodeRootGb: 128,
   etcdMainGb: 20,
@@ -40,7 +40,7 @@ const priceEntrySchema = z.strictObject({
   estimate: z.string().min(1).optional(),
 });
 
-export const priceTableSchema = z.strictObject({
+const priceTableSchema = z.strictObject({
   region: z.string().min(1),
   date: z.iso.date(),
   currency: z.literal('USD'),
@@ -86,7 +86,7 @@ function tableName(table: PriceTable): string {
 }
 
 /** Looks up one item price, or throws `PriceUnknown` naming the item and the table. */
-export function itemPrice(table: PriceTable, key: string): number {
+function itemPrice(table: PriceTable, key: string): number {
   const entry = table.items[key];
   if (entry === undefined) {
     throw new PriceUnknown(key, tableName(table), `add "${key}" with its source to lib/cost/prices/${table.region}.json`);
@@ -94,7 +94,7 @@ export function itemPrice(table: PriceTable, key: string): number {
   return entry.usd;
 }
 
-export function instanceHourly(table: PriceTable, instanceType: string): number {
+function instanceHourly(table: PriceTable, instanceType: string): number {
   const entry = table.instances[instanceType];
   if (entry === undefined) {
     throw new PriceUnknown(
@@ -145,7 +145,7 @@ export interface FabricCostAssumptions {
   readonly natGbPerMonth: number;
 }
 
-export const DEFAULT_ASSUMPTIONS: FabricCostAssumptions = {
+const DEFAULT_ASSUMPTIONS: FabricCostAssumptions = {
   apiLoadBalancer: 'none',
   nlbNlcuPerHour: 1,
   clbGbPerMonth: 10,
@@ -336,7 +336,7 @@ export interface RunCostEstimate {
 }
 
 /** `BUILD_GENERAL1_SMALL` -> `general1.small`; short names pass through lower-cased. */
-export function codebuildKey(computeType: string): string {
+function codebuildKey(computeType: string): string {
   const lower = computeType.trim().toLowerCase();
   const m = /^build_([a-z0-9]+)_([a-z0-9]+)$/.exec(lower);
   return m ? `${m[1]}.${m[2]}` : lower;

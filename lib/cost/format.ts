@@ -2,12 +2,12 @@ import type { CostLine, FabricCostEstimate, NatComparison, PriceTable, RunCostEs
 
 /** Plain-text rendering of the cost model for the CLI. The only place that rounds. */
 
-export function money(usd: number, decimals = 2): string {
+function money(usd: number, decimals = 2): string {
   return `$${usd.toFixed(decimals)}`;
 }
 
 /** Unit prices keep their digits (0.0000166667) without exponent notation. */
-export function unitPrice(usd: number): string {
+function unitPrice(usd: number): string {
   return `$${usd.toFixed(10).replace(/0+$/, '').replace(/\.$/, '')}`;
 }
 
@@ -23,7 +23,7 @@ function table(rows: readonly (readonly string[])[], rightAligned: ReadonlySet<n
 }
 
 /** `costHeading`/`decimals`: per-run costs are cents, so they get their own column name and precision. */
-export function renderLines(lines: readonly CostLine[], totalLabel: string, total: number, costHeading = 'monthly', decimals = 2): string {
+function renderLines(lines: readonly CostLine[], totalLabel: string, total: number, costHeading = 'monthly', decimals = 2): string {
   const rows = [
     ['item', 'quantity', 'unit', 'unit price', costHeading],
     ...lines.map((l) => [l.item, quantity(l.quantity), l.unit, unitPrice(l.unitPrice), money(l.monthly, decimals)]),

@@ -17,7 +17,7 @@ import {
 import { renderFabricCost, renderNatComparison, renderRunCost, renderTableHeader } from './format';
 
 /** Where the repository's price tables live, one `<region>.json` each. */
-export const DEFAULT_PRICE_DIR = join(__dirname, 'prices');
+const DEFAULT_PRICE_DIR = join(__dirname, 'prices');
 
 /** Reads `<dir>/<region>.json`, or throws `PriceUnknown` naming the region and the directory. */
 export function loadPriceTable(region: string, dir: string = DEFAULT_PRICE_DIR): PriceTable {
