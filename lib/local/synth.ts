@@ -1,6 +1,7 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { FabricFunction } from '../fabric-function';
+import { logicalIdOf } from '../fabric-orchestrator';
 import { FabricOrchestratorStack, FabricOrchestratorStackProps } from '../fabric-orchestrator-stack';
 import { resolveDefinition, ResolvedDefinition } from '../definition';
 
@@ -25,21 +26,15 @@ export function synthesizeOrchestrator(props: FabricOrchestratorStackProps = {})
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', props);
   const template = app.synth().getStackByName('FabricOrchestrator').template as Template;
-  const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
-    stack.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
-
   const functions: Record<string, { entry: string; environment: Record<string, string> }> = {};
-  for (const construct of stack.node.findAll()) {
-    if (construct instanceof FabricFunction) {
-      const id = logicalId(construct);
-      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
-      functions[id] = { entry: construct.entryFolder, environment: variables };
-    }
-  }
   const projects: Record<string, { buildspec: string }> = {};
   for (const construct of stack.node.findAll()) {
-    if (construct instanceof codebuild.Project) {
-      const id = logicalId(construct);
+    if (construct instanceof FabricFunction) {
+      const id = logicalIdOf(construct);
+      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+      functions[id] = { entry: construct.entryFolder, environment: variables };
+    } else if (construct instanceof codebuild.Project) {
+      const id = logicalIdOf(construct);
       const source = template.Resources[id]?.Properties?.Source as { BuildSpec?: string } | undefined;
       if (!source?.BuildSpec) throw new Error(`CodeBuild project ${id} has no buildspec file in its source`);
       projects[id] = { buildspec: source.BuildSpec };
@@ -50,6 +45,6 @@ export function synthesizeOrchestrator(props: FabricOrchestratorStackProps = {})
     template,
     functions,
     projects,
-    lockTable: logicalId(stack.orchestrator.lockTable),
+    lockTable: logicalIdOf(stack.orchestrator.lockTable),
   };
 }
