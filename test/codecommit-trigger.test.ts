@@ -105,6 +105,8 @@ describe('addCodeCommitTrigger', () => {
 
   test('GIVEN the deletion message WHEN synthesized THEN it has no placeholder EventBridge cannot fill', () => {
     const targets = Object.values(template.findResources('AWS::Events::Rule')).flatMap((r) => (r as { Properties: { Targets: { InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[] } }).Properties.Targets);
+    // The push rule's and the deletion rule's: an empty list would pass the loop below vacuously.
+    expect(targets).toHaveLength(2);
     for (const target of targets) {
       const placeholders = [...target.InputTransformer.InputTemplate.matchAll(/<([^<>]*)>/g)].map((m) => m[1]);
       expect(placeholders.filter((p) => p === undefined || !(p in target.InputTransformer.InputPathsMap))).toEqual([]);
