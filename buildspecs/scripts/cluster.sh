@@ -41,8 +41,7 @@ fi
 ((NODE_MIN >= 1 && NODE_MIN <= NODE_MAX)) || die "need 1 <= NODE_MIN <= NODE_MAX; got ${NODE_MIN} and ${NODE_MAX}"
 [[ "${API_ACCESS}" =~ ${cidrs_re} ]] || die "API_ACCESS must be comma-separated CIDRs; got '${API_ACCESS}'"
 [[ -z "${SSH_ACCESS}" || "${SSH_ACCESS}" =~ ${cidrs_re} ]] || die "SSH_ACCESS must be empty or comma-separated CIDRs; got '${SSH_ACCESS}'"
-jq -e 'type == "object" and all(.[]; type == "string")' >/dev/null 2>&1 <<<"${TAGS_JSON}" ||
-  die "TAGS_JSON must be a JSON object of string values; got '${TAGS_JSON}'"
+require_tags_json TAGS_JSON
 # kops reads --cloud-labels as key=value pairs separated by commas.
 jq -e 'all(to_entries[]; (.key + .value) | test("[,=]") | not)' >/dev/null <<<"${TAGS_JSON}" ||
   die "tags for kops (--cloud-labels) must not contain ',' or '='; got ${TAGS_JSON}"

@@ -7,6 +7,7 @@
 #   require_env NAME...               fail listing every unset or empty variable
 #   require_one_of NAME VALUE...      fail unless $NAME equals one of the VALUEs
 #   require_bool NAME                 fail unless $NAME is true or false
+#   require_tags_json NAME            fail unless $NAME is a JSON object of string values
 #   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (mirror when TF_PLUGIN_MIRROR is set)
 #   tf_stage_dir SRC                  copy a Terraform directory tree into a fresh work dir; prints its path
 #   tf_emulator_overrides DIR [ALIAS...]  write provider settings for the AWS emulator (only when AWS_ENDPOINT_URL is set)
@@ -53,6 +54,12 @@ require_one_of() {
 
 require_bool() {
   require_one_of "$1" true false
+}
+
+require_tags_json() {
+  local name="$1"
+  jq -e 'type == "object" and all(.[]; type == "string")' >/dev/null 2>&1 <<<"${!name:-}" ||
+    die "${name} must be a JSON object of string values; got '${!name:-}'"
 }
 
 # The environment may name a CLI config file that does not exist (Terraform then warns on every

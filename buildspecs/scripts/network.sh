@@ -17,8 +17,7 @@ if [[ "${ACTION}" == plan ]]; then
   require_env STATE_BUCKET_EXISTS
   require_bool STATE_BUCKET_EXISTS
 fi
-jq -e 'type == "object" and all(.[]; type == "string")' >/dev/null 2>&1 <<<"${TAGS_JSON}" ||
-  die "TAGS_JSON must be a JSON object of string values; got '${TAGS_JSON}'"
+require_tags_json TAGS_JSON
 [[ "${ZONES_CSV}" =~ ^[a-z0-9-]+(,[a-z0-9-]+)*$ ]] ||
   die "ZONES_CSV must be comma-separated zone names such as us-east-2a,us-east-2b; got '${ZONES_CSV}'"
 command -v terraform >/dev/null || die "terraform is not on PATH (run buildspecs/scripts/install-tools.sh)"
