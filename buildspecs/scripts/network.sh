@@ -82,11 +82,7 @@ case "${ACTION}" in
     "${tf[@]}" plan -input=false -no-color -lock=false "-out=${plan_file}"
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
     planned="$("${tf[@]}" show -no-color -json "${plan_file}" | jq -c '.planned_values.outputs.fabric_result.value // empty')"
-    if [[ -n "${planned}" ]]; then
-      finish "${planned}" "${changes}"
-    else
-      finish "${unknown_result}" "${changes}"
-    fi
+    finish "${planned:-${unknown_result}}" "${changes}"
     ;;
   destroy)
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
