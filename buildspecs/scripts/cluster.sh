@@ -222,7 +222,7 @@ create_args() {
 # Load balancers and their security groups that Kubernetes made (Services of type LoadBalancer)
 # are not in Terraform's state and keep the subnets and VPC in use: delete them first.
 delete_kubernetes_load_balancers() {
-  local tag_key="kubernetes.io/cluster/${CLUSTER_NAME}" name arn sg
+  local tag_key="kubernetes.io/cluster/${CLUSTER_NAME}" name arn sg attempt
   local -a names=() arns=() groups=()
   mapfile -t names < <("${aws_r[@]}" elb describe-load-balancers --query 'LoadBalancerDescriptions[].LoadBalancerName' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
   for name in "${names[@]}"; do
