@@ -6,8 +6,11 @@
 # LOCAL_BACKEND (true: replace the S3 backend with a local one), TFVARS (JSON, optional),
 # AWS_ENDPOINT_URL, TF_PLUGIN_MIRROR.
 set -o errexit -o nounset -o pipefail
+: "${LIB:?LIB must name buildspecs/scripts/lib.sh}"
 # shellcheck source=../buildspecs/scripts/lib.sh source-path=SCRIPTDIR
 source "${LIB}"
+require_env SRC SUB LOCAL_BACKEND
+require_bool LOCAL_BACKEND
 tf_cli_config
 work="$(tf_stage_dir "${SRC}")"
 trap 'rm -rf "${work}"' EXIT
