@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
+import { accountIdOf } from '../shared/account';
 import { clientOptions, perRegion, s3Options } from '../shared/clients';
 import { optionalEnv } from '../shared/config';
 import type { FabricEvent, StateBucketResult } from '../shared/contract';
@@ -15,10 +16,7 @@ let accountId: Promise<string> | undefined;
 /** The account never changes for a function: asked once per container. */
 function account(): Promise<string> {
   if (!accountId) {
-    const lookup = sts.send(new GetCallerIdentityCommand({})).then((identity) => {
-      if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account id');
-      return identity.Account;
-    });
+    const lookup = accountIdOf(sts);
     // A failed lookup is not kept, so the next invocation asks again.
     lookup.catch(() => {
       if (accountId === lookup) accountId = undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { accountIdOf } from '../shared/account';
 import type { BuildEnvironment, FabricAction, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
 import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
@@ -55,12 +56,6 @@ function parseSpec(raw: unknown, prefix: string, problems: Problem[]): FabricSpe
   if (result.success) return result.data;
   problems.push(...toProblems(result.error, raw, prefix));
   return undefined;
-}
-
-async function accountIdOf(sts: Pick<STSClient, 'send'>): Promise<string> {
-  const identity = await sts.send(new GetCallerIdentityCommand({}));
-  if (!identity.Account) throw new Error('STS GetCallerIdentity returned no account id');
-  return identity.Account;
 }
 
 /** `undefined` when the region is usable, else the problem's fix. */
