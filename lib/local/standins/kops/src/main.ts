@@ -63,6 +63,8 @@ export interface Invocation {
 interface Registry {
   readonly s3: S3Client;
   readonly bucket: string;
+  /** Key prefix of the state store inside the bucket, no trailing slash. */
+  readonly prefix: string;
   /** `<prefix>/<cluster>` (or `<cluster>`), no trailing slash. */
   readonly base: string;
   readonly url: string;
@@ -73,6 +75,7 @@ function registry(parsed: ParsedCommand, cluster: string, region: string | undef
   return {
     s3: new S3Client(s3Options(region)),
     bucket: store.bucket,
+    prefix: store.prefix,
     base: store.prefix === '' ? cluster : `${store.prefix}/${cluster}`,
     url: store.url,
   };
@@ -116,6 +119,20 @@ function fingerprintOf(publicKey: string): string {
   }
 }
 
+/** Reads an SSH public key file as kops does (`~/` is the home directory). */
+function readPublicKey(keyPath: string): string {
+  const path = keyPath.replace(/^~(?=\/)/, homedir());
+  if (!existsSync(path)) throw new KopsError(`error reading SSH key file "${keyPath}": no such file`);
+  return readFileSync(path, 'utf8').trim();
+}
+
+/** The admin SSH key create stored in the state store, if any. */
+async function storedPublicKey(reg: Registry): Promise<string | undefined> {
+  const keys = await reg.s3.send(new ListObjectsV2Command({ Bucket: reg.bucket, Prefix: `${reg.base}/pki/ssh/public/admin/` }));
+  const key = keys.Contents?.[0]?.Key;
+  return key === undefined ? undefined : (await get(reg, key.slice(reg.base.length + 1))).trim();
+}
+
 async function findHostedZone(route53: Route53Client, cluster: string, dnsZone: string | undefined): Promise<{ id: string; name: string }> {
   const zones: Array<{ id: string; name: string }> = [];
   let marker: string | undefined;
@@ -133,11 +150,42 @@ async function findHostedZone(route53: Route53Client, cluster: string, dnsZone: 
   return match;
 }
 
-function clusterSpec(cluster: string, reg: Registry, parsed: ParsedCommand, zones: readonly string[], controlPlaneZones: readonly string[]): string {
-  const sshAccess = parsed.flags.has('ssh-access') ? flagList(parsed, 'ssh-access') : flagList(parsed, 'admin-access');
-  const unset = new Set(flagList(parsed, 'unset'));
+/** What the cluster is made of, with kops's defaults: read from create's command line, and by update from the recorded invocation. */
+interface ClusterRequest {
+  readonly zones: readonly string[];
+  readonly controlPlaneZones: readonly string[];
+  readonly region: string;
+  readonly controlPlaneSize: string;
+  readonly nodeSize: string;
+  readonly nodeCount: number;
+  readonly adminAccess: readonly string[];
+  /** True when `--unset=spec.sshAccess` leaves the spec without SSH access (no port 22 rule). */
+  readonly sshClosed: boolean;
+  readonly sshAccess: readonly string[];
+}
+
+function clusterRequest(flag: (name: string) => readonly string[] | undefined): ClusterRequest {
+  const zones = flag('zones') ?? [];
+  // kops: --admin-access defaults to [0.0.0.0/0,::/0]; without --ssh-access SSH takes the admin access.
+  const adminAccess = flag('admin-access') ?? ['0.0.0.0/0', '::/0'];
+  const sshClosed = (flag('unset') ?? []).includes('spec.sshAccess');
+  return {
+    zones,
+    controlPlaneZones: flag('control-plane-zones') ?? [zones[0] ?? ''],
+    region: regionOfZone(zones[0] ?? ''),
+    controlPlaneSize: flag('control-plane-size')?.[0] ?? 't3.medium',
+    nodeSize: flag('node-size')?.[0] ?? 't3.medium',
+    // kops: "Defaults to one node per zone".
+    nodeCount: Number(flag('node-count')?.[0] ?? zones.length),
+    adminAccess,
+    sshClosed,
+    sshAccess: sshClosed ? [] : (flag('ssh-access') ?? adminAccess),
+  };
+}
+
+function clusterSpec(cluster: string, reg: Registry, parsed: ParsedCommand, request: ClusterRequest): string {
   const spec: Record<string, unknown> = {
-    api: { dns: {}, access: parsed.flags.has('admin-access') ? flagList(parsed, 'admin-access') : ['0.0.0.0/0', '::/0'] },
+    api: { dns: {}, access: request.adminAccess },
     channel: flagValue(parsed, 'channel') ?? 'stable',
     cloudProvider: { aws: {} },
     cloudLabels: Object.fromEntries((flagValue(parsed, 'cloud-labels') ?? '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')])),
@@ -145,14 +193,14 @@ function clusterSpec(cluster: string, reg: Registry, parsed: ParsedCommand, zone
     dnsZone: flagValue(parsed, 'dns-zone'),
     etcdClusters: ['main', 'events'].map((name) => ({
       name,
-      etcdMembers: controlPlaneZones.map((z) => ({ instanceGroup: `master-${z}`, name: z.slice(regionOfZone(z).length) })),
+      etcdMembers: request.controlPlaneZones.map((z) => ({ instanceGroup: `master-${z}`, name: z.slice(regionOfZone(z).length) })),
     })),
     kubernetesVersion: flagValue(parsed, 'kubernetes-version'),
     networkCIDR: flagList(parsed, 'network-cidr')[0],
     networkID: flagValue(parsed, 'network-id'),
     networking: { [flagValue(parsed, 'networking') ?? 'cilium']: {} },
-    ...(unset.has('spec.sshAccess') ? {} : { sshAccess }),
-    subnets: zones.map((zone, i) => ({ id: flagList(parsed, 'subnets')[i], name: zone, type: 'Public', zone })),
+    ...(request.sshClosed ? {} : { sshAccess: request.sshAccess }),
+    subnets: request.zones.map((zone, i) => ({ id: flagList(parsed, 'subnets')[i], name: zone, type: 'Public', zone })),
     topology: { dns: { type: 'Public' } },
   };
   return stringify({ apiVersion: 'kops.k8s.io/v1alpha2', kind: 'Cluster', metadata: { name: cluster }, spec });
@@ -169,9 +217,9 @@ function instanceGroup(cluster: string, name: string, role: string, machineType:
 
 async function createCluster(parsed: ParsedCommand, argv: readonly string[], io: Io): Promise<void> {
   const cluster = resolveClusterName(parsed, process.env);
-  const zones = flagList(parsed, 'zones');
+  const request = clusterRequest((name) => parsed.flags.get(name));
+  const { zones, controlPlaneZones } = request;
   if (zones.length === 0) throw new KopsError('must specify at least one zone for the cluster (use --zones)');
-  const controlPlaneZones = parsed.flags.has('control-plane-zones') ? flagList(parsed, 'control-plane-zones') : [zones[0] ?? ''];
   if (controlPlaneZones.length % 2 === 0) {
     throw new KopsError('there should be an odd number of control-plane-zones, for etcd\'s quorum.  Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately');
   }
@@ -186,15 +234,11 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   }
   if (subnets.length !== zones.length) throw new KopsError(`--subnets lists ${subnets.length} subnets for ${zones.length} zones`);
   const keyPath = flagValue(parsed, 'ssh-public-key');
-  const region = regionOfZone(zones[0] ?? '');
-  const reg = registry(parsed, cluster, region);
-  const nodeCount = Number(flagValue(parsed, 'node-count') ?? zones.length);
-  const cpSize = flagList(parsed, 'control-plane-size')[0] ?? 't3.medium';
-  const nodeSize = flagList(parsed, 'node-size')[0] ?? 't3.medium';
-  const config = clusterSpec(cluster, reg, parsed, zones, controlPlaneZones);
+  const reg = registry(parsed, cluster, request.region);
+  const config = clusterSpec(cluster, reg, parsed, request);
   const groups = [
-    ...controlPlaneZones.map((z) => ({ name: `master-${z}`, text: instanceGroup(cluster, `master-${z}`, 'Master', cpSize, 1, [z]) })),
-    { name: 'nodes', text: instanceGroup(cluster, 'nodes', 'Node', nodeSize, nodeCount, zones) },
+    ...controlPlaneZones.map((z) => ({ name: `master-${z}`, text: instanceGroup(cluster, `master-${z}`, 'Master', request.controlPlaneSize, 1, [z]) })),
+    { name: 'nodes', text: instanceGroup(cluster, 'nodes', 'Node', request.nodeSize, request.nodeCount, zones) },
   ];
 
   if (flagBool(parsed, 'dry-run')) {
@@ -206,12 +250,7 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   if (await exists(reg, 'config')) {
     throw new KopsError(`cluster "${cluster}" already exists; use 'kops update cluster' to apply changes`);
   }
-  let publicKey: string | undefined;
-  if (keyPath) {
-    const path = keyPath.replace(/^~(?=\/)/, homedir());
-    if (!existsSync(path)) throw new KopsError(`error reading SSH key file "${keyPath}": no such file`);
-    publicKey = readFileSync(path, 'utf8').trim();
-  }
+  const publicKey = keyPath ? readPublicKey(keyPath) : undefined;
   const invocation: Invocation = {
     command: parsed.command.path,
     cluster,
@@ -237,12 +276,9 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
   await requireCluster(probe, cluster);
   const invocation = JSON.parse(await get(probe, INVOCATION_FILE)) as Invocation;
   const created = (name: string): readonly string[] => invocation.flags[name] ?? [];
-  const zones = created('zones');
-  const controlPlaneZones = created('control-plane-zones');
-  if (controlPlaneZones.length !== GOLDEN_ZONES.length) {
-    throw new KopsError(`the stand-in has golden output for ${GOLDEN_ZONES.length} control-plane zones only, got ${controlPlaneZones.length}`);
-  }
-  const region = regionOfZone(zones[0] ?? '');
+  // create accepted it, so it has three control-plane zones (renderSharedSubnets checks again).
+  const request = clusterRequest((name) => invocation.flags[name]);
+  const { region, controlPlaneZones } = request;
   const reg = registry(parsed, cluster, region);
   const yes = flagBool(parsed, 'yes');
   const target = flagValue(parsed, 'target') ?? 'direct';
@@ -253,34 +289,30 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     return;
   }
 
-  const keys = await reg.s3.send(new ListObjectsV2Command({ Bucket: reg.bucket, Prefix: `${reg.base}/pki/ssh/public/admin/` }));
-  const keyObject = keys.Contents?.[0]?.Key;
   const updateKeyPath = flagValue(parsed, 'ssh-public-key');
-  const publicKey = updateKeyPath ? readFileSync(updateKeyPath, 'utf8').trim() : keyObject ? (await reg.s3.send(new GetObjectCommand({ Bucket: reg.bucket, Key: keyObject }))).Body : undefined;
-  const publicKeyText = typeof publicKey === 'string' ? publicKey : publicKey ? (await publicKey.transformToString()).trim() : undefined;
+  const publicKeyText = updateKeyPath ? readPublicKey(updateKeyPath) : await storedPublicKey(reg);
   if (!publicKeyText) throw new KopsError('SSH public key must be specified when running with AWS (create with --ssh-public-key)');
 
   const route53 = new Route53Client(clientOptions(region));
   const zone = await findHostedZone(route53, cluster, created('dns-zone')[0]);
   const account = await new STSClient(clientOptions(region)).send(new GetCallerIdentityCommand({}));
-  const store = stateStore(parsed, process.env);
   const rendered = renderSharedSubnets(readGolden(GOLDEN_DIR), {
     clusterName: cluster,
     region,
     zones: controlPlaneZones,
     vpcId: created('network-id')[0] ?? '',
     subnetIds: created('subnets'),
-    stateBucket: store.bucket,
-    statePrefix: store.prefix,
+    stateBucket: reg.bucket,
+    statePrefix: reg.prefix,
     accountId: account.Account ?? '',
     hostedZoneId: zone.id,
     sshPublicKey: publicKeyText,
     sshFingerprint: fingerprintOf(publicKeyText),
-    controlPlaneSize: created('control-plane-size')[0] ?? 't3.medium',
-    nodeSize: created('node-size')[0] ?? 't3.medium',
-    nodeCount: Number(created('node-count')[0] ?? zones.length),
-    adminAccess: invocation.flags['admin-access'] ?? ['0.0.0.0/0', '::/0'],
-    sshAccess: (created('unset').includes('spec.sshAccess') ? [] : invocation.flags['ssh-access'] ?? invocation.flags['admin-access'] ?? ['0.0.0.0/0', '::/0']),
+    controlPlaneSize: request.controlPlaneSize,
+    nodeSize: request.nodeSize,
+    nodeCount: request.nodeCount,
+    adminAccess: request.adminAccess,
+    sshAccess: request.sshAccess,
   });
   const out = resolve(flagValue(parsed, 'out') ?? 'out/terraform');
   mkdirSync(join(out, 'data'), { recursive: true });
