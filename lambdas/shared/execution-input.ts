@@ -26,7 +26,6 @@ export const executionEnvelopeSchema = z.strictObject({
 export const executionInputSchema = executionEnvelopeSchema.extend({ spec: fabricSpecSchema.optional() });
 
 export type ExecutionEnvelope = z.output<typeof executionEnvelopeSchema>;
-export type ParsedExecutionInput = z.output<typeof executionInputSchema>;
 
 /** Compile-time proof that the schema and the `ExecutionInput` contract describe the same document. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
