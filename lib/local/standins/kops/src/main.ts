@@ -11,7 +11,13 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ChangeResourceRecordSetsCommand, ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListHostedZonesCommand,
+  ListResourceRecordSetsCommand,
+  ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import sshpk from 'sshpk';
 import { stringify, parse } from 'yaml';
@@ -354,7 +360,6 @@ async function deleteCluster(parsed: ParsedCommand, io: Io): Promise<void> {
     for (const o of page.Contents ?? []) if (o.Key) listed.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  let records: Array<{ name: string; zoneId: string }> = [];
   let invocation: Invocation | undefined;
   try {
     invocation = JSON.parse(await get(reg, INVOCATION_FILE)) as Invocation;
@@ -363,26 +368,30 @@ async function deleteCluster(parsed: ParsedCommand, io: Io): Promise<void> {
   }
   const region = invocation ? regionOfZone(invocation.flags.zones?.[0] ?? '') : undefined;
   const route53 = new Route53Client(clientOptions(region));
-  if (!flagBool(parsed, 'unregister')) {
-    const zone = await findHostedZone(route53, cluster, invocation?.flags['dns-zone']?.[0]).catch(() => undefined);
-    if (zone) {
-      const current = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id }));
-      records = (current.ResourceRecordSets ?? [])
-        .filter((r) => r.Type === 'A' && [`api.${cluster}`, `api.internal.${cluster}`].includes(r.Name?.replace(/\.$/, '') ?? ''))
-        .map((r) => ({ name: r.Name ?? '', zoneId: zone.id }));
-    }
-  }
+  // --unregister leaves the DNS records alone. A zone that is gone leaves none to delete; any other failure is one.
+  const zone = flagBool(parsed, 'unregister')
+    ? undefined
+    : await findHostedZone(route53, cluster, invocation?.flags['dns-zone']?.[0]).catch((error: unknown) => {
+        if (error instanceof KopsError) return undefined;
+        throw error;
+      });
+  const apiNames = [`api.${cluster}`, `api.internal.${cluster}`];
+  const records: ResourceRecordSet[] =
+    zone === undefined
+      ? []
+      : ((await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id }))).ResourceRecordSets ?? []).filter(
+          (r) => r.Type === 'A' && apiNames.includes(r.Name?.replace(/\.$/, '') ?? ''),
+        );
   io.out(`${'TYPE'.padEnd(20)}NAME`);
   for (const key of listed) io.out(`${'state-store-object'.padEnd(20)}s3://${reg.bucket}/${key}`);
-  for (const r of records) io.out(`${'route53-record'.padEnd(20)}${r.name}`);
+  for (const r of records) io.out(`${'route53-record'.padEnd(20)}${r.Name ?? ''}`);
   if (!flagBool(parsed, 'yes')) {
     io.out('\nMust specify --yes to delete cluster');
     return;
   }
-  for (const r of records) {
-    const current = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: r.zoneId, StartRecordName: r.name, StartRecordType: 'A', MaxItems: 1 }));
-    const set = current.ResourceRecordSets?.[0];
-    if (set) await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: r.zoneId, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: set }] } }));
+  if (zone !== undefined && records.length > 0) {
+    // DELETE takes the record sets exactly as listed above.
+    await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: records.map((set) => ({ Action: 'DELETE', ResourceRecordSet: set })) } }));
   }
   for (let i = 0; i < listed.length; i += 1000) {
     await reg.s3.send(new DeleteObjectsCommand({ Bucket: reg.bucket, Delete: { Objects: listed.slice(i, i + 1000).map((Key) => ({ Key })) } }));
