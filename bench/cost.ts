@@ -99,12 +99,15 @@ export function countsFromModel(
     const computeType = computeTypeOf(orchestrator, state);
     if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + Math.max(1, Math.ceil(seconds / 60));
   };
-  for (const step of model.steps) visit(step.state, step.seconds);
-  // Parallel branches: every Lambda in them is invoked, whichever branch is slowest.
-  for (const [name, state] of states) {
-    if (!model.steps.some((s) => s.state === name) && lambdaOf(orchestrator, state) && isInBranchOfPath(orchestrator, model, name)) visit(name, 0);
-  }
   const asl = orchestrator.asl as unknown as AslMachineLike;
+  for (const step of model.steps) visit(step.state, step.seconds);
+  // Parallel branches (the path's steps are top-level states): every Lambda in them is invoked,
+  // whichever branch is slowest.
+  for (const step of model.steps) {
+    for (const branch of asl.States[step.state]?.Branches ?? []) {
+      for (const [name, state] of allStates(branch)) if (lambdaOf(orchestrator, state)) visit(name, 0);
+    }
+  }
   let transitionsOnePoll = 0;
   for (const step of model.steps) {
     if (step.inLoop) continue;
@@ -120,11 +123,6 @@ export function countsFromModel(
   const transitionsPerPoll = measured.transitionsPerPoll ?? perPollFromDefinition;
   const transitions = transitionsOnePoll + (cloudPolls - 1) * transitionsPerPoll;
   return { stateTransitions: transitions, lambdaGbSeconds: gbSeconds, lambdaRequests: requests, codebuildMinutesByType: minutes, lambdaArchitecture: arch, cloudPolls, transitionsOnePoll, transitionsPerPoll };
-}
-
-function isInBranchOfPath(orchestrator: SynthesizedOrchestrator, model: CriticalPath, name: string): boolean {
-  const asl = orchestrator.asl as unknown as AslMachineLike;
-  return model.steps.some((s) => (asl.States[s.state]?.Branches ?? []).some((b) => allStates(b).has(name)));
 }
 
 export interface CostFigures {
