@@ -2,11 +2,8 @@ locals {
   # 3 new bits: 8 equal slots, one per zone, leaving at least 3 free for growth.
   subnet_newbits = 3
 
-  subnets = {
-    for index, zone in var.zones : zone => {
-      index = index
-      cidr  = cidrsubnet(var.cidr, local.subnet_newbits, index)
-    }
+  subnet_cidrs = {
+    for index, zone in var.zones : zone => cidrsubnet(var.cidr, local.subnet_newbits, index)
   }
 }
 
@@ -27,11 +24,11 @@ resource "aws_vpc" "this" {
 ################################################################################
 
 resource "aws_subnet" "public" {
-  for_each = local.subnets
+  for_each = local.subnet_cidrs
 
   vpc_id                  = aws_vpc.this.id
   availability_zone       = each.key
-  cidr_block              = each.value.cidr
+  cidr_block              = each.value
   map_public_ip_on_launch = true
 
   tags = merge(var.tags, {
