@@ -252,7 +252,7 @@ describe('fabricctl cost', () => {
   test('GIVEN a spec WHEN cost --json THEN the cost report is printed as JSON', async () => {
     const run = await runCli(['cost', 'fabric.json', '--json'], { cwd: specDir() });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.out)).toHaveProperty('fabric');
+    expect(JSON.parse(run.out)).toMatchObject({ priceTable: { region: 'us-east-2' }, fabric: { region: 'us-east-2', currency: 'USD', nodes: 3 } });
   });
 });
 
