@@ -31,5 +31,7 @@ export function useMoto(): { readonly current: () => Moto } {
 
 /** Clears every emulated resource between tests. */
 export async function resetMoto(moto: Moto): Promise<void> {
-  await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
+  const response = await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
+  // A reset that did not happen would let one test's resources leak into the next.
+  if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status} from ${moto.endpoint}/moto-api/reset`);
 }
