@@ -149,7 +149,7 @@ export class BuildTaskFailed extends Error {
 }
 
 /** The buildspec cannot be run (the real service fails such a build in DOWNLOAD_SOURCE). */
-export class BuildspecInvalid extends Error {
+class BuildspecInvalid extends Error {
   constructor(path: string, problem: string) {
     super(`${LOG_PREFIX} buildspec ${path}: ${problem}`);
     this.name = 'BuildspecInvalid';
@@ -173,7 +173,7 @@ interface PhaseSpec {
   readonly onFailure: 'ABORT' | 'CONTINUE';
 }
 
-export interface Buildspec {
+interface Buildspec {
   readonly variables: Readonly<Record<string, string>>;
   readonly exportedVariables: readonly string[];
   readonly phases: Readonly<Record<PhaseName, PhaseSpec>>;
@@ -196,7 +196,7 @@ function stringList(path: string, where: string, value: unknown): string[] {
 }
 
 /** Parses and checks a version 0.2 buildspec; rejects what this stand-in would not run faithfully. */
-export function parseBuildspec(text: string, path = 'buildspec.yml'): Buildspec {
+function parseBuildspec(text: string, path = 'buildspec.yml'): Buildspec {
   const doc: unknown = parseYaml(text);
   if (!isRecord(doc)) throw new BuildspecInvalid(path, 'is not a YAML mapping');
   if (String(doc.version) !== '0.2') {

@@ -63,7 +63,7 @@ function validity(cert: forge.pki.Certificate): void {
 }
 
 /** A self-signed CA and a server certificate for `api.<clusterName>` signed by it. */
-export function issueTestCertificates(clusterName: string): { ca: Issued; server: Issued } {
+function issueTestCertificates(clusterName: string): { ca: Issued; server: Issued } {
   const caKeys = rsaKeys();
   const ca = forge.pki.createCertificate();
   ca.publicKey = caKeys.publicKey;

@@ -36,7 +36,7 @@ export class KopsError extends Error {
 const FLAG_LINE = /^\s*(?:-([A-Za-z]), )?--([A-Za-z0-9][A-Za-z0-9_-]*)(?: ([A-Za-z0-9]+)(?:\[=([^\]]*)\])?)?(?:\s{2,}|$)/;
 
 /** Parses the flag lines of one fenced block (`### Options` or `### Options inherited ...`). */
-export function parseFlagBlock(markdown: string, heading: string): FlagSpec[] {
+function parseFlagBlock(markdown: string, heading: string): FlagSpec[] {
   const start = markdown.indexOf(`### ${heading}\n`);
   if (start < 0) return [];
   const open = markdown.indexOf('```', start);

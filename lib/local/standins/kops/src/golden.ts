@@ -25,12 +25,12 @@ import { join } from 'node:path';
  * cluster spec objects, and cloud labels. No resource is added that kops's golden output lacks.
  */
 
-export const GOLDEN_CLUSTER = 'ha.example.com';
-export const GOLDEN_REGION = 'us-test-1';
+const GOLDEN_CLUSTER = 'ha.example.com';
+const GOLDEN_REGION = 'us-test-1';
 export const GOLDEN_ZONES = ['us-test-1a', 'us-test-1b', 'us-test-1c'] as const;
 
 /** Resource types kops emits only when it owns the network (absent from `shared_subnet`). */
-export const NETWORK_RESOURCE_TYPES = [
+const NETWORK_RESOURCE_TYPES = [
   'aws_internet_gateway', 'aws_route', 'aws_route_table', 'aws_route_table_association', 'aws_subnet',
   'aws_vpc', 'aws_vpc_dhcp_options', 'aws_vpc_dhcp_options_association',
 ] as const;
@@ -114,7 +114,7 @@ function replaceAll(text: string, from: string, to: string): string {
 const dashed = (name: string): string => name.replace(/\./g, '-');
 
 /** kops's name for a CIDR inside a security-group rule name: `0.0.0.0/0` -> `0-0-0-0--0`, `::/0` -> `__--0`. */
-export function cidrRuleName(cidr: string): string {
+function cidrRuleName(cidr: string): string {
   return cidr.replace(/\//g, '--').replace(/\./g, '-').replace(/:/g, '_');
 }
 

@@ -42,12 +42,12 @@ import { GOLDEN_ZONES, readGolden, renderSharedSubnets } from './golden';
  * and emits kops's own golden Terraform output with the fabric's names (see golden.ts).
  */
 
-export const KOPS_VERSION = '1.36.2';
-export const STANDIN_BANNER = 'kops stand-in (kops is not installed)';
+const KOPS_VERSION = '1.36.2';
+const STANDIN_BANNER = 'kops stand-in (kops is not installed)';
 /** The address kops writes for `api.<cluster>` until dns-controller replaces it. */
-export const PLACEHOLDER_IP = '203.0.113.123';
+const PLACEHOLDER_IP = '203.0.113.123';
 /** The file `create cluster` writes so tests can check what the job asked kops for. */
-export const INVOCATION_FILE = 'standin-invocation.json';
+const INVOCATION_FILE = 'standin-invocation.json';
 
 const ROOT = resolve(__dirname, '..');
 const REFERENCE_DIR = join(ROOT, 'reference');
