@@ -298,8 +298,9 @@ export async function logsCommand(deps: CliDeps, name: string, options: GlobalOp
   const { clients, bucket } = await recordsBucket(deps, options);
   const record = await getRecord(clients.s3, bucket, name);
   const executionArn = record.lastExecution;
-  // The execution runs in the stack's region, which the ARN names.
-  const sfn = deps.clients(executionArn.split(':')[3] || clients.region);
+  // The execution runs in the stack's region, which the ARN names; usually the records' region.
+  const executionRegion = executionArn.split(':')[3] || clients.region;
+  const sfn = executionRegion === clients.region ? clients : deps.clients(executionRegion);
   const converter = new HistoryConverter({ execution: executionArn });
   const steps: ProgressEvent[] = [];
   let nextToken: string | undefined;
