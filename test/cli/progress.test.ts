@@ -3,9 +3,9 @@ import { createRenderer, describeOutput } from '../../lib/cli/progress';
 /** The progress display as a pipe (no TTY) sees it: plain lines, no escape codes. No network. */
 const at = new Date(0);
 
-function render(isTTY = false) {
+function render(isTTY = false, now: () => number = () => 0) {
   const chunks: string[] = [];
-  const renderer = createRenderer({ write: (s) => chunks.push(s), isTTY, now: () => 0 });
+  const renderer = createRenderer({ write: (s) => chunks.push(s), isTTY, now });
   return { renderer, text: () => chunks.join('') };
 }
 
@@ -24,11 +24,23 @@ describe('createRenderer', () => {
     expect(text()).toBe('  ↻ AcquireLock retry 2 after FabricBusy, waiting 4.0s\n  ⏸ WaitForReadiness waiting 30s\n');
   });
 
-  test('GIVEN a non-TTY output WHEN rendering THEN no escape codes are written', () => {
-    const { renderer, text } = render(false);
-    renderer.onEvent({ type: 'stateEntered', state: 'NetworkJob', at });
-    renderer.onEvent({ type: 'log', state: 'NetworkJob', at, line: 'terraform apply' });
-    expect(text()).not.toMatch(/\x1b|\r/);
+  test('GIVEN a non-TTY output WHEN a state runs long enough for the spinner THEN only plain lines are written, no escape codes', () => {
+    // The same events on a terminal draw and clear the spinner (the control case below).
+    const events = (renderer: ReturnType<typeof render>['renderer'], clock: { t: number }) => {
+      renderer.onEvent({ type: 'stateEntered', state: 'NetworkJob', at });
+      clock.t = 5000;
+      renderer.onEvent({ type: 'log', state: 'NetworkJob', at, line: 'terraform init' });
+      renderer.onEvent({ type: 'log', state: 'NetworkJob', at, line: 'terraform apply' });
+      renderer.stop();
+    };
+    const pipeClock = { t: 0 };
+    const pipe = render(false, () => pipeClock.t);
+    events(pipe.renderer, pipeClock);
+    expect(pipe.text()).toBe('  ▸ NetworkJob\n    │ terraform init\n    │ terraform apply\n');
+    const ttyClock = { t: 0 };
+    const tty = render(true, () => ttyClock.t);
+    events(tty.renderer, ttyClock);
+    expect(tty.text()).toMatch(/\r\x1b\[2K/);
   });
 
   test('GIVEN a finished provision WHEN summarised THEN status, fabric facts, total and time per step', () => {
