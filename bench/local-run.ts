@@ -110,6 +110,7 @@ export function summarise(runs: readonly LocalRunFigure[]): LocalSummary {
   const entries = new Map<string, number>();
   for (const run of runs) {
     const perRun = new Map<string, number>();
+    const visits = new Map<string, number>();
     for (const t of run.timings) {
       if (!byState.has(t.state)) {
         byState.set(t.state, []);
@@ -117,9 +118,10 @@ export function summarise(runs: readonly LocalRunFigure[]): LocalSummary {
       }
       // A state entered several times in one run (polling) counts as the sum of its visits.
       perRun.set(t.state, (perRun.get(t.state) ?? 0) + t.ms);
-      entries.set(t.state, Math.max(entries.get(t.state) ?? 0, run.timings.filter((x) => x.state === t.state).length));
+      visits.set(t.state, (visits.get(t.state) ?? 0) + 1);
     }
     for (const [state, msTotal] of perRun) byState.get(state)?.push(msTotal);
+    for (const [state, n] of visits) entries.set(state, Math.max(entries.get(state) ?? 0, n));
   }
   return {
     runs: runs.length,
