@@ -43,7 +43,7 @@ function field(value: unknown, ...names: string[]): unknown {
 }
 
 /** `{Build: {Id, Logs: {GroupName, StreamName}}}` (Step Functions' casing) or the API's camelCase. */
-export function buildLogFrom(state: string, output: unknown): BuildLog | undefined {
+function buildLogFrom(state: string, output: unknown): BuildLog | undefined {
   const build = field(output, 'Build', 'build');
   const id = field(build, 'Id', 'id');
   if (typeof id !== 'string' || !id.includes(':')) return undefined;

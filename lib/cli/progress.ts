@@ -142,7 +142,7 @@ export function createRenderer(options: RendererOptions): Renderer {
 }
 
 /** A Lambda error's cause is `{"errorType","errorMessage","trace"}` as JSON: show its message. */
-export function readableCause(cause: string): string {
+function readableCause(cause: string): string {
   try {
     const parsed = JSON.parse(cause) as unknown;
     if (isObject(parsed) && typeof parsed.errorMessage === 'string') return parsed.errorMessage;

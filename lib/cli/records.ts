@@ -47,7 +47,7 @@ export async function listRecords(s3: Sender<S3Client>, bucket: string): Promise
   return records.filter((r): r is FabricRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function executionName(arn: string): string {
+function executionName(arn: string): string {
   return arn.split(':').at(-1) ?? arn;
 }
 

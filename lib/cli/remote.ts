@@ -132,7 +132,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** Final state of an execution, from DescribeExecution. */
-export function outcomeOf(described: DescribeExecutionCommandOutput): Omit<WatchResult, 'interrupted'> {
+function outcomeOf(described: DescribeExecutionCommandOutput): Omit<WatchResult, 'interrupted'> {
   const status = (described.status ?? 'RUNNING') as WatchResult['status'];
   const totalMs = described.startDate && described.stopDate ? described.stopDate.getTime() - described.startDate.getTime() : undefined;
   return { status, output: parseJson(described.output), error: described.error, cause: described.cause, totalMs };
