@@ -1,17 +1,17 @@
-import { request } from 'node:https';
 import { AutoScalingClient, AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parse as parseYaml } from 'yaml';
 import type { ReadinessChecks, ReadinessEvent, ReadinessState } from '../shared/contract';
 import { ClusterNotReady } from '../shared/errors';
+import { messageOf, parseKubeconfig, probeReadyz, ProbeTarget } from '../shared/kube-api';
 import { createLogger, Logger } from '../shared/logger';
 
 /**
  * One readiness poll of the Wait/Choice loop. Three checks, each with a short human detail:
  * instances (kops's Auto Scaling groups InService, a control plane in every zone), dns
  * (`api.<cluster>` holds a real address, not kops's placeholder), api (`/readyz` says `ok` over TLS
- * verified against the cluster CA). Past the deadline a not-ready cluster is `ClusterNotReady`.
+ * verified against the cluster CA, asked with the stored kubeconfig's client certificate or token:
+ * kops clusters refuse anonymous requests). Past the deadline a not-ready cluster is `ClusterNotReady`.
  */
 
 /** What kops writes for `api.<cluster>` until its dns-controller runs on a control-plane node. */
@@ -22,10 +22,6 @@ const CONTROL_PLANE_PREFIXES = ['control-plane-', 'master-'];
 export interface Check {
   readonly ready: boolean;
   readonly detail: string;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
 }
 
 /** Pure: judges kops's groups. Exported for unit tests. */
@@ -88,79 +84,6 @@ export async function checkApiRecord(route53: Route53Client, hostedZoneId: strin
     };
   }
   return { ready: true, detail: `${apiName} -> ${real.join(', ')}`, address: real[0] };
-}
-
-export interface KubeconfigEndpoint {
-  readonly serverUrl: string;
-  readonly port: number;
-  readonly caPem: string;
-}
-
-/** Pure: the server URL and CA of the kubeconfig's current context (or its only cluster). */
-export function parseKubeconfig(text: string): KubeconfigEndpoint {
-  const doc = parseYaml(text) as {
-    'current-context'?: string;
-    contexts?: { name?: string; context?: { cluster?: string } }[];
-    clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[];
-  } | null;
-  const clusters = doc?.clusters ?? [];
-  const contextCluster = doc?.contexts?.find((c) => c.name === doc['current-context'])?.context?.cluster;
-  const entry = clusters.find((c) => c.name === contextCluster) ?? clusters[0];
-  const server = entry?.cluster?.server;
-  const caData = entry?.cluster?.['certificate-authority-data'];
-  if (!server) throw new Error('kubeconfig has no cluster server URL');
-  if (!caData) throw new Error('kubeconfig has no certificate-authority-data');
-  const url = new URL(server);
-  if (url.protocol !== 'https:') throw new Error(`kubeconfig server ${server} is not https`);
-  return { serverUrl: server, port: url.port === '' ? 443 : Number(url.port), caPem: Buffer.from(caData, 'base64').toString('utf8') };
-}
-
-export interface ProbeTarget {
-  /** Where to connect: the A record's address (or alias host name). */
-  readonly address: string;
-  readonly port: number;
-  /** SNI and the name the certificate must carry: `api.<cluster>`. */
-  readonly hostname: string;
-  readonly caPem: string;
-  readonly timeoutMs?: number;
-}
-
-/** GET /readyz over TLS verified against the cluster CA only (not the system roots). */
-export function probeReadyz(target: ProbeTarget): Promise<Check> {
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: target.address,
-        port: target.port,
-        path: '/readyz',
-        method: 'GET',
-        ca: target.caPem,
-        servername: target.hostname,
-        headers: { host: `${target.hostname}:${target.port}` },
-        agent: false,
-        rejectUnauthorized: true,
-        timeout: target.timeoutMs ?? 5000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (body.length < 4096) body += chunk;
-        });
-        res.on('end', () => {
-          const text = body.trim();
-          if (res.statusCode === 200 && text === 'ok') resolve({ ready: true, detail: `https://${target.hostname}:${target.port}/readyz answered ok` });
-          else resolve({ ready: false, detail: `/readyz answered HTTP ${res.statusCode ?? '?'}: ${text.slice(0, 120) || '(empty)'}` });
-        });
-        res.on('error', (error) => resolve({ ready: false, detail: `/readyz response failed: ${messageOf(error)}` }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${target.timeoutMs ?? 5000} ms`)));
-    req.on('error', (error) =>
-      resolve({ ready: false, detail: `/readyz at ${target.address}:${target.port} (as ${target.hostname}) failed: ${messageOf(error)}` }),
-    );
-    req.end();
-  });
 }
 
 export interface ReadinessClients {
@@ -230,7 +153,10 @@ export async function checkReadiness(event: ReadinessEvent, clients: ReadinessCl
     const secret = await clients.secrets.send(new GetSecretValueCommand({ SecretId: cluster.kubeconfigSecretArn }));
     if (secret.SecretString === undefined) return { ready: false, detail: 'the kubeconfig secret has no string value' };
     const endpoint = parseKubeconfig(secret.SecretString);
-    return (options.probe ?? probeReadyz)({ address: target, port: endpoint.port, hostname: apiName, caPem: endpoint.caPem });
+    if (endpoint.credentials === undefined) {
+      return { ready: false, detail: `the stored kubeconfig has no credentials the API server accepts: ${endpoint.credentialsProblem ?? 'none given'}` };
+    }
+    return (options.probe ?? probeReadyz)({ address: target, port: endpoint.port, hostname: apiName, caPem: endpoint.caPem, credentials: endpoint.credentials });
   });
 
   const checks: ReadinessChecks = { instances, dns, api };

@@ -8,9 +8,8 @@ import {
   Check,
   judgeInstances,
   nextState,
-  parseKubeconfig,
-  ProbeTarget,
 } from '../../lambdas/check-readiness/core';
+import { parseKubeconfig, ProbeTarget } from '../../lambdas/shared/kube-api';
 import type { ReadinessChecks } from '../../lambdas/shared/contract';
 import { testCluster, testFabric, testPrepared } from './fixtures/late-stages';
 
@@ -96,7 +95,12 @@ describe('checkApiRecord', () => {
 });
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-function kubeconfig(server: string): string {
+const CLIENT_CERT = '-----BEGIN CERTIFICATE-----\nCLIENT\n-----END CERTIFICATE-----\n';
+const CLIENT_KEY = '-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n';
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+const ADMIN_USER = ['- name: admin', '  user:', `    client-certificate-data: ${b64(CLIENT_CERT)}`, `    client-key-data: ${b64(CLIENT_KEY)}`];
+
+function kubeconfig(server: string, users: string[] = ADMIN_USER): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -107,21 +111,46 @@ function kubeconfig(server: string): string {
     '- name: demo.example.com',
     '  cluster:',
     `    server: ${server}`,
-    `    certificate-authority-data: ${Buffer.from(CA).toString('base64')}`,
+    `    certificate-authority-data: ${b64(CA)}`,
     'contexts:',
     '- name: demo.example.com',
     '  context: {cluster: demo.example.com, user: admin}',
+    'users:',
+    '- name: someone-else',
+    '  user: {token: not-this-one}',
+    ...users,
     '',
   ].join('\n');
 }
 
 describe('parseKubeconfig', () => {
-  test('GIVEN a server URL with a port WHEN parsed THEN the current context cluster CA and port are used', () => {
-    expect(parseKubeconfig(kubeconfig('https://api.demo.example.com:6443'))).toEqual({ serverUrl: 'https://api.demo.example.com:6443', port: 6443, caPem: CA });
+  test('GIVEN a server URL with a port WHEN parsed THEN the current context cluster CA, port and user credentials are used', () => {
+    expect(parseKubeconfig(kubeconfig('https://api.demo.example.com:6443'))).toEqual({
+      serverUrl: 'https://api.demo.example.com:6443',
+      port: 6443,
+      caPem: CA,
+      credentials: { kind: 'client-certificate', certPem: CLIENT_CERT, keyPem: CLIENT_KEY },
+    });
   });
 
   test('GIVEN a server URL without a port WHEN parsed THEN the port is 443', () => {
     expect(parseKubeconfig(kubeconfig('https://api.demo.example.com')).port).toBe(443);
+  });
+
+  test('GIVEN a user with a token WHEN parsed THEN the credentials are the token', () => {
+    const parsed = parseKubeconfig(kubeconfig('https://api.demo.example.com', ['- name: admin', '  user: {token: abc123}']));
+    expect(parsed.credentials).toEqual({ kind: 'token', token: 'abc123' });
+  });
+
+  test('GIVEN a user with an exec plugin WHEN parsed THEN there are no credentials and the problem names what the user carries', () => {
+    const parsed = parseKubeconfig(kubeconfig('https://api.demo.example.com', ['- name: admin', '  user: {exec: {command: kops}}']));
+    expect(parsed.credentials).toBeUndefined();
+    expect(parsed.credentialsProblem).toBe('user "admin" carries exec; readiness needs client-certificate-data with client-key-data, or a token');
+  });
+
+  test('GIVEN a context without a user WHEN parsed THEN the problem says how kops adds one', () => {
+    const text = kubeconfig('https://api.demo.example.com').replace('user: admin}', '}');
+    expect(parseKubeconfig(text).credentialsProblem).toBe('the current context names no user (kops export kubeconfig --admin adds one)');
   });
 
   test('fails when the kubeconfig has no CA data', () => {
@@ -180,15 +209,24 @@ describe('checkReadiness', () => {
   });
   const event = { fabric, prepared: testPrepared('Z1', ZONES), cluster: testCluster(fabric, 'arn:s'), readiness: { ready: false, startedAt: new Date().toISOString(), attempts: 0 } };
 
-  test('GIVEN a real address WHEN checked THEN the API is probed at it, on the kubeconfig port, as api.<cluster> with the cluster CA', async () => {
+  test('GIVEN a real address WHEN checked THEN the API is probed at it, on the kubeconfig port, as api.<cluster> with the cluster CA and the admin certificate', async () => {
     const seen: ProbeTarget[] = [];
     const probe = async (t: ProbeTarget): Promise<Check> => {
       seen.push(t);
       return { ready: true, detail: 'ok' };
     };
     const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com:6443')), { probe });
-    expect(seen).toEqual([{ address: '10.10.1.5', port: 6443, hostname: `api.${CLUSTER}`, caPem: CA }]);
+    expect(seen).toEqual([
+      { address: '10.10.1.5', port: 6443, hostname: `api.${CLUSTER}`, caPem: CA, credentials: { kind: 'client-certificate', certPem: CLIENT_CERT, keyPem: CLIENT_KEY } },
+    ]);
     expect(state.ready).toBe(true);
+  });
+
+  test('GIVEN a kubeconfig without credentials WHEN checked THEN the API is not probed anonymously and the api check says why', async () => {
+    const probe = jest.fn();
+    const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com', [])), { probe });
+    expect(probe).not.toHaveBeenCalled();
+    expect(state.checks?.api).toEqual({ ready: false, detail: 'the stored kubeconfig has no credentials the API server accepts: the kubeconfig has no user "admin"' });
   });
 
   test('GIVEN the placeholder WHEN checked THEN the API is not probed and waits for DNS', async () => {
