@@ -107,7 +107,7 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
       if (!server) {
         server = startTestApiServer({ clusterName, readyAfterMs: options.apiReadyAfterMs ?? 0 });
         apiServers.set(clusterName, server);
-        void server.then((s) => log(`Kubernetes API stand-in for ${clusterName} on 127.0.0.1:${s.port} (a local TLS server with a test CA)`));
+        void server.then((s) => log(`Kubernetes API stand-in for ${clusterName} on 127.0.0.1:${s.port} (a local TLS server with a test cluster CA; anonymous requests get 401, as kops's API servers answer them)`));
       }
       return server;
     },
@@ -123,8 +123,12 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
     },
     async buildEnvironment(clusterName) {
       const api = await env.apiServerFor(clusterName);
+      // The cluster CA, as real kops keeps it in its state store: the kops stand-in signs admin
+      // client certificates with it (contracts.ts).
       const caFile = path.join(workDir, `${clusterName}-ca.pem`);
-      writeFileSync(caFile, api.caPem);
+      const caKeyFile = path.join(workDir, `${clusterName}-ca-key.pem`);
+      writeFileSync(caFile, api.ca.certPem);
+      writeFileSync(caKeyFile, api.ca.keyPem, { mode: 0o600 });
       const mirror = findProviderMirror();
       return {
         PATH: `${KOPS_STANDIN_BIN}:${process.env.PATH ?? ''}`,
@@ -135,6 +139,7 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         AWS_SECRET_ACCESS_KEY: 'test',
         KOPS_STANDIN_API_SERVER: api.serverUrl,
         KOPS_STANDIN_API_CA_FILE: caFile,
+        KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
         ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}),
         TF_IN_AUTOMATION: '1',
       };

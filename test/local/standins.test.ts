@@ -6,6 +6,9 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { checkReadiness } from '../../lambdas/check-readiness/core';
 import type { ReadinessEvent } from '../../lambdas/shared/contract';
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
+import { API_SERVER_AUTH } from '../../lib/local/standins/contracts';
+import { createTestCa, Issued, issueClientCertificate } from '../../lib/local/standins/test-pki';
+import { probeReadyz } from '../../lambdas/shared/kube-api';
 import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { startPublicDnsStandIn } from '../../lib/local/standins/public-dns';
 import { describeWithMoto, resetMoto, useMoto } from '../support/moto';
@@ -14,18 +17,44 @@ import { testCluster, testFabric, testPrepared } from '../lambdas/fixtures/late-
 
 const ZONES = ['us-east-2a', 'us-east-2b', 'us-east-2c'];
 
-function kubeconfigFor(clusterName: string, serverUrl: string, caPem: string): string {
-  const ca = Buffer.from(caPem).toString('base64');
-  return `apiVersion: v1\nkind: Config\ncurrent-context: ${clusterName}\nclusters:\n- name: ${clusterName}\n  cluster:\n    server: ${serverUrl}\n    certificate-authority-data: ${ca}\ncontexts:\n- name: ${clusterName}\n  context: {cluster: ${clusterName}, user: admin}\n`;
+/** The kubeconfig `kops export kubeconfig --admin` writes: the cluster CA and an admin client certificate. */
+function kubeconfigFor(clusterName: string, serverUrl: string, caPem: string, admin: Issued): string {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `current-context: ${clusterName}`,
+    'clusters:',
+    `- name: ${clusterName}`,
+    '  cluster:',
+    `    server: ${serverUrl}`,
+    `    certificate-authority-data: ${b64(caPem)}`,
+    'contexts:',
+    `- name: ${clusterName}`,
+    `  context: {cluster: ${clusterName}, user: ${clusterName}}`,
+    'users:',
+    `- name: ${clusterName}`,
+    '  user:',
+    `    client-certificate-data: ${b64(admin.certPem)}`,
+    `    client-key-data: ${b64(admin.keyPem)}`,
+    '',
+  ].join('\n');
 }
 
+const HOUR_MS = 3600_000;
+const adminOf = (ca: Issued): Issued => issueClientCertificate(ca, { commonName: 'kubecfg-test', groups: ['system:masters'] }, HOUR_MS);
+
 function get(server: TestApiServer, clusterName: string, path: string): Promise<{ status: number; body: string }> {
+  const admin = adminOf(server.ca);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, ca: server.caPem, servername: `api.${clusterName}`, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path, ca: server.caPem, servername: `api.${clusterName}`, cert: admin.certPem, key: admin.keyPem, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -48,7 +77,7 @@ describeWithMoto('local stand-ins', () => {
   beforeEach(async () => resetMoto(moto.current()));
 
   /** A cluster as kops leaves it: groups InService, the placeholder record, the kubeconfig secret. */
-  async function kopsCluster(caPem: string, serverUrl: string = api.serverUrl): Promise<ReadinessEvent> {
+  async function kopsCluster(caPem: string, serverUrl: string = api.serverUrl, admin: Issued = adminOf(api.ca)): Promise<ReadinessEvent> {
     await createKopsGroups(fabric.clusterName, ZONES);
     const zone = await route53().send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `ref-${Date.now()}` }));
     const hostedZoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
@@ -59,7 +88,7 @@ describeWithMoto('local stand-ins', () => {
       }),
     );
     const secret = await new SecretsManagerClient({ region: 'us-east-2' }).send(
-      new CreateSecretCommand({ Name: 'fabricctl/demo/kubeconfig', SecretString: kubeconfigFor(fabric.clusterName, serverUrl, caPem) }),
+      new CreateSecretCommand({ Name: 'fabricctl/demo/kubeconfig', SecretString: kubeconfigFor(fabric.clusterName, serverUrl, caPem, admin) }),
     );
     return {
       fabric,
@@ -69,9 +98,38 @@ describeWithMoto('local stand-ins', () => {
     };
   }
 
-  test('GIVEN the test API server WHEN /readyz and another path are requested THEN ok and 404', async () => {
+  test('GIVEN the test API server WHEN /readyz and another path are requested as the admin THEN ok and 404', async () => {
     expect(await get(api, fabric.clusterName, '/readyz')).toEqual({ status: 200, body: 'ok' });
     expect((await get(api, fabric.clusterName, '/api')).status).toBe(404);
+  });
+
+  test('GIVEN kops\'s completed cluster spec WHEN its API server auth is read THEN anonymous auth is off', () => {
+    expect(API_SERVER_AUTH).toMatchObject({ anonymousAuth: false, authorizationMode: 'Node,RBAC', adminLifetime: '18h0m0s' });
+  });
+
+  const probeAs = (credentials: Parameters<typeof probeReadyz>[0]['credentials']) =>
+    probeReadyz({ address: '127.0.0.1', port: api.port, hostname: `api.${fabric.clusterName}`, caPem: api.caPem, ...(credentials ? { credentials } : {}) });
+
+  test('fails when the probe is anonymous (the old readiness probe): HTTP 401, as kops\'s API servers answer it', async () => {
+    const result = await probeAs(undefined);
+    expect(result.ready).toBe(false);
+    expect(result.detail).toMatch(/^\/readyz answered HTTP 401 \(no credentials were presented, and kops clusters refuse anonymous requests\): \{"kind":"Status"/);
+  });
+
+  test('fails when the client certificate was issued by another CA: HTTP 401', async () => {
+    const foreign = adminOf(createTestCa('not the cluster CA'));
+    const result = await probeAs({ kind: 'client-certificate', certPem: foreign.certPem, keyPem: foreign.keyPem });
+    expect(result.ready).toBe(false);
+    expect(result.detail).toContain('HTTP 401 (the API server refused the kubeconfig\'s client-certificate');
+  });
+
+  test('fails when the bearer token is not one the server issued: HTTP 401', async () => {
+    const result = await probeAs({ kind: 'token', token: 'made-up' });
+    expect(result.detail).toContain('HTTP 401');
+  });
+
+  test('GIVEN a token the server issued WHEN probed with it THEN ok', async () => {
+    expect(await probeAs({ kind: 'token', token: api.issueToken() })).toEqual({ ready: true, detail: `https://api.${fabric.clusterName}:${api.port}/readyz answered ok` });
   });
 
   test('GIVEN kops placeholder address WHEN readiness is checked THEN not ready on dns and api', async () => {
@@ -108,7 +166,7 @@ describeWithMoto('local stand-ins', () => {
   test('GIVEN an API server that is still booting WHEN readiness is checked THEN the api is not ready with its answer', async () => {
     const booting = await startTestApiServer({ clusterName: fabric.clusterName, readyAfterMs: 60_000 });
     try {
-      const event = await kopsCluster(booting.caPem, booting.serverUrl);
+      const event = await kopsCluster(booting.caPem, booting.serverUrl, adminOf(booting.ca));
       await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
       const state = await checkReadiness(event, clients());
       expect(state.checks?.api.ready).toBe(false);

@@ -1,20 +1,24 @@
 /**
  * STAND-IN for a Kubernetes API server, for local mode and tests only.
  *
- * Serves `GET /readyz` -> `ok` over TLS on 127.0.0.1, with a certificate for `api.<clusterName>`
- * signed by a test CA made afresh at every start. The readiness check then runs exactly as in
- * the cloud: TLS verified against the cluster CA taken from the kubeconfig, SNI `api.<clusterName>`.
+ * Serves `GET /readyz` over TLS on 127.0.0.1 with a certificate for `api.<clusterName>` signed by a
+ * cluster CA made afresh at every start, and authenticates as kops's API servers do
+ * (`API_SERVER_AUTH`, read from kops's completed cluster spec in contracts.ts): with anonymous auth
+ * off, a request without credentials gets 401; a client certificate counts only when the cluster CA
+ * issued it (checked per request, as kube-apiserver's x509 authenticator does, so a foreign one is
+ * a 401 too); a bearer token only when this server issued it.
  *
- * Certificates: node-forge builds the X.509 certificates (it is pure JavaScript with no native
- * or polyfill requirements, unlike @peculiar/x509 which needs a global reflect-metadata
- * polyfill, and unlike the openssl binary it needs no external program on PATH); the RSA keys
- * come from node:crypto, which is much faster than forge's pure-JS key generation.
+ * The CA's key is handed out (`ca.keyPem`) so that the kops stand-in can issue admin client
+ * certificates, as real kops does from the CA in its state store.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import forge from 'node-forge';
+import type { TLSSocket } from 'node:tls';
 import { createLogger, Logger } from '../../../lambdas/shared/logger';
+import { API_SERVER_AUTH } from './contracts';
+import { createTestCa, issueServerCertificate, Issued } from './test-pki';
 
 export interface TestApiServerOptions {
   readonly clusterName: string;
@@ -25,111 +29,81 @@ export interface TestApiServerOptions {
 
 export interface TestApiServer {
   readonly port: number;
-  /** The test CA, PEM: what the kubeconfig's certificate-authority-data carries (base64). */
+  /** The cluster CA (certificate and key, PEM): the kubeconfig's certificate-authority-data carries its certificate. */
+  readonly ca: Issued;
+  /** The CA certificate, PEM (the same as `ca.certPem`). */
   readonly caPem: string;
   /** `https://api.<clusterName>:<port>`, the kubeconfig's server URL. */
   readonly serverUrl: string;
+  /** A bearer token this server accepts, as a service account token would be. */
+  issueToken(): string;
   stop(): Promise<void>;
 }
 
-interface Issued {
-  readonly certPem: string;
-  readonly keyPem: string;
-}
+/** kube-apiserver's answer to an unauthenticated request. */
+const UNAUTHORIZED = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
 
-function rsaKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  return {
-    privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey,
-    publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey,
-    keyPem: privateKey,
-  };
-}
-
-function serial(): string {
-  // Positive (high bit clear), 16 bytes: unique enough for throwaway certificates.
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return bytes.toString('hex');
-}
-
-function validity(cert: forge.pki.Certificate): void {
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-}
-
-/** A self-signed CA and a server certificate for `api.<clusterName>` signed by it. */
-function issueTestCertificates(clusterName: string): { ca: Issued; server: Issued } {
-  const caKeys = rsaKeys();
-  const ca = forge.pki.createCertificate();
-  ca.publicKey = caKeys.publicKey;
-  ca.serialNumber = serial();
-  validity(ca);
-  const caSubject = [{ name: 'commonName', value: `fabricctl test CA (stand-in) for ${clusterName}` }];
-  ca.setSubject(caSubject);
-  ca.setIssuer(caSubject);
-  ca.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  ca.sign(caKeys.privateKey, forge.md.sha256.create());
-
-  const serverKeys = rsaKeys();
-  const server = forge.pki.createCertificate();
-  server.publicKey = serverKeys.publicKey;
-  server.serialNumber = serial();
-  validity(server);
-  server.setSubject([{ name: 'commonName', value: `api.${clusterName}` }]);
-  server.setIssuer(caSubject);
-  server.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: `api.${clusterName}` }] },
-    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
-  ]);
-  server.sign(caKeys.privateKey, forge.md.sha256.create());
-
-  return {
-    ca: { certPem: forge.pki.certificateToPem(ca), keyPem: caKeys.keyPem },
-    server: { certPem: forge.pki.certificateToPem(server), keyPem: serverKeys.keyPem },
-  };
+/** Who the request is, or undefined when it carries no credentials this server accepts. */
+function authenticate(req: IncomingMessage, tokens: ReadonlySet<string>): string | undefined {
+  const socket = req.socket as TLSSocket;
+  const peer = socket.getPeerCertificate();
+  // `authorized` is Node's verification of the presented chain against the cluster CA.
+  if (peer.subject !== undefined && socket.authorized) return `x509:${peer.subject.CN ?? '?'}`;
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (bearer !== undefined && tokens.has(bearer)) return 'token';
+  return API_SERVER_AUTH.anonymousAuth ? 'system:anonymous' : undefined;
 }
 
 export async function startTestApiServer(options: TestApiServerOptions): Promise<TestApiServer> {
   const logger = options.logger ?? createLogger({ fabric: options.clusterName });
-  const { ca, server: issued } = issueTestCertificates(options.clusterName);
+  const ca = createTestCa(`fabricctl test CA (stand-in) for ${options.clusterName}`);
+  const issued = issueServerCertificate(ca, `api.${options.clusterName}`);
   const readyAt = Date.now() + (options.readyAfterMs ?? 0);
+  const tokens = new Set<string>();
 
-  const server: Server = createServer({ key: issued.keyPem, cert: issued.certPem }, (req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === '/readyz') {
-      if (Date.now() >= readyAt) {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      } else {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('[-]etcd failed: reason withheld (stand-in still booting)\nreadyz check failed');
+  const server: Server = createServer(
+    // Ask for a client certificate but let the request through without one: the authenticator decides.
+    { key: issued.keyPem, cert: issued.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      if (authenticate(req, tokens) === undefined) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(UNAUTHORIZED);
+        return;
       }
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found (fabricctl test API server stand-in serves only /readyz)');
-  });
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'GET' && path === '/readyz') {
+        if (Date.now() >= readyAt) {
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        } else {
+          res.writeHead(503, { 'content-type': 'text/plain' }).end('[-]etcd failed: reason withheld (stand-in still booting)\nreadyz check failed');
+        }
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found (fabricctl test API server stand-in serves only /readyz)');
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const serverUrl = `https://api.${options.clusterName}:${port}`;
-  logger.info('test API server stand-in listening (not a Kubernetes API server)', { standIn: 'api-server', port, serverUrl });
+  logger.info('test API server stand-in listening (not a Kubernetes API server)', {
+    standIn: 'api-server',
+    port,
+    serverUrl,
+    anonymousAuth: API_SERVER_AUTH.anonymousAuth,
+  });
 
   return {
     port,
+    ca,
     caPem: ca.certPem,
     serverUrl,
+    issueToken() {
+      const token = `standin-${randomBytes(24).toString('hex')}`;
+      tokens.add(token);
+      return token;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
