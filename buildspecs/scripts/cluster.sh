@@ -166,24 +166,29 @@ finish() {
   log "${ACTION} done: ${summary} ${changes}"
 }
 
-# The kubeconfig goes from a private temporary file straight into Secrets Manager: never on a
-# command line, never printed.
-store_kubeconfig() {
-  local file="${work}/kubeconfig" arn
+# The admin kubeconfig: written to a private file in the work dir (removed on exit), never on a
+# command line, never printed. The rolling update's validation reads its endpoint; readiness later
+# authenticates with its client certificate from Secrets Manager.
+kubeconfig_file="${work}/kubeconfig"
+export_admin_kubeconfig() {
   (
     umask 077
-    kops export kubeconfig "${kops_common[@]}" --admin "--kubeconfig=${file}" >&2
+    kops export kubeconfig "${kops_common[@]}" --admin "--kubeconfig=${kubeconfig_file}" >&2
   )
-  [[ -s "${file}" ]] || die "kops export kubeconfig wrote nothing"
+  [[ -s "${kubeconfig_file}" ]] || die "kops export kubeconfig wrote nothing"
+  log "admin kubeconfig exported for ${CLUSTER_NAME}"
+}
+
+store_kubeconfig() {
+  local arn
   if arn="$("${aws_r[@]}" secretsmanager describe-secret --secret-id "${KUBECONFIG_SECRET_NAME}" --query ARN --output text 2>/dev/null)"; then
-    "${aws_r[@]}" secretsmanager put-secret-value --secret-id "${arn}" --secret-string "file://${file}" >/dev/null
+    "${aws_r[@]}" secretsmanager put-secret-value --secret-id "${arn}" --secret-string "file://${kubeconfig_file}" >/dev/null
   else
     arn="$("${aws_r[@]}" secretsmanager create-secret --name "${KUBECONFIG_SECRET_NAME}" \
       --description "Admin kubeconfig of kops cluster ${CLUSTER_NAME} (fabricctl)" \
       --tags "$(jq -c '[to_entries[] | {Key: .key, Value: .value}] + [{Key: "fabricctl:fabric", Value: $f}]' --arg f "${FABRIC_NAME}" <<<"${TAGS_JSON}")" \
-      --secret-string "file://${file}" --query ARN --output text)"
+      --secret-string "file://${kubeconfig_file}" --query ARN --output text)"
   fi
-  rm -f "${file}"
   log "admin kubeconfig stored in Secrets Manager: ${KUBECONFIG_SECRET_NAME}"
   printf '%s\n' "${arn}"
 }
@@ -286,13 +291,16 @@ case "${ACTION}" in
     run_plan -lock-timeout=120s
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
-    if [[ "${existed}" == true && "${changes}" != "${zero_changes}" ]]; then
-      # kops replaces instances one at a time by default (maxUnavailable 1), validating in between.
-      log "the cluster changed (${changes}): rolling update, one instance at a time"
-      kops rolling-update cluster "${kops_common[@]}" --yes --instance-group-roles=control-plane,node \
-        --fail-on-validate-error=true --validate-count=2 --validation-timeout=15m >&2
-    fi
+    # Credentials first: the rolling update validates through the API of the exported kubeconfig.
+    export_admin_kubeconfig
     secret_arn="$(store_kubeconfig)"
+    if [[ "${existed}" == true && "${changes}" != "${zero_changes}" ]]; then
+      # kops replaces instances one at a time by default (maxUnavailable 1), validating in between
+      # with an admin credential it issues from the cluster CA (--admin, 18h by default).
+      log "the cluster changed (${changes}): rolling update, one instance at a time"
+      KUBECONFIG="${kubeconfig_file}" kops rolling-update cluster "${kops_common[@]}" --yes --use-kubeconfig \
+        --instance-group-roles=control-plane,node --fail-on-validate-error=true --validate-count=2 --validation-timeout=15m >&2
+    fi
     finish "${secret_arn}" "$(control_plane_groups)" "${changes}" "cluster ${CLUSTER_NAME} applied"
     ;;
   plan)

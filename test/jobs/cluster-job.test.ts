@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,8 @@ import type { ClusterJobResult, FabricAction, ValidatedFabric } from '../../lamb
 import { kubeconfigSecretName, stateKeys } from '../../lambdas/shared/naming';
 import { BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/build-runner';
 import type { Invocation } from '../../lib/local/standins/kops/src/main';
+import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
+import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
@@ -68,6 +70,8 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   const kopsBase = `${stateKeys.kops(fabric.name)}/${fabric.clusterName}`;
   const scratch = mkdtempSync(join(tmpdir(), 'cluster-job-'));
   const caFile = join(scratch, 'ca.pem');
+  const caKeyFile = join(scratch, 'ca-key.pem');
+  let api: TestApiServer;
   const allLines: string[] = [];
   let ec2: EC2Client;
   let s3: S3Client;
@@ -97,8 +101,9 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         environment: {
           TF_PLUGIN_MIRROR,
           PATH: `${STANDIN_BIN}:${process.env.PATH ?? ''}`,
-          KOPS_STANDIN_API_SERVER: 'https://127.0.0.1:6443',
+          KOPS_STANDIN_API_SERVER: api.serverUrl,
           KOPS_STANDIN_API_CA_FILE: caFile,
+          KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
         },
         overrides,
         region: REGION,
@@ -148,9 +153,22 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
     const { publicKey: pem } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
     publicKey = sshpk.parseKey(pem, 'pem').toString('ssh');
-    // Stands for the local TLS test API server's CA (local mode starts one); only its bytes matter here.
-    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nTEST-CA-FOR-THE-KOPS-STAND-IN\n-----END CERTIFICATE-----\n');
+    // The cluster's API, as local mode runs it: the stand-in API server and its cluster CA.
+    api = await startTestApiServer({ clusterName: fabric.clusterName });
+    writeFileSync(caFile, api.ca.certPem);
+    writeFileSync(caKeyFile, api.ca.keyPem, { mode: 0o600 });
   });
+  afterAll(async () => api.stop());
+
+  /** The kops stand-in run directly, as the job would run it, with the cluster's CA. */
+  function kops(args: string[], env: Record<string, string> = {}) {
+    const state = `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`;
+    return spawnSync(join(STANDIN_BIN, 'kops'), [...args, `--name=${fabric.clusterName}`, state], {
+      encoding: 'utf8',
+      // jest's process.env is not the child's default
+      env: { ...process.env, KOPS_STANDIN_API_SERVER: api.serverUrl, KOPS_STANDIN_API_CA_FILE: caFile, KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile, ...env },
+    });
+  }
 
   test('GIVEN no VPC yet WHEN the job plans THEN it says the cluster waits for the network and writes nothing', async () => {
     const result = resultOf(await runClusterJob('plan', { VPC_ID: '', SUBNET_IDS_CSV: '' }));
@@ -227,15 +245,34 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(await registryKeys()).toEqual(expect.arrayContaining([`${kopsBase}/config`, `${kopsBase}/instancegroup/nodes`, ...ZONES.map((z) => `${kopsBase}/instancegroup/master-${z}`)]));
   });
 
-  test('GIVEN the provisioned cluster WHEN the kubeconfig secret is read THEN it is an admin kubeconfig for the API and appears in no log line', async () => {
+  test('GIVEN the provisioned cluster WHEN the kubeconfig secret is read THEN it holds an admin client certificate of the cluster CA, which appears in no log line', async () => {
     const secrets = new SecretsManagerClient(clientOptions(REGION));
     await secrets.send(new DescribeSecretCommand({ SecretId: secretName }));
     const value = (await secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString ?? '';
-    const kubeconfig = parseYaml(value) as { clusters: Array<{ cluster: { server: string; 'tls-server-name': string } }>; users: Array<{ user: { token: string } }> };
+    const kubeconfig = parseYaml(value) as {
+      clusters: Array<{ cluster: { server: string; 'tls-server-name': string } }>;
+      users: Array<{ user: Record<string, string> }>;
+    };
     expect(kubeconfig.clusters[0]?.cluster['tls-server-name']).toBe(`api.${fabric.clusterName}`);
-    const token = kubeconfig.users[0]?.user.token ?? '';
-    expect(token).toMatch(/^kops-standin-[0-9a-f]{48}$/);
-    expect(allLines.filter((l) => l.includes(token))).toEqual([]);
+    const user = kubeconfig.users[0]?.user ?? {};
+    expect(Object.keys(user).sort()).toEqual(['client-certificate-data', 'client-key-data']);
+    const cert = new X509Certificate(Buffer.from(user['client-certificate-data'] ?? '', 'base64'));
+    expect(cert.verify(new X509Certificate(api.ca.certPem).publicKey)).toBe(true);
+    expect(cert.subject).toMatch(/^O=system:masters\nCN=kubecfg-/);
+    const key = user['client-key-data'] ?? '';
+    expect(allLines.filter((l) => l.includes(key.slice(0, 40)) || l.includes('PRIVATE KEY'))).toEqual([]);
+  });
+
+  test('fails when kops rolling-update --use-kubeconfig finds no kubeconfig for the cluster, as kops does', () => {
+    const run = kops(['rolling-update', 'cluster', '--yes', '--use-kubeconfig'], { KUBECONFIG: join(scratch, 'missing-kubeconfig') });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`Error: cannot load kubecfg settings for "${fabric.clusterName}"`);
+  });
+
+  test('fails when kops rolling-update cannot validate because api.<cluster> still holds the placeholder', () => {
+    const run = kops(['rolling-update', 'cluster', '--yes']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`validation failed: api.${fabric.clusterName} still resolves to the placeholder 203.0.113.123`);
   });
 
   test('fails when the cluster already exists and kops create is run again, as kops does', async () => {
@@ -251,13 +288,22 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(run.lines.join('\n')).not.toContain('rolling update');
   });
 
-  test('GIVEN a changed spec (node maximum 5 -> 6) WHEN the job provisions THEN Terraform changes the node group and kops rolls the cluster', async () => {
+  test('GIVEN a changed spec (node maximum 5 -> 6) WHEN the job provisions THEN Terraform changes the node group, the kubeconfig is exported, then kops rolls the cluster validating with admin credentials', async () => {
+    // dns-controller has long replaced the placeholder on a running cluster: its stand-in does that here.
+    await promoteApiRecord({ hostedZoneId: zoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: new Route53Client(clientOptions(REGION)) });
     const run = await runClusterJob('provision', { NODE_MAX: '6' });
     expect(resultOf(run).changes).toEqual({ add: 0, change: 1, destroy: 0 });
     expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
-    const text = run.lines.join('\n');
-    expect(text).toContain('rolling update, one instance at a time');
-    expect(text).toContain(`kops stand-in: ${fabric.clusterName} has no Kubernetes nodes in the emulator, nothing to roll.`);
+    const position = (text: string): number => run.lines.findIndex((l) => l.includes(text));
+    const order = [
+      position('Apply complete!'),
+      position(`admin kubeconfig exported for ${fabric.clusterName}`),
+      position('rolling update, one instance at a time'),
+      position(`kops stand-in: validated ${fabric.clusterName} at ${api.serverUrl} as kubecfg-`),
+      position(`kops stand-in: ${fabric.clusterName} has no Kubernetes nodes in the emulator, nothing to roll.`),
+    ];
+    expect(order.every((p) => p >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   test('fails when the spec changes what kops created the cluster with (Kubernetes version), naming the field and changing nothing', async () => {

@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -33,7 +32,11 @@ import {
   parseCommandLine,
   stateStore,
 } from './cli';
+import { adminCredential, clusterCa, kubeconfigContext, kubeconfigPath } from './credentials';
 import { GOLDEN_ZONES, readGolden, renderSharedSubnets } from './golden';
+import { probeReadyz } from '../../../../../lambdas/shared/kube-api';
+import { API_SERVER_AUTH, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
+import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../../lambdas/check-readiness/core';
 
 /**
  * The kops stand-in: kops cannot be installed on these machines, so local mode and the tests run
@@ -44,14 +47,10 @@ import { GOLDEN_ZONES, readGolden, renderSharedSubnets } from './golden';
 
 const KOPS_VERSION = '1.36.2';
 const STANDIN_BANNER = 'kops stand-in (kops is not installed)';
-/** The address kops writes for `api.<cluster>` until dns-controller replaces it. */
-const PLACEHOLDER_IP = '203.0.113.123';
 /** The file `create cluster` writes so tests can check what the job asked kops for. */
 const INVOCATION_FILE = 'standin-invocation.json';
 
-const ROOT = resolve(__dirname, '..');
-const REFERENCE_DIR = join(ROOT, 'reference');
-const GOLDEN_DIR = join(ROOT, 'golden', 'ha');
+const GOLDEN_DIR = join(KOPS_GOLDEN_DIR, 'ha');
 
 interface Io {
   out(line: string): void;
@@ -339,11 +338,11 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
           HostedZoneId: zone.id,
           ChangeBatch: {
             Comment: 'kops stand-in: placeholder until dns-controller runs',
-            Changes: missing.map((name) => ({ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: PLACEHOLDER_IP }] } })),
+            Changes: missing.map((name) => ({ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: KOPS_PLACEHOLDER_ADDRESS }] } })),
           },
         }),
       );
-      io.out(`Pre-created DNS records ${missing.join(', ')} -> ${PLACEHOLDER_IP} in zone ${zone.name}`);
+      io.out(`Pre-created DNS records ${missing.join(', ')} -> ${KOPS_PLACEHOLDER_ADDRESS} in zone ${zone.name}`);
     }
     io.out('Cluster is starting.  It should be ready in a few minutes.');
   }
@@ -405,29 +404,80 @@ async function exportKubeconfig(parsed: ParsedCommand, io: Io): Promise<void> {
   const reg = registry(parsed, cluster, undefined);
   await requireCluster(reg, cluster);
   const server = flagValue(parsed, 'api-server') ?? process.env.KOPS_STANDIN_API_SERVER;
-  const caFile = process.env.KOPS_STANDIN_API_CA_FILE;
-  if (!server || !caFile) {
-    throw new KopsError(
-      `the stand-in has no Kubernetes API for https://api.${cluster}: set KOPS_STANDIN_API_SERVER and KOPS_STANDIN_API_CA_FILE ` +
-        '(local mode starts a TLS test server and sets both)',
-    );
+  if (!server) {
+    throw new KopsError(`the stand-in has no Kubernetes API for https://api.${cluster}: set KOPS_STANDIN_API_SERVER (local mode starts a TLS test server and sets it)`);
   }
-  if (!existsSync(caFile)) throw new KopsError(`KOPS_STANDIN_API_CA_FILE ${caFile} does not exist`);
-  const admin = parsed.flags.has('admin');
-  const user = flagValue(parsed, 'user') ?? (admin ? cluster : undefined);
+  const ca = clusterCa(process.env);
+  // `--admin` alone means kops's default lifetime (the flag's NoOptDefVal in the reference).
+  const adminLifetime = flagValue(parsed, 'admin');
+  const admin = adminLifetime === undefined ? undefined : adminCredential(ca, adminLifetime);
+  const user = admin ? cluster : flagValue(parsed, 'user');
+  if (!user) io.err('Warning: Exported kubeconfig with no user authentication; use --admin, --user or --auth-plugin flags with `kops export kubeconfig`');
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: cluster, cluster: { server, 'certificate-authority-data': readFileSync(caFile).toString('base64'), 'tls-server-name': `api.${cluster}` } }],
+    clusters: [{ name: cluster, cluster: { server, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64'), 'tls-server-name': `api.${cluster}` } }],
     contexts: [{ name: cluster, context: { cluster, ...(user ? { user } : {}) } }],
     'current-context': cluster,
-    users: admin ? [{ name: cluster, user: { token: `kops-standin-${randomBytes(24).toString('hex')}` } }] : [],
+    users: admin
+      ? [{ name: cluster, user: { 'client-certificate-data': Buffer.from(admin.certPem).toString('base64'), 'client-key-data': Buffer.from(admin.keyPem).toString('base64') } }]
+      : [],
     preferences: {},
   };
-  const file = flagValue(parsed, 'kubeconfig') ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
+  const file = kubeconfigPath(flagValue(parsed, 'kubeconfig'), process.env);
   mkdirSync(dirname(resolve(file)), { recursive: true });
   writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
   io.out(`kOps has set your kubectl context to ${cluster}`);
+}
+
+/** The address `api.<cluster>` resolves to, read from its Route 53 record as a resolver would see it. */
+async function apiAddress(cluster: string, invocation: Invocation): Promise<string> {
+  const route53 = new Route53Client(clientOptions(regionOfZone(invocation.flags.zones?.[0] ?? '')));
+  const zone = await findHostedZone(route53, cluster, invocation.flags['dns-zone']?.[0]);
+  const name = `api.${cluster}`;
+  const records = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id, StartRecordName: name, StartRecordType: 'A', MaxItems: 1 }));
+  const record = (records.ResourceRecordSets ?? []).find((r) => r.Type === 'A' && r.Name?.replace(/\.$/, '') === name);
+  const address = record?.ResourceRecords?.[0]?.Value;
+  if (address === undefined) throw new KopsError(`validation failed: ${name} has no A record`);
+  if (address === KOPS_PLACEHOLDER_ADDRESS) throw new KopsError(`validation failed: ${name} still resolves to the placeholder ${KOPS_PLACEHOLDER_ADDRESS} (dns-controller has not run)`);
+  return address;
+}
+
+/**
+ * `rolling-update cluster --yes`: kops validates the cluster through its API between instance
+ * replacements, so the stand-in does what that needs (credentials the API accepts, the API
+ * reachable at api.<cluster>) and fails as kops would without it. It has no nodes to replace.
+ */
+async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
+  const cluster = resolveClusterName(parsed, process.env);
+  const reg = registry(parsed, cluster, undefined);
+  await requireCluster(reg, cluster);
+  if (!flagBool(parsed, 'yes')) {
+    io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll (dry run: Must specify --yes to rolling-update).`);
+    return;
+  }
+  if (flagBool(parsed, 'cloudonly')) {
+    io.out(`kops stand-in: --cloudonly, ${cluster} not validated; it has no Kubernetes nodes in the emulator, nothing to roll.`);
+    return;
+  }
+  const invocation = JSON.parse(await get(reg, INVOCATION_FILE)) as Invocation;
+  // --use-kubeconfig: the endpoint (and CA) of the kubeconfig's context; otherwise inferred from the name.
+  const fromKubeconfig = flagBool(parsed, 'use-kubeconfig') ? kubeconfigContext(kubeconfigPath(undefined, process.env), cluster) : undefined;
+  const ca = clusterCa(process.env);
+  const server = flagValue(parsed, 'api-server') ?? fromKubeconfig?.serverUrl ?? process.env.KOPS_STANDIN_API_SERVER ?? `https://api.${cluster}`;
+  const port = new URL(server).port === '' ? 443 : Number(new URL(server).port);
+  // kops issues its own admin credential for the validation (--admin, default from the reference).
+  const credential = adminCredential(ca, flagValue(parsed, 'admin') ?? API_SERVER_AUTH.adminLifetime);
+  const address = await apiAddress(cluster, invocation);
+  const result = await probeReadyz({ address, port, hostname: `api.${cluster}`, caPem: fromKubeconfig?.caPem ?? ca.certPem, credentials: credential });
+  if (!result.ready) {
+    const message = `cluster "${cluster}" did not validate: ${result.detail}`;
+    if (flagValue(parsed, 'fail-on-validate-error') !== 'false') throw new KopsError(message);
+    io.err(`W ${message} (continuing: --fail-on-validate-error=false)`);
+  } else {
+    io.out(`kops stand-in: validated ${cluster} at ${server} as ${credential.commonName} (${API_SERVER_AUTH.adminGroup}): ${result.detail}`);
+  }
+  io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll.`);
 }
 
 async function nothingToDo(parsed: ParsedCommand, what: string, io: Io): Promise<void> {
@@ -447,7 +497,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.out(argv.includes('--short') ? KOPS_VERSION : `Client version: ${KOPS_VERSION} (kops stand-in, kops is not installed)`);
       return 0;
     }
-    const parsed = parseCommandLine(argv, loadReference(REFERENCE_DIR));
+    const parsed = parseCommandLine(argv, loadReference(KOPS_REFERENCE_DIR));
     if (flagBool(parsed, 'help')) {
       io.out(parsed.command.text);
       return 0;
@@ -466,7 +516,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         await exportKubeconfig(parsed, io);
         break;
       case 'rolling-update cluster':
-        await nothingToDo(parsed, flagBool(parsed, 'yes') ? 'roll' : 'roll (dry run: Must specify --yes to rolling-update)', io);
+        await rollingUpdate(parsed, io);
         break;
       case 'validate cluster':
         await nothingToDo(parsed, 'validate', io);
