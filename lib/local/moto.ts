@@ -1,5 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * A moto_server (AWS API emulator) on a free loopback port, owned by this process:
@@ -23,17 +25,23 @@ export function motoInstalled(): boolean {
   return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * The address moto_server printed (to its log file) once it listens. moto is started on port 0 so
+ * that the kernel picks the port at bind time: choosing a "free" port first and passing it on raced
+ * with other emulators starting at the same moment; the loser exited on EADDRINUSE while its owner
+ * went on to talk to the winner's emulator (shared state, and "connection refused" once the winner
+ * stopped).
+ */
+async function listeningEndpoint(logFile: string, child: ChildProcess, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const log = readFileSync(logFile, 'utf8');
+    const address = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1];
+    if (address !== undefined) return address;
+    if (child.exitCode !== null) throw new MotoUnavailable(`moto_server exited with status ${child.exitCode} before listening: ${log.trim().slice(-500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new MotoUnavailable(`moto_server printed no address within ${timeoutMs} ms`);
 }
 
 async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -44,7 +52,7 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
       const response = await fetch(`${endpoint}/moto-api/data.json`);
       if (response.ok) return;
     } catch {
-      // not listening yet
+      // not answering yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -52,27 +60,32 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
 }
 
 export async function startMoto(options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number } = {}): Promise<Moto> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore',
-    env: { ...process.env, ...options.env },
-  });
+  // Its log goes to a file, not a pipe: an emulator kept running must not depend on this process.
+  const logDir = mkdtempSync(join(tmpdir(), 'moto-'));
+  const logFile = join(logDir, 'moto_server.log');
+  const logFd = openSync(logFile, 'w');
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...options.env } });
+  closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new MotoUnavailable('moto_server could not be started: is it on PATH?');
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    process.kill(pid, 'SIGTERM');
-    const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      process.kill(pid, 'SIGTERM');
+      const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(logDir, { recursive: true, force: true });
   };
+  // Generous: on a loaded 2-core machine Python alone takes seconds to start.
+  const timeoutMs = options.timeoutMs ?? 60_000;
   try {
-    await waitUntilUp(endpoint, child, options.timeoutMs ?? 20000);
+    const endpoint = await listeningEndpoint(logFile, child, timeoutMs);
+    await waitUntilUp(endpoint, child, timeoutMs);
+    return { endpoint, port: Number(new URL(endpoint).port), pid, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, port, pid, stop };
 }
