@@ -134,6 +134,12 @@ describe('fabricctl validate with several specs', () => {
     ]);
   });
 
+  test('GIVEN the examples directory WHEN validated THEN every example spec is valid', async () => {
+    const run = await runCli(['validate', join(__dirname, '../../examples')]);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+  });
+
   test('fails when a directory holds no fabric.json: exit 3', async () => {
     const cwd = specTree({ 'empty/readme.json': '{}' });
     const run = await runCli(['validate', 'empty'], { cwd });
