@@ -284,10 +284,13 @@ describe('fabric spec: zones', () => {
     );
   });
 
-  test('fails when a zone name is not shaped like a zone', () => {
-    expect(problemAt({ ...base, zones: ['us-east-2', 'us-east-2b', 'us-east-2c'] }, 'zones.0').fix).toBe(
-      'use an availability zone name: the region and one letter, such as us-east-2a',
-    );
+  // Local Zones and Wavelength Zones are not supported: only the region's availability zones.
+  test.each(['us-east-2', 'us-east-2-lax-1a', 'us-east-2-wl1-chi-wlz-1', 'US-EAST-2A', 'use2-az1'])('fails when a zone name is %s, not an availability zone name', (zone) => {
+    expect(problemAt({ ...base, zones: [zone, 'us-east-2b', 'us-east-2c'] }, 'zones.0')).toEqual({
+      field: 'zones.0',
+      received: JSON.stringify(zone),
+      fix: 'use an availability zone name: the region and one letter, such as us-east-2a',
+    });
   });
 });
 
