@@ -42,9 +42,8 @@ fi
 [[ "${API_ACCESS}" =~ ${cidrs_re} ]] || die "API_ACCESS must be comma-separated CIDRs; got '${API_ACCESS}'"
 [[ -z "${SSH_ACCESS}" || "${SSH_ACCESS}" =~ ${cidrs_re} ]] || die "SSH_ACCESS must be empty or comma-separated CIDRs; got '${SSH_ACCESS}'"
 require_tags_json TAGS_JSON
-# kops reads --cloud-labels as key=value pairs separated by commas.
-jq -e 'all(to_entries[]; (.key + .value) | test("[,=]") | not)' >/dev/null <<<"${TAGS_JSON}" ||
-  die "tags for kops (--cloud-labels) must not contain ',' or '='; got ${TAGS_JSON}"
+# kops reads --cloud-labels as key=value pairs separated by commas (create_args).
+if [[ "${ACTION}" != destroy ]]; then require_carried_tags TAGS_JSON; fi
 command -v terraform >/dev/null || die "terraform is not on PATH (run buildspecs/scripts/install-tools.sh)"
 command -v kops >/dev/null || die "kops is not on PATH (run buildspecs/scripts/install-tools.sh)"
 command -v aws >/dev/null || die "the aws CLI is not on PATH"

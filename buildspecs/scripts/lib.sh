@@ -8,6 +8,7 @@
 #   require_one_of NAME VALUE...      fail unless $NAME equals one of the VALUEs
 #   require_bool NAME                 fail unless $NAME is true or false
 #   require_tags_json NAME            fail unless $NAME is a JSON object of string values
+#   require_carried_tags NAME         fail, naming each, on tags kops --cloud-labels or AWS cannot carry
 #   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (mirror when TF_PLUGIN_MIRROR is set)
 #   tf_stage_dir SRC                  copy a Terraform directory tree into a fresh work dir; prints its path
 #   tf_emulator_overrides DIR [ALIAS...]  write provider settings for the AWS emulator (only when AWS_ENDPOINT_URL is set)
@@ -60,6 +61,35 @@ require_tags_json() {
   local name="$1"
   jq -e 'type == "object" and all(.[]; type == "string")' >/dev/null 2>&1 <<<"${!name:-}" ||
     die "${name} must be a JSON object of string values; got '${!name:-}'"
+}
+
+# The tag rules of lambdas/shared/spec.ts (TAG_CHARACTER_CLASS, MAX_TAGS, the reserved keys): what
+# kops's --cloud-labels key=value,key=value and AWS's tags (IAM, ELB, Secrets Manager) cannot carry.
+# ValidateSpec refuses all of it first; this keeps a job started by hand from failing after the
+# network exists. Not for destroy: a fabric recorded under older rules must still be destroyable.
+FABRIC_TAG_CHARACTERS='\p{L}\p{Z}\p{N}_.:/+@-'
+FABRIC_MAX_TAGS=40
+
+require_carried_tags() {
+  local name="$1" problems
+  problems="$(jq -r --arg chars "${FABRIC_TAG_CHARACTERS}" --argjson max "${FABRIC_MAX_TAGS}" '
+    if type != "object" then error("not an object") else . end
+    | def lower: ascii_downcase;
+    def carried: test("^[" + $chars + "]*$") and (test("^\\p{Z}") | not);
+    def reserved:
+      lower as $k
+      | ($k == "name" or $k == "kubernetescluster"
+        or any("aws:", "fabricctl:", "kubernetes.io/", "k8s.io/", "kops.k8s.io/", "aws-node-termination-handler/"; . as $p | $k | startswith($p)));
+    [
+      (to_entries[]
+        | (select(.key == "__proto__" or (.key | length) < 1 or (.key | length) > 128 or (.key | carried | not) or (.key | reserved))
+            | "key \(.key | tojson) (1 to 128 letters, digits, spaces or _ . : / + - @; not reserved)"),
+          (select((.value | length) > 256 or (.value | carried | not) or (.value | lower | startswith("aws:")))
+            | "value of \(.key | tojson) (0 to 256 letters, digits, spaces or _ . : / + - @; not aws:...)")),
+      (keys | group_by(lower)[] | select(length > 1) | "keys \(join(" and ")) (they differ only in case)"),
+      (select(length > $max) | "\(length) tags (at most \($max))")
+    ] | join("; ")' <<<"${!name}")" || die "${name} must be a JSON object of string values; got '${!name:-}'"
+  [[ -z "${problems}" ]] || die "${name} holds tags kops or AWS cannot carry: ${problems}"
 }
 
 # The environment may name a CLI config file that does not exist (Terraform then warns on every

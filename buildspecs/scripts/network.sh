@@ -18,6 +18,7 @@ if [[ "${ACTION}" == plan ]]; then
   require_bool STATE_BUCKET_EXISTS
 fi
 require_tags_json TAGS_JSON
+if [[ "${ACTION}" != destroy ]]; then require_carried_tags TAGS_JSON; fi
 [[ "${ZONES_CSV}" =~ ^[a-z0-9-]+(,[a-z0-9-]+)*$ ]] ||
   die "ZONES_CSV must be comma-separated zone names such as us-east-2a,us-east-2b; got '${ZONES_CSV}'"
 command -v terraform >/dev/null || die "terraform is not on PATH (run buildspecs/scripts/install-tools.sh)"

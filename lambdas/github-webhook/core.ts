@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ExecutionInput, SpecSource } from '../shared/contract';
+import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 
 /**
  * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.
@@ -192,11 +193,16 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
     throw new SpecNotReadable(`fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one)`, 422);
   }
   if (!response.ok) throw new Error(`GitHub contents API answered ${response.status} for ${options.repository}@${options.commit}: ${text.slice(0, 200)}`);
+  let spec: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    spec = parseSpecJson(text);
   } catch {
     throw new SpecNotReadable(`fabric.json in ${options.repository} at ${options.commit} is not valid JSON: run fabricctl validate fabric.json`, 422);
   }
+  // The execution input is serialised recursively: a hostile nesting is refused here, not by a RangeError.
+  const deep = nestingProblem(spec);
+  if (deep) throw new SpecNotReadable(`fabric.json in ${options.repository} at ${options.commit}: ${deep.field} is ${deep.received}; ${deep.fix}`, 422);
+  return spec;
 }
 
 export type StartResult = { readonly started: boolean; readonly executionArn: string };

@@ -20,7 +20,13 @@ export abstract class FabricError extends Error {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // A document nested deeper than the stack (RangeError) must still be reported, not crash the report.
+    text = Array.isArray(value) ? '[...] (too deeply nested to show)' : '{...} (too deeply nested to show)';
+  }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 

@@ -7,19 +7,22 @@ import { fabricSpecSchema, REGION_PATTERN } from './spec';
  * Strict: an unknown field is an error, not ignored. The spec inside is `fabricSpecSchema`, so its
  * problems come out with paths such as `spec.network.cidr`.
  */
-export const specSourceSchema = z.strictObject({
-  provider: z.enum(['codecommit', 'github'], { message: 'must be codecommit or github' }),
-  repository: z.string().min(1, { message: 'name the repository (CodeCommit name or GitHub owner/repo)' }),
-  branch: z.string().min(1, { message: 'name the branch, fabric/<name>' }),
-  commit: z.string().regex(/^[0-9a-f]{7,64}$/i, { message: 'must be a commit id (hexadecimal)' }),
-});
+export const specSourceSchema = z.strictObject(
+  {
+    provider: z.enum(['codecommit', 'github'], { error: 'use codecommit or github' }),
+    repository: z.string({ error: 'name the repository as text (CodeCommit name or GitHub owner/repo)' }).min(1, { error: 'name the repository (CodeCommit name or GitHub owner/repo)' }),
+    branch: z.string({ error: 'name the branch as text, fabric/<name>' }).min(1, { error: 'name the branch, fabric/<name>' }),
+    commit: z.string({ error: 'give the commit id, e.g. "a1b2c3d4e5f6"' }).regex(/^[0-9a-f]{7,64}$/i, { error: 'give the commit id (7 to 64 hexadecimal digits), e.g. "a1b2c3d4e5f6"' }),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'write source as an object: {"provider", "repository", "branch", "commit"}' : undefined) },
+);
 
 /** Everything but the spec: parsed on its own so its problems and the spec's are all reported together. */
 export const executionEnvelopeSchema = z.strictObject({
-  action: z.enum(['provision', 'plan', 'destroy'], { message: 'must be provision, plan or destroy' }).default('provision'),
-  name: z.string().min(1, { message: 'name the fabric to destroy' }).optional(),
-  region: z.string().regex(REGION_PATTERN, { message: 'must be an AWS region such as us-east-2' }).optional(),
-  confirm: z.string().optional(),
+  action: z.enum(['provision', 'plan', 'destroy'], { error: 'use provision, plan or destroy' }).default('provision'),
+  name: z.string({ error: 'name the fabric to destroy as text, e.g. "demo"' }).min(1, { error: 'name the fabric to destroy, e.g. "demo"' }).optional(),
+  region: z.string({ error: 'use an AWS region name such as us-east-2' }).regex(REGION_PATTERN, { error: 'use an AWS region name such as us-east-2' }).optional(),
+  confirm: z.string({ error: 'repeat the fabric\'s name as text, e.g. "confirm": "demo"' }).optional(),
   source: specSourceSchema.optional(),
 });
 

@@ -1,10 +1,14 @@
 import { BlockList } from 'node:net';
 import { z } from 'zod';
+import { networkOf } from './cidr';
 import { FabricSpecInvalid, Problem, problem } from './errors';
+import { nestingProblem } from './spec-document';
 
 /**
  * The fabric spec: the one contract shared by the state machine, the CLI and the git trigger.
- * `fabricSpecSchema` is the only definition; `FabricSpec` is derived from it.
+ * `fabricSpecSchema` is the only definition; `FabricSpec` is derived from it. Every rule fails in
+ * ValidateSpec, before anything exists, with a message that says what to write instead: a spec
+ * that passes here must not make a build job fail on its input after the VPC exists.
  */
 
 export const DEFAULT_REGION = 'us-east-2';
@@ -12,172 +16,463 @@ export const DEFAULT_REGION = 'us-east-2';
 export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const ZONE_PATTERN = new RegExp(`${REGION_PATTERN.source.slice(0, -1)}[a-z]$`);
 export const DEFAULT_CIDR = '10.10.0.0/16';
-/** Kubernetes minor versions we let kops 1.36 build; the default is one behind the newest. */
-export const KUBERNETES_MINOR_RANGE = { min: 30, max: 36 } as const;
 export const DEFAULT_KUBERNETES_VERSION = '1.35.0';
+
+/**
+ * The Kubernetes releases kops 1.36 builds: minor -> newest patch; every patch from .0 up to it.
+ * Minors 1.30 to 1.36: kops builds Kubernetes up to its own minor (kops 1.36.2, buildspecs/tools.env)
+ * and the older minors it has not dropped; the vendored kops reference
+ * (lib/local/standins/kops/reference/) lists no versions, and its golden HA cluster spec
+ * (golden/ha/in-v1alpha2.yaml) runs v1.32.0. Patches: kops keeps no list; it fetches a release's
+ * binaries and hashes from dl.k8s.io when it builds the cluster, so a patch never published fails
+ * in the cluster job, after the network exists. Ceilings: 1.30.14, 1.31.14 and 1.32.13 are the
+ * final patches (kubernetes/website data/releases/eol.yaml); 1.33.10, 1.34.9, 1.35.9 and 1.36.4 are
+ * the newest seen on kubernetes.io/releases/<minor> (pages of March to September 2026); newer ones
+ * may exist. Raise a ceiling when a newer patch is wanted; nothing else needs to change.
+ */
+export const KUBERNETES_RELEASES: Readonly<Record<number, number>> = { 30: 14, 31: 14, 32: 13, 33: 10, 34: 9, 35: 9, 36: 4 };
+
 /** `--networking` values listed by kops 1.36 `create cluster --help`. */
 export const KOPS_NETWORKING = [
   'kubenet', 'external', 'flannel-vxlan', 'flannel', 'flannel-udp', 'calico', 'kube-router',
   'amazonvpc', 'cilium', 'cilium-etcd', 'kindnet', 'cni',
 ] as const;
 
+/** EC2 instance type, family.size: t3.medium, m7g.large, c6in.2xlarge, c7i-flex.large, u-6tb1.metal, m7i.metal-24xl. */
+export const INSTANCE_TYPE_PATTERN = /^([a-z]+\d+[a-z]*(-[a-z0-9]+)?|u-\d+tb\d+)\.(nano|micro|small|medium|large|xlarge|[1-9]\d*xlarge|metal(-\d+xl)?)$/;
+/** Sizes with 2 GiB of memory or less: too small for etcd, the API server and kops's controllers together. */
+const TOO_SMALL_FOR_CONTROL_PLANE = new Set(['nano', 'micro', 'small']);
+
+/**
+ * Characters a tag may hold, as a regular-expression class: AWS's cross-service set (letters,
+ * digits, spaces and `_ . : / = + - @`; IAM, ELB and Secrets Manager accept no more, and kops tags
+ * IAM roles and load balancers with them) minus `=`, which kops's `--cloud-labels key=value,...`
+ * cannot carry (`,` is outside the set already). buildspecs/scripts/lib.sh checks the same class.
+ */
+export const TAG_CHARACTER_CLASS = '\\p{L}\\p{Z}\\p{N}_.:/+@-';
+/**
+ * AWS allows 50 tags a resource; kops puts 10 of its own on each control-plane instance, volume,
+ * launch template and auto scaling group (golden/ha/kubernetes.tf), the network job at most 4.
+ */
+export const MAX_TAGS = 40;
+/** Tag keys the jobs, kops or Kubernetes set themselves; compared ignoring case, as IAM compares tag keys. */
+const RESERVED_TAG_KEYS: readonly { readonly key: string; readonly why: string }[] = [
+  { key: 'Name', why: 'fabricctl and kops set Name on every resource they create' },
+  { key: 'KubernetesCluster', why: 'kops sets KubernetesCluster to the cluster name' },
+];
+const RESERVED_TAG_PREFIXES: readonly { readonly prefix: string; readonly why: string }[] = [
+  { prefix: 'aws:', why: 'AWS reserves the prefix, in any case' },
+  { prefix: 'fabricctl:', why: 'fabricctl tags its resources with fabricctl:fabric' },
+  { prefix: 'kubernetes.io/', why: 'kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...' },
+  { prefix: 'k8s.io/', why: 'kops tags instance groups with k8s.io/role/... and k8s.io/cluster-autoscaler/...' },
+  { prefix: 'kops.k8s.io/', why: 'kops tags instance groups with kops.k8s.io/instancegroup' },
+  { prefix: 'aws-node-termination-handler/', why: 'kops sets aws-node-termination-handler/managed on instance groups' },
+];
+
 const PRIVATE_RANGES = new BlockList();
 PRIVATE_RANGES.addSubnet('10.0.0.0', 8, 'ipv4');
 PRIVATE_RANGES.addSubnet('172.16.0.0', 12, 'ipv4');
 PRIVATE_RANGES.addSubnet('192.168.0.0', 16, 'ipv4');
 
-function ipv4ToInt(address: string): number {
-  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-function intToIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
-}
+// ---------- names ----------
 
-/** Lowercase, keep only a-z and 0-9 (the original's rule, minus its defects). */
+/** Lowercase, keep only a-z and 0-9 (README, "Names"). Check `nameProblem` first: it refuses what this would drop silently. */
 export function normaliseName(raw: string): string {
   return raw.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-const cidrList = z.array(z.union([z.cidrv4(), z.cidrv6()], { message: 'must be a CIDR such as 203.0.113.0/24 or 2001:db8::/32' })).max(50);
+/** Letters that Unicode decomposition does not turn into an ASCII letter and an accent. */
+const ASCII_SPELLINGS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', þ: 'th', ł: 'l', ı: 'i', ħ: 'h', ŋ: 'n' };
 
-const hostname = z
-  .string()
-  .transform((d) => d.trim().toLowerCase().replace(/\.$/, ''))
-  .pipe(
-    z
-      .string()
-      .max(253)
-      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-        message: 'must be a DNS domain such as example.com, the name of a public Route 53 hosted zone in this account',
-      }),
-  );
+function asciiSpelling(raw: string): string {
+  return [...raw.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '')].map((c) => ASCII_SPELLINGS[c] ?? c).join('');
+}
 
-const networkSchema = z
-  .strictObject({
-    cidr: z
-      // abort: the prefix and range checks below mean nothing for a value that is not a CIDR.
-      .cidrv4({ message: 'must be an IPv4 CIDR such as 10.10.0.0/16', abort: true })
-      .default(DEFAULT_CIDR)
-      .superRefine((cidr, ctx) => {
-        const [address = '', prefixText = ''] = cidr.split('/');
-        const prefix = Number(prefixText);
-        if (prefix < 16 || prefix > 22) {
-          ctx.addIssue({ code: 'custom', message: `prefix must be /16 to /22 (room for one subnet per zone and growth), got /${prefix}` });
-          return;
+/**
+ * What to do about a raw fabric name, or `undefined` when it is fine. Letters and digits outside
+ * ASCII are refused with the ASCII spelling to use: dropping them (`démo` -> `dmo`) would name
+ * another fabric than the one the user wrote.
+ */
+export function nameProblem(raw: string): string | undefined {
+  const foreign = [...new Set(raw.normalize('NFC'))].filter((c) => c > '\u007f' && /[\p{L}\p{N}\p{M}]/u.test(c));
+  if (foreign.length > 0) {
+    const suggestion = normaliseName(asciiSpelling(raw));
+    const listed = foreign.map((c) => JSON.stringify(c)).join(', ');
+    const asciiOnly = [...asciiSpelling(raw)].every((c) => c <= '\u007f' || !/[\p{L}\p{N}]/u.test(c));
+    return asciiOnly && /^[a-z][a-z0-9]{0,31}$/.test(suggestion)
+      ? `write the name in ASCII: "${suggestion}" (${listed} would otherwise be dropped, naming another fabric)`
+      : `write the name in ASCII letters a-z and digits 0-9 (${listed} cannot be part of a fabric name)`;
+  }
+  const name = normaliseName(raw);
+  if (name.length === 0) return 'use at least one letter a-z, e.g. "demo" (a name keeps only a-z and 0-9 after lowercasing)';
+  if (name.length > 32) return `shorten the name to at most 32 letters and digits (it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`;
+  if (!/^[a-z]/.test(name)) return `start the name with a letter a-z (after normalising it is "${name}")`;
+  return undefined;
+}
+
+// ---------- tags ----------
+
+const TAG_CHARACTER = new RegExp(`[${TAG_CHARACTER_CLASS}]`, 'u');
+
+/** Code points, as AWS counts a tag's length (and jq's `length` does in lib.sh). */
+function characters(text: string): string[] {
+  return [...text];
+}
+
+/** ASCII case folding only, like jq's ascii_downcase in lib.sh, so both refuse the same keys. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** What to do about the characters of a tag key or value, or `undefined` when every one can be carried. */
+function tagCharactersProblem(text: string, what: 'key' | 'value'): string | undefined {
+  const bad = [...new Set(characters(text).filter((c) => !TAG_CHARACTER.test(c)))];
+  if (bad.length > 0) {
+    const listed = bad.map((c) => JSON.stringify(c)).join(' ');
+    const why = bad.some((c) => c === ',' || c === '=')
+      ? 'kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; '
+      : '';
+    return `remove ${listed} from the ${what}: ${why}AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @`;
+  }
+  if (/^\p{Z}/u.test(text)) return `remove the leading space from the ${what}: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's`;
+  return undefined;
+}
+
+/** What to do about one tag key, or `undefined` when it is fine. */
+function tagKeyProblem(key: string): string | undefined {
+  // JavaScript readers treat __proto__ as the object's prototype: the tag would vanish or pollute.
+  if (key === '__proto__') return 'rename the key, e.g. "proto": JavaScript readers of the spec drop a __proto__ key or take it for the object\'s prototype';
+  const length = characters(key).length;
+  if (length === 0) return 'give the tag a key of 1 to 128 characters, e.g. "team"';
+  if (length > 128) return `shorten the key to at most 128 characters (AWS's limit); it has ${length}`;
+  const chars = tagCharactersProblem(key, 'key');
+  if (chars) return chars;
+  const lower = asciiLower(key);
+  const reservedKey = RESERVED_TAG_KEYS.find((r) => asciiLower(r.key) === lower);
+  if (reservedKey) {
+    const caseNote = key === reservedKey.key ? '' : ` (IAM treats "${key}" and "${reservedKey.key}" as one key)`;
+    return `rename the key, e.g. "team" or "cost-center": ${reservedKey.why}${caseNote}`;
+  }
+  const reservedPrefix = RESERVED_TAG_PREFIXES.find((r) => lower.startsWith(r.prefix));
+  if (reservedPrefix) return `rename the key so it does not start with "${reservedPrefix.prefix}": ${reservedPrefix.why}`;
+  return undefined;
+}
+
+/** What to do about one tag value, or `undefined` when it is fine. */
+function tagValueProblem(value: string): string | undefined {
+  const length = characters(value).length;
+  if (length > 256) return `shorten the value to at most 256 characters (AWS's limit); it has ${length}`;
+  const chars = tagCharactersProblem(value, 'value');
+  if (chars) return chars;
+  if (asciiLower(value).startsWith('aws:')) return 'change the value so it does not start with aws: (AWS reserves that prefix for keys and values)';
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+type Rules = 'new-run' | 'recorded';
+
+/**
+ * Tags are read from the raw document, not through `z.record`: a record silently drops a
+ * `__proto__` key (or, with an object value, makes it the result's prototype), and a tag that
+ * vanishes is worse than one refused. The result is built with `Object.fromEntries`, which defines
+ * own properties only, so `constructor` and `prototype` are ordinary keys.
+ */
+function tagsSchema(rules: Rules) {
+  return z
+    .custom<Record<string, string>>(isPlainObject, {
+      error: 'write tags as an object of text values, e.g. {"team": "platform"}',
+      abort: true,
+    })
+    .superRefine((tags, ctx) => {
+      const entries = Object.entries(tags as Record<string, unknown>);
+      for (const [key, value] of entries) {
+        if (typeof value !== 'string') {
+          ctx.addIssue({ code: 'custom', path: [key], message: `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" (AWS tag values are strings)` });
         }
-        const base = ipv4ToInt(address);
-        const size = 2 ** (32 - prefix);
-        const aligned = base - (base % size);
-        if (aligned !== base) {
-          ctx.addIssue({ code: 'custom', message: `host bits are set; use ${intToIpv4(aligned)}/${prefix}` });
-          return;
-        }
-        if (!PRIVATE_RANGES.check(address, 'ipv4') || !PRIVATE_RANGES.check(intToIpv4(base + size - 1), 'ipv4')) {
-          ctx.addIssue({ code: 'custom', message: 'must be private (RFC 1918: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)' });
-        }
-      }),
-  })
-  .prefault({});
-
-const kubernetesSchema = z
-  .strictObject({
-    version: z
-      .string()
-      .transform((v) => v.replace(/^v/, ''))
-      .pipe(
-        z
-          .string()
-          .regex(/^1\.\d+\.\d+$/, { message: 'must be a Kubernetes version such as 1.35.0' })
-          .refine(
-            (v) => {
-              const minor = Number(v.split('.')[1]);
-              return minor >= KUBERNETES_MINOR_RANGE.min && minor <= KUBERNETES_MINOR_RANGE.max;
-            },
-            { message: `must be 1.${KUBERNETES_MINOR_RANGE.min}.x to 1.${KUBERNETES_MINOR_RANGE.max}.x, the versions kops 1.36 builds` },
-          ),
-      )
-      .default(DEFAULT_KUBERNETES_VERSION),
-    networking: z.enum(KOPS_NETWORKING).default('cilium'),
-    controlPlaneSize: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'must be an EC2 instance type such as t3.medium' }).default('t3.medium'),
-    nodeSize: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'must be an EC2 instance type such as t3.medium' }).default('t3.medium'),
-    nodes: z
-      .strictObject({
-        min: z.int().min(1).max(100).default(3),
-        max: z.int().min(1).max(100).default(6),
-      })
-      .prefault({})
-      .refine((n) => n.min <= n.max, { message: 'min must not exceed max' }),
-  })
-  .prefault({});
-
-const accessSchema = z
-  .strictObject({
-    /** CIDRs allowed to reach the Kubernetes API. */
-    api: cidrList.min(1, { message: 'list at least one CIDR, e.g. your office range, or 0.0.0.0/0' }).default(['0.0.0.0/0']),
-    /** CIDRs allowed to SSH to the nodes; closed unless listed. */
-    ssh: cidrList.default([]),
-  })
-  .prefault({});
-
-const tagsSchema = z
-  .record(
-    z.string().min(1).max(128).refine((k) => !k.toLowerCase().startsWith('aws:'), { message: 'tag keys starting with aws: are reserved by AWS' }),
-    z.string().max(256),
-  )
-  .refine((t) => Object.keys(t).length <= 30, { message: 'at most 30 tags (kops and AWS add their own, the limit is 50)' })
-  .default({});
-
-export const fabricSpecSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .transform(normaliseName)
-      .pipe(
-        z
-          .string()
-          .min(1, { message: 'must keep at least one letter or digit after lowercasing and dropping everything else' })
-          .max(32, { message: 'must be at most 32 characters after normalising' })
-          .regex(/^[a-z]/, { message: 'must start with a letter after normalising' }),
-      ),
-    domain: hostname,
-    region: z.string().regex(REGION_PATTERN, { message: 'must be an AWS region such as us-east-2' }).default(DEFAULT_REGION),
-    zones: z.array(z.string().regex(ZONE_PATTERN, { message: 'must be an availability zone name such as us-east-2a' })).optional(),
-    zoneCount: z.union([z.literal(3), z.literal(5)], { message: 'must be 3 or 5 (an odd count keeps etcd quorum)' }).optional(),
-    network: networkSchema,
-    kubernetes: kubernetesSchema,
-    access: accessSchema,
-    tags: tagsSchema,
-  })
-  .superRefine((spec, ctx) => {
-    if (spec.zones === undefined) return;
-    const unique = new Set(spec.zones);
-    if (unique.size !== spec.zones.length) ctx.addIssue({ code: 'custom', path: ['zones'], message: 'zones must not repeat' });
-    if (spec.zones.length !== 3 && spec.zones.length !== 5) {
-      ctx.addIssue({ code: 'custom', path: ['zones'], message: 'list 3 or 5 zones (an odd count keeps etcd quorum)' });
-    }
-    if (spec.zoneCount !== undefined && spec.zoneCount !== spec.zones.length) {
-      ctx.addIssue({ code: 'custom', path: ['zoneCount'], message: `zoneCount ${spec.zoneCount} disagrees with the ${spec.zones.length} pinned zones; drop one of them` });
-    }
-    for (const zone of spec.zones) {
-      if (!zone.startsWith(spec.region)) {
-        ctx.addIssue({ code: 'custom', path: ['zones'], message: `zone ${zone} is not in region ${spec.region}` });
       }
-    }
-  })
-  .transform(({ zoneCount, ...spec }) => ({
-    ...spec,
-    zoneCount: (spec.zones?.length ?? zoneCount ?? 3) as 3 | 5,
-  }));
+      if (rules === 'recorded') return;
+      const seen = new Map<string, string>();
+      for (const [key, value] of entries) {
+        const keyFix = tagKeyProblem(key);
+        if (keyFix) ctx.addIssue({ code: 'custom', path: [key], message: keyFix, params: { received: key } });
+        const valueFix = typeof value === 'string' ? tagValueProblem(value) : undefined;
+        if (valueFix) ctx.addIssue({ code: 'custom', path: [key], message: valueFix });
+        const other = seen.get(asciiLower(key));
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            params: { received: key },
+            message: `keep one of "${other}" and "${key}": IAM, where kops also puts these tags, treats keys that differ only in case as one key`,
+          });
+        }
+        seen.set(asciiLower(key), key);
+      }
+      if (entries.length > MAX_TAGS) {
+        ctx.addIssue({
+          code: 'custom',
+          params: { received: `${entries.length} tags` },
+          message: `remove ${entries.length - MAX_TAGS} tag(s): at most ${MAX_TAGS} (AWS allows 50 a resource and kops adds 10 of its own to the control-plane instances)`,
+        });
+      }
+    })
+    .transform((tags) => Object.fromEntries(Object.entries(tags)) as Record<string, string>);
+}
+
+// ---------- CIDRs ----------
+
+const CIDR_EXAMPLE = 'such as 203.0.113.0/24 or 2001:db8::/32';
+
+/** A list of CIDRs for a security group: each in the provider's spelling, none twice. */
+function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
+  return z
+    .array(
+      z.string({ error: `write each CIDR as text, ${CIDR_EXAMPLE}` }).superRefine((cidr, ctx) => {
+        const parsed = networkOf(cidr);
+        if (!parsed) {
+          ctx.addIssue({ code: 'custom', message: `use a CIDR ${CIDR_EXAMPLE}` });
+          return;
+        }
+        if (rules === 'recorded') return;
+        if (parsed.hostBitsSet) {
+          ctx.addIssue({ code: 'custom', message: `use ${parsed.network}, the network of this CIDR: the AWS provider refuses a CIDR with host bits set` });
+        } else if (parsed.network !== cidr) {
+          ctx.addIssue({ code: 'custom', message: `write it as ${parsed.network}: the AWS provider accepts a CIDR only in that spelling` });
+        } else if (list === 'ssh' && parsed.prefix === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+          });
+        }
+      }),
+      { error: `write access.${list} as a list of CIDRs, e.g. ["203.0.113.0/24"]` },
+    )
+    .max(50, { message: `list at most 50 CIDRs in access.${list} (each is a security group rule)` })
+    .superRefine((cidrs, ctx) => {
+      if (rules === 'recorded') return;
+      const first = new Map<string, number>();
+      cidrs.forEach((cidr, index) => {
+        const at = first.get(cidr);
+        if (at === undefined) first.set(cidr, index);
+        else ctx.addIssue({ code: 'custom', path: [index], message: `remove the duplicate: ${cidr} is already access.${list}.${at} (AWS refuses a duplicate security group rule)` });
+      });
+    });
+}
+
+// ---------- Kubernetes ----------
+
+function releaseRanges(): string {
+  return Object.entries(KUBERNETES_RELEASES)
+    .map(([minor, patch]) => `1.${minor}.0 to 1.${minor}.${patch}`)
+    .join(', ');
+}
+
+/** What to do about a Kubernetes version (without its `v`), or `undefined` when kops 1.36 builds it. */
+function versionProblem(version: string, rules: Rules): string | undefined {
+  const match = /^1\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(version);
+  if (!match) return `use a Kubernetes release, major.minor.patch, such as ${DEFAULT_KUBERNETES_VERSION}`;
+  if (rules === 'recorded') return undefined;
+  const minor = Number(match[1]);
+  const patch = Number(match[2]);
+  const ceiling = KUBERNETES_RELEASES[minor];
+  if (ceiling === undefined) return `use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): ${releaseRanges()}; e.g. 1.36.${KUBERNETES_RELEASES[36] ?? 0}`;
+  if (patch > ceiling) return `use 1.${minor}.0 to 1.${minor}.${ceiling}: 1.${minor}.${patch} is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)`;
+  return undefined;
+}
+
+function instanceTypeSchema(role: 'controlPlaneSize' | 'nodeSize', rules: Rules) {
+  const example = 'use an EC2 instance type, family.size, such as t3.medium, m7g.large or c6in.2xlarge';
+  return z
+    .string({ error: example })
+    .superRefine((type, ctx) => {
+      if (rules === 'recorded') {
+        if (type.length === 0) ctx.addIssue({ code: 'custom', message: example });
+        return;
+      }
+      if (!INSTANCE_TYPE_PATTERN.test(type)) {
+        ctx.addIssue({ code: 'custom', message: example });
+        return;
+      }
+      const size = type.slice(type.indexOf('.') + 1);
+      if (role === 'controlPlaneSize' && TOO_SMALL_FOR_CONTROL_PLANE.has(size)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a ${size} type`,
+        });
+      }
+    })
+    .default('t3.medium');
+}
+
+// ---------- the spec ----------
+
+function objectError(field: string, example: string) {
+  return (issue: { code: string }) => (issue.code === 'invalid_type' ? `write ${field} as an object, e.g. ${example}` : undefined);
+}
+
+const nodeCount = (field: 'min' | 'max', fallback: number) =>
+  z
+    .int({ error: `set nodes.${field} to a whole number from 1 to 100` })
+    .min(1, { error: `set nodes.${field} to a whole number from 1 to 100` })
+    .max(100, { error: `set nodes.${field} to a whole number from 1 to 100` })
+    .default(fallback);
+
+/**
+ * The spec schema. `new-run` is every rule; `recorded` reads a spec an earlier run recorded
+ * (destroy by name): the same shape and defaults, without the rules that only guard creating
+ * resources (tag content, CIDR spelling, SSH exposure, instance types, Kubernetes patches), so a
+ * fabric accepted under older rules, or one whose run failed on such a value, can still be destroyed.
+ */
+function buildSpecSchema(rules: Rules) {
+  const networkSchema = z
+    .strictObject(
+      {
+        cidr: z
+          // abort: the prefix and range checks below mean nothing for a value that is not a CIDR.
+          .cidrv4({ error: 'use a private IPv4 CIDR such as 10.10.0.0/16', abort: true })
+          .default(DEFAULT_CIDR)
+          .superRefine((cidr, ctx) => {
+            const parsed = networkOf(cidr);
+            if (!parsed) return;
+            if (parsed.prefix < 16 || parsed.prefix > 22) {
+              ctx.addIssue({ code: 'custom', message: `use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /${parsed.prefix}` });
+              return;
+            }
+            if (parsed.hostBitsSet) {
+              ctx.addIssue({ code: 'custom', message: `use ${parsed.network}: the host bits of ${cidr} are set` });
+              return;
+            }
+            if (!PRIVATE_RANGES.check(parsed.first, 'ipv4') || !PRIVATE_RANGES.check(parsed.last, 'ipv4')) {
+              ctx.addIssue({ code: 'custom', message: 'use a private range (RFC 1918): inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16' });
+            }
+          }),
+      },
+      { error: objectError('network', '{"cidr": "10.10.0.0/16"}') },
+    )
+    .prefault({});
+
+  const kubernetesSchema = z
+    .strictObject(
+      {
+        version: z
+          .string({ error: `use a Kubernetes version such as ${DEFAULT_KUBERNETES_VERSION}` })
+          .transform((v) => v.replace(/^v/, ''))
+          .pipe(
+            z.string().superRefine((version, ctx) => {
+              const fix = versionProblem(version, rules);
+              if (fix) ctx.addIssue({ code: 'custom', message: fix });
+            }),
+          )
+          .default(DEFAULT_KUBERNETES_VERSION),
+        networking: z.enum(KOPS_NETWORKING, { error: `use one of the networking options kops 1.36 offers: ${KOPS_NETWORKING.join(', ')} (cilium when left out)` }).default('cilium'),
+        controlPlaneSize: instanceTypeSchema('controlPlaneSize', rules),
+        nodeSize: instanceTypeSchema('nodeSize', rules),
+        nodes: z
+          .strictObject({ min: nodeCount('min', 3), max: nodeCount('max', 6) }, { error: objectError('kubernetes.nodes', '{"min": 3, "max": 6}') })
+          .prefault({})
+          .superRefine((n, ctx) => {
+            if (n.min > n.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `lower nodes.min to nodes.max (${n.max}) or less, or raise nodes.max to ${n.min} or more` });
+          }),
+      },
+      { error: objectError('kubernetes', '{"version": "1.35.0"}') },
+    )
+    .prefault({});
+
+  const accessSchema = z
+    .strictObject(
+      {
+        /** CIDRs allowed to reach the Kubernetes API. */
+        api: cidrListSchema('api', rules)
+          .min(1, { message: 'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)' })
+          .default(['0.0.0.0/0']),
+        /** CIDRs allowed to SSH to the nodes; closed unless listed. */
+        ssh: cidrListSchema('ssh', rules).default([]),
+      },
+      { error: objectError('access', '{"api": ["203.0.113.0/24"], "ssh": []}') },
+    )
+    .prefault({});
+
+  const zoneText = 'use an availability zone name: the region and one letter, such as us-east-2a';
+
+  return z
+    .strictObject(
+      {
+        name: z
+          .string({ error: (issue) => (issue.input === undefined ? 'add "name", e.g. "demo": the fabric\'s name (its branch is fabric/<name>)' : 'write the name as text, e.g. "demo"') })
+          .superRefine((raw, ctx) => {
+            const fix = nameProblem(raw);
+            if (fix) ctx.addIssue({ code: 'custom', message: fix });
+          })
+          .transform(normaliseName),
+        domain: z
+          .string({
+            error: (issue) =>
+              issue.input === undefined ? 'add "domain", e.g. "example.com": the public Route 53 hosted zone the cluster is named under' : 'write the domain as text, e.g. "example.com"',
+          })
+          .transform((d) => d.trim().toLowerCase().replace(/\.$/, ''))
+          .pipe(
+            z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+              message: 'use a DNS domain such as example.com: the name of a public Route 53 hosted zone in this account',
+            }),
+          ),
+        region: z.string({ error: 'use an AWS region name such as us-east-2' }).regex(REGION_PATTERN, { message: 'use an AWS region name such as us-east-2' }).default(DEFAULT_REGION),
+        zones: z.array(z.string({ error: zoneText }).regex(ZONE_PATTERN, { message: zoneText }), { error: 'list the zones, e.g. ["us-east-2a", "us-east-2b", "us-east-2c"]' }).optional(),
+        zoneCount: z.union([z.literal(3), z.literal(5)], { error: 'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum' }).optional(),
+        network: networkSchema,
+        kubernetes: kubernetesSchema,
+        access: accessSchema,
+        tags: tagsSchema(rules).default({}),
+      },
+      { error: objectError('the spec', '{"name": "demo", "domain": "example.com"}') },
+    )
+    .superRefine((spec, ctx) => {
+      if (spec.zones === undefined) return;
+      const first = new Map<string, number>();
+      spec.zones.forEach((zone, index) => {
+        const at = first.get(zone);
+        if (at === undefined) first.set(zone, index);
+        else ctx.addIssue({ code: 'custom', path: ['zones', index], message: `remove the repeated zone: ${zone} is already zones.${at}` });
+      });
+      if (spec.zones.length !== 3 && spec.zones.length !== 5) {
+        ctx.addIssue({ code: 'custom', path: ['zones'], message: `list 3 or 5 zones (an odd count keeps etcd quorum); got ${spec.zones.length}` });
+      }
+      if (spec.zoneCount !== undefined && spec.zoneCount !== spec.zones.length) {
+        ctx.addIssue({ code: 'custom', path: ['zoneCount'], message: `drop zoneCount or the pinned zones: zoneCount ${spec.zoneCount} disagrees with the ${spec.zones.length} zones listed` });
+      }
+      // Only the region's own zones: us-east-2 plus one letter (us-east-21a is another region's).
+      if (!REGION_PATTERN.test(spec.region)) return;
+      spec.zones.forEach((zone, index) => {
+        if (ZONE_PATTERN.test(zone) && !(zone.length === spec.region.length + 1 && zone.startsWith(spec.region))) {
+          ctx.addIssue({ code: 'custom', path: ['zones', index], message: `use a zone of region ${spec.region}: ${spec.region} and one letter, such as ${spec.region}a` });
+        }
+      });
+    })
+    .transform(({ zoneCount, ...spec }) => ({
+      ...spec,
+      zoneCount: (spec.zones?.length ?? zoneCount ?? 3) as 3 | 5,
+    }));
+}
+
+export const fabricSpecSchema = buildSpecSchema('new-run');
+/** A spec recorded by an earlier run, read back to destroy the fabric (see `buildSpecSchema`). */
+export const recordedSpecSchema = buildSpecSchema('recorded');
 
 /** A spec as a user writes it. */
 export type FabricSpecInput = z.input<typeof fabricSpecSchema>;
 /** A validated spec with every default filled in. */
 export type FabricSpec = z.output<typeof fabricSpecSchema>;
 
+// ---------- documents and problems ----------
+
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current: unknown = input;
   for (const key of path) {
     if (current === null || typeof current !== 'object') return undefined;
+    // Own properties only: a key such as __proto__ or constructor must not reach the prototype.
+    if (!Object.prototype.hasOwnProperty.call(current, key)) return undefined;
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
@@ -189,20 +484,18 @@ export function toProblems(error: z.ZodError, input: unknown, prefix = ''): Prob
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) =>
-        problem(`${prefix}${base ? `${base}.` : ''}${key}`, valueAt(input, [...issue.path, key]), 'unknown field: remove it or check its spelling against the spec reference in README.md'),
+        problem(`${prefix}${base ? `${base}.` : ''}${key}`, valueAt(input, [...issue.path, key]), 'remove this unknown field or correct its spelling (see the spec reference in README.md)'),
       );
     }
-    if (issue.code === 'invalid_key') {
-      // zod reports a bad record key as "Invalid key in record"; the useful reason is in the inner issues.
-      const key = issue.path[issue.path.length - 1];
-      return [problem(`${prefix}${base}`, key, `${issue.issues.map((i) => i.message).join('; ')}: rename the key`)];
-    }
-    return [problem(`${prefix}${base || '(spec)'}`, valueAt(input, issue.path), issue.message)];
+    const received = issue.code === 'custom' && issue.params?.received !== undefined ? issue.params.received : valueAt(input, issue.path);
+    return [problem(`${prefix}${base || '(spec)'}`, received, issue.message)];
   });
 }
 
 /** Validates and normalises a spec, or throws `FabricSpecInvalid` listing every problem. */
 export function parseFabricSpec(input: unknown): FabricSpec {
+  const deep = nestingProblem(input);
+  if (deep) throw new FabricSpecInvalid([deep]);
   const result = fabricSpecSchema.safeParse(input);
   if (!result.success) throw new FabricSpecInvalid(toProblems(result.error, input));
   return result.data;

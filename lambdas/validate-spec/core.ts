@@ -6,7 +6,18 @@ import type { BuildEnvironment, FabricAction, SpecSource, ValidatedFabric, Valid
 import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
 import { kubeconfigSecretName, stateBucketName } from '../shared/naming';
-import { clusterNameOf, DEFAULT_REGION, FabricSpec, fabricSpecSchema, normaliseName, REGION_PATTERN, toProblems } from '../shared/spec';
+import {
+  clusterNameOf,
+  DEFAULT_REGION,
+  FabricSpec,
+  fabricSpecSchema,
+  nameProblem,
+  normaliseName,
+  recordedSpecSchema,
+  REGION_PATTERN,
+  toProblems,
+} from '../shared/spec';
+import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
 
 export const DEFAULT_LOCK_SECONDS = 10800;
@@ -42,7 +53,8 @@ interface Collected {
 function hintsOf(raw: unknown): { readonly name?: string; readonly region?: string } {
   const spec = asObject(raw);
   if (!spec) return {};
-  const name = typeof spec.name === 'string' ? normaliseName(spec.name) : undefined;
+  // A name the schema refuses (démo) must not stand in as another fabric (dmo) in the other checks.
+  const name = typeof spec.name === 'string' && nameProblem(spec.name) === undefined ? normaliseName(spec.name) : undefined;
   const region = spec.region === undefined ? DEFAULT_REGION : typeof spec.region === 'string' && REGION_PATTERN.test(spec.region) ? spec.region : undefined;
   return { ...(name ? { name } : {}), ...(region ? { region } : {}) };
 }
@@ -51,8 +63,9 @@ function asObject(input: unknown): Record<string, unknown> | undefined {
   return input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
 }
 
-function parseSpec(raw: unknown, prefix: string, problems: Problem[]): FabricSpec | undefined {
-  const result = fabricSpecSchema.safeParse(raw);
+/** `recordedSpecSchema` for a spec read back from the fabric's record (destroy by name), else every rule. */
+function parseSpec(raw: unknown, prefix: string, problems: Problem[], schema: typeof fabricSpecSchema = fabricSpecSchema): FabricSpec | undefined {
+  const result = schema.safeParse(raw);
   if (result.success) return result.data;
   problems.push(...toProblems(result.error, raw, prefix));
   return undefined;
@@ -110,7 +123,9 @@ export function lockExpiry(startedAt: string, lockSeconds: number): ValidatedFab
 export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecDeps, config: ValidateSpecConfig): Promise<ValidatedFabric> {
   const problems: Problem[] = [];
   const raw = asObject(event.input);
-  if (!raw) throw new FabricSpecInvalid([problem('(input)', event.input, 'the execution input must be a JSON object such as {"spec": {...}}')]);
+  if (!raw) throw new FabricSpecInvalid([problem('(input)', event.input, 'write the execution input as a JSON object such as {"spec": {...}}')]);
+  const deep = nestingProblem(raw);
+  if (deep) throw new FabricSpecInvalid([deep]);
 
   const { spec: rawSpec, ...rawEnvelope } = raw;
   const envelopeResult = executionEnvelopeSchema.safeParse(rawEnvelope);
@@ -156,12 +171,10 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
       if (envelope.name === undefined) {
         problems.push(problem('name', undefined, 'destroy needs the fabric: pass {"name": "<fabric>", "confirm": "<fabric>"} or the spec'));
       } else {
-        name = normaliseName(envelope.name);
         region = envelope.region ?? DEFAULT_REGION;
-        if (!/^[a-z][a-z0-9]{0,31}$/.test(name)) {
-          problems.push(problem('name', envelope.name, 'must normalise (lowercase, a-z0-9 kept) to 1-32 characters starting with a letter'));
-          name = undefined;
-        }
+        const fix = nameProblem(envelope.name);
+        if (fix) problems.push(problem('name', envelope.name, fix));
+        name = fix ? undefined : normaliseName(envelope.name);
       }
     } else if (envelope.name !== undefined && collected.spec && normaliseName(envelope.name) !== collected.spec.name) {
       problems.push(problem('name', envelope.name, `disagrees with the spec's name ${collected.spec.name}; pass one of them`));
@@ -187,7 +200,7 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
         problem('name', envelope.name, `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); check the name and the region, or pass the spec`),
       );
     } else {
-      collected = { ...collected, spec: parseSpec(record.spec, 'spec.', problems), origin: 'record' };
+      collected = { ...collected, spec: parseSpec(record.spec, 'spec.', problems, recordedSpecSchema), origin: 'record' };
     }
   }
 
@@ -227,9 +240,14 @@ async function specFromSource(source: SpecSource, deps: ValidateSpecDeps, proble
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseSpecJson(text);
   } catch (error) {
     problems.push(problem('spec', text.slice(0, 80), `fabric.json at commit ${source.commit} is not JSON (${(error as Error).message}); fix it and push again`));
+    return {};
+  }
+  const deep = nestingProblem(json, 'spec.');
+  if (deep) {
+    problems.push(deep);
     return {};
   }
   return { spec: parseSpec(json, 'spec.', problems), origin: 'source', raw: json };

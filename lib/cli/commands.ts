@@ -1,12 +1,13 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { GetExecutionHistoryCommand, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { ExecutionInput } from '../../lambdas/shared/contract';
 import { chooseZones, usableZoneNames } from '../../lambdas/discover-zones/core';
 import { FabricSpecInvalid, Problem, problem } from '../../lambdas/shared/errors';
-import { DEFAULT_REGION, normaliseName, parseFabricSpec, FabricSpec } from '../../lambdas/shared/spec';
+import { clusterNameOf, DEFAULT_REGION, FabricSpec, nameProblem, normaliseName, parseFabricSpec } from '../../lambdas/shared/spec';
+import { parseSpecJson } from '../../lambdas/shared/spec-document';
 import type { ProgressEvent } from '../progress-events';
 import { resolveRegion, type AwsClientFactory, type AwsClients } from './aws';
 import { HistoryConverter } from './history';
@@ -65,7 +66,7 @@ export function readSpecFile(io: CliIo, path: string): { path: string; input: un
   if (!existsSync(full)) throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `spec file ${path} not found (fabricctl init <name> --domain <domain> writes one)`);
   const text = readFileSync(full, 'utf8');
   try {
-    return { path: full, input: JSON.parse(text) as unknown };
+    return { path: full, input: parseSpecJson(text) };
   } catch (error) {
     throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `${path} is not JSON: ${(error as Error).message}`, [problem('(file)', text.slice(0, 60), `fix the JSON syntax: ${(error as Error).message}`)]);
   }
@@ -130,19 +131,91 @@ export async function initCommand(deps: CliDeps, rawName: string, options: InitO
 
 // ---------- validate, cost ----------
 
-export async function validateCommand(deps: CliDeps, specPath: string, options: GlobalOptions): Promise<ExitCode> {
-  const { input } = readSpecFile(deps.io, specPath);
+/** The spec files a `validate` argument names: the file itself, or every fabric.json under a directory. */
+function specFilesOf(io: CliIo, arg: string): string[] {
+  const full = resolve(io.cwd, arg);
+  if (!existsSync(full)) throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `spec file ${arg} not found (fabricctl init <name> --domain <domain> writes one)`);
+  if (!statSync(full).isDirectory()) return [arg];
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    // Symbolic links are not followed (a Dirent of a link is not a directory): no loops.
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && entry.name === 'fabric.json') found.push(join(arg, relative(full, path)));
+    }
+  };
+  walk(full);
+  if (found.length === 0) throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `no fabric.json under ${arg}: pass spec files, or a directory that holds fabric.json files`);
+  return found;
+}
+
+interface FileVerdict {
+  readonly path: string;
+  /** The normalised name the file claims, when its raw name is one the schema accepts. */
+  readonly fabric?: string;
+  readonly rawName?: string;
+  readonly spec?: FabricSpec;
+  readonly problems: Problem[];
+}
+
+function verdictOf(io: CliIo, path: string): FileVerdict {
+  let input: unknown;
   try {
-    const spec = parseFabricSpec(input);
-    if (wantsJson(options)) printJson(deps.io, { valid: true, spec });
-    else deps.io.out(`${specPath}: valid (fabric ${spec.name}, cluster ${spec.name}.${spec.domain}, region ${spec.region})\n`);
-    return EXIT.OK;
+    ({ input } = readSpecFile(io, path));
+  } catch (error) {
+    // A file that is not JSON is one file's problem: the other files are still checked.
+    if (error instanceof CliError && Array.isArray(error.details)) return { path, problems: error.details as Problem[] };
+    throw error;
+  }
+  const rawName = input !== null && typeof input === 'object' && typeof (input as { name?: unknown }).name === 'string' ? (input as { name: string }).name : undefined;
+  const fabric = rawName !== undefined && nameProblem(rawName) === undefined ? normaliseName(rawName) : undefined;
+  try {
+    return { path, rawName, fabric, spec: parseFabricSpec(input), problems: [] };
   } catch (error) {
     if (!(error instanceof FabricSpecInvalid)) throw error;
-    if (wantsJson(options)) printJson(deps.io, { valid: false, problems: error.problems });
-    else deps.io.err(`${specPath}: ${error.problems.length} problem(s)\n${renderProblems(error.problems)}`);
-    return EXIT.USAGE;
+    return { path, rawName, fabric, problems: [...error.problems] };
   }
+}
+
+/** Two files naming one fabric (demo, Demo, de-mo): a fabric has one branch, one lock and one record. */
+function reportCollisions(verdicts: readonly FileVerdict[]): void {
+  const byFabric = new Map<string, FileVerdict[]>();
+  for (const v of verdicts) if (v.fabric !== undefined) byFabric.set(v.fabric, [...(byFabric.get(v.fabric) ?? []), v]);
+  for (const [fabric, group] of byFabric) {
+    if (group.length < 2) continue;
+    for (const v of group) {
+      const others = group.filter((o) => o !== v).map((o) => `${JSON.stringify(o.rawName)} in ${o.path}`).join(', ');
+      v.problems.push(
+        problem('name', v.rawName, `rename this fabric or the other: ${others} also normalises to ${fabric}, and one fabric has one branch (fabric/${fabric}), one lock and one record`),
+      );
+    }
+  }
+}
+
+/**
+ * `validate <spec...>`: each file (or each fabric.json under a directory) is checked with the
+ * schema the state machine uses; with several, two that name the same fabric are reported too.
+ */
+export async function validateCommand(deps: CliDeps, specPaths: readonly string[], options: GlobalOptions): Promise<ExitCode> {
+  const { io } = deps;
+  const files = [...new Map(specPaths.flatMap((p) => specFilesOf(io, p)).map((p) => [resolve(io.cwd, p), p])).values()];
+  const verdicts = files.map((path) => verdictOf(io, path));
+  reportCollisions(verdicts);
+  const valid = verdicts.every((v) => v.problems.length === 0);
+  const single = specPaths.length === 1 && files.length === 1 && files[0] === specPaths[0];
+  if (wantsJson(options)) {
+    const shape = (v: FileVerdict) => (v.problems.length === 0 ? { valid: true, spec: v.spec } : { valid: false, problems: v.problems });
+    const [only] = verdicts;
+    printJson(io, single && only ? shape(only) : { valid, files: verdicts.map((v) => ({ path: v.path, ...shape(v) })) });
+    return valid ? EXIT.OK : EXIT.USAGE;
+  }
+  for (const v of verdicts) {
+    if (v.problems.length === 0 && v.spec) io.out(`${v.path}: valid (fabric ${v.spec.name}, cluster ${clusterNameOf(v.spec)}, region ${v.spec.region})\n`);
+    else io.err(`${v.path}: ${v.problems.length} problem(s)\n${renderProblems(v.problems)}`);
+  }
+  return valid ? EXIT.OK : EXIT.USAGE;
 }
 
 /** A plan also says what the planned fabric will cost (issue: cost "in plan output"). */
@@ -212,6 +285,8 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   let specPath: string | undefined;
   let specInput: unknown;
   if (action === 'destroy') {
+    const fix = nameProblem(arg);
+    if (fix) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `fabric name ${JSON.stringify(arg)}: ${fix}`, [problem('name', arg, fix)]);
     name = normaliseName(arg);
     if (options.confirm !== name) {
       throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${options.confirm === undefined ? 'nothing' : JSON.stringify(options.confirm)})`);

@@ -66,9 +66,9 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     .option('--force', 'overwrite an existing file')
     .action(run((opts, c) => initCommand(deps, c.args[0] ?? '', opts as never)));
 
-  addGlobals(program.command('validate <spec>'))
-    .description('check a spec with the schema the state machine uses; lists every problem (field, value, fix)')
-    .action(run((opts, c) => validateCommand(deps, c.args[0] ?? '', opts)));
+  addGlobals(program.command('validate <spec...>'))
+    .description('check specs with the schema the state machine uses; lists every problem (field, value, fix). A directory means every fabric.json under it; two specs naming the same fabric are reported')
+    .action(run((opts, c) => validateCommand(deps, c.args, opts)));
 
   addRunOptions(addGlobals(program.command('up <spec>')))
     .description('provision (or update) the fabric a spec describes')

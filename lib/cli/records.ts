@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { FabricRecord } from '../../lambdas/shared/contract';
 import { DEFAULT_BUCKET_PREFIX, stateBucketName } from '../../lambdas/shared/naming';
-import { normaliseName } from '../../lambdas/shared/spec';
+import { nameProblem, normaliseName } from '../../lambdas/shared/spec';
 import { readFabricRecord } from '../../lambdas/shared/state-record';
 import { CliError, EXIT, formatAge, table } from './io';
 
@@ -20,6 +20,8 @@ export async function stateBucketFor(sts: Sender<STSClient>, region: string, pre
 }
 
 export async function getRecord(s3: Sender<S3Client>, bucket: string, rawName: string): Promise<FabricRecord> {
+  const fix = nameProblem(rawName);
+  if (fix) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `fabric name ${JSON.stringify(rawName)}: ${fix}`);
   const name = normaliseName(rawName);
   const record = await readFabricRecord(s3, bucket, name);
   if (!record) throw new CliError(EXIT.NOT_FOUND, 'FabricNotFound', `no fabric named ${name} in s3://${bucket} (fabricctl list shows the fabrics of this region; --region picks another)`);

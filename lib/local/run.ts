@@ -5,6 +5,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../fabric-function';
 import type { ProgressEvent, ProgressListener } from '../progress-events';
 import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
+import { parseSpecJson } from '../../lambdas/shared/spec-document';
 import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
 import { EnvironmentVariableType, runBuild } from './build-runner';
 import { promoteApiRecord } from './standins/dns-controller';
@@ -223,7 +224,7 @@ export interface RunLocalOptions extends ExecuteOptions {
 
 /** `fabricctl up|plan|down --local`: one execution, in a local environment made for it. */
 export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult & { readonly endpoint: string }> {
-  const spec = options.specPath ? (JSON.parse(readFileSync(options.specPath, 'utf8')) as Record<string, unknown>) : undefined;
+  const spec = options.specPath ? (parseSpecJson(readFileSync(options.specPath, 'utf8')) as Record<string, unknown>) : undefined;
   const region = (typeof spec?.region === 'string' ? spec.region : undefined) ?? options.region ?? 'us-east-2';
   if (!options.verbose) process.env.FABRIC_LOG_LEVEL = 'silent';
   if (options.aws && options.endpoint) throw new Error('--aws and --endpoint exclude each other: one runs against your account, the other against an emulator');

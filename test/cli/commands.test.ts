@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -59,6 +59,92 @@ describe('fabricctl validate', () => {
 
   test('fails when the file is not JSON: exit 2', async () => {
     expect((await runCli(['validate', 'fabric.json'], { cwd: specDir('{ name: ') })).code).toBe(2);
+  });
+
+  test('GIVEN a spec file that starts with a UTF-8 byte order mark WHEN validated THEN exit 0', async () => {
+    const run = await runCli(['validate', 'fabric.json'], { cwd: specDir('\ufeff{"name": "demo", "domain": "example.com"}') });
+    expect(run.code).toBe(0);
+  });
+
+  test('fails when the name has non-ASCII letters: exit 2 with the ASCII name to use', async () => {
+    const run = await runCli(['validate', 'fabric.json', '--json'], { cwd: specDir({ name: 'démo', domain: 'example.com' }) });
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.out)).toEqual({
+      valid: false,
+      problems: [{ field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }],
+    });
+  });
+});
+
+describe('fabricctl validate with several specs', () => {
+  /** A directory holding each spec at its relative path. */
+  function specTree(files: Record<string, unknown>): string {
+    const dir = tempDir();
+    for (const [path, spec] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), typeof spec === 'string' ? spec : JSON.stringify(spec));
+    }
+    return dir;
+  }
+
+  test('GIVEN two specs of different fabrics WHEN validated together THEN exit 0 and each is listed valid', async () => {
+    const cwd = specTree({ 'a.json': { name: 'alpha', domain: 'example.com' }, 'b.json': { name: 'beta', domain: 'example.com' } });
+    const run = await runCli(['validate', 'a.json', 'b.json'], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.out).toBe('a.json: valid (fabric alpha, cluster alpha.example.com, region us-east-2)\nb.json: valid (fabric beta, cluster beta.example.com, region us-east-2)\n');
+  });
+
+  test('fails when two raw names normalise to the same fabric: exit 2 and each file names the other', async () => {
+    const cwd = specTree({ 'a.json': { name: 'Demo', domain: 'example.com' }, 'b.json': { name: 'de-mo', domain: 'example.com', region: 'eu-west-1' } });
+    const run = await runCli(['validate', 'a.json', 'b.json', '--json'], { cwd });
+    expect(run.code).toBe(2);
+    const result = JSON.parse(run.out) as { valid: boolean; files: { path: string; valid: boolean; problems?: unknown[] }[] };
+    expect(result.valid).toBe(false);
+    expect(result.files.map((f) => [f.path, f.problems])).toEqual([
+      ['a.json', [{ field: 'name', received: '"Demo"', fix: 'rename this fabric or the other: "de-mo" in b.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record' }]],
+      ['b.json', [{ field: 'name', received: '"de-mo"', fix: 'rename this fabric or the other: "Demo" in a.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record' }]],
+    ]);
+  });
+
+  test('GIVEN a directory WHEN validated THEN every fabric.json under it is checked and a collision is printed with both files', async () => {
+    const cwd = specTree({
+      'fabrics/one/fabric.json': { name: 'Shop', domain: 'example.com' },
+      'fabrics/two/fabric.json': { name: 'shop', domain: 'example.org' },
+      'fabrics/three/fabric.json': { name: 'other', domain: 'example.com' },
+      'fabrics/notes.json': '{"not": "a spec"}',
+      'fabrics/.git/fabric.json': '{}',
+    });
+    const run = await runCli(['validate', 'fabrics'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.out).toBe('fabrics/three/fabric.json: valid (fabric other, cluster other.example.com, region us-east-2)\n');
+    expect(run.err).toContain(
+      'fabrics/one/fabric.json: 1 problem(s)\n  name\n    received: "Shop"\n    fix: rename this fabric or the other: "shop" in fabrics/two/fabric.json also normalises to shop',
+    );
+    expect(run.err).toContain('fabrics/two/fabric.json: 1 problem(s)\n  name\n    received: "shop"\n    fix: rename this fabric or the other: "Shop" in fabrics/one/fabric.json also normalises to shop');
+  });
+
+  test('GIVEN one file that is not JSON among several WHEN validated THEN the others are still checked', async () => {
+    const cwd = specTree({ 'a.json': '{ name: ', 'b.json': { name: 'beta', domain: 'example.com' } });
+    const run = await runCli(['validate', 'a.json', 'b.json', '--json'], { cwd });
+    expect(run.code).toBe(2);
+    const result = JSON.parse(run.out) as { files: { path: string; valid: boolean; problems?: { field: string }[] }[] };
+    expect(result.files.map((f) => [f.path, f.valid, f.problems?.map((p) => p.field)])).toEqual([
+      ['a.json', false, ['(file)']],
+      ['b.json', true, undefined],
+    ]);
+  });
+
+  test('GIVEN the examples directory WHEN validated THEN every example spec is valid', async () => {
+    const run = await runCli(['validate', join(__dirname, '../../examples')]);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+  });
+
+  test('fails when a directory holds no fabric.json: exit 3', async () => {
+    const cwd = specTree({ 'empty/readme.json': '{}' });
+    const run = await runCli(['validate', 'empty'], { cwd });
+    expect(run.code).toBe(3);
+    expect(run.err).toContain('no fabric.json under empty');
   });
 });
 
@@ -189,6 +275,16 @@ describe('fabricctl down', () => {
 
   test('fails when --confirm is missing: exit 2 (usage)', async () => {
     expect((await runCli(['down', 'demo'])).code).toBe(2);
+  });
+
+  test('fails when the name has non-ASCII letters: exit 2 with the ASCII name, and nothing started', async () => {
+    const run = await runCli(['down', 'démo', '--confirm', 'dmo', '--no-watch', '--json']);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.out)).toMatchObject({
+      error: 'FabricSpecInvalid',
+      problems: [{ field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }],
+    });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   test('GIVEN the right confirm WHEN down THEN a destroy execution with name, confirm and region starts', async () => {

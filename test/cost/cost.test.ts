@@ -82,8 +82,8 @@ describe('estimateFabricCost', () => {
   });
 
   it('fails when the spec names an instance type missing from the table', () => {
-    const spec = parseFabricSpec({ ...defaults, kubernetes: { nodeSize: 'x9.huge' } });
-    expectPriceUnknown(() => estimateFabricCost(spec, table), 'instance type x9.huge', 'us-east-2 price table dated');
+    const spec = parseFabricSpec({ ...defaults, kubernetes: { nodeSize: 'x9.large' } });
+    expectPriceUnknown(() => estimateFabricCost(spec, table), 'instance type x9.large', 'us-east-2 price table dated');
   });
 
   it('fails when the spec region is not the table region', () => {

@@ -6,6 +6,7 @@ import {
   buildExecutionRequest,
   classify,
   executionNameFor,
+  fetchSpec,
   FunctionUrlEvent,
   rawBody,
   receive,
@@ -176,5 +177,24 @@ describe('receive', () => {
 
   test('fails when GitHub answers 500: the error is thrown so the delivery is marked failed', async () => {
     await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
+  });
+});
+
+describe('fetchSpec', () => {
+  /** GitHub's contents API answering 200 with the given file text. */
+  const github = (text: string): typeof fetch => (async () => new Response(text, { status: 200 })) as typeof fetch;
+  const options = { apiUrl: 'https://api.github.com', repository: 'octo/fabrics', commit: COMMIT };
+
+  test('GIVEN fabric.json with a UTF-8 byte order mark WHEN fetched THEN the spec is read', async () => {
+    expect(await fetchSpec({ ...options, fetchImpl: github(`\ufeff${JSON.stringify(SPEC)}`) })).toEqual(SPEC);
+  });
+
+  test('fails when fabric.json nests deeper than any spec: SpecNotReadable 422 naming the field, not a RangeError', async () => {
+    const text = `{"name": "demo", "domain": "example.com", "tags": {"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    await expect(fetchSpec({ ...options, fetchImpl: github(text) })).rejects.toMatchObject({
+      name: 'SpecNotReadable',
+      status: 422,
+      message: `fabric.json in octo/fabrics at ${COMMIT}: tags.a.0.0.0.0.0.0.0.0 is a value nested more than 10 levels deep; remove the nesting: a fabric spec nests at most 3 levels (kubernetes.nodes.min), see the spec reference in README.md`,
+    });
   });
 });

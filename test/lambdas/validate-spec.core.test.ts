@@ -357,3 +357,83 @@ describe('executionInputSchema', () => {
     expect(executionInputSchema.safeParse({ spec, dryRun: true }).success).toBe(false);
   });
 });
+
+describe('validateSpec: input the jobs cannot build fails here, before anything exists', () => {
+  const readsOnly = ['DescribeRegionsCommand', 'GetCallerIdentityCommand'];
+
+  test.each([
+    ['a reserved tag key', { tags: { Name: 'web' } }, 'spec.tags.Name', '"Name"', 'rename the key, e.g. "team" or "cost-center": fabricctl and kops set Name on every resource they create'],
+    ['a tag value kops cannot carry', { tags: { team: 'a,b' } }, 'spec.tags.team', '"a,b"', 'remove "," from the value: kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @'],
+    ['a zone of another region', { zones: ['us-east-2a', 'us-east-2b', 'us-east-21a'] }, 'spec.zones.2', '"us-east-21a"', 'use a zone of region us-east-2: us-east-2 and one letter, such as us-east-2a'],
+    ['SSH open to everyone', { access: { ssh: ['0.0.0.0/0'] } }, 'spec.access.ssh.0', '"0.0.0.0/0"', 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet'],
+    ['an API CIDR with host bits', { access: { api: ['10.0.0.1/16'] } }, 'spec.access.api.0', '"10.0.0.1/16"', 'use 10.0.0.0/16, the network of this CIDR: the AWS provider refuses a CIDR with host bits set'],
+    ['a small control plane', { kubernetes: { controlPlaneSize: 't3.small' } }, 'spec.kubernetes.controlPlaneSize', '"t3.small"', 'use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops\'s controllers, which do not fit in the 2 GiB or less of a small type'],
+    ['an unpublished Kubernetes patch', { kubernetes: { version: '1.35.99' } }, 'spec.kubernetes.version', '"1.35.99"', 'use 1.35.0 to 1.35.9: 1.35.99 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)'],
+  ])('fails when the spec has %s, with only reads made', async (_, change, fieldName, received, fix) => {
+    const h = harness();
+    const problems = await problemsOf(validateSpec(event({ spec: { ...spec, ...change } }), h.deps, config));
+    expect(problems).toEqual([{ field: fieldName, received, fix }]);
+    expect(h.sent.map((c) => (c as object).constructor.name).every((n) => readsOnly.includes(n))).toBe(true);
+    expect(h.s3.size).toBe(0);
+  });
+
+  test('fails when a tag key is __proto__, which JSON.parse keeps and a record would drop', async () => {
+    const input = JSON.parse('{"spec": {"name": "demo", "domain": "example.com", "tags": {"__proto__": "x"}}}') as unknown;
+    expect(field(await problemsOf(validateSpec(event(input), harness().deps, config)), 'spec.tags.__proto__').received).toBe('"__proto__"');
+  });
+
+  test('fails when the execution input nests deeper than any spec, with a problem instead of a RangeError', async () => {
+    const input = JSON.parse(`{"spec": {"name": "demo", "domain": "example.com", "tags": {"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`) as unknown;
+    expect(await problemsOf(validateSpec(event(input), harness().deps, config))).toEqual([
+      {
+        field: 'spec.tags.a.0.0.0.0.0.0.0',
+        received: 'a value nested more than 10 levels deep',
+        fix: 'remove the nesting: a fabric spec nests at most 3 levels (kubernetes.nodes.min), see the spec reference in README.md',
+      },
+    ]);
+  });
+
+  test('fails when fabric.json at the commit nests deeper than any spec', async () => {
+    const h = harness({ fabricJson: `{"name": "demo", "domain": "example.com", "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}` });
+    expect(field(await problemsOf(validateSpec(event({ source }), h.deps, config)), 'spec.extra.0.0.0.0.0.0.0.0.0').received).toBe('a value nested more than 10 levels deep');
+  });
+
+  test('GIVEN fabric.json with a UTF-8 byte order mark WHEN loaded from the commit THEN it is accepted', async () => {
+    const h = harness({ fabricJson: `\ufeff${JSON.stringify({ name: 'demo', domain: 'example.com' })}` });
+    expect((await validateSpec(event({ source }), h.deps, config)).name).toBe('demo');
+  });
+
+  test('fails when the name has non-ASCII letters, suggesting the ASCII name and not misreading the branch', async () => {
+    const problems = await problemsOf(validateSpec(event({ spec: { ...spec, name: 'démo' }, source }), harness().deps, config));
+    expect(problems).toEqual([{ field: 'spec.name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }]);
+  });
+
+  test('fails when destroy by name is given non-ASCII letters, instead of destroying another fabric', async () => {
+    const h = harness();
+    const problems = await problemsOf(validateSpec(event({ action: 'destroy', name: 'démo', confirm: 'dmo' }), h.deps, config));
+    expect(problems).toEqual([{ field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }]);
+    expect(h.s3.size).toBe(0);
+  });
+
+  test('GIVEN a record whose spec older rules accepted WHEN destroyed by name THEN it is validated as recorded', async () => {
+    const h = harness();
+    const recorded = fabricOf({ name: 'demo' });
+    const olderSpec = { ...recorded.spec, access: { api: ['10.0.0.1/16'], ssh: ['0.0.0.0/0'] }, tags: { Name: 'web' } };
+    const s3 = new FakeS3('us-east-2');
+    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify({ ...recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c']), spec: olderSpec }));
+    h.s3.set('us-east-2', s3);
+
+    const fabric = await validateSpec(event({ action: 'destroy', name: 'demo', confirm: 'demo' }), h.deps, config);
+
+    expect(fabric.spec.access).toEqual({ api: ['10.0.0.1/16'], ssh: ['0.0.0.0/0'] });
+    expect(fabric.buildEnv.TAGS_JSON).toBe('{"Name":"web"}');
+  });
+
+  test.each([
+    ['confirm', { action: 'destroy', name: 'demo', confirm: 5 }, '5', 'repeat the fabric\'s name as text, e.g. "confirm": "demo"'],
+    ['name', { action: 'destroy', name: 5, confirm: 'demo' }, '5', 'name the fabric to destroy as text, e.g. "demo"'],
+    ['source.commit', { spec, source: { ...source, commit: 7 } }, '7', 'give the commit id, e.g. "a1b2c3d4e5f6"'],
+  ])('fails when the envelope field %s has the wrong type, saying what to write', async (fieldName, input, received, fix) => {
+    expect(field(await problemsOf(validateSpec(event(input), harness().deps, config)), fieldName)).toEqual({ field: fieldName, received, fix });
+  });
+});
