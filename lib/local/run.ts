@@ -6,6 +6,7 @@ import { PROJECT_ROOT } from '../fabric-function';
 import type { ProgressEvent, ProgressListener } from '../progress-events';
 import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
 import { parseSpecJson } from '../../lambdas/shared/spec-document';
+import type { AslDefinition, AslState } from '../definition';
 import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
 import { EnvironmentVariableType, runBuild } from './build-runner';
 import { promoteApiRecord } from './standins/dns-controller';
@@ -62,6 +63,34 @@ export interface ExecuteOptions {
    * `{ NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared=1' } }` makes Terraform's apply fail.
    */
   readonly injectBuildEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** The longest timer Node.js keeps (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The definition with Step Functions' own Task timeouts made explicit for the interpreter.
+ * aws-local-stepfunctions gives a Task without TimeoutSeconds 60 s (the ASL specification's
+ * default); Step Functions gives it none, so a `.sync` build runs until the build itself ends or the
+ * execution times out. Such Tasks get the execution's timeout, which no Task can outlive.
+ */
+export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition {
+  const seconds = Math.min(asl.TimeoutSeconds ?? MAX_TIMER_SECONDS, MAX_TIMER_SECONDS);
+  const states = (all: Record<string, AslState>): Record<string, AslState> =>
+    Object.fromEntries(Object.entries(all).map(([name, state]) => [name, withTimeout(state)]));
+  const nested = (machine: unknown): unknown => {
+    const inner = machine as { States?: Record<string, AslState> } | undefined;
+    return inner?.States ? { ...inner, States: states(inner.States) } : machine;
+  };
+  const withTimeout = (state: AslState): AslState => {
+    let out: AslState = state;
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) out = { ...out, TimeoutSeconds: seconds };
+    if (Array.isArray(state.Branches)) out = { ...out, Branches: state.Branches.map(nested) };
+    if (state.Iterator !== undefined) out = { ...out, Iterator: nested(state.Iterator) };
+    if (state.ItemProcessor !== undefined) out = { ...out, ItemProcessor: nested(state.ItemProcessor) };
+    return out;
+  };
+  return { ...asl, States: states(asl.States) };
 }
 
 let synthesized: SynthesizedOrchestrator | undefined;
@@ -122,7 +151,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
   // Against real AWS the cluster takes minutes: poll at the deployed interval, not the emulator's.
   const waitMs: Record<string, number> = { WaitBeforeNextCheck: options.readinessPollMs ?? (env.kind === 'aws' ? 30_000 : 1000) };
 
-  const machine = new StateMachine(orchestrator.asl as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const machine = new StateMachine(withStepFunctionsTaskTimeouts(orchestrator.asl) as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const started = Date.now();
   emit({ type: 'executionStarted', execution: executionArn, at: new Date(started) });
   const run = machine.run(input as never, {

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KopsError, loadReference, parseCommandLine } from '../../lib/local/standins/kops/src/cli';
-import { GoldenUnsupported, readGolden, renderSharedSubnets, RenderOptions } from '../../lib/local/standins/kops/src/golden';
+import { expandZones, GoldenUnsupported, readGolden, renderSharedSubnets, RenderOptions } from '../../lib/local/standins/kops/src/golden';
+import { mirrorCliConfig, TERRAFORM_SKIP_REASON } from '../support/terraform';
 
 /** The kops stand-in's command line (read from the vendored kops reference) and its golden output. */
 const STANDIN = resolve(__dirname, '../../lib/local/standins/kops');
@@ -101,6 +104,19 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
     expect(wrong.stderr).toBe('kops stand-in (kops is not installed)\nError: unknown flag: --zones\n');
   });
 
+  test('fails when create cluster asks for a control-plane zone count the stand-in does not render, or an even one as kops refuses', () => {
+    const create = (zones: string[]) =>
+      spawnSync(join(STANDIN, 'bin/kops'), ['create', 'cluster', '--name=demo.example.org', '--state=s3://no-such-bucket', `--zones=${zones.join(',')}`, `--control-plane-zones=${zones.join(',')}`], {
+        encoding: 'utf8',
+      });
+    const seven = create(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((l) => `us-east-1${l}`));
+    expect(seven.status).toBe(1);
+    expect(seven.stderr).toContain('Error: the stand-in renders 3 or 5 control-plane zones (the counts a fabric spec allows, generated from kops\'s golden three-zone output), got 7 (us-east-1a,');
+    const four = create(['a', 'b', 'c', 'd'].map((l) => `us-east-1${l}`));
+    expect(four.status).toBe(1);
+    expect(four.stderr).toContain('Error: there should be an odd number of control-plane-zones');
+  });
+
   test('fails when a command runs without a state store, as kops does (no --state, KOPS_STATE_STORE empty)', () => {
     const env = { ...process.env, KOPS_STATE_STORE: '' };
     const run = spawnSync(join(STANDIN, 'bin/kops'), ['delete', 'cluster', '--name=demo.example.org'], { encoding: 'utf8', env });
@@ -158,9 +174,138 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
     expect(nodes).toMatch(/min_size += 3/);
   });
 
-  test('fails when the control plane has other than three zones: there is golden output for three only', () => {
+  test('fails when the control plane has other than 3 or 5 zones: the stand-in renders the counts a fabric spec allows', () => {
     expect(() => renderSharedSubnets(golden, { ...options, zones: ['us-east-2a'], subnetIds: ['subnet-0aaa'] })).toThrow(
-      new GoldenUnsupported('the stand-in has golden output for 3 control-plane zones only, got 1 (us-east-2a)'),
+      new GoldenUnsupported(
+        "the stand-in renders 3 or 5 control-plane zones (the counts a fabric spec allows, generated from kops's golden three-zone output), got 1 (us-east-2a)",
+      ),
     );
+    const seven = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    expect(() => renderSharedSubnets(golden, { ...options, zones: seven.map((l) => `us-east-1${l}`), subnetIds: seven.map((l) => `subnet-0${l}`) })).toThrow(/got 7 \(us-east-1a,/);
+  });
+});
+
+/**
+ * 3 and 5 control-plane zones: everything kops emits once per zone is generated from zone
+ * us-test-1a's golden output (golden.ts, expandZones).
+ */
+describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output generated from zone us-test-1a)', () => {
+  const golden = readGolden(join(STANDIN, 'golden/ha'));
+  const letters = ['a', 'b', 'c', 'd', 'e'];
+  const inUsEast1 = (count: number): RenderOptions => ({
+    ...options,
+    region: 'us-east-1',
+    zones: letters.slice(0, count).map((l) => `us-east-1${l}`),
+    subnetIds: letters.slice(0, count).map((l) => `subnet-0${l}${l}${l}`),
+    stateBucket: 'fabricctl-state-210987654321-us-east-1',
+  });
+  const three = renderSharedSubnets(golden, options);
+  const five = renderSharedSubnets(golden, inUsEast1(5));
+  const resources = (tf: string): string[] => [...tf.matchAll(/^resource "([^"]+)" "([^"]+)"/gm)].map((m) => `${m[1]} ${m[2]}`);
+
+  test('GIVEN 3 zones WHEN kops\'s golden output is expanded THEN the blocks and files generated for b and c are kops\'s own, byte for byte', () => {
+    const expanded = expandZones(golden, 3);
+    expect(expanded.tf).toBe(golden.tf);
+    expect([...expanded.data.keys()]).toEqual([...golden.data.keys()]);
+    for (const [file, content] of golden.data) expect({ file, same: expanded.data.get(file) === content }).toEqual({ file, same: true });
+  });
+
+  test('GIVEN 3 zones WHEN rendered THEN the output is what the stand-in rendered before it could render 5', () => {
+    expect(three.tf).toContain(
+      '  master_autoscaling_group_ids = [aws_autoscaling_group.master-us-east-2a-masters-demo-example-org.id, aws_autoscaling_group.master-us-east-2b-masters-demo-example-org.id, aws_autoscaling_group.master-us-east-2c-masters-demo-example-org.id]\n',
+    );
+    expect(three.tf).toContain('    "k8s.io/etcd/main"                     = "c/a,b,c"\n');
+    expect(three.tf).toContain('  vpc_zone_identifier = ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"]\n}');
+    expect(three.data.get('aws_s3_object_etcd-cluster-spec-main_content')).toContain('"memberCount": 3,');
+    expect(three.data.get('aws_s3_object_cluster-completed.spec_content')).toContain(
+      '    etcdMembers:\n    - instanceGroup: master-us-east-2a\n      name: a\n    - instanceGroup: master-us-east-2b\n      name: b\n    - instanceGroup: master-us-east-2c\n      name: c\n    manager:\n',
+    );
+    // kops's own hash of zone b's nodeupconfig, kept as the golden output has it.
+    expect(three.data.get('aws_launch_template_master-us-east-2b.masters.demo.example.org_user_data')).toContain('NodeupConfigHash: C+IYcLKAMrAZI1mXHgJKAoW2AHsBBVwnMiv/r311y0M=\n');
+    expect([...three.data.keys()].filter((f) => f.includes('us-east-2'))).toEqual([
+      'aws_launch_template_master-us-east-2a.masters.demo.example.org_user_data',
+      'aws_launch_template_master-us-east-2b.masters.demo.example.org_user_data',
+      'aws_launch_template_master-us-east-2c.masters.demo.example.org_user_data',
+      'aws_s3_object_manifests-etcdmanager-events-master-us-east-2a_content',
+      'aws_s3_object_manifests-etcdmanager-events-master-us-east-2b_content',
+      'aws_s3_object_manifests-etcdmanager-events-master-us-east-2c_content',
+      'aws_s3_object_manifests-etcdmanager-main-master-us-east-2a_content',
+      'aws_s3_object_manifests-etcdmanager-main-master-us-east-2b_content',
+      'aws_s3_object_manifests-etcdmanager-main-master-us-east-2c_content',
+      'aws_s3_object_nodeupconfig-master-us-east-2a_content',
+      'aws_s3_object_nodeupconfig-master-us-east-2b_content',
+      'aws_s3_object_nodeupconfig-master-us-east-2c_content',
+    ]);
+  });
+
+  test('GIVEN 5 zones WHEN rendered THEN there are 5 control-plane groups, each pinned to its own zone\'s subnet, with its own launch template', () => {
+    const groups = [...five.tf.matchAll(/resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?id += aws_launch_template\.([^.]+)\.id[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(groups).toEqual(
+      letters.map((l) => [`master-us-east-1${l}-masters-demo-example-org`, `master-us-east-1${l}-masters-demo-example-org`, `"subnet-0${l}${l}${l}"`]),
+    );
+    expect(five.tf).toContain(`  master_autoscaling_group_ids = [${letters.map((l) => `aws_autoscaling_group.master-us-east-1${l}-masters-demo-example-org.id`).join(', ')}]\n`);
+    expect(five.tf).toContain('  vpc_zone_identifier = ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc", "subnet-0ddd", "subnet-0eee"]\n}');
+    expect(five.tf).toContain('output "subnet_us-east-1e_id" {\n  value = "subnet-0eee"\n}');
+  });
+
+  test('GIVEN 5 zones WHEN rendered THEN 10 etcd volumes, main and events in every zone, each tagged with its member and all 5 members', () => {
+    const volumes = [...five.tf.matchAll(/resource "aws_ebs_volume" "([^"]+)" \{\n {2}availability_zone = "([^"]+)"[\s\S]*?"k8s\.io\/etcd\/(main|events)" += "([^"]+)"/g)].map((m) => [m[1], m[2], m[3], m[4]]);
+    expect(volumes).toEqual(
+      letters.flatMap((l) => ['events', 'main'].map((cluster) => [`${l}-etcd-${cluster}-demo-example-org`, `us-east-1${l}`, cluster, `${l}/a,b,c,d,e`])),
+    );
+    expect(five.tf).toContain('"Name"                                 = "e.etcd-main.demo.example.org"');
+  });
+
+  test('GIVEN 5 zones WHEN rendered THEN the cluster spec lists 5 etcd members and 5 subnets, and the etcd cluster specs count 5 members', () => {
+    const spec = five.data.get('aws_s3_object_cluster-completed.spec_content') ?? '';
+    const members = letters.map((l) => `    - instanceGroup: master-us-east-1${l}\n      name: ${l}\n`).join('');
+    expect(spec.split(`    etcdMembers:\n${members}    manager:\n`)).toHaveLength(3);
+    expect(spec).toContain(
+      letters.map((l, i) => `  - cidr: 172.20.${32 * (i + 1)}.0/19\n    name: us-east-1${l}\n    type: Public\n    zone: us-east-1${l}\n`).join(''),
+    );
+    for (const cluster of ['main', 'events']) expect(five.data.get(`aws_s3_object_etcd-cluster-spec-${cluster}_content`)).toContain('"memberCount": 5,');
+  });
+
+  test('GIVEN 5 zones WHEN expanded THEN each new zone has its own user_data, etcd-manager manifests and nodeupconfig, and user_data carries its nodeupconfig\'s hash', () => {
+    const expanded = expandZones(golden, 5);
+    for (const l of ['d', 'e']) {
+      const zone = `us-test-1${l}`;
+      const nodeup = expanded.data.get(`aws_s3_object_nodeupconfig-master-${zone}_content`) ?? '';
+      expect(nodeup).toContain(`- memfs://tests/ha.example.com/manifests/etcd/main-master-${zone}.yaml\n- memfs://tests/ha.example.com/manifests/etcd/events-master-${zone}.yaml\n`);
+      const userData = expanded.data.get(`aws_launch_template_master-${zone}.masters.ha.example.com_user_data`) ?? '';
+      expect(userData).toContain(`InstanceGroupName: master-${zone}\n`);
+      expect(userData).toContain(`NodeupConfigHash: ${createHash('sha256').update(nodeup).digest('base64')}\n`);
+      expect(expanded.data.get(`aws_s3_object_manifests-etcdmanager-main-master-${zone}_content`)).toBe(golden.data.get('aws_s3_object_manifests-etcdmanager-main-master-us-test-1a_content'));
+    }
+    expect(five.tf).toContain('  key                    = "fabrics/demo/kops/demo.example.org/igconfig/control-plane/master-us-east-1d/nodeupconfig.yaml"\n');
+    expect(five.data.get('aws_launch_template_master-us-east-1d.masters.demo.example.org_user_data')).toContain('InstanceGroupName: master-us-east-1d\n');
+  });
+
+  test('GIVEN 5 zones WHEN rendered THEN no resource is added that kops\'s output for 3 zones lacks, per zone', () => {
+    const threeInUsEast1 = resources(renderSharedSubnets(golden, inUsEast1(3)).tf);
+    const fiveInUsEast1 = resources(five.tf);
+    const asZoneA = (resource: string): string => resource.replace(/us-east-1[b-e]/g, 'us-east-1a').replace(/ [b-e]-etcd-/, ' a-etcd-');
+    expect(new Set(fiveInUsEast1.map(asZoneA))).toEqual(new Set(threeInUsEast1.map(asZoneA)));
+    const perZone = threeInUsEast1.filter((r) => r !== asZoneA(r)).length / 2;
+    expect(perZone).toBe(8);
+    expect(fiveInUsEast1.length - threeInUsEast1.length).toBe(2 * perZone);
+    expect(five.data.size - three.data.size).toBe(2 * 4);
+  });
+
+  (TERRAFORM_SKIP_REASON ? test.skip : test)('GIVEN 5 zones WHEN terraform validates the output offline (provider mirror) THEN it is valid', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kops-standin-5-zones-'));
+    try {
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(join(dir, 'kubernetes.tf'), five.tf);
+      for (const [file, content] of five.data) writeFileSync(join(dir, 'data', file), content);
+      const env = { ...process.env, TF_CLI_CONFIG_FILE: mirrorCliConfig(), TF_IN_AUTOMATION: '1', NO_COLOR: '1' };
+      const terraform = (...args: string[]) => spawnSync('terraform', [`-chdir=${dir}`, ...args], { env, encoding: 'utf8', timeout: 120000 });
+      expect(terraform('init', '-backend=false', '-input=false', '-no-color').status).toBe(0);
+      const validate = terraform('validate', '-no-color');
+      expect(`${validate.stdout}${validate.stderr}`).toContain('Success! The configuration is valid.');
+      expect(validate.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -33,7 +33,7 @@ import {
   stateStore,
 } from './cli';
 import { adminCredential, clusterCa, kubeconfigContext, kubeconfigPath } from './credentials';
-import { GOLDEN_ZONES, readGolden, renderSharedSubnets } from './golden';
+import { readGolden, renderSharedSubnets, SUPPORTED_ZONE_COUNTS, unsupportedZoneCount } from './golden';
 import { probeReadyz } from '../../../../../lambdas/shared/kube-api';
 import { API_SERVER_AUTH, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
 import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../../lambdas/check-readiness/core';
@@ -228,9 +228,7 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   if (controlPlaneZones.length % 2 === 0) {
     throw new KopsError('there should be an odd number of control-plane-zones, for etcd\'s quorum.  Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately');
   }
-  if (controlPlaneZones.length !== GOLDEN_ZONES.length) {
-    throw new KopsError(`the stand-in has golden output for ${GOLDEN_ZONES.length} control-plane zones only, got ${controlPlaneZones.length} (${controlPlaneZones.join(',')})`);
-  }
+  if (!SUPPORTED_ZONE_COUNTS.includes(controlPlaneZones.length)) throw new KopsError(unsupportedZoneCount(controlPlaneZones.length, controlPlaneZones));
   const cloud = flagValue(parsed, 'cloud') ?? 'aws';
   if (cloud !== 'aws') throw new KopsError(`the stand-in models AWS only, got --cloud=${cloud}`);
   const subnets = flagList(parsed, 'subnets');
@@ -281,7 +279,7 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
   await requireCluster(probe, cluster);
   const invocation = JSON.parse(await get(probe, INVOCATION_FILE)) as Invocation;
   const created = (name: string): readonly string[] => invocation.flags[name] ?? [];
-  // create accepted it, so it has three control-plane zones (renderSharedSubnets checks again).
+  // create accepted it, so it has 3 or 5 control-plane zones (renderSharedSubnets checks again).
   const request = clusterRequest((name) => invocation.flags[name]);
   const { region, controlPlaneZones } = request;
   const reg = registry(parsed, cluster, region);

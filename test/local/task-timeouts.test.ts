@@ -1,0 +1,39 @@
+import type { AslDefinition } from '../../lib/definition';
+import { withStepFunctionsTaskTimeouts } from '../../lib/local/run';
+
+/** Local runs give Tasks Step Functions' timeouts, not the interpreter's 60 s default. */
+describe('withStepFunctionsTaskTimeouts (local runner)', () => {
+  const definition: AslDefinition = {
+    StartAt: 'Build',
+    TimeoutSeconds: 10800,
+    States: {
+      Build: { Type: 'Task', Resource: 'arn:aws:states:::codebuild:startBuild.sync', Next: 'Checks' },
+      Checks: {
+        Type: 'Parallel',
+        Branches: [{ StartAt: 'Probe', States: { Probe: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } }],
+        Next: 'Quick',
+      },
+      Quick: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', TimeoutSeconds: 5, Next: 'ByPath' },
+      ByPath: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', TimeoutSecondsPath: '$.timeout', Next: 'Done' },
+      Done: { Type: 'Succeed' },
+    },
+  };
+
+  test('GIVEN Tasks without TimeoutSeconds, top level and in a Parallel branch WHEN prepared THEN each gets the execution\'s timeout; explicit ones are kept', () => {
+    const prepared = withStepFunctionsTaskTimeouts(definition);
+    const branch = (prepared.States.Checks?.Branches as Array<{ States: Record<string, { TimeoutSeconds?: number }> }>)[0];
+    expect({
+      build: prepared.States.Build?.TimeoutSeconds,
+      probe: branch?.States.Probe?.TimeoutSeconds,
+      quick: prepared.States.Quick?.TimeoutSeconds,
+      byPath: [prepared.States.ByPath?.TimeoutSeconds, prepared.States.ByPath?.TimeoutSecondsPath],
+      succeed: prepared.States.Done?.TimeoutSeconds,
+    }).toEqual({ build: 10800, probe: 10800, quick: 5, byPath: [undefined, '$.timeout'], succeed: undefined });
+    expect(definition.States.Build?.TimeoutSeconds).toBeUndefined();
+  });
+
+  test('GIVEN a definition without an execution timeout WHEN prepared THEN Tasks get the longest timer Node.js keeps, not one that fires at once', () => {
+    const { TimeoutSeconds: _none, ...untimed } = definition;
+    expect(withStepFunctionsTaskTimeouts(untimed).States.Build?.TimeoutSeconds).toBe(2147483);
+  });
+});
