@@ -4,6 +4,7 @@ export type { FabricOrchestratorProps, FabricFunctions } from './fabric-orchestr
 export { FabricOrchestratorStack } from './fabric-orchestrator-stack';
 export type { FabricOrchestratorStackProps } from './fabric-orchestrator-stack';
 export { FabricFunction } from './fabric-function';
+export { KopsChecksumInvalid, KopsChecksumMissing, KOPS_SHA256_CONTEXT_KEY } from './kops-checksum';
 export type { FabricFunctionProps } from './fabric-function';
 export { fabricSpecSchema, parseFabricSpec } from '../lambdas/shared/spec';
 export type { FabricSpec, FabricSpecInput } from '../lambdas/shared/spec';
