@@ -21,6 +21,7 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     stateBucketPrefix: context('fabricctl:stateBucketPrefix') as string | undefined,
     codeCommitRepositoryName: context('fabricctl:codeCommitRepository') as string | undefined,
     githubWebhook: context('fabricctl:githubWebhook') === true || context('fabricctl:githubWebhook') === 'true',
+    githubTokenSecretArn: context('fabricctl:githubTokenSecretArn') as string | undefined,
     kopsSha256: context(KOPS_SHA256_CONTEXT_KEY) as string | undefined,
   });
   // An unacknowledged finding fails the synth.

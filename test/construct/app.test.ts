@@ -15,6 +15,16 @@ describe('the fabricctl app', () => {
     });
   });
 
+  test('GIVEN fabricctl:githubWebhook and fabricctl:githubTokenSecretArn in the context WHEN the app is built THEN the webhook receiver gets the token ARN', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token-AbC123';
+    const { stack } = createFabricApp({
+      context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256, 'fabricctl:githubWebhook': 'true', 'fabricctl:githubTokenSecretArn': arn },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GITHUB_TOKEN_SECRET_ARN: arn }) },
+    });
+  });
+
   test('fails when the context has no fabricctl:kopsSha256, saying how to pass it', () => {
     expect(() => createFabricApp({ context: NO_BUNDLING })).toThrow(
       expect.objectContaining({ name: 'KopsChecksumMissing', message: expect.stringContaining('`npx cdk deploy -c fabricctl:kopsSha256=<64 hex characters>`') }),
