@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { SynthesizedOrchestrator } from '../lib/local/synth';
 import { pricePath, walkPath, type AslMachineLike, type CriticalPath, type PathStep, type StepDuration } from './critical-path';
 
@@ -91,17 +91,19 @@ export const TERRAFORM_APPLY = {
   estimate: 'VPC resources are created in 1-3 s each, in dependency waves of up to 10 in parallel; IAM instance profiles and ASGs are the slow ones in the cluster apply',
 } as const;
 
-/** Resources in kops's golden Terraform for an HA cluster, minus what the network job already made (shared VPC). */
-export function kopsClusterResourceCount(fixture = '/work/shared/fixtures/kops/ha/kubernetes.tf'): { total: number; cluster: number; source: string } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(fixture, 'utf8');
-  } catch {
-    return undefined;
-  }
+/** kops's own golden Terraform for an HA cluster, vendored with the kops stand-in (see its NOTICE.md). */
+export const KOPS_HA_GOLDEN = join(__dirname, '..', 'lib', 'local', 'standins', 'kops', 'golden', 'ha', 'kubernetes.tf');
+
+/**
+ * Resources in kops's golden Terraform for an HA cluster, minus what the network job already made (shared VPC).
+ * The file is part of the repository: a missing one is a broken checkout, so the read error is thrown.
+ */
+export function kopsClusterResourceCount(fixture = KOPS_HA_GOLDEN): { total: number; cluster: number; source: string } {
+  const text = readFileSync(fixture, 'utf8');
   const types = [...text.matchAll(/^resource\s+"([^"]+)"/gm)].map((m) => m[1] ?? '');
   const networkTypes = new Set(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route', 'aws_route_table', 'aws_route_table_association', 'aws_vpc_dhcp_options', 'aws_vpc_dhcp_options_association']);
-  return { total: types.length, cluster: types.filter((t) => !networkTypes.has(t)).length, source: `kops golden output ${fixture} (kops tests/integration/update_cluster/ha/kubernetes.tf)` };
+  const shown = relative(join(__dirname, '..'), fixture);
+  return { total: types.length, cluster: types.filter((t) => !networkTypes.has(t)).length, source: `kops golden output ${shown} (kops tests/integration/update_cluster/ha/kubernetes.tf)` };
 }
 
 export interface ModelInput {
@@ -127,10 +129,10 @@ const functionOfArn = (orchestrator: SynthesizedOrchestrator, arn: string): stri
 };
 
 /** The cloud critical path, push to ready, along the provision path of the real definition. */
-export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly steps: CriticalPath['steps']; readonly clusterResources?: number } {
+export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly steps: CriticalPath['steps']; readonly clusterResources: number } {
   const { orchestrator } = input;
   const kops = kopsClusterResourceCount();
-  const clusterResources = kops?.cluster ?? 76;
+  const clusterResources = kops.cluster;
   const durationOf = (step: PathStep): StepDuration => {
     const resource = step.resource ?? '';
     if (step.type === 'Wait') {
@@ -164,8 +166,8 @@ export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly 
       if (buildspec.endsWith('cluster.yml')) {
         const apply: Figure = {
           seconds: clusterResources * TERRAFORM_APPLY.clusterSecondsPerResource,
-          what: `terraform apply of the kops output (${clusterResources} resources${kops ? ', counted in the golden output' : ''}, ~${TERRAFORM_APPLY.clusterSecondsPerResource} s each)`,
-          source: kops ? `${kops.source}; time per resource: ${TERRAFORM_APPLY.source}` : TERRAFORM_APPLY.source,
+          what: `terraform apply of the kops output (${clusterResources} resources, counted in the golden output, ~${TERRAFORM_APPLY.clusterSecondsPerResource} s each)`,
+          source: `${kops.source}; time per resource: ${TERRAFORM_APPLY.source}`,
           estimate: TERRAFORM_APPLY.estimate,
         };
         return sum([FIGURES.codebuildProvisioning, FIGURES.terraformInstall, FIGURES.kopsInstall, FIGURES.kopsUpdateTarget, FIGURES.terraformInit, apply], `CodeBuild ${buildspec}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../lib/fabric-function';
-import { findProviderMirror } from '../lib/local/environment';
+import { DEFAULT_PROVIDER_MIRROR, findProviderMirror } from '../lib/local/environment';
 import { startMoto } from '../lib/local/moto';
 import { median } from './stats';
 
@@ -78,7 +78,7 @@ export async function measureTerraform(options: { runs: number }): Promise<Terra
   const version = await terraformVersion();
   if (!version) return { configs: [], skipped: 'terraform is not on PATH' };
   const mirror = findProviderMirror();
-  if (!mirror) return { terraformVersion: version, configs: [], skipped: 'no Terraform provider mirror (TF_PLUGIN_MIRROR or /opt/tf-plugins)' };
+  if (!mirror) return { terraformVersion: version, configs: [], skipped: `no Terraform provider mirror (TF_PLUGIN_MIRROR or ${DEFAULT_PROVIDER_MIRROR})` };
   const moto = await startMoto();
   try {
     const base: NodeJS.ProcessEnv = {

@@ -1,14 +1,13 @@
 #!/usr/bin/env node
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { FabricOrchestratorStack } from '../lib/fabric-orchestrator-stack';
+import { createFabricApp } from '../lib/app';
+import { StackOptionInvalid } from '../lib/fabric-orchestrator-stack';
+import { KopsChecksumInvalid, KopsChecksumMissing } from '../lib/kops-checksum';
 
-const app = new App();
-new FabricOrchestratorStack(app, 'FabricOrchestrator', {
-  stateBucketPrefix: app.node.tryGetContext('fabricctl:stateBucketPrefix'),
-  codeCommitRepositoryName: app.node.tryGetContext('fabricctl:codeCommitRepository'),
-  githubWebhook: app.node.tryGetContext('fabricctl:githubWebhook') === true || app.node.tryGetContext('fabricctl:githubWebhook') === 'true',
-});
-// Every synth is checked against the AWS Solutions rules; an unacknowledged finding fails it.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-app.synth();
+try {
+  createFabricApp().app.synth();
+} catch (error) {
+  // A configuration mistake's message says how to fix it: print that, not a stack trace around it.
+  if (!(error instanceof KopsChecksumMissing || error instanceof KopsChecksumInvalid || error instanceof StackOptionInvalid)) throw error;
+  console.error(`${error.name}: ${error.message}`);
+  process.exitCode = 1;
+}

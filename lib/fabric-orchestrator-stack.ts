@@ -1,12 +1,10 @@
-import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { addCodeCommitTrigger } from './codecommit-trigger';
-import { FabricFunction } from './fabric-function';
-import { EVENT_SOURCE, FabricOrchestrator, FabricOrchestratorProps, logicalIdOf } from './fabric-orchestrator';
+import { FabricOrchestrator, FabricOrchestratorProps } from './fabric-orchestrator';
+import { addGithubWebhook } from './github-webhook';
 
 export interface FabricOrchestratorStackProps extends StackProps, FabricOrchestratorProps {
   /**
@@ -19,7 +17,26 @@ export interface FabricOrchestratorStackProps extends StackProps, FabricOrchestr
    * @default false
    */
   readonly githubWebhook?: boolean;
+  /**
+   * Complete ARN (with the 6-character suffix Secrets Manager adds, as the console shows it) of a
+   * secret holding a GitHub token that can read the fabric repository's contents; the webhook reads
+   * `fabric.json` with it and may read this secret only. Needs `githubWebhook`. The fabricctl app
+   * reads it from the context key `fabricctl:githubTokenSecretArn`.
+   * @default - no token: the webhook reads `fabric.json` anonymously, which works for public
+   * repositories only (see `GithubWebhookProps.githubTokenSecret`)
+   */
+  readonly githubTokenSecretArn?: string;
 }
+
+/** A stack option that cannot work as given; the message says what to change. */
+export class StackOptionInvalid extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackOptionInvalid';
+  }
+}
+
+const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
 /** The stack a user deploys once per account: `npx cdk deploy FabricOrchestrator`. */
 export class FabricOrchestratorStack extends Stack {
@@ -27,6 +44,15 @@ export class FabricOrchestratorStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FabricOrchestratorStackProps = {}) {
     super(scope, id, { description: 'fabricctl: provisions one highly available kops Kubernetes fabric per git branch', ...props });
+    const tokenArn = props.githubTokenSecretArn;
+    if (tokenArn !== undefined && !props.githubWebhook) {
+      throw new StackOptionInvalid('githubTokenSecretArn is set but githubWebhook is not: only the GitHub webhook uses the token. Add the webhook (-c fabricctl:githubWebhook=true) or drop the token.');
+    }
+    if (tokenArn !== undefined && (typeof tokenArn !== 'string' || !COMPLETE_SECRET_ARN.test(tokenArn))) {
+      throw new StackOptionInvalid(
+        `githubTokenSecretArn must be the complete ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> as the console shows it; got ${JSON.stringify(tokenArn)}`,
+      );
+    }
     this.orchestrator = new FabricOrchestrator(this, 'Orchestrator', props);
     const { stateMachine } = this.orchestrator;
     // fabricctl finds the state machine through these outputs.
@@ -40,39 +66,9 @@ export class FabricOrchestratorStack extends Stack {
       const repository = codecommit.Repository.fromRepositoryName(this, 'FabricRepository', props.codeCommitRepositoryName);
       addCodeCommitTrigger(this, { repository, stateMachine });
     }
-    if (props.githubWebhook) this.addGithubWebhook();
-  }
-
-  private addGithubWebhook(): void {
-    const { stateMachine } = this.orchestrator;
-    const webhookSecret = new secretsmanager.Secret(this, 'GithubWebhookSecret', {
-      description: 'fabricctl: the secret GitHub signs webhook deliveries with (X-Hub-Signature-256)',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
-    });
-    const receiver = new FabricFunction(this, 'GithubWebhookFunction', {
-      entry: 'github-webhook',
-      description: 'Receives GitHub pushes to fabric/<name> branches and starts one provisioning run per commit',
-      environment: { WEBHOOK_SECRET_ARN: webhookSecret.secretArn, STATE_MACHINE_ARN: stateMachine.stateMachineArn },
-    });
-    webhookSecret.grantRead(receiver);
-    stateMachine.grantStartExecution(receiver);
-    receiver.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['states:DescribeExecution'],
-      resources: [`arn:${this.partition}:states:${this.region}:${this.account}:execution:${stateMachine.stateMachineName}:*`],
-    }));
-    receiver.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['events:PutEvents'],
-      resources: [`arn:${this.partition}:events:${this.region}:${this.account}:event-bus/default`],
-      conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
-    }));
-    // GitHub cannot sign with AWS credentials: the HMAC signature is the authentication.
-    const url = receiver.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-    new CfnOutput(this, 'GithubWebhookUrl', { value: url.url });
-    new CfnOutput(this, 'GithubWebhookSecretArn', { value: webhookSecret.secretArn });
-    Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'GitHub holds a copy of the webhook secret; rotating it means updating the webhook in GitHub, done by hand.' });
-    Validations.of(receiver).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
-      reason: 'Duplicate deliveries are detected by describing the execution named after the commit, which does not exist before.',
-    });
+    if (props.githubWebhook) {
+      const githubTokenSecret = tokenArn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(this, 'GithubTokenSecret', tokenArn);
+      addGithubWebhook(this, { stateMachine, githubTokenSecret });
+    }
   }
 }

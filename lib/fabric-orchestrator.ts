@@ -11,6 +11,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
 import { FabricFunction, PROJECT_ROOT } from './fabric-function';
+import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
 
 /** The EventBridge `source` of every event the orchestrator puts. */
 export const EVENT_SOURCE = 'fabricctl';
@@ -41,6 +42,28 @@ export interface FabricOrchestratorProps {
    * @default codebuild.ComputeType.SMALL
    */
   readonly buildComputeType?: codebuild.ComputeType;
+  /**
+   * SHA-256 of the kops binary the cluster job downloads: `kops-linux-amd64` of the kops version
+   * pinned in buildspecs/tools.env (1.36.2), 64 hexadecimal characters, read from the release's own
+   * file https://github.com/kubernetes/kops/releases/download/v1.36.2/kops-linux-amd64.sha256.
+   * It reaches the cluster job as `KOPS_SHA256`, which buildspecs/scripts/install-tools.sh prefers
+   * over tools.env and verifies the download against. The fabricctl app (bin/fabric-orchestrator.ts)
+   * reads it from the context key `fabricctl:kopsSha256`.
+   *
+   * @default - none: required unless `kopsFromPath` is true. Without it the constructor throws
+   * `KopsChecksumMissing` (a malformed value: `KopsChecksumInvalid`), saying where to read the value
+   * and how to pass it, so that `cdk synth` fails instead of the first run's ClusterJob.
+   */
+  readonly kopsSha256?: string;
+  /**
+   * The machine that runs the cluster job already has kops on its PATH at the pinned version, so the
+   * job never downloads kops and no `kopsSha256` is needed (giving one is an error). Local mode sets
+   * it: its builds run on the developer's machine with the kops stand-in first on PATH (or, with
+   * `--aws`, the developer's own kops). CodeBuild's image has no kops: leave it unset to deploy.
+   *
+   * @default false
+   */
+  readonly kopsFromPath?: boolean;
 }
 
 /** The Lambda functions of the orchestrator, by role. */
@@ -78,6 +101,8 @@ export class FabricOrchestrator extends Construct {
 
   constructor(scope: Construct, id: string, props: FabricOrchestratorProps = {}) {
     super(scope, id);
+    // First: a missing checksum must stop synth before anything is built or bundled.
+    const kopsSha256 = checkKopsSha256(props.kopsSha256, props.kopsFromPath === true);
     const prefix = props.stateBucketPrefix ?? DEFAULT_BUCKET_PREFIX;
     if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(prefix)) {
       throw new Error(`stateBucketPrefix must be 1-31 characters of a-z, 0-9 and -, got ${prefix}`);
@@ -169,7 +194,7 @@ export class FabricOrchestrator extends Construct {
       description: 'Encrypts fabricctl build artifacts and logs',
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const job = (id: string, buildspec: string, description: string) => {
+    const job = (id: string, buildspec: string, description: string, environmentVariables: Record<string, codebuild.BuildEnvironmentVariable> = {}) => {
       const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
       const project = new codebuild.Project(this, id, {
         description,
@@ -179,6 +204,7 @@ export class FabricOrchestrator extends Construct {
           buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
           computeType: props.buildComputeType ?? codebuild.ComputeType.SMALL,
         },
+        environmentVariables,
         encryptionKey: buildKey,
         timeout: Duration.minutes(60),
         logging: { cloudWatch: { logGroup } },
@@ -187,7 +213,9 @@ export class FabricOrchestrator extends Construct {
       return { project, logGroup };
     };
     const network = job('NetworkProject', 'buildspecs/network.yml', 'Terraform: the fabric VPC, subnets and internet gateway');
-    const cluster = job('ClusterProject', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster');
+    // A public checksum, not a secret: plain text is right for it.
+    const cluster = job('ClusterProject', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster',
+      kopsSha256 === undefined ? {} : { [KOPS_SHA256_ENV]: { value: kopsSha256 } });
     this.networkProject = network.project;
     this.clusterProject = cluster.project;
     for (const project of [network.project, cluster.project]) grantFabricBuilder(project, stateBucketArn, fabricSecretsArn);

@@ -3,6 +3,8 @@
 # Usage: install-tools.sh [terraform] [kops]   (no argument: both)
 # A tool already on PATH at the pinned version is used as it is; otherwise it is downloaded and
 # verified with sha256sum before it is installed. Without a pinned checksum nothing is downloaded.
+# Environment: KOPS_SHA256 (optional), kops's checksum as the stack gives it to the cluster job
+# (context key fabricctl:kopsSha256); it wins over tools.env and must be 64 lowercase hex characters.
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,6 +16,16 @@ source "${tools_env}"
 
 require_env TERRAFORM_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64
 bin_dir="${TOOLS_BIN_DIR:-/usr/local/bin}"
+
+# kops's checksum is configuration of the deployed stack, not of this repository: the cluster job
+# receives it as KOPS_SHA256. tools.env's value is the fallback for running this script by hand.
+kops_sha_url="https://github.com/kubernetes/kops/releases/download/v${KOPS_VERSION}/kops-linux-amd64.sha256"
+if [[ -n "${KOPS_SHA256+set}" ]]; then
+  [[ "${KOPS_SHA256}" =~ ^[0-9a-f]{64}$ ]] ||
+    die "KOPS_SHA256 must be the 64 lowercase hex characters of kops ${KOPS_VERSION}'s SHA-256 (${kops_sha_url}); got '${KOPS_SHA256}'"
+  KOPS_SHA256_LINUX_AMD64="${KOPS_SHA256}"
+  log "kops checksum from KOPS_SHA256 (the stack's fabricctl:kopsSha256), not ${tools_env}"
+fi
 
 tools=("$@")
 if ((${#tools[@]} == 0)); then tools=(terraform kops); fi
@@ -36,10 +48,10 @@ installed_version() {
   esac
 }
 
-# download URL SHA256 FILE: fetch and verify; the file is removed when the checksum differs.
+# download URL SHA256 FILE HOW_TO_PIN: fetch and verify; the file is removed when the checksum differs.
 download() {
-  local url="$1" sha="$2" file="$3"
-  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}' in ${tools_env}); refusing to download"
+  local url="$1" sha="$2" file="$3" how_to_pin="$4"
+  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}'); refusing to download. ${how_to_pin}"
   log "downloading ${url}"
   curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
   if ! printf '%s  %s\n' "${sha}" "${file}" | sha256sum --check --strict --quiet -; then
@@ -52,7 +64,8 @@ install_terraform() {
   local work
   work="$(mktemp -d)"
   download "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" \
-    "${TERRAFORM_SHA256_LINUX_AMD64}" "${work}/terraform.zip"
+    "${TERRAFORM_SHA256_LINUX_AMD64}" "${work}/terraform.zip" \
+    "Pin TERRAFORM_SHA256_LINUX_AMD64 in ${tools_env} from https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_SHA256SUMS"
   command -v unzip >/dev/null || die "unzip is needed to unpack terraform"
   unzip -q -o "${work}/terraform.zip" terraform -d "${work}"
   install -m 0755 "${work}/terraform" "${bin_dir}/terraform"
@@ -63,7 +76,8 @@ install_kops() {
   local work
   work="$(mktemp -d)"
   download "https://github.com/kubernetes/kops/releases/download/v${KOPS_VERSION}/kops-linux-amd64" \
-    "${KOPS_SHA256_LINUX_AMD64}" "${work}/kops"
+    "${KOPS_SHA256_LINUX_AMD64}" "${work}/kops" \
+    "Give the cluster job kops's checksum: deploy with -c fabricctl:kopsSha256=<the value in ${kops_sha_url}> (it arrives as KOPS_SHA256)"
   install -m 0755 "${work}/kops" "${bin_dir}/kops"
   rm -rf "${work}"
 }

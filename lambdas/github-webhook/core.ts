@@ -174,9 +174,17 @@ export interface FetchSpecOptions {
 }
 
 /**
+ * How a deployment gives this receiver a token, as lib/github-webhook.ts and lib/app.ts name it:
+ * said to whoever pushed to a repository GitHub will not show without one.
+ */
+export const TOKEN_OPTION = 'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`)';
+
+/**
  * Reads `fabric.json` at the pushed commit from GitHub's contents API (raw media type).
  * A 404 or unparsable file is the user's problem (SpecNotReadable, answered 422); other failures
  * (GitHub down, rate limits) throw so that GitHub marks the delivery failed and it can be redelivered.
+ * Without a token GitHub answers 404 (or 401/403) for a private repository as for a missing file:
+ * that answer says both, and names the token option.
  */
 export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   const [owner = '', repo = ''] = options.repository.split('/');
@@ -189,8 +197,18 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const response = await (options.fetchImpl ?? fetch)(url, { headers });
   const text = await response.text();
+  // An exhausted rate limit (403 or 429 with no requests left) passes: redelivering later works.
+  const rateLimited = response.headers.get('x-ratelimit-remaining') === '0';
+  if (!options.token && [401, 403, 404].includes(response.status) && !rateLimited) {
+    throw new SpecNotReadable(
+      `GitHub answered ${response.status} for fabric.json in ${options.repository} at ${options.commit}, read without a token. ` +
+        `If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager and pass it with ${TOKEN_OPTION}. ` +
+        'If it is public, commit a fabric.json at the root of the branch (fabricctl init writes one).',
+      422,
+    );
+  }
   if (response.status === 404) {
-    throw new SpecNotReadable(`fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one)`, 422);
+    throw new SpecNotReadable(`fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one), and check that the webhook's token can read the repository`, 422);
   }
   if (!response.ok) throw new Error(`GitHub contents API answered ${response.status} for ${options.repository}@${options.commit}: ${text.slice(0, 200)}`);
   let spec: unknown;

@@ -12,8 +12,8 @@ const HOURS_PER_MONTH = 730;
 
 /**
  * What kops 1.36 provisions per instance, read from its golden Terraform output for an HA cluster
- * (kops repository tests/integration/update_cluster/ha/kubernetes.tf; copy in
- * /work/shared/fixtures/kops/ha/kubernetes.tf):
+ * (kops repository tests/integration/update_cluster/ha/kubernetes.tf; vendored copy in
+ * lib/local/standins/kops/golden/ha/kubernetes.tf):
  * - `aws_launch_template` master-*: root `volume_size = 64`, `volume_type = "gp3"`, iops 3000, throughput 125
  * - `aws_launch_template` nodes: root `volume_size = 128`, gp3, iops 3000, throughput 125
  * - `aws_ebs_volume` <zone>-etcd-main and <zone>-etcd-events: `size = 20`, `type = "gp3"`, iops 3000,

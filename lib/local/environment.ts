@@ -16,9 +16,16 @@ export const EMULATOR_ACCOUNT = '123456789012';
 /** Where the kops stand-in's executable lives; local mode puts it first on the builds' PATH. */
 export const KOPS_STANDIN_BIN = path.join(PROJECT_ROOT, 'lib', 'local', 'standins', 'kops', 'bin');
 
-/** The Terraform AWS provider as a filesystem mirror (these machines have no registry access). */
+/**
+ * Where the machines this project is tested on keep the Terraform AWS provider as a filesystem
+ * mirror (they have no registry access). A machine tool location, like `terraform` on PATH, not
+ * project data: TF_PLUGIN_MIRROR comes first, and with neither Terraform uses its registry.
+ */
+export const DEFAULT_PROVIDER_MIRROR = '/opt/tf-plugins';
+
+/** The Terraform AWS provider as a filesystem mirror: TF_PLUGIN_MIRROR, else DEFAULT_PROVIDER_MIRROR, if it holds one. */
 export function findProviderMirror(): string | undefined {
-  const candidates = [process.env.TF_PLUGIN_MIRROR, '/opt/tf-plugins'].filter((c): c is string => Boolean(c));
+  const candidates = [process.env.TF_PLUGIN_MIRROR, DEFAULT_PROVIDER_MIRROR].filter((c): c is string => Boolean(c));
   return candidates.find((dir) => existsSync(path.join(dir, 'registry.terraform.io')));
 }
 

@@ -18,13 +18,19 @@ export interface SynthesizedOrchestrator extends ResolvedDefinition {
   readonly lockTable: string;
 }
 
+/** Stack props local mode may vary: how the cluster job gets kops is not one of them. */
+export type LocalStackProps = Omit<FabricOrchestratorStackProps, 'kopsSha256' | 'kopsFromPath'>;
+
 /**
  * Synthesizes the real FabricOrchestrator stack in this process. Lambda bundling is switched off
  * (the local runner calls the TypeScript handlers directly), so no esbuild run is needed.
+ * Local builds run on this machine with kops already on PATH (the kops stand-in, or with `--aws`
+ * the user's own kops): the stack is told so (`kopsFromPath`), nothing downloads kops, and no
+ * checksum is asked for or made up.
  */
-export function synthesizeOrchestrator(props: FabricOrchestratorStackProps = {}): SynthesizedOrchestrator {
+export function synthesizeOrchestrator(props: LocalStackProps = {}): SynthesizedOrchestrator {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', props);
+  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', { ...props, kopsFromPath: true });
   const template = app.synth().getStackByName('FabricOrchestrator').template as Template;
   const functions: Record<string, { entry: string; environment: Record<string, string> }> = {};
   const projects: Record<string, { buildspec: string }> = {};

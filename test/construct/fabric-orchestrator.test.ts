@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import aslValidator from 'asl-validator';
 import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
 import { AslDefinition, AslState, resolveDefinition } from '../../lib/definition';
+import { testStackProps } from '../support/stack';
 
 /**
  * The state machine as CloudFormation receives it, resolved to runnable ASL. Bundling is off for
@@ -11,7 +12,7 @@ import { AslDefinition, AslState, resolveDefinition } from '../../lib/definition
  */
 function synth(): { template: Template; asl: AslDefinition; refs: Record<string, string> } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator');
+  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps());
   const template = Template.fromStack(stack);
   const { asl, references } = resolveDefinition(template.toJSON() as never);
   return { template, asl, refs: references };
@@ -301,14 +302,14 @@ describe('FabricOrchestrator resources', () => {
   });
 
   test('fails when the state bucket prefix is not a valid bucket name part', () => {
-    expect(() => new FabricOrchestratorStack(new App(), 'Bad', { stateBucketPrefix: 'Bad_Prefix' })).toThrow(/stateBucketPrefix/);
+    expect(() => new FabricOrchestratorStack(new App(), 'Bad', testStackProps({ stateBucketPrefix: 'Bad_Prefix' }))).toThrow(/stateBucketPrefix/);
   });
 });
 
 describe('cdk-nag AwsSolutions', () => {
   test('GIVEN the AWS Solutions rules WHEN the app is synthesized THEN there is no unacknowledged finding and every acknowledgment has a reason', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator');
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps());
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     // synth() throws listing the findings when any is not acknowledged.
     expect(() => app.synth()).not.toThrow();
@@ -326,7 +327,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   test('GIVEN the git triggers (CodeCommit rule, GitHub webhook) WHEN synthesized THEN the rules still pass and the webhook has a function URL', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', { codeCommitRepositoryName: 'fabrics', githubWebhook: true });
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics', githubWebhook: true }));
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
     const withTriggers = Template.fromStack(stack);

@@ -175,6 +175,36 @@ describe('receive', () => {
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
+  const answering = (status: number, headers: Record<string, string> = {}) =>
+    (async () => new Response('{"message":"Not Found"}', { status, headers })) as unknown as typeof fetch;
+
+  test.each([404, 401, 403])('fails when fabric.json is read without a token and GitHub answers %i: 422 naming the token option a private repository needs', async (status) => {
+    const response = await receive(delivery(pushPayload()), { ...deps(), githubToken: async () => undefined, fetchImpl: answering(status) });
+    expect(response.statusCode).toBe(422);
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'SpecNotReadable',
+      reason:
+        `GitHub answered ${status} for fabric.json in octo/fabrics at ${COMMIT}, read without a token. ` +
+        'If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager and pass it with ' +
+        'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`). ' +
+        'If it is public, commit a fabric.json at the root of the branch (fabricctl init writes one).',
+    });
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  test('fails when fabric.json is missing and a token is configured: 422 saying not found, without suggesting a token', async () => {
+    const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: answering(404) });
+    expect(response.statusCode).toBe(422);
+    expect(JSON.parse(response.body).reason).toBe(
+      `fabric.json not found in octo/fabrics at ${COMMIT}: commit a fabric.json at the root of the branch (fabricctl init writes one), and check that the webhook's token can read the repository`,
+    );
+  });
+
+  test('fails when the anonymous rate limit is used up (403, none remaining): thrown, so GitHub can redeliver later', async () => {
+    const limited = answering(403, { 'x-ratelimit-remaining': '0' });
+    await expect(receive(delivery(pushPayload()), { ...deps(), githubToken: async () => undefined, fetchImpl: limited })).rejects.toThrow(/answered 403/);
+  });
+
   test('fails when GitHub answers 500: the error is thrown so the delivery is marked failed', async () => {
     await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
   });

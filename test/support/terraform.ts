@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findProviderMirror } from '../../lib/local/environment';
+import { DEFAULT_PROVIDER_MIRROR, findProviderMirror } from '../../lib/local/environment';
 
 /**
  * Whether the real Terraform and the AWS provider mirror are on this machine. Tests that need them
  * skip, and say why, when they are not (Terraform is not installable from any registry here).
  */
-export const TF_PLUGIN_MIRROR = findProviderMirror() ?? process.env.TF_PLUGIN_MIRROR ?? '/opt/tf-plugins';
+export const TF_PLUGIN_MIRROR = findProviderMirror() ?? process.env.TF_PLUGIN_MIRROR ?? DEFAULT_PROVIDER_MIRROR;
 
 function terraformProblem(): string | undefined {
   if (spawnSync('terraform', ['version'], { stdio: 'ignore', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' } }).status !== 0) {

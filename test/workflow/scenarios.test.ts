@@ -16,6 +16,7 @@ import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/stand
 import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
 import type { ProgressEvent } from '../../lib/progress-events';
 import { applyInputTransformer, codeCommitPushEvent } from '../support/eventbridge';
+import { testStackProps } from '../support/stack';
 
 /** A fabrics repository with `fabric.json` on branch `fabric/<name>`; returns the commit id. */
 function fabricRepository(dir: string, name: string, spec: unknown): string {
@@ -29,7 +30,7 @@ function fabricRepository(dir: string, name: string, spec: unknown): string {
 
 /** The CodeCommit rule's input transformer, from the stack synthesized with a repository. */
 function codeCommitTransformer(): { InputPathsMap: Record<string, string>; InputTemplate: string } {
-  const stack = new FabricOrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'FabricOrchestrator', { codeCommitRepositoryName: 'fabrics' });
+  const stack = new FabricOrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics' }));
   const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ InputTransformer?: { InputPathsMap: Record<string, string>; InputTemplate: string } }> } }>;
   const transformer = rules.flatMap((r) => r.Properties.Targets).find((t) => t.InputTransformer)?.InputTransformer;
   if (!transformer) throw new Error('the CodeCommit rule has no input transformer');

@@ -1,0 +1,30 @@
+import { App, AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { FabricOrchestratorStack } from './fabric-orchestrator-stack';
+import { KOPS_SHA256_CONTEXT_KEY } from './kops-checksum';
+
+/** The fabricctl app as `cdk synth` and `cdk deploy` build it. */
+export interface FabricApp {
+  readonly app: App;
+  readonly stack: FabricOrchestratorStack;
+}
+
+/**
+ * The app bin/fabric-orchestrator.ts runs: the FabricOrchestrator stack configured from the
+ * `fabricctl:*` context keys (README, Deploy), every synth checked against the cdk-nag AWS Solutions
+ * rules. Context values are passed on as given: the constructs check them and say how to fix them.
+ */
+export function createFabricApp(props: AppProps = {}): FabricApp {
+  const app = new App(props);
+  const context = (key: string): unknown => app.node.tryGetContext(key);
+  const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', {
+    stateBucketPrefix: context('fabricctl:stateBucketPrefix') as string | undefined,
+    codeCommitRepositoryName: context('fabricctl:codeCommitRepository') as string | undefined,
+    githubWebhook: context('fabricctl:githubWebhook') === true || context('fabricctl:githubWebhook') === 'true',
+    githubTokenSecretArn: context('fabricctl:githubTokenSecretArn') as string | undefined,
+    kopsSha256: context(KOPS_SHA256_CONTEXT_KEY) as string | undefined,
+  });
+  // An unacknowledged finding fails the synth.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

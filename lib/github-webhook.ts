@@ -1,0 +1,80 @@
+import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { FabricFunction } from './fabric-function';
+import { EVENT_SOURCE, logicalIdOf } from './fabric-orchestrator';
+
+export interface GithubWebhookProps {
+  /** The provisioning state machine a verified push to a `fabric/<name>` branch starts. */
+  readonly stateMachine: sfn.StateMachine;
+  /**
+   * A secret whose SecretString is a GitHub token that can read the fabric repository's contents
+   * (a fine-grained token with "Contents: read" on it, or a classic token with `repo`). The receiver
+   * reads `fabric.json` at the pushed commit with it, and may read this secret and no other token.
+   *
+   * @default - no token: `fabric.json` is read anonymously, which works for public repositories only
+   * (GitHub answers 404 for a private one, and the receiver answers 422 naming this option) and
+   * counts against GitHub's rate limit for unauthenticated requests (60 an hour per IP address).
+   */
+  readonly githubTokenSecret?: secretsmanager.ISecret;
+}
+
+/** What the GitHub webhook is made of. */
+export interface GithubWebhook {
+  readonly receiver: FabricFunction;
+  readonly url: lambda.FunctionUrl;
+  /** The secret GitHub signs deliveries with (`X-Hub-Signature-256`); generated here. */
+  readonly webhookSecret: secretsmanager.Secret;
+}
+
+/**
+ * The GitHub push webhook receiver: a Lambda function URL (auth NONE: the HMAC signature is the
+ * authentication) that starts one provisioning run per pushed commit of a `fabric/<name>` branch.
+ * Outputs `GithubWebhookUrl` and `GithubWebhookSecretArn`, what a repository's webhook settings need.
+ *
+ * Its resources are made directly in `scope` under the ids the stack has always given them
+ * (GithubWebhookSecret, GithubWebhookFunction, ...): renaming or nesting them would replace the
+ * webhook secret that GitHub holds a copy of.
+ */
+export function addGithubWebhook(scope: Construct, props: GithubWebhookProps): GithubWebhook {
+  const stack = Stack.of(scope);
+  const { stateMachine, githubTokenSecret } = props;
+  const webhookSecret = new secretsmanager.Secret(scope, 'GithubWebhookSecret', {
+    description: 'fabricctl: the secret GitHub signs webhook deliveries with (X-Hub-Signature-256)',
+    generateSecretString: { passwordLength: 48, excludePunctuation: true },
+  });
+  const receiver = new FabricFunction(scope, 'GithubWebhookFunction', {
+    entry: 'github-webhook',
+    description: 'Receives GitHub pushes to fabric/<name> branches and starts one provisioning run per commit',
+    environment: {
+      WEBHOOK_SECRET_ARN: webhookSecret.secretArn,
+      STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+      ...(githubTokenSecret ? { GITHUB_TOKEN_SECRET_ARN: githubTokenSecret.secretArn } : {}),
+    },
+  });
+  webhookSecret.grantRead(receiver);
+  githubTokenSecret?.grantRead(receiver);
+  stateMachine.grantStartExecution(receiver);
+  receiver.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['states:DescribeExecution'],
+    resources: [`arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${stateMachine.stateMachineName}:*`],
+  }));
+  receiver.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['events:PutEvents'],
+    resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`],
+    conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+  }));
+  // GitHub cannot sign with AWS credentials: the HMAC signature is the authentication.
+  const url = receiver.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+  new CfnOutput(scope, 'GithubWebhookUrl', { value: url.url });
+  new CfnOutput(scope, 'GithubWebhookSecretArn', { value: webhookSecret.secretArn });
+  Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'GitHub holds a copy of the webhook secret; rotating it means updating the webhook in GitHub, done by hand.' });
+  Validations.of(receiver).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
+    reason: 'Duplicate deliveries are detected by describing the execution named after the commit, which does not exist before.',
+  });
+  return { receiver, url, webhookSecret };
+}

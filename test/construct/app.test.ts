@@ -1,0 +1,39 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { createFabricApp } from '../../lib/app';
+import { TEST_KOPS_SHA256 } from '../support/stack';
+
+/** The app bin/fabric-orchestrator.ts runs, built with context as `cdk synth -c ...` passes it. Bundling is off for speed. */
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+describe('the fabricctl app', () => {
+  test('GIVEN fabricctl:kopsSha256 in the context WHEN the app is synthesized THEN the cluster job gets it as KOPS_SHA256', () => {
+    const { app, stack } = createFabricApp({ context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256 } });
+    expect(() => app.synth()).not.toThrow();
+    Template.fromStack(stack).hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: Match.objectLike({ BuildSpec: 'buildspecs/cluster.yml' }),
+      Environment: Match.objectLike({ EnvironmentVariables: [{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }] }),
+    });
+  });
+
+  test('GIVEN fabricctl:githubWebhook and fabricctl:githubTokenSecretArn in the context WHEN the app is built THEN the webhook receiver gets the token ARN', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token-AbC123';
+    const { stack } = createFabricApp({
+      context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256, 'fabricctl:githubWebhook': 'true', 'fabricctl:githubTokenSecretArn': arn },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GITHUB_TOKEN_SECRET_ARN: arn }) },
+    });
+  });
+
+  test('fails when the context has no fabricctl:kopsSha256, saying how to pass it', () => {
+    expect(() => createFabricApp({ context: NO_BUNDLING })).toThrow(
+      expect.objectContaining({ name: 'KopsChecksumMissing', message: expect.stringContaining('`npx cdk deploy -c fabricctl:kopsSha256=<64 hex characters>`') }),
+    );
+  });
+
+  test('fails when fabricctl:kopsSha256 in the context is malformed, showing the value', () => {
+    expect(() => createFabricApp({ context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': 'unknown' } })).toThrow(
+      expect.objectContaining({ name: 'KopsChecksumInvalid', message: expect.stringContaining("got 'unknown'") }),
+    );
+  });
+});

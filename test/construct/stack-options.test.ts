@@ -1,0 +1,47 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
+import { testStackProps } from '../support/stack';
+
+/** Stack options checked when the stack is built, and the GitHub token as the stack takes it (by ARN). */
+const TOKEN_ARN = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token-AbC123';
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+describe('githubTokenSecretArn', () => {
+  test('fails when githubTokenSecretArn is set without githubWebhook', () => {
+    expect(() => new FabricOrchestratorStack(new App({ context: NO_BUNDLING }), 'Bad', testStackProps({ githubTokenSecretArn: TOKEN_ARN }))).toThrow(
+      expect.objectContaining({
+        name: 'StackOptionInvalid',
+        message: 'githubTokenSecretArn is set but githubWebhook is not: only the GitHub webhook uses the token. Add the webhook (-c fabricctl:githubWebhook=true) or drop the token.',
+      }),
+    );
+  });
+
+  test.each([
+    ['a partial ARN (no 6-character suffix)', 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token'],
+    ['a secret name', 'fabricctl/github/token'],
+    ['empty, as `-c fabricctl:githubTokenSecretArn=` gives it', ''],
+  ])('fails when githubTokenSecretArn is %s', (_case, arn) => {
+    expect(() => new FabricOrchestratorStack(new App({ context: NO_BUNDLING }), 'Bad', testStackProps({ githubWebhook: true, githubTokenSecretArn: arn }))).toThrow(
+      expect.objectContaining({
+        name: 'StackOptionInvalid',
+        message: `githubTokenSecretArn must be the complete ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> as the console shows it; got ${JSON.stringify(arn)}`,
+      }),
+    );
+  });
+
+  test('GIVEN the webhook and a token ARN WHEN synthesized with the AWS Solutions rules THEN there is no finding and the receiver reads that token', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ githubWebhook: true, githubTokenSecretArn: TOKEN_ARN }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GITHUB_TOKEN_SECRET_ARN: TOKEN_ARN, WEBHOOK_SECRET_ARN: Match.anyValue() }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: TOKEN_ARN }]) },
+    });
+  });
+});
