@@ -45,6 +45,8 @@ if (MOTO_AVAILABLE && TERRAFORM_SKIP_REASON) {
   console.warn(`SKIPPED: cluster job against the emulator: ${TERRAFORM_SKIP_REASON}.`);
 }
 const describeJob = TERRAFORM_SKIP_REASON ? describe.skip : describeWithMoto;
+// One provisioning apply of kops's output takes over a minute alone and several on a busy 2-core machine.
+jest.setTimeout(600_000);
 
 function fabricOf(action: FabricAction): ValidatedFabric {
   return validatedFabric({

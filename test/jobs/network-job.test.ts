@@ -33,6 +33,8 @@ if (MOTO_AVAILABLE && TERRAFORM_SKIP_REASON) {
   console.warn(`SKIPPED: network job against the emulator: ${TERRAFORM_SKIP_REASON}.`);
 }
 const describeJob = TERRAFORM_SKIP_REASON ? describe.skip : describeWithMoto;
+// An apply against the emulator takes seconds alone and minutes on a busy 2-core machine.
+jest.setTimeout(600_000);
 
 function fabricOf(name: string, action: FabricAction): ValidatedFabric {
   return validatedFabric({ name, domain: 'example.com', region: REGION, tags: { Team: 'platform' } }, { action });
