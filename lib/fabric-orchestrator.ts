@@ -9,6 +9,7 @@ import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
+import { LOCK_TABLE_ENV } from '../lambdas/shared/config';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
 import { FabricFunction, PROJECT_ROOT } from './fabric-function';
 import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
@@ -176,7 +177,11 @@ export class FabricOrchestrator extends Construct {
     checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: [`arn:${Aws.PARTITION}:route53:::hostedzone/*`] }));
     checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [fabricSecretsArn] }));
 
-    const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket');
+    // It writes only while its execution holds the fabric's lock: it reads the lock item first.
+    const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket', {
+      environment: { [LOCK_TABLE_ENV]: this.lockTable.tableName },
+    });
+    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.lockTable.tableArn] }));
     recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
     recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
 
@@ -274,16 +279,18 @@ export class FabricOrchestrator extends Construct {
     });
     emitFailed.addCatch(failed, { resultPath: '$.failurePath.emit' });
     emitFailed.next(failed);
-    const recordFailed = lambdaTask('RecordFailure', f.recordFabric, { status: 'FAILED', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    recordFailed.addCatch(emitFailed, { resultPath: '$.failurePath.record' });
-    recordFailed.next(emitFailed);
+    // Record before release: RecordFabric writes only while this run holds the lock, so a run that
+    // lost it (FabricBusy) fails there with LockNotHeld and leaves the holder's record alone.
     const releaseAfterFailure = this.releaseLock('ReleaseLockAfterFailure');
     // Not the holder (FabricBusy) or already released: nothing to release, go on.
-    releaseAfterFailure.addCatch(recordFailed, { resultPath: '$.failurePath.release' });
-    releaseAfterFailure.next(recordFailed);
+    releaseAfterFailure.addCatch(emitFailed, { resultPath: '$.failurePath.release' });
+    releaseAfterFailure.next(emitFailed);
+    const recordFailed = lambdaTask('RecordFailure', f.recordFabric, { status: 'FAILED', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    recordFailed.addCatch(releaseAfterFailure, { resultPath: '$.failurePath.record' });
+    recordFailed.next(releaseAfterFailure);
     const explain = lambdaTask('ExplainFailure', f.explainFailure, { 'fabric.$': '$.fabric', 'error.$': '$.error' }, '$.error');
-    explain.addCatch(releaseAfterFailure, { resultPath: '$.failurePath.explain' });
-    explain.next(releaseAfterFailure);
+    explain.addCatch(recordFailed, { resultPath: '$.failurePath.explain' });
+    explain.next(recordFailed);
     const onFailure = (state: sfn.TaskStateBase | sfn.Parallel) => state.addCatch(explain, { resultPath: '$.error' });
 
     // A spec that does not validate: nothing exists yet, there is no fabric to release or record.

@@ -204,27 +204,28 @@ describe('FabricOrchestrator state machine', () => {
     expect(state('WaitBeforeNextCheck')).toEqual({ Type: 'Wait', Seconds: 30, Next: 'CheckReadiness' });
   });
 
-  test('GIVEN any failure WHEN caught THEN it is explained, the lock released, the record written, the event put, and the run fails with the original error', () => {
+  test('GIVEN any failure WHEN caught THEN it is explained, the record written while the lock is held, the lock released, the event put, and the run fails with the original error', () => {
     expect(state('ExplainFailure')).toEqual({
       Type: 'Task',
       Resource: fn('ExplainFailure'),
       Parameters: { 'fabric.$': '$.fabric', 'error.$': '$.error' },
       ResultPath: '$.error',
       Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.explain', Next: 'ReleaseLockAfterFailure' }],
-      Next: 'ReleaseLockAfterFailure',
-    });
-    expect(state('ReleaseLockAfterFailure')).toMatchObject({
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.release', Next: 'RecordFailure' }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.explain', Next: 'RecordFailure' }],
       Next: 'RecordFailure',
     });
+    // A run that does not hold the lock (FabricBusy) fails here with LockNotHeld and goes on.
     expect(state('RecordFailure')).toEqual({
       Type: 'Task',
       Resource: fn('RecordFabric'),
       Parameters: { status: 'FAILED', 'state.$': '$' },
       ResultPath: null,
       Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.record', Next: 'EmitFabricFailed' }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.record', Next: 'ReleaseLockAfterFailure' }],
+      Next: 'ReleaseLockAfterFailure',
+    });
+    expect(state('ReleaseLockAfterFailure')).toMatchObject({
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.release', Next: 'EmitFabricFailed' }],
       Next: 'EmitFabricFailed',
     });
     expect(state('EmitFabricFailed')).toEqual({
@@ -288,6 +289,19 @@ describe('FabricOrchestrator resources', () => {
   test('GIVEN the build jobs WHEN synthesized THEN their buildspecs come from the job source and their artifacts are KMS-encrypted', () => {
     template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/network.yml' }), EncryptionKey: Match.anyValue() });
     template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/cluster.yml' }), EncryptionKey: Match.anyValue() });
+  });
+
+  test('GIVEN RecordFabric WHEN synthesized THEN it is told the lock table and may read only its items', () => {
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Writes the fabric record to the state bucket' } });
+    const [id, recordFabric] = Object.entries(functions)[0] ?? [];
+    expect((recordFabric as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables.LOCK_TABLE_NAME).toEqual({ Ref: lockTable() });
+    const role = ((recordFabric as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0]);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role));
+    const statements = policies.flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+    expect(id).toBeDefined();
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'))).toEqual([
+      { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [lockTable(), 'Arn'] } },
+    ]);
   });
 
   test('GIVEN the lock table WHEN synthesized THEN locks expire by TTL and the table has point-in-time recovery', () => {
