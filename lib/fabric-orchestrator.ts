@@ -9,6 +9,7 @@ import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
+import { LOCK_TABLE_ENV } from '../lambdas/shared/config';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
 import { FabricFunction, PROJECT_ROOT } from './fabric-function';
 import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
@@ -85,6 +86,50 @@ const BUILD_ENV_NAMES = [
 ] as const;
 
 type JobAction = 'provision' | 'plan' | 'destroy';
+
+/** How long a build may run, and wait in CodeBuild's queue, before CodeBuild ends it. */
+const BUILD_TIMEOUT = Duration.minutes(60);
+const BUILD_QUEUED_TIMEOUT = Duration.minutes(30);
+/**
+ * How long a build task waits: CodeBuild's own limits plus a margin, so CodeBuild ends a stuck build
+ * (and reports it) before Step Functions gives up on it; the margin covers start and status polling.
+ */
+export const BUILD_TASK_TIMEOUT = Duration.minutes(BUILD_TIMEOUT.toMinutes() + BUILD_QUEUED_TIMEOUT.toMinutes() + 10);
+/** A Lambda task waits for its function's own timeout plus this, so Lambda's timeout error wins. */
+const LAMBDA_TASK_MARGIN = Duration.seconds(30);
+/** DynamoDB and EventBridge calls answer in milliseconds; a task stuck this long is retried or fails. */
+const SERVICE_TASK_TIMEOUT = Duration.seconds(30);
+
+/**
+ * Lambda throttling (concurrency or burst limits reached). CDK's recommended retry
+ * (`retryOnServiceExceptions`) covers Lambda.ServiceException, Lambda.AWSLambdaException and
+ * Lambda.SdkClientException but not this; it gets longer, jittered backoff because a throttled
+ * account stays throttled for seconds, and all retries at once would throttle again.
+ */
+export const LAMBDA_THROTTLE_RETRY: sfn.RetryProps = {
+  errors: ['Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 8,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** EventBridge throttling and transient errors surface as its service exception or a task failure. */
+const EVENTS_RETRY: sfn.RetryProps = {
+  errors: ['EventBridge.EventBridgeException', 'States.TaskFailed'],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 3,
+};
+
+/** DynamoDB throttling and transient server errors, retried on every lock task. */
+const DYNAMODB_TRANSIENT_RETRY: sfn.RetryProps = {
+  errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 5,
+};
 
 /**
  * Provisions, plans and destroys fabrics: a Step Functions Standard workflow (JSONPath only) with its
@@ -176,7 +221,11 @@ export class FabricOrchestrator extends Construct {
     checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: [`arn:${Aws.PARTITION}:route53:::hostedzone/*`] }));
     checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [fabricSecretsArn] }));
 
-    const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket');
+    // It writes only while its execution holds the fabric's lock: it reads the lock item first.
+    const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket', {
+      environment: { [LOCK_TABLE_ENV]: this.lockTable.tableName },
+    });
+    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.lockTable.tableArn] }));
     recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
     recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
 
@@ -206,7 +255,8 @@ export class FabricOrchestrator extends Construct {
         },
         environmentVariables,
         encryptionKey: buildKey,
-        timeout: Duration.minutes(60),
+        timeout: BUILD_TIMEOUT,
+        queuedTimeout: BUILD_QUEUED_TIMEOUT,
         logging: { cloudWatch: { logGroup } },
       });
       jobSource.grantRead(project);
@@ -247,14 +297,19 @@ export class FabricOrchestrator extends Construct {
 
   private definition(pollInterval: Duration): sfn.IChainable {
     const f = this.functions;
-    const lambdaTask = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | typeof sfn.JsonPath.DISCARD) =>
-      new tasks.LambdaInvoke(this, id, {
+    const lambdaTask = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | typeof sfn.JsonPath.DISCARD) => {
+      const functionTimeout = (fn instanceof lambda.Function ? fn.timeout : undefined) ?? Duration.seconds(30);
+      const task = new tasks.LambdaInvoke(this, id, {
         lambdaFunction: fn,
         payloadResponseOnly: true,
         payload: sfn.TaskInput.fromObject(payload),
         // '$' is the default: the result replaces the input (Parallel branches return it as is).
         resultPath: resultPath === '$' ? undefined : resultPath,
+        taskTimeout: sfn.Timeout.duration(functionTimeout.plus(LAMBDA_TASK_MARGIN)),
       });
+      task.addRetry(LAMBDA_THROTTLE_RETRY);
+      return task;
+    };
     const fabricOnly = { 'fabric.$': '$.fabric' };
 
     // ---- failure path: explain, release, record, announce, fail with the original error ----
@@ -271,19 +326,23 @@ export class FabricOrchestrator extends Construct {
         }),
       }],
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
+    emitFailed.addRetry(EVENTS_RETRY);
     emitFailed.addCatch(failed, { resultPath: '$.failurePath.emit' });
     emitFailed.next(failed);
-    const recordFailed = lambdaTask('RecordFailure', f.recordFabric, { status: 'FAILED', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    recordFailed.addCatch(emitFailed, { resultPath: '$.failurePath.record' });
-    recordFailed.next(emitFailed);
+    // Record before release: RecordFabric writes only while this run holds the lock, so a run that
+    // lost it (FabricBusy) fails there with LockNotHeld and leaves the holder's record alone.
     const releaseAfterFailure = this.releaseLock('ReleaseLockAfterFailure');
     // Not the holder (FabricBusy) or already released: nothing to release, go on.
-    releaseAfterFailure.addCatch(recordFailed, { resultPath: '$.failurePath.release' });
-    releaseAfterFailure.next(recordFailed);
+    releaseAfterFailure.addCatch(emitFailed, { resultPath: '$.failurePath.release' });
+    releaseAfterFailure.next(emitFailed);
+    const recordFailed = lambdaTask('RecordFailure', f.recordFabric, { status: 'FAILED', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    recordFailed.addCatch(releaseAfterFailure, { resultPath: '$.failurePath.record' });
+    recordFailed.next(releaseAfterFailure);
     const explain = lambdaTask('ExplainFailure', f.explainFailure, { 'fabric.$': '$.fabric', 'error.$': '$.error' }, '$.error');
-    explain.addCatch(releaseAfterFailure, { resultPath: '$.failurePath.explain' });
-    explain.next(releaseAfterFailure);
+    explain.addCatch(recordFailed, { resultPath: '$.failurePath.explain' });
+    explain.next(recordFailed);
     const onFailure = (state: sfn.TaskStateBase | sfn.Parallel) => state.addCatch(explain, { resultPath: '$.error' });
 
     // A spec that does not validate: nothing exists yet, there is no fabric to release or record.
@@ -295,7 +354,9 @@ export class FabricOrchestrator extends Construct {
         detail: sfn.TaskInput.fromObject({ 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }),
       }],
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
+    emitInvalid.addRetry(EVENTS_RETRY);
     emitInvalid.addCatch(invalidFailed, { resultPath: '$.failurePath.emit' });
     emitInvalid.next(invalidFailed);
 
@@ -325,6 +386,7 @@ export class FabricOrchestrator extends Construct {
         ':started': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
       },
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
     acquireLock.addRetry({
       errors: ['DynamoDB.ConditionalCheckFailedException'],
@@ -334,18 +396,15 @@ export class FabricOrchestrator extends Construct {
       maxDelay: Duration.minutes(2),
       jitterStrategy: sfn.JitterType.FULL,
     });
-    acquireLock.addRetry({
-      errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 5,
-    });
+    acquireLock.addRetry(DYNAMODB_TRANSIENT_RETRY);
     const readHolder = new tasks.DynamoGetItem(this, 'ReadLockHolder', {
       table: this.lockTable,
       key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
       resultSelector: { 'holder.$': '$.Item.holder.S', 'expiresAt.$': '$.Item.expiresAt.S' },
       resultPath: '$.lockHolder',
+      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
+    readHolder.addRetry(DYNAMODB_TRANSIENT_RETRY);
     const busy = new sfn.Pass(this, 'FabricBusy', {
       parameters: {
         Error: 'FabricBusy',
@@ -474,8 +533,9 @@ export class FabricOrchestrator extends Construct {
       conditionExpression: 'holder = :me',
       expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')) },
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
-    release.addRetry({ errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
+    release.addRetry(DYNAMODB_TRANSIENT_RETRY);
     return release;
   }
 
@@ -487,8 +547,9 @@ export class FabricOrchestrator extends Construct {
         detail: sfn.TaskInput.fromObject({ 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', ...extra }),
       }],
       resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
-    emit.addRetry({ errors: ['EventBridge.EventBridgeException', 'States.TaskFailed'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    emit.addRetry(EVENTS_RETRY);
     return emit;
   }
 
@@ -514,6 +575,7 @@ export class FabricOrchestrator extends Construct {
         'buildId.$': '$.Build.Id',
       },
       resultPath,
+      taskTimeout: sfn.Timeout.duration(BUILD_TASK_TIMEOUT),
     });
     task.addRetry({ errors: ['CodeBuild.CodeBuildException', 'CodeBuild.AccountLimitExceededException'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 4 });
     return task;

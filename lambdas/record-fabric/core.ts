@@ -1,5 +1,7 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FabricRecord, RecordEvent } from '../shared/contract';
+import { LockNotHeld } from '../shared/errors';
 import { createLogger, Logger } from '../shared/logger';
 import { stateKeys } from '../shared/naming';
 import { readFabricRecord } from '../shared/state-record';
@@ -9,7 +11,21 @@ import { readFabricRecord } from '../shared/state-record';
  * what earlier runs learnt (creation time, zones, outputs) unless this run replaced it. When the
  * state bucket does not exist (the run failed before creating it) nothing is written and nothing
  * is created: the result says so.
+ *
+ * Only the run that holds the fabric's lock writes the record: a run that lost the lock (FabricBusy)
+ * or never took it fails with `LockNotHeld` and writes nothing, so it cannot overwrite the record of
+ * the run that owns the fabric. The check reads the lock item (strongly consistent) before the write.
+ * That read-then-write is enough because the lock's only other writers are AcquireLock, which takes
+ * a held lock over only after it expired, and the lock expires when the holder's execution times
+ * out (LOCK_SECONDS is the state machine's timeout): while the holder runs, nobody else can take it.
+ * Records stay in S3 (versioned, next to the state) rather than moving into the lock table.
  */
+
+/** Where the fabric locks live: the stack's lock table (partition key `fabric`, holder `holder`). */
+export interface LockTable {
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+  readonly table: string;
+}
 
 export interface NotRecorded {
   readonly recorded: false;
@@ -83,9 +99,22 @@ async function bucketProblem(s3: S3Client, bucket: string): Promise<string | und
   }
 }
 
-export async function recordFabric(event: RecordEvent, s3: S3Client, options: RecordOptions = {}): Promise<RecordResult> {
+/** Throws `LockNotHeld` unless `execution` holds the fabric's lock right now. */
+export async function assertLockHeld(lock: LockTable, fabric: string, execution: string): Promise<void> {
+  const { Item } = await lock.dynamodb.send(new GetItemCommand({
+    TableName: lock.table,
+    Key: { fabric: { S: fabric } },
+    ConsistentRead: true,
+    ProjectionExpression: 'holder',
+  }));
+  const holder = Item?.holder?.S;
+  if (holder !== execution) throw new LockNotHeld(fabric, execution, holder);
+}
+
+export async function recordFabric(event: RecordEvent, s3: S3Client, lock: LockTable, options: RecordOptions = {}): Promise<RecordResult> {
   const { fabric } = event.state;
   const logger = options.logger ?? createLogger({ fabric: fabric.name, execution: fabric.execution });
+  await assertLockHeld(lock, fabric.name, fabric.execution);
   const bucket = fabric.stateBucket;
   const reason = await bucketProblem(s3, bucket);
   if (reason !== undefined) {

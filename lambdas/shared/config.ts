@@ -1,5 +1,8 @@
 import { ConfigurationInvalid, ConfigurationMissing } from './errors';
 
+/** Names the stack's lock table for functions that check who holds a fabric's lock. */
+export const LOCK_TABLE_ENV = 'LOCK_TABLE_NAME';
+
 /**
  * Reads an environment variable once, at module load. Throws a named error when it is missing,
  * so a misconfigured function fails on its first invocation instead of half-way through a run.

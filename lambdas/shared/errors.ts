@@ -84,6 +84,21 @@ export class FabricBusy extends FabricError {
   }
 }
 
+/**
+ * This execution does not hold the fabric's lock, so it must not write the fabric's record: another
+ * run (the holder) owns the fabric until it releases the lock.
+ */
+export class LockNotHeld extends FabricError {
+  constructor(fabric: string, execution: string, holder: string | undefined) {
+    super(
+      'LockNotHeld',
+      holder === undefined
+        ? `fabric ${fabric} is not locked, so execution ${execution} may not write its record; only the run holding the lock records the fabric`
+        : `fabric ${fabric} is locked by execution ${holder}, not ${execution}; only the lock holder records the fabric, so this run's outcome is not recorded`,
+    );
+  }
+}
+
 /** The cluster did not become ready before the deadline. */
 export class ClusterNotReady extends FabricError {
   constructor(message: string) {

@@ -4,6 +4,7 @@ import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../fabric-function';
 import type { ProgressEvent, ProgressListener } from '../progress-events';
+import { LOCK_TABLE_ENV } from '../../lambdas/shared/config';
 import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
 import { parseSpecJson } from '../../lambdas/shared/spec-document';
 import type { AslDefinition, AslState } from '../definition';
@@ -110,6 +111,8 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
   const orchestrator = localOrchestrator();
   Object.assign(process.env, mergedFunctionEnvironment(orchestrator));
   const lockTable = env.lockTableName ?? orchestrator.lockTable;
+  // RecordFabric checks the lock in the table the DynamoDB tasks use.
+  process.env[LOCK_TABLE_ENV] = lockTable;
   await env.ensureLockTable(lockTable);
   const emit = (event: ProgressEvent) => options.onEvent?.(event);
   const name = options.executionName ?? randomUUID();

@@ -37,8 +37,8 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
   for (const construct of stack.node.findAll()) {
     if (construct instanceof FabricFunction) {
       const id = logicalIdOf(construct);
-      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
-      functions[id] = { entry: construct.entryFolder, environment: variables };
+      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      functions[id] = { entry: construct.entryFolder, environment: localVariables(id, variables) };
     } else if (construct instanceof codebuild.Project) {
       const id = logicalIdOf(construct);
       const source = template.Resources[id]?.Properties?.Source as { BuildSpec?: string } | undefined;
@@ -53,4 +53,18 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
     projects,
     lockTable: logicalIdOf(stack.orchestrator.lockTable),
   };
+}
+
+/**
+ * A function's environment as local mode sets it: a `Ref` (e.g. the lock table's name) becomes the
+ * resource's logical id, which is its name in local mode, as in definition.ts.
+ */
+function localVariables(functionId: string, variables: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(variables)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string') out[key] = (value as { Ref: string }).Ref;
+    else throw new Error(`${functionId} sets ${key} to ${JSON.stringify(value)}; local mode resolves only strings and Ref`);
+  }
+  return out;
 }

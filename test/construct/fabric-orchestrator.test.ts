@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import aslValidator from 'asl-validator';
 import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
 import { AslDefinition, AslState, resolveDefinition } from '../../lib/definition';
+import { taskStates } from '../../lib/local/task-handlers';
 import { testStackProps } from '../support/stack';
 
 /**
@@ -43,6 +44,21 @@ const LAMBDA_RETRY = {
   MaxAttempts: 6,
   BackoffRate: 2,
 };
+/** Throttling: not in CDK's recommended retry, added to every Lambda task with jittered backoff. */
+const THROTTLE_RETRY = {
+  ErrorEquals: ['Lambda.TooManyRequestsException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 8,
+  BackoffRate: 2,
+  MaxDelaySeconds: 60,
+  JitterStrategy: 'FULL',
+};
+const DYNAMODB_RETRY = {
+  ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
+  IntervalSeconds: 2,
+  MaxAttempts: 5,
+  BackoffRate: 2,
+};
 const TO_FAILURE_PATH = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ExplainFailure' };
 
 describe('FabricOrchestrator state machine', () => {
@@ -62,7 +78,7 @@ describe('FabricOrchestrator state machine', () => {
       Resource: fn('ValidateSpec'),
       Parameters: { 'input.$': '$', 'execution.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime' },
       ResultPath: '$.fabric',
-      Retry: [LAMBDA_RETRY],
+      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'EmitSpecRejected' }],
       Next: 'AcquireLock',
     });
@@ -88,14 +104,10 @@ describe('FabricOrchestrator state machine', () => {
         },
       },
       ResultPath: null,
+      TimeoutSeconds: 30,
       Retry: [
         { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], IntervalSeconds: 15, MaxAttempts: 10, BackoffRate: 1.5, MaxDelaySeconds: 120, JitterStrategy: 'FULL' },
-        {
-          ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
-          IntervalSeconds: 2,
-          MaxAttempts: 5,
-          BackoffRate: 2,
-        },
+        DYNAMODB_RETRY,
       ],
       Catch: [
         { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.error', Next: 'ReadLockHolder' },
@@ -142,10 +154,10 @@ describe('FabricOrchestrator state machine', () => {
     const branches = prepare.Branches as AslDefinition[];
     expect(branches.map((b) => b.StartAt)).toEqual(['DiscoverZones', 'EnsureStateBucket', 'NeedsDnsCheck']);
     expect(withoutLanguage(branches[0]?.States.DiscoverZones)).toEqual({
-      Type: 'Task', Resource: fn('DiscoverZones'), Parameters: { 'fabric.$': '$.fabric' }, Retry: [LAMBDA_RETRY], End: true,
+      Type: 'Task', Resource: fn('DiscoverZones'), Parameters: { 'fabric.$': '$.fabric' }, TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY], End: true,
     });
     expect(withoutLanguage(branches[1]?.States.EnsureStateBucket)).toEqual({
-      Type: 'Task', Resource: fn('EnsureStateBucket'), Parameters: { 'fabric.$': '$.fabric' }, Retry: [LAMBDA_RETRY], End: true,
+      Type: 'Task', Resource: fn('EnsureStateBucket'), Parameters: { 'fabric.$': '$.fabric' }, TimeoutSeconds: 90, Retry: [LAMBDA_RETRY, THROTTLE_RETRY], End: true,
     });
     expect(withoutLanguage(branches[2]?.States.NeedsDnsCheck)).toEqual({
       Type: 'Choice',
@@ -156,7 +168,7 @@ describe('FabricOrchestrator state machine', () => {
       Type: 'Task',
       Resource: fn('CheckDns'),
       Parameters: { 'fabric.$': '$.fabric' },
-      Retry: [LAMBDA_RETRY, { ErrorEquals: ['DnsLookupFailed'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
+      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY, { ErrorEquals: ['DnsLookupFailed'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
       End: true,
     });
   });
@@ -168,6 +180,7 @@ describe('FabricOrchestrator state machine', () => {
       Resource: 'arn:aws:states:::codebuild:startBuild.sync',
       ResultSelector: { 'result.$': 'States.StringToJson($.Build.ExportedEnvironmentVariables[0].Value)', 'buildId.$': '$.Build.Id' },
       ResultPath: '$.jobs.network',
+      TimeoutSeconds: (60 + 30 + 10) * 60,
       Catch: [TO_FAILURE_PATH],
       Next: 'ClusterJob',
     });
@@ -192,7 +205,7 @@ describe('FabricOrchestrator state machine', () => {
       Resource: fn('CheckReadiness'),
       Parameters: { 'fabric.$': '$.fabric', 'prepared.$': '$.prepared', 'cluster.$': '$.jobs.cluster.result', 'readiness.$': '$.readiness' },
       ResultPath: '$.readiness',
-      Retry: [LAMBDA_RETRY],
+      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
       Catch: [TO_FAILURE_PATH],
       Next: 'IsClusterReady',
     });
@@ -204,27 +217,28 @@ describe('FabricOrchestrator state machine', () => {
     expect(state('WaitBeforeNextCheck')).toEqual({ Type: 'Wait', Seconds: 30, Next: 'CheckReadiness' });
   });
 
-  test('GIVEN any failure WHEN caught THEN it is explained, the lock released, the record written, the event put, and the run fails with the original error', () => {
+  test('GIVEN any failure WHEN caught THEN it is explained, the record written while the lock is held, the lock released, the event put, and the run fails with the original error', () => {
     expect(state('ExplainFailure')).toEqual({
       Type: 'Task',
       Resource: fn('ExplainFailure'),
       Parameters: { 'fabric.$': '$.fabric', 'error.$': '$.error' },
       ResultPath: '$.error',
-      Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.explain', Next: 'ReleaseLockAfterFailure' }],
-      Next: 'ReleaseLockAfterFailure',
-    });
-    expect(state('ReleaseLockAfterFailure')).toMatchObject({
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.release', Next: 'RecordFailure' }],
+      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.explain', Next: 'RecordFailure' }],
       Next: 'RecordFailure',
     });
+    // A run that does not hold the lock (FabricBusy) fails here with LockNotHeld and goes on.
     expect(state('RecordFailure')).toEqual({
       Type: 'Task',
       Resource: fn('RecordFabric'),
       Parameters: { status: 'FAILED', 'state.$': '$' },
       ResultPath: null,
-      Retry: [LAMBDA_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.record', Next: 'EmitFabricFailed' }],
+      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.record', Next: 'ReleaseLockAfterFailure' }],
+      Next: 'ReleaseLockAfterFailure',
+    });
+    expect(state('ReleaseLockAfterFailure')).toMatchObject({
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.release', Next: 'EmitFabricFailed' }],
       Next: 'EmitFabricFailed',
     });
     expect(state('EmitFabricFailed')).toEqual({
@@ -238,6 +252,8 @@ describe('FabricOrchestrator state machine', () => {
         }],
       },
       ResultPath: null,
+      TimeoutSeconds: 30,
+      Retry: [{ ErrorEquals: ['EventBridge.EventBridgeException', 'States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.emit', Next: 'FabricFailed' }],
       Next: 'FabricFailed',
     });
@@ -250,6 +266,49 @@ describe('FabricOrchestrator state machine', () => {
       if ((s.Type !== 'Task' && s.Type !== 'Parallel') || failurePath.has(name)) continue;
       const catches = (s.Catch ?? []) as Array<{ ErrorEquals: string[]; Next: string }>;
       expect({ name, catchesAll: catches.some((c) => c.ErrorEquals.includes('States.ALL') && c.Next === 'ExplainFailure') }).toEqual({ name, catchesAll: true });
+    }
+  });
+
+  test('GIVEN one Lambda task WHEN synthesized THEN it waits its function timeout plus 30 s and retries throttling after CDK\'s recommended retry', () => {
+    const ensureSshKey = state('EnsureSshKey');
+    // EnsureSshKey's function has a 60 s timeout.
+    expect({ TimeoutSeconds: ensureSshKey.TimeoutSeconds, Retry: ensureSshKey.Retry }).toEqual({
+      TimeoutSeconds: 90,
+      Retry: [
+        {
+          ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
+          IntervalSeconds: 2,
+          MaxAttempts: 6,
+          BackoffRate: 2,
+        },
+        { ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      ],
+    });
+  });
+
+  test('GIVEN every Task, inside Parallel branches too, WHEN synthesized THEN each has a timeout and retries its service\'s throttling', () => {
+    const projectMinutes = (name: string) => {
+      const project = template.toJSON().Resources[name] as { Properties: { TimeoutInMinutes: number; QueuedTimeoutInMinutes: number } };
+      return project.Properties.TimeoutInMinutes + project.Properties.QueuedTimeoutInMinutes;
+    };
+    const throttling: Array<[RegExp, string]> = [
+      [/^arn:aws:lambda:/, 'Lambda.TooManyRequestsException'],
+      [/^arn:aws:states:::dynamodb:/, 'DynamoDB.ThrottlingException'],
+      [/^arn:aws:states:::events:/, 'EventBridge.EventBridgeException'],
+      [/^arn:aws:states:::codebuild:/, 'CodeBuild.AccountLimitExceededException'],
+    ];
+    const tasks = taskStates(asl);
+    expect(tasks.length).toBeGreaterThanOrEqual(25);
+    for (const [name, s] of tasks) {
+      const resource = String(s.Resource);
+      const error = throttling.find(([pattern]) => pattern.test(resource))?.[1];
+      const retried = ((s.Retry ?? []) as Array<{ ErrorEquals: string[] }>).some((r) => error !== undefined && r.ErrorEquals.includes(error));
+      const timeout = s.TimeoutSeconds as number | undefined;
+      // A build task outlives CodeBuild's own run and queue limits, so CodeBuild ends a stuck build first.
+      const build = resource.startsWith('arn:aws:states:::codebuild:');
+      const project = (s.Parameters as { ProjectName?: string } | undefined)?.ProjectName ?? '';
+      const enough = timeout !== undefined && (build ? timeout > projectMinutes(project) * 60 : timeout >= 30 && timeout <= 300);
+      expect({ name, error, retried, enough }).toEqual({ name, error: expect.any(String), retried: true, enough: true });
     }
   });
 
@@ -288,6 +347,19 @@ describe('FabricOrchestrator resources', () => {
   test('GIVEN the build jobs WHEN synthesized THEN their buildspecs come from the job source and their artifacts are KMS-encrypted', () => {
     template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/network.yml' }), EncryptionKey: Match.anyValue() });
     template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/cluster.yml' }), EncryptionKey: Match.anyValue() });
+  });
+
+  test('GIVEN RecordFabric WHEN synthesized THEN it is told the lock table and may read only its items', () => {
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Writes the fabric record to the state bucket' } });
+    const [id, recordFabric] = Object.entries(functions)[0] ?? [];
+    expect((recordFabric as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables.LOCK_TABLE_NAME).toEqual({ Ref: lockTable() });
+    const role = ((recordFabric as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0]);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role));
+    const statements = policies.flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+    expect(id).toBeDefined();
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'))).toEqual([
+      { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [lockTable(), 'Arn'] } },
+    ]);
   });
 
   test('GIVEN the lock table WHEN synthesized THEN locks expire by TTL and the table has point-in-time recovery', () => {

@@ -1,5 +1,6 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { buildRecord, recordFabric } from '../../lambdas/record-fabric/core';
+import { buildRecord, LockTable, recordFabric } from '../../lambdas/record-fabric/core';
 import type { FabricRecord, NetworkJobResult, RecordEvent } from '../../lambdas/shared/contract';
 import { testCluster, testFabric, testPrepared } from './fixtures/late-stages';
 
@@ -85,6 +86,21 @@ describe('buildRecord', () => {
   });
 });
 
+/** A lock table whose item for the fabric names `holder` (none: the fabric is not locked). */
+function lockHeldBy(holder: string | undefined, reads: GetItemCommand[] = []): LockTable {
+  return {
+    table: 'locks',
+    dynamodb: {
+      send: async (c: unknown) => {
+        if (!(c instanceof GetItemCommand)) throw new Error('only GetItem expected on the lock table');
+        reads.push(c);
+        return { Item: holder === undefined ? undefined : { fabric: { S: 'demo' }, holder: { S: holder } } };
+      },
+    } as unknown as LockTable['dynamodb'],
+  };
+}
+const ours = lockHeldBy(fabric.execution);
+
 function s3Error(name: string, status: number): Error {
   const error = new Error(name) as Error & { $metadata: { httpStatusCode: number } };
   error.name = name;
@@ -102,7 +118,7 @@ describe('recordFabric', () => {
         throw new Error('no other call expected');
       },
     } as unknown as S3Client;
-    const result = await recordFabric({ status: 'FAILED', state: { fabric, error: { Error: 'FabricSpecInvalid', Cause: 'x' } } }, s3);
+    const result = await recordFabric({ status: 'FAILED', state: { fabric, error: { Error: 'FabricSpecInvalid', Cause: 'x' } } }, s3, ours);
     expect(result).toEqual({ recorded: false, reason: expect.stringContaining(`state bucket ${fabric.stateBucket} does not exist`) });
     expect(sent.filter((c) => c instanceof PutObjectCommand)).toHaveLength(0);
   });
@@ -117,7 +133,7 @@ describe('recordFabric', () => {
         return {};
       },
     } as unknown as S3Client;
-    const result = await recordFabric({ status: 'READY', state: { fabric } }, s3, { now: () => NOW });
+    const result = await recordFabric({ status: 'READY', state: { fabric } }, s3, ours, { now: () => NOW });
     expect(puts).toHaveLength(1);
     expect(puts[0]?.input.Key).toBe('fabrics/demo/fabric.json');
     expect(JSON.parse(String(puts[0]?.input.Body))).toEqual(result);
@@ -130,6 +146,42 @@ describe('recordFabric', () => {
         throw s3Error('SlowDown', 503);
       },
     } as unknown as S3Client;
-    await expect(recordFabric({ status: 'READY', state: { fabric } }, s3)).rejects.toMatchObject({ name: 'SlowDown' });
+    await expect(recordFabric({ status: 'READY', state: { fabric } }, s3, ours)).rejects.toMatchObject({ name: 'SlowDown' });
+  });
+
+  test('GIVEN this execution holds the lock WHEN recording THEN the lock is read strongly consistent, by fabric, before the write', async () => {
+    const reads: GetItemCommand[] = [];
+    const puts: PutObjectCommand[] = [];
+    const s3 = {
+      send: async (c: unknown) => {
+        if (c instanceof GetObjectCommand) throw s3Error('NoSuchKey', 404);
+        if (c instanceof PutObjectCommand) puts.push(c);
+        return {};
+      },
+    } as unknown as S3Client;
+    await recordFabric({ status: 'READY', state: { fabric } }, s3, lockHeldBy(fabric.execution, reads), { now: () => NOW });
+    expect(reads.map((r) => r.input)).toEqual([{ TableName: 'locks', Key: { fabric: { S: 'demo' } }, ConsistentRead: true, ProjectionExpression: 'holder' }]);
+    expect(puts).toHaveLength(1);
+  });
+
+  test('fails when another execution holds the lock, and writes nothing', async () => {
+    const sent: unknown[] = [];
+    const s3 = { send: async (c: unknown) => { sent.push(c); return {}; } } as unknown as S3Client;
+    const loser = { ...fabric, execution: 'arn:aws:states:us-east-2:123456789012:execution:FabricProvisioner:second' };
+    await expect(recordFabric({ status: 'FAILED', state: { fabric: loser, error: { Error: 'FabricBusy', Cause: 'locked' } } }, s3, ours)).rejects.toMatchObject({
+      name: 'LockNotHeld',
+      message: expect.stringContaining(`locked by execution ${fabric.execution}, not ${loser.execution}`),
+    });
+    expect(sent).toEqual([]);
+  });
+
+  test('fails when the fabric is not locked at all, and writes nothing', async () => {
+    const sent: unknown[] = [];
+    const s3 = { send: async (c: unknown) => { sent.push(c); return {}; } } as unknown as S3Client;
+    await expect(recordFabric({ status: 'READY', state: { fabric } }, s3, lockHeldBy(undefined))).rejects.toMatchObject({
+      name: 'LockNotHeld',
+      message: expect.stringContaining('is not locked'),
+    });
+    expect(sent).toEqual([]);
   });
 });

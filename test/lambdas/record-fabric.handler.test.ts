@@ -1,3 +1,4 @@
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import type { handler as Handler } from '../../lambdas/record-fabric/handler';
 import type { FabricRecord } from '../../lambdas/shared/contract';
@@ -9,10 +10,25 @@ describeWithMoto('RecordFabric handler against moto', () => {
   let handler: typeof Handler;
   const fabric = testFabric();
   const s3 = () => new S3Client({ region: 'us-east-2', forcePathStyle: true });
+  const dynamodb = () => new DynamoDBClient({ region: 'us-east-2' });
   beforeAll(async () => {
+    process.env.LOCK_TABLE_NAME = 'locks';
     ({ handler } = await import('../../lambdas/record-fabric/handler'));
   });
-  beforeEach(async () => resetMoto(moto.current()));
+  afterAll(() => { delete process.env.LOCK_TABLE_NAME; });
+  beforeEach(async () => {
+    await resetMoto(moto.current());
+    await dynamodb().send(new CreateTableCommand({
+      TableName: 'locks',
+      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }));
+  });
+
+  async function lockFor(execution: string): Promise<void> {
+    await dynamodb().send(new PutItemCommand({ TableName: 'locks', Item: { fabric: { S: 'demo' }, holder: { S: execution } } }));
+  }
 
   async function createStateBucket(): Promise<void> {
     await s3().send(new CreateBucketCommand({ Bucket: fabric.stateBucket, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
@@ -26,7 +42,9 @@ describeWithMoto('RecordFabric handler against moto', () => {
 
   test('GIVEN a READY run then a FAILED run WHEN recorded THEN the object says FAILED, keeps createdAt and zones, and both versions exist', async () => {
     await createStateBucket();
+    await lockFor(fabric.execution);
     const first = await handler({ status: 'READY', state: { fabric, prepared: testPrepared() } });
+    await lockFor('arn:run-2');
     const second = await handler({ status: 'FAILED', state: { fabric: { ...fabric, execution: 'arn:run-2' }, error: { Error: 'States.TaskFailed', Cause: 'terraform failed' } } });
 
     const record = await stored();
@@ -40,9 +58,19 @@ describeWithMoto('RecordFabric handler against moto', () => {
   });
 
   test('GIVEN no state bucket WHEN a failure is recorded THEN recorded is false and no bucket is created', async () => {
+    await lockFor(fabric.execution);
     const result = await handler({ status: 'FAILED', state: { fabric, error: { Error: 'FabricSpecInvalid', Cause: 'name: bad' } } });
     expect(result).toEqual({ recorded: false, reason: expect.stringContaining('does not exist') });
     const buckets = await s3().send(new ListBucketsCommand({}));
     expect(buckets.Buckets ?? []).toHaveLength(0);
+  });
+
+  test('fails when another execution holds the lock, and the record stays as the holder wrote it', async () => {
+    await createStateBucket();
+    await lockFor(fabric.execution);
+    const written = await handler({ status: 'READY', state: { fabric, prepared: testPrepared() } });
+    const loser = { ...fabric, execution: 'arn:run-loser' };
+    await expect(handler({ status: 'FAILED', state: { fabric: loser, error: { Error: 'FabricBusy', Cause: 'locked' } } })).rejects.toMatchObject({ name: 'LockNotHeld' });
+    expect(await stored()).toEqual(written);
   });
 });

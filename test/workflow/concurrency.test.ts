@@ -1,0 +1,77 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
+import { motoInstalled } from '../../lib/local/moto';
+import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
+import type { ProgressEvent } from '../../lib/progress-events';
+import { TERRAFORM_SKIP_REASON } from '../support/terraform';
+
+/**
+ * Two runs for one fabric at once, in local mode (the synthesized state machine, the real handlers,
+ * the real network script and Terraform against moto). The first takes the lock and fails in its
+ * network job (fault injection: Terraform's apply gets an undeclared variable), so it holds the
+ * lock for a few seconds without building a whole cluster; the second starts once the first holds
+ * the lock and gives up with FabricBusy while it still does.
+ */
+const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
+if (!ready) {
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED concurrency workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`);
+}
+const describeWorkflow = ready ? describe : describe.skip;
+jest.setTimeout(300_000);
+
+const BUCKET = 'fabricctl-state-123456789012-us-east-2';
+const DOMAIN = 'fabric.example.com';
+const RECORD_KEY = 'fabrics/race/fabric.json';
+const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 50 } };
+const FAIL_NETWORK_APPLY = { NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } };
+
+describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', () => {
+  let env: LocalEnvironment;
+  const s3 = () => new S3Client({ forcePathStyle: true });
+
+  beforeAll(async () => {
+    process.env.FABRIC_LOG_LEVEL = 'silent';
+    env = await createLocalEnvironment({ region: 'us-east-2' });
+    await env.ensureHostedZone(DOMAIN);
+  }, 60_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  /** Every stored version of the fabric record, oldest first. */
+  async function recordVersions(): Promise<Array<Record<string, unknown>>> {
+    const listed = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: RECORD_KEY }))).Versions ?? [];
+    const versions = listed.filter((v) => v.Key === RECORD_KEY).reverse();
+    return Promise.all(versions.map(async (v) => {
+      const object = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: RECORD_KEY, VersionId: v.VersionId }));
+      return JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
+    }));
+  }
+
+  test('GIVEN a run holding the lock WHEN a second run for the fabric gives up with FabricBusy THEN only the holder writes the record', async () => {
+    const spec = { name: 'race', domain: DOMAIN, region: 'us-east-2', network: { cidr: '10.30.0.0/16' } };
+    let startSecond: () => void = () => undefined;
+    const firstHoldsLock = new Promise<void>((resolve) => { startSecond = resolve; });
+    const onFirstEvent = (e: ProgressEvent) => { if (e.type === 'stateExited' && e.state === 'AcquireLock') startSecond(); };
+
+    const first = executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'holder', onEvent: onFirstEvent, injectBuildEnvironment: FAIL_NETWORK_APPLY });
+    const second = firstHoldsLock.then(() => executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'loser' }));
+    const loser: LocalRunResult = await second;
+    // The loser is done while the holder still runs: nothing it did may show in the record.
+    const afterLoser = await recordVersions();
+    const holder = await first;
+
+    expect({ error: loser.error, events: loser.events.map((e) => e.DetailType) }).toEqual({ error: 'FabricBusy', events: ['Fabric Failed'] });
+    expect(loser.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:holder/);
+    expect(afterLoser).toEqual([]);
+    expect(holder.error).toBe('States.TaskFailed');
+    const versions = await recordVersions();
+    expect(versions.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual([
+      { status: 'FAILED', lastExecution: holder.execution },
+    ]);
+    const locks = (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
+    expect(locks).toEqual([]);
+  });
+});
