@@ -91,7 +91,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ action: 'provision', spec: { ...spec('demo'), colour: 'blue' } }, /colour.*unknown field/],
       [{ action: 'provision', spec: spec('demo', { network: { cidr: '8.8.0.0/16' } }) }, /network\.cidr.*RFC 1918/],
-      [{ action: 'provision', spec: spec('9lives') }, /name.*start with a letter/],
+      [{ action: 'provision', spec: spec('9lives') }, /name.*start the name with a letter/],
       [{ action: 'provision', spec: spec('demo', { region: 'xx-nowhere-9' }) }, /region/],
       [{ action: 'provision' }, /spec/],
     ];
