@@ -21,8 +21,25 @@ export class MotoUnavailable extends Error {
   }
 }
 
+/** moto_server run through serial-moto-server.py, which says why it handles one request at a time. */
+const SERIAL_SERVER = join(__dirname, 'serial-moto-server.py');
+
+/**
+ * The Python that has moto: the interpreter named by moto_server's own `#!` line (a pip, pipx or
+ * venv install), else python3 (a pyenv shim is a shell script).
+ */
+export function motoPython(): string {
+  const where = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).stdout.trim();
+  if (where !== '') {
+    const firstLine = readFileSync(where, 'utf8').split('\n', 1)[0] ?? '';
+    const interpreter = /^#!\s*(\S*python[\d.]*)\s*$/.exec(firstLine)?.[1];
+    if (interpreter !== undefined) return interpreter;
+  }
+  return 'python3';
+}
+
 export function motoInstalled(): boolean {
-  return spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(motoPython(), ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
@@ -64,10 +81,10 @@ export async function startMoto(options: { readonly env?: NodeJS.ProcessEnv; rea
   const logDir = mkdtempSync(join(tmpdir(), 'moto-'));
   const logFile = join(logDir, 'moto_server.log');
   const logFd = openSync(logFile, 'w');
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...options.env } });
+  const child = spawn(motoPython(), [SERIAL_SERVER, '127.0.0.1', '0'], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...options.env } });
   closeSync(logFd);
   const pid = child.pid;
-  if (pid === undefined) throw new MotoUnavailable('moto_server could not be started: is it on PATH?');
+  if (pid === undefined) throw new MotoUnavailable("moto_server could not be started: install it with pip install 'moto[server]'");
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

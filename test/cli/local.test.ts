@@ -10,7 +10,7 @@ import { runCli, tempDir } from './support';
  * The full provision/destroy scenarios of local mode are the local runner's own tests.
  */
 const describeLocal = MOTO_AVAILABLE ? describe : describe.skip;
-if (!MOTO_AVAILABLE) console.warn('SKIPPED: moto_server is not on PATH, so fabricctl --local cannot run.');
+if (!MOTO_AVAILABLE) console.warn('SKIPPED: moto_server (pip install moto[server]) is not installed, so fabricctl --local cannot run.');
 
 describeLocal('fabricctl up --local', () => {
   test('fails when the region has fewer zones than zoneCount: exit 1, InsufficientZones in the JSON output, per-step timings', async () => {

@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { describeWithMoto, useMoto } from './moto';
-import { startMoto } from '../../lib/local/moto';
+import { motoPython, startMoto } from '../../lib/local/moto';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 describeWithMoto('moto test support', () => {
@@ -21,6 +24,38 @@ describeWithMoto('startMoto', () => {
       for (const moto of motos.slice(1)) expect((await fetch(`${moto.endpoint}/moto-api/data.json`)).ok).toBe(true);
     } finally {
       await Promise.all(motos.map((m) => m.stop()));
+    }
+  });
+});
+
+describeWithMoto('the emulator handles one request at a time (lib/local/serial-moto-server.py)', () => {
+  test("GIVEN moto's own models WHEN one thread reads the EC2 tag store while another tags a resource THEN reads fail: the race behind InvalidPermission.Duplicate", () => {
+    const run = spawnSync(motoPython(), [join(__dirname, 'moto-tag-race.py'), '3'], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^[1-9]\d*\tdictionary changed size during iteration$/m);
+  });
+
+  test('GIVEN a request whose body is still arriving WHEN another request is sent THEN it is answered only after the first one', async () => {
+    const moto = await startMoto();
+    try {
+      const { hostname, port } = new URL(moto.endpoint);
+      await fetch(`${moto.endpoint}/one-at-a-time`, { method: 'PUT' });
+      const order: string[] = [];
+      const slowPut = request({ hostname, port, method: 'PUT', path: '/one-at-a-time/object', headers: { 'content-length': '10' } });
+      const slowAnswered = new Promise<void>((resolve) => slowPut.on('response', (response) => response.resume().on('end', () => {
+        order.push('slow put answered');
+        resolve();
+      })));
+      slowPut.write('12345');
+      await new Promise((r) => setTimeout(r, 300));
+      const otherAnswered = fetch(`${moto.endpoint}/moto-api/data.json`).then(() => order.push('other request answered'));
+      await new Promise((r) => setTimeout(r, 1000));
+      order.push('slow body finished');
+      slowPut.end('67890');
+      await Promise.all([slowAnswered, otherAnswered]);
+      expect(order).toEqual(['slow body finished', 'slow put answered', 'other request answered']);
+    } finally {
+      await moto.stop();
     }
   });
 });

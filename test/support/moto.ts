@@ -8,7 +8,7 @@ export const MOTO_AVAILABLE = motoInstalled();
 export const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
 if (!MOTO_AVAILABLE) {
   // eslint-disable-next-line no-console
-  console.warn('SKIPPED: moto_server is not on PATH, so handler tests against the AWS emulator cannot run.');
+  console.warn('SKIPPED: moto_server (pip install moto[server]) is not installed, so handler tests against the AWS emulator cannot run.');
 }
 
 export function useMoto(): { readonly current: () => Moto } {

@@ -1,0 +1,40 @@
+"""moto_server that handles one request at a time.
+
+moto's in-memory models are not thread-safe, but moto_server serves every request on its own
+thread. Under load two requests interleave: rendering an AuthorizeSecurityGroupIngress answer reads
+the whole EC2 tag store (each rule's tags) while another thread adds a new volume's tags one key at a
+time, so the read fails with "dictionary changed size during iteration" and moto answers HTTP 500
+after it has stored the rule. The AWS SDK then re-sends the call and gets InvalidPermission.Duplicate,
+which fails the Terraform apply (see test/support/moto.test.ts). A lock around the application keeps
+moto's own server, its routing and its answers, and takes the interleaving away.
+
+Usage: serial-moto-server.py HOST PORT   (PORT 0: the kernel picks one; the address is printed)
+"""
+
+import signal
+import sys
+import threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+
+class OneRequestAtATime:
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            # The answer is consumed inside the lock: moto builds it from the shared models.
+            return list(self.app(environ, start_response))
+
+
+def main(host: str, port: int) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(host, port, OneRequestAtATime(app), threaded=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
