@@ -37,8 +37,11 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
   for (const construct of stack.node.findAll()) {
     if (construct instanceof FabricFunction) {
       const id = logicalIdOf(construct);
-      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
-      functions[id] = { entry: construct.entryFolder, environment: variables };
+      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      // A value CloudFormation resolves at deploy time (a role's ARN) means nothing here: the local
+      // environment supplies its own (LocalEnvironment, e.g. STATE_BUILD_PRINCIPAL_ARNS).
+      const plain = Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === 'string');
+      functions[id] = { entry: construct.entryFolder, environment: Object.fromEntries(plain) };
     } else if (construct instanceof codebuild.Project) {
       const id = logicalIdOf(construct);
       const source = template.Resources[id]?.Properties?.Source as { BuildSpec?: string } | undefined;

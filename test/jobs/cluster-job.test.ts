@@ -138,7 +138,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   beforeAll(async () => {
     ec2 = new EC2Client(clientOptions(REGION));
     s3 = new S3Client(s3Options(REGION));
-    await ensureStateBucket(fabric, { s3, accountId: ACCOUNT });
+    await ensureStateBucket(fabric, { s3, accountId: ACCOUNT, stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] } });
     // WORKAROUND (emulator only): moto enforces the bucket's TLS-only policy and speaks plain HTTP.
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: fabric.stateBucket }));
     // The network job's output, made directly: an existing VPC with one subnet per zone.
