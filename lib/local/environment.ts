@@ -150,6 +150,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         KOPS_STANDIN_API_SERVER: api.serverUrl,
         KOPS_STANDIN_API_CA_FILE: caFile,
         KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
+        // As the deployed project sets it: the cluster job puts it on kops's roles (moto checks its form only).
+        PERMISSIONS_BOUNDARY_ARN: `arn:aws:iam::${EMULATOR_ACCOUNT}:policy/fabricctl-local-node-role-boundary`,
         ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}),
         TF_IN_AUTOMATION: '1',
       };
