@@ -17,12 +17,20 @@ export interface FabricApp {
 export function createFabricApp(props: AppProps = {}): FabricApp {
   const app = new App(props);
   const context = (key: string): unknown => app.node.tryGetContext(key);
+  // A list is a JSON array in cdk.json or a comma-separated `-c` value.
+  const list = (key: string): string[] | undefined => {
+    const value = context(key);
+    if (value === undefined) return undefined;
+    return (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  };
   const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', {
     stateBucketPrefix: context('fabricctl:stateBucketPrefix') as string | undefined,
     codeCommitRepositoryName: context('fabricctl:codeCommitRepository') as string | undefined,
     githubWebhook: context('fabricctl:githubWebhook') === true || context('fabricctl:githubWebhook') === 'true',
     githubTokenSecretArn: context('fabricctl:githubTokenSecretArn') as string | undefined,
     kopsSha256: context(KOPS_SHA256_CONTEXT_KEY) as string | undefined,
+    hostedZoneIds: list('fabricctl:hostedZoneIds'),
+    stateAdminPrincipalArns: list('fabricctl:stateAdminPrincipalArns'),
   });
   // An unacknowledged finding fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

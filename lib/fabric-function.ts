@@ -65,7 +65,7 @@ export class FabricFunction extends nodejs.NodejsFunction {
     this.entryFolder = props.entry;
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.' },
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes (tracing is on) have no resource-level permissions.' },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes (tracing is on) and the Describe/List calls some functions make (ec2:DescribeRegions, route53:ListHostedZonesByName, autoscaling:DescribeAutoScalingGroups) have no resource-level permissions.' },
     );
   }
 }

@@ -8,11 +8,6 @@ import { addGithubWebhook } from './github-webhook';
 
 export interface FabricOrchestratorStackProps extends StackProps, FabricOrchestratorProps {
   /**
-   * Name of an existing CodeCommit repository holding `fabric/<name>` branches: a push provisions.
-   * @default no CodeCommit trigger
-   */
-  readonly codeCommitRepositoryName?: string;
-  /**
    * Add the GitHub webhook receiver (a Lambda function URL checking `X-Hub-Signature-256`).
    * @default false
    */

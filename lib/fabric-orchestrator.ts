@@ -11,6 +11,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { LOCK_TABLE_ENV } from '../lambdas/shared/config';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
+import { grantClusterBuilder, grantNetworkBuilder, NodeRoleBoundary, stateReaderEnvironment } from './build-grants';
 import { FabricFunction, PROJECT_ROOT } from './fabric-function';
 import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
 
@@ -65,6 +66,27 @@ export interface FabricOrchestratorProps {
    * @default false
    */
   readonly kopsFromPath?: boolean;
+  /**
+   * Name of an existing CodeCommit repository holding `fabric/<name>` branches: a push provisions.
+   * ValidateSpec may read `fabric.json` from this repository only.
+   * @default no CodeCommit trigger, and ValidateSpec may read no CodeCommit repository
+   */
+  readonly codeCommitRepositoryName?: string;
+  /**
+   * Ids of the public hosted zones of the fabrics' domains (`Z...`, as Route 53 shows them). The
+   * cluster job, the control planes kops creates, CheckDns and CheckReadiness may touch these zones
+   * only; a fabric whose domain is in another zone fails at its cluster job.
+   * @default - any hosted zone of the account (`hostedzone/*`): the domain comes with each spec
+   */
+  readonly hostedZoneIds?: readonly string[];
+  /**
+   * IAM principals (ARNs of roles or users; `*` wildcards as in `ArnLike`) who may read kops's
+   * secrets (`pki/private`, `secrets/`) and Terraform state in the state buckets, besides the build
+   * jobs and the clusters' control planes. Everyone else is denied by the bucket policy, whatever
+   * their IAM policies allow. For a role, give the role's ARN: it covers all of its sessions.
+   * @default - none: only the build jobs (and control planes, for kops's keys) read them
+   */
+  readonly stateAdminPrincipalArns?: readonly string[];
 }
 
 /** The Lambda functions of the orchestrator, by role. */
@@ -143,6 +165,8 @@ export class FabricOrchestrator extends Construct {
   public readonly clusterProject: codebuild.Project;
   public readonly functions: FabricFunctions;
   public readonly stateBucketPrefix: string;
+  /** The hosted zones the jobs may change (`hostedZoneIds`); empty: any. */
+  public readonly hostedZoneIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: FabricOrchestratorProps = {}) {
     super(scope, id);
@@ -159,10 +183,15 @@ export class FabricOrchestrator extends Construct {
       throw new Error('readinessDeadline must be shorter than executionTimeout');
     }
     this.stateBucketPrefix = prefix;
+    const hostedZoneIds = checkHostedZoneIds(props.hostedZoneIds);
+    this.hostedZoneIds = hostedZoneIds;
+    const stateAdmins = checkPrincipalArns(props.stateAdminPrincipalArns);
+    const zoneArns = (hostedZoneIds.length === 0 ? ['*'] : hostedZoneIds).map((id) => `arn:${Aws.PARTITION}:route53:::hostedzone/${id}`);
 
     // State buckets are created per fabric region at run time; these ARNs cover exactly those names.
     const stateBucketArn = `arn:${Aws.PARTITION}:s3:::${prefix}-${Aws.ACCOUNT_ID}-*`;
-    const fabricSecretsArn = `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*`;
+    // Names from lambdas/shared/naming.ts; the fabric part is known at run time only.
+    const secretArn = (kind: 'ssh-key' | 'kubeconfig') => `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*/${kind}-??????`;
 
     this.lockTable = new dynamodb.TableV2(this, 'LockTable', {
       partitionKey: { name: 'fabric', type: dynamodb.AttributeType.STRING },
@@ -182,7 +211,12 @@ export class FabricOrchestrator extends Construct {
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
     // Without ListBucket a missing record reads as AccessDenied instead of "no record".
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
-    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['codecommit:GetFile'], resources: [`arn:${Aws.PARTITION}:codecommit:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`] }));
+    if (props.codeCommitRepositoryName !== undefined) {
+      validateSpec.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['codecommit:GetFile'],
+        resources: [`arn:${Aws.PARTITION}:codecommit:${Aws.REGION}:${Aws.ACCOUNT_ID}:${props.codeCommitRepositoryName}`],
+      }));
+    }
 
     const discoverZones = fn('DiscoverZonesFunction', 'discover-zones', 'Chooses the availability zones of a fabric');
     discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones'], resources: ['*'] }));
@@ -203,23 +237,23 @@ export class FabricOrchestrator extends Construct {
 
     const checkDns = fn('CheckDnsFunction', 'check-dns', "Checks the domain's public hosted zone and its delegation");
     checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }));
-    checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:GetHostedZone'], resources: [`arn:${Aws.PARTITION}:route53:::hostedzone/*`] }));
+    checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:GetHostedZone'], resources: zoneArns }));
 
     const ensureSshKey = fn('EnsureSshKeyFunction', 'ensure-ssh-key', "Creates the fabric's SSH key once; the private half stays in Secrets Manager", {
       timeout: Duration.seconds(60),
       memorySize: 1024, // RSA 4096 generation is CPU-bound; CPU scales with memory.
     });
     ensureSshKey.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
-      resources: [fabricSecretsArn],
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:TagResource'],
+      resources: [secretArn('ssh-key')],
     }));
 
     const checkReadiness = fn('CheckReadinessFunction', 'check-readiness', 'Polls instances, API DNS and /readyz of a new cluster', {
       environment: { READINESS_DEADLINE_SECONDS: String(readinessDeadline.toSeconds()) },
     });
     checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
-    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: [`arn:${Aws.PARTITION}:route53:::hostedzone/*`] }));
-    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [fabricSecretsArn] }));
+    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: zoneArns }));
+    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn('kubeconfig')] }));
 
     // It writes only while its execution holds the fabric's lock: it reads the lock item first.
     const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket', {
@@ -262,13 +296,20 @@ export class FabricOrchestrator extends Construct {
       jobSource.grantRead(project);
       return { project, logGroup };
     };
+    const grants = { stateBucketArn, hostedZoneIds };
+    const boundary = new NodeRoleBoundary(this, 'NodeRoleBoundary', grants);
     const network = job('NetworkProject', 'buildspecs/network.yml', 'Terraform: the fabric VPC, subnets and internet gateway');
-    // A public checksum, not a secret: plain text is right for it.
-    const cluster = job('ClusterProject', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster',
-      kopsSha256 === undefined ? {} : { [KOPS_SHA256_ENV]: { value: kopsSha256 } });
+    // A public checksum and a policy ARN, not secrets: plain text is right for them.
+    const cluster = job('ClusterProject', 'buildspecs/cluster.yml', 'kops + Terraform: the highly available Kubernetes cluster', {
+      ...(kopsSha256 === undefined ? {} : { [KOPS_SHA256_ENV]: { value: kopsSha256 } }),
+      PERMISSIONS_BOUNDARY_ARN: { value: boundary.managedPolicyArn },
+    });
     this.networkProject = network.project;
     this.clusterProject = cluster.project;
-    for (const project of [network.project, cluster.project]) grantFabricBuilder(project, stateBucketArn, fabricSecretsArn);
+    grantNetworkBuilder(network.project, grants, logicalIdOf(network.project));
+    grantClusterBuilder(cluster.project, { ...grants, boundary }, logicalIdOf(cluster.project));
+    const buildRoles = [network.project, cluster.project].map((p) => p.role).filter((r): r is iam.IRole => r !== undefined);
+    for (const [name, value] of Object.entries(stateReaderEnvironment(buildRoles, stateAdmins))) ensureStateBucket.addEnvironment(name, value);
     explainFailure.addToRolePolicy(new iam.PolicyStatement({
       actions: ['logs:GetLogEvents'],
       resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
@@ -586,16 +627,27 @@ export class FabricOrchestrator extends Construct {
     Validations.of(this.stateMachine).acknowledge(...functions.map((f) => ({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(f)}.Arn>:*]`,
       reason: 'The state machine may invoke any version of its own functions (the LambdaInvoke grant).',
-    })));
-    Validations.of(this).acknowledge(
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 Describe*, Route 53 ListHostedZonesByName and Auto Scaling Describe* have no resource-level permissions; the build jobs create VPCs, instances and load balancers whose ARNs do not exist before the run.' },
-      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*]`, reason: 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.' },
-      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*/fabrics/*]`, reason: 'Fabric records and state live under fabrics/ of the run-time state buckets.' },
-      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*/*]`, reason: 'Terraform and kops state objects live in the run-time state buckets.' },
-      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*]', reason: 'Per-fabric SSH keys and kubeconfigs are created at run time under the fabricctl/ prefix.' },
-      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::hostedzone/*]', reason: "The domain's hosted zone is found at run time from the spec." },
-      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codecommit:<AWS::Region>:<AWS::AccountId>:*]', reason: 'The fabric repository is named in the push event; GetFile is read-only.' },
-    );
+    })), {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: "The state machine's log delivery (logs:*LogDelivery*, DescribeLogGroups, PutResourcePolicy) and X-Ray trace writes have no resource-level permissions.",
+    });
+    // Each function names the findings of its own grants (the build projects: lib/build-grants.ts).
+    const f = this.functions;
+    const bucket = `arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*`;
+    const ack = (fn: lambda.IFunction, finding: string, reason: string) => Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric, f.ensureStateBucket]) {
+      ack(fn, `Resource::${bucket}`, 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.');
+    }
+    for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric]) {
+      ack(fn, `Resource::${bucket}/fabrics/*`, 'Fabric records live at fabrics/<name>/fabric.json of the run-time state buckets; the name is known at run time.');
+    }
+    ack(f.ensureSshKey, 'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/ssh-key-??????', "Each fabric's SSH key, fabricctl/<name>/ssh-key; the name is known at run time.");
+    ack(f.checkReadiness, 'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/kubeconfig-??????', "Each fabric's admin kubeconfig, fabricctl/<name>/kubeconfig; the name is known at run time.");
+    if (this.hostedZoneIds.length === 0) {
+      for (const fn of [f.checkDns, f.checkReadiness]) {
+        ack(fn, 'Resource::arn:<AWS::Partition>:route53:::hostedzone/*', "No hostedZoneIds given: the domain's zone is found at run time from the spec (read-only here).");
+      }
+    }
   }
 }
 
@@ -604,44 +656,21 @@ export function logicalIdOf(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
-/**
- * What Terraform and kops need to build a fabric: EC2/VPC, Auto Scaling, load balancers, IAM roles and
- * instance profiles for the nodes, Route 53 records, SQS and EventBridge for kops's termination
- * handler, and the fabric's state and secrets. Resource ARNs of what they create do not exist before
- * the run, so most statements are service-scoped.
- */
-function grantFabricBuilder(project: codebuild.Project, stateBucketArn: string, fabricSecretsArn: string): void {
-  project.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'route53:*', 'sqs:*', 'events:*', 'iam:GetRole', 'iam:GetInstanceProfile', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:GetRolePolicy'],
-    resources: ['*'],
-  }));
-  project.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:TagRole', 'iam:PassRole', 'iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile', 'iam:CreateServiceLinkedRole'],
-    resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`, `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:instance-profile/*`],
-  }));
-  project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning'], resources: [stateBucketArn] }));
-  project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/*`] }));
-  project.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:TagResource'],
-    resources: [fabricSecretsArn],
-  }));
-  Validations.of(project).acknowledge(
-    // CDK's own grants for every project: its KMS key, its source asset, its logs and reports.
-    { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CodeBuild's grant on the project's own KMS key." },
-    { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CodeBuild's grant on the project's own KMS key." },
-    { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'Read access to the job source asset (grantRead).' },
-    { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'Read access to the job source asset (grantRead).' },
-    { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'Read access to the job source asset (grantRead).' },
-    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'The job source is a CDK asset in the bootstrap bucket.' },
-    { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalIdOf(project)}>:*]`, reason: "CodeBuild's default grant on the project's own log group." },
-    { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalIdOf(project)}>-*]`, reason: "CodeBuild's default grant on the project's own report groups." },
-    { id: 'AwsSolutions-IAM5[Action::ec2:*]', reason: 'Terraform and kops create and later destroy VPCs, subnets, security groups, launch templates, volumes and instances.' },
-    { id: 'AwsSolutions-IAM5[Action::autoscaling:*]', reason: 'kops runs every instance group as an Auto Scaling group it creates, updates and rolls.' },
-    { id: 'AwsSolutions-IAM5[Action::elasticloadbalancing:*]', reason: "kops fronts the API with a load balancer; teardown deletes those Kubernetes created." },
-    { id: 'AwsSolutions-IAM5[Action::route53:*]', reason: "kops writes the cluster's API and etcd records in the domain's zone." },
-    { id: 'AwsSolutions-IAM5[Action::sqs:*]', reason: "kops's node termination handler uses an SQS queue it creates." },
-    { id: 'AwsSolutions-IAM5[Action::events:*]', reason: "kops's node termination handler uses EventBridge rules it creates." },
-    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]', reason: 'kops creates one role per instance group, named after the cluster, at run time.' },
-    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*]', reason: 'kops creates one instance profile per instance group at run time.' },
-  );
+/** Hosted zone ids as Route 53 shows them (`Z...`, or `/hostedzone/Z...`), without the prefix. */
+function checkHostedZoneIds(ids: readonly string[] | undefined): string[] {
+  const bare = (ids ?? []).map((id) => id.replace(/^\/?hostedzone\//, ''));
+  for (const id of bare) {
+    if (!/^Z[A-Z0-9]{1,31}$/.test(id)) throw new Error(`hostedZoneIds must be Route 53 hosted zone ids such as Z0123456789ABCDEFGHIJ; got ${JSON.stringify(id)}`);
+  }
+  return bare;
+}
+
+/** Principal ARNs for `aws:PrincipalArn` (wildcards allowed), checked before they reach a bucket policy. */
+function checkPrincipalArns(arns: readonly string[] | undefined): string[] {
+  for (const arn of arns ?? []) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)\/[\w+=,.@\/*-]+)$/.test(arn)) {
+      throw new Error(`stateAdminPrincipalArns must be IAM role or user ARNs such as arn:aws:iam::123456789012:role/Admin; got ${JSON.stringify(arn)}`);
+    }
+  }
+  return [...(arns ?? [])];
 }

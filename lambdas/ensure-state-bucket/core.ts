@@ -2,6 +2,7 @@ import {
   BucketLocationConstraint,
   CreateBucketCommand,
   GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
@@ -23,6 +24,8 @@ export interface EnsureStateBucketDeps {
   readonly s3: S3Sender;
   /** This account: the bucket must belong to it (HeadBucket's ExpectedBucketOwner). */
   readonly accountId: string;
+  /** Who may read the secret-bearing state (see `secretReadStatements`). */
+  readonly stateReaders: StateReaders;
   /**
    * Attach the TLS-only bucket policy. Always true in AWS; local mode turns it off because its
    * emulator speaks plain HTTP and would refuse every request under that policy.
@@ -41,22 +44,79 @@ function partitionOf(region: string): string {
   return 'aws';
 }
 
+/** Principals allowed to read kops's secrets and Terraform state; everyone else is denied. */
+export interface StateReaders {
+  /** What the build jobs run as: the CodeBuild roles (local mode: the developer or the emulator user). */
+  readonly buildPrincipalArns: readonly string[];
+  /** The account's chosen admin principals (the stack's `stateAdminPrincipalArns`); wildcards allowed. */
+  readonly adminPrincipalArns: readonly string[];
+}
+
+/** The statements EnsureStateBucket owns in a state bucket's policy, by Sid; others are left alone. */
+export const OWNED_POLICY_SIDS = ['DenyInsecureTransport', 'DenyKopsSecretReadsToOthers', 'DenyTerraformStateReadsToOthers'] as const;
+
+type PolicyStatement = Record<string, unknown> & { Sid?: string };
+
 /** Deny every request not made over TLS. */
-export function tlsOnlyPolicy(bucket: string, region: string): string {
+export function tlsOnlyStatement(bucket: string, region: string): PolicyStatement {
   const arn = `arn:${partitionOf(region)}:s3:::${bucket}`;
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'DenyInsecureTransport',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 's3:*',
-        Resource: [arn, `${arn}/*`],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-    ],
+  return {
+    Sid: 'DenyInsecureTransport',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Resource: [arn, `${arn}/*`],
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  };
+}
+
+/** The TLS-only policy alone (kept for callers that want just it). */
+export function tlsOnlyPolicy(bucket: string, region: string): string {
+  return JSON.stringify({ Version: '2012-10-17', Statement: [tlsOnlyStatement(bucket, region)] });
+}
+
+/**
+ * Reads of the secret-bearing prefixes are denied to every principal but the named ones, whatever
+ * their IAM policies allow (ReadOnlyAccess grants s3:GetObject on every bucket):
+ * - kops's state store keeps the cluster CA private key (`pki/private`) and its secrets
+ *   (`secrets/`): readable by the builds, the admins, and the control-plane roles kops creates
+ *   (`masters.<cluster>`), whose nodes read their keys from the state store at boot;
+ * - Terraform state holds secrets in plain text: readable by the builds and the admins only.
+ * `aws:PrincipalArn` is the role's ARN for every session of a role, so one entry covers all builds.
+ */
+export function secretReadStatements(bucket: string, region: string, accountId: string, readers: StateReaders): PolicyStatement[] {
+  const partition = partitionOf(region);
+  const arn = `arn:${partition}:s3:::${bucket}`;
+  const controlPlaneRoles = `arn:${partition}:iam::${accountId}:role/masters.*`;
+  const deny = (Sid: string, Resource: string[], allowed: string[]): PolicyStatement => ({
+    Sid,
+    Effect: 'Deny',
+    Principal: '*',
+    Action: ['s3:GetObject', 's3:GetObjectVersion'],
+    Resource,
+    Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
   });
+  return [
+    deny('DenyKopsSecretReadsToOthers', [`${arn}/fabrics/*/kops/*/pki/private/*`, `${arn}/fabrics/*/kops/*/secrets/*`], [
+      ...readers.buildPrincipalArns,
+      controlPlaneRoles,
+      ...readers.adminPrincipalArns,
+    ]),
+    deny('DenyTerraformStateReadsToOthers', [`${arn}/fabrics/*/*.tfstate`], [...readers.buildPrincipalArns, ...readers.adminPrincipalArns]),
+  ];
+}
+
+/** The statements this function keeps in the bucket policy. */
+export function ownedStatements(bucket: string, region: string, accountId: string, readers: StateReaders, requireTls: boolean): PolicyStatement[] {
+  return [...(requireTls ? [tlsOnlyStatement(bucket, region)] : []), ...secretReadStatements(bucket, region, accountId, readers)];
+}
+
+/** `current` with our statements replaced by `owned`; statements someone else added stay, first. */
+export function mergedPolicy(current: string | undefined, owned: readonly PolicyStatement[]): string {
+  const parsed = current ? (JSON.parse(current) as { Version?: string; Statement?: PolicyStatement | PolicyStatement[] }) : {};
+  const statements = parsed.Statement === undefined ? [] : Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
+  const others = statements.filter((s) => !(OWNED_POLICY_SIDS as readonly string[]).includes(s.Sid ?? ''));
+  return JSON.stringify({ Version: '2012-10-17', Statement: [...others, ...owned] });
 }
 
 /** us-east-1 takes no LocationConstraint (S3 rejects one naming it: defect 2 of the original). */
@@ -66,6 +126,15 @@ export function createBucketInput(bucket: string, region: string): CreateBucketC
     ObjectOwnership: 'BucketOwnerEnforced',
     ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
   };
+}
+
+/** S3 returns a stored policy re-serialised: compare documents, not text. */
+function samePolicy(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
 }
 
 type Existence = 'ours' | 'missing';
@@ -111,7 +180,7 @@ async function misconfigurations(s3: S3Sender, bucket: string, accountId: string
 }
 
 /** Applies every protection to a bucket this run (or a concurrent one) has just created. */
-async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: string, requireTls: boolean): Promise<void> {
+async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: string, owned: readonly PolicyStatement[]): Promise<void> {
   const Bucket = fabric.stateBucket;
   const ExpectedBucketOwner = accountId;
   await s3.send(
@@ -132,23 +201,45 @@ async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: strin
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
     }),
   );
-  if (requireTls) await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: tlsOnlyPolicy(Bucket, fabric.region) }));
+  await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: mergedPolicy(undefined, owned) }));
   const tags = { ...fabric.spec.tags, 'fabricctl:managed': 'true' };
   await s3.send(new PutBucketTaggingCommand({ Bucket, ExpectedBucketOwner, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
 }
 
+async function currentPolicy(s3: S3Sender, bucket: string, accountId: string): Promise<string | undefined> {
+  try {
+    return (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket, ExpectedBucketOwner: accountId }))).Policy;
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchBucketPolicy') return undefined;
+    throw error;
+  }
+}
+
 /**
- * `EnsureStateBucket`: one bucket per account and region. An existing bucket of ours is verified and
- * left as it is; a missing one is created with every protection, except in `plan`, which only looks.
+ * `EnsureStateBucket`: one bucket per account and region. An existing bucket of ours is verified,
+ * never reconfigured, with one exception: its policy statements that this function owns (by Sid,
+ * OWNED_POLICY_SIDS) are brought up to date, because the principals they name come from the stack
+ * and change with it (a redeploy, a new admin); statements added by anyone else are kept. `plan`
+ * only looks: it creates nothing and writes no policy. A missing bucket is created with every
+ * protection.
  */
 export async function ensureStateBucket(fabric: ValidatedFabric, deps: EnsureStateBucketDeps): Promise<StateBucketResult> {
   const { s3, accountId } = deps;
   const bucket = fabric.stateBucket;
   const result = (exists: boolean, created: boolean): StateBucketResult => ({ bucket, region: fabric.region, exists, created });
 
+  const owned = ownedStatements(bucket, fabric.region, accountId, deps.stateReaders, deps.requireTls ?? true);
+
   if ((await probe(s3, bucket, accountId)) === 'ours') {
     const issues = await misconfigurations(s3, bucket, accountId);
     if (issues.length > 0) throw new StateBucketMisconfigured(bucket, issues);
+    if (fabric.action !== 'plan') {
+      const current = await currentPolicy(s3, bucket, accountId);
+      const wanted = mergedPolicy(current, owned);
+      if (current === undefined || !samePolicy(current, wanted)) {
+        await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, ExpectedBucketOwner: accountId, Policy: wanted }));
+      }
+    }
     return result(true, false);
   }
   if (fabric.action === 'plan') return result(false, false);
@@ -163,6 +254,6 @@ export async function ensureStateBucket(fabric: ValidatedFabric, deps: EnsureSta
     if (name !== 'BucketAlreadyOwnedByYou') throw error;
     created = false;
   }
-  await configure(s3, fabric, accountId, deps.requireTls ?? true);
+  await configure(s3, fabric, accountId, owned);
   return result(true, created);
 }

@@ -2,15 +2,29 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
 import { clientOptions, perRegion, s3Options } from '../shared/clients';
-import { optionalEnv } from '../shared/config';
+import { optionalEnv, requiredEnv } from '../shared/config';
+import { ConfigurationInvalid } from '../shared/errors';
 import type { FabricEvent, StateBucketResult } from '../shared/contract';
 import { createLogger } from '../shared/logger';
-import { ensureStateBucket } from './core';
+import { ensureStateBucket, StateReaders } from './core';
 
 const sts = new STSClient(clientOptions());
 const s3In = perRegion((region) => new S3Client(s3Options(region)));
 /** `false` only in local mode (plain-HTTP emulator); see EnsureStateBucketDeps.requireTls. */
 const requireTls = optionalEnv('STATE_BUCKET_REQUIRE_TLS', 'true') !== 'false';
+/** Comma-separated principal ARNs; every entry must be one (a typo would lock the builds out). */
+function arnList(name: string, text: string): string[] {
+  const arns = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  for (const arn of arns) {
+    if (!/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^\s,]+$/.test(arn)) throw new ConfigurationInvalid(name, arn, 'comma-separated IAM principal ARNs');
+  }
+  return arns;
+}
+/** Who may read kops's secrets and Terraform state besides the control plane (see core.ts). */
+const stateReaders: StateReaders = {
+  buildPrincipalArns: arnList('STATE_BUILD_PRINCIPAL_ARNS', requiredEnv('STATE_BUILD_PRINCIPAL_ARNS')),
+  adminPrincipalArns: arnList('STATE_ADMIN_PRINCIPAL_ARNS', optionalEnv('STATE_ADMIN_PRINCIPAL_ARNS', '')),
+};
 let accountId: Promise<string> | undefined;
 
 /** The account never changes for a function: asked once per container. */
@@ -30,7 +44,7 @@ function account(): Promise<string> {
 export const handler = async (event: FabricEvent): Promise<StateBucketResult> => {
   const { fabric } = event;
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
-  const result = await ensureStateBucket(fabric, { s3: s3In(fabric.region), accountId: await account(), requireTls });
+  const result = await ensureStateBucket(fabric, { s3: s3In(fabric.region), accountId: await account(), requireTls, stateReaders });
   log.info(result.created ? 'state bucket created' : result.exists ? 'state bucket verified' : 'state bucket missing (plan: not created)', { bucket: result.bucket });
   return result;
 };

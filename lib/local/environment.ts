@@ -82,6 +82,9 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
     AWS_EC2_METADATA_DISABLED: 'true',
     // moto_server speaks plain HTTP: a TLS-only bucket policy would refuse every request.
     STATE_BUCKET_REQUIRE_TLS: 'false',
+    // The builds run as the emulator's default user, not as CodeBuild roles: the state bucket's
+    // secret-read exceptions name it (moto stores bucket policies but does not enforce them).
+    STATE_BUILD_PRINCIPAL_ARNS: `arn:aws:iam::${EMULATOR_ACCOUNT}:user/moto`,
   });
   const stopMoto = async () => moto?.stop();
   let publicDns: PublicDnsStandIn;
@@ -147,6 +150,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         KOPS_STANDIN_API_SERVER: api.serverUrl,
         KOPS_STANDIN_API_CA_FILE: caFile,
         KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
+        // As the deployed project sets it: the cluster job puts it on kops's roles (moto checks its form only).
+        PERMISSIONS_BOUNDARY_ARN: `arn:aws:iam::${EMULATOR_ACCOUNT}:policy/fabricctl-local-node-role-boundary`,
         ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}),
         TF_IN_AUTOMATION: '1',
       };
@@ -203,6 +208,17 @@ export function realKopsVersion(env: NodeJS.ProcessEnv = process.env): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
+/**
+ * What `aws:PrincipalArn` is for the caller: a role session's ARN names the role without its path,
+ * so both the role at the top level and under any path are given; users and root are as they are.
+ */
+export function principalArnsOf(callerArn: string): string[] {
+  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+  if (!session) return [callerArn];
+  const [, partition, account, role] = session;
+  return [`arn:${partition}:iam::${account}:role/${role}`, `arn:${partition}:iam::${account}:role/*/${role}`];
+}
+
 /** Name of the lock table local runs against a real account create (the deployed stack has its own). */
 export const LOCAL_LOCK_TABLE = 'fabricctl-local-locks';
 
@@ -216,6 +232,8 @@ export async function createAwsEnvironment(options: { readonly region: string; r
   for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_CODECOMMIT', 'DNS_RESOLVERS']) delete process.env[name];
   Object.assign(process.env, { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, STATE_BUCKET_REQUIRE_TLS: 'true' });
   const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  // The builds run as the caller here: the state bucket's secret-read exceptions must name them.
+  process.env.STATE_BUILD_PRINCIPAL_ARNS = principalArnsOf(identity.Arn ?? '').join(',');
   log(`real AWS: account ${identity.Account ?? '?'} as ${identity.Arn ?? '?'}, region ${options.region}; real kops: ${kops}`);
   const workDir = mkdtempSync(path.join(tmpdir(), 'fabricctl-aws-'));
   const route53 = new Route53Client({});

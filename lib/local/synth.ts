@@ -59,11 +59,18 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
  * A function's environment as local mode sets it: a `Ref` (e.g. the lock table's name) becomes the
  * resource's logical id, which is its name in local mode, as in definition.ts.
  */
+/**
+ * Variables whose deployed value CloudFormation computes from other resources (the build roles'
+ * ARNs): the local environment sets its own (lib/local/environment.ts).
+ */
+const SUPPLIED_LOCALLY = new Set(['STATE_BUILD_PRINCIPAL_ARNS']);
+
 function localVariables(functionId: string, variables: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(variables)) {
     if (typeof value === 'string') out[key] = value;
     else if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string') out[key] = (value as { Ref: string }).Ref;
+    else if (SUPPLIED_LOCALLY.has(key)) continue;
     else throw new Error(`${functionId} sets ${key} to ${JSON.stringify(value)}; local mode resolves only strings and Ref`);
   }
   return out;

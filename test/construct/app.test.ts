@@ -11,7 +11,24 @@ describe('the fabricctl app', () => {
     expect(() => app.synth()).not.toThrow();
     Template.fromStack(stack).hasResourceProperties('AWS::CodeBuild::Project', {
       Source: Match.objectLike({ BuildSpec: 'buildspecs/cluster.yml' }),
-      Environment: Match.objectLike({ EnvironmentVariables: [{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }] }),
+      Environment: Match.objectLike({ EnvironmentVariables: Match.arrayWith([{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }]) }),
+    });
+  });
+
+  test('GIVEN fabricctl:hostedZoneIds and fabricctl:stateAdminPrincipalArns as comma-separated context WHEN the app is built THEN DNS changes and state reads are limited to them', () => {
+    const admins = 'arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:role/BreakGlass';
+    const { stack } = createFabricApp({
+      context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256, 'fabricctl:hostedZoneIds': 'Z111111111111, Z222222222222', 'fabricctl:stateAdminPrincipalArns': admins },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STATE_ADMIN_PRINCIPAL_ARNS: admins }) } });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'DnsRecords',
+          Resource: ['Z111111111111', 'Z222222222222'].map((id) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${id}`]] })),
+        })]),
+      }),
     });
   });
 

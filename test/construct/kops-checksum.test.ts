@@ -27,10 +27,17 @@ function errorOf(props: FabricOrchestratorProps): Error {
   throw new Error('the construct was built without an error');
 }
 
-/** Every CodeBuild project's environment variables, by the project's buildspec. */
+/**
+ * Every CodeBuild project's environment variables, by the project's buildspec, without the cluster
+ * job's PERMISSIONS_BOUNDARY_ARN (privilege.test.ts checks that one); undefined when none is left.
+ */
 function projectVariables(template: Template): Record<string, unknown> {
-  const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as Array<{ Properties: { Source: { BuildSpec: string }; Environment: { EnvironmentVariables?: unknown } } }>;
-  return Object.fromEntries(projects.map((p) => [p.Properties.Source.BuildSpec, p.Properties.Environment.EnvironmentVariables]));
+  type Variable = { Name: string };
+  const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as Array<{ Properties: { Source: { BuildSpec: string }; Environment: { EnvironmentVariables?: Variable[] } } }>;
+  return Object.fromEntries(projects.map((p) => {
+    const variables = (p.Properties.Environment.EnvironmentVariables ?? []).filter((v) => v.Name !== 'PERMISSIONS_BOUNDARY_ARN');
+    return [p.Properties.Source.BuildSpec, variables.length === 0 ? undefined : variables];
+  }));
 }
 
 describe('kopsSha256', () => {

@@ -38,6 +38,8 @@ const REPO = resolve(__dirname, '../..');
 const STANDIN_BIN = join(REPO, 'lib/local/standins/kops/bin');
 const REGION = 'us-east-2';
 const ACCOUNT = '123456789012';
+/** As the deployed project passes the stack's NodeRoleBoundary. */
+const BOUNDARY_ARN = `arn:aws:iam::${ACCOUNT}:policy/FabricOrchestrator-NodeRoleBoundary-1`;
 const ZONES = ['us-east-2a', 'us-east-2b', 'us-east-2c'];
 
 if (MOTO_AVAILABLE && TERRAFORM_SKIP_REASON) {
@@ -106,6 +108,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
           KOPS_STANDIN_API_SERVER: api.serverUrl,
           KOPS_STANDIN_API_CA_FILE: caFile,
           KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
+          PERMISSIONS_BOUNDARY_ARN: BOUNDARY_ARN,
         },
         overrides,
         region: REGION,
@@ -140,7 +143,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   beforeAll(async () => {
     ec2 = new EC2Client(clientOptions(REGION));
     s3 = new S3Client(s3Options(REGION));
-    await ensureStateBucket(fabric, { s3, accountId: ACCOUNT });
+    await ensureStateBucket(fabric, { s3, accountId: ACCOUNT, stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] } });
     // WORKAROUND (emulator only): moto enforces the bucket's TLS-only policy and speaks plain HTTP.
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: fabric.stateBucket }));
     // The network job's output, made directly: an existing VPC with one subnet per zone.
@@ -202,6 +205,14 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     // kops pre-creates the API records with its placeholder address until dns-controller runs.
     expect(await apiRecords()).toEqual(expect.arrayContaining([[`api.${fabric.clusterName}.`, '203.0.113.123'], [`api.internal.${fabric.clusterName}.`, '203.0.113.123']]));
     expect(run.lines.join('\n')).toContain('kops stand-in (kops is not installed)');
+  });
+
+  test('GIVEN the provisioned cluster WHEN its Terraform state is read THEN both roles kops made carry the stack\'s permissions boundary', async () => {
+    const state = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: stateKeys.cluster(fabric.name) }))).Body!.transformToString()) as {
+      resources: Array<{ type: string; instances: Array<{ attributes: { name: string; permissions_boundary: string } }> }>;
+    };
+    const roles = state.resources.filter((r) => r.type === 'aws_iam_role').flatMap((r) => r.instances.map((i) => [i.attributes.name, i.attributes.permissions_boundary]));
+    expect(roles.sort()).toEqual([[`masters.${fabric.clusterName}`, BOUNDARY_ARN], [`nodes.${fabric.clusterName}`, BOUNDARY_ARN]]);
   });
 
   test('GIVEN the provisioned cluster WHEN the logs are read THEN the emulator gaps are listed and nothing else was left out', () => {

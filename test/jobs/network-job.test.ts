@@ -100,7 +100,7 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
   beforeAll(async () => {
     ec2 = new EC2Client(clientOptions(REGION));
     s3 = new S3Client(s3Options(REGION));
-    const bucket = await ensureStateBucket(fabric, { s3, accountId: ACCOUNT });
+    const bucket = await ensureStateBucket(fabric, { s3, accountId: ACCOUNT, stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] } });
     expect(bucket).toMatchObject({ exists: true, created: true });
     // WORKAROUND (emulator only): moto enforces the bucket's deny-unless-aws:SecureTransport policy,
     // and moto_server speaks plain HTTP, so every object request would be refused (HTTP 403).

@@ -1,14 +1,47 @@
-import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { BucketNameTaken, StateBucketMisconfigured } from '../../lambdas/shared/errors';
-import { createBucketInput, ensureStateBucket, tlsOnlyPolicy } from '../../lambdas/ensure-state-bucket/core';
+import { createBucketInput, ensureStateBucket, StateReaders, tlsOnlyPolicy } from '../../lambdas/ensure-state-bucket/core';
 import { ACCOUNT, asClient, awsError, fabricOf, FakeS3 } from './fixtures/prepare';
 
 const OTHER_ACCOUNT = '999999999999';
 const fullyBlocked = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
-function run(s3: FakeS3, fabric = fabricOf()) {
-  return ensureStateBucket(fabric, { s3: asClient(s3), accountId: ACCOUNT });
+const BUILD_ROLES = ['arn:aws:iam::123456789012:role/FabricOrchestrator-NetworkProjectRole-1', 'arn:aws:iam::123456789012:role/FabricOrchestrator-ClusterProjectRole-2'];
+const ADMIN = 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admin_*';
+const READERS: StateReaders = { buildPrincipalArns: BUILD_ROLES, adminPrincipalArns: [ADMIN] };
+const BUCKET_ARN = 'arn:aws:s3:::fabricctl-state-123456789012-us-east-2';
+
+function run(s3: FakeS3, fabric = fabricOf(), requireTls = true) {
+  return ensureStateBucket(fabric, { s3: asClient(s3), accountId: ACCOUNT, stateReaders: READERS, requireTls });
 }
+
+const TLS_STATEMENT = {
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+};
+/** The secret-read denials, exactly: anyone not named gets AccessDenied on these keys. */
+const SECRET_STATEMENTS = [
+  {
+    Sid: 'DenyKopsSecretReadsToOthers',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: ['s3:GetObject', 's3:GetObjectVersion'],
+    Resource: [`${BUCKET_ARN}/fabrics/*/kops/*/pki/private/*`, `${BUCKET_ARN}/fabrics/*/kops/*/secrets/*`],
+    Condition: { ArnNotLike: { 'aws:PrincipalArn': [...BUILD_ROLES, 'arn:aws:iam::123456789012:role/masters.*', ADMIN] } },
+  },
+  {
+    Sid: 'DenyTerraformStateReadsToOthers',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: ['s3:GetObject', 's3:GetObjectVersion'],
+    Resource: [`${BUCKET_ARN}/fabrics/*/*.tfstate`],
+    Condition: { ArnNotLike: { 'aws:PrincipalArn': [...BUILD_ROLES, ADMIN] } },
+  },
+];
 
 describe('ensureStateBucket: creation', () => {
   test('GIVEN no bucket in us-east-2 WHEN ensured THEN it is created with a LocationConstraint and reported created', async () => {
@@ -27,24 +60,12 @@ describe('ensureStateBucket: creation', () => {
     expect(createBucketInput('b', 'us-east-1')).toEqual({ Bucket: 'b', ObjectOwnership: 'BucketOwnerEnforced' });
   });
 
-  test('GIVEN a created bucket WHEN ensured THEN versioning, encryption, public access block, ownership and the TLS policy are set', async () => {
+  test('GIVEN a created bucket WHEN ensured THEN versioning, encryption, public access block, ownership, the TLS policy and the secret-read denials are set', async () => {
     const s3 = new FakeS3();
     await run(s3);
     const bucket = s3.buckets.get('fabricctl-state-123456789012-us-east-2');
     expect(bucket).toMatchObject({ versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked, ownership: 'BucketOwnerEnforced' });
-    expect(JSON.parse(bucket?.policy ?? '{}')).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'DenyInsecureTransport',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 's3:*',
-          Resource: ['arn:aws:s3:::fabricctl-state-123456789012-us-east-2', 'arn:aws:s3:::fabricctl-state-123456789012-us-east-2/*'],
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        },
-      ],
-    });
+    expect(JSON.parse(bucket?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] });
   });
 
   test('GIVEN spec tags WHEN the bucket is created THEN it carries them plus fabricctl:managed=true', async () => {
@@ -89,14 +110,43 @@ describe('ensureStateBucket: plan', () => {
 });
 
 describe('ensureStateBucket: existing bucket', () => {
-  test('GIVEN a sound bucket of ours WHEN ensured THEN it is verified with ExpectedBucketOwner and left as it is', async () => {
+  test('GIVEN a sound bucket of ours with our current policy WHEN ensured THEN it is verified with ExpectedBucketOwner and left as it is', async () => {
     const s3 = new FakeS3();
-    const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'aws:kms', publicAccessBlock: fullyBlocked, tags: { mine: 'yes' } });
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] }, null, 2);
+    const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'aws:kms', publicAccessBlock: fullyBlocked, tags: { mine: 'yes' }, policy });
     const result = await run(s3, fabricOf({ tags: { team: 'other' } }));
     expect(result).toEqual({ bucket: 'fabricctl-state-123456789012-us-east-2', region: 'us-east-2', exists: true, created: false });
     expect(s3.writes()).toEqual([]);
     expect(bucket.tags).toEqual({ mine: 'yes' });
     expect((s3.sent[0] as HeadBucketCommand).input).toEqual({ Bucket: 'fabricctl-state-123456789012-us-east-2', ExpectedBucketOwner: ACCOUNT });
+  });
+
+  test('GIVEN a sound bucket with an older policy of ours and a statement of someone else WHEN ensured THEN only our statements are replaced', async () => {
+    const s3 = new FakeS3();
+    const theirs = { Sid: 'AllowAuditRead', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Audit' }, Action: 's3:ListBucket', Resource: BUCKET_ARN };
+    const older = { ...SECRET_STATEMENTS[0], Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/Gone'] } } };
+    const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', {
+      versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked, tags: { mine: 'yes' },
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: [theirs, older] }),
+    });
+    await run(s3);
+    expect(s3.writes().map((c) => (c as object).constructor.name)).toEqual(['PutBucketPolicyCommand']);
+    expect((s3.writes()[0] as PutBucketPolicyCommand).input.ExpectedBucketOwner).toBe(ACCOUNT);
+    expect(JSON.parse(bucket.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: [theirs, TLS_STATEMENT, ...SECRET_STATEMENTS] });
+    expect(bucket.tags).toEqual({ mine: 'yes' });
+  });
+
+  test('GIVEN a sound bucket without a policy WHEN planning THEN no policy is written', async () => {
+    const s3 = new FakeS3();
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked });
+    await run(s3, fabricOf({}, 'plan'));
+    expect(s3.writes()).toEqual([]);
+  });
+
+  test('GIVEN local mode (no TLS over the emulator) WHEN a bucket is created THEN the secret-read denials are still written, without the TLS statement', async () => {
+    const s3 = new FakeS3();
+    await run(s3, fabricOf(), false);
+    expect(JSON.parse(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: SECRET_STATEMENTS });
   });
 
   test('fails when the existing bucket has versioning suspended, no encryption and no public access block, naming each fix and writing nothing', async () => {

@@ -1,5 +1,6 @@
 import {
   CreateBucketCommand,
+  DeleteBucketPolicyCommand,
   GetBucketEncryptionCommand,
   GetBucketLocationCommand,
   GetBucketOwnershipControlsCommand,
@@ -17,7 +18,12 @@ import { fabricOf } from './fixtures/prepare';
 describeWithMoto('EnsureStateBucket handler against moto', () => {
   const moto = useMoto();
   let handler: typeof Handler;
+  const BUILD_ROLE = 'arn:aws:iam::123456789012:role/FabricOrchestrator-ClusterProjectRole-1';
+  const ADMIN = 'arn:aws:iam::123456789012:role/Admin';
   beforeAll(async () => {
+    // As the stack sets them (read once, at load).
+    process.env.STATE_BUILD_PRINCIPAL_ARNS = BUILD_ROLE;
+    process.env.STATE_ADMIN_PRINCIPAL_ARNS = ADMIN;
     ({ handler } = await import('../../lambdas/ensure-state-bucket/handler'));
   });
   beforeEach(async () => resetMoto(moto.current()));
@@ -41,6 +47,7 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
     });
     expect((await client.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls?.Rules?.[0]?.ObjectOwnership).toBe('BucketOwnerEnforced');
     const policy = JSON.parse((await client.send(new GetBucketPolicyCommand({ Bucket }))).Policy ?? '{}');
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['DenyInsecureTransport', 'DenyKopsSecretReadsToOthers', 'DenyTerraformStateReadsToOthers']);
     expect(policy.Statement[0]).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     const tags = (await client.send(new GetBucketTaggingCommand({ Bucket }))).TagSet ?? [];
     expect(tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'platform' }, { Key: 'fabricctl:managed', Value: 'true' }]));
@@ -57,6 +64,42 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
     await expect(handler({ fabric: fabricOf({ tags: { team: 'second' } }) })).resolves.toMatchObject({ exists: true, created: false });
     const tags = (await s3('us-east-2').send(new GetBucketTaggingCommand({ Bucket: 'fabricctl-state-123456789012-us-east-2' }))).TagSet ?? [];
     expect(tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'first' }]));
+  });
+
+  // moto stores bucket policies but does not evaluate them: the denial itself is tested on the document (core test).
+  test('GIVEN the stack\'s build role and admin WHEN a bucket is created THEN S3 keeps the secret-read denials naming exactly them', async () => {
+    const fabric = fabricOf();
+    await handler({ fabric });
+    const policy = JSON.parse((await s3('us-east-2').send(new GetBucketPolicyCommand({ Bucket: fabric.stateBucket }))).Policy ?? '{}');
+    const arn = `arn:aws:s3:::${fabric.stateBucket}`;
+    expect(policy.Statement.slice(1)).toEqual([
+      {
+        Sid: 'DenyKopsSecretReadsToOthers',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: [`${arn}/fabrics/*/kops/*/pki/private/*`, `${arn}/fabrics/*/kops/*/secrets/*`],
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': [BUILD_ROLE, 'arn:aws:iam::123456789012:role/masters.*', ADMIN] } },
+      },
+      {
+        Sid: 'DenyTerraformStateReadsToOthers',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: [`${arn}/fabrics/*/*.tfstate`],
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': [BUILD_ROLE, ADMIN] } },
+      },
+    ]);
+  });
+
+  test('GIVEN an existing bucket without our policy WHEN ensured THEN the policy gains our statements again', async () => {
+    const Bucket = 'fabricctl-state-123456789012-us-east-2';
+    await handler({ fabric: fabricOf() });
+    const client = s3('us-east-2');
+    await client.send(new DeleteBucketPolicyCommand({ Bucket }));
+    await expect(handler({ fabric: fabricOf() })).resolves.toMatchObject({ exists: true, created: false });
+    const policy = JSON.parse((await client.send(new GetBucketPolicyCommand({ Bucket }))).Policy ?? '{}');
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['DenyInsecureTransport', 'DenyKopsSecretReadsToOthers', 'DenyTerraformStateReadsToOthers']);
   });
 
   test('GIVEN no bucket WHEN planning THEN nothing is created', async () => {
