@@ -174,11 +174,8 @@ kops_update_terraform() {
 
 control_plane_groups() {
   local groups
-  if groups="$("${tf[@]}" output -no-color -json master_autoscaling_group_ids 2>/dev/null)" && [[ -n "${groups}" ]]; then
-    jq -c 'if type == "array" then . else [] end' <<<"${groups}"
-  else
-    printf '[]\n'
-  fi
+  groups="$(tf_output "${dir}" master_autoscaling_group_ids)" || exit 1
+  jq -c 'if type == "array" then . else [] end' <<<"${groups:-[]}"
 }
 
 finish() {
@@ -326,7 +323,8 @@ case "${ACTION}" in
       KUBECONFIG="${kubeconfig_file}" kops rolling-update cluster "${kops_common[@]}" --yes --use-kubeconfig \
         --instance-group-roles=control-plane,node --fail-on-validate-error=true --validate-count=2 --validation-timeout=15m >&2
     fi
-    finish "${secret_arn}" "$(control_plane_groups)" "${changes}" "cluster ${CLUSTER_NAME} applied"
+    control_plane="$(control_plane_groups)"
+    finish "${secret_arn}" "${control_plane}" "${changes}" "cluster ${CLUSTER_NAME} applied"
     ;;
   plan)
     if [[ -z "${VPC_ID}" ]]; then
@@ -342,7 +340,8 @@ case "${ACTION}" in
       # Read-only: no lock object is written to the state bucket.
       run_plan -lock=false
       changes="$(tf_plan_changes "${dir}" "${plan_file}")"
-      finish "" "$(control_plane_groups)" "${changes}" "plan of cluster ${CLUSTER_NAME}"
+      control_plane="$(control_plane_groups)"
+      finish "" "${control_plane}" "${changes}" "plan of cluster ${CLUSTER_NAME}"
     fi
     ;;
   destroy)

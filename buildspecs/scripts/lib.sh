@@ -16,6 +16,7 @@
 #   tf_init DIR BUCKET KEY REGION     terraform init with the S3 backend (lockfile, encryption, emulator args)
 #   tf_init_local DIR                 terraform init with the local backend
 #   tf_plan_changes DIR PLANFILE      print {"add":n,"change":n,"destroy":n} of a saved plan
+#   tf_output DIR NAME                an output of the current state ('' before it exists; dies if unreadable)
 #   write_result JSON                 write the job's result where the buildspec exports it from
 #   result_file                       print that path
 #   clear_result                      remove a stale result before a job starts
@@ -207,6 +208,15 @@ tf_plan_changes() {
         change: ([$a[] | select(. == ["update"])] | length),
         destroy: ([$a[] | select(index("delete"))] | length)
       }'
+}
+
+# tf_output DIR NAME: output NAME of the state DIR is initialised for, as JSON text (a string output
+# raw); nothing when the state has no such output yet. A state that cannot be read (access denied,
+# no network) stops the job: an empty value would pass for "not created yet".
+tf_output() {
+  local dir="$1" name="$2" outputs
+  outputs="$(terraform -chdir="${dir}" output -no-color -json)" || die "could not read the Terraform state's outputs in ${dir} (see the error above)"
+  jq -r --arg name "${name}" '.[$name].value // empty | if type == "string" then . else tojson end' <<<"${outputs}"
 }
 
 result_file() {

@@ -51,11 +51,8 @@ unknown_result="$(jq -n -c --arg cidr "${NETWORK_CIDR}" --arg zones "${ZONES_CSV
 
 current_outputs() {
   local value
-  if value="$("${tf[@]}" output -no-color -raw fabric_result 2>/dev/null)" && [[ -n "${value}" ]]; then
-    printf '%s\n' "${value}"
-  else
-    printf '%s\n' "${unknown_result}"
-  fi
+  value="$(tf_output "${dir}" fabric_result)" || exit 1
+  printf '%s\n' "${value:-${unknown_result}}"
 }
 
 finish() {
@@ -71,7 +68,8 @@ case "${ACTION}" in
     "${tf[@]}" plan -input=false -no-color -lock-timeout=120s "-out=${plan_file}"
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
-    finish "$(current_outputs)" "${changes}"
+    outputs="$(current_outputs)"
+    finish "${outputs}" "${changes}"
     ;;
   plan)
     if [[ "${STATE_BUCKET_EXISTS}" == true ]]; then

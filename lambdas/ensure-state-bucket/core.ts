@@ -32,6 +32,13 @@ export interface EnsureStateBucketDeps {
    * @default true
    */
   readonly requireTls?: boolean;
+  /**
+   * Attach the secret-read denials (`secretReadStatements`). Always true in AWS; local mode turns it
+   * off because moto applies a bucket policy's Deny statements without their conditions
+   * (`aws:PrincipalArn`), so it would refuse the builds every read of their own state.
+   * @default true
+   */
+  readonly restrictSecretReads?: boolean;
 }
 
 function status(error: unknown): number | undefined {
@@ -107,8 +114,17 @@ export function secretReadStatements(bucket: string, region: string, accountId: 
 }
 
 /** The statements this function keeps in the bucket policy. */
-export function ownedStatements(bucket: string, region: string, accountId: string, readers: StateReaders, requireTls: boolean): PolicyStatement[] {
-  return [...(requireTls ? [tlsOnlyStatement(bucket, region)] : []), ...secretReadStatements(bucket, region, accountId, readers)];
+export function ownedStatements(
+  bucket: string,
+  region: string,
+  accountId: string,
+  readers: StateReaders,
+  options: { readonly requireTls: boolean; readonly restrictSecretReads: boolean },
+): PolicyStatement[] {
+  return [
+    ...(options.requireTls ? [tlsOnlyStatement(bucket, region)] : []),
+    ...(options.restrictSecretReads ? secretReadStatements(bucket, region, accountId, readers) : []),
+  ];
 }
 
 /** `current` with our statements replaced by `owned`; statements someone else added stay, first. */
@@ -201,7 +217,8 @@ async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: strin
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
     }),
   );
-  await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: mergedPolicy(undefined, owned) }));
+  // S3 refuses a policy without statements (local mode owns none).
+  if (owned.length > 0) await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: mergedPolicy(undefined, owned) }));
   const tags = { ...fabric.spec.tags, 'fabricctl:managed': 'true' };
   await s3.send(new PutBucketTaggingCommand({ Bucket, ExpectedBucketOwner, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
 }
@@ -228,7 +245,10 @@ export async function ensureStateBucket(fabric: ValidatedFabric, deps: EnsureSta
   const bucket = fabric.stateBucket;
   const result = (exists: boolean, created: boolean): StateBucketResult => ({ bucket, region: fabric.region, exists, created });
 
-  const owned = ownedStatements(bucket, fabric.region, accountId, deps.stateReaders, deps.requireTls ?? true);
+  const owned = ownedStatements(bucket, fabric.region, accountId, deps.stateReaders, {
+    requireTls: deps.requireTls ?? true,
+    restrictSecretReads: deps.restrictSecretReads ?? true,
+  });
 
   if ((await probe(s3, bucket, accountId)) === 'ours') {
     const issues = await misconfigurations(s3, bucket, accountId);
@@ -236,7 +256,7 @@ export async function ensureStateBucket(fabric: ValidatedFabric, deps: EnsureSta
     if (fabric.action !== 'plan') {
       const current = await currentPolicy(s3, bucket, accountId);
       const wanted = mergedPolicy(current, owned);
-      if (current === undefined || !samePolicy(current, wanted)) {
+      if ((current === undefined && owned.length > 0) || (current !== undefined && !samePolicy(current, wanted))) {
         await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, ExpectedBucketOwner: accountId, Policy: wanted }));
       }
     }

@@ -82,8 +82,11 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
     AWS_EC2_METADATA_DISABLED: 'true',
     // moto_server speaks plain HTTP: a TLS-only bucket policy would refuse every request.
     STATE_BUCKET_REQUIRE_TLS: 'false',
-    // The builds run as the emulator's default user, not as CodeBuild roles: the state bucket's
-    // secret-read exceptions name it (moto stores bucket policies but does not enforce them).
+    // moto applies a bucket policy's Deny statements without their conditions (aws:PrincipalArn),
+    // so the secret-read denials would refuse the builds their own state: the emulator's bucket gets
+    // none. Their document is checked in test/lambdas/ensure-state-bucket.core.test.ts.
+    STATE_BUCKET_RESTRICT_SECRET_READS: 'false',
+    // The builds run as the emulator's default user, not as CodeBuild roles.
     STATE_BUILD_PRINCIPAL_ARNS: `arn:aws:iam::${EMULATOR_ACCOUNT}:user/moto`,
   });
   const stopMoto = async () => moto?.stop();
@@ -230,7 +233,7 @@ export async function createAwsEnvironment(options: { readonly region: string; r
   const log = options.log ?? (() => undefined);
   const kops = realKopsVersion();
   for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_CODECOMMIT', 'DNS_RESOLVERS']) delete process.env[name];
-  Object.assign(process.env, { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, STATE_BUCKET_REQUIRE_TLS: 'true' });
+  Object.assign(process.env, { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, STATE_BUCKET_REQUIRE_TLS: 'true', STATE_BUCKET_RESTRICT_SECRET_READS: 'true' });
   const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
   // The builds run as the caller here: the state bucket's secret-read exceptions must name them.
   process.env.STATE_BUILD_PRINCIPAL_ARNS = principalArnsOf(identity.Arn ?? '').join(',');

@@ -143,10 +143,16 @@ describe('ensureStateBucket: existing bucket', () => {
     expect(s3.writes()).toEqual([]);
   });
 
-  test('GIVEN local mode (no TLS over the emulator) WHEN a bucket is created THEN the secret-read denials are still written, without the TLS statement', async () => {
+  test('GIVEN no TLS WHEN a bucket is created THEN the secret-read denials are still written, without the TLS statement', async () => {
     const s3 = new FakeS3();
     await run(s3, fabricOf(), false);
     expect(JSON.parse(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: SECRET_STATEMENTS });
+  });
+
+  test('GIVEN local mode (moto applies Deny statements without their conditions) WHEN a bucket is created THEN it gets no policy (neither the TLS statement nor the secret-read denials)', async () => {
+    const s3 = new FakeS3();
+    await ensureStateBucket(fabricOf(), { s3: asClient(s3), accountId: ACCOUNT, stateReaders: READERS, requireTls: false, restrictSecretReads: false });
+    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy).toBeUndefined();
   });
 
   test('fails when the existing bucket has versioning suspended, no encryption and no public access block, naming each fix and writing nothing', async () => {
