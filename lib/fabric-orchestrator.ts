@@ -310,6 +310,15 @@ export class FabricOrchestrator extends Construct {
     grantClusterBuilder(cluster.project, { ...grants, boundary }, logicalIdOf(cluster.project));
     const buildRoles = [network.project, cluster.project].map((p) => p.role).filter((r): r is iam.IRole => r !== undefined);
     for (const [name, value] of Object.entries(stateReaderEnvironment(buildRoles, stateAdmins))) ensureStateBucket.addEnvironment(name, value);
+    // Stale Terraform locks (lambdas/ensure-state-bucket/stale-locks.ts): it reads a lock, asks which
+    // builds of the fabric still run, and deletes a lock no running build holds.
+    ensureStateBucket.addEnvironment('NETWORK_PROJECT_NAME', network.project.projectName);
+    ensureStateBucket.addEnvironment('CLUSTER_PROJECT_NAME', cluster.project.projectName);
+    ensureStateBucket.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'],
+      resources: [network.project.projectArn, cluster.project.projectArn],
+    }));
+    ensureStateBucket.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/${STATE_LOCK_PATTERN}`] }));
     explainFailure.addToRolePolicy(new iam.PolicyStatement({
       actions: ['logs:GetLogEvents'],
       resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
@@ -638,6 +647,7 @@ export class FabricOrchestrator extends Construct {
     for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric, f.ensureStateBucket]) {
       ack(fn, `Resource::${bucket}`, 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.');
     }
+    ack(f.ensureStateBucket, `Resource::${bucket}/${STATE_LOCK_PATTERN}`, "Only Terraform's lock objects (<state key>.tflock) of the run-time state buckets: stale ones are released.");
     for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric]) {
       ack(fn, `Resource::${bucket}/fabrics/*`, 'Fabric records live at fabrics/<name>/fabric.json of the run-time state buckets; the name is known at run time.');
     }
@@ -650,6 +660,9 @@ export class FabricOrchestrator extends Construct {
     }
   }
 }
+
+/** Terraform's lock objects of the fabrics' states: `fabrics/<name>/<network|cluster>.tfstate.tflock`. */
+const STATE_LOCK_PATTERN = 'fabrics/*/*.tfstate.tflock';
 
 /** How cdk-nag names a construct's resource in a finding: its logical id. */
 export function logicalIdOf(construct: IConstruct): string {

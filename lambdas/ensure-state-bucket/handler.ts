@@ -1,3 +1,4 @@
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
@@ -7,11 +8,17 @@ import { ConfigurationInvalid } from '../shared/errors';
 import type { FabricEvent, StateBucketResult } from '../shared/contract';
 import { createLogger } from '../shared/logger';
 import { ensureStateBucket, StateReaders } from './core';
+import { releaseStaleStateLocks } from './stale-locks';
 
 const sts = new STSClient(clientOptions());
 const s3In = perRegion((region) => new S3Client(s3Options(region)));
+const codebuildIn = perRegion((region) => new CodeBuildClient(clientOptions(region)));
+/** The jobs whose builds take the fabric's Terraform locks. */
+const buildProjects = [requiredEnv('NETWORK_PROJECT_NAME'), requiredEnv('CLUSTER_PROJECT_NAME')];
 /** `false` only in local mode (plain-HTTP emulator); see EnsureStateBucketDeps.requireTls. */
 const requireTls = optionalEnv('STATE_BUCKET_REQUIRE_TLS', 'true') !== 'false';
+/** `false` only in local mode (moto ignores policy conditions); see EnsureStateBucketDeps.restrictSecretReads. */
+const restrictSecretReads = optionalEnv('STATE_BUCKET_RESTRICT_SECRET_READS', 'true') !== 'false';
 /** Comma-separated principal ARNs; every entry must be one (a typo would lock the builds out). */
 function arnList(name: string, text: string): string[] {
   const arns = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
@@ -44,7 +51,13 @@ function account(): Promise<string> {
 export const handler = async (event: FabricEvent): Promise<StateBucketResult> => {
   const { fabric } = event;
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
-  const result = await ensureStateBucket(fabric, { s3: s3In(fabric.region), accountId: await account(), requireTls, stateReaders });
+  const s3 = s3In(fabric.region);
+  const result = await ensureStateBucket(fabric, { s3, accountId: await account(), requireTls, restrictSecretReads, stateReaders });
   log.info(result.created ? 'state bucket created' : result.exists ? 'state bucket verified' : 'state bucket missing (plan: not created)', { bucket: result.bucket });
-  return result;
+  // plan takes no Terraform lock and writes nothing; a new bucket holds no lock; the other actions
+  // would wait on a stale lock and fail.
+  if (!result.exists || result.created || fabric.action === 'plan') return result;
+  const releasedLocks = await releaseStaleStateLocks(fabric, { s3, codebuild: codebuildIn(fabric.region), accountId: await account(), projects: buildProjects });
+  for (const lock of releasedLocks) log.warn('released a stale Terraform lock: no build of this fabric is running', { ...lock });
+  return releasedLocks.length === 0 ? result : { ...result, releasedLocks };
 };

@@ -100,6 +100,18 @@ export interface StateBucketResult {
   readonly region: string;
   readonly exists: boolean;
   readonly created: boolean;
+  /** Terraform locks a stopped or timed-out build left on the fabric's states, released by this run. */
+  readonly releasedLocks?: readonly TerraformLock[];
+}
+
+/** A Terraform state lock as Terraform wrote it (what `terraform force-unlock` and its errors show). */
+export interface TerraformLock {
+  /** The lock object, `<state key>.tflock`. */
+  readonly key: string;
+  readonly id: string;
+  readonly operation: string;
+  readonly who: string;
+  readonly created: string;
 }
 
 /** `CheckDns` result (Prepare branch 2). */

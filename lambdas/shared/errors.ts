@@ -149,3 +149,18 @@ export class FabricRecordUnreadable extends FabricError {
     super('FabricRecordUnreadable', `fabric record s3://${bucket}/${key} cannot be read (${reason}); restore a previous version of it (the bucket is versioned) or delete it`);
   }
 }
+
+/**
+ * A Terraform state lock of the fabric is held by a build that is still running (one a stopped or
+ * timed-out run left behind): it is not stale, so it is not released, and this run stops before it
+ * changes anything instead of waiting for the lock and failing later.
+ */
+export class StateLockHeld extends FabricError {
+  constructor(fabric: string, lockKey: string, builds: readonly string[]) {
+    super(
+      'StateLockHeld',
+      `fabric ${fabric}: ${lockKey} is locked and build ${builds.join(', ')} of this fabric is still running; ` +
+        `wait for it to end or stop it (aws codebuild stop-build --id ${builds[0] ?? 'ID'}), then run again`,
+    );
+  }
+}

@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 import { motoInstalled } from '../../lib/local/moto';
@@ -176,7 +176,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await locks()).toEqual([]);
   });
 
-  test('4. a Terraform failure in the network job ends in Fabric Failed with Terraform\'s error, lock released, state kept; the re-run completes', async () => {
+  test('4. a Terraform failure in the network job ends in Fabric Failed with Terraform\'s error, lock released, state kept; a stale Terraform lock is released and the re-run completes', async () => {
     const versionsBefore = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
     const failed = await run(
       { action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) },
@@ -190,6 +190,11 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await record('broken')).toMatchObject({ status: 'FAILED', lastError: { error: 'States.TaskFailed' } });
     const versionsAfter = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
     expect(versionsAfter).toBeGreaterThan(versionsBefore);
+
+    // A build that is stopped or times out never unlocks: leave the lock Terraform would have left.
+    // Unreleased, the re-run's Terraform would wait out -lock-timeout=120s and fail.
+    const staleLock = { ID: 'stale-lock-of-a-stopped-build', Operation: 'OperationTypeApply', Info: '', Who: 'root@codebuild', Version: '1.11.4', Created: new Date().toISOString() };
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/broken/network.tfstate.tflock', Body: JSON.stringify(staleLock) }));
 
     const fixed = await run({ action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) });
     expect(fixed.status).toBe('SUCCEEDED');
