@@ -1,8 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ExecutionInput, SpecSource } from '../shared/contract';
+import { executionArnFor, executionNameFor } from '../shared/execution-name';
 import { nestingProblem, parseSpecJson } from '../shared/spec-document';
+import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
 
 /**
  * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.
@@ -119,42 +121,11 @@ export function classify(eventType: string | undefined, payload: unknown): Class
   return { kind: 'push', repository, branch, name, commit: after };
 }
 
-/**
- * Step Functions execution name: 1-80 characters of `[A-Za-z0-9_-]` (the characters that also work
- * in CloudWatch metric names). Everything else becomes `-`.
- */
-export function sanitiseExecutionName(raw: string): string {
-  const cleaned = raw.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
-  return (cleaned || 'fabric').slice(0, 80);
-}
-
-/**
- * Deterministic name of the run of one commit of one fabric branch: `<name>-<12 hex of commit>`.
- * Every delivery of the same push (retries, redeliveries, a second webhook) gets the same name,
- * so Step Functions itself refuses a second execution.
- */
-export function executionNameFor(name: string, commit: string): string {
-  const suffix = `-${commit.slice(0, 12)}`;
-  const head = sanitiseExecutionName(name).slice(0, 80 - suffix.length).replace(/-+$/, '');
-  return `${head || 'fabric'}${suffix}`;
-}
-
-export interface ExecutionRequest {
-  readonly stateMachineArn: string;
-  readonly name: string;
-  readonly input: ExecutionInput;
-}
-
 /** The StartExecution request for a verified push whose `fabric.json` was read at the pushed commit. */
 export function buildExecutionRequest(stateMachineArn: string, push: Extract<Classification, { kind: 'push' }>, spec: unknown): ExecutionRequest {
   const source: SpecSource = { provider: 'github', repository: push.repository, branch: push.branch, commit: push.commit };
   // The spec is passed as read: the state machine's first state validates it and checks its name against the branch.
   return { stateMachineArn, name: executionNameFor(push.name, push.commit), input: { action: 'provision', spec: spec as ExecutionInput['spec'], source } };
-}
-
-/** `arn:aws:states:r:a:stateMachine:M` + name -> `arn:aws:states:r:a:execution:M:name`. */
-export function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
 /** GitHub says a file is missing or unreadable at that commit: the push cannot start a run. */
@@ -221,36 +192,6 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   const deep = nestingProblem(spec);
   if (deep) throw new SpecNotReadable(`fabric.json in ${options.repository} at ${options.commit}: ${deep.field} is ${deep.received}; ${deep.fix}`, 422);
   return spec;
-}
-
-export type StartResult = { readonly started: boolean; readonly executionArn: string };
-
-/** True when an execution of that ARN exists (running or closed). */
-export async function executionExists(sfn: SFNClient, executionArn: string): Promise<boolean> {
-  try {
-    await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return true;
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
-    throw error;
-  }
-}
-
-/**
- * Starts the named execution; a name already taken means another delivery got there first.
- * (For a running execution with the same input, Standard workflows answer with the same ARN instead
- * of ExecutionAlreadyExists: still one execution.)
- */
-export async function startOnce(sfn: SFNClient, request: ExecutionRequest): Promise<StartResult> {
-  try {
-    const result = await sfn.send(new StartExecutionCommand({ stateMachineArn: request.stateMachineArn, name: request.name, input: JSON.stringify(request.input) }));
-    return { started: true, executionArn: result.executionArn ?? executionArnFor(request.stateMachineArn, request.name) };
-  } catch (error) {
-    if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
-      return { started: false, executionArn: executionArnFor(request.stateMachineArn, request.name) };
-    }
-    throw error;
-  }
 }
 
 /** Deleting a fabric branch destroys nothing: it announces the deletion so a person (or a rule) decides. */

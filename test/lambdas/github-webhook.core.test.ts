@@ -5,7 +5,6 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import {
   buildExecutionRequest,
   classify,
-  executionNameFor,
   fetchSpec,
   FunctionUrlEvent,
   rawBody,
@@ -87,17 +86,6 @@ describe('classify', () => {
   });
   test('fails when the push has no repository', () => {
     expect(classify('push', { ref: 'refs/heads/fabric/demo', after: COMMIT }).kind).toBe('invalid');
-  });
-});
-
-describe('executionNameFor', () => {
-  test('GIVEN a name and a commit WHEN named THEN the name is <name>-<12 hex>', () => {
-    expect(executionNameFor('demo', COMMIT)).toBe('demo-0123456789ab');
-  });
-  test('GIVEN a long branch name with dots and slashes WHEN named THEN the result obeys the 80-character StartExecution rules', () => {
-    const name = executionNameFor(`team.a/${'x'.repeat(100)}`, COMMIT);
-    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
-    expect(name.endsWith('-0123456789ab')).toBe(true);
   });
 });
 
