@@ -5,7 +5,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FabricFunction } from './fabric-function';
-import { EVENT_SOURCE, logicalIdOf } from './fabric-orchestrator';
+import { grantStartOnce } from './execution-grants';
+import { EVENT_SOURCE } from './fabric-orchestrator';
 
 export interface GithubWebhookProps {
   /** The provisioning state machine a verified push to a `fabric/<name>` branch starts. */
@@ -57,11 +58,7 @@ export function addGithubWebhook(scope: Construct, props: GithubWebhookProps): G
   });
   webhookSecret.grantRead(receiver);
   githubTokenSecret?.grantRead(receiver);
-  stateMachine.grantStartExecution(receiver);
-  receiver.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['states:DescribeExecution'],
-    resources: [`arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${stateMachine.stateMachineName}:*`],
-  }));
+  grantStartOnce(receiver, stateMachine);
   receiver.addToRolePolicy(new iam.PolicyStatement({
     actions: ['events:PutEvents'],
     resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`],
@@ -72,9 +69,5 @@ export function addGithubWebhook(scope: Construct, props: GithubWebhookProps): G
   new CfnOutput(scope, 'GithubWebhookUrl', { value: url.url });
   new CfnOutput(scope, 'GithubWebhookSecretArn', { value: webhookSecret.secretArn });
   Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'GitHub holds a copy of the webhook secret; rotating it means updating the webhook in GitHub, done by hand.' });
-  Validations.of(receiver).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
-    reason: 'Duplicate deliveries are detected by describing the execution named after the commit, which does not exist before.',
-  });
   return { receiver, url, webhookSecret };
 }
