@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ExecutionInput, SpecSource } from '../shared/contract';
 import { executionArnFor, executionNameFor } from '../shared/execution-name';
@@ -9,8 +10,10 @@ import { type ExecutionRequest, executionExists, startOnce } from '../shared/sta
 /**
  * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.
  *
- * Order of checks (cheapest and safest first): size, signature, event type, payload, branch.
- * Nothing reads the payload before its signature is verified.
+ * Order of checks (cheapest and safest first): size, signature, event type, delivery id, payload,
+ * branch, then the delivery log (replays), then the execution of the commit (duplicates).
+ * Nothing reads the payload before its signature is verified, and nothing is recorded before then
+ * either, so unsigned requests cannot fill the delivery log.
  */
 
 /** Larger bodies are refused before any HMAC work. A push payload with its 20-commit list is far below this. */
@@ -20,6 +23,15 @@ export const FABRIC_REF_PREFIX = 'refs/heads/fabric/';
 /** `source` of the events this receiver puts on the bus. */
 export const EVENT_SOURCE = 'fabricctl';
 export const BRANCH_DELETED_DETAIL_TYPE = 'Fabric Branch Deleted';
+/** `X-GitHub-Delivery`: the GUID GitHub gives each delivery (and keeps when it is redelivered). */
+export const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How long a delivery id is kept (the table's TTL), refusing replays of that delivery meanwhile. */
+export const DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600;
+/**
+ * How long a delivery being handled stays claimed. Longer than the function's timeout (30 s), so a
+ * claim is only taken over from an invocation that cannot still be running (one that crashed).
+ */
+export const DELIVERY_LEASE_SECONDS = 120;
 
 /** The parts of a Lambda function URL event we use (payload format 2.0). */
 export interface FunctionUrlEvent {
@@ -98,10 +110,16 @@ function stringAt(value: unknown, ...path: string[]): string | undefined {
 const ZERO_SHA = /^0+$/;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
+/** Why an event other than a push is ignored. */
+export function ignoredEventReason(eventType: string | undefined): string {
+  return eventType === 'ping'
+    ? 'ping: the webhook is set up; pushes to fabric/<name> branches start runs'
+    : `event ${eventType ?? '(none)'} is not a push; only push events start runs`;
+}
+
 /** Decides what to do with a verified delivery from its `X-GitHub-Event` and parsed payload. */
 export function classify(eventType: string | undefined, payload: unknown): Classification {
-  if (eventType === 'ping') return { kind: 'ignore', reason: 'ping: the webhook is set up; pushes to fabric/<name> branches start runs' };
-  if (eventType !== 'push') return { kind: 'ignore', reason: `event ${eventType ?? '(none)'} is not a push; only push events start runs` };
+  if (eventType !== 'push') return { kind: 'ignore', reason: ignoredEventReason(eventType) };
   const ref = stringAt(payload, 'ref');
   const repository = stringAt(payload, 'repository', 'full_name');
   if (ref === undefined || repository === undefined || !/^[^/]+\/[^/]+$/.test(repository)) {
@@ -216,16 +234,102 @@ export async function announceBranchDeleted(
   }
 }
 
+/** The table of delivery ids already handled (key `delivery`, TTL attribute `expiresAt`). */
+export interface DeliveryLog {
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+  readonly table: string;
+}
+
+const epoch = (time: Date): number => Math.floor(time.getTime() / 1000);
+
+/**
+ * Claims a delivery id: true when this invocation may handle the delivery, false when it was handled
+ * before (or is being handled now). One conditional write: a new id, or a claim whose lease ran out
+ * (its invocation crashed), or one released because handling failed.
+ */
+export async function claimDelivery(log: DeliveryLog, id: string, now: Date): Promise<boolean> {
+  try {
+    await log.dynamodb.send(new PutItemCommand({
+      TableName: log.table,
+      Item: {
+        delivery: { S: id },
+        status: { S: 'claimed' },
+        leaseUntil: { N: String(epoch(now) + DELIVERY_LEASE_SECONDS) },
+        expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) },
+      },
+      ConditionExpression: 'attribute_not_exists(#delivery) OR #leaseUntil < :now',
+      ExpressionAttributeNames: { '#delivery': 'delivery', '#leaseUntil': 'leaseUntil' },
+      ExpressionAttributeValues: { ':now': { N: String(epoch(now)) } },
+    }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/**
+ * Settles a claimed delivery. `handled`: kept until its TTL, without a lease, so no replay can claim
+ * it. `released`: claimable at once, because GitHub redelivers under the same id and a redelivery
+ * after a failure (GitHub down, a missing token, a throttled start) must be handled, not refused.
+ */
+export async function settleDelivery(log: DeliveryLog, id: string, outcome: 'handled' | 'released', now: Date): Promise<void> {
+  const item = { delivery: { S: id }, status: { S: outcome }, expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) } };
+  await log.dynamodb.send(new PutItemCommand({ TableName: log.table, Item: outcome === 'released' ? { ...item, leaseUntil: { N: '0' } } : item }));
+}
+
+/** Runs `work` once per delivery id; a delivery seen before is answered 200 and nothing else happens. */
+export async function oncePerDelivery(log: DeliveryLog, id: string, now: () => Date, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  if (!(await claimDelivery(log, id, now()))) return respond(200, { status: 'duplicate delivery' });
+  let response: HttpResponse;
+  try {
+    response = await work();
+  } catch (error) {
+    // The original fault is what GitHub and the logs must show; a claim not released expires with its lease.
+    await settleDelivery(log, id, 'released', now()).catch(() => undefined);
+    throw error;
+  }
+  // A 4xx (fabric.json unreadable) is fixed by the pusher, who then redelivers under the same id.
+  await settleDelivery(log, id, response.statusCode < 300 ? 'handled' : 'released', now());
+  return response;
+}
+
 export interface ReceiverDeps {
   readonly webhookSecret: () => Promise<string>;
   readonly githubToken: () => Promise<string | undefined>;
   readonly sfn: SFNClient;
   readonly events: EventBridgeClient;
+  readonly deliveries: DeliveryLog;
   readonly stateMachineArn: string;
   readonly eventBusName: string;
   readonly githubApiUrl: string;
   readonly maxBodyBytes?: number;
   readonly fetchImpl?: typeof fetch;
+  /** @default the clock */
+  readonly now?: () => Date;
+}
+
+/** What a verified push to a fabric branch does: start its commit's run, or announce a deletion. */
+async function act(decision: Extract<Classification, { kind: 'push' | 'deleted' }>, delivery: string, deps: ReceiverDeps): Promise<HttpResponse> {
+  if (decision.kind === 'deleted') {
+    await announceBranchDeleted(deps.events, deps.eventBusName, decision, delivery);
+    return respond(202, { ignored: true, reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put` });
+  }
+  const name = executionNameFor(decision.name, decision.commit);
+  // Cheap replay check before calling GitHub: a redelivered push needs no second read of the spec.
+  const existing = executionArnFor(deps.stateMachineArn, name);
+  if (await executionExists(deps.sfn, existing)) return respond(200, { duplicate: true, executionArn: existing, delivery });
+  let spec: unknown;
+  try {
+    spec = await fetchSpec({ apiUrl: deps.githubApiUrl, repository: decision.repository, commit: decision.commit, token: await deps.githubToken(), fetchImpl: deps.fetchImpl });
+  } catch (error) {
+    if (error instanceof SpecNotReadable) return respond(error.status, { error: error.name, reason: error.message });
+    throw error;
+  }
+  const result = await startOnce(deps.sfn, buildExecutionRequest(deps.stateMachineArn, decision, spec));
+  return result.started
+    ? respond(202, { started: true, executionArn: result.executionArn, delivery })
+    : respond(200, { duplicate: true, executionArn: result.executionArn, delivery });
 }
 
 /** The whole receiver: one delivery in, one HTTP answer out. Server-side faults throw. */
@@ -240,16 +344,22 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
   const check = verifySignature(body, signature, await deps.webhookSecret());
   if (check !== 'valid') return respond(401, { error: 'SignatureInvalid', reason: 'X-Hub-Signature-256 does not match the body signed with the webhook secret' });
 
-  const delivery = header(event, 'x-github-delivery');
   const eventType = header(event, 'x-github-event');
   // Only a push's payload is read: any other event is ignored whatever its body.
+  if (eventType !== 'push') return respond(202, { ignored: true, reason: ignoredEventReason(eventType) });
+  // The delivery id is what a replay repeats: a push without a usable one is refused, not guessed at.
+  const delivery = header(event, 'x-github-delivery')?.trim();
+  if (delivery === undefined || delivery === '') {
+    return respond(400, { error: 'DeliveryIdMissing', reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it' });
+  }
+  if (!DELIVERY_ID.test(delivery)) {
+    return respond(400, { error: 'DeliveryIdInvalid', reason: `X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got ${JSON.stringify(delivery.slice(0, 64))}` });
+  }
   let payload: unknown;
-  if (eventType === 'push') {
-    try {
-      payload = JSON.parse(body.toString('utf8')) as unknown;
-    } catch {
-      return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
-    }
+  try {
+    payload = JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
   }
   const decision = classify(eventType, payload);
   switch (decision.kind) {
@@ -258,24 +368,7 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
     case 'invalid':
       return respond(400, { error: 'PayloadInvalid', reason: decision.reason });
     case 'deleted':
-      await announceBranchDeleted(deps.events, deps.eventBusName, decision, delivery);
-      return respond(202, { ignored: true, reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put` });
-    case 'push': {
-      const name = executionNameFor(decision.name, decision.commit);
-      // Cheap replay check before calling GitHub: a redelivered push needs no second read of the spec.
-      const existing = executionArnFor(deps.stateMachineArn, name);
-      if (await executionExists(deps.sfn, existing)) return respond(200, { duplicate: true, executionArn: existing, delivery });
-      let spec: unknown;
-      try {
-        spec = await fetchSpec({ apiUrl: deps.githubApiUrl, repository: decision.repository, commit: decision.commit, token: await deps.githubToken(), fetchImpl: deps.fetchImpl });
-      } catch (error) {
-        if (error instanceof SpecNotReadable) return respond(error.status, { error: error.name, reason: error.message });
-        throw error;
-      }
-      const result = await startOnce(deps.sfn, buildExecutionRequest(deps.stateMachineArn, decision, spec));
-      return result.started
-        ? respond(202, { started: true, executionArn: result.executionArn, delivery })
-        : respond(200, { duplicate: true, executionArn: result.executionArn, delivery });
-    }
+    case 'push':
+      return oncePerDelivery(deps.deliveries, delivery, deps.now ?? (() => new Date()), () => act(decision, delivery, deps));
   }
 }
