@@ -4,8 +4,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { grantStartOnce } from './execution-grants';
+import { FabricFunction } from './fabric-function';
 
 /** Branches that carry a fabric. CodeCommit's `detail.referenceName` is the short name (`fabric/demo`), without `refs/heads/`. */
 export const FABRIC_BRANCH_PREFIX = 'fabric/';
@@ -13,8 +16,8 @@ export const FABRIC_BRANCH_PREFIX = 'fabric/';
 export interface CodeCommitTriggerProps {
   /** The repository whose `fabric/<name>` branches hold one `fabric.json` each. */
   readonly repository: codecommit.IRepository;
-  /** The provisioning state machine. */
-  readonly stateMachine: sfn.IStateMachine;
+  /** The provisioning state machine (a push function may start it and describe its executions only). */
+  readonly stateMachine: sfn.StateMachine;
   /**
    * Where deletions of `fabric/*` branches are written (one line each; nothing is destroyed).
    * @default a log group `/aws/events/fabricctl-branch-deletions`, kept for one year
@@ -23,8 +26,12 @@ export interface CodeCommitTriggerProps {
 }
 
 export interface CodeCommitTrigger {
-  /** Starts a `provision` execution on every create or update of a `fabric/*` branch. */
+  /** Sends every create or update of a `fabric/*` branch to the push function. */
   readonly pushRule: events.Rule;
+  /** Starts one `provision` execution per pushed commit (lambdas/codecommit-push). */
+  readonly pushFunction: FabricFunction;
+  /** Push events that could not be delivered to the push function, or that it failed on after Lambda's retries. */
+  readonly deadLetterQueue: sqs.Queue;
   /** Records deletions of `fabric/*` branches. */
   readonly deletionRule: events.Rule;
   readonly deletionLogGroup: logs.ILogGroup;
@@ -51,27 +58,38 @@ class LogGroupTarget implements events.IRuleTarget {
  *
  * - Push rule: `aws.codecommit` / `CodeCommit Repository State Change` for this repository, with
  *   `detail.event` `referenceCreated` or `referenceUpdated`, `detail.referenceType` `branch` and
- *   `detail.referenceName` starting with `fabric/`. Its target is the state machine, through a role
- *   that may only start it, with the input
- *   `{"action":"provision","source":{"provider":"codecommit","repository":<repositoryName>,"branch":<referenceName>,"commit":<commitId>}}`:
- *   the state machine's first state reads `fabric.json` at that commit and checks its name against the branch.
+ *   `detail.referenceName` starting with `fabric/`. Its target is the push function, which starts the
+ *   state machine with the input
+ *   `{"action":"provision","source":{"provider":"codecommit","repository":<repositoryName>,"branch":<referenceName>,"commit":<commitId>}}`
+ *   under the execution name `<name>-<12 hex of commit>`, as the GitHub webhook and `fabricctl up` name
+ *   a commit's run: EventBridge delivers each event at least once, and a repeated event finds the
+ *   execution of its commit and starts nothing. The state machine's first state reads `fabric.json`
+ *   at that commit and checks its name against the branch.
+ * - Dead-letter queue (SQS-managed encryption, TLS only, kept 14 days): events EventBridge could not
+ *   deliver after its retries, and events the function still failed on after Lambda's two retries.
  * - Deletion rule: `referenceDeleted` of a `fabric/*` branch only writes a line to a log group
  *   (the CodeCommit event itself is already on the default bus for anyone who wants to react).
  *   Deleting a branch destroys nothing: `fabricctl down <name> --confirm <name>` does.
- *
- * EventBridge delivers each CodeCommit event at least once; a repeated event starts a second
- * execution of the same commit, which the per-fabric lock serialises and which changes nothing.
  */
 export function addCodeCommitTrigger(scope: Construct, props: CodeCommitTriggerProps): CodeCommitTrigger {
   const id = 'CodeCommitTrigger';
   const construct = new Construct(scope, id);
   const baseDetail = { referenceType: ['branch'], referenceName: [{ prefix: FABRIC_BRANCH_PREFIX }] };
 
-  const role = new iam.Role(construct, 'StartExecutionRole', {
-    assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
-    description: 'EventBridge starts fabric provisioning executions for pushes to fabric/* branches',
+  // SQS-managed keys: EventBridge can write to the queue with no key policy to keep (a KMS key would
+  // have to be a customer managed key whose policy lets EventBridge use it).
+  const deadLetterQueue = new sqs.Queue(construct, 'DeadLetterQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
   });
-  props.stateMachine.grantStartExecution(role);
+  const pushFunction = new FabricFunction(construct, 'PushFunction', {
+    entry: 'codecommit-push',
+    description: 'Starts one provisioning run per commit pushed to a fabric/<name> CodeCommit branch; repeated events start nothing',
+    environment: { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+    deadLetterQueue,
+  });
+  grantStartOnce(pushFunction, props.stateMachine);
 
   const pushRule = new events.Rule(construct, 'PushRule', {
     description: 'A push to a fabric/<name> branch provisions that fabric at the pushed commit',
@@ -82,22 +100,8 @@ export function addCodeCommitTrigger(scope: Construct, props: CodeCommitTriggerP
       detail: { event: ['referenceCreated', 'referenceUpdated'], ...baseDetail },
     },
   });
-  pushRule.addTarget(
-    new targets.SfnStateMachine(props.stateMachine, {
-      role,
-      retryAttempts: 4,
-      maxEventAge: Duration.hours(2),
-      input: events.RuleTargetInput.fromObject({
-        action: 'provision',
-        source: {
-          provider: 'codecommit',
-          repository: events.EventField.fromPath('$.detail.repositoryName'),
-          branch: events.EventField.fromPath('$.detail.referenceName'),
-          commit: events.EventField.fromPath('$.detail.commitId'),
-        },
-      }),
-    }),
-  );
+  // The whole event goes to the function, which reads what it needs with one schema.
+  pushRule.addTarget(new targets.LambdaFunction(pushFunction, { retryAttempts: 4, maxEventAge: Duration.hours(2), deadLetterQueue }));
 
   const deletionLogGroup =
     props.deletionLogGroup ??
@@ -135,5 +139,5 @@ export function addCodeCommitTrigger(scope: Construct, props: CodeCommitTriggerP
     ),
   );
 
-  return { pushRule, deletionRule, deletionLogGroup };
+  return { pushRule, pushFunction, deadLetterQueue, deletionRule, deletionLogGroup };
 }

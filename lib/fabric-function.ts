@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Repository root, where `lambdas/` lives. */
@@ -19,6 +20,16 @@ export interface FabricFunctionProps {
   readonly memorySize?: number;
   /** Environment variables; the handler reads them once at load. @default none */
   readonly environment?: Record<string, string>;
+  /**
+   * Concurrent executions set aside for this function, which are also its ceiling.
+   * @default - none reserved: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Where asynchronous invocations that still fail after Lambda's retries are kept.
+   * @default - none: such an event is dropped after the retries (and logged)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -28,7 +39,8 @@ export interface FabricFunctionProps {
  *   external (the runtime provides it): bundles of 4-460 KiB instead of 0.5-2.2 MiB, and on a quiet
  *   machine 7 of 9 functions load faster that way (npm run bench -- --only lambdas);
  * - X-Ray tracing active; a log group of its own kept one month, removed with the stack;
- * - timeout 30 s and 256 MB unless the caller needs more.
+ * - timeout 30 s and 256 MB unless the caller needs more;
+ * - no reserved concurrency and no dead-letter queue unless the caller asks for them.
  */
 export class FabricFunction extends nodejs.NodejsFunction {
   /** The folder under `lambdas/` this function runs (local mode calls its handler directly). */
@@ -51,6 +63,8 @@ export class FabricFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      deadLetterQueue: props.deadLetterQueue,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       bundling: {

@@ -1,32 +1,38 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { addCodeCommitTrigger } from '../lib/codecommit-trigger';
-import { applyInputTransformer, codeCommitPushEvent } from './support/eventbridge';
+import { FabricOrchestratorStack } from '../lib/fabric-orchestrator-stack';
+import { testStackProps } from './support/stack';
 
 /**
- * The CodeCommit trigger on a tiny stack (a repository and a one-state machine).
+ * The CodeCommit trigger on a tiny stack (a repository and a one-state machine); bundling is off for speed.
  * CodeCommit's event carries the short branch name in `detail.referenceName` (`fabric/demo`) and the
  * full one in `detail.referenceFullName` (`refs/heads/fabric/demo`), per the CodeCommit user guide's
  * "Monitoring CodeCommit events" examples: the prefix match is on the short name.
  */
 function synth(): Template {
-  const stack = new Stack(new App(), 'TriggerTest');
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TriggerTest');
   const repository = new codecommit.Repository(stack, 'Repo', { repositoryName: 'fabrics' });
   const stateMachine = new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Done')) });
   addCodeCommitTrigger(stack, { repository, stateMachine });
   return Template.fromStack(stack);
 }
 
-const transform = applyInputTransformer;
-const samplePush = codeCommitPushEvent('fabrics', 'fabric/demo', '7f3c0e3b2a1d4c5e6f708192a3b4c5d6e7f80910');
-
 describe('addCodeCommitTrigger', () => {
   let template: Template;
   beforeAll(() => {
     template = synth();
   });
+  const logicalId = (type: string, prefix: string): string => {
+    const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+    if (ids.length !== 1) throw new Error(`expected one ${type} named ${prefix}*, found ${ids.join(', ') || 'none'}`);
+    return ids[0] as string;
+  };
+  const pushFunction = (): string => logicalId('AWS::Lambda::Function', 'CodeCommitTriggerPushFunction');
+  const deadLetterQueue = (): string => logicalId('AWS::SQS::Queue', 'CodeCommitTriggerDeadLetterQueue');
 
   test('GIVEN the trigger WHEN synthesized THEN the push rule matches creates and updates of fabric/ branches of this repository exactly', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -40,40 +46,72 @@ describe('addCodeCommitTrigger', () => {
     });
   });
 
-  test('GIVEN the push rule WHEN synthesized THEN its only target is the state machine, through a role, with the exact provision input transformer', () => {
+  test('GIVEN the push rule WHEN synthesized THEN its only target is the push function, given the whole event, with the retry policy and the dead-letter queue', () => {
     const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { detail: { event: ['referenceCreated', 'referenceUpdated'] } } } });
     const [rule] = Object.values(rules) as { Properties: { Targets: unknown[] } }[];
     expect(rule?.Properties.Targets).toEqual([
       {
-        Arn: { Ref: expect.stringMatching(/^Machine/) },
+        Arn: { 'Fn::GetAtt': [pushFunction(), 'Arn'] },
         Id: 'Target0',
-        RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^CodeCommitTriggerStartExecutionRole/), 'Arn'] },
         RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 4 },
-        InputTransformer: {
-          InputPathsMap: { 'detail-repositoryName': '$.detail.repositoryName', 'detail-referenceName': '$.detail.referenceName', 'detail-commitId': '$.detail.commitId' },
-          InputTemplate:
-            '{"action":"provision","source":{"provider":"codecommit","repository":<detail-repositoryName>,"branch":<detail-referenceName>,"commit":<detail-commitId>}}',
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
+      },
+    ]);
+  });
+
+  test('GIVEN the push rule WHEN synthesized THEN EventBridge may invoke the push function from this rule only', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [pushFunction(), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CodeCommitTriggerPushRule'), 'Arn'] },
+    });
+  });
+
+  test('GIVEN the push function WHEN synthesized THEN it gets the state machine ARN and keeps events it failed on in the dead-letter queue', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[pushFunction()] as { Properties: { Environment: { Variables: Record<string, unknown> }; DeadLetterConfig: unknown } };
+    expect(fn.Properties.Environment.Variables).toEqual({ NODE_OPTIONS: '--enable-source-maps', STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^Machine/) } });
+    expect(fn.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } });
+  });
+
+  test('GIVEN the push function role WHEN synthesized THEN it may start this state machine, describe its executions and write to the dead-letter queue, nothing else', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CodeCommitTriggerPushFunctionServiceRole') }] } });
+    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
+      // X-Ray (tracing is on) has no resource-level permissions.
+      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^Machine/) } },
+      {
+        Action: 'states:DescribeExecution',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [expect.stringMatching(/^Machine/), 'Name'] }, ':*']],
         },
       },
     ]);
   });
 
-  test('GIVEN the push rule role WHEN synthesized THEN it may only start this state machine', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Machine') } }] },
-      Roles: [{ Ref: Match.stringLikeRegexp('^CodeCommitTriggerStartExecutionRole') }],
-    });
+  test('GIVEN the trigger WHEN synthesized THEN EventBridge has no role to start the state machine with: only the push function starts it', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role')) as { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { Service?: string } }[] } } }[];
+    expect(roles.filter((r) => r.Properties.AssumeRolePolicyDocument.Statement.some((st) => st.Principal.Service === 'events.amazonaws.com'))).toEqual([]);
   });
 
-  test('GIVEN a sample CodeCommit push event WHEN transformed as EventBridge would THEN it is the provision input for that branch and commit', () => {
-    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { detail: { event: ['referenceCreated', 'referenceUpdated'] } } } });
-    const [rule] = Object.values(rules) as { Properties: { Targets: { InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[] } }[];
-    const transformer = rule?.Properties.Targets[0]?.InputTransformer;
-    if (!transformer) throw new Error('no input transformer');
-    expect(transform(transformer, samplePush)).toEqual({
-      action: 'provision',
-      source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit: '7f3c0e3b2a1d4c5e6f708192a3b4c5d6e7f80910' },
-    });
+  test('GIVEN the dead-letter queue WHEN synthesized THEN it is encrypted, keeps events 14 days, refuses requests without TLS, and EventBridge may send to it from the push rule only', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as { Properties: { PolicyDocument: { Statement: unknown[] } } }[];
+    const queueArn = { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] };
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+      { Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: { AWS: '*' }, Resource: queueArn },
+      {
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^CodeCommitTriggerPushRule/), 'Arn'] } } },
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Resource: queueArn,
+        Sid: expect.any(String),
+      },
+    ]);
   });
 
   test('GIVEN the trigger WHEN synthesized THEN branch deletions match a second rule whose only target is the log group, never the state machine', () => {
@@ -104,12 +142,14 @@ describe('addCodeCommitTrigger', () => {
   });
 
   test('GIVEN the deletion message WHEN synthesized THEN it has no placeholder EventBridge cannot fill', () => {
-    const targets = Object.values(template.findResources('AWS::Events::Rule')).flatMap((r) => (r as { Properties: { Targets: { InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[] } }).Properties.Targets);
-    // The push rule's and the deletion rule's: an empty list would pass the loop below vacuously.
-    expect(targets).toHaveLength(2);
-    for (const target of targets) {
-      const placeholders = [...target.InputTransformer.InputTemplate.matchAll(/<([^<>]*)>/g)].map((m) => m[1]);
-      expect(placeholders.filter((p) => p === undefined || !(p in target.InputTransformer.InputPathsMap))).toEqual([]);
+    const transformers = Object.values(template.findResources('AWS::Events::Rule'))
+      .flatMap((r) => (r as { Properties: { Targets: { InputTransformer?: { InputPathsMap: Record<string, string>; InputTemplate: string } }[] } }).Properties.Targets)
+      .flatMap((t) => (t.InputTransformer ? [t.InputTransformer] : []));
+    // The deletion rule's only (the push function gets the whole event): an empty list would pass the loop below vacuously.
+    expect(transformers).toHaveLength(1);
+    for (const transformer of transformers) {
+      const placeholders = [...transformer.InputTemplate.matchAll(/<([^<>]*)>/g)].map((m) => m[1]);
+      expect(placeholders.filter((p) => p === undefined || !(p in transformer.InputPathsMap))).toEqual([]);
     }
   });
 
@@ -123,5 +163,25 @@ describe('addCodeCommitTrigger', () => {
       Statement: [{ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Resource: 'LOG_GROUP_ARN' }],
       Version: '2012-10-17',
     });
+  });
+});
+
+describe('addCodeCommitTrigger under cdk-nag', () => {
+  test('GIVEN the stack with a CodeCommit repository WHEN synthesized with the AWS Solutions rules THEN no finding is left and each acknowledgement of the trigger names one finding', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics' }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // synth() throws listing the findings when any is not acknowledged.
+    expect(() => app.synth()).not.toThrow();
+    const trigger = stack.node.findChild('CodeCommitTrigger');
+    const acknowledged = trigger.node.findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+      .flatMap((m) => Object.keys(m.data as Record<string, string>));
+    expect(acknowledged.sort()).toEqual([
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      expect.stringMatching(/^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/),
+    ]);
   });
 });

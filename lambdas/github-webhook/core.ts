@@ -1,14 +1,19 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ExecutionInput, SpecSource } from '../shared/contract';
+import { executionArnFor, executionNameFor } from '../shared/execution-name';
 import { nestingProblem, parseSpecJson } from '../shared/spec-document';
+import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
 
 /**
  * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.
  *
- * Order of checks (cheapest and safest first): size, signature, event type, payload, branch.
- * Nothing reads the payload before its signature is verified.
+ * Order of checks (cheapest and safest first): size, signature, event type, delivery id, payload,
+ * branch, then the delivery log (replays), then the execution of the commit (duplicates).
+ * Nothing reads the payload before its signature is verified, and nothing is recorded before then
+ * either, so unsigned requests cannot fill the delivery log.
  */
 
 /** Larger bodies are refused before any HMAC work. A push payload with its 20-commit list is far below this. */
@@ -18,6 +23,15 @@ export const FABRIC_REF_PREFIX = 'refs/heads/fabric/';
 /** `source` of the events this receiver puts on the bus. */
 export const EVENT_SOURCE = 'fabricctl';
 export const BRANCH_DELETED_DETAIL_TYPE = 'Fabric Branch Deleted';
+/** `X-GitHub-Delivery`: the GUID GitHub gives each delivery (and keeps when it is redelivered). */
+export const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How long a delivery id is kept (the table's TTL), refusing replays of that delivery meanwhile. */
+export const DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600;
+/**
+ * How long a delivery being handled stays claimed. Longer than the function's timeout (30 s), so a
+ * claim is only taken over from an invocation that cannot still be running (one that crashed).
+ */
+export const DELIVERY_LEASE_SECONDS = 120;
 
 /** The parts of a Lambda function URL event we use (payload format 2.0). */
 export interface FunctionUrlEvent {
@@ -96,10 +110,16 @@ function stringAt(value: unknown, ...path: string[]): string | undefined {
 const ZERO_SHA = /^0+$/;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
+/** Why an event other than a push is ignored. */
+export function ignoredEventReason(eventType: string | undefined): string {
+  return eventType === 'ping'
+    ? 'ping: the webhook is set up; pushes to fabric/<name> branches start runs'
+    : `event ${eventType ?? '(none)'} is not a push; only push events start runs`;
+}
+
 /** Decides what to do with a verified delivery from its `X-GitHub-Event` and parsed payload. */
 export function classify(eventType: string | undefined, payload: unknown): Classification {
-  if (eventType === 'ping') return { kind: 'ignore', reason: 'ping: the webhook is set up; pushes to fabric/<name> branches start runs' };
-  if (eventType !== 'push') return { kind: 'ignore', reason: `event ${eventType ?? '(none)'} is not a push; only push events start runs` };
+  if (eventType !== 'push') return { kind: 'ignore', reason: ignoredEventReason(eventType) };
   const ref = stringAt(payload, 'ref');
   const repository = stringAt(payload, 'repository', 'full_name');
   if (ref === undefined || repository === undefined || !/^[^/]+\/[^/]+$/.test(repository)) {
@@ -119,42 +139,11 @@ export function classify(eventType: string | undefined, payload: unknown): Class
   return { kind: 'push', repository, branch, name, commit: after };
 }
 
-/**
- * Step Functions execution name: 1-80 characters of `[A-Za-z0-9_-]` (the characters that also work
- * in CloudWatch metric names). Everything else becomes `-`.
- */
-export function sanitiseExecutionName(raw: string): string {
-  const cleaned = raw.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
-  return (cleaned || 'fabric').slice(0, 80);
-}
-
-/**
- * Deterministic name of the run of one commit of one fabric branch: `<name>-<12 hex of commit>`.
- * Every delivery of the same push (retries, redeliveries, a second webhook) gets the same name,
- * so Step Functions itself refuses a second execution.
- */
-export function executionNameFor(name: string, commit: string): string {
-  const suffix = `-${commit.slice(0, 12)}`;
-  const head = sanitiseExecutionName(name).slice(0, 80 - suffix.length).replace(/-+$/, '');
-  return `${head || 'fabric'}${suffix}`;
-}
-
-export interface ExecutionRequest {
-  readonly stateMachineArn: string;
-  readonly name: string;
-  readonly input: ExecutionInput;
-}
-
 /** The StartExecution request for a verified push whose `fabric.json` was read at the pushed commit. */
 export function buildExecutionRequest(stateMachineArn: string, push: Extract<Classification, { kind: 'push' }>, spec: unknown): ExecutionRequest {
   const source: SpecSource = { provider: 'github', repository: push.repository, branch: push.branch, commit: push.commit };
   // The spec is passed as read: the state machine's first state validates it and checks its name against the branch.
   return { stateMachineArn, name: executionNameFor(push.name, push.commit), input: { action: 'provision', spec: spec as ExecutionInput['spec'], source } };
-}
-
-/** `arn:aws:states:r:a:stateMachine:M` + name -> `arn:aws:states:r:a:execution:M:name`. */
-export function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
 /** GitHub says a file is missing or unreadable at that commit: the push cannot start a run. */
@@ -223,36 +212,6 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   return spec;
 }
 
-export type StartResult = { readonly started: boolean; readonly executionArn: string };
-
-/** True when an execution of that ARN exists (running or closed). */
-export async function executionExists(sfn: SFNClient, executionArn: string): Promise<boolean> {
-  try {
-    await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return true;
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
-    throw error;
-  }
-}
-
-/**
- * Starts the named execution; a name already taken means another delivery got there first.
- * (For a running execution with the same input, Standard workflows answer with the same ARN instead
- * of ExecutionAlreadyExists: still one execution.)
- */
-export async function startOnce(sfn: SFNClient, request: ExecutionRequest): Promise<StartResult> {
-  try {
-    const result = await sfn.send(new StartExecutionCommand({ stateMachineArn: request.stateMachineArn, name: request.name, input: JSON.stringify(request.input) }));
-    return { started: true, executionArn: result.executionArn ?? executionArnFor(request.stateMachineArn, request.name) };
-  } catch (error) {
-    if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
-      return { started: false, executionArn: executionArnFor(request.stateMachineArn, request.name) };
-    }
-    throw error;
-  }
-}
-
 /** Deleting a fabric branch destroys nothing: it announces the deletion so a person (or a rule) decides. */
 export async function announceBranchDeleted(
   events: EventBridgeClient,
@@ -275,16 +234,102 @@ export async function announceBranchDeleted(
   }
 }
 
+/** The table of delivery ids already handled (key `delivery`, TTL attribute `expiresAt`). */
+export interface DeliveryLog {
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+  readonly table: string;
+}
+
+const epoch = (time: Date): number => Math.floor(time.getTime() / 1000);
+
+/**
+ * Claims a delivery id: true when this invocation may handle the delivery, false when it was handled
+ * before (or is being handled now). One conditional write: a new id, or a claim whose lease ran out
+ * (its invocation crashed), or one released because handling failed.
+ */
+export async function claimDelivery(log: DeliveryLog, id: string, now: Date): Promise<boolean> {
+  try {
+    await log.dynamodb.send(new PutItemCommand({
+      TableName: log.table,
+      Item: {
+        delivery: { S: id },
+        status: { S: 'claimed' },
+        leaseUntil: { N: String(epoch(now) + DELIVERY_LEASE_SECONDS) },
+        expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) },
+      },
+      ConditionExpression: 'attribute_not_exists(#delivery) OR #leaseUntil < :now',
+      ExpressionAttributeNames: { '#delivery': 'delivery', '#leaseUntil': 'leaseUntil' },
+      ExpressionAttributeValues: { ':now': { N: String(epoch(now)) } },
+    }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/**
+ * Settles a claimed delivery. `handled`: kept until its TTL, without a lease, so no replay can claim
+ * it. `released`: claimable at once, because GitHub redelivers under the same id and a redelivery
+ * after a failure (GitHub down, a missing token, a throttled start) must be handled, not refused.
+ */
+export async function settleDelivery(log: DeliveryLog, id: string, outcome: 'handled' | 'released', now: Date): Promise<void> {
+  const item = { delivery: { S: id }, status: { S: outcome }, expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) } };
+  await log.dynamodb.send(new PutItemCommand({ TableName: log.table, Item: outcome === 'released' ? { ...item, leaseUntil: { N: '0' } } : item }));
+}
+
+/** Runs `work` once per delivery id; a delivery seen before is answered 200 and nothing else happens. */
+export async function oncePerDelivery(log: DeliveryLog, id: string, now: () => Date, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  if (!(await claimDelivery(log, id, now()))) return respond(200, { status: 'duplicate delivery' });
+  let response: HttpResponse;
+  try {
+    response = await work();
+  } catch (error) {
+    // The original fault is what GitHub and the logs must show; a claim not released expires with its lease.
+    await settleDelivery(log, id, 'released', now()).catch(() => undefined);
+    throw error;
+  }
+  // A 4xx (fabric.json unreadable) is fixed by the pusher, who then redelivers under the same id.
+  await settleDelivery(log, id, response.statusCode < 300 ? 'handled' : 'released', now());
+  return response;
+}
+
 export interface ReceiverDeps {
   readonly webhookSecret: () => Promise<string>;
   readonly githubToken: () => Promise<string | undefined>;
   readonly sfn: SFNClient;
   readonly events: EventBridgeClient;
+  readonly deliveries: DeliveryLog;
   readonly stateMachineArn: string;
   readonly eventBusName: string;
   readonly githubApiUrl: string;
   readonly maxBodyBytes?: number;
   readonly fetchImpl?: typeof fetch;
+  /** @default the clock */
+  readonly now?: () => Date;
+}
+
+/** What a verified push to a fabric branch does: start its commit's run, or announce a deletion. */
+async function act(decision: Extract<Classification, { kind: 'push' | 'deleted' }>, delivery: string, deps: ReceiverDeps): Promise<HttpResponse> {
+  if (decision.kind === 'deleted') {
+    await announceBranchDeleted(deps.events, deps.eventBusName, decision, delivery);
+    return respond(202, { ignored: true, reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put` });
+  }
+  const name = executionNameFor(decision.name, decision.commit);
+  // Cheap replay check before calling GitHub: a redelivered push needs no second read of the spec.
+  const existing = executionArnFor(deps.stateMachineArn, name);
+  if (await executionExists(deps.sfn, existing)) return respond(200, { duplicate: true, executionArn: existing, delivery });
+  let spec: unknown;
+  try {
+    spec = await fetchSpec({ apiUrl: deps.githubApiUrl, repository: decision.repository, commit: decision.commit, token: await deps.githubToken(), fetchImpl: deps.fetchImpl });
+  } catch (error) {
+    if (error instanceof SpecNotReadable) return respond(error.status, { error: error.name, reason: error.message });
+    throw error;
+  }
+  const result = await startOnce(deps.sfn, buildExecutionRequest(deps.stateMachineArn, decision, spec));
+  return result.started
+    ? respond(202, { started: true, executionArn: result.executionArn, delivery })
+    : respond(200, { duplicate: true, executionArn: result.executionArn, delivery });
 }
 
 /** The whole receiver: one delivery in, one HTTP answer out. Server-side faults throw. */
@@ -299,16 +344,22 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
   const check = verifySignature(body, signature, await deps.webhookSecret());
   if (check !== 'valid') return respond(401, { error: 'SignatureInvalid', reason: 'X-Hub-Signature-256 does not match the body signed with the webhook secret' });
 
-  const delivery = header(event, 'x-github-delivery');
   const eventType = header(event, 'x-github-event');
   // Only a push's payload is read: any other event is ignored whatever its body.
+  if (eventType !== 'push') return respond(202, { ignored: true, reason: ignoredEventReason(eventType) });
+  // The delivery id is what a replay repeats: a push without a usable one is refused, not guessed at.
+  const delivery = header(event, 'x-github-delivery')?.trim();
+  if (delivery === undefined || delivery === '') {
+    return respond(400, { error: 'DeliveryIdMissing', reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it' });
+  }
+  if (!DELIVERY_ID.test(delivery)) {
+    return respond(400, { error: 'DeliveryIdInvalid', reason: `X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got ${JSON.stringify(delivery.slice(0, 64))}` });
+  }
   let payload: unknown;
-  if (eventType === 'push') {
-    try {
-      payload = JSON.parse(body.toString('utf8')) as unknown;
-    } catch {
-      return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
-    }
+  try {
+    payload = JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return respond(400, { error: 'PayloadInvalid', reason: 'body is not JSON: set the webhook content type to application/json' });
   }
   const decision = classify(eventType, payload);
   switch (decision.kind) {
@@ -317,24 +368,7 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
     case 'invalid':
       return respond(400, { error: 'PayloadInvalid', reason: decision.reason });
     case 'deleted':
-      await announceBranchDeleted(deps.events, deps.eventBusName, decision, delivery);
-      return respond(202, { ignored: true, reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put` });
-    case 'push': {
-      const name = executionNameFor(decision.name, decision.commit);
-      // Cheap replay check before calling GitHub: a redelivered push needs no second read of the spec.
-      const existing = executionArnFor(deps.stateMachineArn, name);
-      if (await executionExists(deps.sfn, existing)) return respond(200, { duplicate: true, executionArn: existing, delivery });
-      let spec: unknown;
-      try {
-        spec = await fetchSpec({ apiUrl: deps.githubApiUrl, repository: decision.repository, commit: decision.commit, token: await deps.githubToken(), fetchImpl: deps.fetchImpl });
-      } catch (error) {
-        if (error instanceof SpecNotReadable) return respond(error.status, { error: error.name, reason: error.message });
-        throw error;
-      }
-      const result = await startOnce(deps.sfn, buildExecutionRequest(deps.stateMachineArn, decision, spec));
-      return result.started
-        ? respond(202, { started: true, executionArn: result.executionArn, delivery })
-        : respond(200, { duplicate: true, executionArn: result.executionArn, delivery });
-    }
+    case 'push':
+      return oncePerDelivery(deps.deliveries, delivery, deps.now ?? (() => new Date()), () => act(decision, delivery, deps));
   }
 }

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../../lambdas/shared/contract';
 import type { ProgressEvent } from '../progress-events';
-import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lambdas/github-webhook/core';
+import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lambdas/shared/execution-name';
 import { HistoryConverter, parseJson } from './history';
 import { CliError, EXIT } from './io';
 

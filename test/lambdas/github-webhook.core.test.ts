@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   buildExecutionRequest,
   classify,
-  executionNameFor,
   fetchSpec,
   FunctionUrlEvent,
   rawBody,
@@ -19,6 +19,8 @@ const SECRET = 'It is a secret to everybody';
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const STATE_MACHINE = 'arn:aws:states:us-east-2:123456789012:stateMachine:Fabric';
 const SPEC = { name: 'demo', domain: 'example.com' };
+/** X-GitHub-Delivery values are GUIDs. */
+const DELIVERY = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
 
 function sign(body: string | Buffer, secret = SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -35,9 +37,9 @@ function pushPayload(overrides: Record<string, unknown> = {}): Record<string, un
   };
 }
 
-function delivery(payload: unknown, options: { event?: string; signature?: string | null; id?: string; base64?: boolean } = {}): FunctionUrlEvent {
+function delivery(payload: unknown, options: { event?: string; signature?: string | null; id?: string | null; base64?: boolean } = {}): FunctionUrlEvent {
   const body = JSON.stringify(payload);
-  const headers: Record<string, string> = { 'x-github-event': options.event ?? 'push', 'x-github-delivery': options.id ?? 'd-1', 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'x-github-event': options.event ?? 'push', ...(options.id === null ? {} : { 'x-github-delivery': options.id ?? DELIVERY }), 'content-type': 'application/json' };
   if (options.signature !== null) headers['x-hub-signature-256'] = options.signature ?? sign(body);
   return options.base64 ? { headers, body: Buffer.from(body).toString('base64'), isBase64Encoded: true } : { headers, body, isBase64Encoded: false };
 }
@@ -90,17 +92,6 @@ describe('classify', () => {
   });
 });
 
-describe('executionNameFor', () => {
-  test('GIVEN a name and a commit WHEN named THEN the name is <name>-<12 hex>', () => {
-    expect(executionNameFor('demo', COMMIT)).toBe('demo-0123456789ab');
-  });
-  test('GIVEN a long branch name with dots and slashes WHEN named THEN the result obeys the 80-character StartExecution rules', () => {
-    const name = executionNameFor(`team.a/${'x'.repeat(100)}`, COMMIT);
-    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
-    expect(name.endsWith('-0123456789ab')).toBe(true);
-  });
-});
-
 describe('buildExecutionRequest', () => {
   test('GIVEN a verified push and its spec WHEN built THEN the input is a provision with the GitHub source', () => {
     const push = classify('push', pushPayload());
@@ -116,12 +107,17 @@ describe('buildExecutionRequest', () => {
 describe('receive', () => {
   const sfnMock = mockClient(SFNClient);
   const eventsMock = mockClient(EventBridgeClient);
+  const dynamodbMock = mockClient(DynamoDBClient);
+  const NOW = new Date('2026-11-26T10:00:00Z');
+  const NOW_S = NOW.getTime() / 1000;
   let fetched: string[];
   const deps = (): ReceiverDeps => ({
     webhookSecret: async () => SECRET,
     githubToken: async () => 'token-1',
     sfn: new SFNClient({ region: 'us-east-2' }),
     events: new EventBridgeClient({ region: 'us-east-2' }),
+    deliveries: { dynamodb: new DynamoDBClient({ region: 'us-east-2' }), table: 'deliveries' },
+    now: () => NOW,
     stateMachineArn: STATE_MACHINE,
     eventBusName: 'default',
     githubApiUrl: 'https://github.test',
@@ -134,6 +130,8 @@ describe('receive', () => {
   beforeEach(() => {
     sfnMock.reset();
     eventsMock.reset();
+    dynamodbMock.reset();
+    dynamodbMock.on(PutItemCommand).resolves({});
     fetched = [];
     sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
@@ -149,7 +147,7 @@ describe('receive', () => {
 
   test('GIVEN two deliveries racing WHEN the second StartExecution says ExecutionAlreadyExists THEN it answers 200 duplicate', async () => {
     sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    const response = await receive(delivery(pushPayload(), { id: 'd-2' }), deps());
+    const response = await receive(delivery(pushPayload(), { id: '9b2f4c1e-0d3a-4e5f-8a6b-7c8d9e0f1a2b' }), deps());
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ duplicate: true });
   });
@@ -207,6 +205,88 @@ describe('receive', () => {
 
   test('fails when GitHub answers 500: the error is thrown so the delivery is marked failed', async () => {
     await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
+  });
+
+  /** The delivery-log writes, in order, as plain PutItem inputs. */
+  const deliveryWrites = () => dynamodbMock.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+  const claim = {
+    TableName: 'deliveries',
+    Item: { delivery: { S: DELIVERY }, status: { S: 'claimed' }, leaseUntil: { N: String(NOW_S + 120) }, expiresAt: { N: String(NOW_S + 30 * 24 * 3600) } },
+    ConditionExpression: 'attribute_not_exists(#delivery) OR #leaseUntil < :now',
+    ExpressionAttributeNames: { '#delivery': 'delivery', '#leaseUntil': 'leaseUntil' },
+    ExpressionAttributeValues: { ':now': { N: String(NOW_S) } },
+  };
+  const settled = (status: 'handled' | 'released') => ({
+    TableName: 'deliveries',
+    Item: { delivery: { S: DELIVERY }, status: { S: status }, expiresAt: { N: String(NOW_S + 30 * 24 * 3600) }, ...(status === 'released' ? { leaseUntil: { N: '0' } } : {}) },
+  });
+
+  test('GIVEN a new signed push WHEN received THEN its delivery id is claimed before anything starts and kept 30 days, with no lease, once the run started', async () => {
+    expect((await receive(delivery(pushPayload()), deps())).statusCode).toBe(202);
+    expect(deliveryWrites()).toEqual([claim, settled('handled')]);
+  });
+
+  test('GIVEN a delivery id seen before WHEN the delivery is replayed THEN 200 duplicate delivery, and neither GitHub nor Step Functions is asked', async () => {
+    dynamodbMock.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const response = await receive(delivery(pushPayload()), deps());
+    expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({ status: 200, body: { status: 'duplicate delivery' } });
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect(fetched).toEqual([]);
+  });
+
+  test('GIVEN a deletion delivered twice WHEN the id is seen before THEN the Fabric Branch Deleted event is not put again', async () => {
+    dynamodbMock.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const response = await receive(delivery(pushPayload({ deleted: true, after: '0'.repeat(40) })), deps());
+    expect(JSON.parse(response.body)).toEqual({ status: 'duplicate delivery' });
+    expect(eventsMock.calls()).toHaveLength(0);
+  });
+
+  test('fails when GitHub cannot be read: the claim is released, so a redelivery under the same id is handled', async () => {
+    await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
+    expect(deliveryWrites()).toEqual([claim, settled('released')]);
+  });
+
+  test('fails when fabric.json is unreadable (422): the claim is released, so the pusher can fix it and redeliver', async () => {
+    const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('{}', { status: 404 })) as unknown as typeof fetch });
+    expect(response.statusCode).toBe(422);
+    expect(deliveryWrites()).toEqual([claim, settled('released')]);
+  });
+
+  test('fails when a signed push has no X-GitHub-Delivery: 400 saying it is required, nothing recorded or started', async () => {
+    const response = await receive(delivery(pushPayload(), { id: null }), deps());
+    expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
+      status: 400,
+      body: { error: 'DeliveryIdMissing', reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it' },
+    });
+    expect(dynamodbMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  test('fails when a signed push has an X-GitHub-Delivery that is not a GUID: 400 naming the value, nothing recorded', async () => {
+    const response = await receive(delivery(pushPayload(), { id: 'replay-1' }), deps());
+    expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
+      status: 400,
+      body: { error: 'DeliveryIdInvalid', reason: 'X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got "replay-1"' },
+    });
+    expect(dynamodbMock.calls()).toHaveLength(0);
+  });
+
+  test('fails when the push is not signed: 401 and its delivery id is not recorded', async () => {
+    expect((await receive(delivery(pushPayload(), { signature: null }), deps())).statusCode).toBe(401);
+    expect((await receive(delivery(pushPayload(), { signature: sign('{}', 'guess') }), deps())).statusCode).toBe(401);
+    expect(dynamodbMock.calls()).toHaveLength(0);
+  });
+
+  test('GIVEN a signed ping without a delivery id WHEN received THEN it is ignored (202) and nothing is recorded', async () => {
+    const body = '{}';
+    const response = await receive({ headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body, isBase64Encoded: false }, deps());
+    expect(response.statusCode).toBe(202);
+    expect(dynamodbMock.calls()).toHaveLength(0);
+  });
+
+  test('GIVEN a signed push to another branch WHEN received THEN it is ignored and its delivery id is not recorded', async () => {
+    expect((await receive(delivery(pushPayload({ ref: 'refs/heads/main' })), deps())).statusCode).toBe(202);
+    expect(dynamodbMock.calls()).toHaveLength(0);
   });
 });
 

@@ -2,8 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -13,10 +11,9 @@ import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
-import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
 import type { ProgressEvent } from '../../lib/progress-events';
-import { applyInputTransformer, codeCommitPushEvent } from '../support/eventbridge';
-import { testStackProps } from '../support/stack';
+import { buildPushRequest, parsePushEvent } from '../../lambdas/codecommit-push/core';
+import { codeCommitPushEvent } from '../support/eventbridge';
 
 /** A fabrics repository with `fabric.json` on branch `fabric/<name>`; returns the commit id. */
 function fabricRepository(dir: string, name: string, spec: unknown): string {
@@ -26,15 +23,6 @@ function fabricRepository(dir: string, name: string, spec: unknown): string {
   git('add', 'fabric.json');
   git('commit', '-q', '-m', `fabric ${name}`);
   return git('rev-parse', 'HEAD');
-}
-
-/** The CodeCommit rule's input transformer, from the stack synthesized with a repository. */
-function codeCommitTransformer(): { InputPathsMap: Record<string, string>; InputTemplate: string } {
-  const stack = new FabricOrchestratorStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics' }));
-  const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')) as Array<{ Properties: { Targets: Array<{ InputTransformer?: { InputPathsMap: Record<string, string>; InputTemplate: string } }> } }>;
-  const transformer = rules.flatMap((r) => r.Properties.Targets).find((t) => t.InputTransformer)?.InputTransformer;
-  if (!transformer) throw new Error('the CodeCommit rule has no input transformer');
-  return transformer;
 }
 
 /**
@@ -144,10 +132,12 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
 
   test('2. provisioning the same spec again, from a CodeCommit push to fabric/demo, succeeds with no Terraform changes', async () => {
     const commit = fabricRepository(repoDir, 'demo', spec('demo'));
-    const input = applyInputTransformer(codeCommitTransformer(), codeCommitPushEvent('fabrics', 'fabric/demo', commit)) as Record<string, unknown>;
-    expect(input).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit } });
+    // What the CodeCommit push function starts for this push: the commit-derived name and the provision input.
+    const request = buildPushRequest('arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator', parsePushEvent(codeCommitPushEvent('fabrics', 'fabric/demo', commit)));
+    expect(request.input).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit } });
     const lines: Array<{ state: string; line: string }> = [];
-    const result = await run(input, {
+    const result = await run({ ...request.input }, {
+      executionName: request.name,
       onEvent: (e) => { if (e.type === 'log') lines.push({ state: e.state, line: e.line }); },
     });
     expect(result.status).toBe('SUCCEEDED');
