@@ -267,6 +267,7 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     keepEmulator: options.keepEmulator,
     verbose: options.verbose,
     aws: options.aws,
+    stack: options.stack,
     onEvent: renderer.onEvent,
     log: (line) => io.err(`${line}\n`),
   });

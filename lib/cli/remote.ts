@@ -26,6 +26,8 @@ type Sender<C extends { send: unknown }> = Pick<C, 'send'>;
 export interface StackOutputs {
   readonly stateMachineArn: string;
   readonly stateBucketPrefix?: string;
+  /** The fabrics' lock table: local `--aws` runs take their locks there too. */
+  readonly lockTableName?: string;
 }
 
 /** Reads the stack's outputs. A missing stack or output is "not found" (exit 3) with what to do. */
@@ -45,7 +47,7 @@ export async function findStack(cfn: Sender<CloudFormationClient>, stackName: st
   }
   const stateMachineArn = outputs.StateMachineArn;
   if (!stateMachineArn) throw new CliError(EXIT.NOT_FOUND, 'StackOutputMissing', `stack ${stackName} has no StateMachineArn output: is it a fabricctl stack? Redeploy it with npx cdk deploy`);
-  return { stateMachineArn, stateBucketPrefix: outputs.StateBucketPrefix };
+  return { stateMachineArn, stateBucketPrefix: outputs.StateBucketPrefix, lockTableName: outputs.LockTableName };
 }
 
 /** The commit the spec's directory is at, when it is a clean git work tree (else undefined). */

@@ -2,9 +2,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateHostedZoneCommand, ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { DEFAULT_STACK, findStack } from '../cli/remote';
 import { PROJECT_ROOT } from '../fabric-function';
 import { Moto, startMoto } from './moto';
 import { startPublicDnsStandIn, PublicDnsStandIn } from './standins/public-dns';
@@ -222,14 +224,30 @@ export function principalArnsOf(callerArn: string): string[] {
   return [`arn:${partition}:iam::${account}:role/${role}`, `arn:${partition}:iam::${account}:role/*/${role}`];
 }
 
-/** Name of the lock table local runs against a real account create (the deployed stack has its own). */
+/** Name of the lock table local runs against a real account create where no stack is deployed. */
 export const LOCAL_LOCK_TABLE = 'fabricctl-local-locks';
+
+/**
+ * Where a local `--aws` run takes the fabric's lock: the deployed stack's table, so that a cloud run
+ * and a local run of the same fabric exclude each other. Only where no stack is deployed in the
+ * region (then no cloud run exists to exclude) does it use a table of its own.
+ */
+export async function lockTableForAwsRun(cfn: Pick<CloudFormationClient, 'send'>, stackName: string): Promise<{ readonly table: string; readonly why: string }> {
+  try {
+    const { lockTableName } = await findStack(cfn, stackName);
+    if (lockTableName) return { table: lockTableName, why: `the locks of stack ${stackName}, shared with its cloud runs` };
+    return { table: LOCAL_LOCK_TABLE, why: `stack ${stackName} has no LockTableName output (redeploy it to share its locks)` };
+  } catch (error) {
+    if ((error as Error).name !== 'StackNotFound') throw error;
+    return { table: LOCAL_LOCK_TABLE, why: `no stack ${stackName} in this region, so no cloud run to share locks with` };
+  }
+}
 
 /**
  * The same local interpreter and jobs, against the caller's real AWS account: no emulator, no
  * stand-ins. The real kops runs the cluster job; the real public DNS and the real API answer.
  */
-export async function createAwsEnvironment(options: { readonly region: string; readonly log?: (line: string) => void }): Promise<LocalEnvironment> {
+export async function createAwsEnvironment(options: { readonly region: string; readonly stackName?: string; readonly log?: (line: string) => void }): Promise<LocalEnvironment> {
   const log = options.log ?? (() => undefined);
   const kops = realKopsVersion();
   for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_CODECOMMIT', 'DNS_RESOLVERS']) delete process.env[name];
@@ -238,13 +256,15 @@ export async function createAwsEnvironment(options: { readonly region: string; r
   // The builds run as the caller here: the state bucket's secret-read exceptions must name them.
   process.env.STATE_BUILD_PRINCIPAL_ARNS = principalArnsOf(identity.Arn ?? '').join(',');
   log(`real AWS: account ${identity.Account ?? '?'} as ${identity.Arn ?? '?'}, region ${options.region}; real kops: ${kops}`);
+  const locks = await lockTableForAwsRun(new CloudFormationClient({}), options.stackName ?? DEFAULT_STACK);
+  log(`fabric locks: DynamoDB table ${locks.table} (${locks.why})`);
   const workDir = mkdtempSync(path.join(tmpdir(), 'fabricctl-aws-'));
   const route53 = new Route53Client({});
   const dynamodb = new DynamoDBClient({});
   return {
     kind: 'aws',
     accountId: identity.Account ?? '',
-    lockTableName: LOCAL_LOCK_TABLE,
+    lockTableName: locks.table,
     endpoint: '',
     region: options.region,
     workDir,
@@ -258,7 +278,7 @@ export async function createAwsEnvironment(options: { readonly region: string; r
       return { id: existing, created: false };
     },
     async ensureLockTable(name) {
-      if (await createLockTable(dynamodb, name)) log(`created DynamoDB table ${name} for the locks of local runs (the deployed stack has its own)`);
+      if (await createLockTable(dynamodb, name)) log(`created DynamoDB table ${name} for the locks of local runs`);
     },
     async buildEnvironment() {
       const mirror = findProviderMirror();

@@ -247,6 +247,8 @@ export interface RunLocalOptions extends ExecuteOptions {
   readonly keepEmulator?: boolean;
   /** Run against the caller's real AWS account with the real kops on PATH (no emulator, no stand-ins). */
   readonly aws?: boolean;
+  /** With `aws`: the deployed stack whose lock table the run shares. @default FabricOrchestrator */
+  readonly stack?: string;
   readonly onEvent: ProgressListener;
   /** Setup messages (emulator, stand-ins, hosted zone). */
   readonly log?: (line: string) => void;
@@ -261,7 +263,7 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult
   if (!options.verbose) process.env.FABRIC_LOG_LEVEL = 'silent';
   if (options.aws && options.endpoint) throw new Error('--aws and --endpoint exclude each other: one runs against your account, the other against an emulator');
   const env = options.aws
-    ? await createAwsEnvironment({ region, log: options.log })
+    ? await createAwsEnvironment({ region, stackName: options.stack, log: options.log })
     : await createLocalEnvironment({ endpoint: options.endpoint, region, log: options.log });
   const stopOnSignal = () => {
     void env.stop().finally(() => process.exit(130));
