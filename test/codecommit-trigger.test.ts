@@ -1,3 +1,4 @@
+import { START_ONCE_STATEMENTS } from './support/step-functions';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
@@ -81,14 +82,7 @@ describe('addCodeCommitTrigger', () => {
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
       // X-Ray (tracing is on) has no resource-level permissions.
       { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
-      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^Machine/) } },
-      {
-        Action: 'states:DescribeExecution',
-        Effect: 'Allow',
-        Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [expect.stringMatching(/^Machine/), 'Name'] }, ':*']],
-        },
-      },
+      ...START_ONCE_STATEMENTS,
     ]);
   });
 

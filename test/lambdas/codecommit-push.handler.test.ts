@@ -1,4 +1,5 @@
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { createEmulatedStateMachine } from '../support/step-functions';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { PushResult } from '../../lambdas/codecommit-push/core';
 import { codeCommitPushEvent } from '../support/eventbridge';
 import { describeWithMoto, useMoto } from '../support/moto';
@@ -18,14 +19,7 @@ describeWithMoto('codecommit-push handler against moto', () => {
   const executions = async (): Promise<string[]> => ((await sfn().send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).map((e) => e.name ?? '');
 
   beforeAll(async () => {
-    const machine = await sfn().send(
-      new CreateStateMachineCommand({
-        name: 'FabricOrchestrator',
-        definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
-        roleArn: 'arn:aws:iam::123456789012:role/fabric',
-      }),
-    );
-    stateMachineArn = machine.stateMachineArn ?? '';
+    stateMachineArn = await createEmulatedStateMachine(sfn());
     process.env.STATE_MACHINE_ARN = stateMachineArn;
     // Loaded after moto is up: the handler reads its environment and builds its client at load.
     ({ handler } = await import('../../lambdas/codecommit-push/handler'));

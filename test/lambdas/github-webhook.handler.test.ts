@@ -1,8 +1,9 @@
+import { createEmulatedStateMachine } from '../support/step-functions';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudWatchLogsClient, CreateLogGroupCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -50,14 +51,7 @@ describeWithMoto('github-webhook handler against moto', () => {
     const secrets = new SecretsManagerClient({ region: 'us-east-2' });
     const webhookSecret = await secrets.send(new CreateSecretCommand({ Name: 'fabricctl/github/webhook', SecretString: SECRET }));
     const token = await secrets.send(new CreateSecretCommand({ Name: 'fabricctl/github/token', SecretString: TOKEN }));
-    const machine = await sfn().send(
-      new CreateStateMachineCommand({
-        name: 'FabricOrchestrator',
-        definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
-        roleArn: 'arn:aws:iam::123456789012:role/fabric',
-      }),
-    );
-    stateMachineArn = machine.stateMachineArn ?? '';
+    stateMachineArn = await createEmulatedStateMachine(sfn());
     const logs = new CloudWatchLogsClient({ region: 'us-east-2' });
     await logs.send(new CreateLogGroupCommand({ logGroupName: '/test/fabric-events' }));
     const events = new EventBridgeClient({ region: 'us-east-2' });
