@@ -6,17 +6,20 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as assets from 'aws-cdk-lib/aws-s3-assets';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { LOCK_TABLE_ENV } from '../lambdas/shared/config';
+import { EVENT_SOURCE } from '../lambdas/shared/events';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
+import { LEASE_SWEEP_MINUTES, SweepTask } from '../lambdas/sweep-fabrics/core';
 import { grantClusterBuilder, grantNetworkBuilder, NodeRoleBoundary, stateReaderEnvironment } from './build-grants';
 import { FabricFunction, PROJECT_ROOT } from './fabric-function';
 import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
 
-/** The EventBridge `source` of every event the orchestrator puts. */
-export const EVENT_SOURCE = 'fabricctl';
+export { EVENT_SOURCE };
 
 export interface FabricOrchestratorProps {
   /**
@@ -87,6 +90,21 @@ export interface FabricOrchestratorProps {
    * @default - none: only the build jobs (and control planes, for kops's keys) read them
    */
   readonly stateAdminPrincipalArns?: readonly string[];
+  /**
+   * The longest a provision waits after its plan for `fabricctl approve` (specs with
+   * `"approve": "required"`, protected fabrics). The fabric stays locked meanwhile; an unanswered
+   * request ends the run with `ApprovalTimedOut`, changing nothing. Must leave `executionTimeout`
+   * room for the builds and readiness after it.
+   * @default Duration.hours(1)
+   */
+  readonly approvalTimeout?: Duration;
+  /**
+   * EventBridge Scheduler expression for drift checks, e.g. `rate(1 day)` or `cron(0 6 * * ? *)`:
+   * every READY fabric's recorded spec is planned and `Fabric Drifted` is put when the plan is not
+   * empty. Leases (`expiresAfter`) are swept every 15 minutes whether or not this is set.
+   * @default - no drift checks
+   */
+  readonly driftCheckSchedule?: string;
 }
 
 /** The Lambda functions of the orchestrator, by role. */
@@ -99,6 +117,8 @@ export interface FabricFunctions {
   readonly checkReadiness: lambda.IFunction;
   readonly recordFabric: lambda.IFunction;
   readonly explainFailure: lambda.IFunction;
+  readonly requestApproval: lambda.IFunction;
+  readonly sweepFabrics: lambda.IFunction;
 }
 
 /** Variables every build job receives, from the validated fabric's `buildEnv` (see contract.ts). */
@@ -182,6 +202,12 @@ export class FabricOrchestrator extends Construct {
     if (readinessDeadline.toSeconds() >= executionTimeout.toSeconds()) {
       throw new Error('readinessDeadline must be shorter than executionTimeout');
     }
+    const approvalTimeout = props.approvalTimeout ?? Duration.hours(1);
+    // After the approval: two builds at CodeBuild's own timeout at worst, then readiness.
+    const afterApproval = BUILD_TIMEOUT.toSeconds() + readinessDeadline.toSeconds();
+    if (approvalTimeout.toSeconds() < 60 || approvalTimeout.toSeconds() + afterApproval > executionTimeout.toSeconds()) {
+      throw new Error(`approvalTimeout must be at least 1 minute and leave executionTimeout (${executionTimeout.toHumanString()}) ${Math.ceil(afterApproval / 60)} minutes for the builds and readiness after it; raise executionTimeout for longer approvals`);
+    }
     this.stateBucketPrefix = prefix;
     const hostedZoneIds = checkHostedZoneIds(props.hostedZoneIds);
     this.hostedZoneIds = hostedZoneIds;
@@ -205,7 +231,7 @@ export class FabricOrchestrator extends Construct {
       new FabricFunction(this, id, { entry, description, ...extra, environment: { ...sharedEnv, ...extra.environment } });
 
     const validateSpec = fn('ValidateSpecFunction', 'validate-spec', 'Validates and normalises a fabric spec; creates nothing', {
-      environment: { LOCK_SECONDS: String(executionTimeout.toSeconds()) },
+      environment: { LOCK_SECONDS: String(executionTimeout.toSeconds()), APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()) },
     });
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions'], resources: ['*'] }));
     validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
@@ -265,7 +291,28 @@ export class FabricOrchestrator extends Construct {
 
     const explainFailure = fn('ExplainFailureFunction', 'explain-failure', "Turns a failed build into a readable cause from its log");
 
-    this.functions = { validateSpec, discoverZones, ensureStateBucket, checkDns, ensureSshKey, checkReadiness, recordFabric, explainFailure };
+    // It parks the run's task token on the lock item this execution holds, and announces the wait.
+    const requestApproval = fn('RequestApprovalFunction', 'request-approval', 'Parks a planned run for approval and puts Fabric Awaiting Approval', {
+      environment: { [LOCK_TABLE_ENV]: this.lockTable.tableName },
+    });
+    requestApproval.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.lockTable.tableArn] }));
+    requestApproval.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+    }));
+
+    const sweepFabrics = fn('SweepFabricsFunction', 'sweep-fabrics', 'Destroys fabrics whose lease ran out, warns before, starts drift checks', {
+      timeout: Duration.minutes(5),
+    });
+    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
+    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
+    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*/fabric.json`] }));
+    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+    }));
+
+    this.functions = { validateSpec, discoverZones, ensureStateBucket, checkDns, ensureSshKey, checkReadiness, recordFabric, explainFailure, requestApproval, sweepFabrics };
 
     // Build jobs: the scripts and Terraform modules travel as one asset; the buildspec is in it.
     const jobSource = new assets.Asset(this, 'JobSource', {
@@ -342,7 +389,38 @@ export class FabricOrchestrator extends Construct {
         includeExecutionData: false, // execution data holds fabric specs; ALL events without data keeps secrets out by construction.
       },
     });
+    sweepFabrics.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(sweepFabrics);
+    this.scheduleSweeps(sweepFabrics, props.driftCheckSchedule);
     this.acknowledgeFindings();
+  }
+
+  /** EventBridge Scheduler: the lease sweep every 15 minutes, drift checks when asked for. */
+  private scheduleSweeps(sweep: lambda.IFunction, driftCheckSchedule: string | undefined): void {
+    const role = new iam.Role(this, 'SweepScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      description: 'EventBridge Scheduler: invokes the fabricctl sweep function',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(sweep)}.Arn>:*]`,
+      reason: "The schedules invoke the sweep function's versions (Lambda's grantInvoke covers <arn>:*), and nothing else.",
+    });
+    const target = (task: SweepTask) => new schedulerTargets.LambdaInvoke(sweep, { input: scheduler.ScheduleTargetInput.fromObject({ task }), retryAttempts: 2, role });
+    new scheduler.Schedule(this, 'LeaseSweep', {
+      description: 'fabricctl: destroys fabrics whose lease ran out, warns before',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(LEASE_SWEEP_MINUTES)),
+      target: target('leases'),
+    });
+    if (driftCheckSchedule !== undefined) {
+      if (!/^(rate|cron)\(.+\)$/.test(driftCheckSchedule)) {
+        throw new Error(`driftCheckSchedule must be an EventBridge Scheduler expression such as "rate(1 day)" or "cron(0 6 * * ? *)"; got ${JSON.stringify(driftCheckSchedule)}`);
+      }
+      new scheduler.Schedule(this, 'DriftCheck', {
+        description: 'fabricctl: plans every READY fabric and reports drift',
+        schedule: scheduler.ScheduleExpression.expression(driftCheckSchedule),
+        target: target('drift'),
+      });
+    }
   }
 
   private definition(pollInterval: Duration): sfn.IChainable {
@@ -492,11 +570,12 @@ export class FabricOrchestrator extends Construct {
     // ---- 4-6. provision ----
     const sshKey = lambdaTask('EnsureSshKey', f.ensureSshKey, fabricOnly, '$.sshKey');
     onFailure(sshKey);
-    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', {});
+    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', { APPROVED_PLAN_DIGEST: '$.approvedPlan.network' });
     const clusterJob = this.buildTask('ClusterJob', this.clusterProject, 'provision', '$.jobs.cluster', {
       VPC_ID: '$.jobs.network.result.vpcId',
       SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
       SSH_PUBLIC_KEY: '$.sshKey.publicKey',
+      APPROVED_PLAN_DIGEST: '$.approvedPlan.cluster',
     });
     // CheckReadiness starts the deadline clock on its first call (no startedAt yet).
     const initReadiness = new sfn.Pass(this, 'StartReadinessClock', {
@@ -522,14 +601,60 @@ export class FabricOrchestrator extends Construct {
     });
     onFailure(emitReady);
     const ready = new sfn.Succeed(this, 'FabricReady', { outputPath: '$.record' });
-    const provision = sshKey
-      .next(networkJob)
+    // ---- approval gate: plan, record AWAITING_APPROVAL, wait for the task token ----
+    const recordProvisioning = lambdaTask('RecordProvisioning', f.recordFabric, { status: 'PROVISIONING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    onFailure(recordProvisioning);
+    const planNetworkForApproval = this.buildTask('PlanNetworkForApproval', this.networkProject, 'plan', '$.jobs.network', {});
+    const planClusterForApproval = this.buildTask('PlanClusterForApproval', this.clusterProject, 'plan', '$.jobs.cluster', {
+      VPC_ID: '$.jobs.network.result.vpcId',
+      SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
+      SSH_PUBLIC_KEY: '$.sshKey.publicKey',
+    });
+    const recordAwaiting = lambdaTask('RecordAwaitingApproval', f.recordFabric, { status: 'AWAITING_APPROVAL', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    const waitForApproval = new tasks.LambdaInvoke(this, 'WaitForApproval', {
+      lambdaFunction: f.requestApproval,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ taskToken: sfn.JsonPath.taskToken, 'state.$': '$' }),
+      resultPath: '$.approvalDecision',
+      // ValidateSpec sets it: the run's approvalTimeout, at most the stack's.
+      taskTimeout: sfn.Timeout.at('$.fabric.approval.timeoutSeconds'),
+    });
+    waitForApproval.addRetry(LAMBDA_THROTTLE_RETRY);
+    const approvalTimedOut = new sfn.Pass(this, 'ApprovalTimedOut', {
+      parameters: {
+        Error: 'ApprovalTimedOut',
+        'Cause.$': "States.Format('nobody approved or rejected the plan of fabric {} within {} seconds; nothing was applied. Run the provision again and approve it with fabricctl approve {}', $.fabric.name, $.fabric.approval.timeoutSeconds, $.fabric.name)",
+      },
+      resultPath: '$.error',
+    });
+    waitForApproval.addCatch(approvalTimedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+    approvalTimedOut.next(explain);
+    const approvedPlan = new sfn.Pass(this, 'HoldApprovedPlan', {
+      comment: 'The jobs apply only a plan with these digests (buildspecs/scripts/lib.sh require_approved_plan).',
+      parameters: { 'network.$': '$.jobs.network.result.planDigest', 'cluster.$': '$.jobs.cluster.result.planDigest' },
+      resultPath: '$.approvedPlan',
+    });
+    const recordApproved = lambdaTask('RecordApproved', f.recordFabric, { status: 'PROVISIONING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    const noApproval = new sfn.Pass(this, 'NoApprovalNeeded', {
+      result: sfn.Result.fromObject({ network: '', cluster: '' }),
+      resultPath: '$.approvedPlan',
+    });
+    for (const state of [planNetworkForApproval, planClusterForApproval, recordAwaiting, waitForApproval, recordApproved]) onFailure(state);
+    planNetworkForApproval.next(planClusterForApproval).next(recordAwaiting).next(waitForApproval).next(approvedPlan).next(recordApproved).next(networkJob);
+    noApproval.next(networkJob);
+
+    networkJob
       .next(clusterJob)
       .next(initReadiness)
       .next(checkReadiness)
       .next(new sfn.Choice(this, 'IsClusterReady')
         .when(sfn.Condition.booleanEquals('$.readiness.ready', true), recordReady.next(releaseReady).next(emitReady).next(ready))
         .otherwise(waitForCluster.next(checkReadiness)));
+    const provision = recordProvisioning
+      .next(sshKey)
+      .next(new sfn.Choice(this, 'NeedsApproval')
+        .when(sfn.Condition.booleanEquals('$.fabric.approval.required', true), planNetworkForApproval)
+        .otherwise(noApproval));
 
     // ---- plan: jobs plan, nothing applied ----
     const planNetwork = this.buildTask('PlanNetworkJob', this.networkProject, 'plan', '$.jobs.network', {});
@@ -550,7 +675,20 @@ export class FabricOrchestrator extends Construct {
         'cluster.$': '$.jobs.cluster.result',
       },
     });
-    const plan = planNetwork.next(planCluster).next(releasePlan).next(planned).next(new sfn.Succeed(this, 'Planned'));
+    // A drift check (the sweep's plan of the recorded spec) records its outcome and reports drift.
+    const recordDrift = lambdaTask('RecordDriftCheck', f.recordFabric, { check: 'drift', 'state.$': '$' }, '$.record');
+    onFailure(recordDrift);
+    const emitDrifted = this.emitEvent('EmitFabricDrifted', 'Fabric Drifted', { 'summary.$': '$.record.drift.summary' });
+    onFailure(emitDrifted);
+    const driftCheck = recordDrift.next(new sfn.Choice(this, 'HasDrifted')
+      .when(sfn.Condition.booleanEquals('$.record.drift.drifted', true), emitDrifted.next(releasePlan))
+      .otherwise(releasePlan));
+    const plan = planNetwork
+      .next(planCluster)
+      .next(new sfn.Choice(this, 'IsDriftCheck')
+        .when(sfn.Condition.and(sfn.Condition.isPresent('$.fabric.check'), sfn.Condition.stringEquals('$.fabric.check', 'drift')), driftCheck)
+        .otherwise(releasePlan));
+    releasePlan.next(planned).next(new sfn.Succeed(this, 'Planned'));
 
     // ---- destroy: cluster first, then network; the state bucket and its versions stay ----
     const destroyCluster = this.buildTask('DestroyClusterJob', this.clusterProject, 'destroy', '$.jobs.cluster', {});
@@ -561,18 +699,29 @@ export class FabricOrchestrator extends Construct {
     onFailure(releaseDestroyed);
     const emitDestroyed = this.emitEvent('EmitFabricDestroyed', 'Fabric Destroyed', { 'clusterName.$': '$.fabric.clusterName' });
     onFailure(emitDestroyed);
-    const destroy = destroyCluster.next(destroyNetwork).next(recordDestroyed).next(releaseDestroyed).next(emitDestroyed)
+    const recordDestroying = lambdaTask('RecordDestroying', f.recordFabric, { status: 'DESTROYING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    onFailure(recordDestroying);
+    const destroy = recordDestroying.next(destroyCluster).next(destroyNetwork).next(recordDestroyed).next(releaseDestroyed).next(emitDestroyed)
       .next(new sfn.Succeed(this, 'FabricDestroyed', { outputPath: '$.record' }));
 
     for (const state of [networkJob, clusterJob, planNetwork, planCluster, destroyCluster, destroyNetwork]) onFailure(state);
 
+    // ---- extend: only the record's lease moves; nothing is prepared or built ----
+    const recordLease = lambdaTask('RecordLease', f.recordFabric, { 'state.$': '$' }, '$.record');
+    onFailure(recordLease);
+    const releaseExtended = this.releaseLock('ReleaseLockAfterExtend');
+    onFailure(releaseExtended);
+    const extend = recordLease.next(releaseExtended).next(new sfn.Succeed(this, 'LeaseExtended', { outputPath: '$.record' }));
+
     return validate
       .next(acquireLock)
-      .next(prepare)
-      .next(new sfn.Choice(this, 'ChooseAction')
-        .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), destroy)
-        .when(sfn.Condition.stringEquals('$.fabric.action', 'plan'), plan)
-        .otherwise(provision));
+      .next(new sfn.Choice(this, 'IsLeaseExtension')
+        .when(sfn.Condition.stringEquals('$.fabric.action', 'extend'), extend)
+        .otherwise(prepare
+          .next(new sfn.Choice(this, 'ChooseAction')
+            .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), destroy)
+            .when(sfn.Condition.stringEquals('$.fabric.action', 'plan'), plan)
+            .otherwise(provision))));
   }
 
   /** Deletes the lock only if this execution holds it; a FabricBusy run must not free another's lock. */
@@ -651,6 +800,9 @@ export class FabricOrchestrator extends Construct {
     for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric]) {
       ack(fn, `Resource::${bucket}/fabrics/*`, 'Fabric records live at fabrics/<name>/fabric.json of the run-time state buckets; the name is known at run time.');
     }
+    ack(f.sweepFabrics, `Resource::${bucket}`, 'The sweep lists the fabric records of every state bucket (one per region, created at run time).');
+    ack(f.sweepFabrics, `Resource::${bucket}/fabrics/*/fabric.json`, 'The sweep reads fabric records only (fabrics/<name>/fabric.json), never state or kops secrets.');
+    ack(f.sweepFabrics, 'Resource::*', 's3:ListAllMyBuckets has no resource-level permission: the sweep finds the state buckets of each region by name.');
     ack(f.ensureSshKey, 'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/ssh-key-??????', "Each fabric's SSH key, fabricctl/<name>/ssh-key; the name is known at run time.");
     ack(f.checkReadiness, 'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/kubeconfig-??????', "Each fabric's admin kubeconfig, fabricctl/<name>/kubeconfig; the name is known at run time.");
     if (this.hostedZoneIds.length === 0) {

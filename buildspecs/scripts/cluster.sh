@@ -31,7 +31,8 @@ if [[ -n "${PERMISSIONS_BOUNDARY_ARN}" && ! "${PERMISSIONS_BOUNDARY_ARN}" =~ ^ar
   die "PERMISSIONS_BOUNDARY_ARN must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/NodeRoleBoundary; got '${PERMISSIONS_BOUNDARY_ARN}'"
 fi
 if [[ "${ACTION}" == provision ]]; then require_env VPC_ID SUBNET_IDS_CSV SSH_PUBLIC_KEY; fi
-if [[ "${ACTION}" == plan && -n "${VPC_ID}" ]]; then require_env SUBNET_IDS_CSV SSH_PUBLIC_KEY; fi
+# A plan of a registered cluster needs no SSH key (kops has it); only a dry-run create does.
+if [[ "${ACTION}" == plan && -n "${VPC_ID}" ]]; then require_env SUBNET_IDS_CSV; fi
 
 csv_re='^[a-z0-9-]+(,[a-z0-9-]+)*$'
 cidrs_re='^[0-9a-fA-F:./]+(,[0-9a-fA-F:./]+)*$'
@@ -179,13 +180,23 @@ control_plane_groups() {
 }
 
 finish() {
-  local secret_arn="$1" groups="$2" changes="$3" summary="$4"
+  local secret_arn="$1" groups="$2" changes="$3" summary="$4" digest="${5:-}" rolls="${6:-[]}"
   write_result "$(jq -n -c \
     --arg action "${ACTION}" --arg cluster "${CLUSTER_NAME}" --arg api "${api_name}" --arg arn "${secret_arn}" \
     --argjson groups "${groups}" --argjson changes "${changes}" --arg summary "${summary}" \
+    --arg digest "${digest}" --argjson rolls "${rolls}" \
     '{action: $action, clusterName: $cluster, apiName: $api, kubeconfigSecretArn: $arn,
-      controlPlaneGroups: $groups, changes: $changes, summary: $summary}')"
+      controlPlaneGroups: $groups, changes: $changes, summary: $summary, planDigest: $digest, rolls: $rolls}')"
   log "${ACTION} done: ${summary} ${changes}"
+}
+
+# The instance groups a rolling update would replace: those whose launch template the plan updates
+# (kops names them <group>-<cluster> or, for the control plane, <group>-masters-<cluster>).
+planned_rolls() {
+  local suffix="${CLUSTER_NAME//./-}"
+  terraform "-chdir=${dir}" show -json "${plan_file}" | jq -c --arg suffix "${suffix}" \
+    '[.resource_changes[]? | select(.type == "aws_launch_template" and .change.actions == ["update"])
+      | .name | sub("-(masters-)?\($suffix)$"; "")] | unique'
 }
 
 # The admin kubeconfig: written to a private file in the work dir (removed on exit), never on a
@@ -312,6 +323,7 @@ case "${ACTION}" in
     prepare_terraform
     run_plan -lock-timeout=120s
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    require_approved_plan "${dir}" "${plan_file}"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
     # Credentials first: the rolling update validates through the API of the exported kubeconfig.
     export_admin_kubeconfig
@@ -329,6 +341,8 @@ case "${ACTION}" in
   plan)
     if [[ -z "${VPC_ID}" ]]; then
       finish "" '[]' "${zero_changes}" "the cluster waits for the network: no VPC exists yet, so kops and Terraform cannot plan it"
+    elif ! cluster_registered && [[ -z "${SSH_PUBLIC_KEY}" ]]; then
+      finish "" '[]' "${zero_changes}" "cluster ${CLUSTER_NAME} would be created; kops validates the request once the fabric's SSH key exists (the first provision makes it)"
     elif ! cluster_registered; then
       create_args
       # --dry-run validates the whole request and writes nothing to the state store.
@@ -341,7 +355,7 @@ case "${ACTION}" in
       run_plan -lock=false
       changes="$(tf_plan_changes "${dir}" "${plan_file}")"
       control_plane="$(control_plane_groups)"
-      finish "" "${control_plane}" "${changes}" "plan of cluster ${CLUSTER_NAME}"
+      finish "" "${control_plane}" "${changes}" "plan of cluster ${CLUSTER_NAME}" "$(tf_plan_digest "${dir}" "${plan_file}")" "$(planned_rolls)"
     fi
     ;;
   destroy)

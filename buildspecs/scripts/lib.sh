@@ -16,6 +16,8 @@
 #   tf_init DIR BUCKET KEY REGION     terraform init with the S3 backend (lockfile, encryption, emulator args)
 #   tf_init_local DIR                 terraform init with the local backend
 #   tf_plan_changes DIR PLANFILE      print {"add":n,"change":n,"destroy":n} of a saved plan
+#   tf_plan_digest DIR PLANFILE       print the SHA-256 of what a saved plan would do
+#   require_approved_plan DIR PLANFILE  die unless the plan is the one approved (APPROVED_PLAN_DIGEST)
 #   tf_output DIR NAME                an output of the current state ('' before it exists; dies if unreadable)
 #   write_result JSON                 write the job's result where the buildspec exports it from
 #   result_file                       print that path
@@ -208,6 +210,27 @@ tf_plan_changes() {
         change: ([$a[] | select(. == ["update"])] | length),
         destroy: ([$a[] | select(index("delete"))] | length)
       }'
+}
+
+# tf_plan_digest DIR PLANFILE: SHA-256 of the plan's actions (address, actions, values after) in
+# address order. Two plans of one configuration against one state and cloud give the same digest;
+# any change in between (state, cloud, configuration) gives another.
+tf_plan_digest() {
+  local dir="$1" plan="$2"
+  terraform -chdir="${dir}" show -json "${plan}" |
+    jq -c -S '[.resource_changes[]? | select(.change.actions != ["no-op"]) | {address, actions: .change.actions, after: .change.after}] | sort_by(.address)' |
+    sha256sum | cut -c1-64
+}
+
+# require_approved_plan DIR PLANFILE: with APPROVED_PLAN_DIGEST set (a run that stopped for approval),
+# the plan about to be applied must be the plan that was approved.
+require_approved_plan() {
+  local dir="$1" plan="$2" digest
+  [[ -n "${APPROVED_PLAN_DIGEST:-}" ]] || return 0
+  digest="$(tf_plan_digest "${dir}" "${plan}")"
+  [[ "${digest}" == "${APPROVED_PLAN_DIGEST}" ]] ||
+    die "PlanChanged: the plan differs from the approved one (approved ${APPROVED_PLAN_DIGEST}, now ${digest}); something changed the state or the cloud since the approval. Nothing was applied: run the provision again and approve the new plan"
+  log "the plan is the approved one (${digest})"
 }
 
 # tf_output DIR NAME: output NAME of the state DIR is initialised for, as JSON text (a string output

@@ -56,9 +56,9 @@ current_outputs() {
 }
 
 finish() {
-  local outputs="$1" changes="$2"
-  write_result "$(jq -n -c --arg action "${ACTION}" --argjson outputs "${outputs}" --argjson changes "${changes}" \
-    '$outputs + {action: $action, changes: $changes}')"
+  local outputs="$1" changes="$2" digest="${3:-}"
+  write_result "$(jq -n -c --arg action "${ACTION}" --argjson outputs "${outputs}" --argjson changes "${changes}" --arg digest "${digest}" \
+    '$outputs + {action: $action, changes: $changes, planDigest: $digest}')"
   log "${ACTION} done: ${changes}"
 }
 
@@ -67,6 +67,7 @@ case "${ACTION}" in
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
     "${tf[@]}" plan -input=false -no-color -lock-timeout=120s "-out=${plan_file}"
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    require_approved_plan "${dir}" "${plan_file}"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
     outputs="$(current_outputs)"
     finish "${outputs}" "${changes}"
@@ -81,7 +82,7 @@ case "${ACTION}" in
     "${tf[@]}" plan -input=false -no-color -lock=false "-out=${plan_file}"
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
     planned="$("${tf[@]}" show -no-color -json "${plan_file}" | jq -c '.planned_values.outputs.fabric_result.value // empty')"
-    finish "${planned:-${unknown_result}}" "${changes}"
+    finish "${planned:-${unknown_result}}" "${changes}" "$(tf_plan_digest "${dir}" "${plan_file}")"
     ;;
   destroy)
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"

@@ -6,6 +6,7 @@ import type { ExecutionInput, SpecSource } from '../shared/contract';
 import { executionArnFor, executionNameFor } from '../shared/execution-name';
 import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
+import { EVENT_SOURCE } from '../shared/events';
 
 /**
  * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.
@@ -21,7 +22,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Branches that carry a fabric: `refs/heads/fabric/<name>`. */
 export const FABRIC_REF_PREFIX = 'refs/heads/fabric/';
 /** `source` of the events this receiver puts on the bus. */
-export const EVENT_SOURCE = 'fabricctl';
+export { EVENT_SOURCE };
 export const BRANCH_DELETED_DETAIL_TYPE = 'Fabric Branch Deleted';
 /** `X-GitHub-Delivery`: the GUID GitHub gives each delivery (and keeps when it is redelivered). */
 export const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

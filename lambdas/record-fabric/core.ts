@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { FabricRecord, RecordEvent } from '../shared/contract';
+import { IN_PROGRESS_STATUSES, type FabricRecord, type FabricStatus, type RecordEvent } from '../shared/contract';
+import { isEmptyPlan, planSummaryOf } from '../shared/plan-summary';
 import { LockNotHeld } from '../shared/errors';
 import { createLogger, Logger } from '../shared/logger';
 import { stateKeys } from '../shared/naming';
@@ -39,36 +40,73 @@ export interface RecordOptions {
   readonly logger?: Logger;
 }
 
+/** A run that ends this way changed nothing: the fabric keeps the status it had before the run. */
+const NOTHING_APPLIED = new Set(['ApprovalRejected', 'ApprovalTimedOut']);
+
+function isInProgress(status: FabricStatus | undefined): boolean {
+  return (IN_PROGRESS_STATUSES as readonly string[]).includes(status ?? '');
+}
+
+/** The status to write: the event's, the previous one when none is given, the pre-run one after a rejected plan. */
+function statusOf(event: RecordEvent, previous: FabricRecord | undefined): FabricStatus {
+  const { status, state } = event;
+  if (status === 'FAILED' && state.error && NOTHING_APPLIED.has(state.error.Error) && previous?.statusBeforeRun) return previous.statusBeforeRun;
+  return status ?? previous?.status ?? 'FAILED';
+}
+
 /** Pure: the new record from the run's state document and the previous record, if any. */
 export function buildRecord(event: RecordEvent, previous: FabricRecord | undefined, now: Date): FabricRecord {
-  const { status, state } = event;
+  const { state } = event;
+  const status = statusOf(event, previous);
   const { fabric } = state;
   const network = state.jobs?.network?.result;
   const cluster = state.jobs?.cluster?.result;
   const at = now.toISOString();
+  // A plan's job results describe what would change, not what exists: keep the recorded outputs.
+  const applied = fabric.action === 'provision' || fabric.action === 'destroy';
   // After destroy the network and cluster are gone: only the state bucket remains to point at.
   const outputs: FabricRecord['outputs'] =
     status === 'DESTROYED'
       ? { stateBucket: fabric.stateBucket }
       : {
           ...omitUndefined({
-            vpcId: network?.vpcId ?? previous?.outputs.vpcId,
-            subnetIds: network?.subnetIds ?? previous?.outputs.subnetIds,
-            apiName: cluster?.apiName ?? previous?.outputs.apiName,
-            kubeconfigSecretArn: cluster?.kubeconfigSecretArn ?? previous?.outputs.kubeconfigSecretArn,
+            vpcId: (applied ? network?.vpcId : undefined) || previous?.outputs.vpcId,
+            subnetIds: (applied ? network?.subnetIds : undefined) ?? previous?.outputs.subnetIds,
+            apiName: (applied ? cluster?.apiName : undefined) || previous?.outputs.apiName,
+            kubeconfigSecretArn: (applied ? cluster?.kubeconfigSecretArn : undefined) || previous?.outputs.kubeconfigSecretArn,
           }),
           stateBucket: fabric.stateBucket,
         };
   const source = fabric.source ?? previous?.source;
+  // The final status before this run, kept while in-progress statuses replace it.
+  const statusBeforeRun = isInProgress(status) ? (isInProgress(previous?.status) ? previous?.statusBeforeRun : previous?.status) : undefined;
+  // A lease is what this run decided (ValidateSpec); a run that changes no spec keeps the recorded one.
+  const lease = fabric.action === 'provision' || fabric.action === 'extend' ? fabric.lease : previous?.lease;
+  const drift =
+    event.check === 'drift'
+      ? (() => {
+          const summary = planSummaryOf(state.jobs);
+          return { drifted: !isEmptyPlan(summary), checkedAt: at, execution: fabric.execution, summary };
+        })()
+      : status === 'READY'
+        ? undefined // a provision applied the spec: whatever drifted is back in line
+        : previous?.drift;
+  // An extension or a drift check changes neither the spec nor the outcome of the last real run.
+  const keepsSpec = event.status === undefined;
   return {
     name: fabric.name,
     clusterName: fabric.clusterName,
     status,
-    spec: fabric.spec,
+    spec: keepsSpec && previous ? previous.spec : fabric.spec,
     zones: state.prepared?.zones.zones ?? previous?.zones ?? [],
     outputs,
-    lastExecution: fabric.execution,
+    lastExecution: keepsSpec && previous ? previous.lastExecution : fabric.execution,
     ...(status === 'FAILED' && state.error ? { lastError: { error: state.error.Error, cause: state.error.Cause } } : {}),
+    ...(keepsSpec && previous?.lastError ? { lastError: previous.lastError } : {}),
+    ...(statusBeforeRun ? { statusBeforeRun } : {}),
+    ...(lease ? { lease } : {}),
+    ...(status === 'AWAITING_APPROVAL' ? { pendingPlan: planSummaryOf(state.jobs) } : {}),
+    ...(drift ? { drift } : {}),
     createdAt: previous?.createdAt ?? at,
     updatedAt: at,
     ...(source ? { source } : {}),
@@ -118,7 +156,7 @@ export async function recordFabric(event: RecordEvent, s3: S3Client, lock: LockT
   const bucket = fabric.stateBucket;
   const reason = await bucketProblem(s3, bucket);
   if (reason !== undefined) {
-    logger.warn('fabric not recorded', { status: event.status, reason });
+    logger.warn('fabric not recorded', { status: event.status ?? 'unchanged', reason });
     return { recorded: false, reason };
   }
 

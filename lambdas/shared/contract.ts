@@ -6,7 +6,9 @@ import type { FabricSpec, FabricSpecInput } from './spec';
  * Paths are JSONPath locations in the execution's state document.
  */
 
-export type FabricAction = 'provision' | 'plan' | 'destroy';
+/** What a run does; `extend` only moves a leased fabric's expiry. */
+export const FABRIC_ACTIONS = ['provision', 'plan', 'destroy', 'extend'] as const;
+export type FabricAction = (typeof FABRIC_ACTIONS)[number];
 
 /** Where a spec came from when a git push started the run. */
 export interface SpecSource {
@@ -28,6 +30,14 @@ export interface ExecutionInput {
   /** destroy only: must equal the fabric's normalised name. */
   readonly confirm?: string;
   readonly source?: SpecSource;
+  /** provision only: stop after the plan for approval. */
+  readonly approve?: 'required';
+  /** provision only: how long to wait for the approval (at most the stack's approval timeout). */
+  readonly approvalTimeout?: string;
+  /** extend only: how much longer the lease runs, e.g. `24h`. */
+  readonly extendBy?: string;
+  /** plan only: `drift` plans the recorded spec and reports `Fabric Drifted` when it is not empty. */
+  readonly check?: 'drift';
 }
 
 /** `ValidateSpec` payload: `{ input: $, execution: $$.Execution.Id, startedAt: $$.Execution.StartTime }`. */
@@ -54,6 +64,14 @@ export interface ValidatedFabric {
     readonly ttl: number;
   };
   readonly source?: SpecSource;
+  /** provision: whether the run stops after the plan, and how long it waits there (TimeoutSecondsPath). */
+  readonly approval: { readonly required: boolean; readonly timeoutSeconds: number };
+  /** The lease after this run (`expiresAfter` fabrics and `extend` runs); absent: the fabric never expires. */
+  readonly lease?: Lease;
+  /** plan: `drift` when a sweep asked whether the cloud still matches the recorded spec. */
+  readonly check?: 'drift';
+  /** provision: the recorded Kubernetes version when this run changes it. */
+  readonly upgradeFrom?: string;
   /** Per-run values for the build jobs, all strings (CodeBuild environment overrides take strings). */
   readonly buildEnv: BuildEnvironment;
 }
@@ -153,6 +171,8 @@ export interface NetworkJobResult {
   readonly subnetIdsCsv: string;
   readonly securityGroupId: string;
   readonly changes: ChangeSummary;
+  /** Digest of the plan this job ran (empty when it planned nothing): an approved apply must match it. */
+  readonly planDigest: string;
 }
 
 /** What the cluster job exports as `FABRIC_RESULT` (JSON), at `$.cluster`. */
@@ -163,6 +183,10 @@ export interface ClusterJobResult {
   readonly kubeconfigSecretArn: string;
   readonly controlPlaneGroups: readonly string[];
   readonly changes: ChangeSummary;
+  /** Digest of the plan this job ran (empty when it planned nothing): an approved apply must match it. */
+  readonly planDigest: string;
+  /** Instance groups whose launch template the plan changes: a rolling update replaces their instances. */
+  readonly rolls: readonly string[];
   /** One line on what the job did, e.g. that the plan waits for the network. */
   readonly summary?: string;
 }
@@ -190,7 +214,27 @@ export interface ReadinessChecks {
   readonly api: { readonly ready: boolean; readonly detail: string };
 }
 
-export type FabricStatus = 'READY' | 'FAILED' | 'DESTROYED' | 'PLANNED';
+/** Final statuses, and the in-progress ones a run records while it works or waits. */
+export const IN_PROGRESS_STATUSES = ['PROVISIONING', 'AWAITING_APPROVAL', 'DESTROYING'] as const;
+export type FabricStatus = 'READY' | 'FAILED' | 'DESTROYED' | 'PLANNED' | (typeof IN_PROGRESS_STATUSES)[number];
+
+/** When a leased fabric is destroyed (`expiresAfter`, moved by `fabricctl extend`). */
+export interface Lease {
+  readonly expiresAt: string;
+  /** The spec's `expiresAfter` the lease was set from: a changed one starts a new lease. */
+  readonly expiresAfter: string;
+}
+
+/** Plan figures a person approves or a drift check reports: Terraform's per job, what kops rolls. */
+export interface PlanSummary {
+  readonly network: ChangeSummary;
+  readonly cluster: ChangeSummary;
+  /** Instance groups whose instances a rolling update replaces (changed launch templates). */
+  readonly rolls: readonly string[];
+  /** Digests of the plans (buildspecs/scripts/lib.sh tf_plan_digest): the apply must match them. */
+  readonly digests: { readonly network: string; readonly cluster: string };
+  readonly lines: readonly string[];
+}
 
 /** Where a build task stores its result: `{ result: States.StringToJson(FABRIC_RESULT), buildId }`. */
 export interface JobOutput<T> {
@@ -211,14 +255,34 @@ export interface StateDocument {
     readonly cluster?: JobOutput<ClusterJobResult>;
   };
   readonly readiness?: ReadinessState;
+  /** The approval decision sent with the task token (`fabricctl approve`). */
+  readonly approvalDecision?: ApprovalDecision;
   /** Set by every Catch (`ResultPath: $.error`). */
   readonly error?: { readonly Error: string; readonly Cause: string };
 }
 
 /** `RecordFabric` payload: `{ status, state: $ }` - the whole state document. */
 export interface RecordEvent {
-  readonly status: FabricStatus;
+  /** Absent: the status stays (a lease extension, a drift check). */
+  readonly status?: FabricStatus;
   readonly state: StateDocument;
+  /** `drift`: record whether the plan of the recorded spec is empty (a drift check). */
+  readonly check?: 'drift';
+}
+
+/** What `fabricctl approve` (or another tool) sends with the task token. */
+export interface ApprovalDecision {
+  readonly approvedBy: string;
+  readonly at: string;
+}
+
+/** What RequestApproval stores in the lock item and puts in the `Fabric Awaiting Approval` event. */
+export interface ApprovalRequest {
+  readonly name: string;
+  readonly execution: string;
+  readonly taskToken: string;
+  readonly summary: PlanSummary;
+  readonly expiresAt: string;
 }
 
 /** `fabrics/<name>/fabric.json` in the state bucket. */
@@ -237,6 +301,13 @@ export interface FabricRecord {
   };
   readonly lastExecution: string;
   readonly lastError?: { readonly error: string; readonly cause: string };
+  /** The final status before an in-progress one replaced it: a rejected approval restores it. */
+  readonly statusBeforeRun?: FabricStatus;
+  readonly lease?: Lease;
+  /** The plan waiting for approval (status AWAITING_APPROVAL). */
+  readonly pendingPlan?: PlanSummary;
+  /** The last drift check: `drifted` when the cloud no longer matches the recorded spec. */
+  readonly drift?: { readonly drifted: boolean; readonly checkedAt: string; readonly execution: string; readonly summary: PlanSummary };
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly source?: SpecSource;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ExecutionInput } from './contract';
+import { FABRIC_ACTIONS, type ExecutionInput } from './contract';
+import { DURATION_PATTERN } from './duration';
 import { fabricSpecSchema, REGION_PATTERN } from './spec';
 
 /**
@@ -19,11 +20,19 @@ export const specSourceSchema = z.strictObject(
 
 /** Everything but the spec: parsed on its own so its problems and the spec's are all reported together. */
 export const executionEnvelopeSchema = z.strictObject({
-  action: z.enum(['provision', 'plan', 'destroy'], { error: 'use provision, plan or destroy' }).default('provision'),
-  name: z.string({ error: 'name the fabric to destroy as text, e.g. "demo"' }).min(1, { error: 'name the fabric to destroy, e.g. "demo"' }).optional(),
+  action: z.enum(FABRIC_ACTIONS, { error: 'use provision, plan, destroy or extend' }).default('provision'),
+  name: z.string({ error: 'name the fabric to destroy or extend as text, e.g. "demo"' }).min(1, { error: 'name the fabric to destroy or extend, e.g. "demo"' }).optional(),
   region: z.string({ error: 'use an AWS region name such as us-east-2' }).regex(REGION_PATTERN, { error: 'use an AWS region name such as us-east-2' }).optional(),
   confirm: z.string({ error: 'repeat the fabric\'s name as text, e.g. "confirm": "demo"' }).optional(),
   source: specSourceSchema.optional(),
+  /** provision only: stop after the plan for approval even when the spec does not ask for it. */
+  approve: z.literal('required', { error: 'use "required" to stop after the plan for approval (the spec\'s approve and protected decide otherwise)' }).optional(),
+  /** provision only: wait this long for the approval, at most the stack's approval timeout. */
+  approvalTimeout: z.string({ error: 'write approvalTimeout as a duration such as "30m"' }).regex(DURATION_PATTERN, { error: 'write a whole number and a unit (s, m, h or d), such as "30m"' }).optional(),
+  /** extend only: how much longer the fabric's lease runs, from its current expiry. */
+  extendBy: z.string({ error: 'write extendBy as a duration such as "24h"' }).regex(DURATION_PATTERN, { error: 'write a whole number and a unit (m, h or d), such as "24h"' }).optional(),
+  /** plan only: `drift` compares the cloud with the recorded spec and reports `Fabric Drifted`. */
+  check: z.literal('drift', { error: 'use "drift" (plan the recorded spec and report drift)' }).optional(),
 });
 
 export const executionInputSchema = executionEnvelopeSchema.extend({ spec: fabricSpecSchema.optional() });

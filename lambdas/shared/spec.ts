@@ -2,6 +2,7 @@ import { BlockList } from 'node:net';
 import { z } from 'zod';
 import { networkOf } from './cidr';
 import { FabricSpecInvalid, Problem, problem } from './errors';
+import { formatDuration, parseDuration } from './duration';
 import { nestingProblem } from './spec-document';
 
 /**
@@ -17,6 +18,11 @@ export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const ZONE_PATTERN = new RegExp(`${REGION_PATTERN.source.slice(0, -1)}[a-z]$`);
 export const DEFAULT_CIDR = '10.10.0.0/16';
 export const DEFAULT_KUBERNETES_VERSION = '1.35.0';
+/** Shortest and longest lease of a fabric with `expiresAfter`: a sweep runs every 15 minutes. */
+export const MIN_LEASE_SECONDS = 3600;
+export const MAX_LEASE_SECONDS = 90 * 86400;
+/** Whether a provision stops after the plan for a person's approval (`required`) or applies it. */
+export const APPROVAL_MODES = ['required', 'auto'] as const;
 
 /**
  * The Kubernetes releases kops 1.36 builds: minor -> newest patch; every patch from .0 up to it.
@@ -425,10 +431,28 @@ function buildSpecSchema(rules: Rules) {
         kubernetes: kubernetesSchema,
         access: accessSchema,
         tags: tagsSchema(rules).default({}),
+        /** Destroy refuses until a provision has recorded `protected: false`. */
+        protected: z.boolean({ error: 'write protected as true or false' }).default(false),
+        /** A dev fabric's lease: destroyed automatically this long after it is first READY. */
+        expiresAfter: z
+          .string({ error: 'write expiresAfter as a duration such as "72h" or "14d"' })
+          .superRefine((text, ctx) => {
+            const seconds = parseDuration(text);
+            if (seconds === undefined) ctx.addIssue({ code: 'custom', message: 'write a whole number and a unit (m, h or d), such as "72h" or "14d"' });
+            else if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
+              ctx.addIssue({ code: 'custom', message: `use a lease from ${formatDuration(MIN_LEASE_SECONDS)} to ${formatDuration(MAX_LEASE_SECONDS)}` });
+            }
+          })
+          .optional(),
+        /** `required`: provision stops after the plan until approved. Default: required when protected. */
+        approve: z.enum(APPROVAL_MODES, { error: 'use "required" (stop after the plan for approval) or "auto"' }).optional(),
       },
       { error: objectError('the spec', '{"name": "demo", "domain": "example.com"}') },
     )
     .superRefine((spec, ctx) => {
+      if (spec.protected && spec.expiresAfter !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['expiresAfter'], message: 'drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically' });
+      }
       if (spec.zones === undefined) return;
       const first = new Map<string, number>();
       spec.zones.forEach((zone, index) => {

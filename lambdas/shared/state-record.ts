@@ -1,4 +1,4 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { FabricRecord } from './contract';
 import { FabricRecordUnreadable } from './errors';
 import { stateKeys } from './naming';
@@ -47,4 +47,26 @@ export async function readFabricRecord(s3: S3Sender, bucket: string, name: strin
     throw new FabricRecordUnreadable(bucket, key, `expected an object with name "${name}", a spec and a zones list`);
   }
   return record as FabricRecord;
+}
+
+/** Every fabric recorded in the bucket (`fabrics/<name>/fabric.json`), by name; none when the bucket does not exist. */
+export async function listFabricRecords(s3: S3Sender, bucket: string): Promise<FabricRecord[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'fabrics/', Delimiter: '/', ContinuationToken: token }));
+      for (const p of page.CommonPrefixes ?? []) {
+        const name = p.Prefix?.slice('fabrics/'.length).replace(/\/$/, '');
+        if (name) names.push(name);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  } catch (error) {
+    // No state bucket yet: no fabric was ever provisioned in this account and region.
+    if ((error as Error).name === 'NoSuchBucket') return [];
+    throw error;
+  }
+  const records = await Promise.all(names.map((name) => readFabricRecord(s3, bucket, name)));
+  return records.filter((r): r is FabricRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
 }

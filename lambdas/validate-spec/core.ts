@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
-import type { BuildEnvironment, FabricAction, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
+import type { BuildEnvironment, FabricAction, FabricRecord, Lease, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
+import { formatDuration, parseDuration } from '../shared/duration';
 import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
 import { kubeconfigSecretName, stateBucketName } from '../shared/naming';
@@ -21,6 +22,8 @@ import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
 
 export const DEFAULT_LOCK_SECONDS = 10800;
+/** The longest a provision waits for its approval unless the stack says otherwise (APPROVAL_TIMEOUT_SECONDS). */
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;
 
 export interface ValidateSpecDeps {
   /** EC2 in any enabled region: DescribeRegions lists every region of the partition. */
@@ -36,6 +39,8 @@ export interface ValidateSpecConfig {
   /** Prefix of the state bucket name; `undefined` uses the documented default. */
   readonly bucketPrefix?: string;
   readonly lockSeconds: number;
+  /** The stack's approval timeout: the longest a provision waits after its plan. */
+  readonly approvalTimeoutSeconds?: number;
 }
 
 /** Where the spec came from, for the field names of problems. */
@@ -134,14 +139,16 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   const lenient = envelopeResult.success ? envelopeResult : z.object(executionEnvelopeSchema.shape).safeParse(rawEnvelope);
   const envelope = lenient.success ? lenient.data : undefined;
   // The action decides which rules apply; when the envelope is broken, judge by what was sent.
-  const action: FabricAction = envelope?.action ?? (raw.action === 'destroy' || raw.action === 'plan' ? raw.action : 'provision');
+  const action: FabricAction = envelope?.action ?? (raw.action === 'destroy' || raw.action === 'plan' || raw.action === 'extend' ? raw.action : 'provision');
+  // destroy and extend may name a recorded fabric instead of carrying its spec.
+  const byName = action === 'destroy' || action === 'extend';
 
   let collected: Collected = { envelope };
   if (rawSpec !== undefined) {
     collected = { ...collected, spec: parseSpec(rawSpec, 'spec.', problems), origin: 'input', raw: rawSpec };
-  } else if (envelope?.source?.provider === 'codecommit' && !(action === 'destroy' && envelope.name !== undefined)) {
+  } else if (envelope?.source?.provider === 'codecommit' && !(byName && envelope.name !== undefined)) {
     collected = { ...collected, ...(await specFromSource(envelope.source, deps, problems)) };
-  } else if (action !== 'destroy') {
+  } else if (!byName) {
     problems.push(
       problem('spec', undefined, envelope?.source?.provider === 'github'
         ? 'a GitHub-triggered run must carry the spec read from fabric.json at the pushed commit'
@@ -149,10 +156,10 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     );
   }
 
-  if (envelope && action !== 'destroy') {
-    for (const field of ['name', 'region', 'confirm'] as const) {
-      if (envelope[field] !== undefined) problems.push(problem(field, envelope[field], `${field} is only for destroy; for ${action}, put the fabric in "spec"`));
-    }
+  if (envelope) problems.push(...misplacedFields(envelope, action));
+  if (action === 'extend' && rawSpec !== undefined) problems.push(problem('spec', '(a spec)', 'extend takes the fabric by name: pass {"action": "extend", "name": "<fabric>", "extendBy": "24h"}'));
+  if (action === 'extend' && envelope && envelope.extendBy === undefined) {
+    problems.push(problem('extendBy', undefined, 'say how much longer the fabric may live, e.g. "extendBy": "24h"'));
   }
 
   const hints = collected.spec ? {} : hintsOf(collected.raw);
@@ -163,13 +170,15 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
 
   // Whether the spec came with the run (input or git source), as opposed to destroy by name.
   const specGiven = collected.origin !== undefined;
-  if (action === 'destroy' && envelope) {
+  if (byName && envelope) {
     if (specGiven && envelope.region !== undefined) {
       problems.push(problem('region', envelope.region, 'give region only with name; with a spec, the spec\'s region is used'));
     }
     if (!specGiven) {
       if (envelope.name === undefined) {
-        problems.push(problem('name', undefined, 'destroy needs the fabric: pass {"name": "<fabric>", "confirm": "<fabric>"} or the spec'));
+        problems.push(problem('name', undefined, action === 'destroy'
+          ? 'destroy needs the fabric: pass {"name": "<fabric>", "confirm": "<fabric>"} or the spec'
+          : 'extend needs the fabric: pass {"action": "extend", "name": "<fabric>", "extendBy": "24h"}'));
       } else {
         region = envelope.region ?? DEFAULT_REGION;
         const fix = nameProblem(envelope.name);
@@ -193,8 +202,19 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     stateBucket = stateBucketName(accountId, region, config.bucketPrefix);
   }
 
-  if (action === 'destroy' && envelope && !specGiven && name !== undefined && stateBucket !== undefined && region !== undefined) {
-    const record = await readFabricRecord(deps.s3ForRegion(region), stateBucket, name);
+  // The fabric's record: what exists, its protection and lease. A damaged record reads as none for
+  // provision (the run rewrites it) but stops destroy and extend, which need to know the fabric.
+  let record: FabricRecord | undefined;
+  if (name !== undefined && stateBucket !== undefined && region !== undefined) {
+    try {
+      record = await readFabricRecord(deps.s3ForRegion(region), stateBucket, name);
+    } catch (error) {
+      if ((error as Error).name !== 'FabricRecordUnreadable' || byName) throw error;
+    }
+  }
+  const recorded = record !== undefined && record.status !== 'DESTROYED' ? record : undefined;
+
+  if (byName && envelope && !specGiven && name !== undefined && stateBucket !== undefined && region !== undefined) {
     if (!record) {
       problems.push(
         problem('name', envelope.name, `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); check the name and the region, or pass the spec`),
@@ -203,6 +223,19 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
       collected = { ...collected, spec: parseSpec(record.spec, 'spec.', problems, recordedSpecSchema), origin: 'record' };
     }
   }
+
+  // Protection is the recorded spec's (or this spec's): only a provision that records
+  // "protected": false lifts it, so a destroy cannot lift it by sending another spec.
+  if (action === 'destroy' && (recorded?.spec.protected === true || collected.spec?.protected === true)) {
+    problems.push(problem('spec.protected', true, `fabric ${name ?? ''} is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it`));
+  }
+  if (action === 'extend' && record && (recorded === undefined || recorded.lease === undefined)) {
+    problems.push(problem('name', envelope?.name, recorded === undefined
+      ? `fabric ${name ?? ''} was destroyed; there is no lease to extend`
+      : `fabric ${name ?? ''} has no lease (no "expiresAfter" in its spec): it is not destroyed automatically, nothing to extend`));
+  }
+
+  const approval = approvalOf(action, envelope, collected.spec, config, problems);
 
   if (action === 'destroy' && envelope && name !== undefined && envelope.confirm !== name) {
     problems.push(problem('confirm', envelope.confirm, `destroy deletes the cluster and its network: pass "confirm": "${name}" (the normalised fabric name) to go ahead`));
@@ -218,6 +251,7 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   const spec = collected.spec;
   if (!spec || !stateBucket) throw new FabricSpecInvalid([problem('spec', rawSpec, 'the spec could not be established; pass it in "spec"')]);
 
+  const lease = leaseOf(action, spec, recorded, envelope?.extendBy, event.startedAt);
   return {
     action,
     name: spec.name,
@@ -228,8 +262,58 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     stateBucket,
     lock: lockExpiry(event.startedAt, config.lockSeconds),
     ...(envelope?.source ? { source: envelope.source } : {}),
+    approval,
+    ...(lease ? { lease } : {}),
+    ...(envelope?.check ? { check: envelope.check } : {}),
     buildEnv: buildEnvironment(spec),
   };
+}
+
+/** Envelope fields that belong to another action, each with the fix. */
+function misplacedFields(envelope: ExecutionEnvelope, action: FabricAction): Problem[] {
+  const owners: Record<'name' | 'region' | 'confirm' | 'approve' | 'approvalTimeout' | 'extendBy' | 'check', readonly FabricAction[]> = {
+    name: ['destroy', 'extend'],
+    region: ['destroy', 'extend'],
+    confirm: ['destroy'],
+    approve: ['provision'],
+    approvalTimeout: ['provision'],
+    extendBy: ['extend'],
+    check: ['plan'],
+  };
+  const found: Problem[] = [];
+  for (const [field, actions] of Object.entries(owners) as Array<[keyof typeof owners, readonly FabricAction[]]>) {
+    if (envelope[field] === undefined || actions.includes(action)) continue;
+    const fix = field === 'name' || field === 'region' ? `, put the fabric in "spec"` : '';
+    found.push(problem(field, envelope[field], `${field} is only for ${actions.join(' and ')}; drop it for ${action}${fix}`));
+  }
+  return found;
+}
+
+/** Whether a provision stops after its plan for approval, and for how long at most. */
+function approvalOf(action: FabricAction, envelope: ExecutionEnvelope | undefined, spec: FabricSpec | undefined, config: ValidateSpecConfig, problems: Problem[]): ValidatedFabric['approval'] {
+  const ceiling = config.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+  let timeoutSeconds = ceiling;
+  if (envelope?.approvalTimeout !== undefined) {
+    const asked = parseDuration(envelope.approvalTimeout) ?? ceiling;
+    if (asked > ceiling) problems.push(problem('approvalTimeout', envelope.approvalTimeout, `wait at most ${formatDuration(ceiling)} (the stack's approvalTimeout; raise it there for longer waits)`));
+    timeoutSeconds = Math.min(asked, ceiling);
+  }
+  // A protected fabric is approved unless its spec says "approve": "auto".
+  const required = action === 'provision' && (envelope?.approve === 'required' || (spec?.approve ?? (spec?.protected ? 'required' : 'auto')) === 'required');
+  return { required, timeoutSeconds };
+}
+
+/** The lease after this run: kept while expiresAfter stays, new when it changes, moved by extend. */
+export function leaseOf(action: FabricAction, spec: FabricSpec, recorded: FabricRecord | undefined, extendBy: string | undefined, startedAt: string): Lease | undefined {
+  const started = Date.parse(startedAt);
+  if (action === 'extend') {
+    if (!recorded?.lease || extendBy === undefined) return undefined;
+    const from = Math.max(started, Date.parse(recorded.lease.expiresAt));
+    return { ...recorded.lease, expiresAt: new Date(from + (parseDuration(extendBy) ?? 0) * 1000).toISOString() };
+  }
+  if (action !== 'provision' || spec.expiresAfter === undefined) return undefined;
+  if (recorded?.lease && recorded.lease.expiresAfter === spec.expiresAfter) return recorded.lease;
+  return { expiresAt: new Date(started + (parseDuration(spec.expiresAfter) ?? 0) * 1000).toISOString(), expiresAfter: spec.expiresAfter };
 }
 
 async function specFromSource(source: SpecSource, deps: ValidateSpecDeps, problems: Problem[]): Promise<Collected> {

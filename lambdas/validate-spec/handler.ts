@@ -7,11 +7,12 @@ import { optionalEnv, optionalIntEnv } from '../shared/config';
 import type { SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
 import { createLogger } from '../shared/logger';
 import { DEFAULT_BUCKET_PREFIX } from '../shared/naming';
-import { DEFAULT_LOCK_SECONDS, validateSpec, ValidateSpecConfig } from './core';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_LOCK_SECONDS, validateSpec, ValidateSpecConfig } from './core';
 
 const config: ValidateSpecConfig = {
   bucketPrefix: optionalEnv('STATE_BUCKET_PREFIX', DEFAULT_BUCKET_PREFIX),
   lockSeconds: optionalIntEnv('LOCK_SECONDS', DEFAULT_LOCK_SECONDS, 60, 'seconds'),
+  approvalTimeoutSeconds: optionalIntEnv('APPROVAL_TIMEOUT_SECONDS', DEFAULT_APPROVAL_TIMEOUT_SECONDS, 1, 'seconds'),
 };
 
 const ec2 = new EC2Client(clientOptions());

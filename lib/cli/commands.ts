@@ -3,7 +3,8 @@ import { join, relative, resolve } from 'node:path';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { GetExecutionHistoryCommand, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { ExecutionInput } from '../../lambdas/shared/contract';
+import type { ApprovalRequest, ExecutionInput } from '../../lambdas/shared/contract';
+import { approve, reject, renderApprovalRequest } from './approval';
 import { chooseZones, usableZoneNames } from '../../lambdas/discover-zones/core';
 import { FabricSpecInvalid, Problem, problem } from '../../lambdas/shared/errors';
 import { clusterNameOf, DEFAULT_REGION, FabricSpec, nameProblem, normaliseName, parseFabricSpec } from '../../lambdas/shared/spec';
@@ -44,7 +45,7 @@ export interface GlobalOptions {
   readonly stack?: string;
 }
 
-async function regionOf(deps: CliDeps, options: GlobalOptions): Promise<string> {
+export async function regionOf(deps: CliDeps, options: GlobalOptions): Promise<string> {
   return resolveRegion(options.region, deps.io.env) ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
 }
 
@@ -245,6 +246,7 @@ export interface RunOptions extends GlobalOptions {
   readonly rerun?: boolean;
   readonly confirm?: string;
   readonly fabricRegion?: string;
+  readonly approve?: boolean;
 }
 
 type Action = 'provision' | 'plan' | 'destroy';
@@ -270,6 +272,9 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     stack: options.stack,
     onEvent: renderer.onEvent,
     log: (line) => io.err(`${line}\n`),
+    onApprovalRequested: (request) => {
+      void answerLocalApproval(io, request, options.approve === true).catch((error: unknown) => io.err(`approval failed: ${String(error)}\n`));
+    },
   });
   const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
   renderer.summary(outcome, result.totalMs);
@@ -277,6 +282,24 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
   if (wantsJson(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
+}
+
+/**
+ * A local run waiting for approval: --approve approves, a terminal asks, anything else rejects (no
+ * one could answer, and waiting out the timeout helps nobody).
+ */
+async function answerLocalApproval(io: CliIo, request: ApprovalRequest, approveFlag: boolean): Promise<void> {
+  const { localTaskTokens } = lazy<typeof import('../local/task-tokens')>('../local/task-tokens');
+  io.err(`\n${renderApprovalRequest(request)}`);
+  let approved = approveFlag;
+  if (!approveFlag && io.isTTY) {
+    const { createInterface } = await import('node:readline/promises');
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    approved = /^y(es)?$/i.test((await prompt.question('apply this plan? [y/N] ')).trim());
+    prompt.close();
+  }
+  if (approved) await approve(request, localTaskTokens, approveFlag ? 'local user (--approve)' : 'local user (terminal)', new Date());
+  else await reject(request, localTaskTokens, 'local user', approveFlag || io.isTTY ? 'answered no' : 'no terminal to ask and no --approve');
 }
 
 export async function runCommand(deps: CliDeps, action: Action, arg: string, options: RunOptions): Promise<ExitCode> {

@@ -13,6 +13,7 @@ import {
   statusCommand,
   validateCommand,
 } from './commands';
+import { approvalCommand, extendCommand } from './day2';
 import { CliError, CliIo, EXIT, ExitCode, printJson, processIo } from './io';
 import { gitProbe } from './remote';
 
@@ -38,6 +39,7 @@ function addRunOptions(command: Command): Command {
     .option('--aws', 'with --local: run the jobs here against your real AWS account, with the real kops on PATH (no emulator, no stand-ins)')
     .option('--keep-emulator', 'with --local: leave the emulator running afterwards (prints its endpoint and pid)')
     .option('--verbose', "with --local: also print the functions' own log lines")
+    .option('--approve', 'with --local: approve the plan when the run asks (otherwise asked on a terminal)')
     .option('--rerun', 'start a new execution even if this commit already ran');
 }
 
@@ -99,6 +101,20 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     .description('the steps of a fabric\'s last execution and its build logs')
     .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
     .action(run((opts, c) => logsCommand(deps, c.args[0] ?? '', opts)));
+
+  addGlobals(program.command('approve <name>'))
+    .description('approve the plan a provision of the fabric waits on (specs with "approve": "required", protected fabrics)')
+    .action(run((opts, c) => approvalCommand(deps, 'approve', c.args[0] ?? '', opts)));
+
+  addGlobals(program.command('reject <name>'))
+    .description('reject the plan a provision of the fabric waits on: the run ends, nothing is applied')
+    .option('--reason <text>', 'why, kept in the run\'s failure cause')
+    .action(run((opts, c) => approvalCommand(deps, 'reject', c.args[0] ?? '', opts)));
+
+  addGlobals(program.command('extend <name> <duration>'))
+    .description('move a leased fabric\'s expiry (spec "expiresAfter") later, e.g. fabricctl extend demo 24h')
+    .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
+    .action(run((opts, c) => extendCommand(deps, c.args[0] ?? '', c.args[1] ?? '', opts)));
 
   addGlobals(program.command('cost <spec>'))
     .description('estimate what the fabric costs per month, and a run')

@@ -1,9 +1,9 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { FabricRecord } from '../../lambdas/shared/contract';
 import { DEFAULT_BUCKET_PREFIX, stateBucketName } from '../../lambdas/shared/naming';
 import { nameProblem, normaliseName } from '../../lambdas/shared/spec';
-import { readFabricRecord } from '../../lambdas/shared/state-record';
+import { listFabricRecords, readFabricRecord } from '../../lambdas/shared/state-record';
 import { CliError, EXIT, formatAge, table } from './io';
 
 /**
@@ -28,26 +28,8 @@ export async function getRecord(s3: Sender<S3Client>, bucket: string, rawName: s
   return record;
 }
 
-export async function listRecords(s3: Sender<S3Client>, bucket: string): Promise<FabricRecord[]> {
-  const names: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'fabrics/', Delimiter: '/', ContinuationToken: token }));
-      for (const p of page.CommonPrefixes ?? []) {
-        const name = p.Prefix?.slice('fabrics/'.length).replace(/\/$/, '');
-        if (name) names.push(name);
-      }
-      token = page.NextContinuationToken;
-    } while (token);
-  } catch (error) {
-    // No state bucket yet: no fabric was ever provisioned in this account and region.
-    if ((error as Error).name === 'NoSuchBucket') return [];
-    throw error;
-  }
-  const records = await Promise.all(names.map((name) => readFabricRecord(s3, bucket, name)));
-  return records.filter((r): r is FabricRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
-}
+/** Every fabric recorded in the bucket, by name (lambdas/shared/state-record.ts). */
+export const listRecords = listFabricRecords;
 
 function executionName(arn: string): string {
   return arn.split(':').at(-1) ?? arn;
@@ -79,6 +61,14 @@ export function renderStatus(record: FabricRecord, now: Date): string {
   ];
   if (record.source) rows.push(['Source', `${record.source.provider} ${record.source.repository} ${record.source.branch}@${record.source.commit.slice(0, 12)}`]);
   if (record.lastError) rows.push(['Last error', `${record.lastError.error}: ${record.lastError.cause}`]);
+  if (record.statusBeforeRun) rows.push(['Before this run', record.statusBeforeRun]);
+  if (record.lease) {
+    const left = Date.parse(record.lease.expiresAt) - now.getTime();
+    rows.push(['Expires', `${record.lease.expiresAt} (${left > 0 ? `in ${formatAge(now, new Date(record.lease.expiresAt))}` : 'due now'}; lease ${record.lease.expiresAfter}; fabricctl extend ${record.name} 24h)`]);
+  }
+  rows.push(['Protected', record.spec.protected ? 'yes (destroy refused until a provision records "protected": false)' : 'no']);
+  if (record.pendingPlan) rows.push(['Waiting plan', `${record.pendingPlan.lines.join('; ')} (fabricctl approve ${record.name} | reject ${record.name})`]);
+  if (record.drift) rows.push(['Drift', `${record.drift.drifted ? `DRIFTED: ${record.drift.summary.lines.join('; ')}` : 'none'} (checked ${record.drift.checkedAt})`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n') + '\n';
 }

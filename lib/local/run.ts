@@ -13,6 +13,10 @@ import { EnvironmentVariableType, runBuild } from './build-runner';
 import { promoteApiRecord } from './standins/dns-controller';
 import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
 import { buildTaskHandlers, mergedFunctionEnvironment } from './task-handlers';
+import { forgetTaskToken, waitForTaskToken } from './task-tokens';
+import type { ApprovalRequest } from '../../lambdas/shared/contract';
+import { EVENT_SOURCE } from '../../lambdas/shared/events';
+import { AWAITING_APPROVAL } from '../../lambdas/request-approval/core';
 
 // aws-local-stepfunctions targets Node 22; on Node 20 it needs Promise.withResolvers.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -64,6 +68,12 @@ export interface ExecuteOptions {
    * `{ NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared=1' } }` makes Terraform's apply fail.
    */
   readonly injectBuildEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The run waits for approval (its token is parked on the lock item, as in the cloud): answer with
+   * `localTaskTokens.sendTaskSuccess/Failure` (lib/local/task-tokens.ts) or `fabricctl approve`'s
+   * core. Unanswered, the run waits out its approval timeout.
+   */
+  readonly onApprovalRequested?: (request: ApprovalRequest) => void;
 }
 
 /** The longest timer Node.js keeps (2^31 - 1 ms); a longer one fires at once. */
@@ -123,6 +133,19 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
     synthesized: orchestrator,
     lockTableName: lockTable,
     onEventPut: (entry) => events.push(entry),
+    waitForCallback: async (token, result) => {
+      const request = result as ApprovalRequest;
+      // RequestApproval put the event itself (to the emulator); the run's list shows it too.
+      events.push({ Source: EVENT_SOURCE, DetailType: AWAITING_APPROVAL, Detail: JSON.stringify(request) });
+      const decision = waitForTaskToken(token);
+      emit({ type: 'awaitingApproval', state: 'WaitForApproval', at: new Date(), name: request.name, plan: request.summary.lines, expiresAt: request.expiresAt });
+      options.onApprovalRequested?.(request);
+      try {
+        return await decision;
+      } finally {
+        forgetTaskToken(token);
+      }
+    },
     runBuild: async (request) => {
       const vars = Object.fromEntries(request.overrides.map((o) => [o.Name, o.Value]));
       const clusterName = vars.CLUSTER_NAME ?? '';
@@ -163,7 +186,8 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
       waitTimeOverrides: waitMs,
       retryIntervalOverrides: options.retryIntervalOverrides ?? {},
     },
-    context: { Execution: { Id: executionArn, Name: name } },
+    // One token per run: its only callback task is WaitForApproval, entered at most once.
+    context: { Execution: { Id: executionArn, Name: name }, Task: { Token: `local-${name}-${randomUUID()}` } },
     noThrowOnAbort: true,
   });
 

@@ -39,6 +39,11 @@ export interface TaskHandlerOptions {
   readonly runBuild: (request: BuildRequest) => Promise<unknown>;
   /** Every event put, in order, for the summary and the tests. */
   readonly onEventPut?: (entry: PutEventsRequestEntry) => void;
+  /**
+   * A `lambda:invoke.waitForTaskToken` task: the function has run (its result given); resolves with
+   * the output of SendTaskSuccess, or rejects with SendTaskFailure's error.
+   */
+  readonly waitForCallback?: (token: string, functionResult: unknown) => Promise<unknown>;
 }
 
 /** An error with the name Step Functions would report. */
@@ -128,11 +133,22 @@ export function buildTaskHandlers(options: TaskHandlerOptions): Record<string, T
   for (const [name, state] of taskStates(synthesized.asl)) {
     const resource = String(state.Resource);
     const lambda = /^arn:aws:lambda:[^:]+:\d+:function:(.+)$/.exec(resource);
-    const integration = /^arn:aws:states:::([a-z]+):([A-Za-z]+)(\.sync)?$/.exec(resource);
+    const integration = /^arn:aws:states:::([a-z]+):([A-Za-z]+)(\.sync|\.waitForTaskToken)?$/.exec(resource);
     if (lambda) {
       const fn = synthesized.functions[lambda[1] ?? ''];
       if (!fn) throw new Error(`state ${name} invokes ${resource}, which is not a FabricFunction of the stack`);
       handlers[name] = lambdaHandler(fn.entry);
+    } else if (integration?.[1] === 'lambda' && integration[2] === 'invoke' && integration[3] === '.waitForTaskToken') {
+      const functionName = String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName ?? '');
+      const fn = synthesized.functions[functionName.replace(/^arn:aws:lambda:[^:]+:\d+:function:/, '')];
+      if (!fn) throw new Error(`state ${name} invokes ${functionName}, which is not a FabricFunction of the stack`);
+      const invoke = lambdaHandler(fn.entry);
+      handlers[name] = async (input) => {
+        const { Payload } = input as { Payload: { taskToken?: string } };
+        const result = await invoke(Payload);
+        if (!options.waitForCallback || !Payload.taskToken) throw new Error(`state ${name} waits for a task token, and this local run takes no callbacks`);
+        return options.waitForCallback(Payload.taskToken, result);
+      };
     } else if (integration?.[1] === 'dynamodb') {
       handlers[name] = dynamoHandler(integration[2] ?? '', options.lockTableName);
     } else if (integration?.[1] === 'events' && integration[2] === 'putEvents') {

@@ -113,7 +113,7 @@ describe('FabricOrchestrator state machine', () => {
         { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.error', Next: 'ReadLockHolder' },
         TO_FAILURE_PATH,
       ],
-      Next: 'Prepare',
+      Next: 'IsLeaseExtension',
     });
     expect(state('FabricBusy')).toEqual({
       Type: 'Pass',
@@ -293,6 +293,7 @@ describe('FabricOrchestrator state machine', () => {
     };
     const throttling: Array<[RegExp, string]> = [
       [/^arn:aws:lambda:/, 'Lambda.TooManyRequestsException'],
+      [/^arn:aws:states:::lambda:invoke\.waitForTaskToken$/, 'Lambda.TooManyRequestsException'],
       [/^arn:aws:states:::dynamodb:/, 'DynamoDB.ThrottlingException'],
       [/^arn:aws:states:::events:/, 'EventBridge.EventBridgeException'],
       [/^arn:aws:states:::codebuild:/, 'CodeBuild.AccountLimitExceededException'],
@@ -307,7 +308,11 @@ describe('FabricOrchestrator state machine', () => {
       // A build task outlives CodeBuild's own run and queue limits, so CodeBuild ends a stuck build first.
       const build = resource.startsWith('arn:aws:states:::codebuild:');
       const project = (s.Parameters as { ProjectName?: string } | undefined)?.ProjectName ?? '';
-      const enough = timeout !== undefined && (build ? timeout > projectMinutes(project) * 60 : timeout >= 30 && timeout <= 300);
+      // The approval wait's bound is the run's own (ValidateSpec sets it from the stack's approvalTimeout).
+      const callback = resource.endsWith('.waitForTaskToken');
+      const enough = callback
+        ? s.TimeoutSecondsPath === '$.fabric.approval.timeoutSeconds'
+        : timeout !== undefined && (build ? timeout > projectMinutes(project) * 60 : timeout >= 30 && timeout <= 300);
       expect({ name, error, retried, enough }).toEqual({ name, error: expect.any(String), retried: true, enough: true });
     }
   });
@@ -316,14 +321,65 @@ describe('FabricOrchestrator state machine', () => {
     expect(state('ChooseAction')).toEqual({
       Type: 'Choice',
       Choices: [
-        { Variable: '$.fabric.action', StringEquals: 'destroy', Next: 'DestroyClusterJob' },
+        { Variable: '$.fabric.action', StringEquals: 'destroy', Next: 'RecordDestroying' },
         { Variable: '$.fabric.action', StringEquals: 'plan', Next: 'PlanNetworkJob' },
       ],
-      Default: 'EnsureSshKey',
+      Default: 'RecordProvisioning',
     });
+    expect(state('RecordDestroying').Next).toBe('DestroyClusterJob');
     expect(state('DestroyClusterJob').Next).toBe('DestroyNetworkJob');
     expect(state('DestroyNetworkJob').Next).toBe('RecordDestroyed');
     expect(JSON.stringify(asl)).not.toMatch(/DeleteBucket/);
+  });
+
+  test('GIVEN a provision that needs approval WHEN synthesized THEN it plans, records AWAITING_APPROVAL, waits on a task token bounded by the run, and applies only the approved digests', () => {
+    expect(state('NeedsApproval')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.fabric.approval.required', BooleanEquals: true, Next: 'PlanNetworkForApproval' }],
+      Default: 'NoApprovalNeeded',
+    });
+    expect(state('PlanNetworkForApproval').Next).toBe('PlanClusterForApproval');
+    expect(state('PlanClusterForApproval').Next).toBe('RecordAwaitingApproval');
+    expect(state('RecordAwaitingApproval').Next).toBe('WaitForApproval');
+    const wait = state('WaitForApproval');
+    expect({ Resource: wait.Resource, TimeoutSecondsPath: wait.TimeoutSecondsPath, ResultPath: wait.ResultPath, Next: wait.Next, Catch: wait.Catch }).toEqual({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds',
+      ResultPath: '$.approvalDecision',
+      Next: 'HoldApprovedPlan',
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'ApprovalTimedOut' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ExplainFailure' },
+      ],
+    });
+    expect((wait.Parameters as { Payload: unknown }).Payload).toEqual({ 'taskToken.$': '$$.Task.Token', 'state.$': '$' });
+    expect(state('ApprovalTimedOut')).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'ExplainFailure', Parameters: { Error: 'ApprovalTimedOut' } });
+    expect(state('HoldApprovedPlan')).toMatchObject({ Parameters: { 'network.$': '$.jobs.network.result.planDigest', 'cluster.$': '$.jobs.cluster.result.planDigest' }, ResultPath: '$.approvedPlan', Next: 'RecordApproved' });
+    expect(state('RecordApproved').Next).toBe('NetworkJob');
+    expect(state('NoApprovalNeeded')).toEqual({ Type: 'Pass', Result: { network: '', cluster: '' }, ResultPath: '$.approvedPlan', Next: 'NetworkJob' });
+    const digestOf = (job: string) => ((state(job).Parameters as { EnvironmentVariablesOverride: Array<{ Name: string; Value?: string; 'Value.$'?: string }> })
+      .EnvironmentVariablesOverride.find((v) => v.Name === 'APPROVED_PLAN_DIGEST'));
+    expect(digestOf('NetworkJob')).toEqual({ Name: 'APPROVED_PLAN_DIGEST', Type: 'PLAINTEXT', 'Value.$': '$.approvedPlan.network' });
+    expect(digestOf('ClusterJob')).toEqual({ Name: 'APPROVED_PLAN_DIGEST', Type: 'PLAINTEXT', 'Value.$': '$.approvedPlan.cluster' });
+  });
+
+  test('GIVEN a drift check or a lease extension WHEN synthesized THEN drift is recorded and announced only when found, and extend touches only the record', () => {
+    expect(state('IsDriftCheck')).toEqual({
+      Type: 'Choice',
+      Choices: [{ And: [{ Variable: '$.fabric.check', IsPresent: true }, { Variable: '$.fabric.check', StringEquals: 'drift' }], Next: 'RecordDriftCheck' }],
+      Default: 'ReleaseLockAfterPlan',
+    });
+    expect(state('HasDrifted')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.record.drift.drifted', BooleanEquals: true, Next: 'EmitFabricDrifted' }],
+      Default: 'ReleaseLockAfterPlan',
+    });
+    expect(state('IsLeaseExtension')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.fabric.action', StringEquals: 'extend', Next: 'RecordLease' }],
+      Default: 'Prepare',
+    });
+    expect(state('RecordLease').Next).toBe('ReleaseLockAfterExtend');
   });
 });
 
@@ -338,7 +394,7 @@ describe('FabricOrchestrator resources', () => {
 
   test('GIVEN the functions WHEN synthesized THEN each runs on Node.js 24, arm64, traced', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(8);
+    expect(Object.keys(functions)).toHaveLength(10);
     for (const resource of Object.values(functions)) {
       expect(resource.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }

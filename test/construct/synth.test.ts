@@ -42,7 +42,7 @@ describe('cdk synth', () => {
     const variables = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CodeBuild::Project').map((r) => r.Properties?.Environment?.EnvironmentVariables);
     expect(variables).toContainEqual(expect.arrayContaining([{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }]));
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       const asset = fn.Metadata?.['aws:asset:path'];
       expect(asset && existsSync(path.join(out, asset, 'index.js'))).toBe(true);

@@ -15,6 +15,7 @@ const network: NetworkJobResult = {
   subnetIdsCsv: 'subnet-a,subnet-b,subnet-c',
   securityGroupId: 'sg-1',
   changes: { add: 0, change: 0, destroy: 0 },
+  planDigest: '',
 };
 
 function previousRecord(overrides: Partial<FabricRecord> = {}): FabricRecord {

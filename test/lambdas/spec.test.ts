@@ -142,7 +142,24 @@ describe('fabric spec: defaults', () => {
       },
       access: { api: ['0.0.0.0/0'], ssh: [] },
       tags: {},
+      protected: false,
     });
+  });
+
+  test('GIVEN a lease WHEN parsed THEN kept; one outside 1h..90d, bad text or on a protected fabric fails with the fix', () => {
+    expect(parseFabricSpec({ ...base, expiresAfter: '72h' }).expiresAfter).toBe('72h');
+    const fixOf = (extra: Record<string, unknown>) => {
+      try {
+        parseFabricSpec({ ...base, ...extra });
+      } catch (error) {
+        return (error as { problems: Array<{ field: string; fix: string }> }).problems.map((p) => `${p.field}: ${p.fix}`);
+      }
+      return [];
+    };
+    expect(fixOf({ expiresAfter: '30m' })).toEqual(['expiresAfter: use a lease from 1h to 90d']);
+    expect(fixOf({ expiresAfter: '3 days' })).toEqual(['expiresAfter: write a whole number and a unit (m, h or d), such as "72h" or "14d"']);
+    expect(fixOf({ protected: true, expiresAfter: '72h' })).toEqual(['expiresAfter: drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically']);
+    expect(fixOf({ approve: 'maybe' })).toEqual(['approve: use "required" (stop after the plan for approval) or "auto"']);
   });
 
   test('GIVEN no access.ssh WHEN parsed THEN SSH is closed (empty list)', () => {

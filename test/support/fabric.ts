@@ -21,6 +21,7 @@ export function validatedFabric(
     execution: options.execution ?? `arn:aws:states:${spec.region}:${TEST_ACCOUNT}:execution:FabricOrchestrator:test`,
     stateBucket: stateBucketName(TEST_ACCOUNT, spec.region),
     lock: { expiresAt: expires.toISOString(), ttl: Math.floor(expires.getTime() / 1000) },
+    approval: { required: false, timeoutSeconds: 3600 },
     buildEnv: buildEnvironment(spec),
   };
 }

@@ -1,0 +1,63 @@
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { ApprovalRequest, StateDocument } from '../shared/contract';
+import { LockNotHeld } from '../shared/errors';
+import { EVENT_SOURCE } from '../shared/events';
+import { planSummaryOf } from '../shared/plan-summary';
+
+/** `RequestApproval` payload (`lambda:invoke.waitForTaskToken`): the token and the whole state document. */
+export interface RequestApprovalEvent {
+  readonly taskToken: string;
+  readonly state: StateDocument;
+}
+
+export interface RequestApprovalDeps {
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+  readonly events: Pick<EventBridgeClient, 'send'>;
+  readonly lockTable: string;
+  readonly now?: () => Date;
+}
+
+/** The detail-type of the event a run puts while it waits for a person. */
+export const AWAITING_APPROVAL = 'Fabric Awaiting Approval';
+
+/**
+ * Parks the run's task token where `fabricctl approve` finds it and announces the wait. The token goes
+ * on the fabric's lock item, which only this execution holds (the condition), so an approval reaches
+ * the run that planned: another run of the fabric cannot be waiting at the same time. The event carries
+ * the token too, for tools that approve from EventBridge. The function returns at once; the run waits
+ * until SendTaskSuccess/SendTaskFailure with the token, or its TimeoutSecondsPath.
+ */
+export async function requestApproval(event: RequestApprovalEvent, deps: RequestApprovalDeps): Promise<ApprovalRequest> {
+  const { fabric } = event.state;
+  const now = (deps.now ?? (() => new Date()))();
+  const request: ApprovalRequest = {
+    name: fabric.name,
+    execution: fabric.execution,
+    taskToken: event.taskToken,
+    summary: planSummaryOf(event.state.jobs),
+    expiresAt: new Date(now.getTime() + fabric.approval.timeoutSeconds * 1000).toISOString(),
+  };
+  try {
+    await deps.dynamodb.send(new UpdateItemCommand({
+      TableName: deps.lockTable,
+      Key: { fabric: { S: fabric.name } },
+      UpdateExpression: 'SET approval = :request',
+      ConditionExpression: 'holder = :me',
+      ExpressionAttributeValues: { ':request': { S: JSON.stringify(request) }, ':me': { S: fabric.execution } },
+    }));
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      throw new LockNotHeld(fabric.name, fabric.execution, undefined);
+    }
+    throw error;
+  }
+  await deps.events.send(new PutEventsCommand({
+    Entries: [{
+      Source: EVENT_SOURCE,
+      DetailType: AWAITING_APPROVAL,
+      Detail: JSON.stringify({ ...request, approveWith: `fabricctl approve ${fabric.name} --region ${fabric.region}` }),
+    }],
+  }));
+  return request;
+}
