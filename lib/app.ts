@@ -1,6 +1,6 @@
-import { App, AppProps, Validations } from 'aws-cdk-lib';
+import { App, AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { FabricOrchestratorStack } from './fabric-orchestrator-stack';
+import { FabricOrchestratorStack, StackOptionInvalid } from './fabric-orchestrator-stack';
 import { KOPS_SHA256_CONTEXT_KEY } from './kops-checksum';
 
 /** The fabricctl app as `cdk synth` and `cdk deploy` build it. */
@@ -23,6 +23,13 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     if (value === undefined) return undefined;
     return (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((v) => v.trim()).filter((v) => v !== '');
   };
+  const minutes = (key: string): Duration | undefined => {
+    const value = context(key);
+    if (value === undefined) return undefined;
+    const count = Number(value);
+    if (!Number.isInteger(count) || count < 1) throw new StackOptionInvalid(`${key} must be a whole number of minutes, at least 1; got ${JSON.stringify(value)}`);
+    return Duration.minutes(count);
+  };
   const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', {
     stateBucketPrefix: context('fabricctl:stateBucketPrefix') as string | undefined,
     codeCommitRepositoryName: context('fabricctl:codeCommitRepository') as string | undefined,
@@ -31,6 +38,8 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     kopsSha256: context(KOPS_SHA256_CONTEXT_KEY) as string | undefined,
     hostedZoneIds: list('fabricctl:hostedZoneIds'),
     stateAdminPrincipalArns: list('fabricctl:stateAdminPrincipalArns'),
+    driftCheckSchedule: context('fabricctl:driftCheckSchedule') as string | undefined,
+    approvalTimeout: minutes('fabricctl:approvalTimeoutMinutes'),
   });
   // An unacknowledged finding fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -62,18 +62,20 @@ export function buildRecord(event: RecordEvent, previous: FabricRecord | undefin
   const network = state.jobs?.network?.result;
   const cluster = state.jobs?.cluster?.result;
   const at = now.toISOString();
-  // A plan's job results describe what would change, not what exists: keep the recorded outputs.
-  const applied = fabric.action === 'provision' || fabric.action === 'destroy';
+  // A plan's job results (a plan run, or the plan awaiting approval) describe what would change,
+  // not what exists: the recorded outputs stay.
+  const appliedNetwork = network?.action === 'plan' ? undefined : network;
+  const appliedCluster = cluster?.action === 'plan' ? undefined : cluster;
   // After destroy the network and cluster are gone: only the state bucket remains to point at.
   const outputs: FabricRecord['outputs'] =
     status === 'DESTROYED'
       ? { stateBucket: fabric.stateBucket }
       : {
           ...omitUndefined({
-            vpcId: (applied ? network?.vpcId : undefined) || previous?.outputs.vpcId,
-            subnetIds: (applied ? network?.subnetIds : undefined) ?? previous?.outputs.subnetIds,
-            apiName: (applied ? cluster?.apiName : undefined) || previous?.outputs.apiName,
-            kubeconfigSecretArn: (applied ? cluster?.kubeconfigSecretArn : undefined) || previous?.outputs.kubeconfigSecretArn,
+            vpcId: appliedNetwork?.vpcId || previous?.outputs.vpcId,
+            subnetIds: appliedNetwork?.subnetIds ?? previous?.outputs.subnetIds,
+            apiName: appliedCluster?.apiName || previous?.outputs.apiName,
+            kubeconfigSecretArn: appliedCluster?.kubeconfigSecretArn || previous?.outputs.kubeconfigSecretArn,
           }),
           stateBucket: fabric.stateBucket,
         };
@@ -101,7 +103,7 @@ export function buildRecord(event: RecordEvent, previous: FabricRecord | undefin
     zones: state.prepared?.zones.zones ?? previous?.zones ?? [],
     outputs,
     lastExecution: keepsSpec && previous ? previous.lastExecution : fabric.execution,
-    ...(status === 'FAILED' && state.error ? { lastError: { error: state.error.Error, cause: state.error.Cause } } : {}),
+    ...(event.status === 'FAILED' && state.error ? { lastError: { error: state.error.Error, cause: state.error.Cause } } : {}),
     ...(keepsSpec && previous?.lastError ? { lastError: previous.lastError } : {}),
     ...(statusBeforeRun ? { statusBeforeRun } : {}),
     ...(lease ? { lease } : {}),

@@ -76,6 +76,9 @@ export interface ExecuteOptions {
   readonly onApprovalRequested?: (request: ApprovalRequest) => void;
 }
 
+/** A Parameters field local mode adds to carry a TimeoutSecondsPath value (see withStepFunctionsTaskTimeouts). */
+const TIMEOUT_CARRIER = 'LocalTimeoutSeconds';
+
 /** The longest timer Node.js keeps (2^31 - 1 ms); a longer one fires at once. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
@@ -96,6 +99,11 @@ export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition
   const withTimeout = (state: AslState): AslState => {
     let out: AslState = state;
     if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) out = { ...out, TimeoutSeconds: seconds };
+    // Step Functions reads TimeoutSecondsPath from the state's input; the interpreter reads it from
+    // the Parameters' output. Carrying the value through Parameters gives the interpreter the same number.
+    if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string' && state.Parameters !== undefined) {
+      out = { ...out, Parameters: { ...(state.Parameters as object), [`${TIMEOUT_CARRIER}.$`]: state.TimeoutSecondsPath }, TimeoutSecondsPath: `$.${TIMEOUT_CARRIER}` };
+    }
     if (Array.isArray(state.Branches)) out = { ...out, Branches: state.Branches.map(nested) };
     if (state.Iterator !== undefined) out = { ...out, Iterator: nested(state.Iterator) };
     if (state.ItemProcessor !== undefined) out = { ...out, ItemProcessor: nested(state.ItemProcessor) };

@@ -109,6 +109,70 @@ function s3Error(name: string, status: number): Error {
   return error;
 }
 
+describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', () => {
+  const clusterPlan = (changes: { add: number; change: number; destroy: number }, rolls: string[] = []) => ({ ...testCluster(fabric, ''), action: 'plan' as const, changes, planDigest: 'c'.repeat(64), rolls });
+  const networkPlan = { ...network, action: 'plan' as const, changes: { add: 0, change: 1, destroy: 0 }, planDigest: 'n'.repeat(64) };
+
+  test('GIVEN a provision starts on a READY fabric WHEN PROVISIONING is built THEN the READY status is kept as statusBeforeRun, outputs stay', () => {
+    const record = buildRecord({ status: 'PROVISIONING', state: { fabric, prepared: testPrepared() } }, previousRecord(), NOW);
+    expect(record).toMatchObject({ status: 'PROVISIONING', statusBeforeRun: 'READY', outputs: { vpcId: 'vpc-old' } });
+  });
+
+  test('GIVEN a run waits for approval WHEN built THEN AWAITING_APPROVAL carries the plan summary and the status before the run', () => {
+    const inProgress = previousRecord({ status: 'PROVISIONING', statusBeforeRun: 'READY' });
+    const state = { fabric, prepared: testPrepared(), jobs: { network: { result: networkPlan, buildId: 'p1' }, cluster: { result: clusterPlan({ add: 0, change: 2, destroy: 0 }, ['nodes']), buildId: 'p2' } } };
+    const record = buildRecord({ status: 'AWAITING_APPROVAL', state }, inProgress, NOW);
+    expect(record.statusBeforeRun).toBe('READY');
+    expect(record.outputs.vpcId).toBe('vpc-old');
+    expect(record.pendingPlan).toEqual({
+      network: { add: 0, change: 1, destroy: 0 },
+      cluster: { add: 0, change: 2, destroy: 0 },
+      rolls: ['nodes'],
+      digests: { network: 'n'.repeat(64), cluster: 'c'.repeat(64) },
+      lines: [
+        'network (Terraform): 0 to add, 1 to change, 0 to destroy',
+        'cluster (kops Terraform): 0 to add, 2 to change, 0 to destroy',
+        'kops rolls: nodes (control plane first, one instance at a time)',
+      ],
+    });
+  });
+
+  test.each(['ApprovalRejected', 'ApprovalTimedOut'])('GIVEN %s WHEN the failure is built THEN the fabric gets its status before the run back, with the error kept', (error) => {
+    const waiting = previousRecord({ status: 'AWAITING_APPROVAL', statusBeforeRun: 'READY' });
+    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: error, Cause: 'nothing was applied' } } }, waiting, NOW);
+    expect(record).toMatchObject({ status: 'READY', lastError: { error, cause: 'nothing was applied' } });
+    expect(record.statusBeforeRun).toBeUndefined();
+    expect(record.pendingPlan).toBeUndefined();
+  });
+
+  test('GIVEN a build failure during a provision WHEN built THEN FAILED (something may have been applied)', () => {
+    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'States.TaskFailed', Cause: 'x' } } }, previousRecord({ status: 'PROVISIONING', statusBeforeRun: 'READY' }), NOW);
+    expect(record.status).toBe('FAILED');
+  });
+
+  test('GIVEN a provision with a lease WHEN built THEN the lease is recorded; a later run without expiresAfter drops it', () => {
+    const lease = { expiresAt: '2026-03-04T12:00:00.000Z', expiresAfter: '72h' };
+    expect(buildRecord({ status: 'READY', state: { fabric: { ...fabric, lease } } }, previousRecord(), NOW).lease).toEqual(lease);
+    expect(buildRecord({ status: 'READY', state: { fabric } }, previousRecord({ lease }), NOW).lease).toBeUndefined();
+  });
+
+  test('GIVEN an extend run WHEN built without a status THEN only the lease moves: status, spec, last execution and error stay', () => {
+    const lease = { expiresAt: '2026-03-05T12:00:00.000Z', expiresAfter: '72h' };
+    const previous = previousRecord({ status: 'READY', lease: { ...lease, expiresAt: '2026-03-04T12:00:00.000Z' }, lastError: { error: 'ApprovalRejected', cause: 'x' } });
+    const record = buildRecord({ state: { fabric: { ...fabric, action: 'extend', lease } } }, previous, NOW);
+    expect(record).toMatchObject({ status: 'READY', lease, lastExecution: 'arn:old', lastError: { error: 'ApprovalRejected' }, spec: previous.spec });
+  });
+
+  test('GIVEN a drift check WHEN its plan is not empty THEN drift is recorded with the summary and the status stays; an empty plan records no drift; a provision clears it', () => {
+    const planFabric = { ...fabric, action: 'plan' as const, check: 'drift' as const };
+    const drifted = buildRecord({ check: 'drift', state: { fabric: planFabric, jobs: { network: { result: networkPlan, buildId: 'p1' }, cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' } } } }, previousRecord(), NOW);
+    expect(drifted).toMatchObject({ status: 'READY', outputs: { vpcId: 'vpc-old' }, lastExecution: 'arn:old', drift: { drifted: true, checkedAt: NOW.toISOString(), execution: fabric.execution, summary: { network: { change: 1 } } } });
+    const clean = buildRecord({ check: 'drift', state: { fabric: planFabric, jobs: { network: { result: { ...networkPlan, changes: { add: 0, change: 0, destroy: 0 } }, buildId: 'p1' }, cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' } } } }, drifted, NOW);
+    expect(clean.drift?.drifted).toBe(false);
+    expect(buildRecord({ status: 'READY', state: { fabric } }, drifted, NOW).drift).toBeUndefined();
+  });
+});
+
 describe('recordFabric', () => {
   test('GIVEN no state bucket WHEN recording a failure THEN nothing is written and the reason is returned', async () => {
     const sent: unknown[] = [];

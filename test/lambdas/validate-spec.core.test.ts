@@ -441,3 +441,76 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
     expect(field(await problemsOf(validateSpec(event(input), harness().deps, config)), fieldName)).toEqual({ field: fieldName, received, fix });
   });
 });
+
+describe('validateSpec: day 2 (protection, approvals, leases)', () => {
+  /** A harness whose us-east-2 state bucket holds the record of `recorded` (spec overrides, record overrides). */
+  function withRecord(specOverrides: Record<string, unknown>, recordOverrides: Record<string, unknown> = {}) {
+    const h = harness();
+    const recorded = fabricOf({ name: 'demo', ...specOverrides });
+    const s3 = new FakeS3('us-east-2');
+    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify({ ...recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c']), ...recordOverrides }));
+    h.s3.set('us-east-2', s3);
+    return { h, s3 };
+  }
+
+  test('fails when a protected fabric is destroyed by name, saying to provision "protected": false first; nothing is written', async () => {
+    const { h, s3 } = withRecord({ protected: true });
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'demo', confirm: 'demo' }), h.deps, config)), 'spec.protected');
+    expect(p.fix).toBe('fabric demo is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it');
+    expect(s3.writes()).toEqual([]);
+  });
+
+  test('fails when destroy sends an unprotected spec for a fabric recorded as protected (the record decides)', async () => {
+    const { h } = withRecord({ protected: true });
+    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', spec, confirm: 'demo' }), h.deps, config)), 'spec.protected');
+    expect(p.received).toBe('true');
+  });
+
+  test('GIVEN a protected fabric WHEN provisioned THEN approval is required by default; "approve": "auto" in the spec lifts it, the input\'s "approve": "required" sets it', async () => {
+    expect((await validateSpec(event({ spec: { ...spec, protected: true } }), harness().deps, config)).approval).toEqual({ required: true, timeoutSeconds: 3600 });
+    expect((await validateSpec(event({ spec: { ...spec, protected: true, approve: 'auto' } }), harness().deps, config)).approval.required).toBe(false);
+    expect((await validateSpec(event({ spec, approve: 'required' }), harness().deps, config)).approval.required).toBe(true);
+    expect((await validateSpec(event({ spec }), harness().deps, config)).approval.required).toBe(false);
+  });
+
+  test('GIVEN an approvalTimeout WHEN within the stack\'s THEN the run waits that long; fails when longer, naming the ceiling', async () => {
+    const ceiling = { ...config, approvalTimeoutSeconds: 7200 };
+    expect((await validateSpec(event({ spec, approve: 'required', approvalTimeout: '30m' }), harness().deps, ceiling)).approval.timeoutSeconds).toBe(1800);
+    const p = field(await problemsOf(validateSpec(event({ spec, approve: 'required', approvalTimeout: '3h' }), harness().deps, ceiling)), 'approvalTimeout');
+    expect(p.fix).toBe("wait at most 2h (the stack's approvalTimeout; raise it there for longer waits)");
+  });
+
+  test.each([
+    ['extendBy', { spec, extendBy: '24h' }, 'extendBy is only for extend; drop it for provision'],
+    ['check', { action: 'destroy', name: 'demo', confirm: 'demo', check: 'drift' }, 'check is only for plan; drop it for destroy'],
+    ['approve', { action: 'plan', spec, approve: 'required' }, 'approve is only for provision; drop it for plan'],
+    ['confirm', { action: 'extend', name: 'demo', extendBy: '1h', confirm: 'demo' }, 'confirm is only for destroy; drop it for extend'],
+  ])('fails when %s is given to another action, naming the action it belongs to', async (fieldName, input, fix) => {
+    const { h } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2030-01-02T00:00:00.000Z', expiresAfter: '72h' } });
+    expect(field(await problemsOf(validateSpec(event(input), h.deps, config)), fieldName).fix).toBe(fix);
+  });
+
+  test('GIVEN a provision with expiresAfter WHEN no lease is recorded THEN the lease ends that long after the start; a recorded lease with the same expiresAfter is kept', async () => {
+    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), harness().deps, config)).lease).toEqual({ expiresAt: '2030-01-04T00:00:00.000Z', expiresAfter: '72h' });
+    const kept = { expiresAt: '2030-01-02T06:00:00.000Z', expiresAfter: '72h' };
+    const { h } = withRecord({ expiresAfter: '72h' }, { lease: kept });
+    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), h.deps, config)).lease).toEqual(kept);
+    const { h: changed } = withRecord({ expiresAfter: '72h' }, { lease: kept });
+    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '14d' } }), changed.deps, config)).lease).toEqual({ expiresAt: '2030-01-15T00:00:00.000Z', expiresAfter: '14d' });
+  });
+
+  test('GIVEN extend by name WHEN the fabric has a lease THEN it moves from its end (or from now, if past), with the recorded spec', async () => {
+    const { h } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2030-01-02T00:00:00.000Z', expiresAfter: '72h' } });
+    const fabric = await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config);
+    expect({ action: fabric.action, lease: fabric.lease, expiresAfter: fabric.spec.expiresAfter }).toEqual({ action: 'extend', lease: { expiresAt: '2030-01-03T00:00:00.000Z', expiresAfter: '72h' }, expiresAfter: '72h' });
+    const { h: past } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2029-12-31T00:00:00.000Z', expiresAfter: '72h' } });
+    expect((await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '2h' }), past.deps, config)).lease?.expiresAt).toBe('2030-01-01T02:00:00.000Z');
+  });
+
+  test('fails when extend has no lease to move, no extendBy, or a spec instead of a name', async () => {
+    const { h } = withRecord({});
+    expect(field(await problemsOf(validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config)), 'name').fix).toMatch(/has no lease \(no "expiresAfter" in its spec\)/);
+    expect(field(await problemsOf(validateSpec(event({ action: 'extend', name: 'demo' }), h.deps, config)), 'extendBy').fix).toBe('say how much longer the fabric may live, e.g. "extendBy": "24h"');
+    expect(field(await problemsOf(validateSpec(event({ action: 'extend', spec, extendBy: '1h' }), h.deps, config)), 'spec').fix).toMatch(/extend takes the fabric by name/);
+  });
+});
