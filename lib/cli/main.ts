@@ -14,6 +14,7 @@ import {
   validateCommand,
 } from './commands';
 import { CliError, CliIo, EXIT, ExitCode, printJson, processIo } from './io';
+import { kubeconfigCommand } from './kubeconfig';
 import { gitProbe } from './remote';
 
 /**
@@ -99,6 +100,18 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     .description('the steps of a fabric\'s last execution and its build logs')
     .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
     .action(run((opts, c) => logsCommand(deps, c.args[0] ?? '', opts)));
+
+  addGlobals(program.command('kubeconfig <name>'))
+    .description('write a kubeconfig for the fabric\'s cluster (merged into $KUBECONFIG\'s first file or ~/.kube/config, as the current context) whose credentials are short-lived client certificates fabricctl mints when kubectl asks')
+    .option('--out <file>', 'write to this file instead (mode 0600; other entries in it are kept)')
+    .option('--ttl <duration>', 'lifetime of each client certificate, 5m to 24h', '1h')
+    .option('--server <url>', 'the API\'s URL when not https://api.<cluster> (the certificate is still checked for api.<cluster>)')
+    .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
+    .option('--local', 'read the fabric from the AWS emulator of a local run (needs --endpoint)')
+    .option('--endpoint <url>', 'with --local: the emulator a run left running (--keep-emulator)')
+    // What the kubeconfig's exec plugin runs: prints a client-go ExecCredential.
+    .addOption(new Option('--credential').hideHelp())
+    .action(run((opts, c) => kubeconfigCommand(deps, c.args[0] ?? '', opts)));
 
   addGlobals(program.command('cost <spec>'))
     .description('estimate what the fabric costs per month, and a run')
