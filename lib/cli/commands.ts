@@ -258,7 +258,9 @@ function exitFor(status: RunOutcome['status']): ExitCode {
 async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
-  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options) });
+  // No cluster for kubectl after a local run: the API stand-in lives in this process, and the kops
+  // stand-in keeps no CA in its state store for fabricctl kubeconfig to read.
+  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), nextSteps: false });
   const result = await runLocal({
     action,
     specPath: target.specPath,

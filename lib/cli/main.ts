@@ -15,6 +15,7 @@ import {
 } from './commands';
 import { approvalCommand, extendCommand } from './day2';
 import { CliError, CliIo, EXIT, ExitCode, printJson, processIo } from './io';
+import { kubeconfigCommand } from './kubeconfig';
 import { gitProbe } from './remote';
 
 /**
@@ -115,6 +116,18 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     .description('move a leased fabric\'s expiry (spec "expiresAfter") later, e.g. fabricctl extend demo 24h')
     .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
     .action(run((opts, c) => extendCommand(deps, c.args[0] ?? '', c.args[1] ?? '', opts)));
+
+  addGlobals(program.command('kubeconfig <name>'))
+    .description('write a kubeconfig for the fabric\'s cluster (merged into $KUBECONFIG\'s first file or ~/.kube/config, as the current context) whose credentials are short-lived client certificates fabricctl mints when kubectl asks')
+    .option('--out <file>', 'write to this file instead (mode 0600; other entries in it are kept)')
+    .option('--ttl <duration>', 'lifetime of each client certificate, 5m to 24h', '1h')
+    .option('--server <url>', 'the API\'s URL when not https://api.<cluster> (the certificate is still checked for api.<cluster>)')
+    .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
+    .option('--local', 'read the fabric from the AWS emulator of a local run (needs --endpoint)')
+    .option('--endpoint <url>', 'with --local: the emulator a run left running (--keep-emulator)')
+    // What the kubeconfig's exec plugin runs: prints a client-go ExecCredential.
+    .addOption(new Option('--credential').hideHelp())
+    .action(run((opts, c) => kubeconfigCommand(deps, c.args[0] ?? '', opts)));
 
   addGlobals(program.command('cost <spec>'))
     .description('estimate what the fabric costs per month, and a run')

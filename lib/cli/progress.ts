@@ -16,6 +16,8 @@ export interface RendererOptions {
   readonly now?: () => number;
   /** Print build log lines. @default true */
   readonly showLogs?: boolean;
+  /** After a provision, print how to reach the cluster. @default true */
+  readonly nextSteps?: boolean;
 }
 
 export interface RunOutcome {
@@ -135,10 +137,20 @@ export function createRenderer(options: RendererOptions): Renderer {
       const width = Math.max(...steps.map((s) => s.state.length));
       lines.push('time per step:', ...steps.map((s) => `  ${s.state.padEnd(width)}  ${formatDuration(s.ms)}`));
     }
+    const next = options.nextSteps === false ? undefined : nextStep(outcome);
+    if (next) lines.push(next);
     options.write(`${lines.join('\n')}\n`);
   };
 
   return { onEvent, timings, summary, stop };
+}
+
+/** The command that reaches a fabric a run has just made ready. */
+function nextStep(outcome: RunOutcome): string | undefined {
+  const record = outcome.output;
+  if (outcome.status !== 'SUCCEEDED' || !isObject(record) || record.status !== 'READY' || typeof record.name !== 'string') return undefined;
+  const region = isObject(record.spec) && typeof record.spec.region === 'string' ? ` --region ${record.spec.region}` : '';
+  return `next: fabricctl kubeconfig ${record.name}${region} && kubectl get nodes`;
 }
 
 /** A Lambda error's cause is `{"errorType","errorMessage","trace"}` as JSON: show its message. */

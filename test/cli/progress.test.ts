@@ -63,6 +63,30 @@ describe('createRenderer', () => {
   });
 });
 
+describe('next step after a run', () => {
+  const ready = { name: 'demo', status: 'READY', clusterName: 'demo.example.com', spec: { region: 'eu-west-1' }, zones: ['eu-west-1a'], outputs: { stateBucket: 'b' } };
+
+  test('GIVEN a provision that made the fabric READY WHEN summarised THEN the last line says how to reach the cluster', () => {
+    const { renderer, text } = render();
+    renderer.summary({ status: 'SUCCEEDED', output: ready }, 1000);
+    expect(text().trimEnd().split('\n').at(-1)).toBe('next: fabricctl kubeconfig demo --region eu-west-1 && kubectl get nodes');
+  });
+
+  test('GIVEN a local run (its API stand-in ends with it) WHEN summarised THEN no kubeconfig step is offered', () => {
+    const chunks: string[] = [];
+    createRenderer({ write: (s) => chunks.push(s), isTTY: false, nextSteps: false }).summary({ status: 'SUCCEEDED', output: ready }, 1000);
+    expect(chunks.join('')).not.toContain('next:');
+  });
+
+  test('GIVEN a failed run or a destroy WHEN summarised THEN no kubeconfig step is offered', () => {
+    const failed = render();
+    failed.renderer.summary({ status: 'FAILED', error: 'ClusterNotReady', cause: 'deadline' });
+    const destroyed = render();
+    destroyed.renderer.summary({ status: 'SUCCEEDED', output: { ...ready, status: 'DESTROYED' } });
+    expect([failed.text(), destroyed.text()].join('')).not.toContain('next:');
+  });
+});
+
 describe('describeOutput', () => {
   test('GIVEN a plan output WHEN described THEN each job reports its changes', () => {
     expect(describeOutput({ fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } })).toEqual(['fabric: demo', 'network plan: 9 to add, 0 to change, 0 to destroy']);

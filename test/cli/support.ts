@@ -12,10 +12,10 @@ export interface CliRun {
 }
 
 /** Runs the whole CLI in process with captured output, a fixed clock and no TTY. */
-export async function runCli(argv: string[], overrides: Partial<CliDeps> & { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean } = {}): Promise<CliRun> {
+export async function runCli(argv: string[], overrides: Partial<CliDeps> & { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean; now?: () => Date } = {}): Promise<CliRun> {
   let out = '';
   let err = '';
-  const { cwd, env, isTTY, ...deps } = overrides;
+  const { cwd, env, isTTY, now, ...deps } = overrides;
   const code = await main(argv, {
     io: {
       out: (s) => {
@@ -27,7 +27,7 @@ export async function runCli(argv: string[], overrides: Partial<CliDeps> & { cwd
       isTTY: isTTY ?? false,
       env: env ?? { AWS_REGION: 'us-east-2' },
       cwd: cwd ?? tempDir(),
-      now: () => new Date('2026-11-26T12:00:00Z'),
+      now: now ?? (() => new Date('2026-11-26T12:00:00Z')),
     },
     clients: sdkClients,
     git: () => undefined,
