@@ -19,6 +19,7 @@ import {
 } from '../shared/spec';
 import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
+import { kubernetesUpgrade } from './upgrade';
 
 export const DEFAULT_LOCK_SECONDS = 10800;
 
@@ -202,6 +203,15 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     } else {
       collected = { ...collected, spec: parseSpec(record.spec, 'spec.', problems, recordedSpecSchema), origin: 'record' };
     }
+  }
+
+  // A running fabric's Kubernetes moves one minor at a time and never down (upgrade.ts).
+  if (action !== 'destroy' && collected.spec && stateBucket !== undefined) {
+    const record = await readFabricRecord(deps.s3ForRegion(collected.spec.region), stateBucket, collected.spec.name);
+    const recorded = record?.status === 'DESTROYED' ? undefined : record?.spec.kubernetes?.version;
+    const requested = collected.spec.kubernetes.version;
+    const verdict = typeof recorded === 'string' ? kubernetesUpgrade(recorded, requested) : undefined;
+    if (verdict && !verdict.allowed) problems.push(problem('spec.kubernetes.version', requested, verdict.fix));
   }
 
   if (action === 'destroy' && envelope && name !== undefined && envelope.confirm !== name) {
