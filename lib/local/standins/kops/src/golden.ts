@@ -48,7 +48,8 @@ import { join } from 'node:path';
  * nodeupconfig's `KubernetesVersion`) and the control-plane images tagged with it
  * (`registry.k8s.io/kube-{apiserver,controller-manager,scheduler,proxy}:v<version>`), before the
  * zones are generated, so every user_data's NodeupConfigHash (control plane and nodes) is the
- * SHA-256 of its nodeupconfig as rendered. Not substituted: the kubelet/kubectl asset lines
+ * SHA-256 of its nodeupconfig at that version (in the golden's names, as for the zones) and each
+ * launch template changes with the version, as kops's do. Not substituted: the kubelet/kubectl asset lines
  * (`<sha256>@https://dl.k8s.io/release/v1.32.0/...`), because kops fetches each release's hashes
  * from dl.k8s.io and the stand-in cannot; they stay the golden release's.
  * Not substituted (kept as in the golden files, because they embed version-specific hashes or
