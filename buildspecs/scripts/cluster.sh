@@ -117,7 +117,8 @@ write_boundary_override() {
 
 # What kops was created with (its flags, not the node sizes Terraform owns). kops 1.36's
 # create/update/rolling-update cannot change these on an existing cluster (that takes kops edit or
-# replace), so a change is refused with the fields named instead of being silently ignored.
+# replace), so a change is refused with the fields named instead of being silently ignored. The
+# Kubernetes version alone is the exception: kops set cluster changes it (the upgrade flow below).
 inputs_key="fabrics/${FABRIC_NAME}/cluster-inputs.json"
 cluster_inputs() {
   jq -n -c --arg zones "${ZONES_CSV}" --arg cidr "${NETWORK_CIDR}" --arg version "${KUBERNETES_VERSION}" \
@@ -131,17 +132,54 @@ record_cluster_inputs() {
   "${aws_r[@]}" s3api put-object --bucket "${STATE_BUCKET}" --key "${inputs_key}" --body "${work}/inputs.json" \
     --content-type application/json >/dev/null
 }
+recorded_cluster_inputs() {
+  "${aws_r[@]}" s3 cp "s3://${STATE_BUCKET}/${inputs_key}" - 2>/dev/null
+}
+
+# kops upgrades Kubernetes one minor at a time (any patch of the next minor) or to a later patch of
+# the same minor, and never back down. Prints "minor" or "patch"; dies naming what to do otherwise.
+# ValidateSpec refuses the same steps first (lambdas/validate-spec/upgrade.ts); a job started by
+# hand, or a record that does not match the cluster, still stops here before kops changes anything.
+kubernetes_upgrade_step() {
+  local from="$1" to="$2" re='^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$'
+  local -a f t
+  [[ "${from}" =~ ${re} ]] || die "the recorded kubernetesVersion '${from}' (${inputs_key}) is not major.minor.patch"
+  f=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}")
+  [[ "${to}" =~ ${re} ]] || die "KUBERNETES_VERSION must be major.minor.patch such as 1.36.4; got '${to}'"
+  t=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}")
+  if ((t[0] == f[0] && t[1] == f[1] && t[2] > f[2])); then
+    printf 'patch\n'
+  elif ((t[0] == f[0] && t[1] == f[1] + 1)); then
+    printf 'minor\n'
+  elif ((t[0] < f[0] || (t[0] == f[0] && (t[1] < f[1] || (t[1] == f[1] && t[2] < f[2]))))); then
+    die "kubernetesVersion ${from} -> ${to} is a downgrade, which kops does not support; keep ${f[0]}.${f[1]}.x (${from} or a later patch), or destroy and provision the fabric again"
+  else
+    die "kubernetesVersion ${from} -> ${to} skips a minor; kops upgrades one minor at a time: use ${f[0]}.$((f[1] + 1)).x first, then ${to}"
+  fi
+}
+
+# Sets upgrade_from to the recorded version when the spec upgrades Kubernetes (and nothing else
+# kops created the cluster with changes); dies on any other change.
+upgrade_from=""
 refuse_unappliable_changes() {
-  local recorded changed
-  if ! recorded="$("${aws_r[@]}" s3 cp "s3://${STATE_BUCKET}/${inputs_key}" - 2>/dev/null)"; then
+  local recorded changed others from step
+  if ! recorded="$(recorded_cluster_inputs)"; then
     log "no record of the inputs kops was created with (${inputs_key}); recording the current ones"
     record_cluster_inputs
     return 0
   fi
   changed="$(jq -r -n --argjson old "${recorded}" --argjson new "$(cluster_inputs)" \
     '[$new | keys[] as $k | select($old[$k] != $new[$k]) | "\($k): \($old[$k] | tojson) -> \($new[$k] | tojson)"] | join("; ")')"
-  [[ -z "${changed}" ]] ||
-    die "the spec changes what kops created the cluster with (${changed}); this job applies node counts and drift only. Revert those fields, or destroy and provision the fabric again, or change the cluster with kops edit/replace by hand"
+  others="$(jq -r -n --argjson old "${recorded}" --argjson new "$(cluster_inputs)" \
+    '[$new | keys[] | select(. != "kubernetesVersion") as $k | select($old[$k] != $new[$k])] | join(", ")')"
+  [[ -z "${others}" ]] ||
+    die "the spec changes what kops created the cluster with (${changed}); this job applies node counts, drift and Kubernetes upgrades only. Revert those fields, or destroy and provision the fabric again, or change the cluster with kops edit/replace by hand"
+  from="$(jq -r '.kubernetesVersion' <<<"${recorded}")"
+  if [[ "${from}" != "${KUBERNETES_VERSION}" ]]; then
+    step="$(kubernetes_upgrade_step "${from}" "${KUBERNETES_VERSION}")" || exit 1
+    upgrade_from="${from}"
+    log "Kubernetes ${step} upgrade: ${from} -> ${KUBERNETES_VERSION}"
+  fi
 }
 
 # kops's output has no backend: the state goes to the fabric's bucket like the network's.
@@ -177,6 +215,15 @@ control_plane_groups() {
   local groups
   groups="$(tf_output "${dir}" master_autoscaling_group_ids)" || exit 1
   jq -c 'if type == "array" then . else [] end' <<<"${groups:-[]}"
+}
+
+# kops replaces instances one at a time by default (maxUnavailable 1), validating in between with
+# an admin credential it issues from the cluster CA (--admin, 18h by default), through the API of
+# the exported kubeconfig: export it first.
+rolling_update() {
+  local group_roles="$1"
+  KUBECONFIG="${kubeconfig_file}" kops rolling-update cluster "${kops_common[@]}" --yes --use-kubeconfig \
+    "--instance-group-roles=${group_roles}" --fail-on-validate-error=true --validate-count=2 --validation-timeout=15m >&2
 }
 
 finish() {
@@ -313,6 +360,11 @@ case "${ACTION}" in
       existed=true
       log "cluster ${CLUSTER_NAME} is registered in ${kops_state}: updating it"
       refuse_unappliable_changes
+      if [[ -n "${upgrade_from}" ]]; then
+        # kops's own way to change the version without an editor; update renders it below. A re-run
+        # after a failure sets it again (no change) and rolls what is left.
+        kops set cluster "${kops_common[@]}" "spec.kubernetesVersion=${KUBERNETES_VERSION}" >&2
+      fi
     else
       create_args
       log "creating cluster ${CLUSTER_NAME} in ${kops_state}: control plane in ${ZONES_CSV}"
@@ -323,20 +375,33 @@ case "${ACTION}" in
     prepare_terraform
     run_plan -lock-timeout=120s
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    if [[ -n "${upgrade_from}" && -n "${APPROVED_PLAN_DIGEST:-}" ]]; then
+      # The approved plan named the upgrade in its summary; its Terraform exists only after kops set
+      # cluster, which a plan must not run, so there is no digest of it to hold this plan to.
+      log "approved: the Kubernetes upgrade ${upgrade_from} -> ${KUBERNETES_VERSION}, which the approved plan named but could not contain; its digest is not compared"
+      APPROVED_PLAN_DIGEST=""
+    fi
     require_approved_plan "${dir}" "${plan_file}"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
     # Credentials first: the rolling update validates through the API of the exported kubeconfig.
     export_admin_kubeconfig
     secret_arn="$(store_kubeconfig)"
-    if [[ "${existed}" == true && "${changes}" != "${zero_changes}" ]]; then
-      # kops replaces instances one at a time by default (maxUnavailable 1), validating in between
-      # with an admin credential it issues from the cluster CA (--admin, 18h by default).
+    summary="cluster ${CLUSTER_NAME} applied"
+    if [[ -n "${upgrade_from}" ]]; then
+      # Kubernetes's version skew policy: the control plane moves first, then the nodes (a kubelet
+      # may be older than its API server, never newer). Rolled even with no Terraform change, so a
+      # re-run finishes an upgrade whose roll failed.
+      log "upgrading Kubernetes ${upgrade_from} -> ${KUBERNETES_VERSION}: rolling the control plane, then the nodes"
+      rolling_update control-plane
+      rolling_update node
+      record_cluster_inputs
+      summary="cluster ${CLUSTER_NAME} applied; Kubernetes upgraded ${upgrade_from} -> ${KUBERNETES_VERSION}"
+    elif [[ "${existed}" == true && "${changes}" != "${zero_changes}" ]]; then
       log "the cluster changed (${changes}): rolling update, one instance at a time"
-      KUBECONFIG="${kubeconfig_file}" kops rolling-update cluster "${kops_common[@]}" --yes --use-kubeconfig \
-        --instance-group-roles=control-plane,node --fail-on-validate-error=true --validate-count=2 --validation-timeout=15m >&2
+      rolling_update control-plane,node
     fi
     control_plane="$(control_plane_groups)"
-    finish "${secret_arn}" "${control_plane}" "${changes}" "cluster ${CLUSTER_NAME} applied"
+    finish "${secret_arn}" "${control_plane}" "${changes}" "${summary}"
     ;;
   plan)
     if [[ -z "${VPC_ID}" ]]; then
@@ -349,13 +414,19 @@ case "${ACTION}" in
       "${create[@]}" --dry-run --output=yaml >"${work}/cluster.yaml"
       finish "" '[]' "${zero_changes}" "cluster ${CLUSTER_NAME} would be created (kops validated the request with --dry-run); its Terraform plan is known once kops has registered it"
     else
+      summary="plan of cluster ${CLUSTER_NAME}"
+      if recorded="$(recorded_cluster_inputs)" && from="$(jq -r '.kubernetesVersion' <<<"${recorded}")" && [[ "${from}" != "${KUBERNETES_VERSION}" ]]; then
+        step="$(kubernetes_upgrade_step "${from}" "${KUBERNETES_VERSION}")" || exit 1
+        # Planning writes nothing, so kops keeps the current version and the plan cannot show the new one.
+        summary+="; not in this plan: the Kubernetes ${step} upgrade ${from} -> ${KUBERNETES_VERSION} (provision sets it with kops, applies, then rolls the control plane and the nodes)"
+      fi
       kops_update_terraform
       prepare_terraform
       # Read-only: no lock object is written to the state bucket.
       run_plan -lock=false
       changes="$(tf_plan_changes "${dir}" "${plan_file}")"
       control_plane="$(control_plane_groups)"
-      finish "" "${control_plane}" "${changes}" "plan of cluster ${CLUSTER_NAME}" "$(tf_plan_digest "${dir}" "${plan_file}")" "$(planned_rolls)"
+      finish "" "${control_plane}" "${changes}" "${summary}" "$(tf_plan_digest "${dir}" "${plan_file}")" "$(planned_rolls)"
     fi
     ;;
   destroy)

@@ -93,8 +93,10 @@ export function buildRecord(event: RecordEvent, previous: FabricRecord | undefin
       : status === 'READY'
         ? undefined // a provision applied the spec: whatever drifted is back in line
         : previous?.drift;
-  // An extension or a drift check changes neither the spec nor the outcome of the last real run.
-  const keepsSpec = event.status === undefined;
+  // The record's spec is what was applied: an extension or a drift check applies nothing, a run in
+  // progress has not applied yet, and a rejected or timed-out approval never will.
+  const restored = event.status === 'FAILED' && status !== 'FAILED';
+  const keepsSpec = event.status === undefined || isInProgress(status) || restored;
   return {
     name: fabric.name,
     clusterName: fabric.clusterName,
@@ -102,9 +104,9 @@ export function buildRecord(event: RecordEvent, previous: FabricRecord | undefin
     spec: keepsSpec && previous ? previous.spec : fabric.spec,
     zones: state.prepared?.zones.zones ?? previous?.zones ?? [],
     outputs,
-    lastExecution: keepsSpec && previous ? previous.lastExecution : fabric.execution,
+    lastExecution: event.status === undefined && previous ? previous.lastExecution : fabric.execution,
     ...(event.status === 'FAILED' && state.error ? { lastError: { error: state.error.Error, cause: state.error.Cause } } : {}),
-    ...(keepsSpec && previous?.lastError ? { lastError: previous.lastError } : {}),
+    ...(event.status === undefined && previous?.lastError ? { lastError: previous.lastError } : {}),
     ...(statusBeforeRun ? { statusBeforeRun } : {}),
     ...(lease ? { lease } : {}),
     ...(status === 'AWAITING_APPROVAL' ? { pendingPlan: planSummaryOf(state.jobs) } : {}),

@@ -20,6 +20,7 @@ import {
 } from '../shared/spec';
 import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
+import { kubernetesUpgrade } from './upgrade';
 
 export const DEFAULT_LOCK_SECONDS = 10800;
 /** The longest a provision waits for its approval unless the stack says otherwise (APPROVAL_TIMEOUT_SECONDS). */
@@ -237,6 +238,13 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
 
   const approval = approvalOf(action, envelope, collected.spec, config, problems);
 
+  // A running fabric's Kubernetes moves one minor at a time and never down (upgrade.ts).
+  const recordedVersion = recorded?.spec.kubernetes?.version;
+  if ((action === 'provision' || action === 'plan') && collected.spec && typeof recordedVersion === 'string') {
+    const verdict = kubernetesUpgrade(recordedVersion, collected.spec.kubernetes.version);
+    if (verdict && !verdict.allowed) problems.push(problem('spec.kubernetes.version', collected.spec.kubernetes.version, verdict.fix));
+  }
+
   if (action === 'destroy' && envelope && name !== undefined && envelope.confirm !== name) {
     problems.push(problem('confirm', envelope.confirm, `destroy deletes the cluster and its network: pass "confirm": "${name}" (the normalised fabric name) to go ahead`));
   }
@@ -265,6 +273,7 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     approval,
     ...(lease ? { lease } : {}),
     ...(envelope?.check ? { check: envelope.check } : {}),
+    ...(action === 'provision' && typeof recordedVersion === 'string' && recordedVersion !== spec.kubernetes.version ? { upgradeFrom: recordedVersion } : {}),
     buildEnv: buildEnvironment(spec),
   };
 }

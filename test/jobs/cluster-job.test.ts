@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
@@ -15,7 +15,7 @@ import { clientOptions, s3Options } from '../../lambdas/shared/clients';
 import type { ClusterJobResult, FabricAction, ValidatedFabric } from '../../lambdas/shared/contract';
 import { kubeconfigSecretName, stateKeys } from '../../lambdas/shared/naming';
 import { BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/build-runner';
-import type { Invocation } from '../../lib/local/standins/kops/src/main';
+import type { CallRecord, Invocation } from '../../lib/local/standins/kops/src/main';
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
 import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
@@ -55,7 +55,7 @@ function fabricOf(action: FabricAction): ValidatedFabric {
     name: 'clusterjob',
     domain: 'example.com',
     region: REGION,
-    kubernetes: { version: '1.34.2', networking: 'calico', controlPlaneSize: 't3.large', nodeSize: 'm5.large', nodes: { min: 2, max: 5 } },
+    kubernetes: { version: '1.35.0', networking: 'calico', controlPlaneSize: 't3.large', nodeSize: 'm5.large', nodes: { min: 2, max: 5 } },
     access: { api: ['203.0.113.0/24', '198.51.100.7/32'], ssh: [] },
     tags: { Team: 'platform', CostCentre: 'k8s' },
   }, { action });
@@ -65,7 +65,12 @@ interface JobRun {
   readonly output?: StartBuildSyncOutput;
   readonly failure?: BuildTaskFailed;
   readonly lines: readonly string[];
+  /** The kops commands the job ran, in order, from the stand-in's call log. */
+  readonly calls: readonly CallRecord[];
 }
+
+/** A call as `command [--instance-group-roles=...]`, enough to tell the rolling updates apart. */
+const callName = (call: CallRecord): string => [call.command ?? '(unparsed)', ...call.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' ');
 
 describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, against moto_server with the real Terraform', () => {
   useMoto();
@@ -83,8 +88,11 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   let publicKey: string;
   let zoneId: string;
 
+  let runs = 0;
   async function runClusterJob(action: FabricAction, extra: Record<string, string> = {}): Promise<JobRun> {
     const lines: string[] = [];
+    const callLog = join(scratch, `kops-calls-${(runs += 1)}.jsonl`);
+    const calls = (): CallRecord[] => (existsSync(callLog) ? readFileSync(callLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CallRecord) : []);
     const values: Record<string, string> = {
       ...fabric.buildEnv,
       ACTION: action,
@@ -109,6 +117,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
           KOPS_STANDIN_API_CA_FILE: caFile,
           KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
           PERMISSIONS_BOUNDARY_ARN: BOUNDARY_ARN,
+          KOPS_STANDIN_CALL_LOG: callLog,
         },
         overrides,
         region: REGION,
@@ -117,9 +126,9 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
           allLines.push(line);
         },
       });
-      return { output, lines };
+      return { output, lines, calls: calls() };
     } catch (error) {
-      if (error instanceof BuildTaskFailed) return { failure: error, lines };
+      if (error instanceof BuildTaskFailed) return { failure: error, lines, calls: calls() };
       throw error;
     }
   }
@@ -245,7 +254,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       topology: ['public'],
       'dns-zone': ['example.com'],
       networking: ['calico'],
-      'kubernetes-version': ['1.34.2'],
+      'kubernetes-version': ['1.35.0'],
       'control-plane-size': ['t3.large'],
       'node-size': ['m5.large'],
       'node-count': ['2'],
@@ -319,15 +328,84 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
-  test('fails when the spec changes what kops created the cluster with (Kubernetes version), naming the field and changing nothing', async () => {
-    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.0' });
+  /** `spec.kubernetesVersion` of kops's config in the state store, and of the completed spec Terraform uploaded. */
+  const clusterVersions = async (): Promise<{ config: unknown; completed: unknown }> => {
+    const read = async (key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: `${kopsBase}/${key}` }))).Body?.transformToString()) ?? '';
+    const spec = (text: string) => (parseYaml(text) as { spec?: { kubernetesVersion?: unknown } }).spec?.kubernetesVersion;
+    return { config: spec(await read('config')), completed: spec(await read('cluster-completed.spec')) };
+  };
+
+  test('fails when the spec changes what kops created the cluster with (networking), naming the field and changing nothing', async () => {
+    const run = await runClusterJob('provision', { NODE_MAX: '6', NETWORKING: 'cilium' });
     expect(run.failure).toBeDefined();
-    expect(run.lines.join('\n')).toMatch(/kubernetesVersion: "1\.\d+\.\d+" -> "1\.36\.0"/);
+    expect(run.lines.join('\n')).toMatch(/networking: "calico" -> "cilium"/);
+    expect(run.calls.map(callName)).toEqual(['version']);
     expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
   });
 
+  test('fails when the spec skips a Kubernetes minor (1.35.0 -> 1.37.0), saying to take 1.36.x first, before kops changes anything', async () => {
+    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.37.0' });
+    expect(run.failure).toBeDefined();
+    expect(run.lines.join('\n')).toContain('kubernetesVersion 1.35.0 -> 1.37.0 skips a minor; kops upgrades one minor at a time: use 1.36.x first, then 1.37.0');
+    expect(run.calls.map(callName)).toEqual(['version']);
+    expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
+  });
+
+  test('GIVEN the cluster at 1.35.0 WHEN the job plans 1.36.4 THEN the summary names the upgrade the plan leaves out and kops\'s config is untouched', async () => {
+    const run = await runClusterJob('plan', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
+    expect(resultOf(run)).toMatchObject({
+      changes: { add: 0, change: 0, destroy: 0 },
+      summary: `plan of cluster ${fabric.clusterName}; not in this plan: the Kubernetes minor upgrade 1.35.0 -> 1.36.4 (provision sets it with kops, applies, then rolls the control plane and the nodes)`,
+    });
+    expect(run.calls.map(callName)).toEqual(['version', 'update cluster']);
+    expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
+  });
+
+  test('GIVEN the cluster at 1.35.0 WHEN the job provisions 1.36.4 THEN kops sets the version, updates, Terraform applies, then the control plane rolls and then the nodes', async () => {
+    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
+    const result = resultOf(run);
+    expect(run.calls.map(callName)).toEqual([
+      'version',
+      'set cluster',
+      'update cluster',
+      'export kubeconfig',
+      'rolling-update cluster --instance-group-roles=control-plane',
+      'rolling-update cluster --instance-group-roles=node',
+    ]);
+    expect(run.calls.every((c) => c.exitCode === 0)).toBe(true);
+    expect(run.calls[1]?.argv).toEqual(['set', 'cluster', `--name=${fabric.clusterName}`, `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`, 'spec.kubernetesVersion=1.36.4']);
+    expect(result.summary).toBe(`cluster ${fabric.clusterName} applied; Kubernetes upgraded 1.35.0 -> 1.36.4`);
+    // The state-store objects and every group's launch template (its user_data hashes its nodeupconfig).
+    expect(result.changes).toMatchObject({ add: 0, destroy: 0 });
+    expect(result.changes.change).toBeGreaterThanOrEqual(9);
+    expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
+    // Terraform applied before the rolls; each roll validated the cluster through its API.
+    const position = (text: string, from = 0): number => run.lines.findIndex((l, i) => i >= from && l.includes(text));
+    const applied = position('Apply complete!');
+    const controlPlane = position('instance groups selected (roles control-plane): ' + ZONES.map((z) => `master-${z}`).join(', '));
+    const nodes = position('instance groups selected (roles node): nodes');
+    expect([applied >= 0, controlPlane > applied, nodes > controlPlane]).toEqual([true, true, true]);
+    expect(position(`kops stand-in: validated ${fabric.clusterName}`, nodes)).toBeGreaterThan(nodes);
+  });
+
+  test('GIVEN the upgraded cluster WHEN the same spec is provisioned again THEN nothing changes and nothing rolls', async () => {
+    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
+    expect(resultOf(run).changes).toEqual({ add: 0, change: 0, destroy: 0 });
+    expect(run.calls.map(callName)).toEqual(['version', 'update cluster', 'export kubeconfig']);
+  });
+
+  test('fails when the spec downgrades Kubernetes (1.36.4 -> 1.35.0), saying what to keep, before kops changes anything', async () => {
+    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.35.0' });
+    expect(run.failure).toBeDefined();
+    expect(run.lines.join('\n')).toContain(
+      'kubernetesVersion 1.36.4 -> 1.35.0 is a downgrade, which kops does not support; keep 1.36.x (1.36.4 or a later patch), or destroy and provision the fabric again',
+    );
+    expect(run.calls.map(callName)).toEqual(['version']);
+    expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
+  });
+
   test('GIVEN the applied cluster WHEN the job plans THEN it reports no changes', async () => {
-    const result = resultOf(await runClusterJob('plan', { NODE_MAX: '6' }));
+    const result = resultOf(await runClusterJob('plan', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' }));
     expect(result).toMatchObject({ action: 'plan', changes: { add: 0, change: 0, destroy: 0 }, controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`) });
   });
 

@@ -145,6 +145,16 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
     expect(record.pendingPlan).toBeUndefined();
   });
 
+  test('GIVEN a run in progress or a rejected plan WHEN built THEN the recorded spec stays the applied one (what exists), not the run\'s', () => {
+    const applied = previousRecord();
+    const upgrade = { ...fabric, spec: { ...fabric.spec, kubernetes: { ...fabric.spec.kubernetes, version: '1.36.4' } } };
+    const waiting = buildRecord({ status: 'AWAITING_APPROVAL', state: { fabric: upgrade } }, buildRecord({ status: 'PROVISIONING', state: { fabric: upgrade } }, applied, NOW), NOW);
+    expect(waiting.spec).toBe(applied.spec);
+    const rejected = buildRecord({ status: 'FAILED', state: { fabric: upgrade, error: { Error: 'ApprovalRejected', Cause: 'no' } } }, waiting, NOW);
+    expect({ status: rejected.status, version: rejected.spec.kubernetes.version, lastExecution: rejected.lastExecution }).toEqual({ status: 'READY', version: applied.spec.kubernetes.version, lastExecution: upgrade.execution });
+    expect(buildRecord({ status: 'READY', state: { fabric: upgrade } }, waiting, NOW).spec.kubernetes.version).toBe('1.36.4');
+  });
+
   test('GIVEN a build failure during a provision WHEN built THEN FAILED (something may have been applied)', () => {
     const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'States.TaskFailed', Cause: 'x' } } }, previousRecord({ status: 'PROVISIONING', statusBeforeRun: 'READY' }), NOW);
     expect(record.status).toBe('FAILED');

@@ -1,7 +1,7 @@
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { SpecSource, ValidateSpecEvent } from '../../lambdas/shared/contract';
+import type { FabricRecord, SpecSource, ValidateSpecEvent } from '../../lambdas/shared/contract';
 import { FabricSpecInvalid, Problem } from '../../lambdas/shared/errors';
 import { executionInputSchema } from '../../lambdas/shared/execution-input';
 import { stateKeys } from '../../lambdas/shared/naming';
@@ -149,8 +149,8 @@ describe('validateSpec: provision and plan', () => {
     const h = harness();
     await validateSpec(event({ spec }), h.deps, config);
     expect(h.sent.map((c) => (c as object).constructor.name).sort()).toEqual(['DescribeRegionsCommand', 'GetCallerIdentityCommand']);
-    // S3: at most the fabric record's read (upgrades, protection, leases need it); no write.
-    expect([...h.s3.values()].flatMap((fake) => fake.writes())).toEqual([]);
+    // S3: the fabric's record only (its version, protection, lease; none here: no state bucket yet).
+    expect([...h.s3.values()].flatMap((fake) => fake.sent.map((c) => (c as object).constructor.name))).toEqual(['GetObjectCommand']);
   });
 
   test('fails when provision has no spec', async () => {
@@ -188,6 +188,61 @@ describe('validateSpec: provision and plan', () => {
       validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1', zoneCount: 4 }, surprise: 1, source: { ...source, branch: 'main' } }), harness().deps, config),
     );
     expect(problems.map((p) => p.field).sort()).toEqual(['name', 'spec.region', 'spec.zoneCount', 'surprise']);
+  });
+});
+
+describe('validateSpec: Kubernetes version of a recorded fabric', () => {
+  const ZONES = ['us-east-2a', 'us-east-2b', 'us-east-2c'];
+  /** A harness whose state bucket holds the fabric's record at `version`, with `status`. */
+  function recordedAt(version: string, status: FabricRecord['status'] = 'READY'): { h: Harness; s3: FakeS3 } {
+    const h = harness();
+    const recorded = fabricOf({ name: 'demo', kubernetes: { version } });
+    const s3 = new FakeS3('us-east-2');
+    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify(recordOf(recorded, ZONES, status)));
+    h.s3.set('us-east-2', s3);
+    return { h, s3 };
+  }
+  const withVersion = (version: string) => ({ ...spec, kubernetes: { version } });
+
+  test('GIVEN a fabric recorded at 1.35.0 WHEN 1.36.4 is provisioned THEN the upgrade is accepted, from a read of the record and no write', async () => {
+    const { h, s3 } = recordedAt('1.35.0');
+    const fabric = await validateSpec(event({ spec: withVersion('1.36.4') }), h.deps, config);
+    expect(fabric.buildEnv.KUBERNETES_VERSION).toBe('1.36.4');
+    expect(s3.sent.filter((c) => c instanceof GetObjectCommand).map((c) => (c as GetObjectCommand).input.Key)).toEqual([stateKeys.record('demo')]);
+    expect(s3.writes()).toEqual([]);
+  });
+
+  test('GIVEN a fabric recorded at 1.35.0 WHEN a later 1.35 patch is planned THEN it is accepted', async () => {
+    const { h } = recordedAt('1.35.0');
+    expect((await validateSpec(event({ action: 'plan', spec: withVersion('1.35.9') }), h.deps, config)).spec.kubernetes.version).toBe('1.35.9');
+  });
+
+  test('fails when provision skips a minor (1.34.2 -> 1.36.4), naming the field, the value and the minor to take first', async () => {
+    const { h } = recordedAt('1.34.2');
+    const problems = await problemsOf(validateSpec(event({ spec: withVersion('1.36.4') }), h.deps, config));
+    expect(problems).toEqual([
+      { field: 'spec.kubernetes.version', received: '"1.36.4"', fix: 'upgrade one minor at a time (the fabric runs 1.34.2): use 1.35.x (e.g. 1.35.9) first, then 1.36.4' },
+    ]);
+  });
+
+  test('fails when plan downgrades (1.36.4 -> 1.35.9), saying to keep 1.36.x or provision again', async () => {
+    const { h } = recordedAt('1.36.4');
+    const p = field(await problemsOf(validateSpec(event({ action: 'plan', spec: withVersion('1.35.9') }), h.deps, config)), 'spec.kubernetes.version');
+    expect(p).toEqual({
+      field: 'spec.kubernetes.version',
+      received: '"1.35.9"',
+      fix: 'downgrades are not supported (the fabric runs 1.36.4): keep 1.36.x (1.36.4 or a later patch) or destroy and provision again',
+    });
+  });
+
+  test('GIVEN a fabric recorded DESTROYED at 1.36.4 WHEN 1.35.0 is provisioned THEN it is a new cluster and accepted', async () => {
+    const { h } = recordedAt('1.36.4', 'DESTROYED');
+    expect((await validateSpec(event({ spec: withVersion('1.35.0') }), h.deps, config)).spec.kubernetes.version).toBe('1.35.0');
+  });
+
+  test('GIVEN a fabric whose last run FAILED at 1.36.4 WHEN 1.34.2 is provisioned THEN it is refused as a downgrade of the recorded spec', async () => {
+    const { h } = recordedAt('1.36.4', 'FAILED');
+    expect(field(await problemsOf(validateSpec(event({ spec: withVersion('1.34.2') }), h.deps, config)), 'spec.kubernetes.version').fix).toMatch(/^downgrades are not supported/);
   });
 });
 

@@ -3,8 +3,21 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parse as parseYaml } from 'yaml';
 import { KopsError, loadReference, parseCommandLine } from '../../lib/local/standins/kops/src/cli';
-import { expandZones, GoldenUnsupported, readGolden, renderSharedSubnets, RenderOptions } from '../../lib/local/standins/kops/src/golden';
+import {
+  expandZones,
+  goldenKubernetesVersion,
+  GoldenUnsupported,
+  readGolden,
+  renderSharedSubnets,
+  RenderOptions,
+  withKubernetesVersion,
+} from '../../lib/local/standins/kops/src/golden';
+import type { CallRecord } from '../../lib/local/standins/kops/src/main';
+import { describeWithMoto, useMoto } from '../support/moto';
 import { mirrorCliConfig, TERRAFORM_SKIP_REASON } from '../support/terraform';
 
 /** The kops stand-in's command line (read from the vendored kops reference) and its golden output. */
@@ -38,7 +51,7 @@ function flagsUsedByClusterScript(): Map<string, Set<string>> {
   const common = /kops_common=\(([^)]*)\)/.exec(text)?.[1] ?? '';
   const commonFlags = [...common.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1] ?? '');
   const used = new Map<string, Set<string>>();
-  for (const command of ['create cluster', 'update cluster', 'rolling-update cluster', 'export kubeconfig', 'delete cluster']) {
+  for (const command of ['create cluster', 'update cluster', 'set cluster', 'rolling-update cluster', 'export kubeconfig', 'delete cluster']) {
     const flags = new Set<string>(commonFlags);
     // A kops command line, with its backslash continuations.
     for (const match of text.matchAll(new RegExp(`kops ${command}((?:[^\\n]*\\\\\\n)*[^\\n]*)`, 'g'))) {
@@ -307,5 +320,141 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('kops stand-in: set cluster (flags read from the vendored kops_set_cluster.md)', () => {
+  test('GIVEN the reference WHEN set cluster is parsed THEN --name, --state and a field=value argument are accepted', () => {
+    const parsed = parse(['set', 'cluster', '--name=demo.example.org', '--state=s3://bucket/fabrics/demo/kops', 'spec.kubernetesVersion=1.36.4']);
+    expect(parsed.command.path).toBe('set cluster');
+    expect(parsed.positionals).toEqual(['spec.kubernetesVersion=1.36.4']);
+    expect(parsed.flags.get('name')).toEqual(['demo.example.org']);
+  });
+
+  test('fails when set cluster is given a flag kops does not document for it', () => {
+    expect(() => parse(['set', 'cluster', '--set', 'spec.kubernetesVersion=1.36.4'])).toThrow(new KopsError('unknown flag: --set'));
+    expect(() => parse(['set', 'cluster', '--yes'])).toThrow(new KopsError('unknown flag: --yes'));
+  });
+
+  test('fails when kops edit cluster is asked for: it opens an editor, and the stand-in does not implement it', () => {
+    expect(() => parse(['edit', 'cluster', '--set=spec.kubernetesVersion=1.36.4'])).toThrow(/unknown command "edit" for "kops"/);
+  });
+});
+
+describe('kops stand-in output for another Kubernetes release (the cluster config\'s spec.kubernetesVersion)', () => {
+  const golden = readGolden(join(STANDIN, 'golden/ha'));
+  const rendered = renderSharedSubnets(golden, { ...options, kubernetesVersion: '1.36.4' });
+  const everything = [...rendered.data.values()].join('\n');
+  const nodeupConfigs = [...rendered.data.entries()].filter(([file]) => file.startsWith('aws_s3_object_nodeupconfig-'));
+
+  test('GIVEN kops\'s golden output WHEN its release is read THEN it is the one its input spec asks for', () => {
+    expect(goldenKubernetesVersion(golden)).toBe('1.32.0');
+    expect(readFileSync(join(STANDIN, 'golden/ha/in-v1alpha2.yaml'), 'utf8')).toContain('  kubernetesVersion: v1.32.0\n');
+  });
+
+  test('GIVEN 1.36.4 WHEN rendered THEN the completed spec, every nodeupconfig and the control-plane images carry it', () => {
+    expect(rendered.data.get('aws_s3_object_cluster-completed.spec_content')).toContain('\n  kubernetesVersion: 1.36.4\n');
+    expect(nodeupConfigs.map(([file]) => file)).toHaveLength(4);
+    for (const [file, content] of nodeupConfigs) expect({ file, version: /^KubernetesVersion: (.+)$/m.exec(content)?.[1] }).toEqual({ file, version: '1.36.4' });
+    for (const image of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
+      expect(everything).toContain(`registry.k8s.io/${image}:v1.36.4\n`);
+    }
+    expect(everything).not.toMatch(/registry\.k8s\.io\/kube-[a-z-]+:v1\.32\.0|ubernetesVersion: 1\.32\.0/);
+  });
+
+  test('GIVEN 1.36.4 WHEN rendered THEN the kubelet and kubectl assets keep the golden release and kops\'s hashes of it (the stand-in cannot fetch another\'s)', () => {
+    expect(rendered.data.get('aws_s3_object_nodeupconfig-nodes_content')).toContain(
+      '- 5ad4965598773d56a37a8e8429c3dc3d86b4c5c26d8417ab333ae345c053dae2@https://dl.k8s.io/release/v1.32.0/bin/linux/amd64/kubelet\n',
+    );
+  });
+
+  test('GIVEN 1.36.4 WHEN expanded THEN every user_data carries the SHA-256 of its own nodeupconfig, so each launch template changes', () => {
+    const expanded = expandZones(withKubernetesVersion(golden, '1.36.4'), 3);
+    for (const [template, group] of [['master-us-test-1a.masters', 'master-us-test-1a'], ['master-us-test-1c.masters', 'master-us-test-1c'], ['nodes', 'nodes']]) {
+      const userData = `aws_launch_template_${template}.ha.example.com_user_data`;
+      const hash = createHash('sha256').update(expanded.data.get(`aws_s3_object_nodeupconfig-${group}_content`) ?? '').digest('base64');
+      expect(expanded.data.get(userData)).toContain(`NodeupConfigHash: ${hash}\n`);
+      expect(golden.data.get(userData)).not.toContain(`NodeupConfigHash: ${hash}\n`);
+    }
+  });
+
+  test('fails when the version is not a Kubernetes release', () => {
+    expect(() => withKubernetesVersion(golden, 'latest')).toThrow(new GoldenUnsupported('spec.kubernetesVersion must be a release such as 1.36.4, got "latest"'));
+  });
+});
+
+describeWithMoto('kops stand-in against moto: set cluster, then update renders the new release; every call is logged in order', () => {
+  useMoto();
+  const CLUSTER = 'demo.example.org';
+  const BUCKET = 'fabricctl-state-123456789012-us-east-2';
+  const STATE = `s3://${BUCKET}/fabrics/demo/kops`;
+  const common = [`--name=${CLUSTER}`, `--state=${STATE}`];
+  const scratch = mkdtempSync(join(tmpdir(), 'kops-standin-set-'));
+  const callLog = join(scratch, 'calls.jsonl');
+  // jest's process.env is not the child's default; AWS_ENDPOINT_URL is moto's by now.
+  const kops = (...args: string[]) => spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env: { ...process.env, KOPS_STANDIN_CALL_LOG: callLog } });
+  const calls = (): CallRecord[] => readFileSync(callLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as CallRecord);
+  const rendered = (out: string, file: string): string => readFileSync(join(scratch, out, 'data', file), 'utf8');
+  const completedVersion = (out: string): string | undefined => /^ {2}kubernetesVersion: (.+)$/m.exec(rendered(out, 'aws_s3_object_cluster-completed.spec_content'))?.[1];
+  const update = (out: string) => kops('update', 'cluster', ...common, '--target=terraform', `--out=${join(scratch, out)}`);
+
+  beforeAll(async () => {
+    await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await new Route53Client({}).send(new CreateHostedZoneCommand({ Name: 'example.org', CallerReference: 'kops-standin-set-cluster' }));
+    writeFileSync(join(scratch, 'id_rsa.pub'), readFileSync(join(STANDIN, 'golden/ha/id_rsa.pub')));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test('GIVEN a cluster created at 1.35.0 WHEN update renders it THEN the completed spec says 1.35.0', () => {
+    const zones = '--zones=us-east-2a,us-east-2b,us-east-2c';
+    const create = kops('create', 'cluster', ...common, zones, zones.replace('--zones', '--control-plane-zones'), '--network-id=vpc-0abc', '--subnets=subnet-0aaa,subnet-0bbb,subnet-0ccc',
+      '--dns-zone=example.org', '--kubernetes-version=1.35.0', `--ssh-public-key=${join(scratch, 'id_rsa.pub')}`);
+    expect({ status: create.status, stderr: create.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
+    expect(update('before').status).toBe(0);
+    expect(completedVersion('before')).toBe('1.35.0');
+  });
+
+  test('GIVEN the cluster WHEN set cluster spec.kubernetesVersion=1.36.4 THEN the state store config says 1.36.4 and the next update renders it, with new user_data for every group', async () => {
+    const set = kops('set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4');
+    expect({ status: set.status, stderr: set.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
+    const config = await new S3Client({ forcePathStyle: true }).send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/demo/kops/${CLUSTER}/config` }));
+    expect((parseYaml(await config.Body!.transformToString()) as { spec: { kubernetesVersion: string } }).spec.kubernetesVersion).toBe('1.36.4');
+
+    expect(update('after').status).toBe(0);
+    expect(completedVersion('after')).toBe('1.36.4');
+    expect(rendered('after', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.36.4\n');
+    for (const group of ['master-us-east-2a.masters', 'master-us-east-2b.masters', 'master-us-east-2c.masters', 'nodes']) {
+      const file = `aws_launch_template_${group}.${CLUSTER}_user_data`;
+      expect({ file, changed: rendered('after', file) !== rendered('before', file) }).toEqual({ file, changed: true });
+    }
+  });
+
+  test('GIVEN the cluster WHEN rolling-update selects a role THEN control-plane names the three control-plane groups and node the node group', () => {
+    expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=control-plane').stdout).toContain(
+      'kops stand-in: instance groups selected (roles control-plane): master-us-east-2a, master-us-east-2b, master-us-east-2c\n',
+    );
+    expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=node').stdout).toContain('kops stand-in: instance groups selected (roles node): nodes\n');
+  });
+
+  test('fails when set cluster is given an undocumented flag, a field the stand-in does not set, or an argument without =; or rolling-update an undocumented role', () => {
+    const flag = kops('set', 'cluster', ...common, '--set=spec.kubernetesVersion=1.36.4');
+    expect({ status: flag.status, stderr: flag.stderr }).toEqual({ status: 1, stderr: 'kops stand-in (kops is not installed)\nError: unknown flag: --set\n' });
+    expect(kops('set', 'cluster', ...common, 'spec.networking.cilium.version=1.0').stderr).toContain(
+      'Error: the stand-in sets only spec.kubernetesVersion (kops sets more), got "spec.networking.cilium.version"',
+    );
+    expect(kops('set', 'cluster', CLUSTER, `--state=${STATE}`, 'spec.kubernetesVersion').stderr).toContain('Error: unrecognized parameter "spec.kubernetesVersion" (missing \'=\')');
+    expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=master').stderr).toContain(
+      'Error: unknown instance group role "master" in --instance-group-roles: use control-plane, apiserver, node, bastion',
+    );
+  });
+
+  test('GIVEN every call above WHEN the call log is read THEN it lists them in order, each with its command line, the command it named and its exit status', () => {
+    expect(calls().map((c) => [c.command, c.exitCode])).toEqual([
+      ['create cluster', 0], ['update cluster', 0], ['set cluster', 0], ['update cluster', 0],
+      ['rolling-update cluster', 0], ['rolling-update cluster', 0],
+      // A command line that does not parse names no command.
+      [null, 1], ['set cluster', 1], ['set cluster', 1], ['rolling-update cluster', 1],
+    ]);
+    expect(calls()[2]?.argv).toEqual(['set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4']);
   });
 });

@@ -72,8 +72,15 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
       `DNS placeholder: api.<cluster> and api.internal.<cluster> pre-created as ${KOPS_PLACEHOLDER_ADDRESS} (kops's PlaceholderIP) until dns-controller runs`,
       `auth: export kubeconfig --admin issues a client certificate (CN kubecfg-<user>, O ${API_SERVER_AUTH.adminGroup}, lifetime ${API_SERVER_AUTH.adminLifetime} by default) signed by the cluster CA; no token`,
       'rolling-update --yes validates the cluster through the API with credentials (the kubeconfig with --use-kubeconfig, else a minted admin certificate) and fails when it cannot',
+      'rolling-update selects instance groups by --instance-group-roles (the roles its reference lists) and --instance-group, and names them',
+      'set cluster spec.kubernetesVersion=<version> changes the config in the state store; the next update renders that version (kops/golden is 1.32.0; see src/golden.ts for what carries it)',
+      'every invocation is appended, in order, to the JSON-lines file KOPS_STANDIN_CALL_LOG names, when set (the stand-in\'s own, for tests)',
     ],
-    lacks: ['creates no cloud resources itself (--target=direct with --yes is refused)', 'no nodes to drain or replace in the emulator'],
+    lacks: [
+      'creates no cloud resources itself (--target=direct with --yes is refused)',
+      'no nodes to drain or replace in the emulator',
+      'set cluster sets spec.kubernetesVersion only; the kubelet/kubectl asset hashes stay those of the golden release',
+    ],
   },
   {
     name: 'Kubernetes API stand-in',

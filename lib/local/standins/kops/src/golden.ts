@@ -43,9 +43,18 @@ import { join } from 'node:path';
  * control-plane and node machine types, the node group's size (`--node-count`), and the
  * security-group rules for `--admin-access` (443) and `--ssh-access` (22): one rule per CIDR, named
  * as kops names them; no SSH rule when SSH access is empty.
+ * Kubernetes version (withKubernetesVersion, when the cluster's config names one): the version
+ * fields kops derives from `spec.kubernetesVersion` (the completed spec's `kubernetesVersion`, each
+ * nodeupconfig's `KubernetesVersion`) and the control-plane images tagged with it
+ * (`registry.k8s.io/kube-{apiserver,controller-manager,scheduler,proxy}:v<version>`), before the
+ * zones are generated, so every user_data's NodeupConfigHash (control plane and nodes) is the
+ * SHA-256 of its nodeupconfig at that version (in the golden's names, as for the zones) and each
+ * launch template changes with the version, as kops's do. Not substituted: the kubelet/kubectl asset lines
+ * (`<sha256>@https://dl.k8s.io/release/v1.32.0/...`), because kops fetches each release's hashes
+ * from dl.k8s.io and the stand-in cannot; they stay the golden release's.
  * Not substituted (kept as in the golden files, because they embed version-specific hashes or
- * describe the kops test cluster): Kubernetes version, networking, AMI id, network CIDR inside the
- * cluster spec objects, and cloud labels. No resource is added that kops's golden output lacks.
+ * describe the kops test cluster): networking, AMI id, network CIDR inside the cluster spec
+ * objects, and cloud labels. No resource is added that kops's golden output lacks.
  */
 
 const GOLDEN_CLUSTER = 'ha.example.com';
@@ -94,6 +103,8 @@ export interface RenderOptions {
   readonly nodeCount: number;
   readonly adminAccess: readonly string[];
   readonly sshAccess: readonly string[];
+  /** `spec.kubernetesVersion` of the cluster's config (`1.36.4` or `v1.36.4`); the golden's own when absent. */
+  readonly kubernetesVersion?: string;
 }
 
 export class GoldenUnsupported extends Error {
@@ -315,10 +326,14 @@ export function expandZones(golden: GoldenOutput, count: number): GoldenOutput {
       for (const i of range(count)) data.set(forZone(file, i, plan), forZone(content, i, plan));
     }
   }
-  // kops puts the hash of each control-plane group's nodeupconfig into its user_data.
-  for (const i of range(count)) {
-    const userData = `aws_launch_template_master-${goldenZoneAt(i)}.masters.${GOLDEN_CLUSTER}_user_data`;
-    const nodeup = data.get(`aws_s3_object_nodeupconfig-master-${goldenZoneAt(i)}_content`);
+  // kops puts the hash of each instance group's nodeupconfig into its user_data.
+  const groups = [
+    ...range(count).map((i) => [`master-${goldenZoneAt(i)}.masters`, `master-${goldenZoneAt(i)}`] as const),
+    ['nodes', 'nodes'] as const,
+  ];
+  for (const [template, group] of groups) {
+    const userData = `aws_launch_template_${template}.${GOLDEN_CLUSTER}_user_data`;
+    const nodeup = data.get(`aws_s3_object_nodeupconfig-${group}_content`);
     const script = data.get(userData);
     if (script === undefined || nodeup === undefined || !/^NodeupConfigHash: /m.test(script)) {
       throw new GoldenUnsupported(`golden output lacks ${userData} with a NodeupConfigHash, or its nodeupconfig`);
@@ -328,13 +343,38 @@ export function expandZones(golden: GoldenOutput, count: number): GoldenOutput {
   return { tf, data: new Map([...data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
 }
 
+const COMPLETED_SPEC_FILE = 'aws_s3_object_cluster-completed.spec_content';
+
+/** The Kubernetes release kops's golden cluster runs, from its completed spec (`kubernetesVersion: 1.32.0`). */
+export function goldenKubernetesVersion(golden: GoldenOutput): string {
+  const version = /^ {2}kubernetesVersion: (\S+)$/m.exec(golden.data.get(COMPLETED_SPEC_FILE) ?? '')?.[1];
+  if (version === undefined) throw new GoldenUnsupported(`golden output lacks ${COMPLETED_SPEC_FILE} with spec.kubernetesVersion`);
+  return version;
+}
+
+/**
+ * The golden output as kops renders it for another Kubernetes release: the fields and images kops
+ * derives from spec.kubernetesVersion (see the header; asset hashes are not among them). Pure.
+ */
+export function withKubernetesVersion(golden: GoldenOutput, version: string): GoldenOutput {
+  if (!/^v?\d+\.\d+\.\d+$/.test(version)) throw new GoldenUnsupported(`spec.kubernetesVersion must be a release such as 1.36.4, got ${JSON.stringify(version)}`);
+  const to = version.replace(/^v/, '');
+  const from = goldenKubernetesVersion(golden);
+  const fields = new RegExp(`^( *)(kubernetesVersion|KubernetesVersion): ${escapeRegExp(from)}$`, 'gm');
+  const images = new RegExp(`(registry\\.k8s\\.io/kube-(?:apiserver|controller-manager|scheduler|proxy)):v${escapeRegExp(from)}\\b`, 'g');
+  const data = new Map<string, string>();
+  for (const [file, content] of golden.data) data.set(file, content.replace(fields, `$1$2: ${to}`).replace(images, `$1:v${to}`));
+  return { tf: golden.tf, data };
+}
+
 /** Renders kubernetes.tf and data/ for a cluster of 3 or 5 control-plane zones in existing subnets. Pure. */
 export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions): { tf: string; data: Map<string, string> } {
   if (!SUPPORTED_ZONE_COUNTS.includes(options.zones.length)) throw new GoldenUnsupported(unsupportedZoneCount(options.zones.length, options.zones));
   if (options.subnetIds.length !== options.zones.length) {
     throw new GoldenUnsupported(`one shared subnet per zone is needed: ${options.zones.length} zones, ${options.subnetIds.length} subnets`);
   }
-  const expanded = expandZones(golden, options.zones.length);
+  const versioned = options.kubernetesVersion === undefined ? golden : withKubernetesVersion(golden, options.kubernetesVersion);
+  const expanded = expandZones(versioned, options.zones.length);
   const goldenZones = range(options.zones.length).map(goldenZoneAt);
   const goldenDashed = dashed(GOLDEN_CLUSTER);
   let blocks = splitBlocks(expanded.tf).filter(

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -49,6 +49,11 @@ const KOPS_VERSION = '1.36.2';
 const STANDIN_BANNER = 'kops stand-in (kops is not installed)';
 /** The file `create cluster` writes so tests can check what the job asked kops for. */
 const INVOCATION_FILE = 'standin-invocation.json';
+/**
+ * When set, every invocation appends one JSON line here (`CallRecord`), in order, so tests can
+ * check which kops commands a job ran and in what order. Not a kops setting: the stand-in's own.
+ */
+export const CALL_LOG_ENV = 'KOPS_STANDIN_CALL_LOG';
 
 const GOLDEN_DIR = join(KOPS_GOLDEN_DIR, 'ha');
 
@@ -63,6 +68,15 @@ export interface Invocation {
   readonly argv: readonly string[];
   readonly flags: Readonly<Record<string, readonly string[]>>;
   readonly recordedAt: string;
+}
+
+/** One line of the call log: the command line as given, the command it named, and its exit status. */
+export interface CallRecord {
+  readonly argv: readonly string[];
+  /** `set cluster`, `rolling-update cluster`...; `null` when the command line did not parse. */
+  readonly command: string | null;
+  readonly exitCode: number;
+  readonly at: string;
 }
 
 interface Registry {
@@ -299,6 +313,8 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
   const route53 = new Route53Client(clientOptions(region));
   const zone = await findHostedZone(route53, cluster, created('dns-zone')[0]);
   const account = await new STSClient(clientOptions(region)).send(new GetCallerIdentityCommand({}));
+  // The config, not create's flags: `set cluster` may have changed the version since.
+  const kubernetesVersion = readConfig(await get(reg, 'config')).spec.kubernetesVersion;
   const rendered = renderSharedSubnets(readGolden(GOLDEN_DIR), {
     clusterName: cluster,
     region,
@@ -316,6 +332,7 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     nodeCount: request.nodeCount,
     adminAccess: request.adminAccess,
     sshAccess: request.sshAccess,
+    ...(typeof kubernetesVersion === 'string' ? { kubernetesVersion } : {}),
   });
   const out = resolve(flagValue(parsed, 'out') ?? 'out/terraform');
   mkdirSync(join(out, 'data'), { recursive: true });
@@ -344,6 +361,46 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     }
     io.out('Cluster is starting.  It should be ready in a few minutes.');
   }
+}
+
+/** A cluster config document and its `spec`; a config without a spec is not kops's. */
+function readConfig(text: string): { readonly doc: Record<string, unknown>; readonly spec: Record<string, unknown> } {
+  const doc = parse(text) as Record<string, unknown> | null;
+  const spec = doc?.spec;
+  if (doc === null || typeof spec !== 'object' || spec === null) throw new KopsError('the cluster config in the state store has no spec');
+  return { doc, spec: spec as Record<string, unknown> };
+}
+
+/** The field paths `set cluster` takes in the stand-in: the Kubernetes version only (kops takes many more). */
+const SETTABLE_CLUSTER_FIELDS: readonly string[] = ['spec.kubernetesVersion'];
+const KUBERNETES_RELEASE = /^v?\d+\.\d+\.\d+$/;
+
+/**
+ * `set cluster [CLUSTER] field=value...`: as kops, the first argument without `=` names the
+ * cluster and every other must be `field=value`; the config in the state store changes, no cloud
+ * resource does (the next `update cluster` renders it).
+ */
+async function setCluster(parsed: ParsedCommand, io: Io): Promise<void> {
+  const [first, ...rest] = parsed.positionals;
+  const named = first !== undefined && !first.includes('=') ? first : undefined;
+  const assignments = named === undefined ? parsed.positionals : rest;
+  const cluster = resolveClusterName({ ...parsed, positionals: named === undefined ? [] : [named] }, process.env);
+  for (const arg of assignments) if (!arg.includes('=')) throw new KopsError(`unrecognized parameter "${arg}" (missing '=')`);
+  if (assignments.length === 0) throw new KopsError('no fields to set: give field=value, e.g. spec.kubernetesVersion=1.36.4');
+  const reg = registry(parsed, cluster, undefined);
+  await requireCluster(reg, cluster);
+  const { doc, spec } = readConfig(await get(reg, 'config'));
+  for (const arg of assignments) {
+    const field = arg.slice(0, arg.indexOf('='));
+    const value = arg.slice(arg.indexOf('=') + 1);
+    if (!SETTABLE_CLUSTER_FIELDS.includes(field)) {
+      throw new KopsError(`the stand-in sets only ${SETTABLE_CLUSTER_FIELDS.join(', ')} (kops sets more), got ${JSON.stringify(field)}`);
+    }
+    if (!KUBERNETES_RELEASE.test(value)) throw new KopsError(`the stand-in takes a Kubernetes release such as 1.36.4 for ${field}, got ${JSON.stringify(value)}`);
+    spec.kubernetesVersion = value;
+  }
+  await put(reg, 'config', stringify(doc));
+  io.out(`kops stand-in: set ${assignments.join(' ')} in ${reg.url}/${cluster}/config; kops update cluster applies it`);
 }
 
 async function deleteCluster(parsed: ParsedCommand, io: Io): Promise<void> {
@@ -441,15 +498,43 @@ async function apiAddress(cluster: string, invocation: Invocation): Promise<stri
   return address;
 }
 
+/** The `--instance-group-roles` value of each instance group role kops writes (`Master` before `ControlPlane`). */
+const ROLLING_UPDATE_ROLE: Readonly<Record<string, string>> = { ControlPlane: 'control-plane', Master: 'control-plane', APIServer: 'apiserver', Node: 'node', Bastion: 'bastion' };
+
+/**
+ * The instance groups `--instance-group-roles` and `--instance-group` select (all when neither is
+ * given), read from the state store. Roles are checked against the list the reference documents.
+ */
+async function groupsToRoll(parsed: ParsedCommand, reg: Registry): Promise<{ readonly roles: readonly string[]; readonly groups: readonly string[] }> {
+  const documented = /--instance-group-roles strings\s.*\(([^)]*)\)/.exec(parsed.command.text)?.[1]?.split(',') ?? [];
+  const roles = flagList(parsed, 'instance-group-roles');
+  for (const role of roles) {
+    if (!documented.includes(role)) throw new KopsError(`unknown instance group role "${role}" in --instance-group-roles: use ${documented.join(', ')}`);
+  }
+  const names = flagList(parsed, 'instance-group');
+  const listed = await reg.s3.send(new ListObjectsV2Command({ Bucket: reg.bucket, Prefix: `${reg.base}/instancegroup/` }));
+  const groups: string[] = [];
+  for (const key of (listed.Contents ?? []).map((o) => o.Key ?? '').sort()) {
+    const name = key.slice(`${reg.base}/instancegroup/`.length);
+    const group = parse(await get(reg, `instancegroup/${name}`)) as { spec?: { role?: string } } | null;
+    const role = ROLLING_UPDATE_ROLE[group?.spec?.role ?? ''];
+    if ((roles.length === 0 || (role !== undefined && roles.includes(role))) && (names.length === 0 || names.includes(name))) groups.push(name);
+  }
+  return { roles, groups };
+}
+
 /**
  * `rolling-update cluster --yes`: kops validates the cluster through its API between instance
  * replacements, so the stand-in does what that needs (credentials the API accepts, the API
- * reachable at api.<cluster>) and fails as kops would without it. It has no nodes to replace.
+ * reachable at api.<cluster>) and fails as kops would without it. It has no nodes to replace; it
+ * says which instance groups kops would roll.
  */
 async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
   const cluster = resolveClusterName(parsed, process.env);
   const reg = registry(parsed, cluster, undefined);
   await requireCluster(reg, cluster);
+  const { roles, groups } = await groupsToRoll(parsed, reg);
+  io.out(`kops stand-in: instance groups selected (roles ${roles.length === 0 ? 'all' : roles.join(',')}): ${groups.join(', ') || 'none'}`);
   if (!flagBool(parsed, 'yes')) {
     io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll (dry run: Must specify --yes to rolling-update).`);
     return;
@@ -484,11 +569,29 @@ async function nothingToDo(parsed: ParsedCommand, what: string, io: Io): Promise
   io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to ${what}.`);
 }
 
-/** Runs one kops command line. Returns the exit status. */
+/** Appends the invocation to the call log named by KOPS_STANDIN_CALL_LOG, when it is set. */
+function recordCall(argv: readonly string[], command: string | null, exitCode: number): void {
+  const file = process.env[CALL_LOG_ENV];
+  if (!file) return;
+  const record: CallRecord = { argv, command, exitCode, at: new Date().toISOString() };
+  appendFileSync(file, `${JSON.stringify(record)}\n`);
+}
+
+/** Runs one kops command line, records it in the call log, and returns the exit status. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let command: string | null = null;
+  const code = await run(argv, io, (path) => {
+    command = path;
+  });
+  recordCall(argv, command, code);
+  return code;
+}
+
+async function run(argv: readonly string[], io: Io, named: (command: string) => void): Promise<number> {
   io.err(STANDIN_BANNER);
   try {
     if (argv[0] === 'version') {
+      named('version');
       // Not in the vendored reference: kops's own `version [--short]` (install-tools.sh uses --short).
       const extra = argv.slice(1).find((a) => a !== '--short');
       if (extra) throw new KopsError(extra.startsWith('-') ? `unknown flag: ${extra.split('=')[0] ?? extra}` : `unexpected argument "${extra}"`);
@@ -496,6 +599,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     const parsed = parseCommandLine(argv, loadReference(KOPS_REFERENCE_DIR));
+    named(parsed.command.path);
     if (flagBool(parsed, 'help')) {
       io.out(parsed.command.text);
       return 0;
@@ -506,6 +610,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         break;
       case 'update cluster':
         await update(parsed, resolveClusterName(parsed, process.env), io);
+        break;
+      case 'set cluster':
+        await setCluster(parsed, io);
         break;
       case 'delete cluster':
         await deleteCluster(parsed, io);
