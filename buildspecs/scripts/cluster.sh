@@ -227,13 +227,15 @@ rolling_update() {
 }
 
 finish() {
-  local secret_arn="$1" groups="$2" changes="$3" summary="$4" digest="${5:-}" rolls="${6:-[]}"
-  write_result "$(jq -n -c \
+  local secret_arn="$1" groups="$2" changes="$3" summary="$4" digest="${5:-}" rolls="${6:-[]}" result
+  # Assigned first: a jq error inside the argument of write_result would not stop the script.
+  result="$(jq -n -c \
     --arg action "${ACTION}" --arg cluster "${CLUSTER_NAME}" --arg api "${api_name}" --arg arn "${secret_arn}" \
     --argjson groups "${groups}" --argjson changes "${changes}" --arg summary "${summary}" \
     --arg digest "${digest}" --argjson rolls "${rolls}" \
     '{action: $action, clusterName: $cluster, apiName: $api, kubeconfigSecretArn: $arn,
       controlPlaneGroups: $groups, changes: $changes, summary: $summary, planDigest: $digest, rolls: $rolls}')"
+  write_result "${result}"
   log "${ACTION} done: ${summary} ${changes}"
 }
 

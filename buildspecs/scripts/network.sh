@@ -56,9 +56,11 @@ current_outputs() {
 }
 
 finish() {
-  local outputs="$1" changes="$2" digest="${3:-}"
-  write_result "$(jq -n -c --arg action "${ACTION}" --argjson outputs "${outputs}" --argjson changes "${changes}" --arg digest "${digest}" \
+  local outputs="$1" changes="$2" digest="${3:-}" result
+  # Assigned first: a jq error inside the argument of write_result would not stop the script.
+  result="$(jq -n -c --arg action "${ACTION}" --argjson outputs "${outputs}" --argjson changes "${changes}" --arg digest "${digest}" \
     '$outputs + {action: $action, changes: $changes, planDigest: $digest}')"
+  write_result "${result}"
   log "${ACTION} done: ${changes}"
 }
 
@@ -81,7 +83,8 @@ case "${ACTION}" in
     # Read-only: no lock, so not even a lock object is written to the state bucket.
     "${tf[@]}" plan -input=false -no-color -lock=false "-out=${plan_file}"
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
-    planned="$("${tf[@]}" show -no-color -json "${plan_file}" | jq -c '.planned_values.outputs.fabric_result.value // empty')"
+    # fabric_result is a jsonencode()d string, as tf_output reads it: decoded here the same way.
+    planned="$("${tf[@]}" show -no-color -json "${plan_file}" | jq -c '.planned_values.outputs.fabric_result.value // empty | if type == "string" then fromjson else . end')"
     finish "${planned:-${unknown_result}}" "${changes}" "$(tf_plan_digest "${dir}" "${plan_file}")"
     ;;
   destroy)

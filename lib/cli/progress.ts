@@ -111,6 +111,10 @@ export function createRenderer(options: RendererOptions): Renderer {
       case 'log':
         if (options.showLogs !== false) line(`    │ ${event.line}`);
         break;
+      case 'awaitingApproval':
+        line(`  ⏸ ${event.state}: fabric ${event.name} waits for approval until ${event.expiresAt}`);
+        for (const planLine of event.plan) line(`    ${planLine}`);
+        break;
       case 'executionSucceeded':
         stop();
         line('execution succeeded');

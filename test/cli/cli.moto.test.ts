@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { FabricRecord } from '../../lambdas/shared/contract';
@@ -20,6 +21,7 @@ const REGION = 'us-east-2';
 const ACCOUNT = '123456789012';
 const BUCKET = stateBucketName(ACCOUNT, REGION);
 const opts = { region: REGION };
+const LOCK_TABLE = 'FabricOrchestrator-LockTable';
 
 describeWithMoto('fabricctl against moto', () => {
   useMoto();
@@ -35,10 +37,16 @@ describeWithMoto('fabricctl against moto', () => {
         StackName: 'FabricOrchestrator',
         TemplateBody: JSON.stringify({
           Resources: { Placeholder: { Type: 'AWS::S3::Bucket' } },
-          Outputs: { StateMachineArn: { Value: stateMachineArn }, StateBucketPrefix: { Value: 'fabricctl-state' } },
+          Outputs: { StateMachineArn: { Value: stateMachineArn }, StateBucketPrefix: { Value: 'fabricctl-state' }, LockTableName: { Value: LOCK_TABLE } },
         }),
       }),
     );
+    await new DynamoDBClient(opts).send(new CreateTableCommand({
+      TableName: LOCK_TABLE,
+      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }));
     const s3 = new S3Client({ ...opts, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
     const spec = parseFabricSpec({ name: 'demo', domain: 'example.com', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
@@ -120,5 +128,24 @@ describeWithMoto('fabricctl against moto', () => {
     const run = await runCli(['init', 'demo', '--domain', 'example.com'], { cwd });
     expect(run.code).toBe(0);
     expect(JSON.parse(readFileSync(join(cwd, 'fabric.json'), 'utf8'))).toEqual({ name: 'demo', domain: 'example.com', region: 'us-east-2', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
+  });
+
+  test('fails when nothing waits for approval: approve exits 3 naming the holder or saying no run waits', async () => {
+    const none = await runCli(['approve', 'demo']);
+    expect({ code: none.code, err: none.err }).toEqual({ code: 3, err: 'error: NotAwaitingApproval: no run of fabric demo is waiting for approval (fabricctl status demo shows its state)\n' });
+    await new DynamoDBClient(opts).send(new PutItemCommand({ TableName: LOCK_TABLE, Item: { fabric: { S: 'demo' }, holder: { S: 'arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:busy' } } }));
+    const busy = await runCli(['reject', 'demo']);
+    expect(busy.err).toMatch(/NotAwaitingApproval: fabric demo is locked by arn:.*:busy, which is not waiting for approval/);
+  });
+
+  test('GIVEN the stack WHEN extend demo 36h THEN an extend execution starts with the fabric, its region and the duration', async () => {
+    const run = await runCli(['extend', 'demo', '36h', '--json']);
+    expect(run.code).toBe(0);
+    const { executionArn, extendBy } = JSON.parse(run.out) as { executionArn: string; extendBy: string };
+    expect(extendBy).toBe('36h');
+    const execution = await new SFNClient(opts).send(new DescribeExecutionCommand({ executionArn }));
+    expect(JSON.parse(execution.input ?? '{}')).toEqual({ action: 'extend', name: 'demo', region: 'us-east-2', extendBy: '36h' });
+    const bad = await runCli(['extend', 'demo', 'soon']);
+    expect(bad.code).toBe(2);
   });
 });

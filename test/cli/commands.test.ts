@@ -314,6 +314,23 @@ describe('--local', () => {
     expect(run.err).toContain('  ✓ ValidateSpec 5ms');
   });
 
+  test.each([
+    [['--approve'], { approvedBy: 'local user (--approve)' }],
+    [[], { error: 'ApprovalRejected', cause: 'the plan of demo was rejected by local user: no terminal to ask and no --approve; nothing was applied' }],
+  ])('GIVEN up --local %j WHEN the run asks for approval without a terminal THEN the plan is shown and the token answered', async (flags, expected) => {
+    const { waitForTaskToken } = await import('../../lib/local/task-tokens');
+    let answer: unknown;
+    const runLocal = async (options: LocalRunOptions) => {
+      const decision = waitForTaskToken('token-1').then((output) => output, (error: Error) => ({ error: error.name, cause: error.message }));
+      options.onApprovalRequested?.({ name: 'demo', execution: 'arn:x', taskToken: 'token-1', expiresAt: '2999-01-01T00:00:00.000Z', summary: { network: { add: 1, change: 0, destroy: 0 }, cluster: { add: 0, change: 0, destroy: 0 }, rolls: [], digests: { network: 'n', cluster: '' }, lines: ['network (Terraform): 1 to add, 0 to change, 0 to destroy'] } });
+      answer = await decision;
+      return { status: 'SUCCEEDED' as const, output: {}, timings: [], totalMs: 1 };
+    };
+    const run = await runCli(['up', '--local', 'fabric.json', ...flags], { cwd: specDir(), runLocal });
+    expect(run.err).toContain('fabric demo waits for approval until 2999-01-01T00:00:00.000Z\n  network (Terraform): 1 to add, 0 to change, 0 to destroy\n');
+    expect(answer).toMatchObject(expected);
+  });
+
   test('GIVEN plan --local WHEN the plan succeeds THEN the output also gives the planned fabric\'s monthly cost, naming the price table', async () => {
     const runLocal = async () => ({ status: 'SUCCEEDED' as const, output: { action: 'plan', network: { changes: { add: 11, change: 0, destroy: 0 } } }, timings: [], totalMs: 1 });
     const run = await runCli(['plan', '--local', 'fabric.json'], { cwd: specDir(), runLocal });

@@ -24,6 +24,12 @@ describe('createRenderer', () => {
     expect(text()).toBe('  ↻ AcquireLock retry 2 after FabricBusy, waiting 4.0s\n  ⏸ WaitForReadiness waiting 30s\n');
   });
 
+  test('GIVEN a run waiting for approval WHEN rendered THEN the deadline and the plan lines are shown', () => {
+    const { renderer, text } = render();
+    renderer.onEvent({ type: 'awaitingApproval', state: 'WaitForApproval', at, name: 'demo', plan: ['network (Terraform): no changes', 'kops rolls: nodes'], expiresAt: '2026-12-01T13:00:00.000Z' });
+    expect(text()).toBe('  ⏸ WaitForApproval: fabric demo waits for approval until 2026-12-01T13:00:00.000Z\n    network (Terraform): no changes\n    kops rolls: nodes\n');
+  });
+
   test('GIVEN a non-TTY output WHEN a state runs long enough for the spinner THEN only plain lines are written, no escape codes', () => {
     // The same events on a terminal draw and clear the spinner (the control case below).
     const events = (renderer: ReturnType<typeof render>['renderer'], clock: { t: number }) => {

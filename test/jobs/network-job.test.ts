@@ -166,7 +166,23 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
       securityGroupId: expect.stringMatching(/^sg-/),
       // Re-running the same spec changes nothing.
       changes: { add: 0, change: 0, destroy: 0 },
+      planDigest: '',
     });
+  });
+
+  test('GIVEN the applied network WHEN planned THEN the result carries its outputs and a digest; the digest is stable; an apply held to another digest stops with PlanChanged, applying nothing', async () => {
+    const planned = resultOf(await runNetworkJob(fabric, { ACTION: 'plan' }));
+    expect(planned).toMatchObject({ action: 'plan', vpcId, changes: { add: 0, change: 0, destroy: 0 }, planDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(resultOf(await runNetworkJob(fabric, { ACTION: 'plan' })).planDigest).toBe(planned.planDigest);
+
+    const held = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: planned.planDigest });
+    expect(resultOf(held).changes).toEqual({ add: 0, change: 0, destroy: 0 });
+    expect(held.lines.join('\n')).toContain(`the plan is the approved one (${planned.planDigest})`);
+
+    const other = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: 'f'.repeat(64) });
+    expect(other.failure).toBeDefined();
+    expect(other.lines.join('\n')).toMatch(/PlanChanged: the plan differs from the approved one \(approved f{64}, now [0-9a-f]{64}\)/);
+    expect(other.lines.join('\n')).not.toMatch(/Apply complete/);
   });
 
   test('GIVEN no state bucket yet WHEN the job plans THEN it reports what it would add and creates nothing, not even the bucket', async () => {
