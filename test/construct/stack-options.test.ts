@@ -1,4 +1,4 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
@@ -43,5 +43,35 @@ describe('githubTokenSecretArn', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([{ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: TOKEN_ARN }]) },
     });
+  });
+});
+
+describe('day-2 options: schedules and the approval timeout', () => {
+  const synth = (props: Parameters<typeof testStackProps>[0]) => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps(props));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    return Template.fromStack(stack);
+  };
+
+  test('GIVEN no drift schedule WHEN synthesized THEN only the 15-minute lease sweep invokes the sweep function, with its own role', () => {
+    const template = synth({});
+    const schedules = template.findResources('AWS::Scheduler::Schedule');
+    expect(Object.values(schedules).map((s) => [s.Properties.ScheduleExpression, JSON.parse(s.Properties.Target.Input)])).toEqual([['rate(15 minutes)', { task: 'leases' }]]);
+    template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] }) });
+  });
+
+  test('GIVEN driftCheckSchedule WHEN synthesized THEN a second schedule runs the drift sweep on it; a malformed expression fails naming the form', () => {
+    const schedules = synth({ driftCheckSchedule: 'rate(1 day)' }).findResources('AWS::Scheduler::Schedule');
+    expect(Object.values(schedules).map((s) => s.Properties.ScheduleExpression).sort()).toEqual(['rate(1 day)', 'rate(15 minutes)']);
+    expect(() => synth({ driftCheckSchedule: 'daily' })).toThrow(/driftCheckSchedule must be an EventBridge Scheduler expression such as "rate\(1 day\)"/);
+  });
+
+  test('GIVEN approvalTimeout WHEN synthesized THEN ValidateSpec gets it as its ceiling; one that leaves no room for the builds fails', () => {
+    synth({ approvalTimeout: Duration.minutes(90) }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ APPROVAL_TIMEOUT_SECONDS: '5400' }) },
+    });
+    expect(() => synth({ approvalTimeout: Duration.hours(2) })).toThrow(/approvalTimeout must be at least 1 minute and leave executionTimeout \(3 hours\) 80 minutes for the builds and readiness after it/);
   });
 });

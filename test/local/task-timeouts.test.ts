@@ -36,4 +36,15 @@ describe('withStepFunctionsTaskTimeouts (local runner)', () => {
     const { TimeoutSeconds: _none, ...untimed } = definition;
     expect(withStepFunctionsTaskTimeouts(untimed).States.Build?.TimeoutSeconds).toBe(2147483);
   });
+
+  test('GIVEN a TimeoutSecondsPath on a Task with Parameters WHEN prepared THEN its value rides in the Parameters, where the interpreter reads it (Step Functions reads the state input)', () => {
+    const waiting: AslDefinition = {
+      StartAt: 'Wait',
+      States: { Wait: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { Payload: { 'state.$': '$' } }, TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds', End: true } },
+    };
+    expect(withStepFunctionsTaskTimeouts(waiting).States.Wait).toMatchObject({
+      Parameters: { Payload: { 'state.$': '$' }, 'LocalTimeoutSeconds.$': '$.fabric.approval.timeoutSeconds' },
+      TimeoutSecondsPath: '$.LocalTimeoutSeconds',
+    });
+  });
 });
