@@ -33,8 +33,9 @@ export interface FabricOrchestratorProps {
    */
   readonly readinessDeadline?: Duration;
   /**
-   * Pause between two readiness polls. Longer pauses mean fewer state transitions.
-   * @default Duration.seconds(30)
+   * Pause between two readiness polls. 10 s: the cluster is seen ready within 10 s of being so, for
+   * about 3 state transitions a poll (a 20-minute deadline costs at most 360, under $0.01).
+   * @default Duration.seconds(10)
    */
   readonly readinessPollInterval?: Duration;
   /**
@@ -197,7 +198,7 @@ export class FabricOrchestrator extends Construct {
       throw new Error(`stateBucketPrefix must be 1-31 characters of a-z, 0-9 and -, got ${prefix}`);
     }
     const readinessDeadline = props.readinessDeadline ?? Duration.minutes(20);
-    const pollInterval = props.readinessPollInterval ?? Duration.seconds(30);
+    const pollInterval = props.readinessPollInterval ?? Duration.seconds(10);
     const executionTimeout = props.executionTimeout ?? Duration.hours(3);
     if (readinessDeadline.toSeconds() >= executionTimeout.toSeconds()) {
       throw new Error('readinessDeadline must be shorter than executionTimeout');

@@ -214,7 +214,7 @@ describe('FabricOrchestrator state machine', () => {
       Choices: [{ Variable: '$.readiness.ready', BooleanEquals: true, Next: 'RecordReady' }],
       Default: 'WaitBeforeNextCheck',
     });
-    expect(state('WaitBeforeNextCheck')).toEqual({ Type: 'Wait', Seconds: 30, Next: 'CheckReadiness' });
+    expect(state('WaitBeforeNextCheck')).toEqual({ Type: 'Wait', Seconds: 10, Next: 'CheckReadiness' });
   });
 
   test('GIVEN any failure WHEN caught THEN it is explained, the record written while the lock is held, the lock released, the event put, and the run fails with the original error', () => {
