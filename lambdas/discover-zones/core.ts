@@ -26,8 +26,9 @@ export function isUsable(zone: AvailabilityZone): boolean {
 }
 
 /**
- * Usable zone names in a stable order. Filtering comes FIRST, then sorting: the original took
- * the first zones and filtered afterwards, so one unavailable zone left it short of zones.
+ * Usable zone names in a stable order. Filtering comes FIRST, then sorting: taking the first zones
+ * and filtering afterwards would leave a region with one unavailable zone short of zones
+ * (test/lambdas/discover-zones.core.test.ts).
  */
 export function usableZoneNames(zones: readonly AvailabilityZone[]): string[] {
   return zones

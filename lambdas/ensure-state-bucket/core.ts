@@ -135,7 +135,7 @@ export function mergedPolicy(current: string | undefined, owned: readonly Policy
   return JSON.stringify({ Version: '2012-10-17', Statement: [...others, ...owned] });
 }
 
-/** us-east-1 takes no LocationConstraint (S3 rejects one naming it: defect 2 of the original). */
+/** us-east-1 takes no LocationConstraint: S3 rejects a CreateBucketConfiguration that names it. */
 export function createBucketInput(bucket: string, region: string): CreateBucketCommand['input'] {
   return {
     Bucket: bucket,

@@ -2,8 +2,8 @@
  * Naming rules, documented in README.md ("Names").
  *
  * State bucket: `<prefix>-<account id>-<region>`, lowercased, every run of characters outside
- * `a-z0-9` turned into one `-`, trimmed of dashes, at most 63 characters. Digits are kept and `_`
- * never survives (both were defects of the original rule).
+ * `a-z0-9` turned into one `-`, trimmed of dashes, at most 63 characters. Digits are kept (account
+ * ids are digits) and `_` never survives (S3 bucket names refuse it); test/lambdas/naming.test.ts.
  */
 export const DEFAULT_BUCKET_PREFIX = 'fabricctl-state';
 

@@ -107,7 +107,7 @@ export async function initCommand(deps: CliDeps, rawName: string, options: InitO
   const { AvailabilityZones = [] } = await deps.clients(region).ec2.send(new DescribeAvailabilityZonesCommand({}));
   let zones: string[];
   try {
-    // Filter first, then take: an unavailable zone never counts (defect 3 of the original).
+    // Filter first, then take: an unavailable zone never counts (lambdas/discover-zones/core.ts).
     zones = chooseZones(region, usableZoneNames(AvailabilityZones), zoneCount);
   } catch (error) {
     throw new CliError(EXIT.USAGE, (error as Error).name, (error as Error).message);
