@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { SynthesizedOrchestrator } from '../lib/local/synth';
-import { pricePath, walkPath, type AslMachineLike, type CriticalPath, type PathStep, type StepDuration } from './critical-path';
+import { pricePath, walkPath, type CriticalPath, type PathStep, type StepDuration } from './critical-path';
 
 /**
  * Published (or, where none was found, estimated) durations of the external steps of a cloud run.
@@ -177,7 +177,7 @@ export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly 
     if (resource.startsWith('arn:aws:states:::')) return FIGURES.serviceIntegration;
     return { seconds: 0, what: `unknown resource ${resource}`, source: 'none', estimate: 'no figure for this resource' };
   };
-  const path = pricePath(walkPath(orchestrator.asl as unknown as AslMachineLike), durationOf);
+  const path = pricePath(walkPath(orchestrator.asl), durationOf);
   return { ...path, clusterResources };
 }
 

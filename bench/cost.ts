@@ -2,18 +2,9 @@ import { readFileSync } from 'node:fs';
 import { costReport, type CostReportJson } from '../lib/cost';
 import type { RunCounts } from '../lib/cost/core';
 import type { SynthesizedOrchestrator } from '../lib/local/synth';
-import { walkPath, type AslMachineLike, type AslStateLike, type CriticalPath } from './critical-path';
+import { allStates } from '../lib/definition';
+import { walkPath, type AslStateLike, type CriticalPath } from './critical-path';
 import type { StateTiming } from '../lib/local/run';
-
-/** Every state of the definition by name, branches included (names are unique in a state machine). */
-export function allStates(machine: AslMachineLike): Map<string, AslStateLike> {
-  const states = new Map<string, AslStateLike>();
-  for (const [name, state] of Object.entries(machine.States)) {
-    states.set(name, state);
-    for (const branch of state.Branches ?? []) for (const [n, s] of allStates(branch)) states.set(n, s);
-  }
-  return states;
-}
 
 interface TemplateResource {
   readonly Type: string;
@@ -48,7 +39,7 @@ function computeTypeOf(orchestrator: SynthesizedOrchestrator, state: AslStateLik
  * each build state's duration rounded up per build (CodeBuild bills whole minutes).
  */
 export function countsFromRun(orchestrator: SynthesizedOrchestrator, run: { transitions: number; timings: readonly StateTiming[] }): RunCounts {
-  const states = allStates(orchestrator.asl as unknown as AslMachineLike);
+  const states = allStates(orchestrator.asl);
   let gbSeconds = 0;
   let requests = 0;
   let arch: 'arm64' | 'x86_64' = 'x86_64';
@@ -80,7 +71,7 @@ export function countsFromModel(
   measured: { transitionsPerPoll?: number },
   readiness: { seconds: number; pollSeconds: number; lambdaWorkSeconds: number },
 ): RunCounts & { readonly cloudPolls: number; readonly transitionsOnePoll: number; readonly transitionsPerPoll: number } {
-  const states = allStates(orchestrator.asl as unknown as AslMachineLike);
+  const states = allStates(orchestrator.asl);
   let gbSeconds = 0;
   let requests = 0;
   let arch: 'arm64' | 'x86_64' = 'x86_64';
@@ -99,7 +90,7 @@ export function countsFromModel(
     const computeType = computeTypeOf(orchestrator, state);
     if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + Math.max(1, Math.ceil(seconds / 60));
   };
-  const asl = orchestrator.asl as unknown as AslMachineLike;
+  const asl = orchestrator.asl;
   for (const step of model.steps) visit(step.state, step.seconds);
   // Parallel branches (the path's steps are top-level states): every Lambda in them is invoked,
   // whichever branch is slowest.

@@ -1,3 +1,4 @@
+import type { AslMachine, AslState } from '../lib/definition';
 /**
  * Walks a state machine definition along one path and prices it with a duration per state.
  * The path is the happy one: Catch and Retry are ignored; a Choice takes its Default (which is how
@@ -6,21 +7,9 @@
  * that goes somewhere new. A Parallel is one step whose duration is its slowest branch.
  */
 
-export interface AslStateLike {
-  readonly Type: string;
-  readonly Next?: string;
-  readonly End?: boolean;
-  readonly Default?: string;
-  readonly Choices?: readonly { readonly Next?: string }[];
-  readonly Branches?: readonly AslMachineLike[];
-  readonly Resource?: string;
-  readonly [key: string]: unknown;
-}
-
-export interface AslMachineLike {
-  readonly StartAt: string;
-  readonly States: Readonly<Record<string, AslStateLike>>;
-}
+/** The definition as lib/definition.ts types it. */
+export type AslStateLike = AslState;
+export type AslMachineLike = AslMachine;
 
 export interface PathStep {
   readonly state: string;

@@ -9,17 +9,45 @@ export interface ResolvedDefinition {
   readonly references: Readonly<Record<string, string>>;
 }
 
+/**
+ * The one ASL module: the definition's types, its tokens resolved (below), and `allStates` to walk
+ * it. Local mode, the bench and the CLI read definitions through these.
+ */
 export interface AslState {
   readonly Type: string;
+  readonly Next?: string;
+  readonly End?: boolean;
+  readonly Default?: string;
+  readonly Choices?: readonly { readonly Next?: string; readonly [key: string]: unknown }[];
+  readonly Branches?: readonly AslMachine[];
+  readonly Iterator?: AslMachine;
+  readonly ItemProcessor?: AslMachine;
+  readonly Resource?: string;
   readonly [key: string]: unknown;
 }
 
-export interface AslDefinition {
+/** A state machine or a Parallel branch / Map iterator: where it starts and its states. */
+export interface AslMachine {
   readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+}
+
+export interface AslDefinition extends AslMachine {
   readonly States: Record<string, AslState>;
   readonly TimeoutSeconds?: number;
   readonly Comment?: string;
   readonly QueryLanguage?: string;
+}
+
+/** Every state by name, in Parallel branches and Map iterators too (names are unique in a state machine). */
+export function allStates(machine: Pick<AslMachine, 'States'>): Map<string, AslState> {
+  const states = new Map<string, AslState>();
+  for (const [name, state] of Object.entries(machine.States)) {
+    states.set(name, state);
+    const nested = [...(state.Branches ?? []), ...(state.Iterator ? [state.Iterator] : []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])];
+    for (const inner of nested) for (const [n, s] of allStates(inner)) states.set(n, s);
+  }
+  return states;
 }
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };

@@ -1,5 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { ProgressEvent } from '../progress-events';
+import { allStates, type AslMachine } from '../definition';
 
 /**
  * Turns a Step Functions execution history (GetExecutionHistory) into the progress events local
@@ -165,18 +166,11 @@ export class HistoryConverter {
 }
 
 /** Wait states anywhere in the definition (Parallel branches and Map iterators included). */
-function collectWaits(node: unknown, into: Map<string, { seconds?: number; secondsPath?: string }>): void {
-  if (node === null || typeof node !== 'object') return;
-  const states = field(node, 'States');
-  if (states && typeof states === 'object') {
-    for (const [name, state] of Object.entries(states as Record<string, unknown>)) {
-      if (field(state, 'Type') === 'Wait') {
-        const seconds = field(state, 'Seconds');
-        const secondsPath = field(state, 'SecondsPath');
-        into.set(name, { seconds: typeof seconds === 'number' ? seconds : undefined, secondsPath: typeof secondsPath === 'string' ? secondsPath : undefined });
-      }
-      for (const branch of (field(state, 'Branches') as unknown[] | undefined) ?? []) collectWaits(branch, into);
-      collectWaits(field(state, 'Iterator') ?? field(state, 'ItemProcessor'), into);
-    }
+function collectWaits(definition: unknown, into: Map<string, { seconds?: number; secondsPath?: string }>): void {
+  const states = field(definition, 'States');
+  if (!states || typeof states !== 'object') return;
+  for (const [name, state] of allStates(definition as AslMachine)) {
+    if (state.Type !== 'Wait') continue;
+    into.set(name, { seconds: typeof state.Seconds === 'number' ? state.Seconds : undefined, secondsPath: typeof state.SecondsPath === 'string' ? state.SecondsPath : undefined });
   }
 }

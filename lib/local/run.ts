@@ -7,7 +7,7 @@ import type { ProgressEvent, ProgressListener } from '../progress-events';
 import { LOCK_TABLE_ENV } from '../../lambdas/shared/config';
 import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
 import { parseSpecJson } from '../../lambdas/shared/spec-document';
-import type { AslDefinition, AslState } from '../definition';
+import type { AslDefinition, AslMachine, AslState } from '../definition';
 import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
 import { EnvironmentVariableType, runBuild } from './build-runner';
 import { promoteApiRecord } from './standins/dns-controller';
@@ -90,12 +90,9 @@ const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
  */
 export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition {
   const seconds = Math.min(asl.TimeoutSeconds ?? MAX_TIMER_SECONDS, MAX_TIMER_SECONDS);
-  const states = (all: Record<string, AslState>): Record<string, AslState> =>
+  const states = (all: Readonly<Record<string, AslState>>): Record<string, AslState> =>
     Object.fromEntries(Object.entries(all).map(([name, state]) => [name, withTimeout(state)]));
-  const nested = (machine: unknown): unknown => {
-    const inner = machine as { States?: Record<string, AslState> } | undefined;
-    return inner?.States ? { ...inner, States: states(inner.States) } : machine;
-  };
+  const nested = (machine: AslMachine): AslMachine => ({ ...machine, States: states(machine.States) });
   const withTimeout = (state: AslState): AslState => {
     let out: AslState = state;
     if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) out = { ...out, TimeoutSeconds: seconds };
@@ -104,7 +101,7 @@ export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition
     if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string' && state.Parameters !== undefined) {
       out = { ...out, Parameters: { ...(state.Parameters as object), [`${TIMEOUT_CARRIER}.$`]: state.TimeoutSecondsPath }, TimeoutSecondsPath: `$.${TIMEOUT_CARRIER}` };
     }
-    if (Array.isArray(state.Branches)) out = { ...out, Branches: state.Branches.map(nested) };
+    if (state.Branches !== undefined) out = { ...out, Branches: state.Branches.map(nested) };
     if (state.Iterator !== undefined) out = { ...out, Iterator: nested(state.Iterator) };
     if (state.ItemProcessor !== undefined) out = { ...out, ItemProcessor: nested(state.ItemProcessor) };
     return out;

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PROJECT_ROOT } from '../fabric-function';
-import type { AslDefinition, AslState } from '../definition';
+import { allStates, type AslDefinition, type AslState } from '../definition';
 import type { SynthesizedOrchestrator } from './synth';
 
 /**
@@ -56,14 +56,7 @@ export class TaskError extends Error {
 
 /** Every Task state, including those inside Parallel branches. */
 export function taskStates(definition: Pick<AslDefinition, 'States'>): Array<[string, AslState]> {
-  const found: Array<[string, AslState]> = [];
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task') found.push([name, state]);
-    if (state.Type === 'Parallel') {
-      for (const branch of state.Branches as AslDefinition[]) found.push(...taskStates(branch));
-    }
-  }
-  return found;
+  return [...allStates(definition)].filter(([, state]) => state.Type === 'Task');
 }
 
 function lambdaHandler(entry: string): TaskHandler {

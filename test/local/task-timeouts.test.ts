@@ -21,7 +21,7 @@ describe('withStepFunctionsTaskTimeouts (local runner)', () => {
 
   test('GIVEN Tasks without TimeoutSeconds, top level and in a Parallel branch WHEN prepared THEN each gets the execution\'s timeout; explicit ones are kept', () => {
     const prepared = withStepFunctionsTaskTimeouts(definition);
-    const branch = (prepared.States.Checks?.Branches as Array<{ States: Record<string, { TimeoutSeconds?: number }> }>)[0];
+    const branch = prepared.States.Checks?.Branches?.[0];
     expect({
       build: prepared.States.Build?.TimeoutSeconds,
       probe: branch?.States.Probe?.TimeoutSeconds,
