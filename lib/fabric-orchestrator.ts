@@ -12,6 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { LOCK_TABLE_ENV } from '../lambdas/shared/config';
+import { BUILD_ENV_NAMES, type RunAction } from '../lambdas/shared/contract';
 import { EVENT_SOURCE } from '../lambdas/shared/events';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
 import { LEASE_SWEEP_MINUTES, SweepTask } from '../lambdas/sweep-fabrics/core';
@@ -121,14 +122,6 @@ export interface FabricFunctions {
   readonly requestApproval: lambda.IFunction;
   readonly sweepFabrics: lambda.IFunction;
 }
-
-/** Variables every build job receives, from the validated fabric's `buildEnv` (see contract.ts). */
-const BUILD_ENV_NAMES = [
-  'FABRIC_NAME', 'CLUSTER_NAME', 'DOMAIN', 'FABRIC_REGION', 'NETWORK_CIDR', 'KUBERNETES_VERSION', 'NETWORKING',
-  'CONTROL_PLANE_SIZE', 'NODE_SIZE', 'NODE_MIN', 'NODE_MAX', 'API_ACCESS', 'SSH_ACCESS', 'TAGS_JSON', 'KUBECONFIG_SECRET_NAME',
-] as const;
-
-type JobAction = 'provision' | 'plan' | 'destroy';
 
 /** How long a build may run, and wait in CodeBuild's queue, before CodeBuild ends it. */
 const BUILD_TIMEOUT = Duration.minutes(60);
@@ -757,8 +750,9 @@ export class FabricOrchestrator extends Construct {
    * A build task that waits for the build (RUN_JOB). Per-run values go in as environment overrides;
    * the job's one exported variable `FABRIC_RESULT` (JSON) comes back parsed at `resultPath.result`.
    */
-  private buildTask(id: string, project: codebuild.IProject, action: JobAction, resultPath: string, extra: Record<string, string>): tasks.CodeBuildStartBuild {
+  private buildTask(id: string, project: codebuild.IProject, action: RunAction, resultPath: string, extra: Record<string, string>): tasks.CodeBuildStartBuild {
     const env: Record<string, codebuild.BuildEnvironmentVariable> = {};
+    // Every variable of the validated fabric's `buildEnv` (contract.ts BUILD_ENV_NAMES).
     for (const name of BUILD_ENV_NAMES) env[name] = { value: sfn.JsonPath.stringAt(`$.fabric.buildEnv.${name}`) };
     env.ACTION = { value: action };
     env.STATE_BUCKET = { value: sfn.JsonPath.stringAt('$.prepared.stateBucket.bucket') };

@@ -7,7 +7,8 @@
 # Inputs (environment):
 #   ACTION (provision|plan|destroy), FABRIC_NAME, CLUSTER_NAME, DOMAIN, FABRIC_REGION, STATE_BUCKET,
 #   ZONES_CSV, NETWORK_CIDR, KUBERNETES_VERSION, NETWORKING, CONTROL_PLANE_SIZE, NODE_SIZE,
-#   NODE_MIN, NODE_MAX, API_ACCESS (CSV), TAGS_JSON, KUBECONFIG_SECRET_NAME;
+#   NODE_MIN, NODE_MAX, API_ACCESS (CSV), TAGS_JSON, KUBECONFIG_SECRET_NAME; CLUSTER_STATE_KEY,
+#   KOPS_STATE_KEY, CLUSTER_INPUTS_KEY (keys in the state bucket, from lambdas/shared/naming.ts);
 #   VPC_ID, SUBNET_IDS_CSV (zone order), SSH_PUBLIC_KEY: required to provision (plan: empty VPC_ID
 #   means the network does not exist yet); SSH_ACCESS (CSV, may be empty: SSH closed);
 #   PERMISSIONS_BOUNDARY_ARN: the stack's boundary for the roles kops creates (the project sets it;
@@ -20,7 +21,7 @@ source "${script_dir}/lib.sh"
 
 require_env ACTION FABRIC_NAME CLUSTER_NAME DOMAIN FABRIC_REGION STATE_BUCKET ZONES_CSV NETWORK_CIDR \
   KUBERNETES_VERSION NETWORKING CONTROL_PLANE_SIZE NODE_SIZE NODE_MIN NODE_MAX API_ACCESS TAGS_JSON \
-  KUBECONFIG_SECRET_NAME
+  KUBECONFIG_SECRET_NAME CLUSTER_STATE_KEY KOPS_STATE_KEY CLUSTER_INPUTS_KEY
 require_one_of ACTION provision plan destroy
 VPC_ID="${VPC_ID:-}"
 SUBNET_IDS_CSV="${SUBNET_IDS_CSV:-}"
@@ -58,9 +59,9 @@ command -v aws >/dev/null || die "the aws CLI is not on PATH"
 clear_result
 tf_cli_config
 
-kops_state="s3://${STATE_BUCKET}/fabrics/${FABRIC_NAME}/kops"
-kops_config_key="fabrics/${FABRIC_NAME}/kops/${CLUSTER_NAME}/config"
-state_key="fabrics/${FABRIC_NAME}/cluster.tfstate"
+kops_state="s3://${STATE_BUCKET}/${KOPS_STATE_KEY}"
+kops_config_key="${KOPS_STATE_KEY}/${CLUSTER_NAME}/config"
+state_key="${CLUSTER_STATE_KEY}"
 api_name="api.${CLUSTER_NAME}"
 kops_common=("--name=${CLUSTER_NAME}" "--state=${kops_state}")
 aws_r=(aws --region "${FABRIC_REGION}")
@@ -119,7 +120,7 @@ write_boundary_override() {
 # create/update/rolling-update cannot change these on an existing cluster (that takes kops edit or
 # replace), so a change is refused with the fields named instead of being silently ignored. The
 # Kubernetes version alone is the exception: kops set cluster changes it (the upgrade flow below).
-inputs_key="fabrics/${FABRIC_NAME}/cluster-inputs.json"
+inputs_key="${CLUSTER_INPUTS_KEY}"
 cluster_inputs() {
   jq -n -c --arg zones "${ZONES_CSV}" --arg cidr "${NETWORK_CIDR}" --arg version "${KUBERNETES_VERSION}" \
     --arg networking "${NETWORKING}" --arg cp "${CONTROL_PLANE_SIZE}" --arg node "${NODE_SIZE}" \

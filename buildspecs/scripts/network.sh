@@ -4,14 +4,15 @@
 # as FABRIC_RESULT.
 #
 # Inputs (environment): ACTION (provision|plan|destroy), FABRIC_NAME, CLUSTER_NAME, FABRIC_REGION,
-# STATE_BUCKET, NETWORK_CIDR, ZONES_CSV, TAGS_JSON; STATE_BUCKET_EXISTS (true|false) for plan.
+# STATE_BUCKET, NETWORK_CIDR, ZONES_CSV, TAGS_JSON, NETWORK_STATE_KEY (the state's key, from
+# lambdas/shared/naming.ts); STATE_BUCKET_EXISTS (true|false) for plan.
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "${script_dir}/lib.sh"
 
-require_env ACTION FABRIC_NAME CLUSTER_NAME FABRIC_REGION STATE_BUCKET NETWORK_CIDR ZONES_CSV TAGS_JSON
+require_env ACTION FABRIC_NAME CLUSTER_NAME FABRIC_REGION STATE_BUCKET NETWORK_CIDR ZONES_CSV TAGS_JSON NETWORK_STATE_KEY
 require_one_of ACTION provision plan destroy
 if [[ "${ACTION}" == plan ]]; then
   require_env STATE_BUCKET_EXISTS
@@ -41,7 +42,7 @@ jq -n \
   '{region: $region, name: $name, cluster_name: $cluster_name, cidr: $cidr, zones: ($zones | split(",")), tags: $tags}' \
   >"${dir}/fabric.auto.tfvars.json"
 
-state_key="fabrics/${FABRIC_NAME}/network.tfstate"
+state_key="${NETWORK_STATE_KEY}"
 plan_file="${work}/network.tfplan"
 tf=(terraform "-chdir=${dir}")
 

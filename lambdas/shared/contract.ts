@@ -9,6 +9,8 @@ import type { FabricSpec, FabricSpecInput } from './spec';
 /** What a run does; `extend` only moves a leased fabric's expiry. */
 export const FABRIC_ACTIONS = ['provision', 'plan', 'destroy', 'extend'] as const;
 export type FabricAction = (typeof FABRIC_ACTIONS)[number];
+/** The actions that run the build jobs (extend only writes the record). */
+export type RunAction = Exclude<FabricAction, 'extend'>;
 
 /** Where a spec came from when a git push started the run. */
 export interface SpecSource {
@@ -97,7 +99,22 @@ export interface BuildEnvironment {
   readonly TAGS_JSON: string;
   /** Secrets Manager name the cluster job stores the admin kubeconfig under. */
   readonly KUBECONFIG_SECRET_NAME: string;
+  /** Keys in the state bucket (lambdas/shared/naming.ts stateKeys): the scripts never rebuild them. */
+  readonly NETWORK_STATE_KEY: string;
+  readonly CLUSTER_STATE_KEY: string;
+  /** The kops state store, `s3://<bucket>/<this>`. */
+  readonly KOPS_STATE_KEY: string;
+  readonly CLUSTER_INPUTS_KEY: string;
 }
+
+/** Every BuildEnvironment variable, in one list: the build tasks pass each of them. */
+export const BUILD_ENV_NAMES = [
+  'FABRIC_NAME', 'CLUSTER_NAME', 'DOMAIN', 'FABRIC_REGION', 'NETWORK_CIDR', 'KUBERNETES_VERSION', 'NETWORKING',
+  'CONTROL_PLANE_SIZE', 'NODE_SIZE', 'NODE_MIN', 'NODE_MAX', 'API_ACCESS', 'SSH_ACCESS', 'TAGS_JSON', 'KUBECONFIG_SECRET_NAME',
+  'NETWORK_STATE_KEY', 'CLUSTER_STATE_KEY', 'KOPS_STATE_KEY', 'CLUSTER_INPUTS_KEY',
+] as const satisfies readonly (keyof BuildEnvironment)[];
+/** Compile-time proof that the list names every field: a field left out is a type error here. */
+export const BUILD_ENV_NAMES_COMPLETE: [Exclude<keyof BuildEnvironment, (typeof BUILD_ENV_NAMES)[number]>] extends [never] ? true : false = true;
 
 /** Common payload of the Prepare branches and later Lambdas: `{ fabric: $.fabric }` plus extras. */
 export interface FabricEvent {

@@ -32,4 +32,6 @@ export const stateKeys = {
   network: (fabric: string) => `fabrics/${fabric}/network.tfstate`,
   cluster: (fabric: string) => `fabrics/${fabric}/cluster.tfstate`,
   kops: (fabric: string) => `fabrics/${fabric}/kops`,
+  /** What kops created the cluster with (buildspecs/scripts/cluster.sh refuses other changes). */
+  clusterInputs: (fabric: string) => `fabrics/${fabric}/cluster-inputs.json`,
 } as const;

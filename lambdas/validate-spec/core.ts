@@ -6,7 +6,7 @@ import type { BuildEnvironment, FabricAction, FabricRecord, Lease, SpecSource, V
 import { formatDuration, parseDuration } from '../shared/duration';
 import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
-import { kubeconfigSecretName, stateBucketName } from '../shared/naming';
+import { kubeconfigSecretName, stateBucketName, stateKeys } from '../shared/naming';
 import {
   clusterNameOf,
   DEFAULT_REGION,
@@ -112,6 +112,10 @@ export function buildEnvironment(spec: FabricSpec): BuildEnvironment {
     SSH_ACCESS: spec.access.ssh.join(','),
     TAGS_JSON: JSON.stringify(spec.tags),
     KUBECONFIG_SECRET_NAME: kubeconfigSecretName(spec.name),
+    NETWORK_STATE_KEY: stateKeys.network(spec.name),
+    CLUSTER_STATE_KEY: stateKeys.cluster(spec.name),
+    KOPS_STATE_KEY: stateKeys.kops(spec.name),
+    CLUSTER_INPUTS_KEY: stateKeys.clusterInputs(spec.name),
   };
 }
 

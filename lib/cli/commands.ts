@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { GetExecutionHistoryCommand, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { ApprovalRequest, ExecutionInput } from '../../lambdas/shared/contract';
+import type { ApprovalRequest, ExecutionInput, RunAction } from '../../lambdas/shared/contract';
 import { approve, reject, renderApprovalRequest } from './approval';
 import { chooseZones, usableZoneNames } from '../../lambdas/discover-zones/core';
 import { FabricSpecInvalid, Problem, problem } from '../../lambdas/shared/errors';
@@ -249,7 +249,7 @@ export interface RunOptions extends GlobalOptions {
   readonly approve?: boolean;
 }
 
-type Action = 'provision' | 'plan' | 'destroy';
+type Action = RunAction;
 
 function exitFor(status: RunOutcome['status']): ExitCode {
   return status === 'SUCCEEDED' || status === 'RUNNING' ? EXIT.OK : EXIT.FAILED;

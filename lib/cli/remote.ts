@@ -12,7 +12,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from '../../lambdas/shared/contract';
+import type { ExecutionInput, RunAction } from '../../lambdas/shared/contract';
 import type { ProgressEvent } from '../progress-events';
 import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lambdas/shared/execution-name';
 import { HistoryConverter, parseJson } from './history';
@@ -74,7 +74,7 @@ function stamp(now: Date): string {
  * - plan of a clean commit: `<name>-plan-<12 hex>`;
  * - anything else (no git, uncommitted changes, destroy, --rerun): `<name>-<action>-<UTC time>`.
  */
-export function executionNameForRun(options: { name: string; action: 'provision' | 'plan' | 'destroy'; git?: { commit: string; clean: boolean }; now: Date; rerun?: boolean }): string {
+export function executionNameForRun(options: { name: string; action: RunAction; git?: { commit: string; clean: boolean }; now: Date; rerun?: boolean }): string {
   const { name, action, git, now } = options;
   if (git?.clean && !options.rerun && action !== 'destroy') {
     return action === 'provision' ? executionNameFor(name, git.commit) : executionNameFor(`${name}-plan`, git.commit);

@@ -14,7 +14,7 @@ import { promoteApiRecord } from './standins/dns-controller';
 import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
 import { buildTaskHandlers, mergedFunctionEnvironment } from './task-handlers';
 import { forgetTaskToken, waitForTaskToken } from './task-tokens';
-import type { ApprovalRequest } from '../../lambdas/shared/contract';
+import type { ApprovalRequest, RunAction } from '../../lambdas/shared/contract';
 import { EVENT_SOURCE } from '../../lambdas/shared/events';
 import { AWAITING_APPROVAL } from '../../lambdas/request-approval/core';
 
@@ -32,7 +32,7 @@ if (typeof promiseStatics.withResolvers !== 'function') {
   };
 }
 
-export type LocalAction = 'provision' | 'plan' | 'destroy';
+export type LocalAction = RunAction;
 
 export interface StateTiming {
   readonly state: string;

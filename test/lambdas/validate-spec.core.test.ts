@@ -141,6 +141,10 @@ describe('validateSpec: provision and plan', () => {
       SSH_ACCESS: '203.0.113.7/32',
       TAGS_JSON: '{"team":"platform"}',
       KUBECONFIG_SECRET_NAME: 'fabricctl/demo/kubeconfig',
+      NETWORK_STATE_KEY: 'fabrics/demo/network.tfstate',
+      CLUSTER_STATE_KEY: 'fabrics/demo/cluster.tfstate',
+      KOPS_STATE_KEY: 'fabrics/demo/kops',
+      CLUSTER_INPUTS_KEY: 'fabrics/demo/cluster-inputs.json',
     });
     expect(fabric.stateBucket).toBe('fabricctl-state-123456789012-eu-west-1');
   });
