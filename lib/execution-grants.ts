@@ -2,7 +2,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { FabricFunction } from './fabric-function';
-import { logicalIdOf } from './fabric-orchestrator';
+import { logicalIdOf } from './logical-id';
 
 /**
  * What an entry point that starts each commit once needs (lambdas/shared/start-execution.ts):

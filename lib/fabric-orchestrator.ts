@@ -1,4 +1,4 @@
-import { Aws, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,18 +9,20 @@ import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct, IConstruct } from 'constructs';
-import { LOCK_TABLE_ENV } from '../lambdas/shared/config';
-import { BUILD_ENV_NAMES, type RunAction } from '../lambdas/shared/contract';
+import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../lambdas/shared/events';
 import { DEFAULT_BUCKET_PREFIX } from '../lambdas/shared/naming';
 import { LEASE_SWEEP_MINUTES, SweepTask } from '../lambdas/sweep-fabrics/core';
 import { grantClusterBuilder, grantNetworkBuilder, NodeRoleBoundary, stateReaderEnvironment } from './build-grants';
-import { FabricFunction, PROJECT_ROOT } from './fabric-function';
+import { PROJECT_ROOT } from './fabric-function';
 import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
+import { logicalIdOf } from './logical-id';
+import { acknowledgeOrchestratorFindings } from './nag-acknowledgements';
+import { createFabricFunctions, STATE_LOCK_PATTERN } from './orchestrator-functions';
+import { BUILD_QUEUED_TIMEOUT, BUILD_TIMEOUT, FabricWorkflow } from './workflow';
 
 export { EVENT_SOURCE };
+export { BUILD_TASK_TIMEOUT, LAMBDA_THROTTLE_RETRY } from './workflow';
 
 export interface FabricOrchestratorProps {
   /**
@@ -123,50 +125,6 @@ export interface FabricFunctions {
   readonly sweepFabrics: lambda.IFunction;
 }
 
-/** How long a build may run, and wait in CodeBuild's queue, before CodeBuild ends it. */
-const BUILD_TIMEOUT = Duration.minutes(60);
-const BUILD_QUEUED_TIMEOUT = Duration.minutes(30);
-/**
- * How long a build task waits: CodeBuild's own limits plus a margin, so CodeBuild ends a stuck build
- * (and reports it) before Step Functions gives up on it; the margin covers start and status polling.
- */
-export const BUILD_TASK_TIMEOUT = Duration.minutes(BUILD_TIMEOUT.toMinutes() + BUILD_QUEUED_TIMEOUT.toMinutes() + 10);
-/** A Lambda task waits for its function's own timeout plus this, so Lambda's timeout error wins. */
-const LAMBDA_TASK_MARGIN = Duration.seconds(30);
-/** DynamoDB and EventBridge calls answer in milliseconds; a task stuck this long is retried or fails. */
-const SERVICE_TASK_TIMEOUT = Duration.seconds(30);
-
-/**
- * Lambda throttling (concurrency or burst limits reached). CDK's recommended retry
- * (`retryOnServiceExceptions`) covers Lambda.ServiceException, Lambda.AWSLambdaException and
- * Lambda.SdkClientException but not this; it gets longer, jittered backoff because a throttled
- * account stays throttled for seconds, and all retries at once would throttle again.
- */
-export const LAMBDA_THROTTLE_RETRY: sfn.RetryProps = {
-  errors: ['Lambda.TooManyRequestsException'],
-  interval: Duration.seconds(2),
-  backoffRate: 2,
-  maxAttempts: 8,
-  maxDelay: Duration.seconds(60),
-  jitterStrategy: sfn.JitterType.FULL,
-};
-
-/** EventBridge throttling and transient errors surface as its service exception or a task failure. */
-const EVENTS_RETRY: sfn.RetryProps = {
-  errors: ['EventBridge.EventBridgeException', 'States.TaskFailed'],
-  interval: Duration.seconds(2),
-  backoffRate: 2,
-  maxAttempts: 3,
-};
-
-/** DynamoDB throttling and transient server errors, retried on every lock task. */
-const DYNAMODB_TRANSIENT_RETRY: sfn.RetryProps = {
-  errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
-  interval: Duration.seconds(2),
-  backoffRate: 2,
-  maxAttempts: 5,
-};
-
 /**
  * Provisions, plans and destroys fabrics: a Step Functions Standard workflow (JSONPath only) with its
  * Lambdas, two CodeBuild jobs (Terraform network, kops cluster), a DynamoDB lock table and
@@ -210,8 +168,6 @@ export class FabricOrchestrator extends Construct {
 
     // State buckets are created per fabric region at run time; these ARNs cover exactly those names.
     const stateBucketArn = `arn:${Aws.PARTITION}:s3:::${prefix}-${Aws.ACCOUNT_ID}-*`;
-    // Names from lambdas/shared/naming.ts; the fabric part is known at run time only.
-    const secretArn = (kind: 'ssh-key' | 'kubeconfig') => `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*/${kind}-??????`;
 
     this.lockTable = new dynamodb.TableV2(this, 'LockTable', {
       partitionKey: { name: 'fabric', type: dynamodb.AttributeType.STRING },
@@ -220,93 +176,18 @@ export class FabricOrchestrator extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const sharedEnv = { STATE_BUCKET_PREFIX: prefix };
-    const fn = (id: string, entry: string, description: string, extra: Partial<{ timeout: Duration; memorySize: number; environment: Record<string, string> }> = {}) =>
-      new FabricFunction(this, id, { entry, description, ...extra, environment: { ...sharedEnv, ...extra.environment } });
-
-    const validateSpec = fn('ValidateSpecFunction', 'validate-spec', 'Validates and normalises a fabric spec; creates nothing', {
-      environment: { LOCK_SECONDS: String(executionTimeout.toSeconds()), APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()) },
+    const functions = createFabricFunctions(this, {
+      prefix,
+      stateBucketArn,
+      zoneArns,
+      lockTable: this.lockTable,
+      executionTimeout,
+      approvalTimeout,
+      readinessDeadline,
+      codeCommitRepositoryName: props.codeCommitRepositoryName,
     });
-    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions'], resources: ['*'] }));
-    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
-    // Without ListBucket a missing record reads as AccessDenied instead of "no record".
-    validateSpec.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
-    if (props.codeCommitRepositoryName !== undefined) {
-      validateSpec.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['codecommit:GetFile'],
-        resources: [`arn:${Aws.PARTITION}:codecommit:${Aws.REGION}:${Aws.ACCOUNT_ID}:${props.codeCommitRepositoryName}`],
-      }));
-    }
-
-    const discoverZones = fn('DiscoverZonesFunction', 'discover-zones', 'Chooses the availability zones of a fabric');
-    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones'], resources: ['*'] }));
-    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
-    discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
-
-    const ensureStateBucket = fn('EnsureStateBucketFunction', 'ensure-state-bucket', 'Creates or verifies the versioned, encrypted state bucket', {
-      timeout: Duration.seconds(60),
-    });
-    ensureStateBucket.addToRolePolicy(new iam.PolicyStatement({
-      actions: [
-        's3:CreateBucket', 's3:ListBucket', 's3:GetBucketVersioning', 's3:PutBucketVersioning', 's3:GetEncryptionConfiguration',
-        's3:PutEncryptionConfiguration', 's3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock', 's3:GetBucketOwnershipControls',
-        's3:PutBucketOwnershipControls', 's3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:GetBucketTagging', 's3:PutBucketTagging',
-      ],
-      resources: [stateBucketArn],
-    }));
-
-    const checkDns = fn('CheckDnsFunction', 'check-dns', "Checks the domain's public hosted zone and its delegation");
-    checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }));
-    checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:GetHostedZone'], resources: zoneArns }));
-
-    const ensureSshKey = fn('EnsureSshKeyFunction', 'ensure-ssh-key', "Creates the fabric's SSH key once; the private half stays in Secrets Manager", {
-      timeout: Duration.seconds(60),
-      memorySize: 1024, // RSA 4096 generation is CPU-bound; CPU scales with memory.
-    });
-    ensureSshKey.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:TagResource'],
-      resources: [secretArn('ssh-key')],
-    }));
-
-    const checkReadiness = fn('CheckReadinessFunction', 'check-readiness', 'Polls instances, API DNS and /readyz of a new cluster', {
-      environment: { READINESS_DEADLINE_SECONDS: String(readinessDeadline.toSeconds()) },
-    });
-    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
-    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: zoneArns }));
-    checkReadiness.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn('kubeconfig')] }));
-
-    // It writes only while its execution holds the fabric's lock: it reads the lock item first.
-    const recordFabric = fn('RecordFabricFunction', 'record-fabric', 'Writes the fabric record to the state bucket', {
-      environment: { [LOCK_TABLE_ENV]: this.lockTable.tableName },
-    });
-    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.lockTable.tableArn] }));
-    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
-    recordFabric.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
-
-    const explainFailure = fn('ExplainFailureFunction', 'explain-failure', "Turns a failed build into a readable cause from its log");
-
-    // It parks the run's task token on the lock item this execution holds, and announces the wait.
-    const requestApproval = fn('RequestApprovalFunction', 'request-approval', 'Parks a planned run for approval and puts Fabric Awaiting Approval', {
-      environment: { [LOCK_TABLE_ENV]: this.lockTable.tableName },
-    });
-    requestApproval.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.lockTable.tableArn] }));
-    requestApproval.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['events:PutEvents'],
-      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
-    }));
-
-    const sweepFabrics = fn('SweepFabricsFunction', 'sweep-fabrics', 'Destroys fabrics whose lease ran out, warns before, starts drift checks', {
-      timeout: Duration.minutes(5),
-    });
-    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
-    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
-    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*/fabric.json`] }));
-    sweepFabrics.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['events:PutEvents'],
-      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
-    }));
-
-    this.functions = { validateSpec, discoverZones, ensureStateBucket, checkDns, ensureSshKey, checkReadiness, recordFabric, explainFailure, requestApproval, sweepFabrics };
+    this.functions = functions;
+    const { ensureStateBucket, explainFailure, sweepFabrics } = functions;
 
     // Build jobs: the scripts and Terraform modules travel as one asset; the buildspec is in it.
     const jobSource = new assets.Asset(this, 'JobSource', {
@@ -373,7 +254,7 @@ export class FabricOrchestrator extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'fabricctl: provision, plan or destroy one fabric (VPC + kops HA cluster + DNS)',
       definitionBody: sfn.DefinitionBody.fromChainable(
-        this.definition(pollInterval),
+        new FabricWorkflow(this, this).definition(pollInterval),
       ),
       timeout: executionTimeout,
       tracingEnabled: true,
@@ -386,7 +267,7 @@ export class FabricOrchestrator extends Construct {
     sweepFabrics.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(sweepFabrics);
     this.scheduleSweeps(sweepFabrics, props.driftCheckSchedule);
-    this.acknowledgeFindings();
+    acknowledgeOrchestratorFindings(this);
   }
 
   /** EventBridge Scheduler: the lease sweep every 15 minutes, drift checks when asked for. */
@@ -417,404 +298,10 @@ export class FabricOrchestrator extends Construct {
     }
   }
 
-  private definition(pollInterval: Duration): sfn.IChainable {
-    const f = this.functions;
-    const lambdaTask = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | typeof sfn.JsonPath.DISCARD) => {
-      const functionTimeout = (fn instanceof lambda.Function ? fn.timeout : undefined) ?? Duration.seconds(30);
-      const task = new tasks.LambdaInvoke(this, id, {
-        lambdaFunction: fn,
-        payloadResponseOnly: true,
-        payload: sfn.TaskInput.fromObject(payload),
-        // '$' is the default: the result replaces the input (Parallel branches return it as is).
-        resultPath: resultPath === '$' ? undefined : resultPath,
-        taskTimeout: sfn.Timeout.duration(functionTimeout.plus(LAMBDA_TASK_MARGIN)),
-      });
-      task.addRetry(LAMBDA_THROTTLE_RETRY);
-      return task;
-    };
-    const fabricOnly = { 'fabric.$': '$.fabric' };
 
-    // ---- failure path: explain, release, record, announce, fail with the original error ----
-    const failed = new sfn.Fail(this, 'FabricFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const emitFailed = new tasks.EventBridgePutEvents(this, 'EmitFabricFailed', {
-      entries: [{
-        source: EVENT_SOURCE,
-        detailType: 'Fabric Failed',
-        detail: sfn.TaskInput.fromObject({
-          'name.$': '$.fabric.name',
-          'execution.$': '$$.Execution.Id',
-          'error.$': '$.error.Error',
-          'cause.$': '$.error.Cause',
-        }),
-      }],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
-    });
-    emitFailed.addRetry(EVENTS_RETRY);
-    emitFailed.addCatch(failed, { resultPath: '$.failurePath.emit' });
-    emitFailed.next(failed);
-    // Record before release: RecordFabric writes only while this run holds the lock, so a run that
-    // lost it (FabricBusy) fails there with LockNotHeld and leaves the holder's record alone.
-    const releaseAfterFailure = this.releaseLock('ReleaseLockAfterFailure');
-    // Not the holder (FabricBusy) or already released: nothing to release, go on.
-    releaseAfterFailure.addCatch(emitFailed, { resultPath: '$.failurePath.release' });
-    releaseAfterFailure.next(emitFailed);
-    const recordFailed = lambdaTask('RecordFailure', f.recordFabric, { status: 'FAILED', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    recordFailed.addCatch(releaseAfterFailure, { resultPath: '$.failurePath.record' });
-    recordFailed.next(releaseAfterFailure);
-    const explain = lambdaTask('ExplainFailure', f.explainFailure, { 'fabric.$': '$.fabric', 'error.$': '$.error' }, '$.error');
-    explain.addCatch(recordFailed, { resultPath: '$.failurePath.explain' });
-    explain.next(recordFailed);
-    const onFailure = (state: sfn.TaskStateBase | sfn.Parallel) => state.addCatch(explain, { resultPath: '$.error' });
-
-    // A spec that does not validate: nothing exists yet, there is no fabric to release or record.
-    const invalidFailed = new sfn.Fail(this, 'SpecRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const emitInvalid = new tasks.EventBridgePutEvents(this, 'EmitSpecRejected', {
-      entries: [{
-        source: EVENT_SOURCE,
-        detailType: 'Fabric Failed',
-        detail: sfn.TaskInput.fromObject({ 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }),
-      }],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
-    });
-    emitInvalid.addRetry(EVENTS_RETRY);
-    emitInvalid.addCatch(invalidFailed, { resultPath: '$.failurePath.emit' });
-    emitInvalid.next(invalidFailed);
-
-    // ---- 1. validate ----
-    const validate = lambdaTask('ValidateSpec', f.validateSpec, {
-      'input.$': '$',
-      'execution.$': '$$.Execution.Id',
-      'startedAt.$': '$$.Execution.StartTime',
-    }, '$.fabric');
-    validate.addCatch(emitInvalid, { resultPath: '$.error' });
-
-    // ---- 2. lock ----
-    const acquireLock = new tasks.DynamoPutItem(this, 'AcquireLock', {
-      table: this.lockTable,
-      item: {
-        fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')),
-        holder: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
-        expiresAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.lock.expiresAt')),
-        ttl: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fabric.lock.ttl'))),
-        action: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.action')),
-      },
-      // Free, ours already (a redriven run), or left behind by a run that was aborted and had
-      // expired before this one started.
-      conditionExpression: 'attribute_not_exists(fabric) OR holder = :me OR expiresAt < :started',
-      expressionAttributeValues: {
-        ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
-        ':started': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
-    });
-    acquireLock.addRetry({
-      errors: ['DynamoDB.ConditionalCheckFailedException'],
-      interval: Duration.seconds(15),
-      backoffRate: 1.5,
-      maxAttempts: 10,
-      maxDelay: Duration.minutes(2),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    acquireLock.addRetry(DYNAMODB_TRANSIENT_RETRY);
-    const readHolder = new tasks.DynamoGetItem(this, 'ReadLockHolder', {
-      table: this.lockTable,
-      key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
-      resultSelector: { 'holder.$': '$.Item.holder.S', 'expiresAt.$': '$.Item.expiresAt.S' },
-      resultPath: '$.lockHolder',
-      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
-    });
-    readHolder.addRetry(DYNAMODB_TRANSIENT_RETRY);
-    const busy = new sfn.Pass(this, 'FabricBusy', {
-      parameters: {
-        Error: 'FabricBusy',
-        'Cause.$': "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
-      },
-      resultPath: '$.error',
-    });
-    acquireLock.addCatch(readHolder, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.error' });
-    onFailure(acquireLock);
-    readHolder.addCatch(explain, { resultPath: '$.failurePath.readHolder' });
-    readHolder.next(busy);
-    busy.next(explain);
-
-    // ---- 3. prepare, in parallel ----
-    const skipDns = new sfn.Pass(this, 'SkipDnsCheck', {
-      comment: 'Teardown must not depend on the domain still being delegated.',
-      result: sfn.Result.fromObject({ hostedZoneId: '', nameServers: [], skipped: true }),
-    });
-    const checkDns = lambdaTask('CheckDns', f.checkDns, fabricOnly, '$');
-    // A resolver timeout or SERVFAIL is transient; a wrong delegation (DnsNotDelegated) is not.
-    checkDns.addRetry({ errors: ['DnsLookupFailed'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 });
-    const dnsBranch = new sfn.Choice(this, 'NeedsDnsCheck')
-      .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), skipDns)
-      .otherwise(checkDns);
-    const prepare = new sfn.Parallel(this, 'Prepare', {
-      comment: 'Zones, state bucket and DNS are independent: check them at once.',
-      resultSelector: { 'zones.$': '$[0]', 'stateBucket.$': '$[1]', 'dns.$': '$[2]' },
-      resultPath: '$.prepared',
-    });
-    prepare.branch(lambdaTask('DiscoverZones', f.discoverZones, fabricOnly, '$'));
-    prepare.branch(lambdaTask('EnsureStateBucket', f.ensureStateBucket, fabricOnly, '$'));
-    prepare.branch(dnsBranch);
-    onFailure(prepare);
-
-    // ---- 4-6. provision ----
-    const sshKey = lambdaTask('EnsureSshKey', f.ensureSshKey, fabricOnly, '$.sshKey');
-    onFailure(sshKey);
-    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', { APPROVED_PLAN_DIGEST: '$.approvedPlan.network' });
-    const clusterJob = this.buildTask('ClusterJob', this.clusterProject, 'provision', '$.jobs.cluster', {
-      VPC_ID: '$.jobs.network.result.vpcId',
-      SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
-      SSH_PUBLIC_KEY: '$.sshKey.publicKey',
-      APPROVED_PLAN_DIGEST: '$.approvedPlan.cluster',
-    });
-    // CheckReadiness starts the deadline clock on its first call (no startedAt yet).
-    const initReadiness = new sfn.Pass(this, 'StartReadinessClock', {
-      result: sfn.Result.fromObject({ ready: false, attempts: 0 }),
-      resultPath: '$.readiness',
-    });
-    const checkReadiness = lambdaTask('CheckReadiness', f.checkReadiness, {
-      'fabric.$': '$.fabric',
-      'prepared.$': '$.prepared',
-      'cluster.$': '$.jobs.cluster.result',
-      'readiness.$': '$.readiness',
-    }, '$.readiness');
-    onFailure(checkReadiness);
-    const waitForCluster = new sfn.Wait(this, 'WaitBeforeNextCheck', { time: sfn.WaitTime.duration(pollInterval) });
-    const recordReady = lambdaTask('RecordReady', f.recordFabric, { status: 'READY', 'state.$': '$' }, '$.record');
-    onFailure(recordReady);
-    const releaseReady = this.releaseLock('ReleaseLock');
-    onFailure(releaseReady);
-    const emitReady = this.emitEvent('EmitFabricReady', 'Fabric Ready', {
-      'clusterName.$': '$.fabric.clusterName',
-      'zones.$': '$.prepared.zones.zones',
-      'vpcId.$': '$.jobs.network.result.vpcId',
-    });
-    onFailure(emitReady);
-    const ready = new sfn.Succeed(this, 'FabricReady', { outputPath: '$.record' });
-    // ---- approval gate: plan, record AWAITING_APPROVAL, wait for the task token ----
-    const recordProvisioning = lambdaTask('RecordProvisioning', f.recordFabric, { status: 'PROVISIONING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    onFailure(recordProvisioning);
-    const planNetworkForApproval = this.buildTask('PlanNetworkForApproval', this.networkProject, 'plan', '$.jobs.network', {});
-    const planClusterForApproval = this.buildTask('PlanClusterForApproval', this.clusterProject, 'plan', '$.jobs.cluster', {
-      VPC_ID: '$.jobs.network.result.vpcId',
-      SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
-      SSH_PUBLIC_KEY: '$.sshKey.publicKey',
-    });
-    const recordAwaiting = lambdaTask('RecordAwaitingApproval', f.recordFabric, { status: 'AWAITING_APPROVAL', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    const waitForApproval = new tasks.LambdaInvoke(this, 'WaitForApproval', {
-      lambdaFunction: f.requestApproval,
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: sfn.TaskInput.fromObject({ taskToken: sfn.JsonPath.taskToken, 'state.$': '$' }),
-      resultPath: '$.approvalDecision',
-      // ValidateSpec sets it: the run's approvalTimeout, at most the stack's.
-      taskTimeout: sfn.Timeout.at('$.fabric.approval.timeoutSeconds'),
-    });
-    waitForApproval.addRetry(LAMBDA_THROTTLE_RETRY);
-    const approvalTimedOut = new sfn.Pass(this, 'ApprovalTimedOut', {
-      parameters: {
-        Error: 'ApprovalTimedOut',
-        'Cause.$': "States.Format('nobody approved or rejected the plan of fabric {} within {} seconds; nothing was applied. Run the provision again and approve it with fabricctl approve {}', $.fabric.name, $.fabric.approval.timeoutSeconds, $.fabric.name)",
-      },
-      resultPath: '$.error',
-    });
-    waitForApproval.addCatch(approvalTimedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
-    approvalTimedOut.next(explain);
-    const approvedPlan = new sfn.Pass(this, 'HoldApprovedPlan', {
-      comment: 'The jobs apply only a plan with these digests (buildspecs/scripts/lib.sh require_approved_plan).',
-      parameters: { 'network.$': '$.jobs.network.result.planDigest', 'cluster.$': '$.jobs.cluster.result.planDigest' },
-      resultPath: '$.approvedPlan',
-    });
-    const recordApproved = lambdaTask('RecordApproved', f.recordFabric, { status: 'PROVISIONING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    const noApproval = new sfn.Pass(this, 'NoApprovalNeeded', {
-      result: sfn.Result.fromObject({ network: '', cluster: '' }),
-      resultPath: '$.approvedPlan',
-    });
-    for (const state of [planNetworkForApproval, planClusterForApproval, recordAwaiting, waitForApproval, recordApproved]) onFailure(state);
-    planNetworkForApproval.next(planClusterForApproval).next(recordAwaiting).next(waitForApproval).next(approvedPlan).next(recordApproved).next(networkJob);
-    noApproval.next(networkJob);
-
-    networkJob
-      .next(clusterJob)
-      .next(initReadiness)
-      .next(checkReadiness)
-      .next(new sfn.Choice(this, 'IsClusterReady')
-        .when(sfn.Condition.booleanEquals('$.readiness.ready', true), recordReady.next(releaseReady).next(emitReady).next(ready))
-        .otherwise(waitForCluster.next(checkReadiness)));
-    const provision = recordProvisioning
-      .next(sshKey)
-      .next(new sfn.Choice(this, 'NeedsApproval')
-        .when(sfn.Condition.booleanEquals('$.fabric.approval.required', true), planNetworkForApproval)
-        .otherwise(noApproval));
-
-    // ---- plan: jobs plan, nothing applied ----
-    const planNetwork = this.buildTask('PlanNetworkJob', this.networkProject, 'plan', '$.jobs.network', {});
-    const planCluster = this.buildTask('PlanClusterJob', this.clusterProject, 'plan', '$.jobs.cluster', {
-      VPC_ID: '$.jobs.network.result.vpcId',
-      SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
-    });
-    const releasePlan = this.releaseLock('ReleaseLockAfterPlan');
-    onFailure(releasePlan);
-    const planned = new sfn.Pass(this, 'PlanSummary', {
-      parameters: {
-        action: 'plan',
-        'name.$': '$.fabric.name',
-        'clusterName.$': '$.fabric.clusterName',
-        'zones.$': '$.prepared.zones.zones',
-        'stateBucket.$': '$.prepared.stateBucket',
-        'network.$': '$.jobs.network.result',
-        'cluster.$': '$.jobs.cluster.result',
-      },
-    });
-    // A drift check (the sweep's plan of the recorded spec) records its outcome and reports drift.
-    const recordDrift = lambdaTask('RecordDriftCheck', f.recordFabric, { check: 'drift', 'state.$': '$' }, '$.record');
-    onFailure(recordDrift);
-    const emitDrifted = this.emitEvent('EmitFabricDrifted', 'Fabric Drifted', { 'summary.$': '$.record.drift.summary' });
-    onFailure(emitDrifted);
-    const driftCheck = recordDrift.next(new sfn.Choice(this, 'HasDrifted')
-      .when(sfn.Condition.booleanEquals('$.record.drift.drifted', true), emitDrifted.next(releasePlan))
-      .otherwise(releasePlan));
-    const plan = planNetwork
-      .next(planCluster)
-      .next(new sfn.Choice(this, 'IsDriftCheck')
-        .when(sfn.Condition.and(sfn.Condition.isPresent('$.fabric.check'), sfn.Condition.stringEquals('$.fabric.check', 'drift')), driftCheck)
-        .otherwise(releasePlan));
-    releasePlan.next(planned).next(new sfn.Succeed(this, 'Planned'));
-
-    // ---- destroy: cluster first, then network; the state bucket and its versions stay ----
-    const destroyCluster = this.buildTask('DestroyClusterJob', this.clusterProject, 'destroy', '$.jobs.cluster', {});
-    const destroyNetwork = this.buildTask('DestroyNetworkJob', this.networkProject, 'destroy', '$.jobs.network', {});
-    const recordDestroyed = lambdaTask('RecordDestroyed', f.recordFabric, { status: 'DESTROYED', 'state.$': '$' }, '$.record');
-    onFailure(recordDestroyed);
-    const releaseDestroyed = this.releaseLock('ReleaseLockAfterDestroy');
-    onFailure(releaseDestroyed);
-    const emitDestroyed = this.emitEvent('EmitFabricDestroyed', 'Fabric Destroyed', { 'clusterName.$': '$.fabric.clusterName' });
-    onFailure(emitDestroyed);
-    const recordDestroying = lambdaTask('RecordDestroying', f.recordFabric, { status: 'DESTROYING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
-    onFailure(recordDestroying);
-    const destroy = recordDestroying.next(destroyCluster).next(destroyNetwork).next(recordDestroyed).next(releaseDestroyed).next(emitDestroyed)
-      .next(new sfn.Succeed(this, 'FabricDestroyed', { outputPath: '$.record' }));
-
-    for (const state of [networkJob, clusterJob, planNetwork, planCluster, destroyCluster, destroyNetwork]) onFailure(state);
-
-    // ---- extend: only the record's lease moves; nothing is prepared or built ----
-    const recordLease = lambdaTask('RecordLease', f.recordFabric, { 'state.$': '$' }, '$.record');
-    onFailure(recordLease);
-    const releaseExtended = this.releaseLock('ReleaseLockAfterExtend');
-    onFailure(releaseExtended);
-    const extend = recordLease.next(releaseExtended).next(new sfn.Succeed(this, 'LeaseExtended', { outputPath: '$.record' }));
-
-    return validate
-      .next(acquireLock)
-      .next(new sfn.Choice(this, 'IsLeaseExtension')
-        .when(sfn.Condition.stringEquals('$.fabric.action', 'extend'), extend)
-        .otherwise(prepare
-          .next(new sfn.Choice(this, 'ChooseAction')
-            .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), destroy)
-            .when(sfn.Condition.stringEquals('$.fabric.action', 'plan'), plan)
-            .otherwise(provision))));
-  }
-
-  /** Deletes the lock only if this execution holds it; a FabricBusy run must not free another's lock. */
-  private releaseLock(id: string): tasks.DynamoDeleteItem {
-    const release = new tasks.DynamoDeleteItem(this, id, {
-      table: this.lockTable,
-      key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
-      conditionExpression: 'holder = :me',
-      expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')) },
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
-    });
-    release.addRetry(DYNAMODB_TRANSIENT_RETRY);
-    return release;
-  }
-
-  private emitEvent(id: string, detailType: string, extra: Record<string, string>): tasks.EventBridgePutEvents {
-    const emit = new tasks.EventBridgePutEvents(this, id, {
-      entries: [{
-        source: EVENT_SOURCE,
-        detailType,
-        detail: sfn.TaskInput.fromObject({ 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', ...extra }),
-      }],
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
-    });
-    emit.addRetry(EVENTS_RETRY);
-    return emit;
-  }
-
-  /**
-   * A build task that waits for the build (RUN_JOB). Per-run values go in as environment overrides;
-   * the job's one exported variable `FABRIC_RESULT` (JSON) comes back parsed at `resultPath.result`.
-   */
-  private buildTask(id: string, project: codebuild.IProject, action: RunAction, resultPath: string, extra: Record<string, string>): tasks.CodeBuildStartBuild {
-    const env: Record<string, codebuild.BuildEnvironmentVariable> = {};
-    // Every variable of the validated fabric's `buildEnv` (contract.ts BUILD_ENV_NAMES).
-    for (const name of BUILD_ENV_NAMES) env[name] = { value: sfn.JsonPath.stringAt(`$.fabric.buildEnv.${name}`) };
-    env.ACTION = { value: action };
-    env.STATE_BUCKET = { value: sfn.JsonPath.stringAt('$.prepared.stateBucket.bucket') };
-    env.STATE_BUCKET_EXISTS = { value: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.prepared.stateBucket.exists')) };
-    env.ZONES_CSV = { value: sfn.JsonPath.stringAt('$.prepared.zones.zonesCsv') };
-    env.EXECUTION_ID = { value: sfn.JsonPath.stringAt('$$.Execution.Id') };
-    for (const [name, jsonPath] of Object.entries(extra)) env[name] = { value: sfn.JsonPath.stringAt(jsonPath) };
-    const task = new tasks.CodeBuildStartBuild(this, id, {
-      project,
-      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-      environmentVariablesOverride: env,
-      resultSelector: {
-        'result.$': 'States.StringToJson($.Build.ExportedEnvironmentVariables[0].Value)',
-        'buildId.$': '$.Build.Id',
-      },
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(BUILD_TASK_TIMEOUT),
-    });
-    task.addRetry({ errors: ['CodeBuild.CodeBuildException', 'CodeBuild.AccountLimitExceededException'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 4 });
-    return task;
-  }
-
-  private acknowledgeFindings(): void {
-    const functions = Object.values(this.functions) as lambda.IFunction[];
-    Validations.of(this.stateMachine).acknowledge(...functions.map((f) => ({
-      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(f)}.Arn>:*]`,
-      reason: 'The state machine may invoke any version of its own functions (the LambdaInvoke grant).',
-    })), {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: "The state machine's log delivery (logs:*LogDelivery*, DescribeLogGroups, PutResourcePolicy) and X-Ray trace writes have no resource-level permissions.",
-    });
-    // Each function names the findings of its own grants (the build projects: lib/build-grants.ts).
-    const f = this.functions;
-    const bucket = `arn:<AWS::Partition>:s3:::${this.stateBucketPrefix}-<AWS::AccountId>-*`;
-    const ack = (fn: lambda.IFunction, finding: string, reason: string) => Validations.of(fn).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric, f.ensureStateBucket]) {
-      ack(fn, `Resource::${bucket}`, 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.');
-    }
-    ack(f.ensureStateBucket, `Resource::${bucket}/${STATE_LOCK_PATTERN}`, "Only Terraform's lock objects (<state key>.tflock) of the run-time state buckets: stale ones are released.");
-    for (const fn of [f.validateSpec, f.discoverZones, f.recordFabric]) {
-      ack(fn, `Resource::${bucket}/fabrics/*`, 'Fabric records live at fabrics/<name>/fabric.json of the run-time state buckets; the name is known at run time.');
-    }
-    ack(f.sweepFabrics, `Resource::${bucket}`, 'The sweep lists the fabric records of every state bucket (one per region, created at run time).');
-    ack(f.sweepFabrics, `Resource::${bucket}/fabrics/*/fabric.json`, 'The sweep reads fabric records only (fabrics/<name>/fabric.json), never state or kops secrets.');
-    ack(f.sweepFabrics, 'Resource::*', 's3:ListAllMyBuckets has no resource-level permission: the sweep finds the state buckets of each region by name.');
-    ack(f.ensureSshKey, 'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/ssh-key-??????', "Each fabric's SSH key, fabricctl/<name>/ssh-key; the name is known at run time.");
-    ack(f.checkReadiness, 'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/kubeconfig-??????', "Each fabric's admin kubeconfig, fabricctl/<name>/kubeconfig; the name is known at run time.");
-    if (this.hostedZoneIds.length === 0) {
-      for (const fn of [f.checkDns, f.checkReadiness]) {
-        ack(fn, 'Resource::arn:<AWS::Partition>:route53:::hostedzone/*', "No hostedZoneIds given: the domain's zone is found at run time from the spec (read-only here).");
-      }
-    }
-  }
 }
 
-/** Terraform's lock objects of the fabrics' states: `fabrics/<name>/<network|cluster>.tfstate.tflock`. */
-const STATE_LOCK_PATTERN = 'fabrics/*/*.tfstate.tflock';
-
-/** How cdk-nag names a construct's resource in a finding: its logical id. */
-export function logicalIdOf(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
-}
+export { logicalIdOf };
 
 /** Hosted zone ids as Route 53 shows them (`Z...`, or `/hostedzone/Z...`), without the prefix. */
 function checkHostedZoneIds(ids: readonly string[] | undefined): string[] {

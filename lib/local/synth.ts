@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { FabricFunction } from '../fabric-function';
-import { logicalIdOf } from '../fabric-orchestrator';
+import { logicalIdOf } from '../logical-id';
 import { FabricOrchestratorStack, FabricOrchestratorStackProps } from '../fabric-orchestrator-stack';
 import { resolveDefinition, ResolvedDefinition } from '../definition';
 
