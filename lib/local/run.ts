@@ -9,7 +9,7 @@ import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
 import { parseSpecJson } from '../../lambdas/shared/spec-document';
 import type { AslDefinition, AslMachine, AslState } from '../definition';
 import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
-import { EnvironmentVariableType, runBuild } from './build-runner';
+import { EnvironmentVariableType, runBuild } from './standins/codebuild';
 import { promoteApiRecord } from './standins/dns-controller';
 import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
 import { buildTaskHandlers, mergedFunctionEnvironment } from './task-handlers';

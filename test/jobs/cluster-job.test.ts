@@ -14,7 +14,7 @@ import { ensureStateBucket } from '../../lambdas/ensure-state-bucket/core';
 import { clientOptions, s3Options } from '../../lambdas/shared/clients';
 import type { ClusterJobResult, FabricAction, ValidatedFabric } from '../../lambdas/shared/contract';
 import { kubeconfigSecretName, stateKeys } from '../../lambdas/shared/naming';
-import { BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/build-runner';
+import { BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/standins/codebuild';
 import type { CallRecord, Invocation } from '../../lib/local/standins/kops/src/main';
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
 import { promoteApiRecord } from '../../lib/local/standins/dns-controller';

@@ -13,7 +13,7 @@ import { ensureStateBucket } from '../../lambdas/ensure-state-bucket/core';
 import { clientOptions, s3Options } from '../../lambdas/shared/clients';
 import type { FabricAction, NetworkJobResult, ValidatedFabric } from '../../lambdas/shared/contract';
 import { stateKeys } from '../../lambdas/shared/naming';
-import { Build, BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/build-runner';
+import { Build, BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/standins/codebuild';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';

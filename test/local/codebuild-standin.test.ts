@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Build, BuildTaskFailed, LOG_PREFIX, runBuild, RunBuildOptions, StartBuildSyncOutput } from '../../lib/local/build-runner';
+import { Build, BuildTaskFailed, LOG_PREFIX, runBuild, RunBuildOptions, StartBuildSyncOutput } from '../../lib/local/standins/codebuild';
 
 /** Unit tests of the CodeBuild stand-in with throwaway buildspecs; no AWS endpoint, so no CloudWatch Logs. */
 describe('local CodeBuild stand-in (runBuild)', () => {
