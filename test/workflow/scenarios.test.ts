@@ -150,11 +150,15 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
 
   test('5. two executions for one fabric at once: one runs, the other waits then fails FabricBusy naming the holder', async () => {
     const retries: Array<{ state: string; error: string }> = [];
+    // The second starts once the first holds the lock (not after a fixed delay: on a loaded machine
+    // the first could still be validating, and the second would take the lock instead).
+    let holding!: () => void;
+    const firstHoldsLock = new Promise<void>((resolve) => { holding = resolve; });
     const [first, second] = await Promise.all([
-      run({ action: 'provision', spec: spec('demo') }, { executionName: 'first' }),
-      new Promise<LocalRunResult>((resolve, reject) => {
+      run({ action: 'provision', spec: spec('demo') }, { executionName: 'first', onEvent: (e) => { if (e.type === 'stateExited' && e.state === 'AcquireLock') holding(); } }),
+      firstHoldsLock.then(() => {
         const onEvent = (e: ProgressEvent) => { if (e.type === 'retry') retries.push({ state: e.state, error: e.error }); };
-        setTimeout(() => run({ action: 'provision', spec: spec('demo') }, { executionName: 'second', onEvent }).then(resolve, reject), 400);
+        return run({ action: 'provision', spec: spec('demo') }, { executionName: 'second', onEvent });
       }),
     ]);
     // The waiting is visible: one retry event per attempt, naming the failed condition.
