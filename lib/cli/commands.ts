@@ -258,8 +258,8 @@ function exitFor(status: RunOutcome['status']): ExitCode {
 async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
-  // No cluster for kubectl after a local run: the API stand-in lives in this process, and the kops
-  // stand-in keeps no CA in its state store for fabricctl kubeconfig to read.
+  // No cluster for kubectl after a local run: the API stand-in lives in this process only (the CA
+  // the kops stand-in stored lets fabricctl kubeconfig write a file, but nothing answers it after).
   const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), nextSteps: false });
   const result = await runLocal({
     action,

@@ -55,7 +55,11 @@ export interface LocalEnvironment {
   /** Environment for local builds: emulator, stand-ins, provider mirror. */
   buildEnvironment(clusterName: string): Promise<Record<string, string>>;
   readonly workDir: string;
-  stop(): Promise<void>;
+  /**
+   * Stops the stand-ins and removes the work directory; stops the emulator too unless
+   * `keepEmulator`, which leaves it running on its own for later commands (`--keep-emulator`).
+   */
+  stop(options?: { readonly keepEmulator?: boolean }): Promise<void>;
 }
 
 export interface LocalEnvironmentOptions {
@@ -161,10 +165,12 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         TF_IN_AUTOMATION: '1',
       };
     },
-    async stop() {
+    async stop(stopOptions) {
+      // Every listening stand-in keeps this process alive: all of them stop, kept emulator or not.
       for (const server of apiServers.values()) await (await server).stop();
       await publicDns.stop();
-      await stopMoto();
+      if (stopOptions?.keepEmulator) moto?.release();
+      else await stopMoto();
       rmSync(workDir, { recursive: true, force: true });
     },
   };

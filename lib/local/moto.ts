@@ -12,6 +12,11 @@ export interface Moto {
   readonly port: number;
   readonly pid: number;
   stop(): Promise<void>;
+  /**
+   * Leaves moto_server running when this process ends (`--keep-emulator`): this process stops
+   * waiting for it, so that it can exit once its own work is done.
+   */
+  release(): void;
 }
 
 export class MotoUnavailable extends Error {
@@ -100,7 +105,8 @@ export async function startMoto(options: { readonly env?: NodeJS.ProcessEnv; rea
   try {
     const endpoint = await listeningEndpoint(logFile, child, timeoutMs);
     await waitUntilUp(endpoint, child, timeoutMs);
-    return { endpoint, port: Number(new URL(endpoint).port), pid, stop };
+    // A running child keeps Node's event loop alive: unref lets this process exit without it.
+    return { endpoint, port: Number(new URL(endpoint).port), pid, stop, release: () => child.unref() };
   } catch (error) {
     await stop();
     throw error;

@@ -315,10 +315,13 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult
   } finally {
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
-    if (options.keepEmulator && env.moto) {
-      options.log?.(`emulator left running on ${env.endpoint} (pid ${env.moto.pid}); stop it with: kill ${env.moto.pid}`);
-    } else {
-      await env.stop();
+    const keepEmulator = options.keepEmulator === true && env.moto !== undefined;
+    await env.stop({ keepEmulator });
+    if (keepEmulator && env.moto) {
+      options.log?.(
+        `emulator left running on ${env.endpoint} (pid ${env.moto.pid}); stop it with: kill ${env.moto.pid}. ` +
+          'The stand-ins (Kubernetes API, public DNS) stopped with this run',
+      );
     }
   }
 }

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
+import { clusterCaKey, parseClusterCaKeyset } from '../../lib/cli/cluster-ca';
+import { CLUSTER_CA_KEYSET } from '../../lib/local/standins/contracts';
 import { KopsError, loadReference, parseCommandLine } from '../../lib/local/standins/kops/src/cli';
 import {
   expandZones,
@@ -17,6 +19,7 @@ import {
   withKubernetesVersion,
 } from '../../lib/local/standins/kops/src/golden';
 import type { CallRecord } from '../../lib/local/standins/kops/src/main';
+import { createTestCa } from '../../lib/local/standins/test-pki';
 import { describeWithMoto, useMoto } from '../support/moto';
 import { mirrorCliConfig, TERRAFORM_SKIP_REASON } from '../support/terraform';
 
@@ -397,6 +400,11 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
   const rendered = (out: string, file: string): string => readFileSync(join(scratch, out, 'data', file), 'utf8');
   const completedVersion = (out: string): string | undefined => /^ {2}kubernetesVersion: (.+)$/m.exec(rendered(out, 'aws_s3_object_cluster-completed.spec_content'))?.[1];
   const update = (out: string) => kops('update', 'cluster', ...common, '--target=terraform', `--out=${join(scratch, out)}`);
+  const s3 = () => new S3Client({ forcePathStyle: true });
+  /** Where fabricctl kubeconfig reads the cluster CA (its own rule, not the stand-in's). */
+  const keysetKey = clusterCaKey('demo', CLUSTER);
+  const readKeyset = async (): Promise<string> => (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: keysetKey }))).Body!.transformToString();
+  let firstKeyset = '';
 
   beforeAll(async () => {
     await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
@@ -414,6 +422,19 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
     expect(completedVersion('before')).toBe('1.35.0');
   });
 
+  test('GIVEN update ran with no CA handed over WHEN the state store is read THEN it holds kops\'s kubernetes-ca Keyset of a new CA, where fabricctl kubeconfig reads it', async () => {
+    expect(keysetKey).toBe(`fabrics/demo/kops/${CLUSTER}/${CLUSTER_CA_KEYSET.path}`);
+    firstKeyset = await readKeyset();
+    const doc = parseYaml(firstKeyset) as { apiVersion: string; kind: string; metadata: unknown; spec: { keys: { id: string; privateMaterial: string }[]; primaryId: string; type: string } };
+    expect({ apiVersion: doc.apiVersion, kind: doc.kind, metadata: doc.metadata, type: doc.spec.type, keys: doc.spec.keys.length })
+      .toEqual({ apiVersion: 'kops.k8s.io/v1alpha2', kind: 'Keyset', metadata: { creationTimestamp: null, name: 'kubernetes-ca' }, type: 'Keypair', keys: 1 });
+    expect(doc.spec.primaryId).toMatch(/^[1-9][0-9]{20,}$/);
+    expect(doc.spec.keys[0]?.id).toBe(doc.spec.primaryId);
+    expect(Buffer.from(doc.spec.keys[0]?.privateMaterial ?? '', 'base64').toString()).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+    const ca = parseClusterCaKeyset(firstKeyset, keysetKey);
+    expect(new X509Certificate(ca.certPem).subject).toBe('CN=kubernetes-ca');
+  });
+
   test('GIVEN the cluster WHEN set cluster spec.kubernetesVersion=1.36.4 THEN the state store config says 1.36.4 and the next update renders it, with new user_data for every group', async () => {
     const set = kops('set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4');
     expect({ status: set.status, stderr: set.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
@@ -427,6 +448,11 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
       const file = `aws_launch_template_${group}.${CLUSTER}_user_data`;
       expect({ file, changed: rendered('after', file) !== rendered('before', file) }).toEqual({ file, changed: true });
     }
+  });
+
+  test('GIVEN the CA keyset WHEN a later update runs THEN the keyset is kept as it was (kops never makes a cluster CA twice)', async () => {
+    expect(firstKeyset).not.toBe('');
+    expect(await readKeyset()).toBe(firstKeyset);
   });
 
   test('GIVEN the cluster WHEN rolling-update selects a role THEN control-plane names the three control-plane groups and node the node group', () => {
@@ -456,5 +482,29 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
       [null, 1], ['set cluster', 1], ['set cluster', 1], ['rolling-update cluster', 1],
     ]);
     expect(calls()[2]?.argv).toEqual(['set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4']);
+  });
+
+  test('GIVEN the cluster WHEN delete cluster --yes runs THEN nothing of it is left in the state store, its CA keyset included', async () => {
+    const listed = async () => ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `fabrics/demo/kops/${CLUSTER}/` }))).Contents ?? []).map((o) => o.Key);
+    expect(await listed()).toContain(keysetKey);
+    const deleted = kops('delete', 'cluster', ...common, '--yes');
+    expect({ status: deleted.status, stderr: deleted.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
+    expect(deleted.stdout).toContain(`state-store-object  s3://${BUCKET}/${keysetKey}\n`);
+    expect(await listed()).toEqual([]);
+  });
+
+  test('GIVEN a CA handed over in KOPS_STANDIN_API_CA_FILE and _KEY_FILE WHEN a cluster is created and updated THEN the keyset holds that CA', async () => {
+    const handed = createTestCa('fabricctl test CA (stand-in) for the API');
+    writeFileSync(join(scratch, 'ca.pem'), handed.certPem);
+    writeFileSync(join(scratch, 'ca-key.pem'), handed.keyPem, { mode: 0o600 });
+    const env = { ...process.env, KOPS_STANDIN_API_CA_FILE: join(scratch, 'ca.pem'), KOPS_STANDIN_API_CA_KEY_FILE: join(scratch, 'ca-key.pem') };
+    const zones = '--zones=us-east-2a,us-east-2b,us-east-2c';
+    const withCa = (...args: string[]) => spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env });
+    expect(withCa('create', 'cluster', ...common, zones, zones.replace('--zones', '--control-plane-zones'), '--network-id=vpc-0abc', '--subnets=subnet-0aaa,subnet-0bbb,subnet-0ccc',
+      '--dns-zone=example.org', `--ssh-public-key=${join(scratch, 'id_rsa.pub')}`).status).toBe(0);
+    expect(withCa('update', 'cluster', ...common, '--target=terraform', `--out=${join(scratch, 'handed')}`).status).toBe(0);
+    const ca = parseClusterCaKeyset(await readKeyset(), keysetKey);
+    expect(ca.certPem).toBe(handed.certPem.replace(/\r\n/g, '\n'));
+    expect(createPrivateKey(ca.keyPem).export({ type: 'pkcs8', format: 'pem' })).toBe(handed.keyPem);
   });
 });

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
@@ -13,6 +11,7 @@ import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-
 import { createTestCa } from '../../lib/local/standins/test-pki';
 import { kopsCaKeyset } from '../cli/kops-keyset';
 import { runCli, tempDir } from '../cli/support';
+import { KubeconfigDoc, kubeGet, runExecPlugin } from '../support/kubectl';
 import { describeWithMoto, useMoto } from '../support/moto';
 
 /**
@@ -21,8 +20,9 @@ import { describeWithMoto, useMoto } from '../support/moto';
  * it (the command and arguments from the file, KUBERNETES_EXEC_INFO set), and requests to the
  * Kubernetes API stand-in, which authenticates client certificates as kube-apiserver does.
  *
- * kops keeps the CA in its state store; the kops stand-in of local mode does not write it there
- * (it hands the API stand-in's CA over in files), so this test writes the keyset as kops does.
+ * The keyset is written here as kops writes it (kops-keyset.ts), for fabrics in every state without
+ * provisioning any; the workflow scenarios read the one the kops stand-in stores for a provisioned
+ * fabric (test/workflow/scenarios.test.ts).
  */
 const REGION = 'us-east-2';
 const ACCOUNT = '123456789012';
@@ -30,13 +30,6 @@ const BUCKET = stateBucketName(ACCOUNT, REGION);
 const CLUSTER = 'demo.example.com';
 /** Who moto's GetCallerIdentity says the caller is (moto writes it under sts): the CN of what is minted here. */
 const MOTO_CALLER = `arn:aws:sts::${ACCOUNT}:user/moto`;
-
-type KubeconfigDoc = {
-  'current-context': string;
-  clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string; 'tls-server-name'?: string } }[];
-  users: { name: string; user: { exec?: { command: string; args: string[]; apiVersion: string } } }[];
-  contexts: { name: string }[];
-};
 
 describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand-in', () => {
   const moto = useMoto();
@@ -102,45 +95,8 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     return { path, env: { AWS_REGION: REGION, HOME: dir, KUBECONFIG: `${path}:${join(dir, 'second')}`, PATH: '' } };
   }
 
-  /** GET /readyz as kubectl would: server, TLS name and CA from the kubeconfig, the client certificate given. */
-  function readyz(doc: KubeconfigDoc, credential?: { certPem: string; keyPem: string }): Promise<{ status: number; body: string }> {
-    const cluster = doc.clusters.find((c) => c.name === CLUSTER)?.cluster;
-    if (!cluster) throw new Error('no cluster entry');
-    const url = new URL(cluster.server);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: Number(url.port),
-          path: '/readyz',
-          ca: Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8'),
-          servername: cluster['tls-server-name'] ?? url.hostname,
-          ...(credential ? { cert: credential.certPem, key: credential.keyPem } : {}),
-          agent: false,
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  /** Runs the user's exec plugin as kubectl does: its command and args, KUBERNETES_EXEC_INFO in the environment. */
-  function runPlugin(doc: KubeconfigDoc): Promise<{ stdout: string; stderr: string }> {
-    const exec = doc.users.find((u) => u.name === CLUSTER)?.user.exec;
-    if (!exec) throw new Error('no exec plugin in the kubeconfig');
-    const execInfo = JSON.stringify({ kind: 'ExecCredential', apiVersion: exec.apiVersion, spec: { interactive: false } });
-    return new Promise((resolve, reject) => {
-      execFile(exec.command, exec.args, { env: { ...process.env, KUBERNETES_EXEC_INFO: execInfo }, timeout: 60_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve({ stdout, stderr });
-      });
-    });
-  }
+  const readyz = (doc: KubeconfigDoc, credential?: { certPem: string; keyPem: string }) => kubeGet(doc, CLUSTER, credential);
+  const runPlugin = (doc: KubeconfigDoc) => runExecPlugin(doc, CLUSTER);
 
   async function writeKubeconfig(): Promise<{ doc: KubeconfigDoc; path: string; out: string }> {
     const { env, path } = existingKubeconfig();

@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parse as parseYaml } from 'yaml';
+import type { ExecCredential } from '../../lib/cli/client-credential';
+import { clusterCaKey } from '../../lib/cli/cluster-ca';
 import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 import { motoInstalled } from '../../lib/local/moto';
@@ -14,6 +18,8 @@ import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/stand
 import type { ProgressEvent } from '../../lib/progress-events';
 import { buildPushRequest, parsePushEvent } from '../../lambdas/codecommit-push/core';
 import { codeCommitPushEvent } from '../support/eventbridge';
+import { KubeconfigDoc, kubeGet, runExecPlugin } from '../support/kubectl';
+import { runCli } from '../cli/support';
 
 /** A fabrics repository with `fabric.json` on branch `fabric/<name>`; returns the commit id. */
 function fabricRepository(dir: string, name: string, spec: unknown): string {
@@ -29,7 +35,9 @@ function fabricRepository(dir: string, name: string, spec: unknown): string {
  * The eight workflow scenarios of local mode: the synthesized state machine run by
  * aws-local-stepfunctions, every Task by the real code, builds by the local CodeBuild stand-in
  * running the real scripts and the real Terraform against moto, kops by its stand-in.
- * They share one emulator and run in order; each says what state it starts from.
+ * They share one emulator and run in order; each says what state it starts from. After scenario 2,
+ * `fabricctl kubeconfig` reads the CA the kops stand-in stored for the provisioned fabric and the
+ * API stand-in is asked with what it mints.
  */
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
@@ -148,6 +156,32 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await locks()).toEqual([]);
   });
 
+  test('GIVEN demo READY WHEN fabricctl kubeconfig demo --local writes its kubeconfig THEN the exec plugin mints from the CA kops stored a certificate the API stand-in accepts (200), and a request without one gets 401', async () => {
+    const clusterName = `demo.${DOMAIN}`;
+    const api = await env.apiServerFor(clusterName);
+    const dir = mkdtempSync(path.join(tmpdir(), 'scenario-kubeconfig-'));
+    const out = path.join(dir, 'config');
+    // The real clock: the API stand-in checks the certificate's validity against it.
+    const written = await runCli(['kubeconfig', 'demo', '--local', '--endpoint', env.endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out], {
+      env: { AWS_REGION: 'us-east-2', HOME: dir, PATH: '' },
+      now: () => new Date(),
+    });
+    expect({ code: written.code, err: written.err }).toEqual({ code: 0, err: '' });
+    const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
+    // The CA kops's state store holds is the one the API stand-in serves with: the file trusts it.
+    expect(doc.clusters.find((c) => c.name === clusterName)?.cluster).toEqual({
+      server: `https://127.0.0.1:${api.port}`,
+      'certificate-authority-data': Buffer.from(api.caPem.replace(/\r\n/g, '\n')).toString('base64'),
+      'tls-server-name': `api.${clusterName}`,
+    });
+
+    const credential = (JSON.parse((await runExecPlugin(doc, clusterName)).stdout) as ExecCredential).status;
+    expect(new X509Certificate(credential.clientCertificateData).checkIssued(new X509Certificate(api.caPem))).toBe(true);
+    expect(await kubeGet(doc, clusterName, { certPem: credential.clientCertificateData, keyPem: credential.clientKeyData })).toEqual({ status: 200, body: 'ok' });
+    expect((await kubeGet(doc, clusterName)).status).toBe(401);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test('5. two executions for one fabric at once: one runs, the other waits then fails FabricBusy naming the holder', async () => {
     const retries: Array<{ state: string; error: string }> = [];
     // The second starts once the first holds the lock (not after a fixed delay: on a loaded machine
@@ -195,7 +229,10 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await record('broken')).toMatchObject({ status: 'READY' });
   });
 
-  test('7. destroy without the right confirm does nothing; with it, cluster and network go and the state bucket stays', async () => {
+  test('7. destroy without the right confirm does nothing; with it, cluster and network go, kops\'s state with its CA keyset too, and the state bucket stays', async () => {
+    const kopsState = `fabrics/broken/kops/broken.${DOMAIN}/`;
+    const kopsObjects = async () => ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: kopsState }))).Contents ?? []).map((o) => o.Key);
+    expect(await kopsObjects()).toContain(clusterCaKey('broken', `broken.${DOMAIN}`));
     const refused = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'demo' });
     expect(refused.error).toBe('FabricSpecInvalid');
     expect(refused.cause).toMatch(/confirm/);
@@ -211,6 +248,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await bucketExists()).toBe(true);
     const versions = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'fabrics/broken/' }))).Versions ?? [];
     expect(versions.some((v) => v.Key === 'fabrics/broken/network.tfstate')).toBe(true);
+    expect(await kopsObjects()).toEqual([]);
     expect(destroyed.events.map((e) => e.DetailType)).toEqual(['Fabric Destroyed']);
     expect(await locks()).toEqual([]);
   });

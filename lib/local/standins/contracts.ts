@@ -52,6 +52,38 @@ export const API_SERVER_AUTH: ApiServerAuthContract = {
   source: 'kops/golden/ha/data/aws_s3_object_cluster-completed.spec_content (kubeAPIServer), kops/reference/kops_export_kubeconfig.md (--admin)',
 };
 
+/**
+ * Where and how kops keeps the cluster CA in its state store. Not in kops's vendored files (the CLI
+ * reference and golden output do not show the keystore), so stated here from kops's source, as
+ * facts: the Keyset type (`pkg/apis/kops/v1alpha2/keyset.go`), the VFS keystore's layout and writer
+ * (`upup/pkg/fi/vfs_castore.go`), its item ids (`Keyset.AddItem`, `pki.BuildPKISerial`), and when kops
+ * makes the CA (`upup/pkg/fi/fitasks/keypair.go`: a task of `update cluster`'s apply, for every
+ * target but the dry run, checked for first so that it is never made twice).
+ */
+export interface ClusterCaKeysetContract {
+  /** The keyset's name: kops's Kubernetes cluster CA. */
+  readonly name: 'kubernetes-ca';
+  /** Its object under the cluster's config base (`<state>/<cluster>/`). */
+  readonly path: string;
+  readonly apiVersion: 'kops.k8s.io/v1alpha2';
+  readonly kind: 'Keyset';
+  /** `spec.type` of a keyset of certificates and private keys. */
+  readonly type: 'Keypair';
+  /** The PEM kops writes as a key's `privateMaterial` (Go's PKCS#1 encoding of an RSA key). */
+  readonly privateKeyPem: 'RSA PRIVATE KEY';
+  readonly source: string;
+}
+
+export const CLUSTER_CA_KEYSET: ClusterCaKeysetContract = {
+  name: 'kubernetes-ca',
+  path: 'pki/private/kubernetes-ca/keyset.yaml',
+  apiVersion: 'kops.k8s.io/v1alpha2',
+  kind: 'Keyset',
+  type: 'Keypair',
+  privateKeyPem: 'RSA PRIVATE KEY',
+  source: 'kops source (read for facts, not vendored): pkg/apis/kops/v1alpha2/keyset.go, upup/pkg/fi/vfs_castore.go, upup/pkg/fi/fitasks/keypair.go',
+};
+
 export interface StandInContract {
   readonly name: string;
   /** What runs in a real account instead. */
@@ -75,11 +107,17 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
       'rolling-update selects instance groups by --instance-group-roles (the roles its reference lists) and --instance-group, and names them',
       'set cluster spec.kubernetesVersion=<version> changes the config in the state store; the next update renders that version (kops/golden is 1.32.0; see src/golden.ts for what carries it)',
       'every invocation is appended, in order, to the JSON-lines file KOPS_STANDIN_CALL_LOG names, when set (the stand-in\'s own, for tests)',
+      `cluster CA: update cluster (any target but the dry run of --target=direct without --yes) writes ${CLUSTER_CA_KEYSET.path} when it is missing, as a ${CLUSTER_CA_KEYSET.apiVersion} ${CLUSTER_CA_KEYSET.kind} ` +
+        `(type ${CLUSTER_CA_KEYSET.type}; one key, the primaryId, its id made as kops makes it: the certificate's serial number, or a serial from the time when that is higher; publicMaterial the certificate, privateMaterial the ${CLUSTER_CA_KEYSET.privateKeyPem}, each base64 of its PEM); ` +
+        'an existing keyset is never replaced. It holds the CA the API stand-in trusts, which local mode hands over in KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE; without them the stand-in makes a CA, as kops does',
+      'delete cluster --yes removes every object under <state>/<cluster>/ (config, instance groups, SSH key, CA keyset), as kops deletes the cluster\'s whole state',
     ],
     lacks: [
       'creates no cloud resources itself (--target=direct with --yes is refused)',
       'no nodes to drain or replace in the emulator',
       'set cluster sets spec.kubernetesVersion only; the kubelet/kubectl asset hashes stay those of the golden release',
+      `writes the ${CLUSTER_CA_KEYSET.name} keyset only (kops writes a keyset per CA and key it makes: etcd, service-account, aggregator...)`,
+      'export kubeconfig and rolling-update sign with the CA local mode hands over in files, not with the keyset: the same CA within one local run; a later run against a kept emulator starts an API stand-in with a new CA, while the keyset keeps the first (kops never replaces it)',
     ],
   },
   {

@@ -8,23 +8,36 @@ import { Issued, issueClientCertificate } from '../../test-pki';
 import { KopsError } from './cli';
 
 /**
- * Cluster credentials as kops handles them: the cluster CA (real kops keeps it in the state store;
- * local mode hands the API stand-in's CA over in files), admin client certificates issued from it
- * for `export kubeconfig --admin` and `rolling-update`'s validation, and the kubeconfig a
- * `--use-kubeconfig` command reads.
+ * Cluster credentials as kops handles them: the cluster CA (local mode hands the API stand-in's CA
+ * over in files; update cluster stores it in the state store as kops does, see keystore.ts), admin
+ * client certificates issued from it for `export kubeconfig --admin` and `rolling-update`'s
+ * validation, and the kubeconfig a `--use-kubeconfig` command reads.
  */
+
+/**
+ * The cluster CA local mode hands over (the API stand-in's), certificate and key, or undefined when
+ * neither file is named. Naming one without the other, or a file that is not there, is an error.
+ */
+export function handedOverCa(env: NodeJS.ProcessEnv): Issued | undefined {
+  const certFile = env.KOPS_STANDIN_API_CA_FILE;
+  const keyFile = env.KOPS_STANDIN_API_CA_KEY_FILE;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    throw new KopsError('the stand-in needs both KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE (the cluster CA\'s certificate and key), or neither');
+  }
+  for (const file of [certFile, keyFile]) if (!existsSync(file)) throw new KopsError(`cluster CA file ${file} does not exist`);
+  return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+}
 
 /** The cluster CA, certificate and key, from the files local mode writes. */
 export function clusterCa(env: NodeJS.ProcessEnv): Issued {
-  const certFile = env.KOPS_STANDIN_API_CA_FILE;
-  const keyFile = env.KOPS_STANDIN_API_CA_KEY_FILE;
-  if (!certFile || !keyFile) {
+  const ca = handedOverCa(env);
+  if (ca === undefined) {
     throw new KopsError(
       'the stand-in has no cluster CA: set KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE (local mode starts a TLS test API server and sets both)',
     );
   }
-  for (const file of [certFile, keyFile]) if (!existsSync(file)) throw new KopsError(`cluster CA file ${file} does not exist`);
-  return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+  return ca;
 }
 
 const GO_DURATION_UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

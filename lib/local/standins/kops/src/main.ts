@@ -32,10 +32,12 @@ import {
   parseCommandLine,
   stateStore,
 } from './cli';
-import { adminCredential, clusterCa, kubeconfigContext, kubeconfigPath } from './credentials';
+import { adminCredential, clusterCa, handedOverCa, kubeconfigContext, kubeconfigPath } from './credentials';
+import { clusterCaKeyset } from './keystore';
 import { readGolden, renderSharedSubnets, SUPPORTED_ZONE_COUNTS, unsupportedZoneCount } from './golden';
 import { probeReadyz } from '../../../../../lambdas/shared/kube-api';
-import { API_SERVER_AUTH, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
+import { API_SERVER_AUTH, CLUSTER_CA_KEYSET, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
+import { createTestCa } from '../../test-pki';
 import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../../lambdas/check-readiness/core';
 
 /**
@@ -334,6 +336,8 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     sshAccess: request.sshAccess,
     ...(typeof kubernetesVersion === 'string' ? { kubernetesVersion } : {}),
   });
+  // Not a dry run from here: kops's apply stores the keypairs its tasks make.
+  await ensureClusterCa(reg);
   const out = resolve(flagValue(parsed, 'out') ?? 'out/terraform');
   mkdirSync(join(out, 'data'), { recursive: true });
   writeFileSync(join(out, 'kubernetes.tf'), rendered.tf);
@@ -361,6 +365,16 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     }
     io.out('Cluster is starting.  It should be ready in a few minutes.');
   }
+}
+
+/**
+ * kops makes the cluster CA in update's apply, for any target but the dry run, and only when the
+ * keystore has none: an existing CA is never replaced. The stand-in stores the CA the API stand-in
+ * trusts when local mode hands it over, else a new one.
+ */
+async function ensureClusterCa(reg: Registry): Promise<void> {
+  if (await exists(reg, CLUSTER_CA_KEYSET.path)) return;
+  await put(reg, CLUSTER_CA_KEYSET.path, clusterCaKeyset(handedOverCa(process.env) ?? createTestCa(CLUSTER_CA_KEYSET.name)));
 }
 
 /** A cluster config document and its `spec`; a config without a spec is not kops's. */
