@@ -5,9 +5,10 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PACKAGE_ROOT } from './package-root';
 
-/** Repository root, where `lambdas/` lives. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Repository or package root, where `buildspecs/`, `terraform/` and (in the repository) `lambdas/` live. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 export interface FabricFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`. */
