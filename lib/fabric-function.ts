@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -5,9 +6,34 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PACKAGE_ROOT } from './package-root';
 
-/** Repository root, where `lambdas/` lives. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Repository or package root, where `buildspecs/`, `terraform/` and (in the repository) `lambdas/` live. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
+
+/**
+ * The folder holding the handler bundle `npm run build` made for `entry`, if this file runs compiled
+ * beside it (dist/lib/ next to dist/lambdas/<entry>/index.js, as installed from the package).
+ * From the TypeScript sources (lib/ next to lambdas/<entry>/handler.ts) there is none, so the
+ * repository always bundles its current sources, never a stale build.
+ */
+function prebuiltBundle(entry: string): string | undefined {
+  const folder = path.resolve(__dirname, '..', 'lambdas', entry);
+  return existsSync(path.join(folder, 'index.js')) ? folder : undefined;
+}
+
+/** How every handler is bundled, at synth from source and by `npm run build` (scripts/build.ts) alike. */
+export const HANDLER_BUNDLING = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: true,
+  target: 'node24',
+  format: nodejs.OutputFormat.CJS,
+  bundleAwsSDK: false,
+} as const satisfies nodejs.BundlingOptions;
+
+/** What the asset of a prebuilt bundle holds: the bundle and its source map, not the compiled modules beside them. */
+const BUNDLE_FILES = ['*', '!index.js', '!index.js.map'];
 
 export interface FabricFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`. */
@@ -35,9 +61,12 @@ export interface FabricFunctionProps {
 /**
  * The house Lambda function. Decided once, here:
  * - runtime Node.js 24 (current), arm64 (cheaper per GB-second);
- * - bundled locally by esbuild (never Docker), minified, with source maps; the AWS SDK v3 stays
+ * - bundled by esbuild (never Docker), minified, with source maps; the AWS SDK v3 stays
  *   external (the runtime provides it): bundles of 4-460 KiB instead of 0.5-2.2 MiB, and on a quiet
  *   machine 7 of 9 functions load faster that way (npm run bench -- --only lambdas);
+ * - code: the bundle `npm run build` made (scripts/build.ts, same esbuild options) when running
+ *   compiled from the package, so an installed copy needs neither esbuild nor a lockfile; else
+ *   bundled from `lambdas/<entry>/handler.ts` at synth (the repository);
  * - X-Ray tracing active; a log group of its own kept one month, removed with the stack;
  * - timeout 30 s and 256 MB unless the caller needs more;
  * - no reserved concurrency and no dead-letter queue unless the caller asks for them.
@@ -52,9 +81,17 @@ export class FabricFunction extends nodejs.NodejsFunction {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const bundle = prebuiltBundle(props.entry);
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'lambdas', props.entry, 'handler.ts'),
-      handler: 'handler',
+      ...(bundle
+        ? { code: lambda.Code.fromAsset(bundle, { exclude: BUNDLE_FILES }), handler: 'index.handler' }
+        : {
+          entry: path.join(PROJECT_ROOT, 'lambdas', props.entry, 'handler.ts'),
+          handler: 'handler',
+          projectRoot: PROJECT_ROOT,
+          depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+          bundling: HANDLER_BUNDLING,
+        }),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -65,16 +102,6 @@ export class FabricFunction extends nodejs.NodejsFunction {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueue: props.deadLetterQueue,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        bundleAwsSDK: false,
-      },
     });
     this.entryFolder = props.entry;
     Validations.of(this).acknowledge(

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { STSClient } from '@aws-sdk/client-sts';
 import { FabricError } from '../../lambdas/shared/errors';
+import { packageVersion } from '../package-root';
 import { applyProfile, sdkClients } from './aws';
 import {
   CliDeps,
@@ -47,7 +48,7 @@ function addRunOptions(command: Command): Command {
 export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): Command {
   const program = new Command('fabricctl')
     .description('Provision highly available kops Kubernetes fabrics, one per git branch, with the fabricctl state machine in your AWS account.')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run fabricctl --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.io.out(s), writeErr: (s) => deps.io.err(s) });
