@@ -10,6 +10,11 @@ export interface BundleFigure {
   readonly bytes: number;
   readonly loadMsMedian?: number;
   readonly loadMsRuns: readonly number[];
+  /** SDK external only: the AWS SDK packages the bundle requires, and the median part of each load spent requiring them. */
+  readonly sdkPackages?: readonly string[];
+  readonly sdkMsMedian?: number;
+  /** Median of each load less its SDK part: the bundle's own code. */
+  readonly ownMsMedian?: number;
   readonly error?: string;
 }
 
@@ -41,13 +46,26 @@ function placeholder(name: string): string {
   return 'bench';
 }
 
-// Measured inside the child so process start-up is not counted, only loading the bundle.
-const LOAD_SCRIPT = "const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))";
+// Measured inside the child so process start-up is not counted, only loading the bundle. The AWS
+// SDK packages it requires (argv after the bundle) are required first, timed apart: that share is
+// the runtime's, which no change to the bundle removes. Prints "<total ms> <SDK ms>".
+const LOAD_SCRIPT =
+  "const h=()=>process.hrtime.bigint();const t0=h();for(const p of process.argv.slice(2))require(p);const t1=h();require(process.argv[1]);const t2=h();process.stdout.write(`${Number(t2-t0)/1e6} ${Number(t1-t0)/1e6}`)";
+
+function timedLoad(outfile: string, sdkPackages: readonly string[], env: NodeJS.ProcessEnv): { totalMs: number; sdkMs: number } | string {
+  const child = spawnSync(process.execPath, ['-e', LOAD_SCRIPT, outfile, ...sdkPackages], { env, encoding: 'utf8', timeout: 30_000 });
+  const [totalMs, sdkMs] = child.stdout.split(' ').map(Number);
+  if (child.status !== 0 || totalMs === undefined || sdkMs === undefined || !Number.isFinite(totalMs) || !Number.isFinite(sdkMs)) {
+    return (child.stderr || child.stdout || `exit ${String(child.status)}`).split('\n').find((l) => l.trim()) ?? '';
+  }
+  return { totalMs, sdkMs };
+}
 
 async function bundleAndLoad(entry: string, outDir: string, sdk: 'external' | 'bundled', runs: number, env: NodeJS.ProcessEnv): Promise<BundleFigure> {
   const outfile = join(outDir, `${entry}-${sdk}`, 'index.js');
+  let sdkPackages: string[] = [];
   try {
-    await build({
+    const result = await build({
       entryPoints: [join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')],
       outfile,
       bundle: true,
@@ -59,22 +77,30 @@ async function bundleAndLoad(entry: string, outDir: string, sdk: 'external' | 'b
       logLevel: 'silent',
       // What NodejsFunction does with bundleAwsSDK: false.
       ...(sdk === 'external' ? { external: ['@aws-sdk/*'] } : {}),
+      metafile: true,
     });
+    const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
+    sdkPackages = [...new Set(imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path))].sort();
   } catch (error) {
     return { bytes: 0, loadMsRuns: [], error: `esbuild: ${(error as Error).message.split('\n')[0] ?? ''}` };
   }
   const bytes = statSync(outfile).size;
   const loadMsRuns: number[] = [];
+  const sdkRuns: number[] = [];
   for (let i = 0; i < runs; i += 1) {
-    const child = spawnSync(process.execPath, ['-e', LOAD_SCRIPT, outfile], { env, encoding: 'utf8', timeout: 30_000 });
-    const msValue = Number(child.stdout);
-    if (child.status !== 0 || !Number.isFinite(msValue)) {
-      const reason = (child.stderr || child.stdout || `exit ${String(child.status)}`).split('\n').find((l) => l.trim()) ?? '';
-      return { bytes, loadMsRuns, error: `load failed: ${reason}` };
-    }
-    loadMsRuns.push(msValue);
+    const loaded = timedLoad(outfile, sdkPackages, env);
+    if (typeof loaded === 'string') return { bytes, loadMsRuns, error: `load failed: ${loaded}` };
+    loadMsRuns.push(loaded.totalMs);
+    sdkRuns.push(loaded.sdkMs);
   }
-  return { bytes, loadMsRuns, ...(loadMsRuns.length ? { loadMsMedian: median(loadMsRuns) } : {}) };
+  return {
+    bytes,
+    loadMsRuns,
+    ...(loadMsRuns.length ? { loadMsMedian: median(loadMsRuns) } : {}),
+    ...(sdk === 'external' && sdkRuns.length
+      ? { sdkPackages, sdkMsMedian: median(sdkRuns), ownMsMedian: median(loadMsRuns.map((total, i) => total - (sdkRuns[i] ?? 0))) }
+      : {}),
+  };
 }
 
 /**
@@ -120,7 +146,7 @@ export interface LambdaBaseline {
   readonly commit: string;
   readonly runs: number;
   readonly note?: string;
-  readonly functions: Readonly<Record<string, { readonly kib: number; readonly loadMsMedian?: number; readonly loadMsRuns: readonly number[] }>>;
+  readonly functions: Readonly<Record<string, { readonly kib: number; readonly loadMsMedian?: number; readonly loadMsRuns: readonly number[]; readonly sdkMsMedian?: number; readonly ownMsMedian?: number }>>;
 }
 
 export const BASELINE_DIR = join(PROJECT_ROOT, 'bench', 'baselines');
@@ -149,6 +175,8 @@ export function baselineOf(figures: readonly LambdaFigure[], meta: { measuredAt:
           kib: Math.round((f.sdkExternal.bytes / 1024) * 10) / 10,
           ...(f.sdkExternal.loadMsMedian === undefined ? {} : { loadMsMedian: Math.round(f.sdkExternal.loadMsMedian * 10) / 10 }),
           loadMsRuns: f.sdkExternal.loadMsRuns.map((v) => Math.round(v * 10) / 10),
+          ...(f.sdkExternal.sdkMsMedian === undefined ? {} : { sdkMsMedian: Math.round(f.sdkExternal.sdkMsMedian * 10) / 10 }),
+          ...(f.sdkExternal.ownMsMedian === undefined ? {} : { ownMsMedian: Math.round(f.sdkExternal.ownMsMedian * 10) / 10 }),
         },
       ]),
     ),

@@ -93,19 +93,22 @@ async function main(): Promise<void> {
     lambdas = await measureLambdas({ runs: loads, environments });
     const compared = compareWithBaseline(lambdas, previous?.baseline);
     out(table(
-      ['function', 'KiB baseline', 'KiB now', 'load ms baseline', 'load ms now', 'KiB, SDK bundled', 'load ms', `limits: ${LAMBDA_LIMITS.kib} KiB, ${LAMBDA_LIMITS.loadMs} ms`],
+      ['function', 'KiB baseline', 'KiB now', 'load ms baseline', 'load ms now', 'of which SDK', 'own ms baseline', 'own ms now', 'KiB, SDK bundled', 'load ms', `limits: ${LAMBDA_LIMITS.kib} KiB, ${LAMBDA_LIMITS.loadMs} ms`],
       lambdas.map((l, i) => [
         l.entry,
         compared[i]?.baselineKib ?? Number.NaN,
         l.sdkExternal.bytes / 1024,
         compared[i]?.baselineLoadMs ?? Number.NaN,
         l.sdkExternal.loadMsMedian ?? Number.NaN,
+        l.sdkExternal.sdkMsMedian ?? Number.NaN,
+        previous?.baseline.functions[l.entry]?.ownMsMedian ?? Number.NaN,
+        l.sdkExternal.ownMsMedian ?? Number.NaN,
         l.sdkBundled.bytes / 1024,
         l.sdkBundled.loadMsMedian ?? Number.NaN,
         [...(compared[i]?.flags ?? []), ...(l.sdkBundled.error ? [`SDK bundled: ${l.sdkBundled.error}`] : [])].join('; ') || 'ok',
       ]),
     ));
-    out(`${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; bytes in the JSON`);
+    out(`${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; 'of which SDK' = median time of each load spent requiring the @aws-sdk packages the bundle imports, required first (the runtime's share, which no bundle change removes); own ms = median of load less SDK, the bundle's own code; bytes in the JSON`);
     out(`this machine: ${machine}`);
     out(previous ? `baseline: ${relative(PROJECT_ROOT, previous.file)}, measured ${previous.baseline.measuredAt} on ${previous.baseline.machine}, median of ${previous.baseline.runs}` : 'baseline: none in bench/baselines/ (--write-baseline stores one)');
     const over = compared.filter((c) => c.flags.length > 0);
