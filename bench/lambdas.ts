@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { PROJECT_ROOT } from '../lib/fabric-function';
 import { median } from './stats';
 
@@ -61,25 +61,30 @@ function timedLoad(outfile: string, sdkPackages: readonly string[], env: NodeJS.
   return { totalMs, sdkMs };
 }
 
+/** esbuild options as lib/fabric-function.ts has CDK bundle a handler; `bundled` puts the AWS SDK in too. */
+export function bundleOptions(entry: string, outfile: string, sdk: 'external' | 'bundled'): BuildOptions {
+  return {
+    entryPoints: [join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    format: 'cjs',
+    target: 'node24',
+    platform: 'node',
+    logLevel: 'silent',
+    // What NodejsFunction does with bundleAwsSDK: false.
+    ...(sdk === 'external' ? { external: ['@aws-sdk/*'] } : {}),
+    metafile: true,
+  };
+}
+
 async function bundleAndLoad(entry: string, outDir: string, sdk: 'external' | 'bundled', runs: number, env: NodeJS.ProcessEnv): Promise<BundleFigure> {
   const outfile = join(outDir, `${entry}-${sdk}`, 'index.js');
   let sdkPackages: string[] = [];
   try {
-    const result = await build({
-      entryPoints: [join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')],
-      outfile,
-      bundle: true,
-      minify: true,
-      sourcemap: true,
-      format: 'cjs',
-      target: 'node24',
-      platform: 'node',
-      logLevel: 'silent',
-      // What NodejsFunction does with bundleAwsSDK: false.
-      ...(sdk === 'external' ? { external: ['@aws-sdk/*'] } : {}),
-      metafile: true,
-    });
-    const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
+    const result = await build(bundleOptions(entry, outfile, sdk));
+    const imports = Object.values(result.metafile?.outputs ?? {}).flatMap((o) => o.imports);
     sdkPackages = [...new Set(imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path))].sort();
   } catch (error) {
     return { bytes: 0, loadMsRuns: [], error: `esbuild: ${(error as Error).message.split('\n')[0] ?? ''}` };
