@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../lib/fabric-function';
 import { localOrchestrator } from '../lib/local/run';
 import { cloudCriticalPath, FIGURES } from './cloud-model';
 import { costFigures, countsFromModel, countsFromRun } from './cost';
-import { lambdaEntries, measureLambdas, type LambdaFigure } from './lambdas';
+import { baselineOf, compareWithBaseline, LAMBDA_LIMITS, lambdaEntries, latestLambdaBaseline, machineDescription, measureLambdas, writeLambdaBaseline, type LambdaFigure } from './lambdas';
 import { DEMO_SPEC, pollingFigure, runDemoInChild, summarise, type LocalRunFigure, type PollingFigure } from './local-run';
 import { ms, table } from './stats';
 import { measureTerraform, type TerraformFigure } from './terraform';
@@ -21,12 +21,18 @@ type Section = (typeof SECTIONS)[number];
 
 interface Args {
   readonly runs: number;
+  /** Whether --runs was given: the Lambdas section takes 5 loads otherwise. */
+  readonly runsGiven: boolean;
+  /** --write-baseline: store this run's Lambda figures as bench/baselines/lambdas-<date>.json. */
+  readonly writeBaseline: boolean;
   readonly only: ReadonlySet<Section>;
   readonly budgetMs: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let runs = 3;
+  let runsGiven = false;
+  let writeBaseline = false;
   const only = new Set<Section>();
   let budgetMinutes = 9.5;
   for (let i = 0; i < argv.length; i += 1) {
@@ -35,7 +41,10 @@ function parseArgs(argv: readonly string[]): Args {
     if (arg === '--runs' && value !== undefined) {
       runs = Number(value);
       if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1; got ${value}`);
+      runsGiven = true;
       i += 1;
+    } else if (arg === '--write-baseline') {
+      writeBaseline = true;
     } else if (arg === '--only' && value !== undefined) {
       for (const s of value.split(',')) {
         if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes one or more of ${SECTIONS.join(', ')} (comma-separated); got ${s}`);
@@ -47,13 +56,13 @@ function parseArgs(argv: readonly string[]): Args {
       if (!(budgetMinutes > 0)) throw new Error(`--budget-minutes must be positive; got ${value}`);
       i += 1;
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.join('|')}[,...]] [--budget-minutes M]\n`);
+      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.join('|')}[,...]] [--budget-minutes M] [--write-baseline]\n`);
       process.exit(0);
     } else {
       throw new Error(`unknown argument ${String(arg)}; see --help`);
     }
   }
-  return { runs, only: only.size ? only : new Set(SECTIONS), budgetMs: budgetMinutes * 60_000 };
+  return { runs, runsGiven, writeBaseline, only: only.size ? only : new Set(SECTIONS), budgetMs: budgetMinutes * 60_000 };
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -78,19 +87,37 @@ async function main(): Promise<void> {
     heading('Lambdas: esbuild bundle (as lib/fabric-function.ts: minify, cjs, node24, source map) and module load in a fresh node');
     const environments: Record<string, Record<string, string>> = {};
     for (const f of Object.values(orchestrator?.functions ?? {})) environments[f.entry] = { ...f.environment };
-    lambdas = await measureLambdas({ runs: 5, environments });
+    const loads = args.runsGiven ? args.runs : 5;
+    const machine = machineDescription();
+    const previous = latestLambdaBaseline();
+    lambdas = await measureLambdas({ runs: loads, environments });
+    const compared = compareWithBaseline(lambdas, previous?.baseline);
     out(table(
-      ['function', 'KiB, SDK external (deployed)', 'load ms', 'KiB, SDK bundled', 'load ms', 'note'],
-      lambdas.map((l) => [
+      ['function', 'KiB baseline', 'KiB now', 'load ms baseline', 'load ms now', 'of which SDK', 'own ms baseline', 'own ms now', 'KiB, SDK bundled', 'load ms', `limits: ${LAMBDA_LIMITS.kib} KiB, ${LAMBDA_LIMITS.loadMs} ms`],
+      lambdas.map((l, i) => [
         l.entry,
+        compared[i]?.baselineKib ?? Number.NaN,
         l.sdkExternal.bytes / 1024,
+        compared[i]?.baselineLoadMs ?? Number.NaN,
         l.sdkExternal.loadMsMedian ?? Number.NaN,
+        l.sdkExternal.sdkMsMedian ?? Number.NaN,
+        previous?.baseline.functions[l.entry]?.ownMsMedian ?? Number.NaN,
+        l.sdkExternal.ownMsMedian ?? Number.NaN,
         l.sdkBundled.bytes / 1024,
         l.sdkBundled.loadMsMedian ?? Number.NaN,
-        [l.sdkExternal.error, l.sdkBundled.error].filter(Boolean).join('; '),
+        [...(compared[i]?.flags ?? []), ...(l.sdkBundled.error ? [`SDK bundled: ${l.sdkBundled.error}`] : [])].join('; ') || 'ok',
       ]),
     ));
-    out(`${lambdaEntries().length} handlers; load ms = median of 5 require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; bytes in the JSON`);
+    out(`${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; 'of which SDK' = median time of each load spent requiring the @aws-sdk packages the bundle imports, required first (the runtime's share, which no bundle change removes); own ms = median of load less SDK, the bundle's own code; bytes in the JSON`);
+    out(`this machine: ${machine}`);
+    out(previous ? `baseline: ${relative(PROJECT_ROOT, previous.file)}, measured ${previous.baseline.measuredAt} on ${previous.baseline.machine}, median of ${previous.baseline.runs}` : 'baseline: none in bench/baselines/ (--write-baseline stores one)');
+    const over = compared.filter((c) => c.flags.length > 0);
+    out(over.length ? `OVER A LIMIT: ${over.map((c) => `${c.entry} (${c.flags.join(', ')})`).join('; ')}` : `every function within ${LAMBDA_LIMITS.kib} KiB and ${LAMBDA_LIMITS.loadMs} ms`);
+    if (args.writeBaseline) {
+      const commit = gitCommit();
+      const file = writeLambdaBaseline(baselineOf(lambdas, { measuredAt: new Date(started).toISOString(), machine, commit, runs: loads }));
+      out(`baseline written: ${relative(PROJECT_ROOT, file)}`);
+    }
     results.lambdas = lambdas;
   }
 
@@ -241,13 +268,16 @@ async function main(): Promise<void> {
   out(`${((Date.now() - started) / 1000).toFixed(0)} s in all; JSON: ${relative(PROJECT_ROOT, file)}`);
 }
 
-function writeResults(results: Record<string, unknown>, args: Args, started: number): string {
-  let commit = '';
+function gitCommit(): string {
   try {
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
   } catch {
-    commit = 'unknown';
+    return 'unknown';
   }
+}
+
+function writeResults(results: Record<string, unknown>, args: Args, started: number): string {
+  const commit = gitCommit();
   const dir = join(PROJECT_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SpecSource } from '../shared/contract';
 import { FabricError } from '../shared/errors';
 import { executionArnFor, executionNameFor } from '../shared/execution-name';
 import { createLogger, Logger } from '../shared/logger';
 import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
+import * as z from '../shared/zod';
 
 /**
  * CodeCommit push receiver, as plain functions: one EventBridge event of a push to a `fabric/<name>`
@@ -19,17 +19,17 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** The parts of a `CodeCommit Repository State Change` event this function reads. */
 const pushEventSchema = z.object({
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   source: z.literal('aws.codecommit', { error: 'expected source "aws.codecommit"' }),
   'detail-type': z.literal('CodeCommit Repository State Change', { error: 'expected detail-type "CodeCommit Repository State Change"' }),
   detail: z.object({
     event: z.enum(['referenceCreated', 'referenceUpdated'], { error: 'expected referenceCreated or referenceUpdated (a deletion starts nothing)' }),
-    repositoryName: z.string({ error: 'expected the repository name as text' }).min(1, { error: 'expected the repository name' }),
+    repositoryName: z.string({ error: 'expected the repository name as text' }).check(z.minLength(1, { error: 'expected the repository name' })),
     referenceType: z.literal('branch', { error: 'expected a branch (tags start nothing)' }),
     referenceName: z
       .string({ error: 'expected the branch name as text' })
-      .refine((name) => name.startsWith(FABRIC_BRANCH_PREFIX) && name.length > FABRIC_BRANCH_PREFIX.length, { error: 'expected a fabric/<name> branch' }),
-    commitId: z.string({ error: 'expected the pushed commit id' }).regex(SHA, { error: 'expected a 40-hex commit id' }),
+      .check(z.refine((name) => name.startsWith(FABRIC_BRANCH_PREFIX) && name.length > FABRIC_BRANCH_PREFIX.length, { error: 'expected a fabric/<name> branch' })),
+    commitId: z.string({ error: 'expected the pushed commit id' }).check(z.regex(SHA, { error: 'expected a 40-hex commit id' })),
   }),
 });
 

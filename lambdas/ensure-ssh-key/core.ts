@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -6,10 +6,10 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import sshpk from 'sshpk';
 import type { SshKeyResult, ValidatedFabric } from '../shared/contract';
 import { createLogger, Logger } from '../shared/logger';
 import { sshKeySecretName } from '../shared/naming';
+import { opensshPublicKeyLine, sha256Fingerprint, sshRsaBlob } from './openssh';
 
 /**
  * The fabric's SSH key: RSA 4096, generated once, its private half kept only in Secrets Manager.
@@ -20,7 +20,7 @@ import { sshKeySecretName } from '../shared/naming';
 
 export const SSH_KEY_BITS = 4096;
 
-/** A PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"): the format `ssh -i` and sshpk both read. */
+/** A PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"): the format `ssh -i` and Node's crypto both read. */
 export function generatePrivateKeyPem(bits: number = SSH_KEY_BITS): string {
   const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,
@@ -33,9 +33,8 @@ export function generatePrivateKeyPem(bits: number = SSH_KEY_BITS): string {
 
 /** The OpenSSH `ssh-rsa AAAA... <comment>` line and its `SHA256:...` fingerprint. */
 export function publicKeyOf(privateKeyPem: string, comment: string): { publicKey: string; fingerprint: string } {
-  const key = sshpk.parsePrivateKey(privateKeyPem, 'pem').toPublic();
-  key.comment = comment;
-  return { publicKey: key.toString('ssh'), fingerprint: key.fingerprint('sha256').toString() };
+  const blob = sshRsaBlob(createPublicKey(createPrivateKey(privateKeyPem)));
+  return { publicKey: opensshPublicKeyLine(blob, comment), fingerprint: sha256Fingerprint(blob) };
 }
 
 export interface EnsureSshKeyOptions {

@@ -1,5 +1,5 @@
 import { BlockList } from 'node:net';
-import { z } from 'zod';
+import * as z from './zod';
 import { networkOf } from './cidr';
 import { FabricSpecInvalid, Problem, problem } from './errors';
 import { formatDuration, parseDuration } from './duration';
@@ -187,45 +187,48 @@ type Rules = 'new-run' | 'recorded';
  * own properties only, so `constructor` and `prototype` are ordinary keys.
  */
 function tagsSchema(rules: Rules) {
-  return z
-    .custom<Record<string, string>>(isPlainObject, {
-      error: 'write tags as an object of text values, e.g. {"team": "platform"}',
-      abort: true,
-    })
-    .superRefine((tags, ctx) => {
-      const entries = Object.entries(tags as Record<string, unknown>);
-      for (const [key, value] of entries) {
-        if (typeof value !== 'string') {
-          ctx.addIssue({ code: 'custom', path: [key], message: `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" (AWS tag values are strings)` });
+  const tagObject = z.custom<Record<string, string>>(isPlainObject, {
+    error: 'write tags as an object of text values, e.g. {"team": "platform"}',
+    abort: true,
+  });
+  return z.pipe(
+    tagObject.check(
+      z.superRefine((tags, ctx) => {
+        const entries = Object.entries(tags as Record<string, unknown>);
+        for (const [key, value] of entries) {
+          if (typeof value !== 'string') {
+            ctx.addIssue({ code: 'custom', path: [key], message: `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" (AWS tag values are strings)` });
+          }
         }
-      }
-      if (rules === 'recorded') return;
-      const seen = new Map<string, string>();
-      for (const [key, value] of entries) {
-        const keyFix = tagKeyProblem(key);
-        if (keyFix) ctx.addIssue({ code: 'custom', path: [key], message: keyFix, params: { received: key } });
-        const valueFix = typeof value === 'string' ? tagValueProblem(value) : undefined;
-        if (valueFix) ctx.addIssue({ code: 'custom', path: [key], message: valueFix });
-        const other = seen.get(asciiLower(key));
-        if (other !== undefined) {
+        if (rules === 'recorded') return;
+        const seen = new Map<string, string>();
+        for (const [key, value] of entries) {
+          const keyFix = tagKeyProblem(key);
+          if (keyFix) ctx.addIssue({ code: 'custom', path: [key], message: keyFix, params: { received: key } });
+          const valueFix = typeof value === 'string' ? tagValueProblem(value) : undefined;
+          if (valueFix) ctx.addIssue({ code: 'custom', path: [key], message: valueFix });
+          const other = seen.get(asciiLower(key));
+          if (other !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              params: { received: key },
+              message: `keep one of "${other}" and "${key}": IAM, where kops also puts these tags, treats keys that differ only in case as one key`,
+            });
+          }
+          seen.set(asciiLower(key), key);
+        }
+        if (entries.length > MAX_TAGS) {
           ctx.addIssue({
             code: 'custom',
-            path: [key],
-            params: { received: key },
-            message: `keep one of "${other}" and "${key}": IAM, where kops also puts these tags, treats keys that differ only in case as one key`,
+            params: { received: `${entries.length} tags` },
+            message: `remove ${entries.length - MAX_TAGS} tag(s): at most ${MAX_TAGS} (AWS allows 50 a resource and kops adds 10 of its own to the control-plane instances)`,
           });
         }
-        seen.set(asciiLower(key), key);
-      }
-      if (entries.length > MAX_TAGS) {
-        ctx.addIssue({
-          code: 'custom',
-          params: { received: `${entries.length} tags` },
-          message: `remove ${entries.length - MAX_TAGS} tag(s): at most ${MAX_TAGS} (AWS allows 50 a resource and kops adds 10 of its own to the control-plane instances)`,
-        });
-      }
-    })
-    .transform((tags) => Object.fromEntries(Object.entries(tags)) as Record<string, string>);
+      }),
+    ),
+    z.transform((tags) => Object.fromEntries(Object.entries(tags)) as Record<string, string>),
+  );
 }
 
 // ---------- CIDRs ----------
@@ -234,30 +237,29 @@ const CIDR_EXAMPLE = 'such as 203.0.113.0/24 or 2001:db8::/32';
 
 /** A list of CIDRs for a security group: each in the provider's spelling, none twice. */
 function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
-  return z
-    .array(
-      z.string({ error: `write each CIDR as text, ${CIDR_EXAMPLE}` }).superRefine((cidr, ctx) => {
-        const parsed = networkOf(cidr);
-        if (!parsed) {
-          ctx.addIssue({ code: 'custom', message: `use a CIDR ${CIDR_EXAMPLE}` });
-          return;
-        }
-        if (rules === 'recorded') return;
-        if (parsed.hostBitsSet) {
-          ctx.addIssue({ code: 'custom', message: `use ${parsed.network}, the network of this CIDR: the AWS provider refuses a CIDR with host bits set` });
-        } else if (parsed.network !== cidr) {
-          ctx.addIssue({ code: 'custom', message: `write it as ${parsed.network}: the AWS provider accepts a CIDR only in that spelling` });
-        } else if (list === 'ssh' && parsed.prefix === 0) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
-          });
-        }
-      }),
-      { error: `write access.${list} as a list of CIDRs, e.g. ["203.0.113.0/24"]` },
-    )
-    .max(50, { message: `list at most 50 CIDRs in access.${list} (each is a security group rule)` })
-    .superRefine((cidrs, ctx) => {
+  const cidrSchema = z.string({ error: `write each CIDR as text, ${CIDR_EXAMPLE}` }).check(
+    z.superRefine((cidr, ctx) => {
+      const parsed = networkOf(cidr);
+      if (!parsed) {
+        ctx.addIssue({ code: 'custom', message: `use a CIDR ${CIDR_EXAMPLE}` });
+        return;
+      }
+      if (rules === 'recorded') return;
+      if (parsed.hostBitsSet) {
+        ctx.addIssue({ code: 'custom', message: `use ${parsed.network}, the network of this CIDR: the AWS provider refuses a CIDR with host bits set` });
+      } else if (parsed.network !== cidr) {
+        ctx.addIssue({ code: 'custom', message: `write it as ${parsed.network}: the AWS provider accepts a CIDR only in that spelling` });
+      } else if (list === 'ssh' && parsed.prefix === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+        });
+      }
+    }),
+  );
+  return z.array(cidrSchema, { error: `write access.${list} as a list of CIDRs, e.g. ["203.0.113.0/24"]` }).check(
+    z.maxLength(50, { message: `list at most 50 CIDRs in access.${list} (each is a security group rule)` }),
+    z.superRefine((cidrs, ctx) => {
       if (rules === 'recorded') return;
       const first = new Map<string, number>();
       cidrs.forEach((cidr, index) => {
@@ -265,7 +267,8 @@ function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
         if (at === undefined) first.set(cidr, index);
         else ctx.addIssue({ code: 'custom', path: [index], message: `remove the duplicate: ${cidr} is already access.${list}.${at} (AWS refuses a duplicate security group rule)` });
       });
-    });
+    }),
+  );
 }
 
 // ---------- Kubernetes ----------
@@ -291,9 +294,8 @@ function versionProblem(version: string, rules: Rules): string | undefined {
 
 function instanceTypeSchema(role: 'controlPlaneSize' | 'nodeSize', rules: Rules) {
   const example = 'use an EC2 instance type, family.size, such as t3.medium, m7g.large or c6in.2xlarge';
-  return z
-    .string({ error: example })
-    .superRefine((type, ctx) => {
+  const instanceType = z.string({ error: example }).check(
+    z.superRefine((type, ctx) => {
       if (rules === 'recorded') {
         if (type.length === 0) ctx.addIssue({ code: 'custom', message: example });
         return;
@@ -309,8 +311,9 @@ function instanceTypeSchema(role: 'controlPlaneSize' | 'nodeSize', rules: Rules)
           message: `use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a ${size} type`,
         });
       }
-    })
-    .default('t3.medium');
+    }),
+  );
+  return z._default(instanceType, 't3.medium');
 }
 
 // ---------- the spec ----------
@@ -320,11 +323,13 @@ function objectError(field: string, example: string) {
 }
 
 const nodeCount = (field: 'min' | 'max', fallback: number) =>
-  z
-    .int({ error: `set nodes.${field} to a whole number from 1 to 100` })
-    .min(1, { error: `set nodes.${field} to a whole number from 1 to 100` })
-    .max(100, { error: `set nodes.${field} to a whole number from 1 to 100` })
-    .default(fallback);
+  z._default(
+    z.int({ error: `set nodes.${field} to a whole number from 1 to 100` }).check(
+      z.gte(1, { error: `set nodes.${field} to a whole number from 1 to 100` }),
+      z.lte(100, { error: `set nodes.${field} to a whole number from 1 to 100` }),
+    ),
+    fallback,
+  );
 
 /**
  * The spec schema. `new-run` is every rule; `recorded` reads a spec an earlier run recorded
@@ -333,14 +338,15 @@ const nodeCount = (field: 'min' | 'max', fallback: number) =>
  * fabric accepted under older rules, or one whose run failed on such a value, can still be destroyed.
  */
 function buildSpecSchema(rules: Rules) {
-  const networkSchema = z
-    .strictObject(
+  const networkSchema = z.prefault(
+    z.strictObject(
       {
-        cidr: z
+        cidr: z._default(
           // abort: the prefix and range checks below mean nothing for a value that is not a CIDR.
-          .cidrv4({ error: 'use a private IPv4 CIDR such as 10.10.0.0/16', abort: true })
-          .default(DEFAULT_CIDR)
-          .superRefine((cidr, ctx) => {
+          z.cidrv4({ error: 'use a private IPv4 CIDR such as 10.10.0.0/16', abort: true }),
+          DEFAULT_CIDR,
+        ).check(
+          z.superRefine((cidr, ctx) => {
             const parsed = networkOf(cidr);
             if (!parsed) return;
             if (parsed.prefix < 16 || parsed.prefix > 22) {
@@ -355,129 +361,151 @@ function buildSpecSchema(rules: Rules) {
               ctx.addIssue({ code: 'custom', message: 'use a private range (RFC 1918): inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16' });
             }
           }),
+        ),
       },
       { error: objectError('network', '{"cidr": "10.10.0.0/16"}') },
-    )
-    .prefault({});
+    ),
+    {},
+  );
 
-  const kubernetesSchema = z
-    .strictObject(
+  const kubernetesSchema = z.prefault(
+    z.strictObject(
       {
-        version: z
-          .string({ error: `use a Kubernetes version such as ${DEFAULT_KUBERNETES_VERSION}` })
-          .transform((v) => v.replace(/^v/, ''))
-          .pipe(
-            z.string().superRefine((version, ctx) => {
-              const fix = versionProblem(version, rules);
-              if (fix) ctx.addIssue({ code: 'custom', message: fix });
-            }),
-          )
-          .default(DEFAULT_KUBERNETES_VERSION),
-        networking: z.enum(KOPS_NETWORKING, { error: `use one of the networking options kops 1.36 offers: ${KOPS_NETWORKING.join(', ')} (cilium when left out)` }).default('cilium'),
+        version: z._default(
+          z.pipe(
+            z.pipe(z.string({ error: `use a Kubernetes version such as ${DEFAULT_KUBERNETES_VERSION}` }), z.transform((v: string) => v.replace(/^v/, ''))),
+            z.string().check(
+              z.superRefine((version, ctx) => {
+                const fix = versionProblem(version, rules);
+                if (fix) ctx.addIssue({ code: 'custom', message: fix });
+              }),
+            ),
+          ),
+          DEFAULT_KUBERNETES_VERSION,
+        ),
+        networking: z._default(z.enum(KOPS_NETWORKING, { error: `use one of the networking options kops 1.36 offers: ${KOPS_NETWORKING.join(', ')} (cilium when left out)` }), 'cilium'),
         controlPlaneSize: instanceTypeSchema('controlPlaneSize', rules),
         nodeSize: instanceTypeSchema('nodeSize', rules),
         nodes: z
-          .strictObject({ min: nodeCount('min', 3), max: nodeCount('max', 6) }, { error: objectError('kubernetes.nodes', '{"min": 3, "max": 6}') })
-          .prefault({})
-          .superRefine((n, ctx) => {
-            if (n.min > n.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `lower nodes.min to nodes.max (${n.max}) or less, or raise nodes.max to ${n.min} or more` });
-          }),
+          .prefault(z.strictObject({ min: nodeCount('min', 3), max: nodeCount('max', 6) }, { error: objectError('kubernetes.nodes', '{"min": 3, "max": 6}') }), {})
+          .check(
+            z.superRefine((n, ctx) => {
+              if (n.min > n.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `lower nodes.min to nodes.max (${n.max}) or less, or raise nodes.max to ${n.min} or more` });
+            }),
+          ),
       },
       { error: objectError('kubernetes', '{"version": "1.35.0"}') },
-    )
-    .prefault({});
+    ),
+    {},
+  );
 
-  const accessSchema = z
-    .strictObject(
+  const accessSchema = z.prefault(
+    z.strictObject(
       {
         /** CIDRs allowed to reach the Kubernetes API. */
-        api: cidrListSchema('api', rules)
-          .min(1, { message: 'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)' })
-          .default(['0.0.0.0/0']),
+        api: z._default(
+          cidrListSchema('api', rules).check(
+            z.minLength(1, { message: 'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)' }),
+          ),
+          ['0.0.0.0/0'],
+        ),
         /** CIDRs allowed to SSH to the nodes; closed unless listed. */
-        ssh: cidrListSchema('ssh', rules).default([]),
+        ssh: z._default(cidrListSchema('ssh', rules), []),
       },
       { error: objectError('access', '{"api": ["203.0.113.0/24"], "ssh": []}') },
-    )
-    .prefault({});
+    ),
+    {},
+  );
 
   const zoneText = 'use an availability zone name: the region and one letter, such as us-east-2a';
 
-  return z
-    .strictObject(
-      {
-        name: z
+  const specObject = z.strictObject(
+    {
+      name: z.pipe(
+        z
           .string({ error: (issue) => (issue.input === undefined ? 'add "name", e.g. "demo": the fabric\'s name (its branch is fabric/<name>)' : 'write the name as text, e.g. "demo"') })
-          .superRefine((raw, ctx) => {
-            const fix = nameProblem(raw);
-            if (fix) ctx.addIssue({ code: 'custom', message: fix });
-          })
-          .transform(normaliseName),
-        domain: z
-          .string({
-            error: (issue) =>
-              issue.input === undefined ? 'add "domain", e.g. "example.com": the public Route 53 hosted zone the cluster is named under' : 'write the domain as text, e.g. "example.com"',
-          })
-          .transform((d) => d.trim().toLowerCase().replace(/\.$/, ''))
-          .pipe(
-            z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-              message: 'use a DNS domain such as example.com: the name of a public Route 53 hosted zone in this account',
+          .check(
+            z.superRefine((raw, ctx) => {
+              const fix = nameProblem(raw);
+              if (fix) ctx.addIssue({ code: 'custom', message: fix });
             }),
           ),
-        region: z.string({ error: 'use an AWS region name such as us-east-2' }).regex(REGION_PATTERN, { message: 'use an AWS region name such as us-east-2' }).default(DEFAULT_REGION),
-        zones: z.array(z.string({ error: zoneText }).regex(ZONE_PATTERN, { message: zoneText }), { error: 'list the zones, e.g. ["us-east-2a", "us-east-2b", "us-east-2c"]' }).optional(),
-        zoneCount: z.union([z.literal(3), z.literal(5)], { error: 'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum' }).optional(),
-        network: networkSchema,
-        kubernetes: kubernetesSchema,
-        access: accessSchema,
-        tags: tagsSchema(rules).default({}),
-        /** Destroy refuses until a provision has recorded `protected: false`. */
-        protected: z.boolean({ error: 'write protected as true or false' }).default(false),
-        /** A dev fabric's lease: destroyed automatically this long after it is first READY. */
-        expiresAfter: z
-          .string({ error: 'write expiresAfter as a duration such as "72h" or "14d"' })
-          .superRefine((text, ctx) => {
+        z.transform(normaliseName),
+      ),
+      domain: z.pipe(
+        z.pipe(
+          z.string({
+            error: (issue) =>
+              issue.input === undefined ? 'add "domain", e.g. "example.com": the public Route 53 hosted zone the cluster is named under' : 'write the domain as text, e.g. "example.com"',
+          }),
+          z.transform((d: string) => d.trim().toLowerCase().replace(/\.$/, '')),
+        ),
+        z.string().check(
+          z.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+            message: 'use a DNS domain such as example.com: the name of a public Route 53 hosted zone in this account',
+          }),
+        ),
+      ),
+      region: z._default(z.string({ error: 'use an AWS region name such as us-east-2' }).check(z.regex(REGION_PATTERN, { message: 'use an AWS region name such as us-east-2' })), DEFAULT_REGION),
+      zones: z.optional(z.array(z.string({ error: zoneText }).check(z.regex(ZONE_PATTERN, { message: zoneText })), { error: 'list the zones, e.g. ["us-east-2a", "us-east-2b", "us-east-2c"]' })),
+      zoneCount: z.optional(z.union([z.literal(3), z.literal(5)], { error: 'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum' })),
+      network: networkSchema,
+      kubernetes: kubernetesSchema,
+      access: accessSchema,
+      tags: z._default(tagsSchema(rules), {}),
+      /** Destroy refuses until a provision has recorded `protected: false`. */
+      protected: z._default(z.boolean({ error: 'write protected as true or false' }), false),
+      /** A dev fabric's lease: destroyed automatically this long after it is first READY. */
+      expiresAfter: z.optional(
+        z.string({ error: 'write expiresAfter as a duration such as "72h" or "14d"' }).check(
+          z.superRefine((text, ctx) => {
             const seconds = parseDuration(text);
             if (seconds === undefined) ctx.addIssue({ code: 'custom', message: 'write a whole number and a unit (m, h or d), such as "72h" or "14d"' });
             else if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
               ctx.addIssue({ code: 'custom', message: `use a lease from ${formatDuration(MIN_LEASE_SECONDS)} to ${formatDuration(MAX_LEASE_SECONDS)}` });
             }
-          })
-          .optional(),
-        /** `required`: provision stops after the plan until approved. Default: required when protected. */
-        approve: z.enum(APPROVAL_MODES, { error: 'use "required" (stop after the plan for approval) or "auto"' }).optional(),
-      },
-      { error: objectError('the spec', '{"name": "demo", "domain": "example.com"}') },
-    )
-    .superRefine((spec, ctx) => {
-      if (spec.protected && spec.expiresAfter !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['expiresAfter'], message: 'drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically' });
-      }
-      if (spec.zones === undefined) return;
-      const first = new Map<string, number>();
-      spec.zones.forEach((zone, index) => {
-        const at = first.get(zone);
-        if (at === undefined) first.set(zone, index);
-        else ctx.addIssue({ code: 'custom', path: ['zones', index], message: `remove the repeated zone: ${zone} is already zones.${at}` });
-      });
-      if (spec.zones.length !== 3 && spec.zones.length !== 5) {
-        ctx.addIssue({ code: 'custom', path: ['zones'], message: `list 3 or 5 zones (an odd count keeps etcd quorum); got ${spec.zones.length}` });
-      }
-      if (spec.zoneCount !== undefined && spec.zoneCount !== spec.zones.length) {
-        ctx.addIssue({ code: 'custom', path: ['zoneCount'], message: `drop zoneCount or the pinned zones: zoneCount ${spec.zoneCount} disagrees with the ${spec.zones.length} zones listed` });
-      }
-      // Only the region's own zones: us-east-2 plus one letter (us-east-21a is another region's).
-      if (!REGION_PATTERN.test(spec.region)) return;
-      spec.zones.forEach((zone, index) => {
-        if (ZONE_PATTERN.test(zone) && !(zone.length === spec.region.length + 1 && zone.startsWith(spec.region))) {
-          ctx.addIssue({ code: 'custom', path: ['zones', index], message: `use a zone of region ${spec.region}: ${spec.region} and one letter, such as ${spec.region}a` });
+          }),
+        ),
+      ),
+      /** `required`: provision stops after the plan until approved. Default: required when protected. */
+      approve: z.optional(z.enum(APPROVAL_MODES, { error: 'use "required" (stop after the plan for approval) or "auto"' })),
+    },
+    { error: objectError('the spec', '{"name": "demo", "domain": "example.com"}') },
+  );
+
+  return z.pipe(
+    specObject.check(
+      z.superRefine((spec, ctx) => {
+        if (spec.protected && spec.expiresAfter !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['expiresAfter'], message: 'drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically' });
         }
-      });
-    })
-    .transform(({ zoneCount, ...spec }) => ({
+        if (spec.zones === undefined) return;
+        const first = new Map<string, number>();
+        spec.zones.forEach((zone, index) => {
+          const at = first.get(zone);
+          if (at === undefined) first.set(zone, index);
+          else ctx.addIssue({ code: 'custom', path: ['zones', index], message: `remove the repeated zone: ${zone} is already zones.${at}` });
+        });
+        if (spec.zones.length !== 3 && spec.zones.length !== 5) {
+          ctx.addIssue({ code: 'custom', path: ['zones'], message: `list 3 or 5 zones (an odd count keeps etcd quorum); got ${spec.zones.length}` });
+        }
+        if (spec.zoneCount !== undefined && spec.zoneCount !== spec.zones.length) {
+          ctx.addIssue({ code: 'custom', path: ['zoneCount'], message: `drop zoneCount or the pinned zones: zoneCount ${spec.zoneCount} disagrees with the ${spec.zones.length} zones listed` });
+        }
+        // Only the region's own zones: us-east-2 plus one letter (us-east-21a is another region's).
+        if (!REGION_PATTERN.test(spec.region)) return;
+        spec.zones.forEach((zone, index) => {
+          if (ZONE_PATTERN.test(zone) && !(zone.length === spec.region.length + 1 && zone.startsWith(spec.region))) {
+            ctx.addIssue({ code: 'custom', path: ['zones', index], message: `use a zone of region ${spec.region}: ${spec.region} and one letter, such as ${spec.region}a` });
+          }
+        });
+      }),
+    ),
+    z.transform(({ zoneCount, ...spec }: z.output<typeof specObject>) => ({
       ...spec,
       zoneCount: (spec.zones?.length ?? zoneCount ?? 3) as 3 | 5,
-    }));
+    })),
+  );
 }
 
 export const fabricSpecSchema = buildSpecSchema('new-run');
@@ -503,7 +531,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Turns zod issues into problems that name the field, the value received and the fix. */
-export function toProblems(error: z.ZodError, input: unknown, prefix = ''): Problem[] {
+export function toProblems(error: z.core.$ZodError, input: unknown, prefix = ''): Problem[] {
   return error.issues.flatMap((issue) => {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
@@ -20,6 +19,7 @@ import {
 } from '../shared/spec';
 import { nestingProblem, parseSpecJson } from '../shared/spec-document';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
+import * as z from '../shared/zod';
 import { kubernetesUpgrade } from './upgrade';
 
 export const DEFAULT_LOCK_SECONDS = 10800;
