@@ -13,7 +13,7 @@ import type { ProgressEvent } from '../progress-events';
 import { resolveRegion, type AwsClientFactory, type AwsClients } from './aws';
 import { HistoryConverter } from './history';
 import { CliError, CliIo, EXIT, ExitCode, formatDuration, printJson, wantsJson } from './io';
-import { createRenderer, RunOutcome } from './progress';
+import { createRenderer, RunContext, RunOutcome } from './progress';
 import { getRecord, listRecords, renderList, renderStatus, stateBucketFor } from './records';
 import { DEFAULT_STACK, executionNameForRun, findStack, GitProbe, gitOfSpec, startRun, watchExecution } from './remote';
 
@@ -255,12 +255,10 @@ function exitFor(status: RunOutcome['status']): ExitCode {
   return status === 'SUCCEEDED' || status === 'RUNNING' ? EXIT.OK : EXIT.FAILED;
 }
 
-async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }): Promise<ExitCode> {
+async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }, run: RunContext): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
-  // No cluster for kubectl after a local run: the API stand-in lives in this process, and the kops
-  // stand-in keeps no CA in its state store for fabricctl kubeconfig to read.
-  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), nextSteps: false });
+  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), showLogs: options.verbose ? true : 'onFailure', run });
   const result = await runLocal({
     action,
     specPath: target.specPath,
@@ -279,9 +277,10 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     },
   });
   const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
-  renderer.summary(outcome, result.totalMs);
   const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specInput !== undefined ? planCost(target.specInput) : undefined;
+  // Before the summary, which ends with the command to run next.
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
+  renderer.summary(outcome, result.totalMs);
   if (wantsJson(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
@@ -310,6 +309,7 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   let name: string;
   let specPath: string | undefined;
   let specInput: unknown;
+  let specRegion: string | undefined;
   if (action === 'destroy') {
     const fix = nameProblem(arg);
     if (fix) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `fabric name ${JSON.stringify(arg)}: ${fix}`, [problem('name', arg, fix)]);
@@ -319,9 +319,10 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     }
   } else {
     ({ path: specPath, input: specInput } = readSpecFile(io, arg));
-    name = validated(specInput).name;
+    ({ name, region: specRegion } = validated(specInput));
   }
-  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput });
+  const context = { action, name, spec: action === 'destroy' ? undefined : arg, verbose: options.verbose === true };
+  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput }, { ...context, local: true });
 
   const region = await regionOf(deps, options);
   const clients: AwsClients = deps.clients(region);
@@ -345,7 +346,12 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     else io.out(`follow it with: fabricctl logs ${name}${region ? ` --region ${region}` : ''}\n`);
     return EXIT.OK;
   }
-  const renderer = createRenderer({ write: say, isTTY: io.isTTY && !wantsJson(options) });
+  const renderer = createRenderer({
+    write: say,
+    isTTY: io.isTTY && !wantsJson(options),
+    showLogs: options.verbose ? true : 'onFailure',
+    run: { ...context, region: action === 'destroy' ? input.region : specRegion },
+  });
   const result = await watchExecution(run.executionArn, renderer.onEvent, { sfn: clients.sfn, logs: clients.logs, signal: deps.signal, pollMs: deps.pollMs, sleep: deps.sleep });
   if (result.interrupted) {
     renderer.stop();
@@ -354,9 +360,10 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     return EXIT.INTERRUPTED;
   }
   const outcome: RunOutcome = { status: result.status, execution: run.executionArn, output: result.output, error: result.error, cause: result.cause };
-  renderer.summary(outcome, result.totalMs);
   const cost = action === 'plan' && result.status === 'SUCCEEDED' ? planCost(input.spec) : undefined;
+  // Before the summary, which ends with the command to run next.
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
+  renderer.summary(outcome, result.totalMs);
   if (wantsJson(options)) printJson(io, { ...run, ...outcome, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }

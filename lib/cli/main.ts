@@ -39,7 +39,7 @@ function addRunOptions(command: Command): Command {
     .option('--endpoint <url>', 'with --local: an emulator already running')
     .option('--aws', 'with --local: run the jobs here against your real AWS account, with the real kops on PATH (no emulator, no stand-ins)')
     .option('--keep-emulator', 'with --local: leave the emulator running afterwards (prints its endpoint and pid)')
-    .option('--verbose', "with --local: also print the functions' own log lines")
+    .option('--verbose', "print every build log line as it comes (otherwise only a failed build's last lines); with --local, also the functions' own log lines")
     .option('--approve', 'with --local: approve the plan when the run asks (otherwise asked on a terminal)')
     .option('--rerun', 'start a new execution even if this commit already ran');
 }
