@@ -28,6 +28,8 @@ export interface CliDeps {
   readonly signal?: AbortSignal;
   /** Local mode, loaded on demand (it synthesizes the stack and starts an emulator). */
   readonly runLocal?: (options: LocalRunOptions) => Promise<LocalRunResult>;
+  /** Throws, naming each missing tool and how to get it, when local mode cannot run here (lib/local/prerequisites.ts). */
+  readonly checkLocalPrerequisites?: (options: { readonly aws?: boolean; readonly endpoint?: string }) => void;
   /** Poll interval while watching, ms. */
   readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -258,6 +260,8 @@ function exitFor(status: RunOutcome['status']): ExitCode {
 async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }, run: RunContext): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
+  // Before anything starts: a missing tool is named with its fix, not met half way through a build.
+  (deps.checkLocalPrerequisites ?? lazy<typeof import('../local/prerequisites')>('../local/prerequisites').assertLocalPrerequisites)({ aws: options.aws, endpoint: options.endpoint });
   const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), showLogs: options.verbose ? true : 'onFailure', run });
   const result = await runLocal({
     action,
