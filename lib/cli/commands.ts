@@ -231,8 +231,9 @@ export async function costCommand(deps: CliDeps, specPath: string, options: Glob
   const { input } = readSpecFile(deps.io, specPath);
   validated(input);
   const { costReport } = lazy<typeof import('../cost')>('../cost');
-  const report = costReport(input, { json: wantsJson(options) });
-  deps.io.out(`${report.text}\n`);
+  const report = costReport(input, {});
+  if (wantsJson(options)) printJson(deps.io, report.json);
+  else deps.io.out(`${report.text}\n`);
   return EXIT.OK;
 }
 

@@ -14,7 +14,7 @@ import {
   validateCommand,
 } from './commands';
 import { approvalCommand, extendCommand } from './day2';
-import { CliError, CliIo, EXIT, ExitCode, printJson, processIo } from './io';
+import { CliError, CliIo, EXIT, ExitCode, printJson, processIo, structuredFormatOf } from './io';
 import { kubeconfigCommand } from './kubeconfig';
 import { gitProbe } from './remote';
 
@@ -24,7 +24,7 @@ import { gitProbe } from './remote';
  */
 function addGlobals(command: Command): Command {
   return command
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']))
     .option('--json', 'same as -o json')
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, then us-east-2)')
     .option('--profile <profile>', 'AWS named profile (default: AWS_PROFILE)')
@@ -145,12 +145,15 @@ function exitCodeOf(error: unknown): ExitCode {
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], deps: CliDeps): Promise<ExitCode> {
+export async function main(argv: readonly string[], givenDeps: CliDeps): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
+  const format = structuredFormatOf(argv);
+  // Every printJson of the run (and the error below) writes the format asked for.
+  const deps: CliDeps = format === undefined ? givenDeps : { ...givenDeps, io: { ...givenDeps.io, format } };
   const program = buildProgram(deps, (c) => {
     code = c;
   });
-  const wantsJson = argv.includes('--json') || argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') || argv.includes('-ojson') || argv.includes('--output=json');
+  const wantsJson = format !== undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
