@@ -396,7 +396,8 @@ export async function statusCommand(deps: CliDeps, name: string | undefined, opt
   const record = await getRecord(clients.s3, bucket, name);
   if (wantsJson(options)) printJson(deps.io, record);
   else deps.io.out(renderStatus(record, deps.io.now()));
-  return record.status === 'FAILED' ? EXIT.FAILED : EXIT.OK;
+  // Showing a FAILED fabric is a success, as kubectl get of a failed pod is: the state is the output.
+  return EXIT.OK;
 }
 
 export async function listCommand(deps: CliDeps, options: GlobalOptions & { bucketPrefix?: string }): Promise<ExitCode> {

@@ -132,3 +132,20 @@ describe('-o yaml', () => {
     expect(run.err).toContain('Allowed choices are text, json, yaml');
   });
 });
+
+describe('fabricctl status', () => {
+  test('GIVEN a FAILED fabric WHEN status THEN exit 0, like kubectl get, with the state and the last error shown', async () => {
+    recordInBucket(record('FAILED', { lastError: { error: 'ClusterNotReady', cause: 'api.demo.example.com did not answer /readyz' } }));
+    const run = await runCli(['status', 'demo']);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^Status: +FAILED$/m);
+    expect(run.out).toContain('ClusterNotReady: api.demo.example.com did not answer /readyz');
+  });
+
+  test('GIVEN a FAILED fabric WHEN status --json THEN exit 0 and the status in the record', async () => {
+    recordInBucket(record('FAILED'));
+    const run = await runCli(['status', 'demo', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toMatchObject({ status: 'FAILED' });
+  });
+});
