@@ -30,6 +30,8 @@ export interface CliDeps {
   readonly runLocal?: (options: LocalRunOptions) => Promise<LocalRunResult>;
   /** Throws, naming each missing tool and how to get it, when local mode cannot run here (lib/local/prerequisites.ts). */
   readonly checkLocalPrerequisites?: (options: { readonly aws?: boolean; readonly endpoint?: string }) => void;
+  /** Asks a question on the terminal and returns the answer; undefined when stdin is not a terminal. */
+  readonly ask?: (question: string) => Promise<string>;
   /** Poll interval while watching, ms. */
   readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -319,9 +321,13 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     const fix = nameProblem(arg);
     if (fix) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `fabric name ${JSON.stringify(arg)}: ${fix}`, [problem('name', arg, fix)]);
     name = normaliseName(arg);
-    if (options.confirm !== name) {
-      throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${options.confirm === undefined ? 'nothing' : JSON.stringify(options.confirm)})`);
+    let confirm = options.confirm;
+    // On a terminal, typing the name is the confirmation; elsewhere --confirm must say it.
+    if (confirm === undefined && deps.ask) confirm = (await deps.ask(`destroy fabric ${name}: its cluster, then its network. Type ${name} to confirm: `)).trim();
+    if (confirm !== name) {
+      throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${confirm === undefined ? 'nothing' : JSON.stringify(confirm)})`);
     }
+    options = { ...options, confirm };
   } else {
     ({ path: specPath, input: specInput } = readSpecFile(io, arg));
     ({ name, region: specRegion } = validated(specInput));

@@ -56,6 +56,31 @@ export function processIo(): CliIo {
   };
 }
 
+/**
+ * A question on the terminal (prompt on stderr, so stdout stays the command's output), or undefined
+ * when stdin is not a terminal: nobody could answer. Ctrl-C answers nothing.
+ */
+export function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const cancelled = new AbortController();
+    prompt.once('SIGINT', () => cancelled.abort());
+    try {
+      return await prompt.question(question, { signal: cancelled.signal });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') {
+        process.stderr.write('\n');
+        return '';
+      }
+      throw error;
+    } finally {
+      prompt.close();
+    }
+  };
+}
+
 /** Common output switches: `-o json`, `--json` or `-o yaml`: structured output instead of text. */
 export function wantsJson(options: { output?: string; json?: boolean }): boolean {
   return options.json === true || options.output === 'json' || options.output === 'yaml';

@@ -14,7 +14,7 @@ import {
   validateCommand,
 } from './commands';
 import { approvalCommand, extendCommand } from './day2';
-import { CliError, CliIo, EXIT, ExitCode, printJson, processIo, structuredFormatOf } from './io';
+import { CliError, CliIo, EXIT, ExitCode, printJson, processIo, structuredFormatOf, terminalQuestion } from './io';
 import { kubeconfigCommand } from './kubeconfig';
 import { gitProbe } from './remote';
 
@@ -83,7 +83,7 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
 
   addRunOptions(addGlobals(program.command('down <name>')))
     .description('destroy a fabric (cluster, then network); the state bucket and its versions are kept')
-    .requiredOption('--confirm <name>', 'the fabric\'s name again')
+    .option('--confirm <name>', 'the fabric\'s name again (asked for on a terminal when missing)')
     .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
     .action(run((opts, c) => runCommand(deps, 'destroy', c.args[0] ?? '', opts)));
 
@@ -187,6 +187,7 @@ export async function cli(argv: readonly string[] = process.argv.slice(2)): Prom
       clients: sdkClients,
       git: gitProbe,
       signal: controller.signal,
+      ask: terminalQuestion(),
       configRegion: async () => {
         try {
           return await new STSClient({}).config.region();

@@ -149,3 +149,49 @@ describe('fabricctl status', () => {
     expect(JSON.parse(run.out)).toMatchObject({ status: 'FAILED' });
   });
 });
+
+describe('fabricctl down without --confirm', () => {
+  beforeEach(() => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-2:123456789012:execution:Fabric:demo-destroy', startDate: new Date() });
+  });
+
+  test('GIVEN a terminal WHEN the name is typed THEN it is the confirmation and the destroy starts', async () => {
+    const questions: string[] = [];
+    const run = await runCli(['down', 'demo', '--no-watch'], { isTTY: true, ask: async (q) => (questions.push(q), ' demo\n') });
+    expect(run.code).toBe(0);
+    expect(questions).toEqual(['destroy fabric demo: its cluster, then its network. Type demo to confirm: ']);
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ action: 'destroy', name: 'demo', confirm: 'demo' });
+  });
+
+  test('fails when another name is typed: exit 2 ConfirmationRequired, nothing started', async () => {
+    const run = await runCli(['down', 'demo', '--no-watch'], { isTTY: true, ask: async () => 'prod' });
+    expect(run.code).toBe(2);
+    expect(run.err).toBe('error: ConfirmationRequired: destroying fabric demo needs --confirm demo (received "prod")\n');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  test('fails when not on a terminal (nobody to ask): exit 2 ConfirmationRequired, as before', async () => {
+    const run = await runCli(['down', 'demo', '--no-watch']);
+    expect(run.code).toBe(2);
+    expect(run.err).toBe('error: ConfirmationRequired: destroying fabric demo needs --confirm demo (received nothing)\n');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  test('GIVEN --confirm WHEN down on a terminal THEN nothing is asked', async () => {
+    let asked = false;
+    const run = await runCli(['down', 'demo', '--confirm', 'demo', '--no-watch'], { isTTY: true, ask: async () => ((asked = true), '') });
+    expect(run.code).toBe(0);
+    expect(asked).toBe(false);
+  });
+
+  test('GIVEN down --local on a terminal WHEN the name is typed THEN local mode gets it as the confirmation', async () => {
+    const confirms: (string | undefined)[] = [];
+    const run = await runCli(['down', 'demo', '--local'], {
+      isTTY: true,
+      ask: async () => 'demo',
+      runLocal: async (options) => (confirms.push(options.confirm), { status: 'SUCCEEDED', output: {}, timings: [], totalMs: 1 }),
+    });
+    expect(run.code).toBe(0);
+    expect(confirms).toEqual(['demo']);
+  });
+});
