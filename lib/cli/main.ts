@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { STSClient } from '@aws-sdk/client-sts';
 import { FabricError } from '../../lambdas/shared/errors';
 import { applyProfile, sdkClients } from './aws';
@@ -13,6 +13,7 @@ import {
   statusCommand,
   validateCommand,
 } from './commands';
+import { completionCommand, SHELLS } from './completion';
 import { approvalCommand, extendCommand } from './day2';
 import { CliError, CliIo, EXIT, ExitCode, printJson, processIo, structuredFormatOf, terminalQuestion } from './io';
 import { kubeconfigCommand } from './kubeconfig';
@@ -132,6 +133,12 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
   addGlobals(program.command('cost <spec>'))
     .description('estimate what the fabric costs per month, and a run')
     .action(run((opts, c) => costCommand(deps, c.args[0] ?? '', opts)));
+
+  program
+    .command('completion')
+    .description('print a shell completion script made from these commands: source <(fabricctl completion bash), or zsh')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .action(run((_opts, c) => completionCommand(deps, c.args[0] ?? '', program)));
 
   return program;
 }
