@@ -164,6 +164,20 @@ export function missingLocalPrerequisites(probe: SystemProbe, options: Prerequis
       fix: 'apt-get install awscli, pipx install awscli, or AWS CLI v2 from https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html',
     });
   }
+  if (options.aws) {
+    // The cluster job runs the kops on PATH only at the pinned version; any other it would download,
+    // and local runs have no checksum to verify that with: it would fail after the network exists.
+    const pinned = toolsEnvValue('KOPS_VERSION');
+    const found = probe.run('kops', ['version', '--short']);
+    const version = found?.status === 0 ? found.stdout.trim().replace(/^v/, '') : undefined;
+    if (version !== pinned) {
+      problems.push({
+        field: 'kops',
+        received: version === undefined ? 'not on PATH (--aws runs the real kops here)' : `${version}, not the ${pinned} the cluster job runs`,
+        fix: `install kops ${pinned}: https://github.com/kubernetes/kops/releases/download/v${pinned}/kops-linux-${goArch(probe.arch)} (check it against the .sha256 beside it), as kops on PATH`,
+      });
+    }
+  }
   const mirror = mirrorProblem(probe);
   if (mirror) problems.push(mirror);
   return problems;

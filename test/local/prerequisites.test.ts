@@ -73,7 +73,19 @@ describe('local mode prerequisites', () => {
     ['--aws (real AWS, no emulator)', { aws: true }],
     ['--endpoint (an emulator already running)', { endpoint: 'http://127.0.0.1:5000' }],
   ])('GIVEN %s WHEN checked THEN moto is not asked for', (_case, options) => {
-    expect(fields(machine({ motoInstalled: () => false }), options)).toEqual([]);
+    expect(fields(machine({ motoInstalled: () => false, tools: { kops: 'v1.36.2' } }), options)).toEqual([]);
+  });
+
+  test.each([
+    ['kops 1.36.2', [], 'v1.36.2'],
+    ['kops 1.35.0', ['kops'], 'v1.35.0'],
+    ['no kops', ['kops'], undefined],
+  ])('GIVEN --aws and %s WHEN checked THEN missing: %j (the cluster job runs the pinned kops only)', (_case, expected, kops) => {
+    expect(fields(machine({ tools: { kops } }), { aws: true })).toEqual(expected);
+  });
+
+  test('GIVEN the emulator (the kops stand-in) WHEN checked THEN no kops is asked for', () => {
+    expect(fields(machine())).toEqual([]);
   });
 
   test('GIVEN linux arm64 WHEN checked THEN it is supported, and the terraform to get is the arm64 release', () => {
