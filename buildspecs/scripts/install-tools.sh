@@ -3,8 +3,14 @@
 # Usage: install-tools.sh [terraform] [kops]   (no argument: both)
 # A tool already on PATH at the pinned version is used as it is; otherwise it is downloaded and
 # verified with sha256sum before it is installed. Without a pinned checksum nothing is downloaded.
-# Environment: KOPS_SHA256 (optional), kops's checksum as the stack gives it to the cluster job
-# (context key fabricctl:kopsSha256); it wins over tools.env and must be 64 lowercase hex characters.
+# It writes only into its own folder (fabric_tools_dir in lib.sh: FABRICCTL_TOOLS_DIR, else
+# $TMPDIR/fabricctl-tools), never over a tool someone else installed (/usr/local/bin/terraform);
+# the job scripts find it there because sourcing lib.sh puts its bin/ first on PATH.
+# Environment:
+#   KOPS_SHA256 (optional): kops's checksum as the stack gives it to the cluster job (context key
+#     fabricctl:kopsSha256); it wins over tools.env and must be 64 lowercase hex characters.
+#   TERRAFORM_ACCEPT_INSTALLED (optional, true|false): true uses a terraform on PATH at
+#     TERRAFORM_MIN_VERSION or newer as it is (local mode: your own terraform, on any platform).
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,8 +20,28 @@ tools_env="${TOOLS_ENV:-${script_dir}/../tools.env}"
 # shellcheck source=../tools.env source-path=SCRIPTDIR
 source "${tools_env}"
 
-require_env TERRAFORM_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64
-bin_dir="${TOOLS_BIN_DIR:-/usr/local/bin}"
+require_env TERRAFORM_VERSION TERRAFORM_MIN_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64
+TERRAFORM_ACCEPT_INSTALLED="${TERRAFORM_ACCEPT_INSTALLED:-false}"
+require_bool TERRAFORM_ACCEPT_INSTALLED
+
+tools_dir="$(fabric_tools_dir)"
+bin_dir="${tools_dir}/bin"
+# Refuse a folder someone else made (or a link to one), before writing anything: it is not ours.
+if [[ -L "${tools_dir}" ]] || [[ -e "${tools_dir}" && ! -O "${tools_dir}" ]]; then
+  die "${tools_dir} is a link or belongs to another user; set FABRICCTL_TOOLS_DIR to a folder of your own"
+fi
+mkdir -p "${bin_dir}"
+# Downloads are unpacked in a scratch folder inside the tools folder, removed however the script ends.
+scratch=""
+remove_scratch() {
+  if [[ -n "${scratch}" ]]; then rm -rf "${scratch}"; fi
+  scratch=""
+}
+new_scratch() {
+  remove_scratch
+  scratch="$(mktemp -d "${tools_dir}/download.XXXXXX")"
+}
+trap remove_scratch EXIT
 
 # kops's checksum is configuration of the deployed stack, not of this repository: the cluster job
 # receives it as KOPS_SHA256. tools.env's value is the fallback for running this script by hand.
@@ -36,9 +62,6 @@ for tool in "${tools[@]}"; do
   esac
 done
 
-platform="$(uname -s)-$(uname -m)"
-[[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned; this machine is ${platform}"
-
 installed_version() {
   local tool="$1"
   command -v "${tool}" >/dev/null || return 0
@@ -48,10 +71,30 @@ installed_version() {
   esac
 }
 
+# version_at_least HAVE WANT: true when dotted version HAVE >= WANT (a suffix such as -beta1 is ignored).
+version_at_least() {
+  local -a have want
+  local i h w
+  IFS=. read -r -a have <<<"${1%%-*}"
+  IFS=. read -r -a want <<<"${2%%-*}"
+  for i in 0 1 2; do
+    h="${have[i]:-0}"
+    w="${want[i]:-0}"
+    [[ "${h}" =~ ^[0-9]+$ && "${w}" =~ ^[0-9]+$ ]] || return 1
+    if ((10#${h} != 10#${w})); then
+      ((10#${h} > 10#${w}))
+      return
+    fi
+  done
+}
+
 # download URL SHA256 FILE HOW_TO_PIN: fetch and verify; the file is removed when the checksum differs.
 download() {
-  local url="$1" sha="$2" file="$3" how_to_pin="$4"
+  local url="$1" sha="$2" file="$3" how_to_pin="$4" platform
   [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}'); refusing to download. ${how_to_pin}"
+  # Only downloads need the platform: a tool already on PATH runs wherever it was built for.
+  platform="$(uname -s)-$(uname -m)"
+  [[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned, this machine is ${platform}: put terraform ${TERRAFORM_MIN_VERSION} or newer on PATH and set TERRAFORM_ACCEPT_INSTALLED=true"
   log "downloading ${url}"
   curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
   if ! printf '%s  %s\n' "${sha}" "${file}" | sha256sum --check --strict --quiet -; then
@@ -61,25 +104,25 @@ download() {
 }
 
 install_terraform() {
-  local work
-  work="$(mktemp -d)"
+  new_scratch
+  local work="${scratch}"
   download "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" \
     "${TERRAFORM_SHA256_LINUX_AMD64}" "${work}/terraform.zip" \
     "Pin TERRAFORM_SHA256_LINUX_AMD64 in ${tools_env} from https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_SHA256SUMS"
   command -v unzip >/dev/null || die "unzip is needed to unpack terraform"
   unzip -q -o "${work}/terraform.zip" terraform -d "${work}"
   install -m 0755 "${work}/terraform" "${bin_dir}/terraform"
-  rm -rf "${work}"
+  remove_scratch
 }
 
 install_kops() {
-  local work
-  work="$(mktemp -d)"
+  new_scratch
+  local work="${scratch}"
   download "https://github.com/kubernetes/kops/releases/download/v${KOPS_VERSION}/kops-linux-amd64" \
     "${KOPS_SHA256_LINUX_AMD64}" "${work}/kops" \
     "Give the cluster job kops's checksum: deploy with -c fabricctl:kopsSha256=<the value in ${kops_sha_url}> (it arrives as KOPS_SHA256)"
   install -m 0755 "${work}/kops" "${bin_dir}/kops"
-  rm -rf "${work}"
+  remove_scratch
 }
 
 for tool in "${tools[@]}"; do
@@ -92,9 +135,13 @@ for tool in "${tools[@]}"; do
     log "${tool} ${pinned} is already on PATH ($(command -v "${tool}")); not downloading"
     continue
   fi
+  if [[ "${tool}" == terraform && "${TERRAFORM_ACCEPT_INSTALLED}" == true && -n "${found}" ]] && version_at_least "${found}" "${TERRAFORM_MIN_VERSION}"; then
+    log "terraform ${found} on PATH ($(command -v terraform)) is ${TERRAFORM_MIN_VERSION} or newer and TERRAFORM_ACCEPT_INSTALLED=true; using it, not the pinned ${pinned}"
+    continue
+  fi
   log "${tool}: want ${pinned}, found '${found:-none}'; installing into ${bin_dir}"
   "install_${tool}"
   found="$(installed_version "${tool}")"
-  [[ "${found}" == "${pinned}" ]] || die "${tool} on PATH reports '${found}' after installing ${pinned}; is ${bin_dir} first on PATH?"
+  [[ "${found}" == "${pinned}" ]] || die "${tool} on PATH reports '${found}' after installing ${pinned} into ${bin_dir}"
   log "${tool} ${pinned} installed"
 done

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Shared helpers for the build job scripts. Source it; it defines functions and changes nothing else.
+# Shared helpers for the build job scripts. Source it; it defines functions and changes one thing:
+# it puts the build's own tools folder (fabric_tools_dir, where install-tools.sh installs) first on
+# PATH, so every job script runs the pinned tools and nothing outside that folder is replaced.
 #
 # Stable API (other scripts depend on these names and arguments):
+#   fabric_tools_dir                  print the folder install-tools.sh owns (FABRICCTL_TOOLS_DIR, else $TMPDIR/fabricctl-tools)
 #   log MESSAGE...                    one line on stderr, prefixed with the script name
 #   die MESSAGE...                    log and exit 1
 #   require_env NAME...               fail listing every unset or empty variable
@@ -25,6 +28,14 @@
 
 if [[ -n "${FABRIC_LIB_LOADED:-}" ]]; then return 0; fi
 FABRIC_LIB_LOADED=1
+
+# A folder of the build's own: CodeBuild gives each build its own container (and the local CodeBuild
+# stand-in its own TMPDIR), so nothing a user installed (e.g. /usr/local/bin/terraform) is touched.
+fabric_tools_dir() {
+  printf '%s\n' "${FABRICCTL_TOOLS_DIR:-${TMPDIR:-/tmp}/fabricctl-tools}"
+}
+PATH="$(fabric_tools_dir)/bin:${PATH}"
+export PATH
 
 log() {
   printf '[%s] %s\n' "$(basename "${0}")" "$*" >&2

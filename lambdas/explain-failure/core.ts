@@ -139,6 +139,24 @@ function cap(value: string): string {
   return value.length <= MAX_CAUSE ? value : `${value.slice(0, MAX_CAUSE - 20)}\n... (truncated)`;
 }
 
+/** Pure: the first line of an explanation: which job, how it ended, in which phase, which build. */
+export function buildHeadline(facts: BuildFacts, fabric: string | undefined): string {
+  const phase = facts.failedPhase ?? (facts.currentPhase ? { type: facts.currentPhase, status: facts.buildStatus ?? '?', contexts: [] } : undefined);
+  return (
+    `${fabric ? `fabric ${fabric}: ` : ''}${jobLabel(facts.projectName)} ended ${facts.buildStatus ?? 'unsuccessfully'}` +
+    (phase ? ` in phase ${phase.type} (${phase.status})` : '') +
+    (facts.id ? `, build ${facts.id}` : '') +
+    (phase && phase.contexts.length > 0 ? `: ${phase.contexts.join('; ')}` : '')
+  );
+}
+
+/** Pure: where the build's whole log is. */
+export function buildLogLocation(facts: BuildFacts): string {
+  return facts.logGroup && facts.logStream
+    ? `Full log: CloudWatch Logs group ${facts.logGroup}, stream ${facts.logStream}.`
+    : 'The build recorded no CloudWatch Logs location.';
+}
+
 /** Pure: the readable cause. `logLines` undefined with `logProblem` when the log could not be read. */
 export function explainBuild(
   facts: BuildFacts,
@@ -146,16 +164,8 @@ export function explainBuild(
   log: { readonly lines: readonly string[] } | { readonly problem: string },
   originalCause: string,
 ): string {
-  const phase = facts.failedPhase ?? (facts.currentPhase ? { type: facts.currentPhase, status: facts.buildStatus ?? '?', contexts: [] } : undefined);
-  const headline =
-    `${fabric ? `fabric ${fabric}: ` : ''}${jobLabel(facts.projectName)} ended ${facts.buildStatus ?? 'unsuccessfully'}` +
-    (phase ? ` in phase ${phase.type} (${phase.status})` : '') +
-    (facts.id ? `, build ${facts.id}` : '') +
-    (phase && phase.contexts.length > 0 ? `: ${phase.contexts.join('; ')}` : '');
-  const where =
-    facts.logGroup && facts.logStream
-      ? `Full log: CloudWatch Logs group ${facts.logGroup}, stream ${facts.logStream}.`
-      : 'The build recorded no CloudWatch Logs location.';
+  const headline = buildHeadline(facts, fabric);
+  const where = buildLogLocation(facts);
   if ('problem' in log) {
     return cap(`${headline}\nThe build log could not be read (${log.problem}). ${where}\nOriginal cause: ${originalCause}`);
   }

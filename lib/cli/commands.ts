@@ -13,7 +13,7 @@ import type { ProgressEvent } from '../progress-events';
 import { resolveRegion, type AwsClientFactory, type AwsClients } from './aws';
 import { HistoryConverter } from './history';
 import { CliError, CliIo, EXIT, ExitCode, formatDuration, printJson, wantsJson } from './io';
-import { createRenderer, RunOutcome } from './progress';
+import { createRenderer, RunContext, RunOutcome } from './progress';
 import { getRecord, listRecords, renderList, renderStatus, stateBucketFor } from './records';
 import { DEFAULT_STACK, executionNameForRun, findStack, GitProbe, gitOfSpec, startRun, watchExecution } from './remote';
 
@@ -28,6 +28,10 @@ export interface CliDeps {
   readonly signal?: AbortSignal;
   /** Local mode, loaded on demand (it synthesizes the stack and starts an emulator). */
   readonly runLocal?: (options: LocalRunOptions) => Promise<LocalRunResult>;
+  /** Throws, naming each missing tool and how to get it, when local mode cannot run here (lib/local/prerequisites.ts). */
+  readonly checkLocalPrerequisites?: (options: { readonly aws?: boolean; readonly endpoint?: string }) => void;
+  /** Asks a question on the terminal and returns the answer; undefined when stdin is not a terminal. */
+  readonly ask?: (question: string) => Promise<string>;
   /** Poll interval while watching, ms. */
   readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -229,8 +233,9 @@ export async function costCommand(deps: CliDeps, specPath: string, options: Glob
   const { input } = readSpecFile(deps.io, specPath);
   validated(input);
   const { costReport } = lazy<typeof import('../cost')>('../cost');
-  const report = costReport(input, { json: wantsJson(options) });
-  deps.io.out(`${report.text}\n`);
+  const report = costReport(input, {});
+  if (wantsJson(options)) printJson(deps.io, report.json);
+  else deps.io.out(`${report.text}\n`);
   return EXIT.OK;
 }
 
@@ -255,12 +260,12 @@ function exitFor(status: RunOutcome['status']): ExitCode {
   return status === 'SUCCEEDED' || status === 'RUNNING' ? EXIT.OK : EXIT.FAILED;
 }
 
-async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }): Promise<ExitCode> {
+async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }, run: RunContext): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
-  // No cluster for kubectl after a local run: the API stand-in lives in this process only (the CA
-  // the kops stand-in stored lets fabricctl kubeconfig write a file, but nothing answers it after).
-  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), nextSteps: false });
+  // Before anything starts: a missing tool is named with its fix, not met half way through a build.
+  (deps.checkLocalPrerequisites ?? lazy<typeof import('../local/prerequisites')>('../local/prerequisites').assertLocalPrerequisites)({ aws: options.aws, endpoint: options.endpoint });
+  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), showLogs: options.verbose ? true : 'onFailure', run });
   const result = await runLocal({
     action,
     specPath: target.specPath,
@@ -279,9 +284,10 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     },
   });
   const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
-  renderer.summary(outcome, result.totalMs);
   const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specInput !== undefined ? planCost(target.specInput) : undefined;
+  // Before the summary, which ends with the command to run next.
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
+  renderer.summary(outcome, result.totalMs);
   if (wantsJson(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
@@ -310,18 +316,24 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   let name: string;
   let specPath: string | undefined;
   let specInput: unknown;
+  let specRegion: string | undefined;
   if (action === 'destroy') {
     const fix = nameProblem(arg);
     if (fix) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `fabric name ${JSON.stringify(arg)}: ${fix}`, [problem('name', arg, fix)]);
     name = normaliseName(arg);
-    if (options.confirm !== name) {
-      throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${options.confirm === undefined ? 'nothing' : JSON.stringify(options.confirm)})`);
+    let confirm = options.confirm;
+    // On a terminal, typing the name is the confirmation; elsewhere --confirm must say it.
+    if (confirm === undefined && deps.ask) confirm = (await deps.ask(`destroy fabric ${name}: its cluster, then its network. Type ${name} to confirm: `)).trim();
+    if (confirm !== name) {
+      throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${confirm === undefined ? 'nothing' : JSON.stringify(confirm)})`);
     }
+    options = { ...options, confirm };
   } else {
     ({ path: specPath, input: specInput } = readSpecFile(io, arg));
-    name = validated(specInput).name;
+    ({ name, region: specRegion } = validated(specInput));
   }
-  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput });
+  const context = { action, name, spec: action === 'destroy' ? undefined : arg, verbose: options.verbose === true };
+  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput }, { ...context, local: true });
 
   const region = await regionOf(deps, options);
   const clients: AwsClients = deps.clients(region);
@@ -345,7 +357,12 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     else io.out(`follow it with: fabricctl logs ${name}${region ? ` --region ${region}` : ''}\n`);
     return EXIT.OK;
   }
-  const renderer = createRenderer({ write: say, isTTY: io.isTTY && !wantsJson(options) });
+  const renderer = createRenderer({
+    write: say,
+    isTTY: io.isTTY && !wantsJson(options),
+    showLogs: options.verbose ? true : 'onFailure',
+    run: { ...context, region: action === 'destroy' ? input.region : specRegion },
+  });
   const result = await watchExecution(run.executionArn, renderer.onEvent, { sfn: clients.sfn, logs: clients.logs, signal: deps.signal, pollMs: deps.pollMs, sleep: deps.sleep });
   if (result.interrupted) {
     renderer.stop();
@@ -354,9 +371,10 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     return EXIT.INTERRUPTED;
   }
   const outcome: RunOutcome = { status: result.status, execution: run.executionArn, output: result.output, error: result.error, cause: result.cause };
-  renderer.summary(outcome, result.totalMs);
   const cost = action === 'plan' && result.status === 'SUCCEEDED' ? planCost(input.spec) : undefined;
+  // Before the summary, which ends with the command to run next.
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
+  renderer.summary(outcome, result.totalMs);
   if (wantsJson(options)) printJson(io, { ...run, ...outcome, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
@@ -384,7 +402,8 @@ export async function statusCommand(deps: CliDeps, name: string | undefined, opt
   const record = await getRecord(clients.s3, bucket, name);
   if (wantsJson(options)) printJson(deps.io, record);
   else deps.io.out(renderStatus(record, deps.io.now()));
-  return record.status === 'FAILED' ? EXIT.FAILED : EXIT.OK;
+  // Showing a FAILED fabric is a success, as kubectl get of a failed pod is: the state is the output.
+  return EXIT.OK;
 }
 
 export async function listCommand(deps: CliDeps, options: GlobalOptions & { bucketPrefix?: string }): Promise<ExitCode> {

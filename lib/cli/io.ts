@@ -1,3 +1,5 @@
+import { stringify as toYaml } from 'yaml';
+
 /**
  * What a command may touch of the outside world, injected so tests run commands in process:
  * output streams, whether stdout is a terminal, the environment, the working directory and the clock.
@@ -9,7 +11,11 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly now: () => Date;
+  /** How printJson writes a command's structured output (`-o yaml`). @default 'json' */
+  readonly format?: StructuredFormat;
 }
+
+export type StructuredFormat = 'json' | 'yaml';
 
 /** Exit codes, as kubectl/eksctl-style tools use them. */
 export const EXIT = {
@@ -50,12 +56,60 @@ export function processIo(): CliIo {
   };
 }
 
-/** Common output switches: `-o json` or `--json`. */
-export function wantsJson(options: { output?: string; json?: boolean }): boolean {
-  return options.json === true || options.output === 'json';
+/**
+ * A question on the terminal (prompt on stderr, so stdout stays the command's output), or undefined
+ * when stdin is not a terminal: nobody could answer. Ctrl-C answers nothing.
+ */
+export function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
+  if (!process.stdin.isTTY) return undefined;
+  return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const cancelled = new AbortController();
+    prompt.once('SIGINT', () => cancelled.abort());
+    try {
+      return await prompt.question(question, { signal: cancelled.signal });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') {
+        process.stderr.write('\n');
+        return '';
+      }
+      throw error;
+    } finally {
+      prompt.close();
+    }
+  };
 }
 
+/** Common output switches: `-o json`, `--json` or `-o yaml`: structured output instead of text. */
+export function wantsJson(options: { output?: string; json?: boolean }): boolean {
+  return options.json === true || options.output === 'json' || options.output === 'yaml';
+}
+
+/**
+ * The structured format an argument list asks for: `--json` (it wins), `-o yaml`, `-oyaml`,
+ * `--output yaml`, `--output=yaml`; the same for json. Read from argv because the error of a
+ * command that failed to parse is printed in it too.
+ */
+export function structuredFormatOf(argv: readonly string[]): StructuredFormat | undefined {
+  if (argv.includes('--json')) return 'json';
+  let format: StructuredFormat | undefined;
+  argv.forEach((arg, i) => {
+    const value = arg === '-o' || arg === '--output' ? argv[i + 1] : /^(?:-o|--output=)(.+)$/.exec(arg)?.[1];
+    // The last -o wins, as commander takes it; `-o text` means no structured output.
+    if (value !== undefined) format = value === 'json' || value === 'yaml' ? value : undefined;
+  });
+  return format;
+}
+
+/** A command's structured output: JSON, or YAML of the same data under `-o yaml`. */
 export function printJson(io: CliIo, value: unknown): void {
+  if (io.format === 'yaml') {
+    // Through JSON first, so YAML carries exactly what JSON would (dates as strings, no undefined).
+    const plain: unknown = value === undefined ? null : JSON.parse(JSON.stringify(value));
+    io.out(toYaml(plain));
+    return;
+  }
   io.out(`${JSON.stringify(value, null, 2)}\n`);
 }
 

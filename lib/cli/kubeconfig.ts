@@ -151,8 +151,8 @@ async function printCredential(deps: CliDeps, located: Located, ttlMs: number): 
   const apiVersion = requestedExecApiVersion(deps.io.env.KUBERNETES_EXEC_INFO);
   const ca = await readClusterCa(located.s3, located.bucket, located.record.name, located.record.clusterName, located.caller);
   const minted = mintClientCertificate(ca, { commonName: located.caller, groups: [ADMIN_GROUP] }, ttlMs, deps.io.now());
-  // stdout carries the ExecCredential only: kubectl parses all of it.
-  printJson(deps.io, execCredential(minted, apiVersion));
+  // stdout carries the ExecCredential only, as JSON whatever -o says: kubectl parses all of it.
+  deps.io.out(`${JSON.stringify(execCredential(minted, apiVersion), null, 2)}\n`);
   return EXIT.OK;
 }
 

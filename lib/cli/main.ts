@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { STSClient } from '@aws-sdk/client-sts';
 import { FabricError } from '../../lambdas/shared/errors';
 import { packageVersion } from '../package-root';
@@ -14,8 +14,9 @@ import {
   statusCommand,
   validateCommand,
 } from './commands';
+import { completionCommand, SHELLS } from './completion';
 import { approvalCommand, extendCommand } from './day2';
-import { CliError, CliIo, EXIT, ExitCode, printJson, processIo } from './io';
+import { CliError, CliIo, EXIT, ExitCode, printJson, processIo, structuredFormatOf, terminalQuestion } from './io';
 import { kubeconfigCommand } from './kubeconfig';
 import { gitProbe } from './remote';
 
@@ -25,7 +26,7 @@ import { gitProbe } from './remote';
  */
 function addGlobals(command: Command): Command {
   return command
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']))
     .option('--json', 'same as -o json')
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, then us-east-2)')
     .option('--profile <profile>', 'AWS named profile (default: AWS_PROFILE)')
@@ -40,7 +41,7 @@ function addRunOptions(command: Command): Command {
     .option('--endpoint <url>', 'with --local: an emulator already running')
     .option('--aws', 'with --local: run the jobs here against your real AWS account, with the real kops on PATH (no emulator, no stand-ins)')
     .option('--keep-emulator', 'with --local: leave the emulator running afterwards (prints its endpoint and pid)')
-    .option('--verbose', "with --local: also print the functions' own log lines")
+    .option('--verbose', "print every build log line as it comes (otherwise only a failed build's last lines); with --local, also the functions' own log lines")
     .option('--approve', 'with --local: approve the plan when the run asks (otherwise asked on a terminal)')
     .option('--rerun', 'start a new execution even if this commit already ran');
 }
@@ -84,7 +85,7 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
 
   addRunOptions(addGlobals(program.command('down <name>')))
     .description('destroy a fabric (cluster, then network); the state bucket and its versions are kept')
-    .requiredOption('--confirm <name>', 'the fabric\'s name again')
+    .option('--confirm <name>', 'the fabric\'s name again (asked for on a terminal when missing)')
     .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
     .action(run((opts, c) => runCommand(deps, 'destroy', c.args[0] ?? '', opts)));
 
@@ -134,6 +135,12 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     .description('estimate what the fabric costs per month, and a run')
     .action(run((opts, c) => costCommand(deps, c.args[0] ?? '', opts)));
 
+  program
+    .command('completion')
+    .description('print a shell completion script made from these commands: source <(fabricctl completion bash), or zsh')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .action(run((_opts, c) => completionCommand(deps, c.args[0] ?? '', program)));
+
   return program;
 }
 
@@ -146,12 +153,15 @@ function exitCodeOf(error: unknown): ExitCode {
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], deps: CliDeps): Promise<ExitCode> {
+export async function main(argv: readonly string[], givenDeps: CliDeps): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
+  const format = structuredFormatOf(argv);
+  // Every printJson of the run (and the error below) writes the format asked for.
+  const deps: CliDeps = format === undefined ? givenDeps : { ...givenDeps, io: { ...givenDeps.io, format } };
   const program = buildProgram(deps, (c) => {
     code = c;
   });
-  const wantsJson = argv.includes('--json') || argv.some((a, i) => (a === '-o' || a === '--output') && argv[i + 1] === 'json') || argv.includes('-ojson') || argv.includes('--output=json');
+  const wantsJson = format !== undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
@@ -185,6 +195,7 @@ export async function cli(argv: readonly string[] = process.argv.slice(2)): Prom
       clients: sdkClients,
       git: gitProbe,
       signal: controller.signal,
+      ask: terminalQuestion(),
       configRegion: async () => {
         try {
           return await new STSClient({}).config.region();

@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '../progress-events';
 import { formatDuration } from './io';
 import { stateKeys } from '../../lambdas/shared/naming';
+import { buildHeadline, buildLogLocation, parseBuildCause } from '../../lambdas/explain-failure/core';
 
 /**
  * The one progress display, for local runs and for executions watched in the cloud:
@@ -14,10 +15,33 @@ export interface RendererOptions {
   /** Show the spinner only for states running longer than this. @default 2000 */
   readonly spinnerAfterMs?: number;
   readonly now?: () => number;
-  /** Print build log lines. @default true */
-  readonly showLogs?: boolean;
-  /** After a provision, print how to reach the cluster. @default true */
+  /**
+   * Build log lines: `true` every line as it comes (`--verbose`), `false` none, `'onFailure'` only
+   * when a build fails: its last `failedBuildTail` lines, then the rest as it comes.
+   * @default 'onFailure'
+   */
+  readonly showLogs?: boolean | 'onFailure';
+  /** Lines of a failed build's log shown when its state fails. @default 30 */
+  readonly failedBuildTail?: number;
+  /** What ran: the summary ends with the command to run next (see nextCommand). */
+  readonly run?: RunContext;
+  /** `false`: the summary offers no next command. @default true */
   readonly nextSteps?: boolean;
+}
+
+/** The run a summary is about, as the user started it. */
+export interface RunContext {
+  readonly action: 'provision' | 'plan' | 'destroy';
+  /** The fabric's (normalised) name. */
+  readonly name: string;
+  /** The spec file as given on the command line (up, plan). */
+  readonly spec?: string;
+  /** The region the fabric's record is in. */
+  readonly region?: string;
+  /** A local run (`--local`): its emulator and stand-ins end with it. */
+  readonly local?: boolean;
+  /** The run already printed every build line. */
+  readonly verbose?: boolean;
 }
 
 export interface RunOutcome {
@@ -44,6 +68,12 @@ export function createRenderer(options: RendererOptions): Renderer {
   const spinnerAfter = options.spinnerAfterMs ?? 2000;
   const active = new Map<string, number>();
   const failed = new Set<string>();
+  const logMode = options.showLogs ?? 'onFailure';
+  const tailSize = options.failedBuildTail ?? 30;
+  // Hidden build lines, the last `tailSize` of each state, for when that state fails.
+  const hidden = new Map<string, string[]>();
+  // States whose build failed: their later lines are shown as they come.
+  const revealed = new Set<string>();
   const totals = new Map<string, number>();
   let startedAt: number | undefined;
   let frame = 0;
@@ -98,10 +128,20 @@ export function createRenderer(options: RendererOptions): Renderer {
         // A state whose error was caught still exits: mark it failed, not done.
         line(`  ${failed.delete(event.state) ? '✗' : '✓'} ${event.state} ${formatDuration(event.durationMs)}`);
         break;
-      case 'stateFailed':
+      case 'stateFailed': {
         failed.add(event.state);
-        line(`  ✗ ${event.state} ${event.error}: ${readableCause(event.cause)}`);
+        line(`  ✗ ${event.state} ${event.error}: ${indented(readableCause(event.cause))}`);
+        const tail = hidden.get(event.state) ?? [];
+        hidden.delete(event.state);
+        if (logMode === 'onFailure') {
+          revealed.add(event.state);
+          if (tail.length > 0) {
+            line(`    last ${tail.length} line(s) of ${event.state}'s build log (--verbose shows every line):`);
+            for (const l of tail) line(`    │ ${l}`);
+          }
+        }
         break;
+      }
       case 'retry':
         line(`  ↻ ${event.state} retry ${event.attempt} after ${event.error}, waiting ${formatDuration(event.delayMs)}`);
         break;
@@ -109,7 +149,14 @@ export function createRenderer(options: RendererOptions): Renderer {
         line(`  ⏸ ${event.state} waiting ${event.seconds}s`);
         break;
       case 'log':
-        if (options.showLogs !== false) line(`    │ ${event.line}`);
+        if (logMode === true || revealed.has(event.state)) {
+          line(`    │ ${event.line}`);
+        } else if (logMode === 'onFailure') {
+          const kept = hidden.get(event.state) ?? [];
+          kept.push(event.line);
+          if (kept.length > tailSize) kept.shift();
+          hidden.set(event.state, kept);
+        }
         break;
       case 'awaitingApproval':
         line(`  ⏸ ${event.state}: fabric ${event.name} waits for approval until ${event.expiresAt}`);
@@ -121,7 +168,8 @@ export function createRenderer(options: RendererOptions): Renderer {
         break;
       case 'executionFailed':
         stop();
-        line(`execution failed: ${event.error}: ${readableCause(event.cause)}`);
+        // The summary prints the whole cause; one line is enough here.
+        line(`execution failed: ${event.error}: ${readableCause(event.cause).split('\n')[0] ?? ''}`);
         break;
     }
   };
@@ -141,24 +189,51 @@ export function createRenderer(options: RendererOptions): Renderer {
       const width = Math.max(...steps.map((s) => s.state.length));
       lines.push('time per step:', ...steps.map((s) => `  ${s.state.padEnd(width)}  ${formatDuration(s.ms)}`));
     }
-    const next = options.nextSteps === false ? undefined : nextStep(outcome);
-    if (next) lines.push(next);
+    const next = options.nextSteps === false ? undefined : nextCommand(outcome, options.run);
+    if (next) lines.push(`next: ${next}`);
     options.write(`${lines.join('\n')}\n`);
   };
 
   return { onEvent, timings, summary, stop };
 }
 
-/** The command that reaches a fabric a run has just made ready. */
-function nextStep(outcome: RunOutcome): string | undefined {
-  const record = outcome.output;
-  if (outcome.status !== 'SUCCEEDED' || !isObject(record) || record.status !== 'READY' || typeof record.name !== 'string') return undefined;
-  const region = isObject(record.spec) && typeof record.spec.region === 'string' ? ` --region ${record.spec.region}` : '';
-  return `next: fabricctl kubeconfig ${record.name}${region} && kubectl get nodes`;
+/**
+ * The one place a run's summary gets its last line from: the command to run next.
+ * - a provision that made the fabric READY: reach its cluster (not after a local run, whose API
+ *   stand-in ends with it and whose kops stand-in keeps no CA for `kubeconfig` to read);
+ * - a plan: apply it with `up`;
+ * - a destroy: `list` (nothing after a local one: its emulator is gone);
+ * - a failure: `logs` of the fabric; locally, the same command again with `--verbose`.
+ */
+export function nextCommand(outcome: RunOutcome, run?: RunContext): string | undefined {
+  const record = isObject(outcome.output) ? outcome.output : undefined;
+  const local = run?.local === true;
+  const localFlag = local ? ' --local' : '';
+  if (outcome.status === 'SUCCEEDED') {
+    if (record?.status === 'READY' && typeof record.name === 'string') {
+      if (local) return undefined;
+      const regionName = isObject(record.spec) && typeof record.spec.region === 'string' ? record.spec.region : run?.region;
+      return `fabricctl kubeconfig ${record.name}${regionName ? ` --region ${regionName}` : ''} && kubectl get nodes`;
+    }
+    if (run?.action === 'plan' && run.spec !== undefined) return `fabricctl up ${run.spec}${localFlag}`;
+    if (run?.action === 'destroy' && !local) return `fabricctl list${run.region ? ` --region ${run.region}` : ''}`;
+    return undefined;
+  }
+  if (outcome.status === 'RUNNING' || run === undefined) return undefined;
+  if (!local) return `fabricctl logs ${run.name}${run.region ? ` --region ${run.region}` : ''}`;
+  if (run.verbose) return undefined;
+  const again = run.action === 'destroy' ? `down ${run.name} --confirm ${run.name}` : `${run.action === 'plan' ? 'plan' : 'up'} ${run.spec ?? ''}`;
+  return `fabricctl ${again} --local --verbose    # every build line`;
 }
 
-/** A Lambda error's cause is `{"errorType","errorMessage","trace"}` as JSON: show its message. */
-function readableCause(cause: string): string {
+/**
+ * A cause as a person reads it: a Lambda error's `{"errorType","errorMessage","trace"}` JSON gives
+ * its message; a failed build's JSON (Step Functions' cause of a `startBuild.sync` task) gives
+ * which job failed, where and in which build, as ExplainFailure's first lines say it, never the JSON.
+ */
+export function readableCause(cause: string): string {
+  const build = parseBuildCause(cause);
+  if (build !== undefined) return `${buildHeadline(build, undefined)}\n${buildLogLocation(build)}`;
   try {
     const parsed = JSON.parse(cause) as unknown;
     if (isObject(parsed) && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
@@ -166,6 +241,11 @@ function readableCause(cause: string): string {
     // not JSON: shown as it is
   }
   return cause;
+}
+
+/** Continuation lines of a multi-line text, indented under the line it starts on. */
+function indented(text: string): string {
+  return text.split('\n').join('\n    ');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

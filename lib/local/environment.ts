@@ -163,6 +163,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         PERMISSIONS_BOUNDARY_ARN: `arn:aws:iam::${EMULATOR_ACCOUNT}:policy/fabricctl-local-node-role-boundary`,
         ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}),
         TF_IN_AUTOMATION: '1',
+        // Your own terraform (prerequisites.ts checks its version), not a download per build.
+        TERRAFORM_ACCEPT_INSTALLED: 'true',
       };
     },
     async stop(stopOptions) {
@@ -288,7 +290,7 @@ export async function createAwsEnvironment(options: { readonly region: string; r
     },
     async buildEnvironment() {
       const mirror = findProviderMirror();
-      return { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, TF_IN_AUTOMATION: '1', ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}) };
+      return { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, TF_IN_AUTOMATION: '1', TERRAFORM_ACCEPT_INSTALLED: 'true', ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}) };
     },
     async stop() {
       rmSync(workDir, { recursive: true, force: true });

@@ -74,6 +74,8 @@ export interface ExecuteOptions {
    * core. Unanswered, the run waits out its approval timeout.
    */
   readonly onApprovalRequested?: (request: ApprovalRequest) => void;
+  /** Setup messages, such as "synthesizing..." while the stack is synthesized (the first run of a process). */
+  readonly log?: (line: string) => void;
 }
 
 /** A Parameters field local mode adds to carry a TimeoutSecondsPath value (see withStepFunctionsTaskTimeouts). */
@@ -110,9 +112,17 @@ export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition
 }
 
 let synthesized: SynthesizedOrchestrator | undefined;
-/** The stack is synthesized once per process: the definition does not change between runs. */
-export function localOrchestrator(): SynthesizedOrchestrator {
-  synthesized ??= synthesizeOrchestrator();
+/**
+ * The stack is synthesized once per process: the definition does not change between runs. It takes
+ * seconds, so `log` hears of it (the caller decides where that goes: lib/local prints nothing).
+ */
+export function localOrchestrator(log?: (line: string) => void): SynthesizedOrchestrator {
+  if (synthesized === undefined) {
+    log?.('synthesizing the FabricOrchestrator stack (the definition the cloud runs)...');
+    const started = Date.now();
+    synthesized = synthesizeOrchestrator();
+    log?.(`synthesized in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  }
   return synthesized;
 }
 
@@ -123,7 +133,7 @@ export function localOrchestrator(): SynthesizedOrchestrator {
  * must use the same emulator (one environment per process; the CLI runs one run per process).
  */
 export async function executeLocal(env: LocalEnvironment, input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> {
-  const orchestrator = localOrchestrator();
+  const orchestrator = localOrchestrator(options.log);
   Object.assign(process.env, mergedFunctionEnvironment(orchestrator));
   const lockTable = env.lockTableName ?? orchestrator.lockTable;
   // RecordFabric checks the lock in the table the DynamoDB tasks use.

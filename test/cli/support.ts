@@ -33,6 +33,8 @@ export async function runCli(argv: string[], overrides: Partial<CliDeps> & { cwd
     git: () => undefined,
     pollMs: 1,
     sleep: async () => undefined,
+    // This machine's tools are not what a CLI test is about; prerequisites.test.ts checks them with fakes.
+    checkLocalPrerequisites: () => undefined,
     ...deps,
   });
   return { code, out, err };

@@ -1,17 +1,71 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const SCRIPT = resolve(__dirname, '../../buildspecs/scripts/install-tools.sh');
 const TOOLS_ENV = resolve(__dirname, '../../buildspecs/tools.env');
 
-/** install-tools.sh with fake terraform/kops/curl on PATH: nothing is downloaded for real. */
+/** CRC-32 (IEEE), as a zip entry needs it (Node 20 has no zlib.crc32). */
+function crc32(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A zip holding one stored (uncompressed) file, executable: a stand-in for a Terraform release zip. */
+function zipOf(name: string, body: string): Buffer {
+  const data = Buffer.from(body);
+  const file = Buffer.from(name);
+  const crc = crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(file.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(0x0314, 4); // made by Unix, so the external attributes carry the mode
+  central.writeUInt16LE(20, 6);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(file.length, 28);
+  central.writeUInt32LE((0o100755 << 16) >>> 0, 38);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + file.length, 12);
+  end.writeUInt32LE(local.length + file.length + data.length, 16);
+  return Buffer.concat([local, file, data, central, file, end]);
+}
+
+/** Name, size and modification time of every entry of a folder: what "untouched" is checked against. */
+function snapshot(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).sort().map((name) => {
+    const s = lstatSync(join(dir, name));
+    return `${name} ${s.size} ${s.mtimeMs}`;
+  });
+}
+
+/**
+ * install-tools.sh with fake terraform/kops/curl on PATH: nothing is downloaded for real. `bin` plays
+ * the user's own tools folder (/usr/local/bin); the script installs into `tools` (FABRICCTL_TOOLS_DIR).
+ */
 describe('install-tools.sh', () => {
   let bin: string;
+  let tools: string;
   beforeEach(() => {
     bin = mkdtempSync(join(tmpdir(), 'install-tools-'));
+    tools = join(bin, 'tools');
     // A curl that records its call and writes FAKE_DOWNLOAD's file, or else one whose checksum matches nothing pinned.
     writeFileSync(join(bin, 'curl'), `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\nwhile [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then if [[ -n "\${FAKE_DOWNLOAD:-}" ]]; then cp "\${FAKE_DOWNLOAD}" "$2"; else echo tampered > "$2"; fi; fi; shift; done\n`);
     chmodSync(join(bin, 'curl'), 0o755);
@@ -23,10 +77,10 @@ describe('install-tools.sh', () => {
     writeFileSync(join(bin, 'terraform'), `#!/bin/bash\necho '{"terraform_version":"${version}"}'\n`);
     chmodSync(join(bin, 'terraform'), 0o755);
   }
-  function run(tools: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
-    const result = spawnSync('bash', [SCRIPT, ...tools], {
+  function run(wanted: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
+    const result = spawnSync('bash', [SCRIPT, ...wanted], {
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, TOOLS_BIN_DIR: bin, ...env },
+      env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, FABRICCTL_TOOLS_DIR: tools, TERRAFORM_ACCEPT_INSTALLED: undefined, ...env },
     });
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   }
@@ -50,6 +104,9 @@ describe('install-tools.sh', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toContain('is not the pinned');
     expect(readFileSync(join(bin, 'terraform'), 'utf8')).toContain('0.0.1');
+    expect(existsSync(join(tools, 'bin', 'terraform'))).toBe(false);
+    // The scratch folder of the failed download is gone too.
+    expect(readdirSync(tools)).toEqual(['bin']);
   });
 
   test('fails when no checksum is pinned, before downloading anything', () => {
@@ -88,7 +145,7 @@ describe('install-tools.sh', () => {
     const result = run(['kops'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, KOPS_SHA256: other });
     expect(result.status).not.toBe(0);
     expect(result.output).toContain(`SHA-256 of https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64 is not the pinned ${other}`);
-    expect(existsSync(join(bin, 'kops'))).toBe(false);
+    expect(existsSync(join(tools, 'bin', 'kops'))).toBe(false);
   });
 
   test.each([
@@ -122,5 +179,84 @@ describe('install-tools.sh', () => {
     const result = run(['helm']);
     expect(result.status).not.toBe(0);
     expect(result.output).toContain("unknown tool 'helm'");
+  });
+  /** tools.env as shipped but pinning terraform to a "release" zip whose terraform reports the pinned version. */
+  function terraformRelease(): { toolsEnv: string; download: string } {
+    const version = pinned('TERRAFORM_VERSION');
+    const zip = zipOf('terraform', `#!/bin/bash\necho '{"terraform_version":"${version}"}'\n`);
+    const download = join(bin, 'terraform.zip');
+    writeFileSync(download, zip);
+    const toolsEnv = join(bin, 'tools.env');
+    writeFileSync(toolsEnv, readFileSync(TOOLS_ENV, 'utf8').replace(/^TERRAFORM_SHA256_LINUX_AMD64=.*$/m, `TERRAFORM_SHA256_LINUX_AMD64=${createHash('sha256').update(zip).digest('hex')}`));
+    return { toolsEnv, download };
+  }
+
+  test('GIVEN an older terraform of the user on PATH WHEN the pinned one is installed THEN it goes into the tools folder and the user\'s is untouched', () => {
+    fakeTerraform('1.5.7');
+    const users = readFileSync(join(bin, 'terraform'), 'utf8');
+    const release = terraformRelease();
+    const result = run(['terraform'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download });
+    expect(result.output).toContain(`terraform ${pinned('TERRAFORM_VERSION')} installed`);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(bin, 'terraform'), 'utf8')).toBe(users);
+    expect(readFileSync(join(tools, 'bin', 'terraform'), 'utf8')).toContain(pinned('TERRAFORM_VERSION'));
+    // Its scratch folder is inside the tools folder, and gone.
+    expect(readdirSync(tools)).toEqual(['bin']);
+  });
+
+  test('GIVEN no FABRICCTL_TOOLS_DIR WHEN terraform is installed THEN it goes under $TMPDIR/fabricctl-tools and /usr/local/bin is untouched', () => {
+    // On a machine where the tests run as root, the script used to write /usr/local/bin/terraform here.
+    const before = snapshot('/usr/local/bin');
+    const scratch = join(bin, 'tmp');
+    mkdirSync(scratch);
+    const release = terraformRelease();
+    const result = run(['terraform'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, FABRICCTL_TOOLS_DIR: undefined, TMPDIR: scratch });
+    expect(result.output).toContain(`installing into ${scratch}/fabricctl-tools/bin`);
+    expect(result.status).toBe(0);
+    expect(statSync(join(scratch, 'fabricctl-tools', 'bin', 'terraform')).mode & 0o111).not.toBe(0);
+    expect(snapshot('/usr/local/bin')).toEqual(before);
+  });
+
+  test('GIVEN a terraform in the tools folder WHEN a job script sources lib.sh THEN that one runs, not the user\'s', () => {
+    fakeTerraform('1.5.7');
+    mkdirSync(join(tools, 'bin'), { recursive: true });
+    writeFileSync(join(tools, 'bin', 'terraform'), '#!/bin/bash\necho ours\n');
+    chmodSync(join(tools, 'bin', 'terraform'), 0o755);
+    const lib = resolve(__dirname, '../../buildspecs/scripts/lib.sh');
+    const result = spawnSync('bash', ['-c', 'source "$1" && command -v terraform', 'job', lib], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, FABRICCTL_TOOLS_DIR: tools },
+    });
+    expect(result.stdout.trim()).toBe(join(tools, 'bin', 'terraform'));
+  });
+
+  test('fails when the tools folder is a link, writing nothing through it', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'install-tools-target-'));
+    try {
+      symlinkSync(elsewhere, tools);
+      fakeTerraform('1.5.7');
+      const release = terraformRelease();
+      const result = run(['terraform'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download });
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain(`${tools} is a link or belongs to another user`);
+      expect(readdirSync(elsewhere)).toEqual([]);
+      expect(curlCalls()).toBe('');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['a newer terraform with TERRAFORM_ACCEPT_INSTALLED=true', '1.13.2', 'true', false],
+    ['exactly the minimum with TERRAFORM_ACCEPT_INSTALLED=true', '1.11.0', 'true', false],
+    ['an older terraform with TERRAFORM_ACCEPT_INSTALLED=true', '1.10.5', 'true', true],
+    ['a newer terraform without TERRAFORM_ACCEPT_INSTALLED', '1.13.2', 'false', true],
+  ])('GIVEN %s (terraform %s, TERRAFORM_ACCEPT_INSTALLED=%s) WHEN terraform is installed THEN it downloads the pinned one: %s', (_case, version, accept, downloads) => {
+    fakeTerraform(version);
+    const release = terraformRelease();
+    const result = run(['terraform'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, TERRAFORM_ACCEPT_INSTALLED: accept });
+    expect(result.status).toBe(0);
+    expect(curlCalls() !== '').toBe(downloads);
+    if (!downloads) expect(result.output).toContain(`terraform ${version} on PATH`);
   });
 });

@@ -21,4 +21,8 @@ describeWithMoto('the emulator environment', () => {
     expect(build).toMatchObject({ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL: env.endpoint });
     expect(env.accountId).toBe(EMULATOR_ACCOUNT);
   });
+
+  test('GIVEN local mode WHEN its builds install tools THEN they use the terraform on PATH (checked at least 1.11 first) instead of downloading the pinned one', async () => {
+    expect(await env.buildEnvironment('demo.example.com')).toMatchObject({ TERRAFORM_ACCEPT_INSTALLED: 'true' });
+  });
 });
