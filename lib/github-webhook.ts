@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FabricFunction } from './fabric-function';
 import { grantStartOnce } from './execution-grants';
-import { EVENT_SOURCE } from '../lambdas/shared/events';
+import { EVENT_SOURCE } from './domain/events';
 
 export interface GithubWebhookProps {
   /** The provisioning state machine a verified push to a `fabric/<name>` branch starts. */

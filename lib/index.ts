@@ -8,6 +8,6 @@ export type { FabricOrchestratorStackProps } from './fabric-orchestrator-stack';
 export { FabricFunction } from './fabric-function';
 export { KopsChecksumInvalid, KopsChecksumMissing, KOPS_SHA256_CONTEXT_KEY } from './kops-checksum';
 export type { FabricFunctionProps } from './fabric-function';
-export { fabricSpecSchema, parseFabricSpec } from '../lambdas/shared/spec';
-export type { FabricSpec, FabricSpecInput } from '../lambdas/shared/spec';
+export { fabricSpecSchema, parseFabricSpec } from './domain/spec';
+export type { FabricSpec, FabricSpecInput } from './domain/spec';
 export { addCodeCommitTrigger } from './codecommit-trigger';

@@ -30,7 +30,7 @@ export interface FunctionSettings {
 export function createFabricFunctions(scope: Construct, settings: FunctionSettings): Record<keyof FabricFunctions, FabricFunction> {
   const { prefix, stateBucketArn, executionTimeout, approvalTimeout, readinessDeadline } = settings;
   const zoneArns = [...settings.zoneArns];
-  // Names from lambdas/shared/naming.ts; the fabric part is known at run time only.
+  // Names from lib/domain/naming.ts; the fabric part is known at run time only.
   const secretArn = (kind: 'ssh-key' | 'kubeconfig') => `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*/${kind}-??????`;
   const sharedEnv = { STATE_BUCKET_PREFIX: prefix };
   const fn = (id: string, entry: string, description: string, extra: Partial<{ timeout: Duration; memorySize: number; environment: Record<string, string> }> = {}) =>

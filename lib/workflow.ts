@@ -5,8 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { BUILD_ENV_NAMES, type RunAction } from '../lambdas/shared/contract';
-import { EVENT_SOURCE } from '../lambdas/shared/events';
+import { BUILD_ENV_NAMES, type RunAction } from './domain/contract';
+import { EVENT_SOURCE, FABRIC_DESTROYED, FABRIC_DRIFTED, FABRIC_FAILED, FABRIC_READY } from './domain/events';
 import type { FabricFunctions } from './fabric-orchestrator';
 
 /** How long a build may run, and wait in CodeBuild's queue, before CodeBuild ends it. */
@@ -102,7 +102,7 @@ export class FabricWorkflow {
     const emitFailed = new tasks.EventBridgePutEvents(this.scope, 'EmitFabricFailed', {
       entries: [{
         source: EVENT_SOURCE,
-        detailType: 'Fabric Failed',
+        detailType: FABRIC_FAILED,
         detail: sfn.TaskInput.fromObject({
           'name.$': '$.fabric.name',
           'execution.$': '$$.Execution.Id',
@@ -135,7 +135,7 @@ export class FabricWorkflow {
     const emitInvalid = new tasks.EventBridgePutEvents(this.scope, 'EmitSpecRejected', {
       entries: [{
         source: EVENT_SOURCE,
-        detailType: 'Fabric Failed',
+        detailType: FABRIC_FAILED,
         detail: sfn.TaskInput.fromObject({ 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }),
       }],
       resultPath: sfn.JsonPath.DISCARD,
@@ -251,7 +251,7 @@ export class FabricWorkflow {
     onFailure(recordReady);
     const releaseReady = this.releaseLock('ReleaseLock');
     onFailure(releaseReady);
-    const emitReady = this.emitEvent('EmitFabricReady', 'Fabric Ready', {
+    const emitReady = this.emitEvent('EmitFabricReady', FABRIC_READY, {
       'clusterName.$': '$.fabric.clusterName',
       'zones.$': '$.prepared.zones.zones',
       'vpcId.$': '$.jobs.network.result.vpcId',
@@ -335,7 +335,7 @@ export class FabricWorkflow {
     // A drift check (the sweep's plan of the recorded spec) records its outcome and reports drift.
     const recordDrift = lambdaTask('RecordDriftCheck', f.recordFabric, { check: 'drift', 'state.$': '$' }, '$.record');
     onFailure(recordDrift);
-    const emitDrifted = this.emitEvent('EmitFabricDrifted', 'Fabric Drifted', { 'summary.$': '$.record.drift.summary' });
+    const emitDrifted = this.emitEvent('EmitFabricDrifted', FABRIC_DRIFTED, { 'summary.$': '$.record.drift.summary' });
     onFailure(emitDrifted);
     const driftCheck = recordDrift.next(new sfn.Choice(this.scope, 'HasDrifted')
       .when(sfn.Condition.booleanEquals('$.record.drift.drifted', true), emitDrifted.next(releasePlan))
@@ -354,7 +354,7 @@ export class FabricWorkflow {
     onFailure(recordDestroyed);
     const releaseDestroyed = this.releaseLock('ReleaseLockAfterDestroy');
     onFailure(releaseDestroyed);
-    const emitDestroyed = this.emitEvent('EmitFabricDestroyed', 'Fabric Destroyed', { 'clusterName.$': '$.fabric.clusterName' });
+    const emitDestroyed = this.emitEvent('EmitFabricDestroyed', FABRIC_DESTROYED, { 'clusterName.$': '$.fabric.clusterName' });
     onFailure(emitDestroyed);
     const recordDestroying = lambdaTask('RecordDestroying', f.recordFabric, { status: 'DESTROYING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
     onFailure(recordDestroying);

@@ -8,7 +8,7 @@
 #   ACTION (provision|plan|destroy), FABRIC_NAME, CLUSTER_NAME, DOMAIN, FABRIC_REGION, STATE_BUCKET,
 #   ZONES_CSV, NETWORK_CIDR, KUBERNETES_VERSION, NETWORKING, CONTROL_PLANE_SIZE, NODE_SIZE,
 #   NODE_MIN, NODE_MAX, API_ACCESS (CSV), TAGS_JSON, KUBECONFIG_SECRET_NAME; CLUSTER_STATE_KEY,
-#   KOPS_STATE_KEY, CLUSTER_INPUTS_KEY (keys in the state bucket, from lambdas/shared/naming.ts);
+#   KOPS_STATE_KEY, CLUSTER_INPUTS_KEY (keys in the state bucket, from lib/domain/naming.ts);
 #   VPC_ID, SUBNET_IDS_CSV (zone order), SSH_PUBLIC_KEY: required to provision (plan: empty VPC_ID
 #   means the network does not exist yet); SSH_ACCESS (CSV, may be empty: SSH closed);
 #   PERMISSIONS_BOUNDARY_ARN: the stack's boundary for the roles kops creates (the project sets it;

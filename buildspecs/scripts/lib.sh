@@ -77,7 +77,7 @@ require_tags_json() {
     die "${name} must be a JSON object of string values; got '${!name:-}'"
 }
 
-# The tag rules of lambdas/shared/spec.ts (TAG_CHARACTER_CLASS, MAX_TAGS, the reserved keys): what
+# The tag rules of lib/domain/spec.ts (TAG_CHARACTER_CLASS, MAX_TAGS, the reserved keys): what
 # kops's --cloud-labels key=value,key=value and AWS's tags (IAM, ELB, Secrets Manager) cannot carry.
 # ValidateSpec refuses all of it first; this keeps a job started by hand from failing after the
 # network exists. Not for destroy: a fabric recorded under older rules must still be destroyable.

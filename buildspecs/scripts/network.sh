@@ -5,7 +5,7 @@
 #
 # Inputs (environment): ACTION (provision|plan|destroy), FABRIC_NAME, CLUSTER_NAME, FABRIC_REGION,
 # STATE_BUCKET, NETWORK_CIDR, ZONES_CSV, TAGS_JSON, NETWORK_STATE_KEY (the state's key, from
-# lambdas/shared/naming.ts); STATE_BUCKET_EXISTS (true|false) for plan.
+# lib/domain/naming.ts); STATE_BUCKET_EXISTS (true|false) for plan.
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,6 +1,6 @@
 import { GetHostedZoneCommand, HostedZone, ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
-import type { DnsResult, ValidatedFabric } from '../shared/contract';
-import { DnsLookupFailed, DnsNotDelegated } from '../shared/errors';
+import type { DnsResult, ValidatedFabric } from '../../lib/domain/contract';
+import { DnsLookupFailed, DnsNotDelegated } from '../../lib/domain/errors';
 
 /** NS records of a name in the public DNS. Rejects with Node's dns error codes (`ENOTFOUND`, `ETIMEOUT`...). */
 export type ResolveNs = (domain: string) => Promise<string[]>;

@@ -2,8 +2,8 @@ import { Resolver } from 'node:dns/promises';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { clientOptions } from '../shared/clients';
 import { optionalEnv } from '../shared/config';
-import type { DnsResult, FabricEvent } from '../shared/contract';
-import { ConfigurationInvalid } from '../shared/errors';
+import type { DnsResult, FabricEvent } from '../../lib/domain/contract';
+import { ConfigurationInvalid } from '../../lib/domain/errors';
 import { createLogger } from '../shared/logger';
 import { checkDns } from './core';
 

@@ -1,8 +1,8 @@
 import { AutoScalingClient, AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ReadinessChecks, ReadinessEvent, ReadinessState } from '../shared/contract';
-import { ClusterNotReady } from '../shared/errors';
+import type { ReadinessChecks, ReadinessEvent, ReadinessState } from '../../lib/domain/contract';
+import { ClusterNotReady } from '../../lib/domain/errors';
 import { messageOf, parseKubeconfig, probeReadyz, ProbeTarget } from '../shared/kube-api';
 import { createLogger, Logger } from '../shared/logger';
 

@@ -3,7 +3,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions, perRegion } from '../shared/clients';
 import { optionalEnv, optionalIntEnv } from '../shared/config';
-import type { ReadinessEvent, ReadinessState } from '../shared/contract';
+import type { ReadinessEvent, ReadinessState } from '../../lib/domain/contract';
 import { checkReadiness, DEFAULT_DEADLINE_SECONDS } from './core';
 
 const deadlineSeconds = optionalIntEnv('READINESS_DEADLINE_SECONDS', DEFAULT_DEADLINE_SECONDS, 1, 'seconds');

@@ -1,10 +1,10 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SpecSource } from '../shared/contract';
-import { FabricError } from '../shared/errors';
-import { executionArnFor, executionNameFor } from '../shared/execution-name';
+import type { SpecSource } from '../../lib/domain/contract';
+import { FabricError } from '../../lib/domain/errors';
+import { executionArnFor, executionNameFor } from '../../lib/domain/execution-name';
 import { createLogger, Logger } from '../shared/logger';
 import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
-import * as z from '../shared/zod';
+import * as z from '../../lib/domain/zod';
 
 /**
  * CodeCommit push receiver, as plain functions: one EventBridge event of a push to a `fabric/<name>`

@@ -1,7 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { clientOptions, perRegion, s3Options } from '../shared/clients';
-import type { FabricEvent, ZonesResult } from '../shared/contract';
+import type { FabricEvent, ZonesResult } from '../../lib/domain/contract';
 import { createLogger } from '../shared/logger';
 import { discoverZones } from './core';
 

@@ -6,9 +6,9 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SshKeyResult, ValidatedFabric } from '../shared/contract';
+import type { SshKeyResult, ValidatedFabric } from '../../lib/domain/contract';
 import { createLogger, Logger } from '../shared/logger';
-import { sshKeySecretName } from '../shared/naming';
+import { sshKeySecretName } from '../../lib/domain/naming';
 import { opensshPublicKeyLine, sha256Fingerprint, sshRsaBlob } from './openssh';
 
 /**

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from '../shared/clients';
-import type { FabricEvent, SshKeyResult } from '../shared/contract';
+import type { FabricEvent, SshKeyResult } from '../../lib/domain/contract';
 import { ensureSshKey } from './core';
 
 const secrets = new SecretsManagerClient(clientOptions());

@@ -14,8 +14,8 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { StateBucketResult, ValidatedFabric } from '../shared/contract';
-import { BucketNameTaken, StateBucketMisconfigured } from '../shared/errors';
+import type { StateBucketResult, ValidatedFabric } from '../../lib/domain/contract';
+import { BucketNameTaken, StateBucketMisconfigured } from '../../lib/domain/errors';
 
 type S3Sender = Pick<S3Client, 'send'>;
 

@@ -1,8 +1,8 @@
 import { BatchGetBuildsCommand, Build, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { TerraformLock } from '../shared/contract';
-import { StateLockHeld } from '../shared/errors';
-import { stateKeys } from '../shared/naming';
+import type { TerraformLock } from '../../lib/domain/contract';
+import { StateLockHeld } from '../../lib/domain/errors';
+import { stateKeys } from '../../lib/domain/naming';
 
 /**
  * Terraform's S3 backend with `use_lockfile` (buildspecs/scripts/lib.sh tf_init) keeps the lock of a

@@ -1,5 +1,5 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { ValidatedFabric } from '../shared/contract';
+import type { ValidatedFabric } from '../../lib/domain/contract';
 import { createLogger, Logger } from '../shared/logger';
 
 /**

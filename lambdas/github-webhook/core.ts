@@ -2,11 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { ExecutionInput, SpecSource } from '../shared/contract';
-import { executionArnFor, executionNameFor } from '../shared/execution-name';
-import { nestingProblem, parseSpecJson } from '../shared/spec-document';
+import type { ExecutionInput, SpecSource } from '../../lib/domain/contract';
+import { executionArnFor, executionNameFor } from '../../lib/domain/execution-name';
+import { nestingProblem, parseSpecJson } from '../../lib/domain/spec-document';
 import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
-import { EVENT_SOURCE } from '../shared/events';
+import { EVENT_SOURCE } from '../../lib/domain/events';
 
 /**
  * GitHub push webhook receiver, as plain functions. The handler wires them to a Lambda function URL.

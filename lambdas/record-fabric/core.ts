@@ -1,10 +1,10 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { IN_PROGRESS_STATUSES, type FabricRecord, type FabricStatus, type RecordEvent } from '../shared/contract';
-import { isEmptyPlan, planSummaryOf } from '../shared/plan-summary';
-import { LockNotHeld } from '../shared/errors';
+import { IN_PROGRESS_STATUSES, type FabricRecord, type FabricStatus, type RecordEvent } from '../../lib/domain/contract';
+import { isEmptyPlan, planSummaryOf } from '../../lib/domain/plan-summary';
+import { LockNotHeld } from '../../lib/domain/errors';
 import { createLogger, Logger } from '../shared/logger';
-import { stateKeys } from '../shared/naming';
+import { stateKeys } from '../../lib/domain/naming';
 import { readFabricRecord } from '../shared/state-record';
 
 /**

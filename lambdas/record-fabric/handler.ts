@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { clientOptions, perRegion, s3Options } from '../shared/clients';
 import { LOCK_TABLE_ENV, requiredEnv } from '../shared/config';
-import type { RecordEvent } from '../shared/contract';
+import type { RecordEvent } from '../../lib/domain/contract';
 import { LockTable, recordFabric, RecordResult } from './core';
 
 // The state bucket lives in the fabric's region; the lock table in the stack's.

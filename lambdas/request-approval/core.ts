@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { ApprovalRequest, StateDocument } from '../shared/contract';
-import { LockNotHeld } from '../shared/errors';
-import { EVENT_SOURCE } from '../shared/events';
-import { planSummaryOf } from '../shared/plan-summary';
+import type { ApprovalRequest, StateDocument } from '../../lib/domain/contract';
+import { LockNotHeld } from '../../lib/domain/errors';
+import { EVENT_SOURCE, FABRIC_AWAITING_APPROVAL } from '../../lib/domain/events';
+import { planSummaryOf } from '../../lib/domain/plan-summary';
 
 /** `RequestApproval` payload (`lambda:invoke.waitForTaskToken`): the token and the whole state document. */
 export interface RequestApprovalEvent {
@@ -18,8 +18,6 @@ export interface RequestApprovalDeps {
   readonly now?: () => Date;
 }
 
-/** The detail-type of the event a run puts while it waits for a person. */
-export const AWAITING_APPROVAL = 'Fabric Awaiting Approval';
 
 /**
  * Parks the run's task token where `fabricctl approve` finds it and announces the wait. The token goes
@@ -55,7 +53,7 @@ export async function requestApproval(event: RequestApprovalEvent, deps: Request
   await deps.events.send(new PutEventsCommand({
     Entries: [{
       Source: EVENT_SOURCE,
-      DetailType: AWAITING_APPROVAL,
+      DetailType: FABRIC_AWAITING_APPROVAL,
       Detail: JSON.stringify({ ...request, approveWith: `fabricctl approve ${fabric.name} --region ${fabric.region}` }),
     }],
   }));

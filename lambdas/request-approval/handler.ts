@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { clientOptions } from '../shared/clients';
 import { LOCK_TABLE_ENV, requiredEnv } from '../shared/config';
-import type { ApprovalRequest } from '../shared/contract';
+import type { ApprovalRequest } from '../../lib/domain/contract';
 import { createLogger } from '../shared/logger';
 import { requestApproval, RequestApprovalEvent } from './core';
 

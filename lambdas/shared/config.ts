@@ -1,4 +1,4 @@
-import { ConfigurationInvalid, ConfigurationMissing } from './errors';
+import { ConfigurationInvalid, ConfigurationMissing } from '../../lib/domain/errors';
 
 /** Names the stack's lock table for functions that check who holds a fabric's lock. */
 export const LOCK_TABLE_ENV = 'LOCK_TABLE_NAME';

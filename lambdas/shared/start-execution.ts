@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { ExecutionInput } from './contract';
-import { executionArnFor } from './execution-name';
+import type { ExecutionInput } from '../../lib/domain/contract';
+import { executionArnFor } from '../../lib/domain/execution-name';
 
 /** A StartExecution whose name is derived from what it runs (see execution-name.ts). */
 export interface ExecutionRequest {

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { FabricRecord } from './contract';
-import { FabricRecordUnreadable } from './errors';
-import { stateKeys } from './naming';
+import type { FabricRecord } from '../../lib/domain/contract';
+import { FabricRecordUnreadable } from '../../lib/domain/errors';
+import { stateKeys } from '../../lib/domain/naming';
 
 /** The S3 calls this module makes; a real `S3Client` or a test fake. */
 export type S3Sender = Pick<S3Client, 'send'>;

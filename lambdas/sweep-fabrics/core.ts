@@ -1,10 +1,10 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { ExecutionInput, FabricRecord } from '../shared/contract';
-import { parseDuration } from '../shared/duration';
-import { EVENT_SOURCE } from '../shared/events';
-import { sanitiseExecutionName } from '../shared/execution-name';
-import { stateBucketName } from '../shared/naming';
+import type { ExecutionInput } from '../../lib/domain/contract';
+import { EVENT_SOURCE, FABRIC_EXPIRING } from '../../lib/domain/events';
+import { leaseActionOf, type SweepTask } from '../../lib/domain/leases';
+import { sanitiseExecutionName } from '../../lib/domain/execution-name';
+import { stateBucketName } from '../../lib/domain/naming';
 import { listFabricRecords, S3Sender } from '../shared/state-record';
 
 /**
@@ -15,16 +15,10 @@ import { listFabricRecords, S3Sender } from '../shared/state-record';
  *   outcome and puts `Fabric Drifted` when the plan is not empty.
  * A sweep only starts runs: the runs themselves take the fabric's lock and write its record.
  */
-export type SweepTask = 'leases' | 'drift';
 
 export interface SweepEvent {
   readonly task: SweepTask;
 }
-
-/** How often the lease sweep runs: a warning falls in exactly one sweep's window. */
-export const LEASE_SWEEP_MINUTES = 15;
-/** The warning comes this long before expiry, or a quarter of a shorter lease. */
-const WARN_BEFORE_SECONDS = 24 * 3600;
 
 export interface RunRequest {
   readonly name: string;
@@ -66,17 +60,6 @@ export async function stateBucketRegions(deps: Pick<SweepDeps, 's3' | 'accountId
   return regions;
 }
 
-/** What a lease sweep does with one record at `now`: nothing, warn, or destroy. */
-export function leaseActionOf(record: FabricRecord, now: Date): 'destroy' | 'warn' | undefined {
-  if (!record.lease || record.status === 'DESTROYED' || record.status === 'DESTROYING') return undefined;
-  const expiresAt = Date.parse(record.lease.expiresAt);
-  if (expiresAt <= now.getTime()) return 'destroy';
-  const leaseSeconds = parseDuration(record.lease.expiresAfter) ?? WARN_BEFORE_SECONDS;
-  const warnAt = expiresAt - Math.min(WARN_BEFORE_SECONDS, leaseSeconds / 4) * 1000;
-  // Stateless "once": only the sweep whose window holds the warning time warns.
-  return now.getTime() >= warnAt && now.getTime() < warnAt + LEASE_SWEEP_MINUTES * 60_000 ? 'warn' : undefined;
-}
-
 export async function sweepFabrics(event: SweepEvent, deps: SweepDeps): Promise<SweepAction[]> {
   const actions: SweepAction[] = [];
   for (const region of await stateBucketRegions(deps)) {
@@ -95,7 +78,7 @@ export async function sweepFabrics(event: SweepEvent, deps: SweepDeps): Promise<
         await deps.events.send(new PutEventsCommand({
           Entries: [{
             Source: EVENT_SOURCE,
-            DetailType: 'Fabric Expiring',
+            DetailType: FABRIC_EXPIRING,
             Detail: JSON.stringify({ name: record.name, region, expiresAt: record.lease?.expiresAt, extendWith: `fabricctl extend ${record.name} 24h --region ${region}` }),
           }],
         }));

@@ -6,7 +6,7 @@ import { accountIdOf } from '../shared/account';
 import { clientOptions, perRegion, s3Options } from '../shared/clients';
 import { optionalEnv, requiredEnv } from '../shared/config';
 import { createLogger } from '../shared/logger';
-import { DEFAULT_BUCKET_PREFIX } from '../shared/naming';
+import { DEFAULT_BUCKET_PREFIX } from '../../lib/domain/naming';
 import { startOnce } from '../shared/start-execution';
 import { SweepAction, SweepEvent, sweepFabrics } from './core';
 

@@ -1,11 +1,11 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
-import type { BuildEnvironment, FabricAction, FabricRecord, Lease, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
-import { formatDuration, parseDuration } from '../shared/duration';
-import { FabricSpecInvalid, Problem, problem } from '../shared/errors';
-import { ExecutionEnvelope, executionEnvelopeSchema } from '../shared/execution-input';
-import { kubeconfigSecretName, stateBucketName, stateKeys } from '../shared/naming';
+import type { BuildEnvironment, FabricAction, FabricRecord, Lease, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../../lib/domain/contract';
+import { formatDuration, parseDuration } from '../../lib/domain/duration';
+import { FabricSpecInvalid, Problem, problem } from '../../lib/domain/errors';
+import { ExecutionEnvelope, executionEnvelopeSchema } from '../../lib/domain/execution-input';
+import { kubeconfigSecretName, stateBucketName, stateKeys } from '../../lib/domain/naming';
 import {
   clusterNameOf,
   DEFAULT_REGION,
@@ -16,10 +16,10 @@ import {
   recordedSpecSchema,
   REGION_PATTERN,
   toProblems,
-} from '../shared/spec';
-import { nestingProblem, parseSpecJson } from '../shared/spec-document';
+} from '../../lib/domain/spec';
+import { nestingProblem, parseSpecJson } from '../../lib/domain/spec-document';
 import { readFabricRecord, S3Sender } from '../shared/state-record';
-import * as z from '../shared/zod';
+import * as z from '../../lib/domain/zod';
 import { kubernetesUpgrade } from './upgrade';
 
 export const DEFAULT_LOCK_SECONDS = 10800;

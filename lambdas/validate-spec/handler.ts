@@ -4,9 +4,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { clientOptions, perRegion, s3Options } from '../shared/clients';
 import { optionalEnv, optionalIntEnv } from '../shared/config';
-import type { SpecSource, ValidatedFabric, ValidateSpecEvent } from '../shared/contract';
+import type { SpecSource, ValidatedFabric, ValidateSpecEvent } from '../../lib/domain/contract';
 import { createLogger } from '../shared/logger';
-import { DEFAULT_BUCKET_PREFIX } from '../shared/naming';
+import { DEFAULT_BUCKET_PREFIX } from '../../lib/domain/naming';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_LOCK_SECONDS, validateSpec, ValidateSpecConfig } from './core';
 
 const config: ValidateSpecConfig = {

@@ -1,4 +1,4 @@
-import { KUBERNETES_RELEASES } from '../shared/spec';
+import { KUBERNETES_RELEASES } from '../../lib/domain/spec';
 
 /**
  * Which Kubernetes version changes a running fabric may take. kops upgrades a cluster one minor

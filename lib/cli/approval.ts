@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { ApprovalDecision, ApprovalRequest } from '../../lambdas/shared/contract';
+import type { ApprovalDecision, ApprovalRequest } from '../domain/contract';
 import type { TaskTokenSender } from '../local/task-tokens';
 import { CliError, EXIT } from './io';
 

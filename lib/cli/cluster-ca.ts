@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
-import { stateKeys } from '../../lambdas/shared/naming';
+import { stateKeys } from '../domain/naming';
 import { CliError, EXIT } from './io';
 
 /**

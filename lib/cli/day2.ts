@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { formatDuration, parseDuration } from '../../lambdas/shared/duration';
-import { nameProblem, normaliseName } from '../../lambdas/shared/spec';
+import { formatDuration, parseDuration } from '../domain/duration';
+import { nameProblem, normaliseName } from '../domain/spec';
 import { approve, callerArn, pendingApproval, reject, renderApprovalRequest, stepFunctionsTokens } from './approval';
 import { clientOptions } from '../../lambdas/shared/clients';
 import type { CliDeps, GlobalOptions } from './commands';

@@ -1,6 +1,6 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { STSClient } from '@aws-sdk/client-sts';
-import { FabricError } from '../../lambdas/shared/errors';
+import { FabricError } from '../domain/errors';
 import { packageVersion } from '../package-root';
 import { applyProfile, sdkClients } from './aws';
 import {

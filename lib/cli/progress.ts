@@ -1,6 +1,6 @@
 import type { ProgressEvent } from '../progress-events';
 import { formatDuration } from './io';
-import { stateKeys } from '../../lambdas/shared/naming';
+import { stateKeys } from '../domain/naming';
 import { buildHeadline, buildLogLocation, parseBuildCause } from '../../lambdas/explain-failure/core';
 
 /**

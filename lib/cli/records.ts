@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { FabricRecord } from '../../lambdas/shared/contract';
-import { DEFAULT_BUCKET_PREFIX, stateBucketName } from '../../lambdas/shared/naming';
-import { nameProblem, normaliseName } from '../../lambdas/shared/spec';
+import type { FabricRecord } from '../domain/contract';
+import { DEFAULT_BUCKET_PREFIX, stateBucketName } from '../domain/naming';
+import { nameProblem, normaliseName } from '../domain/spec';
 import { listFabricRecords, readFabricRecord } from '../../lambdas/shared/state-record';
 import { CliError, EXIT, formatAge, table } from './io';
 

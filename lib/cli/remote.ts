@@ -12,9 +12,9 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionInput, RunAction } from '../../lambdas/shared/contract';
+import type { ExecutionInput, RunAction } from '../domain/contract';
 import type { ProgressEvent } from '../progress-events';
-import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lambdas/shared/execution-name';
+import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../domain/execution-name';
 import { HistoryConverter, parseJson } from './history';
 import { CliError, EXIT } from './io';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { FabricError } from '../../lambdas/shared/errors';
-import type { FabricSpec } from '../../lambdas/shared/spec';
+import { FabricError } from '../domain/errors';
+import type { FabricSpec } from '../domain/spec';
 
 /**
  * The cost model: pure functions from a validated fabric spec and a price table to monthly

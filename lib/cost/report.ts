@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseFabricSpec } from '../../lambdas/shared/spec';
+import { parseFabricSpec } from '../domain/spec';
 import {
   compareWithNat,
   estimateFabricCost,

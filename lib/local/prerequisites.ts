@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FabricError, Problem } from '../../lambdas/shared/errors';
+import { FabricError, Problem } from '../domain/errors';
 
 /**
  * What local mode needs on this machine, checked before anything starts (no emulator, no synth):

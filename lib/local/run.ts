@@ -5,8 +5,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../fabric-function';
 import type { ProgressEvent, ProgressListener } from '../progress-events';
 import { LOCK_TABLE_ENV } from '../../lambdas/shared/config';
-import { clusterNameOf, normaliseName } from '../../lambdas/shared/spec';
-import { parseSpecJson } from '../../lambdas/shared/spec-document';
+import { clusterNameOf, normaliseName } from '../domain/spec';
+import { parseSpecJson } from '../domain/spec-document';
 import type { AslDefinition, AslMachine, AslState } from '../definition';
 import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
 import { EnvironmentVariableType, runBuild } from './standins/codebuild';
@@ -14,9 +14,8 @@ import { promoteApiRecord } from './standins/dns-controller';
 import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
 import { buildTaskHandlers, mergedFunctionEnvironment } from './task-handlers';
 import { forgetTaskToken, waitForTaskToken } from './task-tokens';
-import type { ApprovalRequest, RunAction } from '../../lambdas/shared/contract';
-import { EVENT_SOURCE } from '../../lambdas/shared/events';
-import { AWAITING_APPROVAL } from '../../lambdas/request-approval/core';
+import type { ApprovalRequest, RunAction } from '../domain/contract';
+import { EVENT_SOURCE, FABRIC_AWAITING_APPROVAL } from '../domain/events';
 
 // aws-local-stepfunctions targets Node 22; on Node 20 it needs Promise.withResolvers.
 const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
@@ -151,7 +150,7 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
     waitForCallback: async (token, result) => {
       const request = result as ApprovalRequest;
       // RequestApproval put the event itself (to the emulator); the run's list shows it too.
-      events.push({ Source: EVENT_SOURCE, DetailType: AWAITING_APPROVAL, Detail: JSON.stringify(request) });
+      events.push({ Source: EVENT_SOURCE, DetailType: FABRIC_AWAITING_APPROVAL, Detail: JSON.stringify(request) });
       const decision = waitForTaskToken(token);
       emit({ type: 'awaitingApproval', state: 'WaitForApproval', at: new Date(), name: request.name, plan: request.summary.lines, expiresAt: request.expiresAt });
       options.onApprovalRequested?.(request);

@@ -1,5 +1,5 @@
 output "fabric_result" {
-  description = "The network job's result as JSON: NetworkJobResult (lambdas/shared/contract.ts) without action and changes, which the script adds."
+  description = "The network job's result as JSON: NetworkJobResult (lib/domain/contract.ts) without action and changes, which the script adds."
   value = jsonencode({
     vpcId           = module.network.vpc_id
     vpcCidr         = module.network.vpc_cidr_block

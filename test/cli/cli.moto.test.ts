@@ -4,9 +4,9 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { FabricRecord } from '../../lambdas/shared/contract';
-import { stateBucketName } from '../../lambdas/shared/naming';
-import { parseFabricSpec } from '../../lambdas/shared/spec';
+import type { FabricRecord } from '../../lib/domain/contract';
+import { stateBucketName } from '../../lib/domain/naming';
+import { parseFabricSpec } from '../../lib/domain/spec';
 import { describeWithMoto, useMoto } from '../support/moto';
 import { runCli, tempDir } from './support';
 

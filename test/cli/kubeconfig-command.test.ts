@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FabricRecord } from '../../lambdas/shared/contract';
+import type { FabricRecord } from '../../lib/domain/contract';
 import { pluginArgs, pluginCommand, serverOf } from '../../lib/cli/kubeconfig';
 import { tempDir } from './support';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { FabricSpecInvalid } from '../../lambdas/shared/errors';
-import { parseFabricSpec } from '../../lambdas/shared/spec';
+import { FabricSpecInvalid } from '../../lib/domain/errors';
+import { parseFabricSpec } from '../../lib/domain/spec';
 import {
   compareWithNat,
   costReport,

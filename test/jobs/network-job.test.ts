@@ -11,8 +11,8 @@ import {
 import { DeleteBucketPolicyCommand, HeadBucketCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ensureStateBucket } from '../../lambdas/ensure-state-bucket/core';
 import { clientOptions, s3Options } from '../../lambdas/shared/clients';
-import type { FabricAction, NetworkJobResult, ValidatedFabric } from '../../lambdas/shared/contract';
-import { stateKeys } from '../../lambdas/shared/naming';
+import type { FabricAction, NetworkJobResult, ValidatedFabric } from '../../lib/domain/contract';
+import { stateKeys } from '../../lib/domain/naming';
 import { Build, BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/standins/codebuild';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAX_TAGS, parseFabricSpec, TAG_CHARACTER_CLASS } from '../../lambdas/shared/spec';
+import { MAX_TAGS, parseFabricSpec, TAG_CHARACTER_CLASS } from '../../lib/domain/spec';
 
 /**
  * The build jobs check tags again (lib.sh `require_carried_tags`) so that a job started by hand

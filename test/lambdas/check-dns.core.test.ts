@@ -1,6 +1,6 @@
 import { GetHostedZoneCommand, HostedZone, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import { checkDns, CheckDnsDeps, ResolveNs } from '../../lambdas/check-dns/core';
-import { DnsLookupFailed, DnsNotDelegated } from '../../lambdas/shared/errors';
+import { DnsLookupFailed, DnsNotDelegated } from '../../lib/domain/errors';
 import { asClient, fabricOf } from './fixtures/prepare';
 
 const AWS_NS = ['ns-1.awsdns-01.com', 'ns-2.awsdns-02.net', 'ns-3.awsdns-03.org', 'ns-4.awsdns-04.co.uk'];

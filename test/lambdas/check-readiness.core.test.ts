@@ -10,7 +10,7 @@ import {
   nextState,
 } from '../../lambdas/check-readiness/core';
 import { parseKubeconfig, ProbeTarget } from '../../lambdas/shared/kube-api';
-import type { ReadinessChecks } from '../../lambdas/shared/contract';
+import type { ReadinessChecks } from '../../lib/domain/contract';
 import { testCluster, testFabric, testPrepared } from './fixtures/late-stages';
 
 const ZONES = ['us-east-2a', 'us-east-2b', 'us-east-2c'];

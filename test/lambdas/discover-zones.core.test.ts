@@ -1,8 +1,9 @@
 import { AvailabilityZone, DescribeAvailabilityZonesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
-import type { ValidatedFabric } from '../../lambdas/shared/contract';
-import { FabricSpecInvalid, FabricZonesChanged, InsufficientZones } from '../../lambdas/shared/errors';
-import { stateKeys } from '../../lambdas/shared/naming';
-import { chooseZones, discoverZones, DiscoverZonesDeps, usableZoneNames } from '../../lambdas/discover-zones/core';
+import type { ValidatedFabric } from '../../lib/domain/contract';
+import { FabricSpecInvalid, FabricZonesChanged, InsufficientZones } from '../../lib/domain/errors';
+import { stateKeys } from '../../lib/domain/naming';
+import { discoverZones, DiscoverZonesDeps } from '../../lambdas/discover-zones/core';
+import { chooseZones, usableZoneNames } from '../../lib/domain/zones';
 import { asClient, awsError, fabricOf, FakeS3, recordOf } from './fixtures/prepare';
 
 function zone(name: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone {

@@ -1,6 +1,6 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { handler as Handler } from '../../lambdas/discover-zones/handler';
-import { stateKeys } from '../../lambdas/shared/naming';
+import { stateKeys } from '../../lib/domain/naming';
 import { describeWithMoto, resetMoto, useMoto } from '../support/moto';
 import { fabricOf, recordOf } from './fixtures/prepare';
 

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, HeadBucketCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { BucketNameTaken, StateBucketMisconfigured } from '../../lambdas/shared/errors';
+import { BucketNameTaken, StateBucketMisconfigured } from '../../lib/domain/errors';
 import { createBucketInput, ensureStateBucket, StateReaders, tlsOnlyPolicy } from '../../lambdas/ensure-state-bucket/core';
 import { ACCOUNT, asClient, awsError, fabricOf, FakeS3 } from './fixtures/prepare';
 

@@ -1,7 +1,7 @@
 import { BatchGetBuildsCommand, Build, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { lockKeyOf, releaseStaleStateLocks, runningBuildsOf, StaleLockDeps } from '../../lambdas/ensure-state-bucket/stale-locks';
-import { StateLockHeld } from '../../lambdas/shared/errors';
+import { StateLockHeld } from '../../lib/domain/errors';
 import { ACCOUNT, asClient, awsError, fabricOf, FakeS3 } from './fixtures/prepare';
 
 /** CodeBuild as BatchGetBuilds shows builds: status and the environment variables the run set. */

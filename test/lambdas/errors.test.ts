@@ -1,4 +1,4 @@
-import { problem } from '../../lambdas/shared/errors';
+import { problem } from '../../lib/domain/errors';
 
 describe('problem', () => {
   test('GIVEN a value nested deeper than the stack WHEN described THEN it is summarised instead of throwing a RangeError', () => {

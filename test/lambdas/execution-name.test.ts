@@ -1,4 +1,4 @@
-import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lambdas/shared/execution-name';
+import { executionArnFor, executionNameFor, sanitiseExecutionName } from '../../lib/domain/execution-name';
 
 /** The one naming rule every entry point (webhook, CodeCommit push, fabricctl up) shares. */
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';

@@ -1,4 +1,4 @@
-import { DEFAULT_BUCKET_PREFIX, stateBucketName } from '../../lambdas/shared/naming';
+import { DEFAULT_BUCKET_PREFIX, stateBucketName } from '../../lib/domain/naming';
 
 /** S3's own rule for a bucket name (general purpose buckets, no dots). */
 const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;

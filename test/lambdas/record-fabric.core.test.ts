@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { buildRecord, LockTable, recordFabric } from '../../lambdas/record-fabric/core';
-import type { FabricRecord, NetworkJobResult, RecordEvent } from '../../lambdas/shared/contract';
+import type { FabricRecord, NetworkJobResult, RecordEvent } from '../../lib/domain/contract';
 import { testCluster, testFabric, testPrepared } from './fixtures/late-stages';
 
 const fabric = testFabric();

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import type { handler as Handler } from '../../lambdas/record-fabric/handler';
-import type { FabricRecord } from '../../lambdas/shared/contract';
+import type { FabricRecord } from '../../lib/domain/contract';
 import { describeWithMoto, resetMoto, useMoto } from '../support/moto';
 import { testFabric, testPrepared } from './fixtures/late-stages';
 

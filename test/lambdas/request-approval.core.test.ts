@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { requestApproval } from '../../lambdas/request-approval/core';
-import { formatDuration, parseDuration } from '../../lambdas/shared/duration';
+import { formatDuration, parseDuration } from '../../lib/domain/duration';
 import { testFabric } from './fixtures/late-stages';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');

@@ -1,4 +1,4 @@
-import { FabricSpecInvalid, Problem } from '../../lambdas/shared/errors';
+import { FabricSpecInvalid, Problem } from '../../lib/domain/errors';
 import {
   clusterNameOf,
   DEFAULT_KUBERNETES_VERSION,
@@ -8,8 +8,8 @@ import {
   normaliseName,
   parseFabricSpec,
   recordedSpecSchema,
-} from '../../lambdas/shared/spec';
-import { MAX_SPEC_DEPTH, nestingProblem, parseSpecJson } from '../../lambdas/shared/spec-document';
+} from '../../lib/domain/spec';
+import { MAX_SPEC_DEPTH, nestingProblem, parseSpecJson } from '../../lib/domain/spec-document';
 
 const base = { name: 'demo', domain: 'example.com' };
 

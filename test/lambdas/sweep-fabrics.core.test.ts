@@ -1,6 +1,7 @@
 import { ListBucketsCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
-import type { FabricRecord } from '../../lambdas/shared/contract';
-import { leaseActionOf, stateBucketRegions, sweepFabrics, RunRequest } from '../../lambdas/sweep-fabrics/core';
+import type { FabricRecord } from '../../lib/domain/contract';
+import { stateBucketRegions, sweepFabrics, RunRequest } from '../../lambdas/sweep-fabrics/core';
+import { leaseActionOf } from '../../lib/domain/leases';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
 const record = (overrides: Partial<FabricRecord> = {}): FabricRecord => ({

@@ -1,10 +1,10 @@
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { FabricRecord, SpecSource, ValidateSpecEvent } from '../../lambdas/shared/contract';
-import { FabricSpecInvalid, Problem } from '../../lambdas/shared/errors';
-import { executionInputSchema } from '../../lambdas/shared/execution-input';
-import { stateKeys } from '../../lambdas/shared/naming';
+import type { FabricRecord, SpecSource, ValidateSpecEvent } from '../../lib/domain/contract';
+import { FabricSpecInvalid, Problem } from '../../lib/domain/errors';
+import { executionInputSchema } from '../../lib/domain/execution-input';
+import { stateKeys } from '../../lib/domain/naming';
 import { DEFAULT_LOCK_SECONDS, validateSpec, ValidateSpecDeps } from '../../lambdas/validate-spec/core';
 import { ACCOUNT, asClient, fabricOf, FakeS3, recordOf } from './fixtures/prepare';
 

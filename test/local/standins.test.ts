@@ -4,7 +4,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { checkReadiness } from '../../lambdas/check-readiness/core';
-import type { ReadinessEvent } from '../../lambdas/shared/contract';
+import type { ReadinessEvent } from '../../lib/domain/contract';
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
 import { API_SERVER_AUTH } from '../../lib/local/standins/contracts';
 import { createTestCa, Issued, issueClientCertificate } from '../../lib/local/standins/test-pki';

@@ -1,6 +1,6 @@
-import type { FabricAction, ValidatedFabric } from '../../lambdas/shared/contract';
-import { stateBucketName } from '../../lambdas/shared/naming';
-import { clusterNameOf, FabricSpecInput, parseFabricSpec } from '../../lambdas/shared/spec';
+import type { FabricAction, ValidatedFabric } from '../../lib/domain/contract';
+import { stateBucketName } from '../../lib/domain/naming';
+import { clusterNameOf, FabricSpecInput, parseFabricSpec } from '../../lib/domain/spec';
 import { buildEnvironment } from '../../lambdas/validate-spec/core';
 
 export const TEST_ACCOUNT = '123456789012';

@@ -3,7 +3,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { ApprovalRequest, FabricRecord } from '../../lambdas/shared/contract';
+import type { ApprovalRequest, FabricRecord } from '../../lib/domain/contract';
 import { sweepFabrics, SweepEvent } from '../../lambdas/sweep-fabrics/core';
 import { approve, pendingApproval, reject } from '../../lib/cli/approval';
 import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';

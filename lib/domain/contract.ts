@@ -99,7 +99,7 @@ export interface BuildEnvironment {
   readonly TAGS_JSON: string;
   /** Secrets Manager name the cluster job stores the admin kubeconfig under. */
   readonly KUBECONFIG_SECRET_NAME: string;
-  /** Keys in the state bucket (lambdas/shared/naming.ts stateKeys): the scripts never rebuild them. */
+  /** Keys in the state bucket (lib/domain/naming.ts stateKeys): the scripts never rebuild them. */
   readonly NETWORK_STATE_KEY: string;
   readonly CLUSTER_STATE_KEY: string;
   /** The kops state store, `s3://<bucket>/<this>`. */

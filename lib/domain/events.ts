@@ -1,0 +1,10 @@
+/** The EventBridge `source` of every event fabricctl puts (state machine, webhook, sweeps). */
+export const EVENT_SOURCE = 'fabricctl';
+
+/** The detail-types of the events fabricctl puts (README, Start a run and Day 2). */
+export const FABRIC_READY = 'Fabric Ready';
+export const FABRIC_FAILED = 'Fabric Failed';
+export const FABRIC_DESTROYED = 'Fabric Destroyed';
+export const FABRIC_DRIFTED = 'Fabric Drifted';
+export const FABRIC_EXPIRING = 'Fabric Expiring';
+export const FABRIC_AWAITING_APPROVAL = 'Fabric Awaiting Approval';
