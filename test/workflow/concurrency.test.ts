@@ -65,10 +65,14 @@ describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', (
 
     expect({ error: loser.error, events: loser.events.map((e) => e.DetailType) }).toEqual({ error: 'FabricBusy', events: ['Fabric Failed'] });
     expect(loser.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:holder/);
-    expect(afterLoser).toEqual([]);
+    // At most the holder's own PROVISIONING (written after its Prepare, whichever run ends first).
+    expect(afterLoser.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual(
+      afterLoser.length === 0 ? [] : [{ status: 'PROVISIONING', lastExecution: holder.execution }],
+    );
     expect(holder.error).toBe('States.TaskFailed');
     const versions = await recordVersions();
     expect(versions.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual([
+      { status: 'PROVISIONING', lastExecution: holder.execution },
       { status: 'FAILED', lastExecution: holder.execution },
     ]);
     const locks = (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
