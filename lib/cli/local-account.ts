@@ -7,6 +7,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DEFAULT_REGION } from '../domain/spec';
 import {
+  LocalAccountNeedsSources,
   LocalAccountNotRunning,
   LocalAccountRunning,
   LocalAccountStartFailed,
@@ -148,6 +149,7 @@ export async function localStartCommand(deps: CliDeps, options: LocalStartOption
   } catch (error) {
     if (error instanceof LocalAccountRunning) throw new CliError(EXIT.FAILED, error.name, error.message, error.state);
     if (error instanceof LocalAccountStartFailed) throw new CliError(EXIT.FAILED, error.name, error.message);
+    if (error instanceof LocalAccountNeedsSources) throw new CliError(EXIT.USAGE, error.name, error.message);
     throw error;
   }
   if (wantsJson(options)) {

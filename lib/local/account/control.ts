@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { accountPaths, LocalAccountState, processAlive, readAccountState, removeAccountState, writeAccountState } from './home';
@@ -24,6 +24,23 @@ export class LocalAccountRunning extends Error {
         : `a local account is starting in ${state.home} (pid ${state.daemon.pid}): wait for it, or stop it with fabricctl local stop`,
     );
     this.name = 'LocalAccountRunning';
+  }
+}
+
+/** The daemon runs the handlers and the stand-ins from their TypeScript sources, which the published package does not ship. */
+export class LocalAccountNeedsSources extends Error {
+  constructor() {
+    super('the local account runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only');
+    this.name = 'LocalAccountNeedsSources';
+  }
+}
+
+/** tsx's require hook, by path; undefined where it is not installed (a published package). */
+function tsxHook(): string | undefined {
+  try {
+    return require.resolve('tsx/cjs');
+  } catch {
+    return undefined;
   }
 }
 
@@ -101,6 +118,8 @@ export interface StartOptions {
  */
 export async function startLocalAccount(options: StartOptions): Promise<LocalAccountState> {
   const { home } = options;
+  const tsx = tsxHook();
+  if (!tsx || !existsSync(DAEMON_MAIN)) throw new LocalAccountNeedsSources();
   mkdirSync(home, { recursive: true });
   const paths = accountPaths(home);
   const placeholder: LocalAccountState = { version: 1, status: 'starting', home, startedAt: new Date().toISOString(), region: options.region, accountId: '', daemon: { pid: process.pid, log: paths.log } };
@@ -118,7 +137,7 @@ export async function startLocalAccount(options: StartOptions): Promise<LocalAcc
   }
 
   const logFd = openSync(paths.log, 'a');
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), DAEMON_MAIN, JSON.stringify({ home, region: options.region, port: options.port })], {
+  const child = spawn(process.execPath, ['--require', tsx, DAEMON_MAIN, JSON.stringify({ home, region: options.region, port: options.port })], {
     cwd: home,
     detached: true,
     stdio: ['ignore', logFd, logFd],

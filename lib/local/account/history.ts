@@ -1,4 +1,4 @@
-import type { AslDefinition, AslState } from '../../definition';
+import { allStates, AslMachine } from '../../definition';
 import type { InterpreterEvent, TaskTrace } from '../run';
 
 /**
@@ -26,23 +26,13 @@ interface StateInfo {
   readonly timeoutSeconds?: number;
 }
 
-/** Every state of the definition by name, Parallel branches included. */
-export function statesOf(definition: Pick<AslDefinition, 'States'>, into = new Map<string, StateInfo>()): Map<string, StateInfo> {
-  for (const [name, state] of Object.entries(definition.States)) {
-    into.set(name, infoOf(state));
-    for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) statesOf(branch, into);
-    const inner = (state.Iterator ?? state.ItemProcessor) as AslDefinition | undefined;
-    if (inner?.States) statesOf(inner, into);
+/** What the history needs of each state, Parallel branches included. */
+function statesOf(definition: Pick<AslMachine, 'States'>): Map<string, StateInfo> {
+  const infos = new Map<string, StateInfo>();
+  for (const [name, state] of allStates(definition)) {
+    infos.set(name, { type: state.Type, resource: state.Resource, timeoutSeconds: typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined });
   }
-  return into;
-}
-
-function infoOf(state: AslState): StateInfo {
-  return {
-    type: state.Type,
-    resource: typeof state.Resource === 'string' ? state.Resource : undefined,
-    timeoutSeconds: typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined,
-  };
+  return infos;
 }
 
 /** How Step Functions names a Task's service in its events: a Lambda ARN, or `<service>:<action>[.sync|.waitForTaskToken]`. */
@@ -70,7 +60,7 @@ interface Slot {
 }
 
 export interface HistoryRecorderOptions {
-  readonly definition: Pick<AslDefinition, 'States'>;
+  readonly definition: Pick<AslMachine, 'States'>;
   readonly region: string;
   readonly roleArn: string;
   readonly stateMachineArn: string;
