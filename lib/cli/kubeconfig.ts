@@ -135,7 +135,8 @@ export function pluginArgs(name: string, located: Pick<Located, 'region' | 'pref
     '--ttl',
     options.ttl ?? '1h',
     ...(profile ? ['--profile', profile] : []),
-    ...(options.local && options.endpoint ? ['--local', '--endpoint', options.endpoint] : []),
+    // --local alone: each call finds the running local account again (its ports change at each start).
+    ...(options.local ? ['--local', ...(options.endpoint ? ['--endpoint', options.endpoint] : [])] : []),
   ];
 }
 

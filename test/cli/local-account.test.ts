@@ -4,6 +4,7 @@ import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { ApprovalRequest } from '../../lib/domain/contract';
 import type { AwsClients } from '../../lib/cli/aws';
 import { approveWhenAsked, localAccountClients, localAccountDeps } from '../../lib/cli/local-account';
+import { pluginArgs } from '../../lib/cli/kubeconfig';
 import { findStack } from '../../lib/cli/remote';
 import type { LocalAccountState } from '../../lib/local/account/home';
 import { runCli } from './support';
@@ -47,6 +48,14 @@ describe('local account clients', () => {
   test('GIVEN AWS_REGION set for the real account WHEN a command runs against the local account THEN the account\'s region, no profile', () => {
     const deps = localAccountDeps({ io: { env: { AWS_REGION: 'us-west-2', AWS_PROFILE: 'prod' } } } as never, STATE);
     expect([deps.io.env.AWS_REGION, deps.io.env.AWS_PROFILE]).toEqual(['eu-west-1', undefined]);
+  });
+});
+
+describe('kubeconfig --local against the account', () => {
+  test('GIVEN --local without --endpoint WHEN the exec plugin\'s arguments are written THEN --local alone: each kubectl call finds the running account again', () => {
+    const args = pluginArgs('kc', { region: 'us-east-2', prefix: 'fabricctl-state' }, { local: true, ttl: '1h' }, undefined);
+    expect(args.slice(-2)).toEqual(['1h', '--local']);
+    expect(args).not.toContain('--endpoint');
   });
 });
 
