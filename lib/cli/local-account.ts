@@ -17,6 +17,7 @@ import {
   stopLocalAccount,
 } from '../local/account/control';
 import { LocalAccountState, localHome } from '../local/account/home';
+import { assertLocalPrerequisites } from '../local/prerequisites';
 import type { ApprovalRequest } from '../domain/contract';
 import { approve, pendingApproval, stepFunctionsTokens } from './approval';
 import type { AwsClientFactory, AwsClients } from './aws';
@@ -143,6 +144,8 @@ export async function localStartCommand(deps: CliDeps, options: LocalStartOption
   const home = homeOf(deps);
   const port = options.port === undefined ? undefined : Number(options.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(EXIT.USAGE, 'PortInvalid', `--port ${options.port}: give a TCP port number (0 for a free one)`);
+  // Its runs need what local runs need: a missing tool is named now, not in a build later.
+  (deps.checkLocalPrerequisites ?? assertLocalPrerequisites)({});
   let state: LocalAccountState;
   try {
     state = await startLocalAccount({ home, region: options.region ?? DEFAULT_REGION, port, verbose: options.verbose });

@@ -141,10 +141,10 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(await finished(sfn, first.executionArn)).toMatchObject({ status: 'FAILED' });
   }, 120_000);
 
-  test('GIVEN a spec WHEN plan --local --watch THEN it runs in the account with the real jobs, and the watch shows their build logs', async () => {
+  test('GIVEN a spec WHEN plan --local --watch --verbose THEN it runs in the account with the real jobs, and the watch shows their build logs', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fabricctl-account-spec-'));
     writeFileSync(join(cwd, 'fabric.json'), JSON.stringify({ name: 'planned', domain: 'example.com' }));
-    const plan = await cli(['plan', '--local', 'fabric.json', '--watch'], cwd);
+    const plan = await cli(['plan', '--local', 'fabric.json', '--watch', '--verbose'], cwd);
     expect(plan.err).toContain(`local account in ${home}: Step Functions ${account().stepFunctions?.endpoint}`);
     expect(plan.out).toContain('started plan of planned: arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:planned-plan-');
     expect(plan.out).toContain('Plan: 11 to add, 0 to change, 0 to destroy.');
