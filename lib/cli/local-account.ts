@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -129,6 +131,23 @@ export function approveWhenAsked(clients: AwsClients, lockTable: string, name: s
 export interface LocalStartOptions extends GlobalOptions {
   readonly port?: string;
   readonly verbose?: boolean;
+  /** `name=dir`: CodeCommit repositories answered from local git work trees. */
+  readonly repository?: readonly string[];
+}
+
+/** `--repository name=dir` as name -> absolute path of a git work tree. */
+export function parseRepositories(values: readonly string[], cwd: string): Record<string, string> {
+  const repositories: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([\w.-]{1,100})=(.+)$/.exec(value);
+    const dir = match ? resolve(cwd, match[2] ?? '') : '';
+    const isWorkTree = match !== null && spawnSync('git', ['-C', dir, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' }).stdout.trim() === 'true';
+    if (!match || !isWorkTree) {
+      throw new CliError(EXIT.USAGE, 'RepositoryInvalid', `--repository ${JSON.stringify(value)}: give NAME=DIR, a CodeCommit repository name and the folder of a local git work tree holding its branches`);
+    }
+    repositories[match[1] ?? ''] = dir;
+  }
+  return repositories;
 }
 
 function describeState(state: LocalAccountState): string {
@@ -136,6 +155,7 @@ function describeState(state: LocalAccountState): string {
   if (state.moto) rows.push(['AWS emulator (moto)', String(state.moto.pid), state.moto.endpoint, state.moto.replayedRequests > 0 ? `${state.moto.replayedRequests} recorded requests replayed` : 'new']);
   if (state.stepFunctions) rows.push(['Step Functions', String(state.daemon.pid), state.stepFunctions.endpoint, state.stepFunctions.stateMachineArn]);
   if (state.publicDns) rows.push(['public DNS stand-in', String(state.daemon.pid), state.publicDns.address, '']);
+  if (state.codeCommit) rows.push(['CodeCommit stand-in', String(state.daemon.pid), state.codeCommit.endpoint, Object.keys(state.codeCommit.repositories).join(', ')]);
   for (const [cluster, api] of Object.entries(state.apiServers ?? {})) rows.push([`Kubernetes API stand-in`, String(state.daemon.pid), api.url, cluster]);
   return table(['PART', 'PID', 'ENDPOINT', ''], rows);
 }
@@ -144,11 +164,12 @@ export async function localStartCommand(deps: CliDeps, options: LocalStartOption
   const home = homeOf(deps);
   const port = options.port === undefined ? undefined : Number(options.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(EXIT.USAGE, 'PortInvalid', `--port ${options.port}: give a TCP port number (0 for a free one)`);
+  const repositories = parseRepositories(options.repository ?? [], deps.io.cwd);
   // Its runs need what local runs need: a missing tool is named now, not in a build later.
   (deps.checkLocalPrerequisites ?? assertLocalPrerequisites)({});
   let state: LocalAccountState;
   try {
-    state = await startLocalAccount({ home, region: options.region ?? DEFAULT_REGION, port, verbose: options.verbose });
+    state = await startLocalAccount({ home, region: options.region ?? DEFAULT_REGION, port, repositories, verbose: options.verbose });
   } catch (error) {
     if (error instanceof LocalAccountRunning) throw new CliError(EXIT.FAILED, error.name, error.message, error.state);
     if (error instanceof LocalAccountStartFailed) throw new CliError(EXIT.FAILED, error.name, error.message);

@@ -149,6 +149,7 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
   addGlobals(local.command('start'))
     .description('start the local account in the background (its folder: $FABRICCTL_LOCAL_HOME, else ~/.fabricctl/local); then --local commands and aws --endpoint-url use it')
     .option('--port <port>', 'the Step Functions endpoint\'s port (default: a free one)')
+    .option('--repository <name=dir>', 'a CodeCommit repository the runs read fabric.json from, answered from a local git work tree (repeatable)', (value: string, all: string[] = []) => [...all, value])
     .option('--verbose', 'keep the functions\' own log lines in the daemon\'s log')
     .action(run((opts) => localAccount().localStartCommand(deps, opts)));
   addGlobals(local.command('status'))

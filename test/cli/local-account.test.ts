@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { ApprovalRequest } from '../../lib/domain/contract';
 import type { AwsClients } from '../../lib/cli/aws';
-import { approveWhenAsked, localAccountClients, localAccountDeps } from '../../lib/cli/local-account';
+import { approveWhenAsked, localAccountClients, localAccountDeps, parseRepositories } from '../../lib/cli/local-account';
 import { pluginArgs } from '../../lib/cli/kubeconfig';
 import { findStack } from '../../lib/cli/remote';
 import type { LocalAccountState } from '../../lib/local/account/home';
@@ -48,6 +52,20 @@ describe('local account clients', () => {
   test('GIVEN AWS_REGION set for the real account WHEN a command runs against the local account THEN the account\'s region, no profile', () => {
     const deps = localAccountDeps({ io: { env: { AWS_REGION: 'us-west-2', AWS_PROFILE: 'prod' } } } as never, STATE);
     expect([deps.io.env.AWS_REGION, deps.io.env.AWS_PROFILE]).toEqual(['eu-west-1', undefined]);
+  });
+});
+
+describe('local start --repository', () => {
+  test('GIVEN name=dir of a git work tree, relative WHEN parsed THEN the name and the absolute folder', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'fabricctl-repo-'));
+    execFileSync('git', ['-C', repo, 'init', '-q']);
+    expect(parseRepositories([`fabrics=${basename(repo)}`], dirname(repo))).toEqual({ fabrics: repo });
+  });
+
+  test('fails when the value is not NAME=DIR of a git work tree: RepositoryInvalid, exit 2', () => {
+    for (const value of ['fabrics', `fabrics=${tmpdir()}/no-such-folder`, '=here']) {
+      expect(() => parseRepositories([value], tmpdir())).toThrow(expect.objectContaining({ name: 'RepositoryInvalid', exitCode: 2 }));
+    }
   });
 });
 

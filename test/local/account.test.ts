@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startPush } from '../../lambdas/codecommit-push/core';
 import { stopLocalAccount } from '../../lib/local/account/control';
@@ -21,6 +22,19 @@ const describeAccount = MOTO_AVAILABLE ? describe : describe.skip;
 if (!MOTO_AVAILABLE) console.warn('SKIPPED: moto_server (pip install moto[server]) is not installed, so no local account can start.');
 
 const AWS_CLI = spawnSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
+
+/** A fabrics repository with `fabric.json` on branch `fabric/<name>`, as a push leaves it; returns the commit. */
+function fabricRepository(dir: string, name: string, spec: unknown): string {
+  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', `fabric/${name}`);
+  writeFileSync(join(dir, 'fabric.json'), JSON.stringify(spec));
+  git('add', 'fabric.json');
+  git('commit', '-q', '-m', `fabric ${name}`);
+  return git('rev-parse', 'HEAD');
+}
+const repository = mkdtempSync(join(tmpdir(), 'fabricctl-account-repo-'));
+// Five zones in a region with three: the run fails in seconds, after it has read this file.
+const pushedCommit = fabricRepository(repository, 'pushed', { name: 'pushed', domain: 'pushed.example.com', zoneCount: 5 });
 
 const home = mkdtempSync(join(tmpdir(), 'fabricctl-account-'));
 const env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-2', FABRICCTL_LOCAL_HOME: home };
@@ -67,7 +81,7 @@ describeAccount('fabricctl local: a local account that persists', () => {
   }, 60_000);
 
   test('GIVEN no account WHEN local start THEN the daemon, moto and the Step Functions endpoint run on free ports, account.json names them, local status says each is alive', async () => {
-    const started = await cli(['local', 'start', '--json']);
+    const started = await cli(['local', 'start', '--json', '--repository', `fabrics=${repository}`]);
     expect(started.code).toBe(0);
     const state = JSON.parse(started.out) as LocalAccountState;
     expect(state).toMatchObject({ status: 'running', home, region: 'us-east-2', stepFunctions: { endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), stateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator' } });
@@ -128,17 +142,20 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect([missing.code === 254 || missing.code === 255, missing.err]).toEqual([true, expect.stringContaining('An error occurred (ExecutionDoesNotExist) when calling the DescribeExecution operation')]);
   }, 180_000);
 
-  test('GIVEN a CodeCommit push WHEN the push function\'s core starts its run through the endpoint THEN one execution named after the commit, and the same push again starts nothing', async () => {
+  test('GIVEN a CodeCommit push WHEN the push function\'s core starts its run through the endpoint THEN one execution named after the commit runs the fabric.json of that commit, and the same push again starts nothing', async () => {
     const sfn = sfnClient();
     const stateMachineArn = account().stepFunctions?.stateMachineArn ?? '';
-    const event = codeCommitPushEvent('fabrics', 'fabric/pushed', '7f3c0e3b2a1d4c5e6f708192a3b4c5d6e7f80910');
+    // What a user makes by hand once (an execution with a spec gets it made; a push's names no domain).
+    const route53 = new Route53Client({ region: 'us-east-1', endpoint: account().moto?.endpoint, credentials });
+    await route53.send(new CreateHostedZoneCommand({ Name: 'pushed.example.com.', CallerReference: 'account-test' }));
+    const event = codeCommitPushEvent('fabrics', 'fabric/pushed', pushedCommit);
     const first = await startPush(event, { sfn, stateMachineArn });
     const again = await startPush(event, { sfn, stateMachineArn });
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
-    expect([first.outcome, again.outcome, first.executionName]).toEqual(['started', 'duplicate', 'pushed-7f3c0e3b2a1d']);
-    expect(JSON.parse(described.input ?? '')).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/pushed', commit: '7f3c0e3b2a1d4c5e6f708192a3b4c5d6e7f80910' } });
-    // The account has no CodeCommit repository to read fabric.json from: the run stops at ValidateSpec.
-    expect(await finished(sfn, first.executionArn)).toMatchObject({ status: 'FAILED' });
+    expect([first.outcome, again.outcome, first.executionName]).toEqual(['started', 'duplicate', `pushed-${pushedCommit.slice(0, 12)}`]);
+    expect(JSON.parse(described.input ?? '')).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/pushed', commit: pushedCommit } });
+    // ValidateSpec read the commit's fabric.json from the CodeCommit stand-in: its five zones are what fails.
+    expect(await finished(sfn, first.executionArn)).toMatchObject({ status: 'FAILED', error: 'InsufficientZones' });
   }, 120_000);
 
   test('GIVEN a spec WHEN plan --local --watch --verbose THEN it runs in the account with the real jobs, and the watch shows their build logs', async () => {

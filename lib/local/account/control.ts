@@ -106,6 +106,8 @@ export interface StartOptions {
   readonly home: string;
   readonly region: string;
   readonly port?: number;
+  /** CodeCommit repositories the runs may read from: name -> local git work tree. */
+  readonly repositories?: Readonly<Record<string, string>>;
   /** Keep the functions' JSON log lines in the daemon's log. */
   readonly verbose?: boolean;
   /** How long to wait for everything to answer (synthesis, moto, a replay). @default 300000 */
@@ -137,7 +139,7 @@ export async function startLocalAccount(options: StartOptions): Promise<LocalAcc
   }
 
   const logFd = openSync(paths.log, 'a');
-  const child = spawn(process.execPath, ['--require', tsx, DAEMON_MAIN, JSON.stringify({ home, region: options.region, port: options.port })], {
+  const child = spawn(process.execPath, ['--require', tsx, DAEMON_MAIN, JSON.stringify({ home, region: options.region, port: options.port, repositories: options.repositories })], {
     cwd: home,
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -226,6 +228,7 @@ export async function localAccountStatus(home: string): Promise<LocalAccountStat
   if (state.stepFunctions) components.push({ name: 'Step Functions', pid: state.daemon.pid, endpoint: state.stepFunctions.endpoint, alive: daemonAlive && (await listening(state.stepFunctions.endpoint)) });
   // The stand-ins live in the daemon: alive with it (the DNS stand-in is UDP, nothing to connect to).
   if (state.publicDns) components.push({ name: 'public DNS stand-in', pid: state.daemon.pid, endpoint: state.publicDns.address, alive: daemonAlive });
+  if (state.codeCommit) components.push({ name: 'CodeCommit stand-in', pid: state.daemon.pid, endpoint: state.codeCommit.endpoint, alive: daemonAlive && (await listening(state.codeCommit.endpoint)) });
   for (const [cluster, api] of Object.entries(state.apiServers ?? {})) {
     components.push({ name: `Kubernetes API stand-in ${cluster}`, pid: state.daemon.pid, endpoint: api.url, alive: daemonAlive && (await listening(api.url)) });
   }

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { dirname } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { TestApiServer } from '../standins/api-server';
+import { CodeCommitStandIn, startCodeCommitStandIn } from '../standins/codecommit';
 import { createLocalEnvironment, EMULATOR_ACCOUNT, LocalEnvironment } from '../environment';
 import { Moto, startMoto } from '../moto';
 import { executeLocal, localOrchestrator, prepareEmulatorFor } from '../run';
@@ -36,6 +37,8 @@ const APPROVAL_STATE = 'WaitForApproval';
 export interface ServeOptions {
   readonly home: string;
   readonly region: string;
+  /** CodeCommit repositories the runs may read `fabric.json` from: name -> local git work tree. */
+  readonly repositories?: Readonly<Record<string, string>>;
   /** The Step Functions endpoint's port. @default a free one */
   readonly port?: number;
   readonly log: (line: string) => void;
@@ -154,6 +157,7 @@ export async function serveLocalAccount(options: ServeOptions): Promise<ServedAc
   const paths = accountPaths(home);
   const { moto, replayed } = await startRecordingMoto(paths.recording, log);
   let env: LocalEnvironment | undefined;
+  let codeCommit: CodeCommitStandIn | undefined;
   let sfn: SfnEndpoint | undefined;
   let service: LocalStepFunctions | undefined;
   const orchestrator = localOrchestrator();
@@ -165,11 +169,18 @@ export async function serveLocalAccount(options: ServeOptions): Promise<ServedAc
       await releaseLocksOf(lockTable, running, log).catch((error: unknown) => log(`could not release locks: ${String(error)}`));
     }
     await sfn?.stop();
+    await codeCommit?.stop();
     await env?.stop();
     await moto.stop();
   };
   try {
     env = await createLocalEnvironment({ endpoint: moto.endpoint, region, log });
+    // A push's run reads fabric.json at its commit from CodeCommit (not in moto): a stand-in answers
+    // from local repositories, and RepositoryDoesNotExistException for any other.
+    const repositories = options.repositories ?? {};
+    codeCommit = await startCodeCommitStandIn(repositories);
+    process.env.AWS_ENDPOINT_URL_CODECOMMIT = codeCommit.endpoint;
+    log(`CodeCommit stand-in on ${codeCommit.endpoint}: GetFile from ${Object.keys(repositories).length === 0 ? 'no repository (local start --repository name=dir adds one)' : Object.entries(repositories).map(([name, dir]) => `${name} (${dir})`).join(', ')}`);
     const stateMachineArn = `arn:aws:states:${region}:${EMULATOR_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
     service = new LocalStepFunctions({
       stateMachine: { arn: stateMachineArn, name: STATE_MACHINE_NAME, definition: orchestrator.asl, roleArn: `arn:aws:iam::${EMULATOR_ACCOUNT}:role/fabricctl-local-orchestrator`, creationDate: Date.now() },
@@ -197,6 +208,7 @@ export async function serveLocalAccount(options: ServeOptions): Promise<ServedAc
       moto: { pid: moto.pid, endpoint: moto.endpoint, recording: paths.recording, replayedRequests: replayed },
       stepFunctions: { endpoint: sfn.endpoint, stateMachineArn },
       publicDns: { address: env.publicDns?.address ?? '' },
+      codeCommit: { endpoint: codeCommit.endpoint, repositories },
       apiServers: {},
       stackOutputs: stackOutputs(stateMachineArn),
     };

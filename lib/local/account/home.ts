@@ -37,6 +37,8 @@ export interface LocalAccountState {
   readonly moto?: { readonly pid: number; readonly endpoint: string; readonly recording: string; readonly replayedRequests: number };
   readonly stepFunctions?: { readonly endpoint: string; readonly stateMachineArn: string };
   readonly publicDns?: { readonly address: string };
+  /** The CodeCommit stand-in and the repositories it answers for (name -> local git work tree). */
+  readonly codeCommit?: { readonly endpoint: string; readonly repositories: Readonly<Record<string, string>> };
   /** The Kubernetes API stand-in of each cluster a run has needed, by cluster name. */
   readonly apiServers?: Readonly<Record<string, { readonly url: string; readonly port: number }>>;
   /** What the deployed stack would output (StateMachineArn, LockTableName, StateBucketPrefix). */
