@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -15,6 +16,8 @@ export interface AwsClients {
   readonly logs: Pick<CloudWatchLogsClient, 'send'>;
   readonly ec2: Pick<EC2Client, 'send'>;
   readonly sts: Pick<STSClient, 'send'>;
+  /** The lock table's (approvals); absent: a client from the environment, as the SDK configures it. */
+  readonly dynamodb?: Pick<DynamoDBClient, 'send'>;
 }
 
 export type AwsClientFactory = (region: string) => AwsClients;

@@ -333,7 +333,14 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     ({ name, region: specRegion } = validated(specInput));
   }
   const context = { action, name, spec: action === 'destroy' ? undefined : arg, verbose: options.verbose === true };
-  if (options.local) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput }, { ...context, local: true });
+  // --local: the running local account if there is one (a cloud-like run it keeps), else a run
+  // with its own emulator, stopped at the end (npm run demo needs nothing else).
+  const account = options.local && !options.endpoint && !options.aws ? lazy<typeof import('./local-account')>('./local-account').findLocalAccount(deps) : undefined;
+  if (options.local && !account) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput }, { ...context, local: true });
+  if (account) {
+    deps = lazy<typeof import('./local-account')>('./local-account').localAccountDeps(deps, account);
+    io.err(`local account in ${account.home}: Step Functions ${account.stepFunctions?.endpoint ?? '?'}, AWS emulator ${account.moto?.endpoint ?? '?'}${options.keepEmulator ? ' (it keeps running: --keep-emulator is not needed)' : ''}\n`);
+  }
 
   const region = await regionOf(deps, options);
   const clients: AwsClients = deps.clients(region);
@@ -354,16 +361,23 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   const watch = options.watch ?? io.isTTY;
   if (!watch) {
     if (wantsJson(options)) printJson(io, { ...run, status: 'RUNNING' });
-    else io.out(`follow it with: fabricctl logs ${name}${region ? ` --region ${region}` : ''}\n`);
+    else io.out(`follow it with: fabricctl logs ${name}${region ? ` --region ${region}` : ''}${account ? ' --local' : ''}\n`);
     return EXIT.OK;
   }
   const renderer = createRenderer({
     write: say,
     isTTY: io.isTTY && !wantsJson(options),
     showLogs: options.verbose ? true : 'onFailure',
-    run: { ...context, region: action === 'destroy' ? input.region : specRegion },
+    // A local account's next commands take --local, never the cloud's.
+    run: { ...context, region: action === 'destroy' ? input.region : specRegion, ...(account ? { local: true } : {}) },
   });
-  const result = await watchExecution(run.executionArn, renderer.onEvent, { sfn: clients.sfn, logs: clients.logs, signal: deps.signal, pollMs: deps.pollMs, sleep: deps.sleep });
+  // --local --approve: the local account's run asks as a cloud run does; answer it here once it asks.
+  const approving = new AbortController();
+  const approver = account && options.approve && stack.lockTableName
+    ? lazy<typeof import('./local-account')>('./local-account').approveWhenAsked(clients, stack.lockTableName, name, run.executionArn, approving.signal, () => say('approved the plan (--approve)\n'))
+    : undefined;
+  const result = await watchExecution(run.executionArn, renderer.onEvent, { sfn: clients.sfn, logs: clients.logs, signal: deps.signal, pollMs: deps.pollMs ?? (account ? 1000 : undefined), sleep: deps.sleep }).finally(() => approving.abort());
+  await approver?.catch((error: unknown) => io.err(`approval failed: ${String(error)}\n`));
   if (result.interrupted) {
     renderer.stop();
     say(`\nstopped watching; the execution goes on: ${run.executionArn}\n`);

@@ -27,7 +27,7 @@ export async function approvalCommand(deps: CliDeps, decision: 'approve' | 'reje
   const name = fabricName(rawName);
   const { region, lockTable } = await lockTableOf(deps, options);
   const clients = deps.clients(region);
-  const request = await pendingApproval(new DynamoDBClient(clientOptions(region)), lockTable, name);
+  const request = await pendingApproval(clients.dynamodb ?? new DynamoDBClient(clientOptions(region)), lockTable, name);
   const who = await callerArn(clients.sts);
   const tokens = stepFunctionsTokens(clients.sfn);
   if (decision === 'approve') {

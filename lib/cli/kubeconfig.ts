@@ -12,6 +12,7 @@ import { readClusterCa } from './cluster-ca';
 import type { CliDeps, GlobalOptions } from './commands';
 import { CliError, EXIT, ExitCode, printJson, wantsJson } from './io';
 import { kubeconfigTarget, mergeKubeconfig, readKubeconfig, writeKubeconfig } from './kubeconfig-file';
+import { findLocalAccount } from './local-account';
 import { getRecord } from './records';
 import { DEFAULT_STACK, findStack } from './remote';
 
@@ -54,7 +55,7 @@ export class EmulatorEndpointRequired extends CliError {
     super(
       EXIT.USAGE,
       'EmulatorEndpointRequired',
-      '--local reads the fabric from a running emulator, and a local run stops its own at the end: run fabricctl up --local fabric.json --keep-emulator and pass the endpoint it prints with --endpoint',
+      '--local reads the fabric from a running emulator, and a local run stops its own at the end: start a local account (fabricctl local start) and provision in it, or run fabricctl up --local fabric.json --keep-emulator and pass the endpoint it prints with --endpoint',
     );
   }
 }
@@ -66,6 +67,8 @@ interface Located {
   readonly bucket: string;
   readonly record: FabricRecord;
   readonly s3: Pick<S3Client, 'send'>;
+  /** The local account's Kubernetes API stand-in of this cluster, when the fabric is read from one. */
+  readonly localApiServer?: string;
 }
 
 /** The emulator's clients for --local: its endpoint and its fake credentials, as local runs use them. */
@@ -80,9 +83,12 @@ function emulatorClients(region: string, endpoint: string): { s3: Pick<S3Client,
  * passes it the bucket prefix found when it was written.
  */
 async function locate(deps: CliDeps, rawName: string, options: KubeconfigOptions): Promise<Located> {
-  if (options.local && !options.endpoint) throw new EmulatorEndpointRequired();
-  const region = resolveRegion(options.region, deps.io.env) ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
-  const aws: Pick<AwsClients, 's3' | 'sts'> & { cfn?: AwsClients['cfn'] } = options.local && options.endpoint ? emulatorClients(region, options.endpoint) : deps.clients(region);
+  // --local without --endpoint: the running local account (fabricctl local start), found anew at every call.
+  const account = options.local && !options.endpoint ? findLocalAccount(deps) : undefined;
+  const endpoint = options.endpoint ?? account?.moto?.endpoint;
+  if (options.local && !endpoint) throw new EmulatorEndpointRequired();
+  const region = options.region ?? account?.region ?? resolveRegion(undefined, deps.io.env) ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
+  const aws: Pick<AwsClients, 's3' | 'sts'> & { cfn?: AwsClients['cfn'] } = options.local && endpoint ? emulatorClients(region, endpoint) : deps.clients(region);
   const identity = await aws.sts.send(new GetCallerIdentityCommand({}));
   if (!identity.Account || !identity.Arn) throw new Error('STS GetCallerIdentity returned no account or ARN');
   let prefix = options.bucketPrefix;
@@ -100,7 +106,7 @@ async function locate(deps: CliDeps, rawName: string, options: KubeconfigOptions
   // A run on a READY fabric (an update, a plan waiting for approval) leaves its cluster reachable.
   const reachable = record.status === 'READY' || ((record.status === 'PROVISIONING' || record.status === 'AWAITING_APPROVAL') && record.statusBeforeRun === 'READY');
   if (!reachable) throw new FabricNotReady(record);
-  return { region, prefix, caller: identity.Arn, bucket, record, s3: aws.s3 };
+  return { region, prefix, caller: identity.Arn, bucket, record, s3: aws.s3, localApiServer: account?.apiServers?.[record.clusterName]?.url };
 }
 
 /** `fabricctl` when it is on PATH; else this installation's own bin, by absolute path (kubectl needs a command it can run). */
@@ -129,7 +135,8 @@ export function pluginArgs(name: string, located: Pick<Located, 'region' | 'pref
     '--ttl',
     options.ttl ?? '1h',
     ...(profile ? ['--profile', profile] : []),
-    ...(options.local && options.endpoint ? ['--local', '--endpoint', options.endpoint] : []),
+    // --local alone: each call finds the running local account again (its ports change at each start).
+    ...(options.local ? ['--local', ...(options.endpoint ? ['--endpoint', options.endpoint] : [])] : []),
   ];
 }
 
@@ -164,7 +171,7 @@ export async function kubeconfigCommand(deps: CliDeps, rawName: string, options:
   const { record } = located;
   // Read now, not first at kubectl's first call: a caller who may not read the CA hears it here.
   const ca = await readClusterCa(located.s3, located.bucket, record.name, record.clusterName, located.caller);
-  const { server, tlsServerName } = serverOf(record, options.server);
+  const { server, tlsServerName } = serverOf(record, options.server ?? located.localApiServer);
   const command = pluginCommand(deps.io.env);
   const args = pluginArgs(record.name, located, options, deps.io.env.AWS_PROFILE);
   const target = options.out === undefined ? kubeconfigTarget(deps.io.env, deps.io.env.HOME ?? homedir()) : resolve(deps.io.cwd, options.out);

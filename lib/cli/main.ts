@@ -20,6 +20,12 @@ import { CliError, CliIo, EXIT, ExitCode, printJson, processIo, structuredFormat
 import { kubeconfigCommand } from './kubeconfig';
 import { gitProbe } from './remote';
 
+/** The local account's commands, loaded when one is used. */
+function localAccount(): typeof import('./local-account') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./local-account') as typeof import('./local-account');
+}
+
 /**
  * `fabricctl`: commands parse their arguments here and run in ./commands.ts. `main` returns the
  * exit code instead of exiting, so tests run the whole CLI in process.
@@ -62,6 +68,14 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
       applyProfile(opts.profile as string | undefined, deps.io.env);
       setExit(await fn(opts, command));
     };
+  // Commands that read what runs: with --local, against the running local account (lib/cli/local-account.ts).
+  const runAgainst = (fn: (deps: CliDeps, opts: Record<string, unknown>, command: Command) => Promise<ExitCode>) =>
+    run(async (opts, command) => {
+      if (!opts.local) return fn(deps, opts, command);
+      const local = localAccount();
+      return fn(local.localAccountDeps(deps, local.requireLocalAccount(deps)), opts, command);
+    });
+  const withLocal = (command: Command): Command => command.option('--local', 'against the local account on this machine (fabricctl local start)');
 
   addGlobals(program.command('init <name>'))
     .description('write ./fabric.json for a new fabric, with the region\'s zones discovered and pinned')
@@ -89,35 +103,35 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
     .action(run((opts, c) => runCommand(deps, 'destroy', c.args[0] ?? '', opts)));
 
-  addGlobals(program.command('status [name]'))
+  withLocal(addGlobals(program.command('status [name]')))
     .description('a fabric\'s record: status, zones, outputs, last execution, age (all fabrics without a name)')
     .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
-    .action(run((opts, c) => statusCommand(deps, c.args[0], opts)));
+    .action(runAgainst((d, opts, c) => statusCommand(d, c.args[0], opts)));
 
-  addGlobals(program.command('list'))
+  withLocal(addGlobals(program.command('list')))
     .alias('ls')
     .description('the fabrics of this account and region')
     .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
-    .action(run((opts) => listCommand(deps, opts)));
+    .action(runAgainst((d, opts) => listCommand(d, opts)));
 
-  addGlobals(program.command('logs <name>'))
+  withLocal(addGlobals(program.command('logs <name>')))
     .description('the steps of a fabric\'s last execution and its build logs')
     .option('--bucket-prefix <prefix>', 'state bucket prefix (default: the stack\'s, else fabricctl-state)')
-    .action(run((opts, c) => logsCommand(deps, c.args[0] ?? '', opts)));
+    .action(runAgainst((d, opts, c) => logsCommand(d, c.args[0] ?? '', opts)));
 
-  addGlobals(program.command('approve <name>'))
+  withLocal(addGlobals(program.command('approve <name>')))
     .description('approve the plan a provision of the fabric waits on (specs with "approve": "required", protected fabrics)')
-    .action(run((opts, c) => approvalCommand(deps, 'approve', c.args[0] ?? '', opts)));
+    .action(runAgainst((d, opts, c) => approvalCommand(d, 'approve', c.args[0] ?? '', opts)));
 
-  addGlobals(program.command('reject <name>'))
+  withLocal(addGlobals(program.command('reject <name>')))
     .description('reject the plan a provision of the fabric waits on: the run ends, nothing is applied')
     .option('--reason <text>', 'why, kept in the run\'s failure cause')
-    .action(run((opts, c) => approvalCommand(deps, 'reject', c.args[0] ?? '', opts)));
+    .action(runAgainst((d, opts, c) => approvalCommand(d, 'reject', c.args[0] ?? '', opts)));
 
-  addGlobals(program.command('extend <name> <duration>'))
+  withLocal(addGlobals(program.command('extend <name> <duration>')))
     .description('move a leased fabric\'s expiry (spec "expiresAfter") later, e.g. fabricctl extend demo 24h')
     .option('--fabric-region <region>', 'the fabric\'s region when it differs from the stack\'s')
-    .action(run((opts, c) => extendCommand(deps, c.args[0] ?? '', c.args[1] ?? '', opts)));
+    .action(runAgainst((d, opts, c) => extendCommand(d, c.args[0] ?? '', c.args[1] ?? '', opts)));
 
   addGlobals(program.command('kubeconfig <name>'))
     .description('write a kubeconfig for the fabric\'s cluster (merged into $KUBECONFIG\'s first file or ~/.kube/config, as the current context) whose credentials are short-lived client certificates fabricctl mints when kubectl asks')
@@ -130,6 +144,20 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
     // What the kubeconfig's exec plugin runs: prints a client-go ExecCredential.
     .addOption(new Option('--credential').hideHelp())
     .action(run((opts, c) => kubeconfigCommand(deps, c.args[0] ?? '', opts)));
+
+  const local = program.command('local').description('a local account on this machine that keeps running: the AWS emulator with its state in a folder, the stand-ins, and a Step Functions endpoint running the synthesized state machine');
+  addGlobals(local.command('start'))
+    .description('start the local account in the background (its folder: $FABRICCTL_LOCAL_HOME, else ~/.fabricctl/local); then --local commands and aws --endpoint-url use it')
+    .option('--port <port>', 'the Step Functions endpoint\'s port (default: a free one)')
+    .option('--repository <name=dir>', 'a CodeCommit repository the runs read fabric.json from, answered from a local git work tree (repeatable)', (value: string, all: string[] = []) => [...all, value])
+    .option('--verbose', 'keep the functions\' own log lines in the daemon\'s log')
+    .action(run((opts) => localAccount().localStartCommand(deps, opts)));
+  addGlobals(local.command('status'))
+    .description('what the local account runs (PIDs, endpoints) and whether each part is alive')
+    .action(run((opts) => localAccount().localStatusCommand(deps, opts)));
+  addGlobals(local.command('stop'))
+    .description('stop the local account by its PIDs; its state stays in its folder for the next start')
+    .action(run((opts) => localAccount().localStopCommand(deps, opts)));
 
   addGlobals(program.command('cost <spec>'))
     .description('estimate what the fabric costs per month, and a run')

@@ -33,6 +33,9 @@ if (typeof promiseStatics.withResolvers !== 'function') {
 
 export type LocalAction = RunAction;
 
+/** One event of the interpreter's log (the library does not export its type). */
+export type InterpreterEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
 export interface StateTiming {
   readonly state: string;
   readonly ms: number;
@@ -75,7 +78,19 @@ export interface ExecuteOptions {
   readonly onApprovalRequested?: (request: ApprovalRequest) => void;
   /** Setup messages, such as "synthesizing..." while the stack is synthesized (the first run of a process). */
   readonly log?: (line: string) => void;
+  /** Every event of the interpreter, in order (the local account builds Step Functions' history from them). */
+  readonly onEventLog?: (log: InterpreterEvent) => void;
+  /**
+   * Each call of a Task's handler as Step Functions' history records it: the evaluated Parameters it
+   * starts with, then the service's own response (a build's `{Build}`) or error, before Retry, Catch
+   * and ResultSelector see it.
+   */
+  readonly onTask?: (state: string, trace: TaskTrace) => void;
+  /** Aborting it stops the run, as StopExecution does. */
+  readonly signal?: AbortSignal;
 }
+
+export type TaskTrace = { readonly input: unknown } | { readonly output: unknown } | { readonly error: Error };
 
 /** A Parameters field local mode adds to carry a TimeoutSecondsPath value (see withStepFunctionsTaskTimeouts). */
 const TIMEOUT_CARRIER = 'LocalTimeoutSeconds';
@@ -180,10 +195,14 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
   const lastFailure = new Map<string, { error: string; at: number }>();
   for (const [state, handler] of Object.entries(handlers)) {
     handlers[state] = async (input) => {
+      options.onTask?.(state, { input });
       try {
-        return await handler(input);
+        const output = await handler(input);
+        options.onTask?.(state, { output });
+        return output;
       } catch (error) {
         lastFailure.set(state, { error: (error as Error).name, at: Date.now() });
+        options.onTask?.(state, { error: error as Error });
         throw error;
       }
     };
@@ -204,12 +223,16 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
     context: { Execution: { Id: executionArn, Name: name }, Task: { Token: `local-${name}-${randomUUID()}` } },
     noThrowOnAbort: true,
   });
+  const abort = () => run.abort();
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
 
   const timings: StateTiming[] = [];
   const entered = new Map<string, number>();
   let transitions = 0;
   let failure: { error: string; cause: string } | undefined;
   for await (const log of run.eventLogs) {
+    options.onEventLog?.(log);
     const at = new Date(log.timestamp);
     switch (log.type) {
       case 'StateEntered':
@@ -247,7 +270,10 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
     const e = error as Error & { cause?: { name?: string; message?: string; cause?: unknown } };
     failure ??= { error: e.cause?.name ?? e.name, cause: String(e.cause?.cause ?? e.cause?.message ?? e.message) };
   }
+  options.signal?.removeEventListener('abort', abort);
   const totalMs = Date.now() - started;
+  // noThrowOnAbort: a stopped run ends without output or error; it did not succeed.
+  if (options.signal?.aborted && !failure) failure = { error: 'ExecutionAborted', cause: 'the execution was stopped' };
   if (failure) {
     emit({ type: 'executionFailed', at: new Date(), error: failure.error, cause: failure.cause });
     return { status: 'FAILED', execution: executionArn, error: failure.error, cause: failure.cause, timings, totalMs, transitions, events };
@@ -271,6 +297,17 @@ function scheduleDnsController(env: LocalEnvironment, vars: Record<string, strin
       await promoteApiRecord({ hostedZoneId: zone.id, clusterName, address: '127.0.0.1' });
     })().catch((error: unknown) => process.stderr.write(`dns-controller stand-in failed: ${String(error)}\n`));
   }, delayMs).unref();
+}
+
+/**
+ * What a user prepares by hand before a run, made in the emulator: the spec's public hosted zone;
+ * and the API stand-in of its cluster, started before the run needs it.
+ */
+export async function prepareEmulatorFor(env: LocalEnvironment, spec: Record<string, unknown> | undefined): Promise<void> {
+  if (env.kind !== 'emulator' || !spec || typeof spec.name !== 'string' || typeof spec.domain !== 'string') return;
+  const domain = spec.domain.toLowerCase().replace(/\.$/, '');
+  await env.ensureHostedZone(domain);
+  await env.apiServerFor(clusterNameOf({ name: normaliseName(spec.name), domain }));
 }
 
 export interface RunLocalOptions extends ExecuteOptions {
@@ -309,11 +346,7 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
-    if (env.kind === 'emulator' && spec && typeof spec.name === 'string' && typeof spec.domain === 'string') {
-      const domain = spec.domain.toLowerCase().replace(/\.$/, '');
-      await env.ensureHostedZone(domain);
-      await env.apiServerFor(clusterNameOf({ name: normaliseName(spec.name), domain }));
-    }
+    await prepareEmulatorFor(env, spec);
     const input: Record<string, unknown> = { action: options.action };
     if (spec) input.spec = spec;
     if (options.name) input.name = options.name;

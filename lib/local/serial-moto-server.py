@@ -8,6 +8,10 @@ after it has stored the rule. The AWS SDK then re-sends the call and gets Invali
 which fails the Terraform apply (see test/support/moto.test.ts). A lock around the application keeps
 moto's own server, its routing and its answers, and takes the interleaving away.
 
+The one exception is moto's recorder API (/moto-api/recorder/...): replay-recording sends every
+recorded request back to this same server over HTTP and waits for each answer, so it must not hold
+the lock its requests queue on. The recorder touches only its own file, never the models.
+
 Usage: serial-moto-server.py HOST PORT   (PORT 0: the kernel picks one; the address is printed)
 """
 
@@ -25,6 +29,8 @@ class OneRequestAtATime:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/moto-api/recorder/"):
+            return self.app(environ, start_response)
         with self.lock:
             # The answer is consumed inside the lock: moto builds it from the shared models.
             return list(self.app(environ, start_response))
