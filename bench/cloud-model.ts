@@ -14,18 +14,21 @@ export interface Figure {
   readonly estimate?: string;
 }
 
-const KOPS_OUTPUT_SOURCE = 'kops update cluster output: "Cluster is starting. It should be ready in a few minutes." and its suggestion "kops validate cluster --wait 10m" (https://github.com/kubernetes/kops/blob/master/docs/cli/kops_validate_cluster.md)';
+const KOPS_OUTPUT_SOURCE =
+  'kops update cluster output: "Cluster is starting. It should be ready in a few minutes." and its suggestion "kops validate cluster --wait 10m" (https://github.com/kubernetes/kops/blob/master/docs/cli/kops_validate_cluster.md)';
 
 export const FIGURES = {
   lambdaColdStart: {
     seconds: 1,
     what: 'Lambda cold start (every run is cold: runs are minutes apart)',
-    source: 'AWS Lambda operator guide, "Lambda execution environments": cold starts vary "from under 100 ms to over 1 second" (https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html)',
-    estimate: 'the upper end of the published range, to stay on the safe side (the SDK loads from the runtime; measured module loads are 69-280 ms locally)',
+    source:
+      'AWS Lambda operator guide, "Lambda execution environments": cold starts vary "from under 100 ms to over 1 second" (https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html)',
+    estimate:
+      'the upper end of the published range, to stay on the safe side (the SDK loads from the runtime; measured module loads are 69-280 ms locally)',
   },
   lambdaWork: {
     seconds: 1,
-    what: 'the handler\'s AWS API calls',
+    what: "the handler's AWS API calls",
     source: 'estimate',
     estimate: 'a few SDK calls of tens to hundreds of ms each; the local run measures the same calls against the emulator',
   },
@@ -38,7 +41,8 @@ export const FIGURES = {
   codebuildProvisioning: {
     seconds: 90,
     what: 'CodeBuild on-demand queue + PROVISIONING + DOWNLOAD_SOURCE',
-    source: 'aws/aws-codebuild-docker-images issue 526: "provisioning times exceed 90 seconds per run" (https://github.com/aws/aws-codebuild-docker-images/issues/526); issue 793 reports 180-190 s for ARM images',
+    source:
+      'aws/aws-codebuild-docker-images issue 526: "provisioning times exceed 90 seconds per run" (https://github.com/aws/aws-codebuild-docker-images/issues/526); issue 793 reports 180-190 s for ARM images',
   },
   terraformInstall: {
     seconds: 5,
@@ -67,12 +71,14 @@ export const FIGURES = {
   dnsPropagation: {
     seconds: 60,
     what: 'dns-controller replaces the placeholder API record; Route 53 propagation',
-    source: 'Route 53 developer guide: "Changes generally propagate to all Route 53 name servers within 60 seconds" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-editing.html)',
+    source:
+      'Route 53 developer guide: "Changes generally propagate to all Route 53 name servers within 60 seconds" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-editing.html)',
   },
   instanceBoot: {
     seconds: 29,
     what: 'EC2 instance boot: RunInstances to SSH answering',
-    source: 'ec2-boot-bench sample: RunInstances 1.5 s + pending to running 4.9 s + running to port closed 17.2 s + closed to open 5.6 s (https://www.daemonology.net/blog/2021-08-12-EC2-boot-time-benchmarking.html); brevdev/ec2-coldboot-research measured 25.8 s on t3.medium-class instances',
+    source:
+      'ec2-boot-bench sample: RunInstances 1.5 s + pending to running 4.9 s + running to port closed 17.2 s + closed to open 5.6 s (https://www.daemonology.net/blog/2021-08-12-EC2-boot-time-benchmarking.html); brevdev/ec2-coldboot-research measured 25.8 s on t3.medium-class instances',
   },
   controlPlaneStart: {
     seconds: 240,
@@ -88,7 +94,8 @@ export const TERRAFORM_APPLY = {
   networkWhat: 'terraform apply of the network',
   clusterSecondsPerResource: 1,
   source: 'estimate',
-  estimate: 'VPC resources are created in 1-3 s each, in dependency waves of up to 10 in parallel; IAM instance profiles and ASGs are the slow ones in the cluster apply',
+  estimate:
+    'VPC resources are created in 1-3 s each, in dependency waves of up to 10 in parallel; IAM instance profiles and ASGs are the slow ones in the cluster apply',
 } as const;
 
 /** kops's own golden Terraform for an HA cluster, vendored with the kops stand-in (see its NOTICE.md). */
@@ -101,9 +108,22 @@ export const KOPS_HA_GOLDEN = join(__dirname, '..', 'lib', 'local', 'standins', 
 export function kopsClusterResourceCount(fixture = KOPS_HA_GOLDEN): { total: number; cluster: number; source: string } {
   const text = readFileSync(fixture, 'utf8');
   const types = [...text.matchAll(/^resource\s+"([^"]+)"/gm)].map((m) => m[1] ?? '');
-  const networkTypes = new Set(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route', 'aws_route_table', 'aws_route_table_association', 'aws_vpc_dhcp_options', 'aws_vpc_dhcp_options_association']);
+  const networkTypes = new Set([
+    'aws_vpc',
+    'aws_subnet',
+    'aws_internet_gateway',
+    'aws_route',
+    'aws_route_table',
+    'aws_route_table_association',
+    'aws_vpc_dhcp_options',
+    'aws_vpc_dhcp_options_association',
+  ]);
   const shown = relative(join(__dirname, '..'), fixture);
-  return { total: types.length, cluster: types.filter((t) => !networkTypes.has(t)).length, source: `kops golden output ${shown} (kops tests/integration/update_cluster/ha/kubernetes.tf)` };
+  return {
+    total: types.length,
+    cluster: types.filter((t) => !networkTypes.has(t)).length,
+    source: `kops golden output ${shown} (kops tests/integration/update_cluster/ha/kubernetes.tf)`,
+  };
 }
 
 export interface ModelInput {
@@ -117,7 +137,10 @@ function sum(parts: readonly Figure[], what: string): StepDuration {
   return {
     seconds: parts.reduce((acc, p) => acc + p.seconds, 0),
     what,
-    source: parts.map((p) => p.source).filter((s, i, all) => all.indexOf(s) === i).join('; '),
+    source: parts
+      .map((p) => p.source)
+      .filter((s, i, all) => all.indexOf(s) === i)
+      .join('; '),
     ...(estimates.length ? { estimate: `estimated parts: ${estimates.join('; ')}` } : {}),
     parts: parts.map((p) => ({ seconds: p.seconds, what: p.what, source: p.source, ...(p.estimate ? { estimate: p.estimate } : {}) })),
   };
@@ -129,7 +152,9 @@ const functionOfArn = (orchestrator: SynthesizedOrchestrator, arn: string): stri
 };
 
 /** The cloud critical path, push to ready, along the provision path of the real definition. */
-export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly steps: CriticalPath['steps']; readonly clusterResources: number } {
+export function cloudCriticalPath(
+  input: ModelInput,
+): CriticalPath & { readonly steps: CriticalPath['steps']; readonly clusterResources: number } {
   const { orchestrator } = input;
   const kops = kopsClusterResourceCount();
   const clusterResources = kops.cluster;
@@ -139,7 +164,9 @@ export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly 
       const seconds = typeof step.definition.Seconds === 'number' ? step.definition.Seconds : 0;
       return {
         seconds: step.inLoop ? seconds / 2 : seconds,
-        what: step.inLoop ? `readiness poll granularity: on average half of the Wait (${seconds} s) passes after the cluster is ready` : `Wait ${seconds} s`,
+        what: step.inLoop
+          ? `readiness poll granularity: on average half of the Wait (${seconds} s) passes after the cluster is ready`
+          : `Wait ${seconds} s`,
         source: 'the state machine definition (Wait.Seconds)',
       };
     }
@@ -147,7 +174,10 @@ export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly 
     if (resource.startsWith('arn:aws:lambda:')) {
       const entry = functionOfArn(orchestrator, resource);
       if (entry === 'check-readiness') {
-        return sum([FIGURES.instanceBoot, FIGURES.controlPlaneStart, FIGURES.dnsPropagation, FIGURES.lambdaColdStart], 'readiness polling until ready');
+        return sum(
+          [FIGURES.instanceBoot, FIGURES.controlPlaneStart, FIGURES.dnsPropagation, FIGURES.lambdaColdStart],
+          'readiness polling until ready',
+        );
       }
       return sum([FIGURES.lambdaColdStart, FIGURES.lambdaWork], `Lambda ${entry ?? resource}`);
     }
@@ -157,7 +187,10 @@ export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly 
       if (buildspec.endsWith('network.yml')) {
         const apply: Figure = {
           seconds: TERRAFORM_APPLY.networkSeconds,
-          what: input.networkResources === undefined ? TERRAFORM_APPLY.networkWhat : `${TERRAFORM_APPLY.networkWhat} (${input.networkResources} resources, counted in the Terraform section)`,
+          what:
+            input.networkResources === undefined
+              ? TERRAFORM_APPLY.networkWhat
+              : `${TERRAFORM_APPLY.networkWhat} (${input.networkResources} resources, counted in the Terraform section)`,
           source: TERRAFORM_APPLY.source,
           estimate: TERRAFORM_APPLY.estimate,
         };
@@ -170,9 +203,23 @@ export function cloudCriticalPath(input: ModelInput): CriticalPath & { readonly 
           source: `${kops.source}; time per resource: ${TERRAFORM_APPLY.source}`,
           estimate: TERRAFORM_APPLY.estimate,
         };
-        return sum([FIGURES.codebuildProvisioning, FIGURES.terraformInstall, FIGURES.kopsInstall, FIGURES.kopsUpdateTarget, FIGURES.terraformInit, apply], `CodeBuild ${buildspec}`);
+        return sum(
+          [
+            FIGURES.codebuildProvisioning,
+            FIGURES.terraformInstall,
+            FIGURES.kopsInstall,
+            FIGURES.kopsUpdateTarget,
+            FIGURES.terraformInit,
+            apply,
+          ],
+          `CodeBuild ${buildspec}`,
+        );
       }
-      return { seconds: FIGURES.codebuildProvisioning.seconds, what: `CodeBuild ${project} (unknown buildspec)`, source: FIGURES.codebuildProvisioning.source };
+      return {
+        seconds: FIGURES.codebuildProvisioning.seconds,
+        what: `CodeBuild ${project} (unknown buildspec)`,
+        source: FIGURES.codebuildProvisioning.source,
+      };
     }
     if (resource.startsWith('arn:aws:states:::')) return FIGURES.serviceIntegration;
     return { seconds: 0, what: `unknown resource ${resource}`, source: 'none', estimate: 'no figure for this resource' };

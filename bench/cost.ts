@@ -16,7 +16,10 @@ function resourceOf(orchestrator: SynthesizedOrchestrator, id: string | undefine
 }
 
 /** Memory (MB) and architecture of the Lambda a Task state invokes, from the template. */
-function lambdaOf(orchestrator: SynthesizedOrchestrator, state: AslStateLike | undefined): { memoryMb: number; arch: 'arm64' | 'x86_64' } | undefined {
+function lambdaOf(
+  orchestrator: SynthesizedOrchestrator,
+  state: AslStateLike | undefined,
+): { memoryMb: number; arch: 'arm64' | 'x86_64' } | undefined {
   const arn = typeof state?.Resource === 'string' ? state.Resource : '';
   if (!arn.startsWith('arn:aws:lambda:')) return undefined;
   const props = resourceOf(orchestrator, orchestrator.references[arn])?.Properties;
@@ -29,7 +32,8 @@ function lambdaOf(orchestrator: SynthesizedOrchestrator, state: AslStateLike | u
 function computeTypeOf(orchestrator: SynthesizedOrchestrator, state: AslStateLike | undefined): string | undefined {
   if (typeof state?.Resource !== 'string' || !state.Resource.startsWith('arn:aws:states:::codebuild:startBuild')) return undefined;
   const project = (state.Parameters as { ProjectName?: unknown } | undefined)?.ProjectName;
-  const env = resourceOf(orchestrator, typeof project === 'string' ? project : undefined)?.Properties?.Environment as { ComputeType?: unknown } | undefined;
+  const env = resourceOf(orchestrator, typeof project === 'string' ? project : undefined)?.Properties?.Environment as
+    { ComputeType?: unknown } | undefined;
   return typeof env?.ComputeType === 'string' ? env.ComputeType : 'BUILD_GENERAL1_SMALL';
 }
 
@@ -38,7 +42,10 @@ function computeTypeOf(orchestrator: SynthesizedOrchestrator, state: AslStateLik
  * from the measured duration of each Lambda task x the function's memory, CodeBuild minutes from
  * each build state's duration rounded up per build (CodeBuild bills whole minutes).
  */
-export function countsFromRun(orchestrator: SynthesizedOrchestrator, run: { transitions: number; timings: readonly StateTiming[] }): RunCounts {
+export function countsFromRun(
+  orchestrator: SynthesizedOrchestrator,
+  run: { transitions: number; timings: readonly StateTiming[] },
+): RunCounts {
   const states = allStates(orchestrator.asl);
   let gbSeconds = 0;
   let requests = 0;
@@ -55,7 +62,13 @@ export function countsFromRun(orchestrator: SynthesizedOrchestrator, run: { tran
     const computeType = computeTypeOf(orchestrator, state);
     if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + Math.max(1, Math.ceil(t.ms / 60_000));
   }
-  return { stateTransitions: run.transitions, lambdaGbSeconds: gbSeconds, lambdaRequests: requests, codebuildMinutesByType: minutes, lambdaArchitecture: arch };
+  return {
+    stateTransitions: run.transitions,
+    lambdaGbSeconds: gbSeconds,
+    lambdaRequests: requests,
+    codebuildMinutesByType: minutes,
+    lambdaArchitecture: arch,
+  };
 }
 
 /**
@@ -113,7 +126,16 @@ export function countsFromModel(
   const perPollFromDefinition = loopBody.length + (from >= 0 && firstInLoop > from ? firstInLoop - from : 0);
   const transitionsPerPoll = measured.transitionsPerPoll ?? perPollFromDefinition;
   const transitions = transitionsOnePoll + (cloudPolls - 1) * transitionsPerPoll;
-  return { stateTransitions: transitions, lambdaGbSeconds: gbSeconds, lambdaRequests: requests, codebuildMinutesByType: minutes, lambdaArchitecture: arch, cloudPolls, transitionsOnePoll, transitionsPerPoll };
+  return {
+    stateTransitions: transitions,
+    lambdaGbSeconds: gbSeconds,
+    lambdaRequests: requests,
+    codebuildMinutesByType: minutes,
+    lambdaArchitecture: arch,
+    cloudPolls,
+    transitionsOnePoll,
+    transitionsPerPoll,
+  };
 }
 
 export interface CostFigures {

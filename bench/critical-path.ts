@@ -61,7 +61,13 @@ export function walkPath(machine: AslMachineLike): PathStep[] {
     if (onPath.has(current)) throw new DefinitionWalkError(`the walk came back to ${current} outside a Choice loop`);
     const state = stateOf(machine, current);
     onPath.add(current);
-    const base = { state: current, type: state.Type, inLoop: false, definition: state, ...(typeof state.Resource === 'string' ? { resource: state.Resource } : {}) };
+    const base = {
+      state: current,
+      type: state.Type,
+      inLoop: false,
+      definition: state,
+      ...(typeof state.Resource === 'string' ? { resource: state.Resource } : {}),
+    };
     if (state.Type === 'Parallel') {
       steps.push({ ...base, branches: (state.Branches ?? []).map((b) => walkPath(b)) });
       current = state.End ? undefined : state.Next;
@@ -76,7 +82,13 @@ export function walkPath(machine: AslMachineLike): PathStep[] {
         for (const name of probe.names) {
           const s = stateOf(machine, name);
           onPath.add(name);
-          steps.push({ state: name, type: s.Type, inLoop: true, definition: s, ...(typeof s.Resource === 'string' ? { resource: s.Resource } : {}) });
+          steps.push({
+            state: name,
+            type: s.Type,
+            inLoop: true,
+            definition: s,
+            ...(typeof s.Resource === 'string' ? { resource: s.Resource } : {}),
+          });
         }
         const exit = (state.Choices ?? []).map((c) => c.Next).find((n): n is string => n !== undefined && !onPath.has(n));
         if (exit === undefined) throw new DefinitionWalkError(`Choice ${current} loops and has no rule leading out of the loop`);
@@ -149,11 +161,16 @@ export function pricePath(steps: readonly PathStep[], durationOf: (step: PathSte
         type: step.type,
         seconds,
         what: `parallel: slowest branch${slowest ? ` (${slowest})` : ''}`,
-        source: 'the sum of the slowest branch\'s figures',
+        source: "the sum of the slowest branch's figures",
         inLoop: step.inLoop,
         parts: branch.map((b) => {
           const d = durationOf(b);
-          return { seconds: stepSeconds(b, durationOf).seconds, what: `${b.state}: ${d.what}`, source: d.source, ...(d.estimate ? { estimate: d.estimate } : {}) };
+          return {
+            seconds: stepSeconds(b, durationOf).seconds,
+            what: `${b.state}: ${d.what}`,
+            source: d.source,
+            ...(d.estimate ? { estimate: d.estimate } : {}),
+          };
         }),
         ...(slowest === undefined ? {} : { slowestBranch: slowest }),
       };

@@ -29,7 +29,9 @@ export interface LambdaFigure {
 /** Folders under lambdas/ that have a handler.ts. */
 export function lambdaEntries(): string[] {
   const dir = join(PROJECT_ROOT, 'lambdas');
-  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'handler.ts'))).sort();
+  return readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, 'handler.ts')))
+    .sort();
 }
 
 /** Placeholder values for the variables a handler requires at load and the template does not set. */
@@ -50,7 +52,7 @@ function placeholder(name: string): string {
 // SDK packages it requires (argv after the bundle) are required first, timed apart: that share is
 // the runtime's, which no change to the bundle removes. Prints "<total ms> <SDK ms>".
 const LOAD_SCRIPT =
-  "const h=()=>process.hrtime.bigint();const t0=h();for(const p of process.argv.slice(2))require(p);const t1=h();require(process.argv[1]);const t2=h();process.stdout.write(`${Number(t2-t0)/1e6} ${Number(t1-t0)/1e6}`)";
+  'const h=()=>process.hrtime.bigint();const t0=h();for(const p of process.argv.slice(2))require(p);const t1=h();require(process.argv[1]);const t2=h();process.stdout.write(`${Number(t2-t0)/1e6} ${Number(t1-t0)/1e6}`)';
 
 function timedLoad(outfile: string, sdkPackages: readonly string[], env: NodeJS.ProcessEnv): { totalMs: number; sdkMs: number } | string {
   const child = spawnSync(process.execPath, ['-e', LOAD_SCRIPT, outfile, ...sdkPackages], { env, encoding: 'utf8', timeout: 30_000 });
@@ -79,7 +81,13 @@ export function bundleOptions(entry: string, outfile: string, sdk: 'external' | 
   };
 }
 
-async function bundleAndLoad(entry: string, outDir: string, sdk: 'external' | 'bundled', runs: number, env: NodeJS.ProcessEnv): Promise<BundleFigure> {
+async function bundleAndLoad(
+  entry: string,
+  outDir: string,
+  sdk: 'external' | 'bundled',
+  runs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<BundleFigure> {
   const outfile = join(outDir, `${entry}-${sdk}`, 'index.js');
   let sdkPackages: string[] = [];
   try {
@@ -115,7 +123,10 @@ async function bundleAndLoad(entry: string, outDir: string, sdk: 'external' | 'b
  * environment from the template. The external SDK resolves from this repository's node_modules
  * (NODE_PATH), as the runtime resolves its own copy.
  */
-export async function measureLambdas(options: { runs: number; environments: Readonly<Record<string, Readonly<Record<string, string>>>> }): Promise<LambdaFigure[]> {
+export async function measureLambdas(options: {
+  runs: number;
+  environments: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}): Promise<LambdaFigure[]> {
   const out = mkdtempSync(join(tmpdir(), 'fabricctl-bench-lambdas-'));
   const figures: LambdaFigure[] = [];
   try {
@@ -151,7 +162,18 @@ export interface LambdaBaseline {
   readonly commit: string;
   readonly runs: number;
   readonly note?: string;
-  readonly functions: Readonly<Record<string, { readonly kib: number; readonly loadMsMedian?: number; readonly loadMsRuns: readonly number[]; readonly sdkMsMedian?: number; readonly ownMsMedian?: number }>>;
+  readonly functions: Readonly<
+    Record<
+      string,
+      {
+        readonly kib: number;
+        readonly loadMsMedian?: number;
+        readonly loadMsRuns: readonly number[];
+        readonly sdkMsMedian?: number;
+        readonly ownMsMedian?: number;
+      }
+    >
+  >;
 }
 
 export const BASELINE_DIR = join(PROJECT_ROOT, 'bench', 'baselines');
@@ -159,7 +181,10 @@ export const BASELINE_DIR = join(PROJECT_ROOT, 'bench', 'baselines');
 /** The newest bench/baselines/lambdas-<date>.json (names sort by date), or undefined when there is none. */
 export function latestLambdaBaseline(dir: string = BASELINE_DIR): { file: string; baseline: LambdaBaseline } | undefined {
   if (!existsSync(dir)) return undefined;
-  const name = readdirSync(dir).filter((f) => /^lambdas-.*\.json$/.test(f)).sort().pop();
+  const name = readdirSync(dir)
+    .filter((f) => /^lambdas-.*\.json$/.test(f))
+    .sort()
+    .pop();
   if (name === undefined) return undefined;
   const file = join(dir, name);
   return { file, baseline: JSON.parse(readFileSync(file, 'utf8')) as LambdaBaseline };
@@ -170,7 +195,10 @@ export function machineDescription(): string {
   return `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, load average ${one?.toFixed(2) ?? '?'} (1 min) ${five?.toFixed(2) ?? '?'} (5 min) at the start`;
 }
 
-export function baselineOf(figures: readonly LambdaFigure[], meta: { measuredAt: string; machine: string; commit: string; runs: number; note?: string }): LambdaBaseline {
+export function baselineOf(
+  figures: readonly LambdaFigure[],
+  meta: { measuredAt: string; machine: string; commit: string; runs: number; note?: string },
+): LambdaBaseline {
   return {
     ...meta,
     functions: Object.fromEntries(

@@ -75,7 +75,10 @@ export function runDemoInChild(options: { dnsControllerDelayMs?: number; readine
   }
   const started = Date.now();
   return new Promise<LocalRunFigure>((resolve, reject) => {
-    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), args, {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
     child.on('error', reject);
@@ -130,28 +133,50 @@ export function summarise(runs: readonly LocalRunFigure[]): LocalSummary {
     medianWallMs: median(runs.map((r) => r.wallMs)),
     medianBuildMs: median(runs.map((r) => r.buildMs)),
     medianOverheadMs: median(runs.map((r) => r.overheadMs)),
-    perState: order.map((state) => ({ state, medianMs: median(byState.get(state) ?? []), runs: byState.get(state)?.length ?? 0, entries: entries.get(state) ?? 0 })),
+    perState: order.map((state) => ({
+      state,
+      medianMs: median(byState.get(state) ?? []),
+      runs: byState.get(state)?.length ?? 0,
+      entries: entries.get(state) ?? 0,
+    })),
   };
 }
 
 export interface PollingFigure {
   readonly base: { readonly status: string; readonly transitions: number; readonly polls: number };
-  readonly delayed: { readonly status: string; readonly transitions: number; readonly polls: number; readonly dnsControllerDelayMs: number; readonly readinessPollMs: number; readonly error?: string };
+  readonly delayed: {
+    readonly status: string;
+    readonly transitions: number;
+    readonly polls: number;
+    readonly dnsControllerDelayMs: number;
+    readonly readinessPollMs: number;
+    readonly error?: string;
+  };
   /** (delayed.transitions - base.transitions) / (delayed.polls - base.polls), when both reached readiness. */
   readonly transitionsPerExtraPoll?: number;
   readonly note?: string;
 }
 
 /** Transitions per extra readiness poll: a run where the API's real address comes late, against a normal one. */
-export function pollingFigure(base: LocalRunFigure, delayed: LocalRunFigure, delay: { dnsControllerDelayMs: number; readinessPollMs: number }): PollingFigure {
+export function pollingFigure(
+  base: LocalRunFigure,
+  delayed: LocalRunFigure,
+  delay: { dnsControllerDelayMs: number; readinessPollMs: number },
+): PollingFigure {
   const extraPolls = delayed.readinessPolls - base.readinessPolls;
   const bothReady = base.status === 'SUCCEEDED' && delayed.status === 'SUCCEEDED';
   return {
     base: { status: base.status, transitions: base.transitions, polls: base.readinessPolls },
-    delayed: { status: delayed.status, transitions: delayed.transitions, polls: delayed.readinessPolls, ...delay, ...(delayed.error ? { error: delayed.error } : {}) },
+    delayed: {
+      status: delayed.status,
+      transitions: delayed.transitions,
+      polls: delayed.readinessPolls,
+      ...delay,
+      ...(delayed.error ? { error: delayed.error } : {}),
+    },
     ...(bothReady && extraPolls > 0 ? { transitionsPerExtraPoll: (delayed.transitions - base.transitions) / extraPolls } : {}),
     ...(!bothReady
-      ? { note: 'not measured: a run did not reach readiness (see the local section\'s failure)' }
+      ? { note: "not measured: a run did not reach readiness (see the local section's failure)" }
       : extraPolls <= 0
         ? { note: 'not measured: the delayed run did not poll more often than the normal one' }
         : {}),

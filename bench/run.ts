@@ -7,7 +7,17 @@ import { PROJECT_ROOT } from '../lib/fabric-function';
 import { localOrchestrator } from '../lib/local/run';
 import { cloudCriticalPath, FIGURES } from './cloud-model';
 import { costFigures, countsFromModel, countsFromRun } from './cost';
-import { baselineOf, compareWithBaseline, LAMBDA_LIMITS, lambdaEntries, latestLambdaBaseline, machineDescription, measureLambdas, writeLambdaBaseline, type LambdaFigure } from './lambdas';
+import {
+  baselineOf,
+  compareWithBaseline,
+  LAMBDA_LIMITS,
+  lambdaEntries,
+  latestLambdaBaseline,
+  machineDescription,
+  measureLambdas,
+  writeLambdaBaseline,
+  type LambdaFigure,
+} from './lambdas';
 import { DEMO_SPEC, pollingFigure, runDemoInChild, summarise, type LocalRunFigure, type PollingFigure } from './local-run';
 import { ms, table } from './stats';
 import { measureTerraform, type TerraformFigure } from './terraform';
@@ -47,7 +57,8 @@ function parseArgs(argv: readonly string[]): Args {
       writeBaseline = true;
     } else if (arg === '--only' && value !== undefined) {
       for (const s of value.split(',')) {
-        if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only takes one or more of ${SECTIONS.join(', ')} (comma-separated); got ${s}`);
+        if (!(SECTIONS as readonly string[]).includes(s))
+          throw new Error(`--only takes one or more of ${SECTIONS.join(', ')} (comma-separated); got ${s}`);
         only.add(s as Section);
       }
       i += 1;
@@ -56,7 +67,9 @@ function parseArgs(argv: readonly string[]): Args {
       if (!(budgetMinutes > 0)) throw new Error(`--budget-minutes must be positive; got ${value}`);
       i += 1;
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.join('|')}[,...]] [--budget-minutes M] [--write-baseline]\n`);
+      process.stdout.write(
+        `usage: npm run bench -- [--runs N] [--only ${SECTIONS.join('|')}[,...]] [--budget-minutes M] [--write-baseline]\n`,
+      );
       process.exit(0);
     } else {
       throw new Error(`unknown argument ${String(arg)}; see --help`);
@@ -74,8 +87,12 @@ async function main(): Promise<void> {
   const deadline = started + args.budgetMs;
   const wants = (s: Section) => args.only.has(s);
   const results: Record<string, unknown> = {};
-  out(`fabricctl benchmark: ${new Date(started).toISOString()}, node ${process.version}, ${cpus().length} CPUs, --runs ${args.runs}, sections: ${[...args.only].join(', ')}`);
-  out(`time budget ${(args.budgetMs / 60_000).toFixed(1)} min: repeated runs stop early when the next one would not fit (the run count used is printed)`);
+  out(
+    `fabricctl benchmark: ${new Date(started).toISOString()}, node ${process.version}, ${cpus().length} CPUs, --runs ${args.runs}, sections: ${[...args.only].join(', ')}`,
+  );
+  out(
+    `time budget ${(args.budgetMs / 60_000).toFixed(1)} min: repeated runs stop early when the next one would not fit (the run count used is printed)`,
+  );
 
   // Synthesizing the stack takes seconds: once, for every section that reads the definition.
   const needsDefinition = wants('local') || wants('transitions') || wants('critical-path') || wants('cost') || wants('lambdas');
@@ -92,27 +109,51 @@ async function main(): Promise<void> {
     const previous = latestLambdaBaseline();
     lambdas = await measureLambdas({ runs: loads, environments });
     const compared = compareWithBaseline(lambdas, previous?.baseline);
-    out(table(
-      ['function', 'KiB baseline', 'KiB now', 'load ms baseline', 'load ms now', 'of which SDK', 'own ms baseline', 'own ms now', 'KiB, SDK bundled', 'load ms', `limits: ${LAMBDA_LIMITS.kib} KiB, ${LAMBDA_LIMITS.loadMs} ms`],
-      lambdas.map((l, i) => [
-        l.entry,
-        compared[i]?.baselineKib ?? Number.NaN,
-        l.sdkExternal.bytes / 1024,
-        compared[i]?.baselineLoadMs ?? Number.NaN,
-        l.sdkExternal.loadMsMedian ?? Number.NaN,
-        l.sdkExternal.sdkMsMedian ?? Number.NaN,
-        previous?.baseline.functions[l.entry]?.ownMsMedian ?? Number.NaN,
-        l.sdkExternal.ownMsMedian ?? Number.NaN,
-        l.sdkBundled.bytes / 1024,
-        l.sdkBundled.loadMsMedian ?? Number.NaN,
-        [...(compared[i]?.flags ?? []), ...(l.sdkBundled.error ? [`SDK bundled: ${l.sdkBundled.error}`] : [])].join('; ') || 'ok',
-      ]),
-    ));
-    out(`${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; 'of which SDK' = median time of each load spent requiring the @aws-sdk packages the bundle imports, required first (the runtime's share, which no bundle change removes); own ms = median of load less SDK, the bundle's own code; bytes in the JSON`);
+    out(
+      table(
+        [
+          'function',
+          'KiB baseline',
+          'KiB now',
+          'load ms baseline',
+          'load ms now',
+          'of which SDK',
+          'own ms baseline',
+          'own ms now',
+          'KiB, SDK bundled',
+          'load ms',
+          `limits: ${LAMBDA_LIMITS.kib} KiB, ${LAMBDA_LIMITS.loadMs} ms`,
+        ],
+        lambdas.map((l, i) => [
+          l.entry,
+          compared[i]?.baselineKib ?? Number.NaN,
+          l.sdkExternal.bytes / 1024,
+          compared[i]?.baselineLoadMs ?? Number.NaN,
+          l.sdkExternal.loadMsMedian ?? Number.NaN,
+          l.sdkExternal.sdkMsMedian ?? Number.NaN,
+          previous?.baseline.functions[l.entry]?.ownMsMedian ?? Number.NaN,
+          l.sdkExternal.ownMsMedian ?? Number.NaN,
+          l.sdkBundled.bytes / 1024,
+          l.sdkBundled.loadMsMedian ?? Number.NaN,
+          [...(compared[i]?.flags ?? []), ...(l.sdkBundled.error ? [`SDK bundled: ${l.sdkBundled.error}`] : [])].join('; ') || 'ok',
+        ]),
+      ),
+    );
+    out(
+      `${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; 'of which SDK' = median time of each load spent requiring the @aws-sdk packages the bundle imports, required first (the runtime's share, which no bundle change removes); own ms = median of load less SDK, the bundle's own code; bytes in the JSON`,
+    );
     out(`this machine: ${machine}`);
-    out(previous ? `baseline: ${relative(PROJECT_ROOT, previous.file)}, measured ${previous.baseline.measuredAt} on ${previous.baseline.machine}, median of ${previous.baseline.runs}` : 'baseline: none in bench/baselines/ (--write-baseline stores one)');
+    out(
+      previous
+        ? `baseline: ${relative(PROJECT_ROOT, previous.file)}, measured ${previous.baseline.measuredAt} on ${previous.baseline.machine}, median of ${previous.baseline.runs}`
+        : 'baseline: none in bench/baselines/ (--write-baseline stores one)',
+    );
     const over = compared.filter((c) => c.flags.length > 0);
-    out(over.length ? `OVER A LIMIT: ${over.map((c) => `${c.entry} (${c.flags.join(', ')})`).join('; ')}` : `every function within ${LAMBDA_LIMITS.kib} KiB and ${LAMBDA_LIMITS.loadMs} ms`);
+    out(
+      over.length
+        ? `OVER A LIMIT: ${over.map((c) => `${c.entry} (${c.flags.join(', ')})`).join('; ')}`
+        : `every function within ${LAMBDA_LIMITS.kib} KiB and ${LAMBDA_LIMITS.loadMs} ms`,
+    );
     if (args.writeBaseline) {
       const commit = gitCommit();
       const file = writeLambdaBaseline(baselineOf(lambdas, { measuredAt: new Date(started).toISOString(), machine, commit, runs: loads }));
@@ -135,7 +176,9 @@ async function main(): Promise<void> {
       }
       const run = await runDemoInChild();
       localRuns.push(run);
-      out(`run ${i + 1}: ${run.status} in ${ms(run.totalMs)} (wall ${ms(run.wallMs)}), ${run.transitions} transitions${run.error ? `; ${run.error}` : ''}`);
+      out(
+        `run ${i + 1}: ${run.status} in ${ms(run.totalMs)} (wall ${ms(run.wallMs)}), ${run.transitions} transitions${run.error ? `; ${run.error}` : ''}`,
+      );
     }
     const summary = summarise(localRuns);
     const failed = localRuns.find((r) => r.status !== 'SUCCEEDED');
@@ -145,20 +188,24 @@ async function main(): Promise<void> {
       out(`  cause: ${(failed.cause ?? '').split('\n').slice(0, 6).join('\n  ')}`);
     }
     out('');
-    out(table(
-      ['state', 'median ms', 'runs', 'entries/run'],
-      summary.perState.map((s) => [s.state, s.medianMs, s.runs, s.entries]),
-    ));
+    out(
+      table(
+        ['state', 'median ms', 'runs', 'entries/run'],
+        summary.perState.map((s) => [s.state, s.medianMs, s.runs, s.entries]),
+      ),
+    );
     out('');
-    out(table(
-      ['figure', `median of N = ${summary.runs} (${summary.succeeded} succeeded)`],
-      [
-        ['execution total', ms(summary.medianTotalMs)],
-        ['wall of the run\'s process (tsx, synthesis, emulator start/stop)', ms(summary.medianWallMs)],
-        ['inside build jobs (NetworkJob, ClusterJob)', ms(summary.medianBuildMs)],
-        ['orchestration overhead = total - build jobs', ms(summary.medianOverheadMs)],
-      ],
-    ));
+    out(
+      table(
+        ['figure', `median of N = ${summary.runs} (${summary.succeeded} succeeded)`],
+        [
+          ['execution total', ms(summary.medianTotalMs)],
+          ["wall of the run's process (tsx, synthesis, emulator start/stop)", ms(summary.medianWallMs)],
+          ['inside build jobs (NetworkJob, ClusterJob)', ms(summary.medianBuildMs)],
+          ['orchestration overhead = total - build jobs', ms(summary.medianOverheadMs)],
+        ],
+      ),
+    );
     results.local = { summary, runs: localRuns };
   }
 
@@ -171,19 +218,37 @@ async function main(): Promise<void> {
     const delay = { dnsControllerDelayMs: 3000, readinessPollMs: 250 };
     if (base.status !== 'SUCCEEDED') {
       polling = pollingFigure(base, base, delay);
-      out(`one provisioning run: ${base.transitions} transitions (${base.status}: ${base.error ?? ''}); readiness was not reached, so the polling run was not made`);
+      out(
+        `one provisioning run: ${base.transitions} transitions (${base.status}: ${base.error ?? ''}); readiness was not reached, so the polling run was not made`,
+      );
     } else {
       const delayed = await runDemoInChild(delay);
       polling = pollingFigure(base, delayed, delay);
-      out(table(
-        ['run', 'status', 'transitions', 'readiness polls'],
-        [
-          ['provisioning run (dns-controller stand-in after 500 ms, polls 1 s apart)', base.status, base.transitions, base.readinessPolls],
-          [`delayed: dns-controller after ${delay.dnsControllerDelayMs} ms, polls ${delay.readinessPollMs} ms apart`, delayed.status, delayed.transitions, delayed.readinessPolls],
-        ],
-      ));
+      out(
+        table(
+          ['run', 'status', 'transitions', 'readiness polls'],
+          [
+            [
+              'provisioning run (dns-controller stand-in after 500 ms, polls 1 s apart)',
+              base.status,
+              base.transitions,
+              base.readinessPolls,
+            ],
+            [
+              `delayed: dns-controller after ${delay.dnsControllerDelayMs} ms, polls ${delay.readinessPollMs} ms apart`,
+              delayed.status,
+              delayed.transitions,
+              delayed.readinessPolls,
+            ],
+          ],
+        ),
+      );
     }
-    out(polling.transitionsPerExtraPoll === undefined ? (polling.note ?? '') : `transitions per extra poll: ${polling.transitionsPerExtraPoll.toFixed(2)} (measured)`);
+    out(
+      polling.transitionsPerExtraPoll === undefined
+        ? (polling.note ?? '')
+        : `transitions per extra poll: ${polling.transitionsPerExtraPoll.toFixed(2)} (measured)`,
+    );
     results.transitions = polling;
   }
 
@@ -197,11 +262,22 @@ async function main(): Promise<void> {
       terraform = await measureTerraform({ runs });
       if (terraform.skipped) out(`SKIPPED: ${terraform.skipped}`);
       else {
-        out(table(
-          ['configuration', 'resources', 'init s', 'apply s (median)', 'apply ms/resource', 'runs'],
-          terraform.configs.map((c) => [c.name, c.resources, c.medianInitMs / 1000, c.medianApplyMs / 1000, c.msPerResource, c.runs.length]),
-        ));
-        out(`terraform ${terraform.terraformVersion ?? '?'}, provider from the local mirror, emulator overrides from buildspecs/scripts/lib.sh; runs interleaved; N = ${runs}`);
+        out(
+          table(
+            ['configuration', 'resources', 'init s', 'apply s (median)', 'apply ms/resource', 'runs'],
+            terraform.configs.map((c) => [
+              c.name,
+              c.resources,
+              c.medianInitMs / 1000,
+              c.medianApplyMs / 1000,
+              c.msPerResource,
+              c.runs.length,
+            ]),
+          ),
+        );
+        out(
+          `terraform ${terraform.terraformVersion ?? '?'}, provider from the local mirror, emulator overrides from buildspecs/scripts/lib.sh; runs interleaved; N = ${runs}`,
+        );
       }
       results.terraform = terraform;
     } catch (error) {
@@ -216,17 +292,21 @@ async function main(): Promise<void> {
     heading('Cloud critical path, push to ready: the provision path of the real definition, published figures per external step');
     const networkResources = terraform?.configs[0]?.resources;
     model = cloudCriticalPath({ orchestrator, ...(networkResources ? { networkResources } : {}) });
-    out(table(
-      ['state', 'type', 'seconds', 'what'],
-      model.steps.map((s) => [`${s.state}${s.inLoop ? ' (loop, once)' : ''}`, s.type, s.seconds, s.what]),
-    ));
+    out(
+      table(
+        ['state', 'type', 'seconds', 'what'],
+        model.steps.map((s) => [`${s.state}${s.inLoop ? ' (loop, once)' : ''}`, s.type, s.seconds, s.what]),
+      ),
+    );
     out(`TOTAL push to ready: ${model.totalSeconds.toFixed(0)} s = ${(model.totalSeconds / 60).toFixed(1)} min`);
     out('');
     out('per step, each figure with its source (ESTIMATE where no published figure was found):');
     for (const s of model.steps) {
       if (s.seconds === 0) continue;
       out(`${s.state}: ${s.seconds} s`);
-      for (const p of s.parts ?? [{ seconds: s.seconds, what: s.what, source: s.source, ...(s.estimate ? { estimate: s.estimate } : {}) }]) {
+      for (const p of s.parts ?? [
+        { seconds: s.seconds, what: s.what, source: s.source, ...(s.estimate ? { estimate: s.estimate } : {}) },
+      ]) {
         out(`  ${String(p.seconds).padStart(4)} s  ${p.what}`);
         out(`          source: ${p.source}${p.estimate ? `\n          ESTIMATE: ${p.estimate}` : ''}`);
       }
@@ -256,7 +336,9 @@ async function main(): Promise<void> {
       const { cloudPolls, transitionsOnePoll, transitionsPerPoll, ...runCounts } = counts;
       const text = costFigures(DEMO_SPEC, runCounts).text.split('\n\n').pop() ?? '';
       out('');
-      out(`The same run in the cloud, from the critical-path model: ${cloudPolls} readiness polls ${waitSeconds} s apart; transitions = ${transitionsOnePoll} (the walked path, branches included) + ${cloudPolls - 1} x ${transitionsPerPoll} per extra poll (${polling?.transitionsPerExtraPoll === undefined ? 'from the definition: not measured in this invocation' : 'measured'}); build minutes from the modelled job times:`);
+      out(
+        `The same run in the cloud, from the critical-path model: ${cloudPolls} readiness polls ${waitSeconds} s apart; transitions = ${transitionsOnePoll} (the walked path, branches included) + ${cloudPolls - 1} x ${transitionsPerPoll} per extra poll (${polling?.transitionsPerExtraPoll === undefined ? 'from the definition: not measured in this invocation' : 'measured'}); build minutes from the modelled job times:`,
+      );
       out(text);
       cloud = { counts, text };
     }
@@ -293,7 +375,6 @@ function writeResults(results: Record<string, unknown>, args: Args, started: num
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   return file;
 }
-
 
 main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -13,7 +13,10 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
   return cells
     .map((r, rowIndex) => {
-      const line = r.map((c, i) => (numeric[i] && rowIndex > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+      const line = r
+        .map((c, i) => (numeric[i] && rowIndex > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd();
       return rowIndex === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
     })
     .join('\n');

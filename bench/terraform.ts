@@ -60,7 +60,10 @@ function runScript(env: NodeJS.ProcessEnv): Promise<TerraformRun> {
 
 function terraformVersion(): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('terraform', ['version', '-json'], { env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('terraform', ['version', '-json'], {
+      env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', () => resolve(undefined));
@@ -78,7 +81,12 @@ export async function measureTerraform(options: { runs: number }): Promise<Terra
   const version = await terraformVersion();
   if (!version) return { configs: [], skipped: 'terraform is not on PATH' };
   const mirror = findProviderMirror();
-  if (!mirror) return { terraformVersion: version, configs: [], skipped: `no Terraform provider mirror (TF_PLUGIN_MIRROR or ${DEFAULT_PROVIDER_MIRROR})` };
+  if (!mirror)
+    return {
+      terraformVersion: version,
+      configs: [],
+      skipped: `no Terraform provider mirror (TF_PLUGIN_MIRROR or ${DEFAULT_PROVIDER_MIRROR})`,
+    };
   const moto = await startMoto();
   try {
     const base: NodeJS.ProcessEnv = {
@@ -100,7 +108,14 @@ export async function measureTerraform(options: { runs: number }): Promise<Terra
           SRC: join(PROJECT_ROOT, 'terraform'),
           SUB: 'fabric-network',
           LOCAL_BACKEND: 'true',
-          TFVARS: JSON.stringify({ region: 'us-east-2', name: `bench${i}`, cluster_name: `bench${i}.fabric.example.com`, cidr: '10.10.0.0/16', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'], tags: { 'fabricctl:bench': 'true' } }),
+          TFVARS: JSON.stringify({
+            region: 'us-east-2',
+            name: `bench${i}`,
+            cluster_name: `bench${i}.fabric.example.com`,
+            cidr: '10.10.0.0/16',
+            zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+            tags: { 'fabricctl:bench': 'true' },
+          }),
         }),
       },
       {
@@ -122,7 +137,15 @@ export async function measureTerraform(options: { runs: number }): Promise<Terra
         const runs = results[index] ?? [];
         const applyMs = median(runs.map((r) => r.applyMs));
         const resources = runs[0]?.resources ?? 0;
-        return { name: config.name, path: config.path, runs, medianInitMs: median(runs.map((r) => r.initMs)), medianApplyMs: applyMs, resources, msPerResource: resources ? applyMs / resources : Number.NaN };
+        return {
+          name: config.name,
+          path: config.path,
+          runs,
+          medianInitMs: median(runs.map((r) => r.initMs)),
+          medianApplyMs: applyMs,
+          resources,
+          msPerResource: resources ? applyMs / resources : Number.NaN,
+        };
       }),
     };
   } finally {

@@ -8,6 +8,6 @@ try {
 } catch (error) {
   // A configuration mistake's message says how to fix it: print that, not a stack trace around it.
   if (!(error instanceof KopsChecksumMissing || error instanceof KopsChecksumInvalid || error instanceof StackOptionInvalid)) throw error;
-  console.error(`${error.name}: ${error.message}`);
+  process.stderr.write(`${error.name}: ${error.message}\n`);
   process.exitCode = 1;
 }

@@ -27,7 +27,8 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     const value = context(key);
     if (value === undefined) return undefined;
     const count = Number(value);
-    if (!Number.isInteger(count) || count < 1) throw new StackOptionInvalid(`${key} must be a whole number of minutes, at least 1; got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new StackOptionInvalid(`${key} must be a whole number of minutes, at least 1; got ${JSON.stringify(value)}`);
     return Duration.minutes(count);
   };
   const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', {

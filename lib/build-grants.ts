@@ -61,26 +61,58 @@ export class NodeRoleBoundary extends iam.ManagedPolicy {
         new iam.PolicyStatement({
           sid: 'Describe',
           actions: [
-            'autoscaling:Describe*', 'ec2:Describe*', 'ec2:GetInstanceTypesFromInstanceRequirements', 'elasticloadbalancing:Describe*',
-            'route53:ListHostedZones', 'kms:DescribeKey', 'kms:CreateGrant',
+            'autoscaling:Describe*',
+            'ec2:Describe*',
+            'ec2:GetInstanceTypesFromInstanceRequirements',
+            'elasticloadbalancing:Describe*',
+            'route53:ListHostedZones',
+            'kms:DescribeKey',
+            'kms:CreateGrant',
           ],
           resources: ['*'],
         }),
         new iam.PolicyStatement({
           sid: 'ClusterResources',
           actions: [
-            'autoscaling:CompleteLifecycleAction', 'autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup',
-            'ec2:AttachVolume', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:CopyVolumes', 'ec2:CreateSecurityGroup', 'ec2:CreateTags', 'ec2:CreateVolume',
-            'ec2:DeleteSecurityGroup', 'ec2:DeleteTags', 'ec2:DeleteVolume', 'ec2:DetachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:ModifyVolume',
+            'autoscaling:CompleteLifecycleAction',
+            'autoscaling:SetDesiredCapacity',
+            'autoscaling:TerminateInstanceInAutoScalingGroup',
+            'ec2:AttachVolume',
+            'ec2:AuthorizeSecurityGroupIngress',
+            'ec2:CopyVolumes',
+            'ec2:CreateSecurityGroup',
+            'ec2:CreateTags',
+            'ec2:CreateVolume',
+            'ec2:DeleteSecurityGroup',
+            'ec2:DeleteTags',
+            'ec2:DeleteVolume',
+            'ec2:DetachVolume',
+            'ec2:ModifyInstanceAttribute',
+            'ec2:ModifyVolume',
             'ec2:RevokeSecurityGroupIngress',
-            'elasticloadbalancing:AddTags', 'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer', 'elasticloadbalancing:AttachLoadBalancerToSubnets',
-            'elasticloadbalancing:ConfigureHealthCheck', 'elasticloadbalancing:CreateListener', 'elasticloadbalancing:CreateLoadBalancer',
-            'elasticloadbalancing:CreateLoadBalancerListeners', 'elasticloadbalancing:CreateLoadBalancerPolicy', 'elasticloadbalancing:CreateTargetGroup',
-            'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteLoadBalancerListeners',
-            'elasticloadbalancing:DeleteTargetGroup', 'elasticloadbalancing:DeregisterInstancesFromLoadBalancer', 'elasticloadbalancing:DeregisterTargets',
-            'elasticloadbalancing:DetachLoadBalancerFromSubnets', 'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyLoadBalancerAttributes',
-            'elasticloadbalancing:ModifyTargetGroup', 'elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
-            'elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:ApplySecurityGroupsToLoadBalancer',
+            'elasticloadbalancing:AttachLoadBalancerToSubnets',
+            'elasticloadbalancing:ConfigureHealthCheck',
+            'elasticloadbalancing:CreateListener',
+            'elasticloadbalancing:CreateLoadBalancer',
+            'elasticloadbalancing:CreateLoadBalancerListeners',
+            'elasticloadbalancing:CreateLoadBalancerPolicy',
+            'elasticloadbalancing:CreateTargetGroup',
+            'elasticloadbalancing:DeleteListener',
+            'elasticloadbalancing:DeleteLoadBalancer',
+            'elasticloadbalancing:DeleteLoadBalancerListeners',
+            'elasticloadbalancing:DeleteTargetGroup',
+            'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
+            'elasticloadbalancing:DeregisterTargets',
+            'elasticloadbalancing:DetachLoadBalancerFromSubnets',
+            'elasticloadbalancing:ModifyListener',
+            'elasticloadbalancing:ModifyLoadBalancerAttributes',
+            'elasticloadbalancing:ModifyTargetGroup',
+            'elasticloadbalancing:ModifyTargetGroupAttributes',
+            'elasticloadbalancing:RegisterInstancesWithLoadBalancer',
+            'elasticloadbalancing:RegisterTargets',
+            'elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer',
             'elasticloadbalancing:SetLoadBalancerPoliciesOfListener',
           ],
           // The cloud controller creates load balancers, volumes and security groups at run time.
@@ -105,11 +137,24 @@ export class NodeRoleBoundary extends iam.ManagedPolicy {
         }),
         new iam.PolicyStatement({
           sid: 'DnsRecords',
-          actions: ['route53:ChangeResourceRecordSets', 'route53:GetHostedZone', 'route53:ListResourceRecordSets', 'route53:ListTagsForResource'],
+          actions: [
+            'route53:ChangeResourceRecordSets',
+            'route53:GetHostedZone',
+            'route53:ListResourceRecordSets',
+            'route53:ListTagsForResource',
+          ],
           resources: hostedZoneArns(props.hostedZoneIds),
         }),
-        new iam.PolicyStatement({ sid: 'DnsChanges', actions: ['route53:GetChange'], resources: [`arn:${Aws.PARTITION}:route53:::change/*`] }),
-        new iam.PolicyStatement({ sid: 'TerminationQueue', actions: ['sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [arn('sqs', '*-nth')] }),
+        new iam.PolicyStatement({
+          sid: 'DnsChanges',
+          actions: ['route53:GetChange'],
+          resources: [`arn:${Aws.PARTITION}:route53:::change/*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'TerminationQueue',
+          actions: ['sqs:DeleteMessage', 'sqs:ReceiveMessage'],
+          resources: [arn('sqs', '*-nth')],
+        }),
         new iam.PolicyStatement({
           sid: 'ServiceLinkedRoles',
           actions: ['iam:CreateServiceLinkedRole'],
@@ -121,20 +166,51 @@ export class NodeRoleBoundary extends iam.ManagedPolicy {
     const ack = (finding: string, reason: string) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     const bucket = `arn:<AWS::Partition>:s3:::${stateBucketPattern(props.stateBucketArn)}`;
     Validations.of(this).acknowledge(
-      ack('Resource::*', "A boundary caps actions, not resources: the cluster's volumes, groups and load balancers do not exist before it runs (the roles' own kops policies condition them on KubernetesCluster)."),
+      ack(
+        'Resource::*',
+        "A boundary caps actions, not resources: the cluster's volumes, groups and load balancers do not exist before it runs (the roles' own kops policies condition them on KubernetesCluster).",
+      ),
       ack('Action::autoscaling:Describe*', 'Read-only: the cloud controller and the node termination handler read Auto Scaling groups.'),
       ack('Action::ec2:Describe*', 'Read-only: the cloud controller, kops-controller and the EBS CSI driver read EC2.'),
       ack('Action::elasticloadbalancing:Describe*', 'Read-only: the cloud controller reads the load balancers it manages.'),
-      ack('Action::kms:GenerateDataKey*', 'Encrypted volumes and state objects, only through EC2 and S3 (kms:ViaService), as kops grants it.'),
+      ack(
+        'Action::kms:GenerateDataKey*',
+        'Encrypted volumes and state objects, only through EC2 and S3 (kms:ViaService), as kops grants it.',
+      ),
       ack('Action::kms:ReEncrypt*', 'Encrypted volumes and state objects, only through EC2 and S3 (kms:ViaService), as kops grants it.'),
-      ack('Action::s3:Get*', "kops's own grant to the control plane: it reads its cluster's configuration, keys and manifests from the state store."),
-      ack(`Resource::${bucket}/fabrics/*/kops/*`, "The state store of the fabrics' clusters; fabric and cluster names are known at run time."),
+      ack(
+        'Action::s3:Get*',
+        "kops's own grant to the control plane: it reads its cluster's configuration, keys and manifests from the state store.",
+      ),
+      ack(
+        `Resource::${bucket}/fabrics/*/kops/*`,
+        "The state store of the fabrics' clusters; fabric and cluster names are known at run time.",
+      ),
       ack(`Resource::${bucket}/fabrics/*/kops/*/backups/etcd/*`, "etcd-manager's backups, under each cluster's state store."),
-      ack(`Resource::${bucket}`, 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.'),
-      ack('Resource::arn:<AWS::Partition>:route53:::change/*', 'Route 53 change ids are made by each change: GetChange cannot be scoped further.'),
-      ack('Resource::arn:<AWS::Partition>:sqs:*:<AWS::AccountId>:*-nth', "The node termination handler's queue, named after the cluster at run time."),
-      ack('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*', 'Only the Auto Scaling and Elastic Load Balancing service-linked roles (iam:AWSServiceName).'),
-      ...(props.hostedZoneIds.length === 0 ? [ack('Resource::arn:<AWS::Partition>:route53:::hostedzone/*', 'No hostedZoneIds given: the fabric domains\' zones are found at run time (set hostedZoneIds to narrow it).')] : []),
+      ack(
+        `Resource::${bucket}`,
+        'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.',
+      ),
+      ack(
+        'Resource::arn:<AWS::Partition>:route53:::change/*',
+        'Route 53 change ids are made by each change: GetChange cannot be scoped further.',
+      ),
+      ack(
+        'Resource::arn:<AWS::Partition>:sqs:*:<AWS::AccountId>:*-nth',
+        "The node termination handler's queue, named after the cluster at run time.",
+      ),
+      ack(
+        'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*',
+        'Only the Auto Scaling and Elastic Load Balancing service-linked roles (iam:AWSServiceName).',
+      ),
+      ...(props.hostedZoneIds.length === 0
+        ? [
+            ack(
+              'Resource::arn:<AWS::Partition>:route53:::hostedzone/*',
+              "No hostedZoneIds given: the fabric domains' zones are found at run time (set hostedZoneIds to narrow it).",
+            ),
+          ]
+        : []),
     );
   }
 }
@@ -153,23 +229,50 @@ function acknowledgeProjectDefaults(project: codebuild.Project, logicalId: strin
     { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'Read access to the job source asset (grantRead).' },
     { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'Read access to the job source asset (grantRead).' },
     { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'Read access to the job source asset (grantRead).' },
-    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'The job source is a CDK asset in the bootstrap bucket.' },
-    { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalId}>:*]`, reason: "CodeBuild's default grant on the project's own log group." },
-    { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`, reason: "CodeBuild's default grant on the project's own report groups." },
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      reason: 'The job source is a CDK asset in the bootstrap bucket.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalId}>:*]`,
+      reason: "CodeBuild's default grant on the project's own log group.",
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`,
+      reason: "CodeBuild's default grant on the project's own report groups.",
+    },
   );
 }
 
 /** Both jobs keep their Terraform state (and kops its state store) under `fabrics/` of the state buckets. */
 function grantState(project: codebuild.Project, stateBucketArn: string): void {
-  project.addToRolePolicy(new iam.PolicyStatement({ sid: 'StateBuckets', actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning'], resources: [stateBucketArn] }));
-  project.addToRolePolicy(new iam.PolicyStatement({ sid: 'StateObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
+  project.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'StateBuckets',
+      actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning'],
+      resources: [stateBucketArn],
+    }),
+  );
+  project.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'StateObjects',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [`${stateBucketArn}/fabrics/*`],
+    }),
+  );
 }
 
 function acknowledgeState(project: codebuild.Project, stateBucketArn: string): void {
   const bucket = `arn:<AWS::Partition>:s3:::${stateBucketPattern(stateBucketArn)}`;
   Validations.of(project).acknowledge(
-    { id: `AwsSolutions-IAM5[Resource::${bucket}]`, reason: 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.' },
-    { id: `AwsSolutions-IAM5[Resource::${bucket}/fabrics/*]`, reason: 'Terraform state and the kops state store of every fabric live under fabrics/ of the run-time state buckets.' },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucket}]`,
+      reason: 'State buckets are created per fabric region at run time; the pattern matches only our prefix and account.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucket}/fabrics/*]`,
+      reason: 'Terraform state and the kops state store of every fabric live under fabrics/ of the run-time state buckets.',
+    },
   );
 }
 
@@ -180,24 +283,53 @@ function acknowledgeState(project: codebuild.Project, stateBucketArn: string): v
  */
 export function grantNetworkBuilder(project: codebuild.Project, props: BuildGrantsProps, logicalId: string): void {
   project.addToRolePolicy(new iam.PolicyStatement({ sid: 'Describe', actions: ['ec2:Describe*'], resources: ['*'] }));
-  project.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'Network',
-    actions: [
-      'ec2:AssociateRouteTable', 'ec2:AttachInternetGateway', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress',
-      'ec2:CreateInternetGateway', 'ec2:CreateRoute', 'ec2:CreateRouteTable', 'ec2:CreateSecurityGroup', 'ec2:CreateSubnet', 'ec2:CreateTags',
-      'ec2:CreateVpc', 'ec2:DeleteInternetGateway', 'ec2:DeleteRoute', 'ec2:DeleteRouteTable', 'ec2:DeleteSecurityGroup', 'ec2:DeleteSubnet',
-      'ec2:DeleteTags', 'ec2:DeleteVpc', 'ec2:DetachInternetGateway', 'ec2:DisassociateRouteTable', 'ec2:ModifySubnetAttribute',
-      'ec2:ModifyVpcAttribute', 'ec2:ReplaceRoute', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress',
-    ],
-    // The VPC does not exist before the run, and the network's resources carry no cluster tag (README).
-    resources: ['*'],
-  }));
+  project.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'Network',
+      actions: [
+        'ec2:AssociateRouteTable',
+        'ec2:AttachInternetGateway',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:CreateInternetGateway',
+        'ec2:CreateRoute',
+        'ec2:CreateRouteTable',
+        'ec2:CreateSecurityGroup',
+        'ec2:CreateSubnet',
+        'ec2:CreateTags',
+        'ec2:CreateVpc',
+        'ec2:DeleteInternetGateway',
+        'ec2:DeleteRoute',
+        'ec2:DeleteRouteTable',
+        'ec2:DeleteSecurityGroup',
+        'ec2:DeleteSubnet',
+        'ec2:DeleteTags',
+        'ec2:DeleteVpc',
+        'ec2:DetachInternetGateway',
+        'ec2:DisassociateRouteTable',
+        'ec2:ModifySubnetAttribute',
+        'ec2:ModifyVpcAttribute',
+        'ec2:ReplaceRoute',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+      ],
+      // The VPC does not exist before the run, and the network's resources carry no cluster tag (README).
+      resources: ['*'],
+    }),
+  );
   grantState(project, props.stateBucketArn);
   acknowledgeProjectDefaults(project, logicalId);
   acknowledgeState(project, props.stateBucketArn);
   Validations.of(project).acknowledge(
-    { id: 'AwsSolutions-IAM5[Action::ec2:Describe*]', reason: 'Read-only: the Terraform AWS provider reads back every VPC resource it manages.' },
-    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 Describe* has no resource-level permissions; the VPC and its parts do not exist before the run and carry no cluster tag (README, Privilege).' },
+    {
+      id: 'AwsSolutions-IAM5[Action::ec2:Describe*]',
+      reason: 'Read-only: the Terraform AWS provider reads back every VPC resource it manages.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'EC2 Describe* has no resource-level permissions; the VPC and its parts do not exist before the run and carry no cluster tag (README, Privilege).',
+    },
   );
 }
 
@@ -212,130 +344,292 @@ export function grantNetworkBuilder(project: codebuild.Project, props: BuildGran
  * may attach managed policies, change a boundary, or touch the build roles; roles are passed to EC2
  * only (`iam:PassedToService`).
  */
-export function grantClusterBuilder(project: codebuild.Project, props: BuildGrantsProps & { readonly boundary: iam.IManagedPolicy }, logicalId: string): void {
+export function grantClusterBuilder(
+  project: codebuild.Project,
+  props: BuildGrantsProps & { readonly boundary: iam.IManagedPolicy },
+  logicalId: string,
+): void {
   const add = (statement: iam.PolicyStatement) => project.addToRolePolicy(statement);
-  add(new iam.PolicyStatement({
-    sid: 'Describe',
-    actions: ['autoscaling:Describe*', 'ec2:Describe*', 'elasticloadbalancing:Describe*', 'route53:ListHostedZones', 'route53:ListHostedZonesByName'],
-    resources: ['*'],
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'CreateClusterResources',
-    actions: [
-      'autoscaling:CreateAutoScalingGroup', 'ec2:CreateLaunchTemplate', 'ec2:CreateLaunchTemplateVersion', 'ec2:CreateSecurityGroup',
-      'ec2:CreateVolume', 'ec2:ImportKeyPair', 'ec2:RunInstances',
-    ],
-    // What is created has no ARN before the run; Auto Scaling checks RunInstances against this role.
-    resources: ['*'],
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'TagOnCreate',
-    actions: ['ec2:CreateTags'],
-    resources: ['*'],
-    conditions: { StringEquals: { 'ec2:CreateAction': ['CreateLaunchTemplate', 'CreateSecurityGroup', 'CreateVolume', 'ImportKeyPair', 'RunInstances'] } },
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'ChangeClusterTagged',
-    actions: [
-      'autoscaling:CompleteLifecycleAction', 'autoscaling:CreateOrUpdateTags', 'autoscaling:DeleteAutoScalingGroup', 'autoscaling:DeleteLifecycleHook',
-      'autoscaling:DeleteTags', 'autoscaling:DisableMetricsCollection', 'autoscaling:EnableMetricsCollection', 'autoscaling:PutLifecycleHook',
-      'autoscaling:ResumeProcesses', 'autoscaling:SetDesiredCapacity', 'autoscaling:SuspendProcesses', 'autoscaling:TerminateInstanceInAutoScalingGroup',
-      'autoscaling:UpdateAutoScalingGroup',
-      'ec2:AttachVolume', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateTags', 'ec2:DeleteKeyPair',
-      'ec2:DeleteLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions', 'ec2:DeleteSecurityGroup', 'ec2:DeleteTags', 'ec2:DeleteVolume', 'ec2:DetachVolume',
-      'ec2:ModifyInstanceAttribute', 'ec2:ModifyLaunchTemplate', 'ec2:ModifySecurityGroupRules', 'ec2:ModifyVolume', 'ec2:RevokeSecurityGroupEgress',
-      'ec2:RevokeSecurityGroupIngress', 'ec2:TerminateInstances',
-      'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup',
-    ],
-    resources: ['*'],
-    conditions: CLUSTER_TAGGED,
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'SecurityGroupRules',
-    actions: ['ec2:AuthorizeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:ModifySecurityGroupRules', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress'],
-    // A rule is a resource of its own in these requests and carries no tags: its group's tag decides (above).
-    resources: [arn('ec2', 'security-group-rule/*')],
-  }));
+  add(
+    new iam.PolicyStatement({
+      sid: 'Describe',
+      actions: [
+        'autoscaling:Describe*',
+        'ec2:Describe*',
+        'elasticloadbalancing:Describe*',
+        'route53:ListHostedZones',
+        'route53:ListHostedZonesByName',
+      ],
+      resources: ['*'],
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'CreateClusterResources',
+      actions: [
+        'autoscaling:CreateAutoScalingGroup',
+        'ec2:CreateLaunchTemplate',
+        'ec2:CreateLaunchTemplateVersion',
+        'ec2:CreateSecurityGroup',
+        'ec2:CreateVolume',
+        'ec2:ImportKeyPair',
+        'ec2:RunInstances',
+      ],
+      // What is created has no ARN before the run; Auto Scaling checks RunInstances against this role.
+      resources: ['*'],
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'TagOnCreate',
+      actions: ['ec2:CreateTags'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: {
+          'ec2:CreateAction': ['CreateLaunchTemplate', 'CreateSecurityGroup', 'CreateVolume', 'ImportKeyPair', 'RunInstances'],
+        },
+      },
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'ChangeClusterTagged',
+      actions: [
+        'autoscaling:CompleteLifecycleAction',
+        'autoscaling:CreateOrUpdateTags',
+        'autoscaling:DeleteAutoScalingGroup',
+        'autoscaling:DeleteLifecycleHook',
+        'autoscaling:DeleteTags',
+        'autoscaling:DisableMetricsCollection',
+        'autoscaling:EnableMetricsCollection',
+        'autoscaling:PutLifecycleHook',
+        'autoscaling:ResumeProcesses',
+        'autoscaling:SetDesiredCapacity',
+        'autoscaling:SuspendProcesses',
+        'autoscaling:TerminateInstanceInAutoScalingGroup',
+        'autoscaling:UpdateAutoScalingGroup',
+        'ec2:AttachVolume',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:CreateTags',
+        'ec2:DeleteKeyPair',
+        'ec2:DeleteLaunchTemplate',
+        'ec2:DeleteLaunchTemplateVersions',
+        'ec2:DeleteSecurityGroup',
+        'ec2:DeleteTags',
+        'ec2:DeleteVolume',
+        'ec2:DetachVolume',
+        'ec2:ModifyInstanceAttribute',
+        'ec2:ModifyLaunchTemplate',
+        'ec2:ModifySecurityGroupRules',
+        'ec2:ModifyVolume',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:TerminateInstances',
+        'elasticloadbalancing:DeleteLoadBalancer',
+        'elasticloadbalancing:DeleteTargetGroup',
+      ],
+      resources: ['*'],
+      conditions: CLUSTER_TAGGED,
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'SecurityGroupRules',
+      actions: [
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:ModifySecurityGroupRules',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+      ],
+      // A rule is a resource of its own in these requests and carries no tags: its group's tag decides (above).
+      resources: [arn('ec2', 'security-group-rule/*')],
+    }),
+  );
 
   const roles = kopsIamArns('role');
   const boundary = { StringEquals: { 'iam:PermissionsBoundary': props.boundary.managedPolicyArn } };
-  add(new iam.PolicyStatement({
-    sid: 'NodeRoleWritesCarryBoundary',
-    actions: ['iam:CreateRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy'],
-    resources: roles,
-    conditions: boundary,
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'NodeRoles',
-    actions: ['iam:DeleteRole', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies', 'iam:TagRole', 'iam:UntagRole'],
-    resources: roles,
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'PassNodeRolesToEc2',
-    actions: ['iam:PassRole'],
-    resources: roles,
-    conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'NodeInstanceProfiles',
-    actions: [
-      'iam:AddRoleToInstanceProfile', 'iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile',
-      'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile', 'iam:UntagInstanceProfile',
-    ],
-    resources: kopsIamArns('instance-profile'),
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'ServiceLinkedRoles',
-    actions: ['iam:CreateServiceLinkedRole'],
-    resources: [iamArn('role/aws-service-role/*')],
-    conditions: { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES } },
-  }));
+  add(
+    new iam.PolicyStatement({
+      sid: 'NodeRoleWritesCarryBoundary',
+      actions: ['iam:CreateRole', 'iam:DeleteRolePolicy', 'iam:PutRolePolicy'],
+      resources: roles,
+      conditions: boundary,
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'NodeRoles',
+      actions: [
+        'iam:DeleteRole',
+        'iam:GetRole',
+        'iam:GetRolePolicy',
+        'iam:ListAttachedRolePolicies',
+        'iam:ListInstanceProfilesForRole',
+        'iam:ListRolePolicies',
+        'iam:TagRole',
+        'iam:UntagRole',
+      ],
+      resources: roles,
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'PassNodeRolesToEc2',
+      actions: ['iam:PassRole'],
+      resources: roles,
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'NodeInstanceProfiles',
+      actions: [
+        'iam:AddRoleToInstanceProfile',
+        'iam:CreateInstanceProfile',
+        'iam:DeleteInstanceProfile',
+        'iam:GetInstanceProfile',
+        'iam:RemoveRoleFromInstanceProfile',
+        'iam:TagInstanceProfile',
+        'iam:UntagInstanceProfile',
+      ],
+      resources: kopsIamArns('instance-profile'),
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'ServiceLinkedRoles',
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [iamArn('role/aws-service-role/*')],
+      conditions: { StringEquals: { 'iam:AWSServiceName': SERVICE_LINKED_ROLES } },
+    }),
+  );
 
-  add(new iam.PolicyStatement({
-    sid: 'DnsRecords',
-    actions: ['route53:ChangeResourceRecordSets', 'route53:GetHostedZone', 'route53:ListResourceRecordSets', 'route53:ListTagsForResource'],
-    resources: hostedZoneArns(props.hostedZoneIds),
-  }));
-  add(new iam.PolicyStatement({ sid: 'DnsChanges', actions: ['route53:GetChange'], resources: [`arn:${Aws.PARTITION}:route53:::change/*`] }));
-  add(new iam.PolicyStatement({
-    sid: 'TerminationQueue',
-    actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
-    resources: [arn('sqs', '*-nth')],
-  }));
-  add(new iam.PolicyStatement({
-    sid: 'TerminationRules',
-    actions: [
-      'events:DeleteRule', 'events:DescribeRule', 'events:ListTagsForResource', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets',
-      'events:RemoveTargets', 'events:TagResource', 'events:UntagResource',
-    ],
-    resources: KOPS_EVENT_RULE_SUFFIXES.map((suffix) => arn('events', `rule/*-${suffix}`)),
-  }));
+  add(
+    new iam.PolicyStatement({
+      sid: 'DnsRecords',
+      actions: [
+        'route53:ChangeResourceRecordSets',
+        'route53:GetHostedZone',
+        'route53:ListResourceRecordSets',
+        'route53:ListTagsForResource',
+      ],
+      resources: hostedZoneArns(props.hostedZoneIds),
+    }),
+  );
+  add(
+    new iam.PolicyStatement({ sid: 'DnsChanges', actions: ['route53:GetChange'], resources: [`arn:${Aws.PARTITION}:route53:::change/*`] }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'TerminationQueue',
+      actions: [
+        'sqs:CreateQueue',
+        'sqs:DeleteQueue',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ListQueueTags',
+        'sqs:SetQueueAttributes',
+        'sqs:TagQueue',
+        'sqs:UntagQueue',
+      ],
+      resources: [arn('sqs', '*-nth')],
+    }),
+  );
+  add(
+    new iam.PolicyStatement({
+      sid: 'TerminationRules',
+      actions: [
+        'events:DeleteRule',
+        'events:DescribeRule',
+        'events:ListTagsForResource',
+        'events:ListTargetsByRule',
+        'events:PutRule',
+        'events:PutTargets',
+        'events:RemoveTargets',
+        'events:TagResource',
+        'events:UntagResource',
+      ],
+      resources: KOPS_EVENT_RULE_SUFFIXES.map((suffix) => arn('events', `rule/*-${suffix}`)),
+    }),
+  );
   grantState(project, props.stateBucketArn);
-  add(new iam.PolicyStatement({
-    sid: 'KubeconfigSecret',
-    actions: ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'],
-    resources: [arn('secretsmanager', 'secret:fabricctl/*/kubeconfig-??????')],
-  }));
+  add(
+    new iam.PolicyStatement({
+      sid: 'KubeconfigSecret',
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:TagResource',
+      ],
+      resources: [arn('secretsmanager', 'secret:fabricctl/*/kubeconfig-??????')],
+    }),
+  );
 
   acknowledgeProjectDefaults(project, logicalId);
   acknowledgeState(project, props.stateBucketArn);
   const ack = (finding: string, reason: string) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   Validations.of(project).acknowledge(
-    ack('Resource::*', 'Describe and List calls have no resource-level permissions; created resources have no ARN before the run; changes to existing ones require the KubernetesCluster tag (README, Privilege).'),
+    ack(
+      'Resource::*',
+      'Describe and List calls have no resource-level permissions; created resources have no ARN before the run; changes to existing ones require the KubernetesCluster tag (README, Privilege).',
+    ),
     ack('Action::autoscaling:Describe*', 'Read-only: Terraform and kops read back the Auto Scaling groups.'),
     ack('Action::ec2:Describe*', 'Read-only: Terraform and kops read back every EC2 resource.'),
     ack('Action::elasticloadbalancing:Describe*', 'Read-only: teardown finds the load balancers Kubernetes made by their tags.'),
-    ack('Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group-rule/*', 'Security group rules carry no tags; the rule changes are allowed only together with a cluster-tagged group.'),
-    ack('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/masters.*', "kops names the control-plane role masters.<fabric>.<domain>; writes need the stack's boundary on it."),
-    ack('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/nodes.*', "kops names the node role nodes.<fabric>.<domain>; writes need the stack's boundary on it."),
-    ack('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/masters.*', 'kops names the control-plane instance profile masters.<fabric>.<domain>.'),
-    ack('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/nodes.*', 'kops names the node instance profile nodes.<fabric>.<domain>.'),
-    ack('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*', 'Only the Auto Scaling and Elastic Load Balancing service-linked roles (iam:AWSServiceName).'),
-    ack('Resource::arn:<AWS::Partition>:route53:::change/*', 'Route 53 change ids are made by each change: GetChange cannot be scoped further.'),
-    ack('Resource::arn:<AWS::Partition>:sqs:*:<AWS::AccountId>:*-nth', "kops's node termination handler queue, named <cluster>-nth at run time."),
-    ...KOPS_EVENT_RULE_SUFFIXES.map((suffix) => ack(`Resource::arn:<AWS::Partition>:events:*:<AWS::AccountId>:rule/*-${suffix}`, `kops's ${suffix} rule for its node termination handler, named after the cluster at run time.`)),
-    ack('Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/kubeconfig-??????', "Each fabric's admin kubeconfig; the fabric name is known at run time."),
-    ...(props.hostedZoneIds.length === 0 ? [ack('Resource::arn:<AWS::Partition>:route53:::hostedzone/*', 'No hostedZoneIds given: the fabric domains\' zones are found at run time (set hostedZoneIds to narrow it).')] : []),
+    ack(
+      'Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:security-group-rule/*',
+      'Security group rules carry no tags; the rule changes are allowed only together with a cluster-tagged group.',
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/masters.*',
+      "kops names the control-plane role masters.<fabric>.<domain>; writes need the stack's boundary on it.",
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/nodes.*',
+      "kops names the node role nodes.<fabric>.<domain>; writes need the stack's boundary on it.",
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/masters.*',
+      'kops names the control-plane instance profile masters.<fabric>.<domain>.',
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/nodes.*',
+      'kops names the node instance profile nodes.<fabric>.<domain>.',
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*',
+      'Only the Auto Scaling and Elastic Load Balancing service-linked roles (iam:AWSServiceName).',
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:route53:::change/*',
+      'Route 53 change ids are made by each change: GetChange cannot be scoped further.',
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:sqs:*:<AWS::AccountId>:*-nth',
+      "kops's node termination handler queue, named <cluster>-nth at run time.",
+    ),
+    ...KOPS_EVENT_RULE_SUFFIXES.map((suffix) =>
+      ack(
+        `Resource::arn:<AWS::Partition>:events:*:<AWS::AccountId>:rule/*-${suffix}`,
+        `kops's ${suffix} rule for its node termination handler, named after the cluster at run time.`,
+      ),
+    ),
+    ack(
+      'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/kubeconfig-??????',
+      "Each fabric's admin kubeconfig; the fabric name is known at run time.",
+    ),
+    ...(props.hostedZoneIds.length === 0
+      ? [
+          ack(
+            'Resource::arn:<AWS::Partition>:route53:::hostedzone/*',
+            "No hostedZoneIds given: the fabric domains' zones are found at run time (set hostedZoneIds to narrow it).",
+          ),
+        ]
+      : []),
   );
 }
 

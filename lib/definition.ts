@@ -44,7 +44,11 @@ export function allStates(machine: Pick<AslMachine, 'States'>): Map<string, AslS
   const states = new Map<string, AslState>();
   for (const [name, state] of Object.entries(machine.States)) {
     states.set(name, state);
-    const nested = [...(state.Branches ?? []), ...(state.Iterator ? [state.Iterator] : []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])];
+    const nested = [
+      ...(state.Branches ?? []),
+      ...(state.Iterator ? [state.Iterator] : []),
+      ...(state.ItemProcessor ? [state.ItemProcessor] : []),
+    ];
     for (const inner of nested) for (const [n, s] of allStates(inner)) states.set(n, s);
   }
   return states;
@@ -71,10 +75,13 @@ function tokenValue(token: Record<string, unknown>, template: Template, region: 
     const type = template.Resources[id]?.Type;
     if (attribute !== 'Arn') throw new Error(`DefinitionString uses ${id}.${attribute}; only Arn is resolved`);
     const arn =
-      type === 'AWS::Lambda::Function' ? `arn:aws:lambda:${region}:${ACCOUNT}:function:${id}`
-      : type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table' ? `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${id}`
-      : type === 'AWS::CodeBuild::Project' ? `arn:aws:codebuild:${region}:${ACCOUNT}:project/${id}`
-      : `arn:aws:cloudformation:${region}:${ACCOUNT}:resource/${id}`;
+      type === 'AWS::Lambda::Function'
+        ? `arn:aws:lambda:${region}:${ACCOUNT}:function:${id}`
+        : type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table'
+          ? `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${id}`
+          : type === 'AWS::CodeBuild::Project'
+            ? `arn:aws:codebuild:${region}:${ACCOUNT}:project/${id}`
+            : `arn:aws:cloudformation:${region}:${ACCOUNT}:resource/${id}`;
     return { value: arn, logicalId: id };
   }
   throw new Error(`DefinitionString holds an unsupported token ${JSON.stringify(token)}`);

@@ -12,10 +12,12 @@ import { logicalIdOf } from './logical-id';
 export function grantStartOnce(fn: FabricFunction, stateMachine: sfn.StateMachine): void {
   const stack = Stack.of(fn);
   stateMachine.grantStartExecution(fn);
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['states:DescribeExecution'],
-    resources: [`arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${stateMachine.stateMachineName}:*`],
-  }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeExecution'],
+      resources: [`arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${stateMachine.stateMachineName}:*`],
+    }),
+  );
   Validations.of(fn).acknowledge({
     id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
     reason: 'Duplicate deliveries are detected by describing the execution named after the commit, which does not exist before.',

@@ -76,7 +76,8 @@ export class FabricFunction extends nodejs.NodejsFunction {
   public readonly entryFolder: string;
 
   constructor(scope: Construct, id: string, props: FabricFunctionProps) {
-    if (!/^[a-z][a-z0-9-]*$/.test(props.entry)) throw new Error(`FabricFunction entry must be a folder name under lambdas/, got ${props.entry}`);
+    if (!/^[a-z][a-z0-9-]*$/.test(props.entry))
+      throw new Error(`FabricFunction entry must be a folder name under lambdas/, got ${props.entry}`);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -86,12 +87,12 @@ export class FabricFunction extends nodejs.NodejsFunction {
       ...(bundle
         ? { code: lambda.Code.fromAsset(bundle, { exclude: BUNDLE_FILES }), handler: 'index.handler' }
         : {
-          entry: path.join(PROJECT_ROOT, 'lambdas', props.entry, 'handler.ts'),
-          handler: 'handler',
-          projectRoot: PROJECT_ROOT,
-          depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-          bundling: HANDLER_BUNDLING,
-        }),
+            entry: path.join(PROJECT_ROOT, 'lambdas', props.entry, 'handler.ts'),
+            handler: 'handler',
+            projectRoot: PROJECT_ROOT,
+            depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+            bundling: HANDLER_BUNDLING,
+          }),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -105,8 +106,15 @@ export class FabricFunction extends nodejs.NodejsFunction {
     });
     this.entryFolder = props.entry;
     Validations.of(this).acknowledge(
-      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.' },
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes (tracing is on) and the Describe/List calls some functions make (ec2:DescribeRegions, route53:ListHostedZonesByName, autoscaling:DescribeAutoScalingGroups) have no resource-level permissions.' },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray trace writes (tracing is on) and the Describe/List calls some functions make (ec2:DescribeRegions, route53:ListHostedZonesByName, autoscaling:DescribeAutoScalingGroups) have no resource-level permissions.',
+      },
     );
   }
 }

@@ -41,7 +41,9 @@ export class FabricOrchestratorStack extends Stack {
     super(scope, id, { description: 'fabricctl: provisions one highly available kops Kubernetes fabric per git branch', ...props });
     const tokenArn = props.githubTokenSecretArn;
     if (tokenArn !== undefined && !props.githubWebhook) {
-      throw new StackOptionInvalid('githubTokenSecretArn is set but githubWebhook is not: only the GitHub webhook uses the token. Add the webhook (-c fabricctl:githubWebhook=true) or drop the token.');
+      throw new StackOptionInvalid(
+        'githubTokenSecretArn is set but githubWebhook is not: only the GitHub webhook uses the token. Add the webhook (-c fabricctl:githubWebhook=true) or drop the token.',
+      );
     }
     if (tokenArn !== undefined && (typeof tokenArn !== 'string' || !COMPLETE_SECRET_ARN.test(tokenArn))) {
       throw new StackOptionInvalid(
@@ -62,7 +64,8 @@ export class FabricOrchestratorStack extends Stack {
       addCodeCommitTrigger(this, { repository, stateMachine });
     }
     if (props.githubWebhook) {
-      const githubTokenSecret = tokenArn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(this, 'GithubTokenSecret', tokenArn);
+      const githubTokenSecret =
+        tokenArn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(this, 'GithubTokenSecret', tokenArn);
       addGithubWebhook(this, { stateMachine, githubTokenSecret });
     }
   }

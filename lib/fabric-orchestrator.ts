@@ -158,7 +158,9 @@ export class FabricOrchestrator extends Construct {
     // After the approval: two builds at CodeBuild's own timeout at worst, then readiness.
     const afterApproval = BUILD_TIMEOUT.toSeconds() + readinessDeadline.toSeconds();
     if (approvalTimeout.toSeconds() < 60 || approvalTimeout.toSeconds() + afterApproval > executionTimeout.toSeconds()) {
-      throw new Error(`approvalTimeout must be at least 1 minute and leave executionTimeout (${executionTimeout.toHumanString()}) ${Math.ceil(afterApproval / 60)} minutes for the builds and readiness after it; raise executionTimeout for longer approvals`);
+      throw new Error(
+        `approvalTimeout must be at least 1 minute and leave executionTimeout (${executionTimeout.toHumanString()}) ${Math.ceil(afterApproval / 60)} minutes for the builds and readiness after it; raise executionTimeout for longer approvals`,
+      );
     }
     this.stateBucketPrefix = prefix;
     const hostedZoneIds = checkHostedZoneIds(props.hostedZoneIds);
@@ -192,15 +194,32 @@ export class FabricOrchestrator extends Construct {
     // Build jobs: the scripts and Terraform modules travel as one asset; the buildspec is in it.
     const jobSource = new assets.Asset(this, 'JobSource', {
       path: PROJECT_ROOT,
-      exclude: ['*', '.*', '!buildspecs', '!buildspecs/**', '!terraform', '!terraform/**', 'terraform/**/.terraform', 'terraform/**/*.tfstate*'],
+      exclude: [
+        '*',
+        '.*',
+        '!buildspecs',
+        '!buildspecs/**',
+        '!terraform',
+        '!terraform/**',
+        'terraform/**/.terraform',
+        'terraform/**/*.tfstate*',
+      ],
     });
     const buildKey = new kms.Key(this, 'BuildKey', {
       enableKeyRotation: true,
       description: 'Encrypts fabricctl build artifacts and logs',
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const job = (id: string, buildspec: string, description: string, environmentVariables: Record<string, codebuild.BuildEnvironmentVariable> = {}) => {
-      const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const job = (
+      id: string,
+      buildspec: string,
+      description: string,
+      environmentVariables: Record<string, codebuild.BuildEnvironmentVariable> = {},
+    ) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+        retention: logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       const project = new codebuild.Project(this, id, {
         description,
         source: codebuild.Source.s3({ bucket: jobSource.bucket, path: jobSource.s3ObjectKey }),
@@ -231,35 +250,45 @@ export class FabricOrchestrator extends Construct {
     grantNetworkBuilder(network.project, grants, logicalIdOf(network.project));
     grantClusterBuilder(cluster.project, { ...grants, boundary }, logicalIdOf(cluster.project));
     const buildRoles = [network.project, cluster.project].map((p) => p.role).filter((r): r is iam.IRole => r !== undefined);
-    for (const [name, value] of Object.entries(stateReaderEnvironment(buildRoles, stateAdmins))) ensureStateBucket.addEnvironment(name, value);
+    for (const [name, value] of Object.entries(stateReaderEnvironment(buildRoles, stateAdmins)))
+      ensureStateBucket.addEnvironment(name, value);
     // Stale Terraform locks (lambdas/ensure-state-bucket/stale-locks.ts): it reads a lock, asks which
     // builds of the fabric still run, and deletes a lock no running build holds.
     ensureStateBucket.addEnvironment('NETWORK_PROJECT_NAME', network.project.projectName);
     ensureStateBucket.addEnvironment('CLUSTER_PROJECT_NAME', cluster.project.projectName);
-    ensureStateBucket.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'],
-      resources: [network.project.projectArn, cluster.project.projectArn],
-    }));
-    ensureStateBucket.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/${STATE_LOCK_PATTERN}`] }));
-    explainFailure.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['logs:GetLogEvents'],
-      resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
-    }));
-    Validations.of(explainFailure).acknowledge(...[network.logGroup, cluster.logGroup].map((g) => ({
-      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(g)}.Arn>:log-stream:*]`,
-      reason: "ExplainFailure reads the failed build's stream, named after the build id, in the jobs' log groups only.",
-    })));
+    ensureStateBucket.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'],
+        resources: [network.project.projectArn, cluster.project.projectArn],
+      }),
+    );
+    ensureStateBucket.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/${STATE_LOCK_PATTERN}`] }),
+    );
+    explainFailure.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:GetLogEvents'],
+        resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
+      }),
+    );
+    Validations.of(explainFailure).acknowledge(
+      ...[network.logGroup, cluster.logGroup].map((g) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(g)}.Arn>:log-stream:*]`,
+        reason: "ExplainFailure reads the failed build's stream, named after the build id, in the jobs' log groups only.",
+      })),
+    );
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'fabricctl: provision, plan or destroy one fabric (VPC + kops HA cluster + DNS)',
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        new FabricWorkflow(this, this).definition(pollInterval),
-      ),
+      definitionBody: sfn.DefinitionBody.fromChainable(new FabricWorkflow(this, this).definition(pollInterval)),
       timeout: executionTimeout,
       tracingEnabled: true,
       logs: {
-        destination: new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
+        destination: new logs.LogGroup(this, 'StateMachineLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false, // execution data holds fabric specs; ALL events without data keeps secrets out by construction.
       },
@@ -273,14 +302,17 @@ export class FabricOrchestrator extends Construct {
   /** EventBridge Scheduler: the lease sweep every 15 minutes, drift checks when asked for. */
   private scheduleSweeps(sweep: lambda.IFunction, driftCheckSchedule: string | undefined): void {
     const role = new iam.Role(this, 'SweepScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
       description: 'EventBridge Scheduler: invokes the fabricctl sweep function',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(sweep)}.Arn>:*]`,
       reason: "The schedules invoke the sweep function's versions (Lambda's grantInvoke covers <arn>:*), and nothing else.",
     });
-    const target = (task: SweepTask) => new schedulerTargets.LambdaInvoke(sweep, { input: scheduler.ScheduleTargetInput.fromObject({ task }), retryAttempts: 2, role });
+    const target = (task: SweepTask) =>
+      new schedulerTargets.LambdaInvoke(sweep, { input: scheduler.ScheduleTargetInput.fromObject({ task }), retryAttempts: 2, role });
     new scheduler.Schedule(this, 'LeaseSweep', {
       description: 'fabricctl: destroys fabrics whose lease ran out, warns before',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(LEASE_SWEEP_MINUTES)),
@@ -288,7 +320,9 @@ export class FabricOrchestrator extends Construct {
     });
     if (driftCheckSchedule !== undefined) {
       if (!/^(rate|cron)\(.+\)$/.test(driftCheckSchedule)) {
-        throw new Error(`driftCheckSchedule must be an EventBridge Scheduler expression such as "rate(1 day)" or "cron(0 6 * * ? *)"; got ${JSON.stringify(driftCheckSchedule)}`);
+        throw new Error(
+          `driftCheckSchedule must be an EventBridge Scheduler expression such as "rate(1 day)" or "cron(0 6 * * ? *)"; got ${JSON.stringify(driftCheckSchedule)}`,
+        );
       }
       new scheduler.Schedule(this, 'DriftCheck', {
         description: 'fabricctl: plans every READY fabric and reports drift',
@@ -297,8 +331,6 @@ export class FabricOrchestrator extends Construct {
       });
     }
   }
-
-
 }
 
 export { logicalIdOf };
@@ -307,7 +339,8 @@ export { logicalIdOf };
 function checkHostedZoneIds(ids: readonly string[] | undefined): string[] {
   const bare = (ids ?? []).map((id) => id.replace(/^\/?hostedzone\//, ''));
   for (const id of bare) {
-    if (!/^Z[A-Z0-9]{1,31}$/.test(id)) throw new Error(`hostedZoneIds must be Route 53 hosted zone ids such as Z0123456789ABCDEFGHIJ; got ${JSON.stringify(id)}`);
+    if (!/^Z[A-Z0-9]{1,31}$/.test(id))
+      throw new Error(`hostedZoneIds must be Route 53 hosted zone ids such as Z0123456789ABCDEFGHIJ; got ${JSON.stringify(id)}`);
   }
   return bare;
 }
@@ -315,8 +348,10 @@ function checkHostedZoneIds(ids: readonly string[] | undefined): string[] {
 /** Principal ARNs for `aws:PrincipalArn` (wildcards allowed), checked before they reach a bucket policy. */
 function checkPrincipalArns(arns: readonly string[] | undefined): string[] {
   for (const arn of arns ?? []) {
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)\/[\w+=,.@\/*-]+)$/.test(arn)) {
-      throw new Error(`stateAdminPrincipalArns must be IAM role or user ARNs such as arn:aws:iam::123456789012:role/Admin; got ${JSON.stringify(arn)}`);
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)\/[\w+=,.@/*-]+)$/.test(arn)) {
+      throw new Error(
+        `stateAdminPrincipalArns must be IAM role or user ARNs such as arn:aws:iam::123456789012:role/Admin; got ${JSON.stringify(arn)}`,
+      );
     }
   }
   return [...(arns ?? [])];

@@ -58,7 +58,9 @@ export function addGithubWebhook(scope: Construct, props: GithubWebhookProps): G
   const { stateMachine, githubTokenSecret } = props;
   const reservedConcurrency = props.reservedConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
   if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) {
-    throw new Error(`reservedConcurrency of the GitHub webhook must be a whole number of at least 1 (default ${DEFAULT_WEBHOOK_CONCURRENCY}); got ${reservedConcurrency}`);
+    throw new Error(
+      `reservedConcurrency of the GitHub webhook must be a whole number of at least 1 (default ${DEFAULT_WEBHOOK_CONCURRENCY}); got ${reservedConcurrency}`,
+    );
   }
   const webhookSecret = new secretsmanager.Secret(scope, 'GithubWebhookSecret', {
     description: 'fabricctl: the secret GitHub signs webhook deliveries with (X-Hub-Signature-256)',
@@ -87,15 +89,20 @@ export function addGithubWebhook(scope: Construct, props: GithubWebhookProps): G
   receiver.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [deliveryTable.tableArn] }));
   githubTokenSecret?.grantRead(receiver);
   grantStartOnce(receiver, stateMachine);
-  receiver.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['events:PutEvents'],
-    resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`],
-    conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
-  }));
+  receiver.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:event-bus/default`],
+      conditions: { StringEquals: { 'events:source': EVENT_SOURCE } },
+    }),
+  );
   // GitHub cannot sign with AWS credentials: the HMAC signature is the authentication.
   const url = receiver.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
   new CfnOutput(scope, 'GithubWebhookUrl', { value: url.url });
   new CfnOutput(scope, 'GithubWebhookSecretArn', { value: webhookSecret.secretArn });
-  Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'GitHub holds a copy of the webhook secret; rotating it means updating the webhook in GitHub, done by hand.' });
+  Validations.of(webhookSecret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason: 'GitHub holds a copy of the webhook secret; rotating it means updating the webhook in GitHub, done by hand.',
+  });
   return { receiver, url, webhookSecret, deliveryTable };
 }

@@ -24,14 +24,18 @@ export function kopsSha256Url(version: string): string {
 
 /** Where to read the value and the two ways to pass it to `cdk synth`/`cdk deploy`. */
 function howToPass(version: string): string {
-  return `Read it from ${kopsSha256Url(version)} and pass it: \`npx cdk deploy -c ${KOPS_SHA256_CONTEXT_KEY}=<64 hex characters>\`, ` +
-    `or "${KOPS_SHA256_CONTEXT_KEY}": "<64 hex characters>" under "context" in cdk.json (README, Deploy).`;
+  return (
+    `Read it from ${kopsSha256Url(version)} and pass it: \`npx cdk deploy -c ${KOPS_SHA256_CONTEXT_KEY}=<64 hex characters>\`, ` +
+    `or "${KOPS_SHA256_CONTEXT_KEY}": "<64 hex characters>" under "context" in cdk.json (README, Deploy).`
+  );
 }
 
 /** No kops checksum was given: the cluster job could not download kops, so synth stops here rather than at the first ClusterJob. */
 export class KopsChecksumMissing extends Error {
   constructor(version: string) {
-    super(`FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${version} (kops-linux-amd64) that the cluster job verifies its download of kops against. ${howToPass(version)}`);
+    super(
+      `FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${version} (kops-linux-amd64) that the cluster job verifies its download of kops against. ${howToPass(version)}`,
+    );
     this.name = 'KopsChecksumMissing';
   }
 }
@@ -52,7 +56,9 @@ export class KopsChecksumInvalid extends Error {
 export function checkKopsSha256(value: unknown, kopsFromPath: boolean): string | undefined {
   if (kopsFromPath) {
     if (value !== undefined) {
-      throw new KopsChecksumInvalid('kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, so the checksum would be ignored. Drop one of the two.');
+      throw new KopsChecksumInvalid(
+        'kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, so the checksum would be ignored. Drop one of the two.',
+      );
     }
     return undefined;
   }
@@ -60,7 +66,9 @@ export function checkKopsSha256(value: unknown, kopsFromPath: boolean): string |
   if (typeof value !== 'string' || !/^[0-9a-fA-F]{64}$/.test(value)) {
     const version = pinnedKopsVersion();
     const shown = typeof value === 'string' ? `'${value}'` : `${JSON.stringify(value)} (a ${typeof value})`;
-    throw new KopsChecksumInvalid(`kopsSha256 must be the 64 hexadecimal characters of kops ${version}'s SHA-256 (kops-linux-amd64); got ${shown}. ${howToPass(version)}`);
+    throw new KopsChecksumInvalid(
+      `kopsSha256 must be the 64 hexadecimal characters of kops ${version}'s SHA-256 (kops-linux-amd64); got ${shown}. ${howToPass(version)}`,
+    );
   }
   return value.toLowerCase();
 }

@@ -47,7 +47,12 @@ const EVENTS_RETRY: sfn.RetryProps = {
 
 /** DynamoDB throttling and transient server errors, retried on every lock task. */
 const DYNAMODB_TRANSIENT_RETRY: sfn.RetryProps = {
-  errors: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
+  errors: [
+    'DynamoDB.ProvisionedThroughputExceededException',
+    'DynamoDB.ThrottlingException',
+    'DynamoDB.InternalServerErrorException',
+    'DynamoDB.RequestLimitExceeded',
+  ],
   interval: Duration.seconds(2),
   backoffRate: 2,
   maxAttempts: 5,
@@ -73,7 +78,10 @@ export class FabricWorkflow {
   private readonly networkProject: codebuild.IProject;
   private readonly clusterProject: codebuild.IProject;
 
-  constructor(private readonly scope: Construct, resources: WorkflowResources) {
+  constructor(
+    private readonly scope: Construct,
+    resources: WorkflowResources,
+  ) {
     this.functions = resources.functions;
     this.lockTable = resources.lockTable;
     this.networkProject = resources.networkProject;
@@ -82,7 +90,12 @@ export class FabricWorkflow {
 
   definition(pollInterval: Duration): sfn.IChainable {
     const f = this.functions;
-    const lambdaTask = (id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string | typeof sfn.JsonPath.DISCARD) => {
+    const lambdaTask = (
+      id: string,
+      fn: lambda.IFunction,
+      payload: Record<string, unknown>,
+      resultPath: string | typeof sfn.JsonPath.DISCARD,
+    ) => {
       const functionTimeout = (fn instanceof lambda.Function ? fn.timeout : undefined) ?? Duration.seconds(30);
       const task = new tasks.LambdaInvoke(this.scope, id, {
         lambdaFunction: fn,
@@ -100,16 +113,18 @@ export class FabricWorkflow {
     // ---- failure path: explain, release, record, announce, fail with the original error ----
     const failed = new sfn.Fail(this.scope, 'FabricFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const emitFailed = new tasks.EventBridgePutEvents(this.scope, 'EmitFabricFailed', {
-      entries: [{
-        source: EVENT_SOURCE,
-        detailType: FABRIC_FAILED,
-        detail: sfn.TaskInput.fromObject({
-          'name.$': '$.fabric.name',
-          'execution.$': '$$.Execution.Id',
-          'error.$': '$.error.Error',
-          'cause.$': '$.error.Cause',
-        }),
-      }],
+      entries: [
+        {
+          source: EVENT_SOURCE,
+          detailType: FABRIC_FAILED,
+          detail: sfn.TaskInput.fromObject({
+            'name.$': '$.fabric.name',
+            'execution.$': '$$.Execution.Id',
+            'error.$': '$.error.Error',
+            'cause.$': '$.error.Cause',
+          }),
+        },
+      ],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
@@ -133,11 +148,13 @@ export class FabricWorkflow {
     // A spec that does not validate: nothing exists yet, there is no fabric to release or record.
     const invalidFailed = new sfn.Fail(this.scope, 'SpecRejected', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const emitInvalid = new tasks.EventBridgePutEvents(this.scope, 'EmitSpecRejected', {
-      entries: [{
-        source: EVENT_SOURCE,
-        detailType: FABRIC_FAILED,
-        detail: sfn.TaskInput.fromObject({ 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }),
-      }],
+      entries: [
+        {
+          source: EVENT_SOURCE,
+          detailType: FABRIC_FAILED,
+          detail: sfn.TaskInput.fromObject({ 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' }),
+        },
+      ],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
@@ -146,11 +163,16 @@ export class FabricWorkflow {
     emitInvalid.next(invalidFailed);
 
     // ---- 1. validate ----
-    const validate = lambdaTask('ValidateSpec', f.validateSpec, {
-      'input.$': '$',
-      'execution.$': '$$.Execution.Id',
-      'startedAt.$': '$$.Execution.StartTime',
-    }, '$.fabric');
+    const validate = lambdaTask(
+      'ValidateSpec',
+      f.validateSpec,
+      {
+        'input.$': '$',
+        'execution.$': '$$.Execution.Id',
+        'startedAt.$': '$$.Execution.StartTime',
+      },
+      '$.fabric',
+    );
     validate.addCatch(emitInvalid, { resultPath: '$.error' });
 
     // ---- 2. lock ----
@@ -193,7 +215,8 @@ export class FabricWorkflow {
     const busy = new sfn.Pass(this.scope, 'FabricBusy', {
       parameters: {
         Error: 'FabricBusy',
-        'Cause.$': "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
+        'Cause.$':
+          "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
       },
       resultPath: '$.error',
     });
@@ -227,7 +250,9 @@ export class FabricWorkflow {
     // ---- 4-6. provision ----
     const sshKey = lambdaTask('EnsureSshKey', f.ensureSshKey, fabricOnly, '$.sshKey');
     onFailure(sshKey);
-    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', { APPROVED_PLAN_DIGEST: '$.approvedPlan.network' });
+    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', {
+      APPROVED_PLAN_DIGEST: '$.approvedPlan.network',
+    });
     const clusterJob = this.buildTask('ClusterJob', this.clusterProject, 'provision', '$.jobs.cluster', {
       VPC_ID: '$.jobs.network.result.vpcId',
       SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
@@ -239,12 +264,17 @@ export class FabricWorkflow {
       result: sfn.Result.fromObject({ ready: false, attempts: 0 }),
       resultPath: '$.readiness',
     });
-    const checkReadiness = lambdaTask('CheckReadiness', f.checkReadiness, {
-      'fabric.$': '$.fabric',
-      'prepared.$': '$.prepared',
-      'cluster.$': '$.jobs.cluster.result',
-      'readiness.$': '$.readiness',
-    }, '$.readiness');
+    const checkReadiness = lambdaTask(
+      'CheckReadiness',
+      f.checkReadiness,
+      {
+        'fabric.$': '$.fabric',
+        'prepared.$': '$.prepared',
+        'cluster.$': '$.jobs.cluster.result',
+        'readiness.$': '$.readiness',
+      },
+      '$.readiness',
+    );
     onFailure(checkReadiness);
     const waitForCluster = new sfn.Wait(this.scope, 'WaitBeforeNextCheck', { time: sfn.WaitTime.duration(pollInterval) });
     const recordReady = lambdaTask('RecordReady', f.recordFabric, { status: 'READY', 'state.$': '$' }, '$.record');
@@ -259,7 +289,12 @@ export class FabricWorkflow {
     onFailure(emitReady);
     const ready = new sfn.Succeed(this.scope, 'FabricReady', { outputPath: '$.record' });
     // ---- approval gate: plan, record AWAITING_APPROVAL, wait for the task token ----
-    const recordProvisioning = lambdaTask('RecordProvisioning', f.recordFabric, { status: 'PROVISIONING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    const recordProvisioning = lambdaTask(
+      'RecordProvisioning',
+      f.recordFabric,
+      { status: 'PROVISIONING', 'state.$': '$' },
+      sfn.JsonPath.DISCARD,
+    );
     onFailure(recordProvisioning);
     const planNetworkForApproval = this.buildTask('PlanNetworkForApproval', this.networkProject, 'plan', '$.jobs.network', {});
     const planClusterForApproval = this.buildTask('PlanClusterForApproval', this.clusterProject, 'plan', '$.jobs.cluster', {
@@ -267,7 +302,12 @@ export class FabricWorkflow {
       SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
       SSH_PUBLIC_KEY: '$.sshKey.publicKey',
     });
-    const recordAwaiting = lambdaTask('RecordAwaitingApproval', f.recordFabric, { status: 'AWAITING_APPROVAL', 'state.$': '$' }, sfn.JsonPath.DISCARD);
+    const recordAwaiting = lambdaTask(
+      'RecordAwaitingApproval',
+      f.recordFabric,
+      { status: 'AWAITING_APPROVAL', 'state.$': '$' },
+      sfn.JsonPath.DISCARD,
+    );
     const waitForApproval = new tasks.LambdaInvoke(this.scope, 'WaitForApproval', {
       lambdaFunction: f.requestApproval,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -280,7 +320,8 @@ export class FabricWorkflow {
     const approvalTimedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', {
       parameters: {
         Error: 'ApprovalTimedOut',
-        'Cause.$': "States.Format('nobody approved or rejected the plan of fabric {} within {} seconds; nothing was applied. Run the provision again and approve it with fabricctl approve {}', $.fabric.name, $.fabric.approval.timeoutSeconds, $.fabric.name)",
+        'Cause.$':
+          "States.Format('nobody approved or rejected the plan of fabric {} within {} seconds; nothing was applied. Run the provision again and approve it with fabricctl approve {}', $.fabric.name, $.fabric.approval.timeoutSeconds, $.fabric.name)",
       },
       resultPath: '$.error',
     });
@@ -297,21 +338,31 @@ export class FabricWorkflow {
       resultPath: '$.approvedPlan',
     });
     for (const state of [planNetworkForApproval, planClusterForApproval, recordAwaiting, waitForApproval, recordApproved]) onFailure(state);
-    planNetworkForApproval.next(planClusterForApproval).next(recordAwaiting).next(waitForApproval).next(approvedPlan).next(recordApproved).next(networkJob);
+    planNetworkForApproval
+      .next(planClusterForApproval)
+      .next(recordAwaiting)
+      .next(waitForApproval)
+      .next(approvedPlan)
+      .next(recordApproved)
+      .next(networkJob);
     noApproval.next(networkJob);
 
     networkJob
       .next(clusterJob)
       .next(initReadiness)
       .next(checkReadiness)
-      .next(new sfn.Choice(this.scope, 'IsClusterReady')
-        .when(sfn.Condition.booleanEquals('$.readiness.ready', true), recordReady.next(releaseReady).next(emitReady).next(ready))
-        .otherwise(waitForCluster.next(checkReadiness)));
+      .next(
+        new sfn.Choice(this.scope, 'IsClusterReady')
+          .when(sfn.Condition.booleanEquals('$.readiness.ready', true), recordReady.next(releaseReady).next(emitReady).next(ready))
+          .otherwise(waitForCluster.next(checkReadiness)),
+      );
     const provision = recordProvisioning
       .next(sshKey)
-      .next(new sfn.Choice(this.scope, 'NeedsApproval')
-        .when(sfn.Condition.booleanEquals('$.fabric.approval.required', true), planNetworkForApproval)
-        .otherwise(noApproval));
+      .next(
+        new sfn.Choice(this.scope, 'NeedsApproval')
+          .when(sfn.Condition.booleanEquals('$.fabric.approval.required', true), planNetworkForApproval)
+          .otherwise(noApproval),
+      );
 
     // ---- plan: jobs plan, nothing applied ----
     const planNetwork = this.buildTask('PlanNetworkJob', this.networkProject, 'plan', '$.jobs.network', {});
@@ -337,14 +388,21 @@ export class FabricWorkflow {
     onFailure(recordDrift);
     const emitDrifted = this.emitEvent('EmitFabricDrifted', FABRIC_DRIFTED, { 'summary.$': '$.record.drift.summary' });
     onFailure(emitDrifted);
-    const driftCheck = recordDrift.next(new sfn.Choice(this.scope, 'HasDrifted')
-      .when(sfn.Condition.booleanEquals('$.record.drift.drifted', true), emitDrifted.next(releasePlan))
-      .otherwise(releasePlan));
+    const driftCheck = recordDrift.next(
+      new sfn.Choice(this.scope, 'HasDrifted')
+        .when(sfn.Condition.booleanEquals('$.record.drift.drifted', true), emitDrifted.next(releasePlan))
+        .otherwise(releasePlan),
+    );
     const plan = planNetwork
       .next(planCluster)
-      .next(new sfn.Choice(this.scope, 'IsDriftCheck')
-        .when(sfn.Condition.and(sfn.Condition.isPresent('$.fabric.check'), sfn.Condition.stringEquals('$.fabric.check', 'drift')), driftCheck)
-        .otherwise(releasePlan));
+      .next(
+        new sfn.Choice(this.scope, 'IsDriftCheck')
+          .when(
+            sfn.Condition.and(sfn.Condition.isPresent('$.fabric.check'), sfn.Condition.stringEquals('$.fabric.check', 'drift')),
+            driftCheck,
+          )
+          .otherwise(releasePlan),
+      );
     releasePlan.next(planned).next(new sfn.Succeed(this.scope, 'Planned'));
 
     // ---- destroy: cluster first, then network; the state bucket and its versions stay ----
@@ -358,7 +416,12 @@ export class FabricWorkflow {
     onFailure(emitDestroyed);
     const recordDestroying = lambdaTask('RecordDestroying', f.recordFabric, { status: 'DESTROYING', 'state.$': '$' }, sfn.JsonPath.DISCARD);
     onFailure(recordDestroying);
-    const destroy = recordDestroying.next(destroyCluster).next(destroyNetwork).next(recordDestroyed).next(releaseDestroyed).next(emitDestroyed)
+    const destroy = recordDestroying
+      .next(destroyCluster)
+      .next(destroyNetwork)
+      .next(recordDestroyed)
+      .next(releaseDestroyed)
+      .next(emitDestroyed)
       .next(new sfn.Succeed(this.scope, 'FabricDestroyed', { outputPath: '$.record' }));
 
     for (const state of [networkJob, clusterJob, planNetwork, planCluster, destroyCluster, destroyNetwork]) onFailure(state);
@@ -372,13 +435,18 @@ export class FabricWorkflow {
 
     return validate
       .next(acquireLock)
-      .next(new sfn.Choice(this.scope, 'IsLeaseExtension')
-        .when(sfn.Condition.stringEquals('$.fabric.action', 'extend'), extend)
-        .otherwise(prepare
-          .next(new sfn.Choice(this.scope, 'ChooseAction')
-            .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), destroy)
-            .when(sfn.Condition.stringEquals('$.fabric.action', 'plan'), plan)
-            .otherwise(provision))));
+      .next(
+        new sfn.Choice(this.scope, 'IsLeaseExtension')
+          .when(sfn.Condition.stringEquals('$.fabric.action', 'extend'), extend)
+          .otherwise(
+            prepare.next(
+              new sfn.Choice(this.scope, 'ChooseAction')
+                .when(sfn.Condition.stringEquals('$.fabric.action', 'destroy'), destroy)
+                .when(sfn.Condition.stringEquals('$.fabric.action', 'plan'), plan)
+                .otherwise(provision),
+            ),
+          ),
+      );
   }
 
   /** Deletes the lock only if this execution holds it; a FabricBusy run must not free another's lock. */
@@ -397,11 +465,13 @@ export class FabricWorkflow {
 
   private emitEvent(id: string, detailType: string, extra: Record<string, string>): tasks.EventBridgePutEvents {
     const emit = new tasks.EventBridgePutEvents(this.scope, id, {
-      entries: [{
-        source: EVENT_SOURCE,
-        detailType,
-        detail: sfn.TaskInput.fromObject({ 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', ...extra }),
-      }],
+      entries: [
+        {
+          source: EVENT_SOURCE,
+          detailType,
+          detail: sfn.TaskInput.fromObject({ 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', ...extra }),
+        },
+      ],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
@@ -413,7 +483,13 @@ export class FabricWorkflow {
    * A build task that waits for the build (RUN_JOB). Per-run values go in as environment overrides;
    * the job's one exported variable `FABRIC_RESULT` (JSON) comes back parsed at `resultPath.result`.
    */
-  private buildTask(id: string, project: codebuild.IProject, action: RunAction, resultPath: string, extra: Record<string, string>): tasks.CodeBuildStartBuild {
+  private buildTask(
+    id: string,
+    project: codebuild.IProject,
+    action: RunAction,
+    resultPath: string,
+    extra: Record<string, string>,
+  ): tasks.CodeBuildStartBuild {
     const env: Record<string, codebuild.BuildEnvironmentVariable> = {};
     // Every variable of the validated fabric's `buildEnv` (contract.ts BUILD_ENV_NAMES).
     for (const name of BUILD_ENV_NAMES) env[name] = { value: sfn.JsonPath.stringAt(`$.fabric.buildEnv.${name}`) };
@@ -434,7 +510,12 @@ export class FabricWorkflow {
       resultPath,
       taskTimeout: sfn.Timeout.duration(BUILD_TASK_TIMEOUT),
     });
-    task.addRetry({ errors: ['CodeBuild.CodeBuildException', 'CodeBuild.AccountLimitExceededException'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 4 });
+    task.addRetry({
+      errors: ['CodeBuild.CodeBuildException', 'CodeBuild.AccountLimitExceededException'],
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+      maxAttempts: 4,
+    });
     return task;
   }
 }

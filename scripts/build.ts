@@ -17,30 +17,43 @@ async function main(): Promise<void> {
   const started = Date.now();
   // A stale module or bundle of a deleted handler must not ship.
   rmSync(dist, { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
 
-  const handlers = readdirSync(path.join(root, 'lambdas')).filter((fn) => existsSync(path.join(root, 'lambdas', fn, 'handler.ts'))).sort();
-  await Promise.all(handlers.map((fn) => build({
-    entryPoints: [path.join(root, 'lambdas', fn, 'handler.ts')],
-    outfile: path.join(dist, 'lambdas', fn, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    target: HANDLER_BUNDLING.target,
-    format: HANDLER_BUNDLING.format,
-    minify: HANDLER_BUNDLING.minify,
-    sourcemap: HANDLER_BUNDLING.sourceMap,
-    // bundleAwsSDK: false, as NodejsFunction applies it: the Lambda runtime provides the SDK v3.
-    external: HANDLER_BUNDLING.bundleAwsSDK ? [] : ['@aws-sdk/*'],
-    logLevel: 'warning',
-  })));
+  const handlers = readdirSync(path.join(root, 'lambdas'))
+    .filter((fn) => existsSync(path.join(root, 'lambdas', fn, 'handler.ts')))
+    .sort();
+  await Promise.all(
+    handlers.map((fn) =>
+      build({
+        entryPoints: [path.join(root, 'lambdas', fn, 'handler.ts')],
+        outfile: path.join(dist, 'lambdas', fn, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        target: HANDLER_BUNDLING.target,
+        format: HANDLER_BUNDLING.format,
+        minify: HANDLER_BUNDLING.minify,
+        sourcemap: HANDLER_BUNDLING.sourceMap,
+        // bundleAwsSDK: false, as NodejsFunction applies it: the Lambda runtime provides the SDK v3.
+        external: HANDLER_BUNDLING.bundleAwsSDK ? [] : ['@aws-sdk/*'],
+        logLevel: 'warning',
+      }),
+    ),
+  );
 
   cpSync(path.join(root, 'lib', 'cost', 'prices'), path.join(dist, 'lib', 'cost', 'prices'), { recursive: true });
 
   const shim = path.join(dist, 'bin', 'fabricctl.js');
-  writeFileSync(shim, "#!/usr/bin/env node\n'use strict';\n// kubectl's exec plugin command when fabricctl is not on PATH: the package's own bin.\nrequire('../../bin/fabricctl.js');\n");
+  writeFileSync(
+    shim,
+    "#!/usr/bin/env node\n'use strict';\n// kubectl's exec plugin command when fabricctl is not on PATH: the package's own bin.\nrequire('../../bin/fabricctl.js');\n",
+  );
   chmodSync(shim, 0o755);
 
-  console.log(`dist/: compiled, ${handlers.length} handlers bundled (${handlers.join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `dist/: compiled, ${handlers.length} handlers bundled (${handlers.join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 main().catch((error: unknown) => {

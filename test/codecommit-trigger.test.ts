@@ -17,7 +17,9 @@ import { testStackProps } from './support/stack';
 function synth(): Template {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TriggerTest');
   const repository = new codecommit.Repository(stack, 'Repo', { repositoryName: 'fabrics' });
-  const stateMachine = new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Done')) });
+  const stateMachine = new sfn.StateMachine(stack, 'Machine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Done')),
+  });
   addCodeCommitTrigger(stack, { repository, stateMachine });
   return Template.fromStack(stack);
 }
@@ -48,7 +50,9 @@ describe('addCodeCommitTrigger', () => {
   });
 
   test('GIVEN the push rule WHEN synthesized THEN its only target is the push function, given the whole event, with the retry policy and the dead-letter queue', () => {
-    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { detail: { event: ['referenceCreated', 'referenceUpdated'] } } } });
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { detail: { event: ['referenceCreated', 'referenceUpdated'] } } },
+    });
     const [rule] = Object.values(rules) as { Properties: { Targets: unknown[] } }[];
     expect(rule?.Properties.Targets).toEqual([
       {
@@ -70,14 +74,23 @@ describe('addCodeCommitTrigger', () => {
   });
 
   test('GIVEN the push function WHEN synthesized THEN it gets the state machine ARN and keeps events it failed on in the dead-letter queue', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[pushFunction()] as { Properties: { Environment: { Variables: Record<string, unknown> }; DeadLetterConfig: unknown } };
-    expect(fn.Properties.Environment.Variables).toEqual({ NODE_OPTIONS: '--enable-source-maps', STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^Machine/) } });
+    const fn = template.findResources('AWS::Lambda::Function')[pushFunction()] as {
+      Properties: { Environment: { Variables: Record<string, unknown> }; DeadLetterConfig: unknown };
+    };
+    expect(fn.Properties.Environment.Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^Machine/) },
+    });
     expect(fn.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } });
   });
 
   test('GIVEN the push function role WHEN synthesized THEN it may start this state machine, describe its executions and write to the dead-letter queue, nothing else', () => {
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CodeCommitTriggerPushFunctionServiceRole') }] } });
-    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CodeCommitTriggerPushFunctionServiceRole') }] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+    );
     expect(statements).toEqual([
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
       // X-Ray (tracing is on) has no resource-level permissions.
@@ -87,16 +100,28 @@ describe('addCodeCommitTrigger', () => {
   });
 
   test('GIVEN the trigger WHEN synthesized THEN EventBridge has no role to start the state machine with: only the push function starts it', () => {
-    const roles = Object.values(template.findResources('AWS::IAM::Role')) as { Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { Service?: string } }[] } } }[];
-    expect(roles.filter((r) => r.Properties.AssumeRolePolicyDocument.Statement.some((st) => st.Principal.Service === 'events.amazonaws.com'))).toEqual([]);
+    const roles = Object.values(template.findResources('AWS::IAM::Role')) as {
+      Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { Service?: string } }[] } };
+    }[];
+    expect(
+      roles.filter((r) => r.Properties.AssumeRolePolicyDocument.Statement.some((st) => st.Principal.Service === 'events.amazonaws.com')),
+    ).toEqual([]);
   });
 
   test('GIVEN the dead-letter queue WHEN synthesized THEN it is encrypted, keeps events 14 days, refuses requests without TLS, and EventBridge may send to it from the push rule only', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as { Properties: { PolicyDocument: { Statement: unknown[] } } }[];
+    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as {
+      Properties: { PolicyDocument: { Statement: unknown[] } };
+    }[];
     const queueArn = { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] };
     expect(policy?.Properties.PolicyDocument.Statement).toEqual([
-      { Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: { AWS: '*' }, Resource: queueArn },
+      {
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Resource: queueArn,
+      },
       {
         Action: 'sqs:SendMessage',
         Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^CodeCommitTriggerPushRule/), 'Arn'] } } },
@@ -109,7 +134,9 @@ describe('addCodeCommitTrigger', () => {
   });
 
   test('GIVEN the trigger WHEN synthesized THEN branch deletions match a second rule whose only target is the log group, never the state machine', () => {
-    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { detail: { event: ['referenceDeleted'] } } } });
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { detail: { event: ['referenceDeleted'] } } },
+    });
     const [rule] = Object.values(rules) as { Properties: { EventPattern: unknown; Targets: unknown[] } }[];
     expect(rule?.Properties.EventPattern).toEqual({
       source: ['aws.codecommit'],
@@ -137,7 +164,11 @@ describe('addCodeCommitTrigger', () => {
 
   test('GIVEN the deletion message WHEN synthesized THEN it has no placeholder EventBridge cannot fill', () => {
     const transformers = Object.values(template.findResources('AWS::Events::Rule'))
-      .flatMap((r) => (r as { Properties: { Targets: { InputTransformer?: { InputPathsMap: Record<string, string>; InputTemplate: string } }[] } }).Properties.Targets)
+      .flatMap(
+        (r) =>
+          (r as { Properties: { Targets: { InputTransformer?: { InputPathsMap: Record<string, string>; InputTemplate: string } }[] } })
+            .Properties.Targets,
+      )
       .flatMap((t) => (t.InputTransformer ? [t.InputTransformer] : []));
     // The deletion rule's only (the push function gets the whole event): an empty list would pass the loop below vacuously.
     expect(transformers).toHaveLength(1);
@@ -148,13 +179,22 @@ describe('addCodeCommitTrigger', () => {
   });
 
   test('GIVEN the deletion log group WHEN synthesized THEN a resource policy lets EventBridge write to it and nothing else', () => {
-    const policies = Object.values(template.findResources('AWS::Logs::ResourcePolicy')) as { Properties: { PolicyDocument: { 'Fn::Join': [string, unknown[]] } } }[];
+    const policies = Object.values(template.findResources('AWS::Logs::ResourcePolicy')) as {
+      Properties: { PolicyDocument: { 'Fn::Join': [string, unknown[]] } };
+    }[];
     expect(policies).toHaveLength(1);
     // The document is a Fn::Join around the log group's ARN token: stand the token in and read the JSON.
     const [, parts] = policies[0]?.Properties.PolicyDocument['Fn::Join'] ?? ['', []];
     const document = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'LOG_GROUP_ARN')).join('')) as unknown;
     expect(document).toEqual({
-      Statement: [{ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Resource: 'LOG_GROUP_ARN' }],
+      Statement: [
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Resource: 'LOG_GROUP_ARN',
+        },
+      ],
       Version: '2012-10-17',
     });
   });
@@ -168,14 +208,17 @@ describe('addCodeCommitTrigger under cdk-nag', () => {
     // synth() throws listing the findings when any is not acknowledged.
     expect(() => app.synth()).not.toThrow();
     const trigger = stack.node.findChild('CodeCommitTrigger');
-    const acknowledged = trigger.node.findAll()
+    const acknowledged = trigger.node
+      .findAll()
       .flatMap((c) => c.node.metadata)
       .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
       .flatMap((m) => Object.keys(m.data as Record<string, string>));
     expect(acknowledged.sort()).toEqual([
       'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
-      expect.stringMatching(/^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/),
+      expect.stringMatching(
+        /^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/,
+      ),
     ]);
   });
 });

@@ -13,7 +13,9 @@ const TOKEN_ARN = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricct
 
 function synth(withToken: boolean, extra: Omit<GithubWebhookProps, 'stateMachine' | 'githubTokenSecret'> = {}): Template {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'WebhookTest');
-  const stateMachine = new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Done')) });
+  const stateMachine = new sfn.StateMachine(stack, 'Machine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Done')),
+  });
   const githubTokenSecret = withToken ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', TOKEN_ARN) : undefined;
   addGithubWebhook(stack, { stateMachine, githubTokenSecret, ...extra });
   return Template.fromStack(stack);
@@ -21,10 +23,19 @@ function synth(withToken: boolean, extra: Omit<GithubWebhookProps, 'stateMachine
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
 /** The receiver's environment and every statement of its role that touches Secrets Manager. */
-function receiver(template: Template): { environment: Record<string, unknown>; reservedConcurrency?: number; statements: Statement[]; secretStatements: Statement[] } {
-  const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> }; ReservedConcurrentExecutions?: number } }>;
+function receiver(template: Template): {
+  environment: Record<string, unknown>;
+  reservedConcurrency?: number;
+  statements: Statement[];
+  secretStatements: Statement[];
+} {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
+    Properties: { Environment: { Variables: Record<string, unknown> }; ReservedConcurrentExecutions?: number };
+  }>;
   const [fn] = functions.filter((f) => 'WEBHOOK_SECRET_ARN' in f.Properties.Environment.Variables);
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>;
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+    Properties: { PolicyDocument: { Statement: Statement[] } };
+  }>;
   const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
   return {
     environment: fn?.Properties.Environment.Variables ?? {},
@@ -44,7 +55,11 @@ describe('addGithubWebhook', () => {
     const { environment, secretStatements } = receiver(synth(true));
     expect(environment.GITHUB_TOKEN_SECRET_ARN).toBe(TOKEN_ARN);
     expect(secretStatements).toEqual([
-      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^GithubWebhookSecret/) } },
+      {
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Effect: 'Allow',
+        Resource: { Ref: expect.stringMatching(/^GithubWebhookSecret/) },
+      },
       { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: TOKEN_ARN },
     ]);
   });
@@ -53,7 +68,11 @@ describe('addGithubWebhook', () => {
     const { environment, secretStatements } = receiver(synth(false));
     expect(Object.keys(environment)).not.toContain('GITHUB_TOKEN_SECRET_ARN');
     expect(secretStatements).toEqual([
-      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^GithubWebhookSecret/) } },
+      {
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Effect: 'Allow',
+        Resource: { Ref: expect.stringMatching(/^GithubWebhookSecret/) },
+      },
     ]);
   });
 
@@ -66,12 +85,16 @@ describe('addGithubWebhook', () => {
   });
 
   test.each([0, -1, 2.5])('fails when reservedConcurrency is %p, saying what it must be', (value) => {
-    expect(() => synth(false, { reservedConcurrency: value })).toThrow(`reservedConcurrency of the GitHub webhook must be a whole number of at least 1 (default 5); got ${value}`);
+    expect(() => synth(false, { reservedConcurrency: value })).toThrow(
+      `reservedConcurrency of the GitHub webhook must be a whole number of at least 1 (default 5); got ${value}`,
+    );
   });
 
   test('GIVEN the webhook WHEN synthesized THEN the delivery table is keyed by delivery id, on demand, with PITR and the TTL attribute expiresAt', () => {
     const template = synth(false);
-    const table = template.findResources('AWS::DynamoDB::GlobalTable')[deliveryTableId(template)] as { Properties: Record<string, unknown> };
+    const table = template.findResources('AWS::DynamoDB::GlobalTable')[deliveryTableId(template)] as {
+      Properties: Record<string, unknown>;
+    };
     expect(table.Properties).toEqual({
       AttributeDefinitions: [{ AttributeName: 'delivery', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'delivery', KeyType: 'HASH' }],
@@ -111,7 +134,9 @@ describe('addGithubWebhook under cdk-nag', () => {
     expect(acknowledged.sort()).toEqual([
       'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
-      expect.stringMatching(/^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/),
+      expect.stringMatching(
+        /^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/,
+      ),
       'Annotation::AwsSolutions-SMG4',
     ]);
   });

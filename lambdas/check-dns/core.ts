@@ -68,14 +68,20 @@ export async function checkDns(fabric: ValidatedFabric, deps: CheckDnsDeps): Pro
   const candidates: { id: string; nameServers: string[] }[] = [];
   for (const zone of publicZones) {
     const { DelegationSet } = await deps.route53.send(new GetHostedZoneCommand({ Id: zone.Id }));
-    candidates.push({ id: (zone.Id ?? '').replace(/^\/hostedzone\//, ''), nameServers: (DelegationSet?.NameServers ?? []).map(normaliseHost) });
+    candidates.push({
+      id: (zone.Id ?? '').replace(/^\/hostedzone\//, ''),
+      nameServers: (DelegationSet?.NameServers ?? []).map(normaliseHost),
+    });
   }
 
   const published = await publicNameServers(deps.resolveNs, domain);
   const match = candidates.find((c) => c.nameServers.length > 0 && sameSet(c.nameServers, published));
   if (match) return { hostedZoneId: match.id, nameServers: match.nameServers };
 
-  const seen = published.length > 0 ? `the public DNS returns NS ${[...published].sort().join(', ')}` : 'the public DNS has no NS records for it (NXDOMAIN or no data)';
+  const seen =
+    published.length > 0
+      ? `the public DNS returns NS ${[...published].sort().join(', ')}`
+      : 'the public DNS has no NS records for it (NXDOMAIN or no data)';
   // Several public zones of one name: say which to keep, since only one can be delegated to.
   const expected = candidates[0]?.nameServers ?? [];
   const fix =

@@ -10,7 +10,10 @@ import { checkDns } from './core';
 /** `DNS_RESOLVERS`: comma-separated `host:port` (local mode points it at its DNS stand-in). */
 function resolversFromEnv(): string[] {
   const text = optionalEnv('DNS_RESOLVERS', '');
-  const servers = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const servers = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = servers.find((s) => !/^(\[[0-9a-f:]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(s));
   if (bad !== undefined) throw new ConfigurationInvalid('DNS_RESOLVERS', text, 'comma-separated IP:port addresses such as 127.0.0.1:5353');
   return servers;

@@ -133,7 +133,11 @@ async function safely(what: string, run: () => Promise<Check>): Promise<Check> {
   }
 }
 
-export async function checkReadiness(event: ReadinessEvent, clients: ReadinessClients, options: ReadinessOptions = {}): Promise<ReadinessState> {
+export async function checkReadiness(
+  event: ReadinessEvent,
+  clients: ReadinessClients,
+  options: ReadinessOptions = {},
+): Promise<ReadinessState> {
   const { fabric, prepared, cluster, readiness } = event;
   const logger = options.logger ?? createLogger({ fabric: fabric.name, execution: fabric.execution });
   const apiName = cluster.apiName || `api.${fabric.clusterName}`;
@@ -154,9 +158,18 @@ export async function checkReadiness(event: ReadinessEvent, clients: ReadinessCl
     if (secret.SecretString === undefined) return { ready: false, detail: 'the kubeconfig secret has no string value' };
     const endpoint = parseKubeconfig(secret.SecretString);
     if (endpoint.credentials === undefined) {
-      return { ready: false, detail: `the stored kubeconfig has no credentials the API server accepts: ${endpoint.credentialsProblem ?? 'none given'}` };
+      return {
+        ready: false,
+        detail: `the stored kubeconfig has no credentials the API server accepts: ${endpoint.credentialsProblem ?? 'none given'}`,
+      };
     }
-    return (options.probe ?? probeReadyz)({ address: target, port: endpoint.port, hostname: apiName, caPem: endpoint.caPem, credentials: endpoint.credentials });
+    return (options.probe ?? probeReadyz)({
+      address: target,
+      port: endpoint.port,
+      hostname: apiName,
+      caPem: endpoint.caPem,
+      credentials: endpoint.credentials,
+    });
   });
 
   const checks: ReadinessChecks = { instances, dns, api };

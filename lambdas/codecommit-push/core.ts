@@ -23,12 +23,18 @@ const pushEventSchema = z.object({
   source: z.literal('aws.codecommit', { error: 'expected source "aws.codecommit"' }),
   'detail-type': z.literal('CodeCommit Repository State Change', { error: 'expected detail-type "CodeCommit Repository State Change"' }),
   detail: z.object({
-    event: z.enum(['referenceCreated', 'referenceUpdated'], { error: 'expected referenceCreated or referenceUpdated (a deletion starts nothing)' }),
-    repositoryName: z.string({ error: 'expected the repository name as text' }).check(z.minLength(1, { error: 'expected the repository name' })),
+    event: z.enum(['referenceCreated', 'referenceUpdated'], {
+      error: 'expected referenceCreated or referenceUpdated (a deletion starts nothing)',
+    }),
+    repositoryName: z
+      .string({ error: 'expected the repository name as text' })
+      .check(z.minLength(1, { error: 'expected the repository name' })),
     referenceType: z.literal('branch', { error: 'expected a branch (tags start nothing)' }),
-    referenceName: z
-      .string({ error: 'expected the branch name as text' })
-      .check(z.refine((name) => name.startsWith(FABRIC_BRANCH_PREFIX) && name.length > FABRIC_BRANCH_PREFIX.length, { error: 'expected a fabric/<name> branch' })),
+    referenceName: z.string({ error: 'expected the branch name as text' }).check(
+      z.refine((name) => name.startsWith(FABRIC_BRANCH_PREFIX) && name.length > FABRIC_BRANCH_PREFIX.length, {
+        error: 'expected a fabric/<name> branch',
+      }),
+    ),
     commitId: z.string({ error: 'expected the pushed commit id' }).check(z.regex(SHA, { error: 'expected a 40-hex commit id' })),
   }),
 });
@@ -61,9 +67,15 @@ export function parsePushEvent(event: unknown): CodeCommitPush {
   const parsed = pushEventSchema.safeParse(event);
   if (!parsed.success) {
     const valueAt = (path: readonly PropertyKey[]): unknown =>
-      path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), event);
+      path.reduce<unknown>(
+        (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+        event,
+      );
     const id = typeof (event as { id?: unknown } | null)?.id === 'string' ? (event as { id: string }).id : undefined;
-    throw new CodeCommitEventInvalid(id, parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} is ${shown(valueAt(i.path))}, ${i.message}`));
+    throw new CodeCommitEventInvalid(
+      id,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} is ${shown(valueAt(i.path))}, ${i.message}`),
+    );
   }
   const { detail } = parsed.data;
   return {
@@ -109,6 +121,9 @@ export async function startPush(event: unknown, deps: PushDeps): Promise<PushRes
     return { outcome: 'duplicate', executionName: request.name, executionArn };
   }
   const result = await startOnce(deps.sfn, request);
-  log.info(result.started ? 'provisioning started' : 'duplicate push event: another delivery started this commit first, nothing started', fields);
+  log.info(
+    result.started ? 'provisioning started' : 'duplicate push event: another delivery started this commit first, nothing started',
+    fields,
+  );
   return { outcome: result.started ? 'started' : 'duplicate', executionName: request.name, executionArn: result.executionArn };
 }

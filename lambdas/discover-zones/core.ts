@@ -24,7 +24,10 @@ async function assertRegionKnown(ec2: Ec2Sender, region: string): Promise<void> 
     // AWS answers an unknown region name with InvalidParameterValue; the emulator with an empty list.
     if ((error as Error).name !== 'InvalidParameterValue') throw error;
   }
-  if (!found) throw new FabricSpecInvalid([problem('region', region, 'no such AWS region; use one such as us-east-2 (aws ec2 describe-regions lists them)')]);
+  if (!found)
+    throw new FabricSpecInvalid([
+      problem('region', region, 'no such AWS region; use one such as us-east-2 (aws ec2 describe-regions lists them)'),
+    ]);
   if (found.OptInStatus === 'not-opted-in') {
     throw new FabricSpecInvalid([problem('region', region, 'this region is not enabled in the account; enable it or pick another region')]);
   }
@@ -81,7 +84,11 @@ export async function discoverZones(fabric: ValidatedFabric, deps: DiscoverZones
     const unusable = pinned.filter((z) => !usable.includes(z));
     if (unusable.length > 0) {
       throw new FabricSpecInvalid([
-        problem('zones', pinned, `${unusable.join(', ')} ${unusable.length === 1 ? 'is' : 'are'} not usable in ${fabric.region}; pick from ${usable.join(', ') || 'none'} or drop "zones" to have them chosen`),
+        problem(
+          'zones',
+          pinned,
+          `${unusable.join(', ')} ${unusable.length === 1 ? 'is' : 'are'} not usable in ${fabric.region}; pick from ${usable.join(', ') || 'none'} or drop "zones" to have them chosen`,
+        ),
       ]);
     }
     return { zones: [...pinned], zonesCsv: pinned.join(','), origin: 'pinned' };

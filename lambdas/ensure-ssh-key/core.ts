@@ -68,7 +68,11 @@ async function readSecret(secrets: SecretsManagerClient, secretId: string): Prom
   }
 }
 
-export async function ensureSshKey(fabric: ValidatedFabric, secrets: SecretsManagerClient, options: EnsureSshKeyOptions = {}): Promise<SshKeyResult> {
+export async function ensureSshKey(
+  fabric: ValidatedFabric,
+  secrets: SecretsManagerClient,
+  options: EnsureSshKeyOptions = {},
+): Promise<SshKeyResult> {
   const logger = options.logger ?? createLogger({ fabric: fabric.name, execution: fabric.execution });
   const secretName = sshKeySecretName(fabric.name);
   const comment = `fabricctl-${fabric.name}`;
@@ -104,7 +108,10 @@ export async function ensureSshKey(fabric: ValidatedFabric, secrets: SecretsMana
     const winner = await readSecret(secrets, secretName);
     if (!winner) throw error;
     const winnerKey = publicKeyOf(winner.pem, comment);
-    logger.info('another execution created the fabric SSH key first; using it', { secretArn: winner.arn, fingerprint: winnerKey.fingerprint });
+    logger.info('another execution created the fabric SSH key first; using it', {
+      secretArn: winner.arn,
+      fingerprint: winnerKey.fingerprint,
+    });
     return { secretArn: winner.arn, ...winnerKey, created: false };
   }
 }

@@ -27,7 +27,8 @@ function mpint(unsigned: Buffer): Buffer {
 
 /** RFC 4253 §6.6 `ssh-rsa` public key blob: string "ssh-rsa", mpint e, mpint n. */
 export function sshRsaBlob(publicKey: KeyObject): Buffer {
-  if (publicKey.asymmetricKeyType !== 'rsa') throw new Error(`expected an RSA key (fabricctl's SSH keys are RSA 4096), got ${publicKey.asymmetricKeyType ?? 'a secret key'}`);
+  if (publicKey.asymmetricKeyType !== 'rsa')
+    throw new Error(`expected an RSA key (fabricctl's SSH keys are RSA 4096), got ${publicKey.asymmetricKeyType ?? 'a secret key'}`);
   const jwk = publicKey.export({ format: 'jwk' });
   if (jwk.e === undefined || jwk.n === undefined) throw new Error('the RSA key exported no modulus or exponent');
   return Buffer.concat([sshString(Buffer.from('ssh-rsa')), mpint(Buffer.from(jwk.e, 'base64url')), mpint(Buffer.from(jwk.n, 'base64url'))]);

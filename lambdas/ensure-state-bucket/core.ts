@@ -104,11 +104,11 @@ export function secretReadStatements(bucket: string, region: string, accountId: 
     Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
   });
   return [
-    deny('DenyKopsSecretReadsToOthers', [`${arn}/fabrics/*/kops/*/pki/private/*`, `${arn}/fabrics/*/kops/*/secrets/*`], [
-      ...readers.buildPrincipalArns,
-      controlPlaneRoles,
-      ...readers.adminPrincipalArns,
-    ]),
+    deny(
+      'DenyKopsSecretReadsToOthers',
+      [`${arn}/fabrics/*/kops/*/pki/private/*`, `${arn}/fabrics/*/kops/*/secrets/*`],
+      [...readers.buildPrincipalArns, controlPlaneRoles, ...readers.adminPrincipalArns],
+    ),
     deny('DenyTerraformStateReadsToOthers', [`${arn}/fabrics/*/*.tfstate`], [...readers.buildPrincipalArns, ...readers.adminPrincipalArns]),
   ];
 }
@@ -173,20 +173,27 @@ async function misconfigurations(s3: S3Sender, bucket: string, accountId: string
   const issues: string[] = [];
   const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket, ExpectedBucketOwner: accountId }));
   if (versioning.Status !== 'Enabled') {
-    issues.push(`versioning is ${versioning.Status ?? 'off'} (state needs old versions to recover from; run aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled)`);
+    issues.push(
+      `versioning is ${versioning.Status ?? 'off'} (state needs old versions to recover from; run aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled)`,
+    );
   }
   try {
     const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket, ExpectedBucketOwner: accountId }));
-    if ((encryption.ServerSideEncryptionConfiguration?.Rules ?? []).length === 0) issues.push(`default encryption has no rule (run aws s3api put-bucket-encryption --bucket ${bucket} ...)`);
+    if ((encryption.ServerSideEncryptionConfiguration?.Rules ?? []).length === 0)
+      issues.push(`default encryption has no rule (run aws s3api put-bucket-encryption --bucket ${bucket} ...)`);
   } catch (error) {
     if ((error as Error).name !== 'ServerSideEncryptionConfigurationNotFoundError') throw error;
-    issues.push(`default encryption is off (run aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}')`);
+    issues.push(
+      `default encryption is off (run aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}')`,
+    );
   }
   try {
     const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket, ExpectedBucketOwner: accountId }));
     const c = block.PublicAccessBlockConfiguration;
     if (!(c?.BlockPublicAcls && c.IgnorePublicAcls && c.BlockPublicPolicy && c.RestrictPublicBuckets)) {
-      issues.push(`public access is not fully blocked (run aws s3api put-public-access-block --bucket ${bucket} with all four settings true)`);
+      issues.push(
+        `public access is not fully blocked (run aws s3api put-public-access-block --bucket ${bucket} with all four settings true)`,
+      );
     }
   } catch (error) {
     if ((error as Error).name !== 'NoSuchPublicAccessBlockConfiguration') throw error;
@@ -203,10 +210,21 @@ async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: strin
     new PutPublicAccessBlockCommand({
       Bucket,
       ExpectedBucketOwner,
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
     }),
   );
-  await s3.send(new PutBucketOwnershipControlsCommand({ Bucket, ExpectedBucketOwner, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+  await s3.send(
+    new PutBucketOwnershipControlsCommand({
+      Bucket,
+      ExpectedBucketOwner,
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    }),
+  );
   await s3.send(new PutBucketVersioningCommand({ Bucket, ExpectedBucketOwner, VersioningConfiguration: { Status: 'Enabled' } }));
   // SSE-S3: encrypted at rest with no KMS key to create, pay for per request, or grant to the
   // build roles that Terraform and kops run under; access stays governed by IAM and the policy.
@@ -220,7 +238,13 @@ async function configure(s3: S3Sender, fabric: ValidatedFabric, accountId: strin
   // S3 refuses a policy without statements (local mode owns none).
   if (owned.length > 0) await s3.send(new PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: mergedPolicy(undefined, owned) }));
   const tags = { ...fabric.spec.tags, 'fabricctl:managed': 'true' };
-  await s3.send(new PutBucketTaggingCommand({ Bucket, ExpectedBucketOwner, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
+  await s3.send(
+    new PutBucketTaggingCommand({
+      Bucket,
+      ExpectedBucketOwner,
+      Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+    }),
+  );
 }
 
 async function currentPolicy(s3: S3Sender, bucket: string, accountId: string): Promise<string | undefined> {

@@ -21,9 +21,13 @@ const requireTls = optionalEnv('STATE_BUCKET_REQUIRE_TLS', 'true') !== 'false';
 const restrictSecretReads = optionalEnv('STATE_BUCKET_RESTRICT_SECRET_READS', 'true') !== 'false';
 /** Comma-separated principal ARNs; every entry must be one (a typo would lock the builds out). */
 function arnList(name: string, text: string): string[] {
-  const arns = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const arns = text
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
   for (const arn of arns) {
-    if (!/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^\s,]+$/.test(arn)) throw new ConfigurationInvalid(name, arn, 'comma-separated IAM principal ARNs');
+    if (!/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^\s,]+$/.test(arn))
+      throw new ConfigurationInvalid(name, arn, 'comma-separated IAM principal ARNs');
   }
   return arns;
 }
@@ -53,11 +57,18 @@ export const handler = async (event: FabricEvent): Promise<StateBucketResult> =>
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
   const s3 = s3In(fabric.region);
   const result = await ensureStateBucket(fabric, { s3, accountId: await account(), requireTls, restrictSecretReads, stateReaders });
-  log.info(result.created ? 'state bucket created' : result.exists ? 'state bucket verified' : 'state bucket missing (plan: not created)', { bucket: result.bucket });
+  log.info(result.created ? 'state bucket created' : result.exists ? 'state bucket verified' : 'state bucket missing (plan: not created)', {
+    bucket: result.bucket,
+  });
   // plan takes no Terraform lock and writes nothing; a new bucket holds no lock; the other actions
   // would wait on a stale lock and fail.
   if (!result.exists || result.created || fabric.action === 'plan') return result;
-  const releasedLocks = await releaseStaleStateLocks(fabric, { s3, codebuild: codebuildIn(fabric.region), accountId: await account(), projects: buildProjects });
+  const releasedLocks = await releaseStaleStateLocks(fabric, {
+    s3,
+    codebuild: codebuildIn(fabric.region),
+    accountId: await account(),
+    projects: buildProjects,
+  });
   for (const lock of releasedLocks) log.warn('released a stale Terraform lock: no build of this fabric is running', { ...lock });
   return releasedLocks.length === 0 ? result : { ...result, releasedLocks };
 };

@@ -63,7 +63,9 @@ export async function runningBuildsOf(fabric: string, deps: StaleLockDeps): Prom
     }
     if (ids.length === 0) continue;
     const { builds = [] } = await deps.codebuild.send(new BatchGetBuildsCommand({ ids: ids.slice(0, BUILDS_PER_PAGE) }));
-    running.push(...builds.filter((build) => build.buildStatus === 'IN_PROGRESS' && fabricOf(build) === fabric).map((build) => build.id ?? '?'));
+    running.push(
+      ...builds.filter((build) => build.buildStatus === 'IN_PROGRESS' && fabricOf(build) === fabric).map((build) => build.id ?? '?'),
+    );
   }
   return running;
 }
@@ -81,9 +83,14 @@ function fabricOf(build: Build): string | undefined {
  * Deleting the object is what `terraform force-unlock` does for this backend; the bucket is
  * versioned, so the lock info stays readable as the previous version.
  */
-export async function releaseStaleStateLocks(fabric: { readonly name: string; readonly stateBucket: string }, deps: StaleLockDeps): Promise<TerraformLock[]> {
+export async function releaseStaleStateLocks(
+  fabric: { readonly name: string; readonly stateBucket: string },
+  deps: StaleLockDeps,
+): Promise<TerraformLock[]> {
   const keys = [stateKeys.network(fabric.name), stateKeys.cluster(fabric.name)].map(lockKeyOf);
-  const locks = (await Promise.all(keys.map((key) => readLock(deps, fabric.stateBucket, key)))).filter((lock): lock is TerraformLock => lock !== undefined);
+  const locks = (await Promise.all(keys.map((key) => readLock(deps, fabric.stateBucket, key)))).filter(
+    (lock): lock is TerraformLock => lock !== undefined,
+  );
   if (locks.length === 0) return [];
   const running = await runningBuildsOf(fabric.name, deps);
   if (running.length > 0) throw new StateLockHeld(fabric.name, locks.map((lock) => lock.key).join(', '), running);

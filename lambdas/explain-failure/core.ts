@@ -107,10 +107,16 @@ export function extractErrorLines(lines: readonly string[]): string[] {
     }
     if (!BLOCK_START.test(line)) continue;
     const boxed = BOX_BODY.test(line) || /^\s*╷/.test(clean[i - 1] ?? '');
-    const block = [line.replace(BOX_BODY, '').replace(/^\s*╷\s*/, '').trim()];
+    const block = [
+      line
+        .replace(BOX_BODY, '')
+        .replace(/^\s*╷\s*/, '')
+        .trim(),
+    ];
     // Boxed (Terraform's default): the block is every following `│` line. Unboxed (-no-color, kops):
     // the following blank or indented lines.
-    const continues = (next: string): boolean => !BLOCK_START.test(next) && (boxed ? BOX_BODY.test(next) : next.trim() === '' || /^\s/.test(next));
+    const continues = (next: string): boolean =>
+      !BLOCK_START.test(next) && (boxed ? BOX_BODY.test(next) : next.trim() === '' || /^\s/.test(next));
     while (i + 1 < clean.length && continues(clean[i + 1] ?? '')) {
       i += 1;
       const body = (clean[i] ?? '').replace(BOX_BODY, '');
@@ -141,7 +147,8 @@ function cap(value: string): string {
 
 /** Pure: the first line of an explanation: which job, how it ended, in which phase, which build. */
 export function buildHeadline(facts: BuildFacts, fabric: string | undefined): string {
-  const phase = facts.failedPhase ?? (facts.currentPhase ? { type: facts.currentPhase, status: facts.buildStatus ?? '?', contexts: [] } : undefined);
+  const phase =
+    facts.failedPhase ?? (facts.currentPhase ? { type: facts.currentPhase, status: facts.buildStatus ?? '?', contexts: [] } : undefined);
   return (
     `${fabric ? `fabric ${fabric}: ` : ''}${jobLabel(facts.projectName)} ended ${facts.buildStatus ?? 'unsuccessfully'}` +
     (phase ? ` in phase ${phase.type} (${phase.status})` : '') +
@@ -181,7 +188,11 @@ export async function readLogTail(logs: CloudWatchLogsClient, group: string, str
   return lines.slice(-limit);
 }
 
-export async function explainFailure(event: ExplainEvent, logs: CloudWatchLogsClient, options: { readonly logger?: Logger } = {}): Promise<TaskError> {
+export async function explainFailure(
+  event: ExplainEvent,
+  logs: CloudWatchLogsClient,
+  options: { readonly logger?: Logger } = {},
+): Promise<TaskError> {
   const original: TaskError = { Error: String(event.error?.Error ?? 'States.Runtime'), Cause: String(event.error?.Cause ?? '') };
   const logger = options.logger ?? createLogger({ fabric: event.fabric?.name, execution: event.fabric?.execution });
   try {

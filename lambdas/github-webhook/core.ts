@@ -141,15 +141,26 @@ export function classify(eventType: string | undefined, payload: unknown): Class
 }
 
 /** The StartExecution request for a verified push whose `fabric.json` was read at the pushed commit. */
-export function buildExecutionRequest(stateMachineArn: string, push: Extract<Classification, { kind: 'push' }>, spec: unknown): ExecutionRequest {
+export function buildExecutionRequest(
+  stateMachineArn: string,
+  push: Extract<Classification, { kind: 'push' }>,
+  spec: unknown,
+): ExecutionRequest {
   const source: SpecSource = { provider: 'github', repository: push.repository, branch: push.branch, commit: push.commit };
   // The spec is passed as read: the state machine's first state validates it and checks its name against the branch.
-  return { stateMachineArn, name: executionNameFor(push.name, push.commit), input: { action: 'provision', spec: spec as ExecutionInput['spec'], source } };
+  return {
+    stateMachineArn,
+    name: executionNameFor(push.name, push.commit),
+    input: { action: 'provision', spec: spec as ExecutionInput['spec'], source },
+  };
 }
 
 /** GitHub says a file is missing or unreadable at that commit: the push cannot start a run. */
 export class SpecNotReadable extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'SpecNotReadable';
   }
@@ -167,7 +178,8 @@ export interface FetchSpecOptions {
  * How a deployment gives this receiver a token, as lib/github-webhook.ts and lib/app.ts name it:
  * said to whoever pushed to a repository GitHub will not show without one.
  */
-export const TOKEN_OPTION = 'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`)';
+export const TOKEN_OPTION =
+  'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`)';
 
 /**
  * Reads `fabric.json` at the pushed commit from GitHub's contents API (raw media type).
@@ -198,18 +210,29 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
     );
   }
   if (response.status === 404) {
-    throw new SpecNotReadable(`fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one), and check that the webhook's token can read the repository`, 422);
+    throw new SpecNotReadable(
+      `fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one), and check that the webhook's token can read the repository`,
+      422,
+    );
   }
-  if (!response.ok) throw new Error(`GitHub contents API answered ${response.status} for ${options.repository}@${options.commit}: ${text.slice(0, 200)}`);
+  if (!response.ok)
+    throw new Error(`GitHub contents API answered ${response.status} for ${options.repository}@${options.commit}: ${text.slice(0, 200)}`);
   let spec: unknown;
   try {
     spec = parseSpecJson(text);
   } catch {
-    throw new SpecNotReadable(`fabric.json in ${options.repository} at ${options.commit} is not valid JSON: run fabricctl validate fabric.json`, 422);
+    throw new SpecNotReadable(
+      `fabric.json in ${options.repository} at ${options.commit} is not valid JSON: run fabricctl validate fabric.json`,
+      422,
+    );
   }
   // The execution input is serialised recursively: a hostile nesting is refused here, not by a RangeError.
   const deep = nestingProblem(spec);
-  if (deep) throw new SpecNotReadable(`fabric.json in ${options.repository} at ${options.commit}: ${deep.field} is ${deep.received}; ${deep.fix}`, 422);
+  if (deep)
+    throw new SpecNotReadable(
+      `fabric.json in ${options.repository} at ${options.commit}: ${deep.field} is ${deep.received}; ${deep.fix}`,
+      422,
+    );
   return spec;
 }
 
@@ -227,7 +250,11 @@ export async function announceBranchDeleted(
     note: `nothing was destroyed; to destroy the fabric run: fabricctl down ${deleted.name} --confirm ${deleted.name}`,
   };
   const result = await events.send(
-    new PutEventsCommand({ Entries: [{ Source: EVENT_SOURCE, DetailType: BRANCH_DELETED_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: eventBusName }] }),
+    new PutEventsCommand({
+      Entries: [
+        { Source: EVENT_SOURCE, DetailType: BRANCH_DELETED_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: eventBusName },
+      ],
+    }),
   );
   if ((result.FailedEntryCount ?? 0) > 0) {
     const entry = result.Entries?.[0];
@@ -250,18 +277,20 @@ const epoch = (time: Date): number => Math.floor(time.getTime() / 1000);
  */
 export async function claimDelivery(log: DeliveryLog, id: string, now: Date): Promise<boolean> {
   try {
-    await log.dynamodb.send(new PutItemCommand({
-      TableName: log.table,
-      Item: {
-        delivery: { S: id },
-        status: { S: 'claimed' },
-        leaseUntil: { N: String(epoch(now) + DELIVERY_LEASE_SECONDS) },
-        expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) },
-      },
-      ConditionExpression: 'attribute_not_exists(#delivery) OR #leaseUntil < :now',
-      ExpressionAttributeNames: { '#delivery': 'delivery', '#leaseUntil': 'leaseUntil' },
-      ExpressionAttributeValues: { ':now': { N: String(epoch(now)) } },
-    }));
+    await log.dynamodb.send(
+      new PutItemCommand({
+        TableName: log.table,
+        Item: {
+          delivery: { S: id },
+          status: { S: 'claimed' },
+          leaseUntil: { N: String(epoch(now) + DELIVERY_LEASE_SECONDS) },
+          expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) },
+        },
+        ConditionExpression: 'attribute_not_exists(#delivery) OR #leaseUntil < :now',
+        ExpressionAttributeNames: { '#delivery': 'delivery', '#leaseUntil': 'leaseUntil' },
+        ExpressionAttributeValues: { ':now': { N: String(epoch(now)) } },
+      }),
+    );
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
@@ -276,11 +305,18 @@ export async function claimDelivery(log: DeliveryLog, id: string, now: Date): Pr
  */
 export async function settleDelivery(log: DeliveryLog, id: string, outcome: 'handled' | 'released', now: Date): Promise<void> {
   const item = { delivery: { S: id }, status: { S: outcome }, expiresAt: { N: String(epoch(now) + DELIVERY_RETENTION_SECONDS) } };
-  await log.dynamodb.send(new PutItemCommand({ TableName: log.table, Item: outcome === 'released' ? { ...item, leaseUntil: { N: '0' } } : item }));
+  await log.dynamodb.send(
+    new PutItemCommand({ TableName: log.table, Item: outcome === 'released' ? { ...item, leaseUntil: { N: '0' } } : item }),
+  );
 }
 
 /** Runs `work` once per delivery id; a delivery seen before is answered 200 and nothing else happens. */
-export async function oncePerDelivery(log: DeliveryLog, id: string, now: () => Date, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
+export async function oncePerDelivery(
+  log: DeliveryLog,
+  id: string,
+  now: () => Date,
+  work: () => Promise<HttpResponse>,
+): Promise<HttpResponse> {
   if (!(await claimDelivery(log, id, now()))) return respond(200, { status: 'duplicate delivery' });
   let response: HttpResponse;
   try {
@@ -311,10 +347,17 @@ export interface ReceiverDeps {
 }
 
 /** What a verified push to a fabric branch does: start its commit's run, or announce a deletion. */
-async function act(decision: Extract<Classification, { kind: 'push' | 'deleted' }>, delivery: string, deps: ReceiverDeps): Promise<HttpResponse> {
+async function act(
+  decision: Extract<Classification, { kind: 'push' | 'deleted' }>,
+  delivery: string,
+  deps: ReceiverDeps,
+): Promise<HttpResponse> {
   if (decision.kind === 'deleted') {
     await announceBranchDeleted(deps.events, deps.eventBusName, decision, delivery);
-    return respond(202, { ignored: true, reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put` });
+    return respond(202, {
+      ignored: true,
+      reason: `branch ${decision.branch} deleted: nothing destroyed, ${BRANCH_DELETED_DETAIL_TYPE} event put`,
+    });
   }
   const name = executionNameFor(decision.name, decision.commit);
   // Cheap replay check before calling GitHub: a redelivered push needs no second read of the spec.
@@ -322,7 +365,13 @@ async function act(decision: Extract<Classification, { kind: 'push' | 'deleted' 
   if (await executionExists(deps.sfn, existing)) return respond(200, { duplicate: true, executionArn: existing, delivery });
   let spec: unknown;
   try {
-    spec = await fetchSpec({ apiUrl: deps.githubApiUrl, repository: decision.repository, commit: decision.commit, token: await deps.githubToken(), fetchImpl: deps.fetchImpl });
+    spec = await fetchSpec({
+      apiUrl: deps.githubApiUrl,
+      repository: decision.repository,
+      commit: decision.commit,
+      token: await deps.githubToken(),
+      fetchImpl: deps.fetchImpl,
+    });
   } catch (error) {
     if (error instanceof SpecNotReadable) return respond(error.status, { error: error.name, reason: error.message });
     throw error;
@@ -341,9 +390,14 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
   const body = rawBody(event);
 
   const signature = header(event, 'x-hub-signature-256');
-  if (signature === undefined || signature === '') return respond(401, { error: 'SignatureMissing', reason: 'X-Hub-Signature-256 is required: set a secret on the webhook' });
+  if (signature === undefined || signature === '')
+    return respond(401, { error: 'SignatureMissing', reason: 'X-Hub-Signature-256 is required: set a secret on the webhook' });
   const check = verifySignature(body, signature, await deps.webhookSecret());
-  if (check !== 'valid') return respond(401, { error: 'SignatureInvalid', reason: 'X-Hub-Signature-256 does not match the body signed with the webhook secret' });
+  if (check !== 'valid')
+    return respond(401, {
+      error: 'SignatureInvalid',
+      reason: 'X-Hub-Signature-256 does not match the body signed with the webhook secret',
+    });
 
   const eventType = header(event, 'x-github-event');
   // Only a push's payload is read: any other event is ignored whatever its body.
@@ -351,10 +405,16 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
   // The delivery id is what a replay repeats: a push without a usable one is refused, not guessed at.
   const delivery = header(event, 'x-github-delivery')?.trim();
   if (delivery === undefined || delivery === '') {
-    return respond(400, { error: 'DeliveryIdMissing', reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it' });
+    return respond(400, {
+      error: 'DeliveryIdMissing',
+      reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it',
+    });
   }
   if (!DELIVERY_ID.test(delivery)) {
-    return respond(400, { error: 'DeliveryIdInvalid', reason: `X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got ${JSON.stringify(delivery.slice(0, 64))}` });
+    return respond(400, {
+      error: 'DeliveryIdInvalid',
+      reason: `X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got ${JSON.stringify(delivery.slice(0, 64))}`,
+    });
   }
   let payload: unknown;
   try {

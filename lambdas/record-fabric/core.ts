@@ -50,7 +50,8 @@ function isInProgress(status: FabricStatus | undefined): boolean {
 /** The status to write: the event's, the previous one when none is given, the pre-run one after a rejected plan. */
 function statusOf(event: RecordEvent, previous: FabricRecord | undefined): FabricStatus {
   const { status, state } = event;
-  if (status === 'FAILED' && state.error && NOTHING_APPLIED.has(state.error.Error) && previous?.statusBeforeRun) return previous.statusBeforeRun;
+  if (status === 'FAILED' && state.error && NOTHING_APPLIED.has(state.error.Error) && previous?.statusBeforeRun)
+    return previous.statusBeforeRun;
   return status ?? previous?.status ?? 'FAILED';
 }
 
@@ -81,7 +82,11 @@ export function buildRecord(event: RecordEvent, previous: FabricRecord | undefin
         };
   const source = fabric.source ?? previous?.source;
   // The final status before this run, kept while in-progress statuses replace it.
-  const statusBeforeRun = isInProgress(status) ? (isInProgress(previous?.status) ? previous?.statusBeforeRun : previous?.status) : undefined;
+  const statusBeforeRun = isInProgress(status)
+    ? isInProgress(previous?.status)
+      ? previous?.statusBeforeRun
+      : previous?.status
+    : undefined;
   // A lease is what this run decided (ValidateSpec); a run that changes no spec keeps the recorded one.
   const lease = fabric.action === 'provision' || fabric.action === 'extend' ? fabric.lease : previous?.lease;
   const drift =
@@ -143,12 +148,14 @@ async function bucketProblem(s3: S3Client, bucket: string): Promise<string | und
 
 /** Throws `LockNotHeld` unless `execution` holds the fabric's lock right now. */
 export async function assertLockHeld(lock: LockTable, fabric: string, execution: string): Promise<void> {
-  const { Item } = await lock.dynamodb.send(new GetItemCommand({
-    TableName: lock.table,
-    Key: { fabric: { S: fabric } },
-    ConsistentRead: true,
-    ProjectionExpression: 'holder',
-  }));
+  const { Item } = await lock.dynamodb.send(
+    new GetItemCommand({
+      TableName: lock.table,
+      Key: { fabric: { S: fabric } },
+      ConsistentRead: true,
+      ProjectionExpression: 'holder',
+    }),
+  );
   const holder = Item?.holder?.S;
   if (holder !== execution) throw new LockNotHeld(fabric, execution, holder);
 }

@@ -18,7 +18,6 @@ export interface RequestApprovalDeps {
   readonly now?: () => Date;
 }
 
-
 /**
  * Parks the run's task token where `fabricctl approve` finds it and announces the wait. The token goes
  * on the fabric's lock item, which only this execution holds (the condition), so an approval reaches
@@ -37,25 +36,31 @@ export async function requestApproval(event: RequestApprovalEvent, deps: Request
     expiresAt: new Date(now.getTime() + fabric.approval.timeoutSeconds * 1000).toISOString(),
   };
   try {
-    await deps.dynamodb.send(new UpdateItemCommand({
-      TableName: deps.lockTable,
-      Key: { fabric: { S: fabric.name } },
-      UpdateExpression: 'SET approval = :request',
-      ConditionExpression: 'holder = :me',
-      ExpressionAttributeValues: { ':request': { S: JSON.stringify(request) }, ':me': { S: fabric.execution } },
-    }));
+    await deps.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: deps.lockTable,
+        Key: { fabric: { S: fabric.name } },
+        UpdateExpression: 'SET approval = :request',
+        ConditionExpression: 'holder = :me',
+        ExpressionAttributeValues: { ':request': { S: JSON.stringify(request) }, ':me': { S: fabric.execution } },
+      }),
+    );
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
       throw new LockNotHeld(fabric.name, fabric.execution, undefined);
     }
     throw error;
   }
-  await deps.events.send(new PutEventsCommand({
-    Entries: [{
-      Source: EVENT_SOURCE,
-      DetailType: FABRIC_AWAITING_APPROVAL,
-      Detail: JSON.stringify({ ...request, approveWith: `fabricctl approve ${fabric.name} --region ${fabric.region}` }),
-    }],
-  }));
+  await deps.events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: EVENT_SOURCE,
+          DetailType: FABRIC_AWAITING_APPROVAL,
+          Detail: JSON.stringify({ ...request, approveWith: `fabricctl approve ${fabric.name} --region ${fabric.region}` }),
+        },
+      ],
+    }),
+  );
   return request;
 }

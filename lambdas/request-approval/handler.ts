@@ -14,6 +14,10 @@ const events = new EventBridgeClient(clientOptions());
 export const handler = async (event: RequestApprovalEvent): Promise<ApprovalRequest> => {
   const request = await requestApproval(event, { dynamodb, events, lockTable });
   // The token is a credential to continue the run: logged by its tail only.
-  createLogger({ fabric: request.name, execution: request.execution }).info('approval requested', { token: `...${request.taskToken.slice(-8)}`, expiresAt: request.expiresAt, plan: request.summary.lines });
+  createLogger({ fabric: request.name, execution: request.execution }).info('approval requested', {
+    token: `...${request.taskToken.slice(-8)}`,
+    expiresAt: request.expiresAt,
+    plan: request.summary.lines,
+  });
   return request;
 };

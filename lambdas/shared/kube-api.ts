@@ -38,7 +38,10 @@ interface KubeconfigDocument {
 
 const decode = (data: string): string => Buffer.from(data, 'base64').toString('utf8');
 
-function credentialsOf(doc: KubeconfigDocument, userName: string | undefined): Pick<KubeconfigEndpoint, 'credentials' | 'credentialsProblem'> {
+function credentialsOf(
+  doc: KubeconfigDocument,
+  userName: string | undefined,
+): Pick<KubeconfigEndpoint, 'credentials' | 'credentialsProblem'> {
   if (userName === undefined) return { credentialsProblem: 'the current context names no user (kops export kubeconfig --admin adds one)' };
   const user = doc.users?.find((u) => u.name === userName)?.user;
   if (user === undefined) return { credentialsProblem: `the kubeconfig has no user "${userName}"` };
@@ -49,7 +52,9 @@ function credentialsOf(doc: KubeconfigDocument, userName: string | undefined): P
   }
   if (typeof user.token === 'string' && user.token !== '') return { credentials: { kind: 'token', token: user.token } };
   const offered = Object.keys(user).join(', ') || 'nothing';
-  return { credentialsProblem: `user "${userName}" carries ${offered}; readiness needs client-certificate-data with client-key-data, or a token` };
+  return {
+    credentialsProblem: `user "${userName}" carries ${offered}; readiness needs client-certificate-data with client-key-data, or a token`,
+  };
 }
 
 /** Pure: server URL, CA and credentials of the named context, else the current one (or the only cluster). */

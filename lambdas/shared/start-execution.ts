@@ -1,4 +1,10 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../../lib/domain/contract';
 import { executionArnFor } from '../../lib/domain/execution-name';
 
@@ -29,7 +35,9 @@ export async function executionExists(sfn: SFNClient, executionArn: string): Pro
  */
 export async function startOnce(sfn: SFNClient, request: ExecutionRequest): Promise<StartResult> {
   try {
-    const result = await sfn.send(new StartExecutionCommand({ stateMachineArn: request.stateMachineArn, name: request.name, input: JSON.stringify(request.input) }));
+    const result = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: request.stateMachineArn, name: request.name, input: JSON.stringify(request.input) }),
+    );
     return { started: true, executionArn: result.executionArn ?? executionArnFor(request.stateMachineArn, request.name) };
   } catch (error) {
     if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {

@@ -55,7 +55,9 @@ export async function listFabricRecords(s3: S3Sender, bucket: string): Promise<F
   let token: string | undefined;
   try {
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'fabrics/', Delimiter: '/', ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: 'fabrics/', Delimiter: '/', ContinuationToken: token }),
+      );
       for (const p of page.CommonPrefixes ?? []) {
         const name = p.Prefix?.slice('fabrics/'.length).replace(/\/$/, '');
         if (name) names.push(name);

@@ -75,18 +75,30 @@ export async function sweepFabrics(event: SweepEvent, deps: SweepDeps): Promise<
       }
       const action = leaseActionOf(record, deps.now);
       if (action === 'warn') {
-        await deps.events.send(new PutEventsCommand({
-          Entries: [{
-            Source: EVENT_SOURCE,
-            DetailType: FABRIC_EXPIRING,
-            Detail: JSON.stringify({ name: record.name, region, expiresAt: record.lease?.expiresAt, extendWith: `fabricctl extend ${record.name} 24h --region ${region}` }),
-          }],
-        }));
+        await deps.events.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                Source: EVENT_SOURCE,
+                DetailType: FABRIC_EXPIRING,
+                Detail: JSON.stringify({
+                  name: record.name,
+                  region,
+                  expiresAt: record.lease?.expiresAt,
+                  extendWith: `fabricctl extend ${record.name} 24h --region ${region}`,
+                }),
+              },
+            ],
+          }),
+        );
         actions.push({ fabric: record.name, region, kind: 'warn' });
       } else if (action === 'destroy') {
         // Named after the lease's end: a lease extended later is a new name, a repeated sweep is not.
         const execution = sanitiseExecutionName(`expired-${record.name}-${record.lease?.expiresAt.slice(0, 16) ?? ''}`);
-        const started = await deps.start({ name: execution, input: { action: 'destroy', name: record.name, region, confirm: record.name } });
+        const started = await deps.start({
+          name: execution,
+          input: { action: 'destroy', name: record.name, region, confirm: record.name },
+        });
         actions.push({ fabric: record.name, region, kind: 'destroy', execution, started });
       }
     }

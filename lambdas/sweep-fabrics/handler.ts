@@ -22,7 +22,12 @@ const events = new EventBridgeClient(clientOptions());
 export const handler = async (event: SweepEvent): Promise<SweepAction[]> => {
   const accountId = await accountIdOf(sts);
   const actions = await sweepFabrics(event, {
-    s3, s3ForRegion, events, accountId, bucketPrefix, now: new Date(),
+    s3,
+    s3ForRegion,
+    events,
+    accountId,
+    bucketPrefix,
+    now: new Date(),
     start: async ({ name, input }) => (await startOnce(sfn, { stateMachineArn, name, input })).started,
   });
   createLogger({}).info('sweep done', { task: event.task, actions });

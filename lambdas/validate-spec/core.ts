@@ -1,7 +1,15 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
-import type { BuildEnvironment, FabricAction, FabricRecord, Lease, SpecSource, ValidatedFabric, ValidateSpecEvent } from '../../lib/domain/contract';
+import type {
+  BuildEnvironment,
+  FabricAction,
+  FabricRecord,
+  Lease,
+  SpecSource,
+  ValidatedFabric,
+  ValidateSpecEvent,
+} from '../../lib/domain/contract';
 import { formatDuration, parseDuration } from '../../lib/domain/duration';
 import { FabricSpecInvalid, Problem, problem } from '../../lib/domain/errors';
 import { ExecutionEnvelope, executionEnvelopeSchema } from '../../lib/domain/execution-input';
@@ -61,7 +69,12 @@ function hintsOf(raw: unknown): { readonly name?: string; readonly region?: stri
   if (!spec) return {};
   // A name the schema refuses (démo) must not stand in as another fabric (dmo) in the other checks.
   const name = typeof spec.name === 'string' && nameProblem(spec.name) === undefined ? normaliseName(spec.name) : undefined;
-  const region = spec.region === undefined ? DEFAULT_REGION : typeof spec.region === 'string' && REGION_PATTERN.test(spec.region) ? spec.region : undefined;
+  const region =
+    spec.region === undefined
+      ? DEFAULT_REGION
+      : typeof spec.region === 'string' && REGION_PATTERN.test(spec.region)
+        ? spec.region
+        : undefined;
   return { ...(name ? { name } : {}), ...(region ? { region } : {}) };
 }
 
@@ -70,7 +83,12 @@ function asObject(input: unknown): Record<string, unknown> | undefined {
 }
 
 /** `recordedSpecSchema` for a spec read back from the fabric's record (destroy by name), else every rule. */
-function parseSpec(raw: unknown, prefix: string, problems: Problem[], schema: typeof fabricSpecSchema = fabricSpecSchema): FabricSpec | undefined {
+function parseSpec(
+  raw: unknown,
+  prefix: string,
+  problems: Problem[],
+  schema: typeof fabricSpecSchema = fabricSpecSchema,
+): FabricSpec | undefined {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   problems.push(...toProblems(result.error, raw, prefix));
@@ -82,7 +100,9 @@ async function regionProblem(ec2: Pick<EC2Client, 'send'>, region: string): Prom
   const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({ AllRegions: true }));
   const found = Regions.find((r) => r.RegionName === region);
   if (!found) {
-    const known = Regions.map((r) => r.RegionName).filter((n): n is string => Boolean(n)).sort();
+    const known = Regions.map((r) => r.RegionName)
+      .filter((n): n is string => Boolean(n))
+      .sort();
     return `no such AWS region; use one of ${known.join(', ')}`;
   }
   if (found.OptInStatus === 'not-opted-in') {
@@ -133,7 +153,8 @@ export function lockExpiry(startedAt: string, lockSeconds: number): ValidatedFab
 export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecDeps, config: ValidateSpecConfig): Promise<ValidatedFabric> {
   const problems: Problem[] = [];
   const raw = asObject(event.input);
-  if (!raw) throw new FabricSpecInvalid([problem('(input)', event.input, 'write the execution input as a JSON object such as {"spec": {...}}')]);
+  if (!raw)
+    throw new FabricSpecInvalid([problem('(input)', event.input, 'write the execution input as a JSON object such as {"spec": {...}}')]);
   const deep = nestingProblem(raw);
   if (deep) throw new FabricSpecInvalid([deep]);
 
@@ -144,7 +165,8 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   const lenient = envelopeResult.success ? envelopeResult : z.object(executionEnvelopeSchema.shape).safeParse(rawEnvelope);
   const envelope = lenient.success ? lenient.data : undefined;
   // The action decides which rules apply; when the envelope is broken, judge by what was sent.
-  const action: FabricAction = envelope?.action ?? (raw.action === 'destroy' || raw.action === 'plan' || raw.action === 'extend' ? raw.action : 'provision');
+  const action: FabricAction =
+    envelope?.action ?? (raw.action === 'destroy' || raw.action === 'plan' || raw.action === 'extend' ? raw.action : 'provision');
   // destroy and extend may name a recorded fabric instead of carrying its spec.
   const byName = action === 'destroy' || action === 'extend';
 
@@ -155,14 +177,21 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     collected = { ...collected, ...(await specFromSource(envelope.source, deps, problems)) };
   } else if (!byName) {
     problems.push(
-      problem('spec', undefined, envelope?.source?.provider === 'github'
-        ? 'a GitHub-triggered run must carry the spec read from fabric.json at the pushed commit'
-        : `${action} needs the fabric spec: pass {"spec": {...}} (see the spec reference in README.md)`),
+      problem(
+        'spec',
+        undefined,
+        envelope?.source?.provider === 'github'
+          ? 'a GitHub-triggered run must carry the spec read from fabric.json at the pushed commit'
+          : `${action} needs the fabric spec: pass {"spec": {...}} (see the spec reference in README.md)`,
+      ),
     );
   }
 
   if (envelope) problems.push(...misplacedFields(envelope, action));
-  if (action === 'extend' && rawSpec !== undefined) problems.push(problem('spec', '(a spec)', 'extend takes the fabric by name: pass {"action": "extend", "name": "<fabric>", "extendBy": "24h"}'));
+  if (action === 'extend' && rawSpec !== undefined)
+    problems.push(
+      problem('spec', '(a spec)', 'extend takes the fabric by name: pass {"action": "extend", "name": "<fabric>", "extendBy": "24h"}'),
+    );
   if (action === 'extend' && envelope && envelope.extendBy === undefined) {
     problems.push(problem('extendBy', undefined, 'say how much longer the fabric may live, e.g. "extendBy": "24h"'));
   }
@@ -177,13 +206,19 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   const specGiven = collected.origin !== undefined;
   if (byName && envelope) {
     if (specGiven && envelope.region !== undefined) {
-      problems.push(problem('region', envelope.region, 'give region only with name; with a spec, the spec\'s region is used'));
+      problems.push(problem('region', envelope.region, "give region only with name; with a spec, the spec's region is used"));
     }
     if (!specGiven) {
       if (envelope.name === undefined) {
-        problems.push(problem('name', undefined, action === 'destroy'
-          ? 'destroy needs the fabric: pass {"name": "<fabric>", "confirm": "<fabric>"} or the spec'
-          : 'extend needs the fabric: pass {"action": "extend", "name": "<fabric>", "extendBy": "24h"}'));
+        problems.push(
+          problem(
+            'name',
+            undefined,
+            action === 'destroy'
+              ? 'destroy needs the fabric: pass {"name": "<fabric>", "confirm": "<fabric>"} or the spec'
+              : 'extend needs the fabric: pass {"action": "extend", "name": "<fabric>", "extendBy": "24h"}',
+          ),
+        );
       } else {
         region = envelope.region ?? DEFAULT_REGION;
         const fix = nameProblem(envelope.name);
@@ -222,7 +257,11 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   if (byName && envelope && !specGiven && name !== undefined && stateBucket !== undefined && region !== undefined) {
     if (!record) {
       problems.push(
-        problem('name', envelope.name, `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); check the name and the region, or pass the spec`),
+        problem(
+          'name',
+          envelope.name,
+          `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); check the name and the region, or pass the spec`,
+        ),
       );
     } else {
       collected = { ...collected, spec: parseSpec(record.spec, 'spec.', problems, recordedSpecSchema), origin: 'record' };
@@ -232,12 +271,24 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   // Protection is the recorded spec's (or this spec's): only a provision that records
   // "protected": false lifts it, so a destroy cannot lift it by sending another spec.
   if (action === 'destroy' && (recorded?.spec.protected === true || collected.spec?.protected === true)) {
-    problems.push(problem('spec.protected', true, `fabric ${name ?? ''} is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it`));
+    problems.push(
+      problem(
+        'spec.protected',
+        true,
+        `fabric ${name ?? ''} is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it`,
+      ),
+    );
   }
   if (action === 'extend' && record && (recorded === undefined || recorded.lease === undefined)) {
-    problems.push(problem('name', envelope?.name, recorded === undefined
-      ? `fabric ${name ?? ''} was destroyed; there is no lease to extend`
-      : `fabric ${name ?? ''} has no lease (no "expiresAfter" in its spec): it is not destroyed automatically, nothing to extend`));
+    problems.push(
+      problem(
+        'name',
+        envelope?.name,
+        recorded === undefined
+          ? `fabric ${name ?? ''} was destroyed; there is no lease to extend`
+          : `fabric ${name ?? ''} has no lease (no "expiresAfter" in its spec): it is not destroyed automatically, nothing to extend`,
+      ),
+    );
   }
 
   const approval = approvalOf(action, envelope, collected.spec, config, problems);
@@ -250,18 +301,29 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
   }
 
   if (action === 'destroy' && envelope && name !== undefined && envelope.confirm !== name) {
-    problems.push(problem('confirm', envelope.confirm, `destroy deletes the cluster and its network: pass "confirm": "${name}" (the normalised fabric name) to go ahead`));
+    problems.push(
+      problem(
+        'confirm',
+        envelope.confirm,
+        `destroy deletes the cluster and its network: pass "confirm": "${name}" (the normalised fabric name) to go ahead`,
+      ),
+    );
   }
 
   if (envelope?.source && name !== undefined && branchOf(envelope.source) !== `fabric/${name}`) {
     problems.push(
-      problem('name', name, `branch ${envelope.source.branch} does not hold this fabric: a fabric named ${name} lives on branch fabric/${name}; rename the branch or the fabric`),
+      problem(
+        'name',
+        name,
+        `branch ${envelope.source.branch} does not hold this fabric: a fabric named ${name} lives on branch fabric/${name}; rename the branch or the fabric`,
+      ),
     );
   }
 
   if (problems.length > 0) throw new FabricSpecInvalid(problems);
   const spec = collected.spec;
-  if (!spec || !stateBucket) throw new FabricSpecInvalid([problem('spec', rawSpec, 'the spec could not be established; pass it in "spec"')]);
+  if (!spec || !stateBucket)
+    throw new FabricSpecInvalid([problem('spec', rawSpec, 'the spec could not be established; pass it in "spec"')]);
 
   const lease = leaseOf(action, spec, recorded, envelope?.extendBy, event.startedAt);
   return {
@@ -277,7 +339,9 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     approval,
     ...(lease ? { lease } : {}),
     ...(envelope?.check ? { check: envelope.check } : {}),
-    ...(action === 'provision' && typeof recordedVersion === 'string' && recordedVersion !== spec.kubernetes.version ? { upgradeFrom: recordedVersion } : {}),
+    ...(action === 'provision' && typeof recordedVersion === 'string' && recordedVersion !== spec.kubernetes.version
+      ? { upgradeFrom: recordedVersion }
+      : {}),
     buildEnv: buildEnvironment(spec),
   };
 }
@@ -303,21 +367,42 @@ function misplacedFields(envelope: ExecutionEnvelope, action: FabricAction): Pro
 }
 
 /** Whether a provision stops after its plan for approval, and for how long at most. */
-function approvalOf(action: FabricAction, envelope: ExecutionEnvelope | undefined, spec: FabricSpec | undefined, config: ValidateSpecConfig, problems: Problem[]): ValidatedFabric['approval'] {
+function approvalOf(
+  action: FabricAction,
+  envelope: ExecutionEnvelope | undefined,
+  spec: FabricSpec | undefined,
+  config: ValidateSpecConfig,
+  problems: Problem[],
+): ValidatedFabric['approval'] {
   const ceiling = config.approvalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
   let timeoutSeconds = ceiling;
   if (envelope?.approvalTimeout !== undefined) {
     const asked = parseDuration(envelope.approvalTimeout) ?? ceiling;
-    if (asked > ceiling) problems.push(problem('approvalTimeout', envelope.approvalTimeout, `wait at most ${formatDuration(ceiling)} (the stack's approvalTimeout; raise it there for longer waits)`));
+    if (asked > ceiling)
+      problems.push(
+        problem(
+          'approvalTimeout',
+          envelope.approvalTimeout,
+          `wait at most ${formatDuration(ceiling)} (the stack's approvalTimeout; raise it there for longer waits)`,
+        ),
+      );
     timeoutSeconds = Math.min(asked, ceiling);
   }
   // A protected fabric is approved unless its spec says "approve": "auto".
-  const required = action === 'provision' && (envelope?.approve === 'required' || (spec?.approve ?? (spec?.protected ? 'required' : 'auto')) === 'required');
+  const required =
+    action === 'provision' &&
+    (envelope?.approve === 'required' || (spec?.approve ?? (spec?.protected ? 'required' : 'auto')) === 'required');
   return { required, timeoutSeconds };
 }
 
 /** The lease after this run: kept while expiresAfter stays, new when it changes, moved by extend. */
-export function leaseOf(action: FabricAction, spec: FabricSpec, recorded: FabricRecord | undefined, extendBy: string | undefined, startedAt: string): Lease | undefined {
+export function leaseOf(
+  action: FabricAction,
+  spec: FabricSpec,
+  recorded: FabricRecord | undefined,
+  extendBy: string | undefined,
+  startedAt: string,
+): Lease | undefined {
   const started = Date.parse(startedAt);
   if (action === 'extend') {
     if (!recorded?.lease || extendBy === undefined) return undefined;
@@ -332,14 +417,26 @@ export function leaseOf(action: FabricAction, spec: FabricSpec, recorded: Fabric
 async function specFromSource(source: SpecSource, deps: ValidateSpecDeps, problems: Problem[]): Promise<Collected> {
   const text = await deps.loadSpecFromSource(source);
   if (text === undefined) {
-    problems.push(problem('source.commit', source.commit, `commit has no fabric.json at the root of ${source.repository}; add it on branch ${source.branch}`));
+    problems.push(
+      problem(
+        'source.commit',
+        source.commit,
+        `commit has no fabric.json at the root of ${source.repository}; add it on branch ${source.branch}`,
+      ),
+    );
     return {};
   }
   let json: unknown;
   try {
     json = parseSpecJson(text);
   } catch (error) {
-    problems.push(problem('spec', text.slice(0, 80), `fabric.json at commit ${source.commit} is not JSON (${(error as Error).message}); fix it and push again`));
+    problems.push(
+      problem(
+        'spec',
+        text.slice(0, 80),
+        `fabric.json at commit ${source.commit} is not JSON (${(error as Error).message}); fix it and push again`,
+      ),
+    );
     return {};
   }
   const deep = nestingProblem(json, 'spec.');

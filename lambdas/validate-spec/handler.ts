@@ -23,7 +23,9 @@ const s3ForRegion = perRegion((region) => new S3Client(s3Options(region)));
 /** `fabric.json` at the pushed commit; `undefined` when the commit has none. */
 async function loadSpecFromSource(source: SpecSource): Promise<string | undefined> {
   try {
-    const file = await codecommit.send(new GetFileCommand({ repositoryName: source.repository, commitSpecifier: source.commit, filePath: 'fabric.json' }));
+    const file = await codecommit.send(
+      new GetFileCommand({ repositoryName: source.repository, commitSpecifier: source.commit, filePath: 'fabric.json' }),
+    );
     return file.fileContent ? Buffer.from(file.fileContent).toString('utf-8') : undefined;
   } catch (error) {
     if ((error as Error).name === 'FileDoesNotExistException') return undefined;

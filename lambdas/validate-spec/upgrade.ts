@@ -11,9 +11,7 @@ import { KUBERNETES_RELEASES } from '../../lib/domain/spec';
 /** `none`: same version; `patch`: a later patch of the same minor; `minor`: the next minor, any patch. */
 export type UpgradeStep = 'none' | 'patch' | 'minor';
 
-export type UpgradeVerdict =
-  | { readonly allowed: true; readonly step: UpgradeStep }
-  | { readonly allowed: false; readonly fix: string };
+export type UpgradeVerdict = { readonly allowed: true; readonly step: UpgradeStep } | { readonly allowed: false; readonly fix: string };
 
 interface Version {
   readonly major: number;

@@ -17,9 +17,13 @@ export async function pendingApproval(dynamodb: Sender<DynamoDBClient>, lockTabl
   const { Item } = await dynamodb.send(new GetItemCommand({ TableName: lockTable, Key: { fabric: { S: name } }, ConsistentRead: true }));
   const text = Item?.approval?.S;
   if (!text) {
-    throw new CliError(EXIT.NOT_FOUND, 'NotAwaitingApproval', Item
-      ? `fabric ${name} is locked by ${Item.holder?.S ?? 'a run'}, which is not waiting for approval`
-      : `no run of fabric ${name} is waiting for approval (fabricctl status ${name} shows its state)`);
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      'NotAwaitingApproval',
+      Item
+        ? `fabric ${name} is locked by ${Item.holder?.S ?? 'a run'}, which is not waiting for approval`
+        : `no run of fabric ${name} is waiting for approval (fabricctl status ${name} shows its state)`,
+    );
   }
   return JSON.parse(text) as ApprovalRequest;
 }
@@ -43,7 +47,11 @@ export async function callerArn(sts: Sender<STSClient>): Promise<string> {
 
 export async function approve(request: ApprovalRequest, tokens: TaskTokenSender, who: string, now: Date): Promise<ApprovalDecision> {
   if (Date.parse(request.expiresAt) <= now.getTime()) {
-    throw new CliError(EXIT.FAILED, 'ApprovalTimedOut', `the approval of ${request.name} expired at ${request.expiresAt}; the run ended without applying. Provision again to get a new plan`);
+    throw new CliError(
+      EXIT.FAILED,
+      'ApprovalTimedOut',
+      `the approval of ${request.name} expired at ${request.expiresAt}; the run ended without applying. Provision again to get a new plan`,
+    );
   }
   const decision: ApprovalDecision = { approvedBy: who, at: now.toISOString() };
   await tokens.sendTaskSuccess(request.taskToken, decision);
@@ -51,14 +59,20 @@ export async function approve(request: ApprovalRequest, tokens: TaskTokenSender,
 }
 
 export async function reject(request: ApprovalRequest, tokens: TaskTokenSender, who: string, reason: string | undefined): Promise<void> {
-  await tokens.sendTaskFailure(request.taskToken, 'ApprovalRejected', `the plan of ${request.name} was rejected by ${who}${reason ? `: ${reason}` : ''}; nothing was applied`);
+  await tokens.sendTaskFailure(
+    request.taskToken,
+    'ApprovalRejected',
+    `the plan of ${request.name} was rejected by ${who}${reason ? `: ${reason}` : ''}; nothing was applied`,
+  );
 }
 
 /** The plan a person is asked to approve, as the CLI prints it. */
 export function renderApprovalRequest(request: ApprovalRequest): string {
-  return [
-    `fabric ${request.name} waits for approval until ${request.expiresAt}`,
-    ...request.summary.lines.map((line) => `  ${line}`),
-    `approve: fabricctl approve ${request.name}    reject: fabricctl reject ${request.name} --reason "..."`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `fabric ${request.name} waits for approval until ${request.expiresAt}`,
+      ...request.summary.lines.map((line) => `  ${line}`),
+      `approve: fabricctl approve ${request.name}    reject: fabricctl reject ${request.name} --reason "..."`,
+    ].join('\n') + '\n'
+  );
 }

@@ -28,7 +28,11 @@ export const REFRESH_MARGIN_MS = 60_000;
 
 export class TtlInvalid extends CliError {
   constructor(received: string) {
-    super(EXIT.USAGE, 'TtlInvalid', `--ttl ${JSON.stringify(received)}: give a duration from 5m to 24h such as 30m, 1h or 1h30m (the default is 1h)`);
+    super(
+      EXIT.USAGE,
+      'TtlInvalid',
+      `--ttl ${JSON.stringify(received)}: give a duration from 5m to 24h such as 30m, 1h or 1h30m (the default is 1h)`,
+    );
   }
 }
 
@@ -93,7 +97,10 @@ export function mintClientCertificate(ca: ClusterCa, identity: Identity, ttlMs: 
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', clientAuth: true },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caKeyId === undefined ? caCert.generateSubjectKeyIdentifier().getBytes() : forge.util.hexToBytes(caKeyId) },
+    {
+      name: 'authorityKeyIdentifier',
+      keyIdentifier: caKeyId === undefined ? caCert.generateSubjectKeyIdentifier().getBytes() : forge.util.hexToBytes(caKeyId),
+    },
   ]);
   cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
   // forge writes PEM with CRLF line ends; node:crypto and kubectl write LF.
@@ -125,10 +132,19 @@ export function requestedExecApiVersion(execInfo: string | undefined): ExecApiVe
   try {
     apiVersion = (JSON.parse(execInfo) as { apiVersion?: unknown }).apiVersion;
   } catch {
-    throw new CliError(EXIT.USAGE, 'ExecInfoInvalid', `KUBERNETES_EXEC_INFO is not JSON: ${execInfo.slice(0, 80)} (kubectl sets it; unset it to run the credential command by hand)`);
+    throw new CliError(
+      EXIT.USAGE,
+      'ExecInfoInvalid',
+      `KUBERNETES_EXEC_INFO is not JSON: ${execInfo.slice(0, 80)} (kubectl sets it; unset it to run the credential command by hand)`,
+    );
   }
   const known = EXEC_API_VERSIONS.find((v) => v === apiVersion);
-  if (known === undefined) throw new CliError(EXIT.USAGE, 'ExecInfoInvalid', `kubectl asked for ExecCredential ${String(apiVersion)}; fabricctl answers ${EXEC_API_VERSIONS.join(' or ')}`);
+  if (known === undefined)
+    throw new CliError(
+      EXIT.USAGE,
+      'ExecInfoInvalid',
+      `kubectl asked for ExecCredential ${String(apiVersion)}; fabricctl answers ${EXEC_API_VERSIONS.join(' or ')}`,
+    );
   return known;
 }
 

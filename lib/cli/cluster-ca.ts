@@ -51,7 +51,7 @@ export class ClusterCaAccessDenied extends CliError {
       EXIT.FAILED,
       'ClusterCaAccessDenied',
       `${caller} may not read ${location} (the cluster CA, which signs the short-lived client certificate). ` +
-        'The state bucket lets only the build jobs, the control plane and the stack\'s state admins read it: ' +
+        "The state bucket lets only the build jobs, the control plane and the stack's state admins read it: " +
         `add ${principalArnOf(caller)} to fabricctl:stateAdminPrincipalArns (npx cdk deploy FabricOrchestrator -c fabricctl:stateAdminPrincipalArns=<arns>), ` +
         `run fabricctl up for the fabric once so that EnsureStateBucket applies it to the bucket policy, ` +
         `and allow s3:GetObject on arn:aws:s3:::${bucket}/${stateKeys.kops(fabric)}/* in your own IAM policy`,
@@ -62,7 +62,11 @@ export class ClusterCaAccessDenied extends CliError {
 /** The keyset is there but is not a CA kops would sign with. */
 export class ClusterCaUnusable extends CliError {
   constructor(location: string, why: string) {
-    super(EXIT.FAILED, 'ClusterCaUnusable', `the cluster CA at ${location} cannot sign: ${why}. kops's own files are the reference (kops get keypairs kubernetes-ca shows the keyset)`);
+    super(
+      EXIT.FAILED,
+      'ClusterCaUnusable',
+      `the cluster CA at ${location} cannot sign: ${why}. kops's own files are the reference (kops get keypairs kubernetes-ca shows the keyset)`,
+    );
   }
 }
 
@@ -82,7 +86,8 @@ interface KeysetItem {
   readonly distrustTimestamp?: unknown;
 }
 
-const text = (material: unknown): string | undefined => (typeof material === 'string' && material !== '' ? Buffer.from(material, 'base64').toString('utf8') : undefined);
+const text = (material: unknown): string | undefined =>
+  typeof material === 'string' && material !== '' ? Buffer.from(material, 'base64').toString('utf8') : undefined;
 
 /** Pure: the CA from the keyset's YAML text. `location` names it in errors. */
 export function parseClusterCaKeyset(yamlText: string, location: string): ClusterCa {
@@ -97,11 +102,13 @@ export function parseClusterCaKeyset(yamlText: string, location: string): Cluste
   const primaryId = doc.spec.primaryId;
   // Ids are decimal strings; compared as text in case a hand-edited keyset left them unquoted.
   const primary = keys.find((k) => k.id !== undefined && String(k.id) === String(primaryId));
-  if (primary === undefined) throw new ClusterCaUnusable(location, `spec.primaryId ${JSON.stringify(primaryId)} names no key of the keyset`);
+  if (primary === undefined)
+    throw new ClusterCaUnusable(location, `spec.primaryId ${JSON.stringify(primaryId)} names no key of the keyset`);
   if (primary.distrustTimestamp !== undefined) throw new ClusterCaUnusable(location, `the primary key ${String(primaryId)} is distrusted`);
   const certPem = text(primary.publicMaterial);
   const keyPem = text(primary.privateMaterial);
-  if (certPem === undefined || keyPem === undefined) throw new ClusterCaUnusable(location, `the primary key ${String(primaryId)} lacks its certificate or its private key`);
+  if (certPem === undefined || keyPem === undefined)
+    throw new ClusterCaUnusable(location, `the primary key ${String(primaryId)} lacks its certificate or its private key`);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
@@ -113,14 +120,23 @@ export function parseClusterCaKeyset(yamlText: string, location: string): Cluste
     throw new ClusterCaUnusable(location, (error as Error).message);
   }
   if (!cert.ca) throw new ClusterCaUnusable(location, `${cert.subject} is not a CA certificate`);
-  const trusted = keys.filter((k) => k.distrustTimestamp === undefined).map((k) => text(k.publicMaterial)).filter((pem): pem is string => pem !== undefined);
+  const trusted = keys
+    .filter((k) => k.distrustTimestamp === undefined)
+    .map((k) => text(k.publicMaterial))
+    .filter((pem): pem is string => pem !== undefined);
   return { certPem, keyPem, trustedPem: trusted.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('') };
 }
 
 type Sender<C extends { send: unknown }> = Pick<C, 'send'>;
 
 /** Reads and parses the fabric's cluster CA from the state store, with named errors for the usual failures. */
-export async function readClusterCa(s3: Sender<S3Client>, bucket: string, fabric: string, clusterName: string, caller: string): Promise<ClusterCa> {
+export async function readClusterCa(
+  s3: Sender<S3Client>,
+  bucket: string,
+  fabric: string,
+  clusterName: string,
+  caller: string,
+): Promise<ClusterCa> {
   const key = clusterCaKey(fabric, clusterName);
   const location = `s3://${bucket}/${key}`;
   let body: string;

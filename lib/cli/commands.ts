@@ -39,7 +39,10 @@ export interface CliDeps {
 
 /** What the CLI needs of local mode (lib/local/run.ts); the type only, the module loads on demand. */
 export type LocalRunOptions = import('../local/run').RunLocalOptions;
-export type LocalRunResult = Pick<import('../local/run').LocalRunResult, 'status' | 'output' | 'error' | 'cause' | 'timings' | 'totalMs'> & { readonly execution?: string };
+export type LocalRunResult = Pick<
+  import('../local/run').LocalRunResult,
+  'status' | 'output' | 'error' | 'cause' | 'timings' | 'totalMs'
+> & { readonly execution?: string };
 
 export interface GlobalOptions {
   readonly region?: string;
@@ -68,12 +71,15 @@ function lazy<T>(path: string): T {
 /** Reads and parses a spec file: missing is exit 3, not JSON is exit 2. */
 export function readSpecFile(io: CliIo, path: string): { path: string; input: unknown } {
   const full = resolve(io.cwd, path);
-  if (!existsSync(full)) throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `spec file ${path} not found (fabricctl init <name> --domain <domain> writes one)`);
+  if (!existsSync(full))
+    throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `spec file ${path} not found (fabricctl init <name> --domain <domain> writes one)`);
   const text = readFileSync(full, 'utf8');
   try {
     return { path: full, input: parseSpecJson(text) };
   } catch (error) {
-    throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `${path} is not JSON: ${(error as Error).message}`, [problem('(file)', text.slice(0, 60), `fix the JSON syntax: ${(error as Error).message}`)]);
+    throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `${path} is not JSON: ${(error as Error).message}`, [
+      problem('(file)', text.slice(0, 60), `fix the JSON syntax: ${(error as Error).message}`),
+    ]);
   }
 }
 
@@ -81,7 +87,8 @@ function validated(input: unknown): FabricSpec {
   try {
     return parseFabricSpec(input);
   } catch (error) {
-    if (error instanceof FabricSpecInvalid) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `the spec has ${error.problems.length} problem(s)`, error.problems);
+    if (error instanceof FabricSpecInvalid)
+      throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `the spec has ${error.problems.length} problem(s)`, error.problems);
     throw error;
   }
 }
@@ -139,7 +146,8 @@ export async function initCommand(deps: CliDeps, rawName: string, options: InitO
 /** The spec files a `validate` argument names: the file itself, or every fabric.json under a directory. */
 function specFilesOf(io: CliIo, arg: string): string[] {
   const full = resolve(io.cwd, arg);
-  if (!existsSync(full)) throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `spec file ${arg} not found (fabricctl init <name> --domain <domain> writes one)`);
+  if (!existsSync(full))
+    throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `spec file ${arg} not found (fabricctl init <name> --domain <domain> writes one)`);
   if (!statSync(full).isDirectory()) return [arg];
   const found: string[] = [];
   const walk = (dir: string): void => {
@@ -152,7 +160,12 @@ function specFilesOf(io: CliIo, arg: string): string[] {
     }
   };
   walk(full);
-  if (found.length === 0) throw new CliError(EXIT.NOT_FOUND, 'SpecNotFound', `no fabric.json under ${arg}: pass spec files, or a directory that holds fabric.json files`);
+  if (found.length === 0)
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      'SpecNotFound',
+      `no fabric.json under ${arg}: pass spec files, or a directory that holds fabric.json files`,
+    );
   return found;
 }
 
@@ -174,7 +187,10 @@ function verdictOf(io: CliIo, path: string): FileVerdict {
     if (error instanceof CliError && Array.isArray(error.details)) return { path, problems: error.details as Problem[] };
     throw error;
   }
-  const rawName = input !== null && typeof input === 'object' && typeof (input as { name?: unknown }).name === 'string' ? (input as { name: string }).name : undefined;
+  const rawName =
+    input !== null && typeof input === 'object' && typeof (input as { name?: unknown }).name === 'string'
+      ? (input as { name: string }).name
+      : undefined;
   const fabric = rawName !== undefined && nameProblem(rawName) === undefined ? normaliseName(rawName) : undefined;
   try {
     return { path, rawName, fabric, spec: parseFabricSpec(input), problems: [] };
@@ -191,9 +207,16 @@ function reportCollisions(verdicts: readonly FileVerdict[]): void {
   for (const [fabric, group] of byFabric) {
     if (group.length < 2) continue;
     for (const v of group) {
-      const others = group.filter((o) => o !== v).map((o) => `${JSON.stringify(o.rawName)} in ${o.path}`).join(', ');
+      const others = group
+        .filter((o) => o !== v)
+        .map((o) => `${JSON.stringify(o.rawName)} in ${o.path}`)
+        .join(', ');
       v.problems.push(
-        problem('name', v.rawName, `rename this fabric or the other: ${others} also normalises to ${fabric}, and one fabric has one branch (fabric/${fabric}), one lock and one record`),
+        problem(
+          'name',
+          v.rawName,
+          `rename this fabric or the other: ${others} also normalises to ${fabric}, and one fabric has one branch (fabric/${fabric}), one lock and one record`,
+        ),
       );
     }
   }
@@ -217,7 +240,8 @@ export async function validateCommand(deps: CliDeps, specPaths: readonly string[
     return valid ? EXIT.OK : EXIT.USAGE;
   }
   for (const v of verdicts) {
-    if (v.problems.length === 0 && v.spec) io.out(`${v.path}: valid (fabric ${v.spec.name}, cluster ${clusterNameOf(v.spec)}, region ${v.spec.region})\n`);
+    if (v.problems.length === 0 && v.spec)
+      io.out(`${v.path}: valid (fabric ${v.spec.name}, cluster ${clusterNameOf(v.spec)}, region ${v.spec.region})\n`);
     else io.err(`${v.path}: ${v.problems.length} problem(s)\n${renderProblems(v.problems)}`);
   }
   return valid ? EXIT.OK : EXIT.USAGE;
@@ -260,12 +284,26 @@ function exitFor(status: RunOutcome['status']): ExitCode {
   return status === 'SUCCEEDED' || status === 'RUNNING' ? EXIT.OK : EXIT.FAILED;
 }
 
-async function runLocally(deps: CliDeps, action: Action, options: RunOptions, target: { specPath?: string; specInput?: unknown; name?: string }, run: RunContext): Promise<ExitCode> {
+async function runLocally(
+  deps: CliDeps,
+  action: Action,
+  options: RunOptions,
+  target: { specPath?: string; specInput?: unknown; name?: string },
+  run: RunContext,
+): Promise<ExitCode> {
   const { io } = deps;
   const runLocal = deps.runLocal ?? ((o: LocalRunOptions) => lazy<typeof import('../local/run')>('../local/run').runLocal(o));
   // Before anything starts: a missing tool is named with its fix, not met half way through a build.
-  (deps.checkLocalPrerequisites ?? lazy<typeof import('../local/prerequisites')>('../local/prerequisites').assertLocalPrerequisites)({ aws: options.aws, endpoint: options.endpoint });
-  const renderer = createRenderer({ write: wantsJson(options) ? io.err : io.out, isTTY: io.isTTY && !wantsJson(options), showLogs: options.verbose ? true : 'onFailure', run });
+  (deps.checkLocalPrerequisites ?? lazy<typeof import('../local/prerequisites')>('../local/prerequisites').assertLocalPrerequisites)({
+    aws: options.aws,
+    endpoint: options.endpoint,
+  });
+  const renderer = createRenderer({
+    write: wantsJson(options) ? io.err : io.out,
+    isTTY: io.isTTY && !wantsJson(options),
+    showLogs: options.verbose ? true : 'onFailure',
+    run,
+  });
   const result = await runLocal({
     action,
     specPath: target.specPath,
@@ -280,15 +318,25 @@ async function runLocally(deps: CliDeps, action: Action, options: RunOptions, ta
     onEvent: renderer.onEvent,
     log: (line) => io.err(`${line}\n`),
     onApprovalRequested: (request) => {
-      void answerLocalApproval(io, request, options.approve === true).catch((error: unknown) => io.err(`approval failed: ${String(error)}\n`));
+      void answerLocalApproval(io, request, options.approve === true).catch((error: unknown) =>
+        io.err(`approval failed: ${String(error)}\n`),
+      );
     },
   });
-  const outcome: RunOutcome = { status: result.status, execution: result.execution, output: result.output, error: result.error, cause: result.cause };
-  const cost = action === 'plan' && result.status === 'SUCCEEDED' && target.specInput !== undefined ? planCost(target.specInput) : undefined;
+  const outcome: RunOutcome = {
+    status: result.status,
+    execution: result.execution,
+    output: result.output,
+    error: result.error,
+    cause: result.cause,
+  };
+  const cost =
+    action === 'plan' && result.status === 'SUCCEEDED' && target.specInput !== undefined ? planCost(target.specInput) : undefined;
   // Before the summary, which ends with the command to run next.
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
   renderer.summary(outcome, result.totalMs);
-  if (wantsJson(options)) printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
+  if (wantsJson(options))
+    printJson(io, { ...outcome, timings: result.timings, totalMs: result.totalMs, ...(cost ? { cost: cost.json } : {}) });
   return exitFor(result.status);
 }
 
@@ -307,7 +355,8 @@ async function answerLocalApproval(io: CliIo, request: ApprovalRequest, approveF
     prompt.close();
   }
   if (approved) await approve(request, localTaskTokens, approveFlag ? 'local user (--approve)' : 'local user (terminal)', new Date());
-  else await reject(request, localTaskTokens, 'local user', approveFlag || io.isTTY ? 'answered no' : 'no terminal to ask and no --approve');
+  else
+    await reject(request, localTaskTokens, 'local user', approveFlag || io.isTTY ? 'answered no' : 'no terminal to ask and no --approve');
 }
 
 export async function runCommand(deps: CliDeps, action: Action, arg: string, options: RunOptions): Promise<ExitCode> {
@@ -323,9 +372,14 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     name = normaliseName(arg);
     let confirm = options.confirm;
     // On a terminal, typing the name is the confirmation; elsewhere --confirm must say it.
-    if (confirm === undefined && deps.ask) confirm = (await deps.ask(`destroy fabric ${name}: its cluster, then its network. Type ${name} to confirm: `)).trim();
+    if (confirm === undefined && deps.ask)
+      confirm = (await deps.ask(`destroy fabric ${name}: its cluster, then its network. Type ${name} to confirm: `)).trim();
     if (confirm !== name) {
-      throw new CliError(EXIT.USAGE, 'ConfirmationRequired', `destroying fabric ${name} needs --confirm ${name} (received ${confirm === undefined ? 'nothing' : JSON.stringify(confirm)})`);
+      throw new CliError(
+        EXIT.USAGE,
+        'ConfirmationRequired',
+        `destroying fabric ${name} needs --confirm ${name} (received ${confirm === undefined ? 'nothing' : JSON.stringify(confirm)})`,
+      );
     }
     options = { ...options, confirm };
   } else {
@@ -335,11 +389,17 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   const context = { action, name, spec: action === 'destroy' ? undefined : arg, verbose: options.verbose === true };
   // --local: the running local account if there is one (a cloud-like run it keeps), else a run
   // with its own emulator, stopped at the end (npm run demo needs nothing else).
-  const account = options.local && !options.endpoint && !options.aws ? lazy<typeof import('./local-account')>('./local-account').findLocalAccount(deps) : undefined;
-  if (options.local && !account) return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput }, { ...context, local: true });
+  const account =
+    options.local && !options.endpoint && !options.aws
+      ? lazy<typeof import('./local-account')>('./local-account').findLocalAccount(deps)
+      : undefined;
+  if (options.local && !account)
+    return runLocally(deps, action, options, action === 'destroy' ? { name } : { specPath, specInput }, { ...context, local: true });
   if (account) {
     deps = lazy<typeof import('./local-account')>('./local-account').localAccountDeps(deps, account);
-    io.err(`local account in ${account.home}: Step Functions ${account.stepFunctions?.endpoint ?? '?'}, AWS emulator ${account.moto?.endpoint ?? '?'}${options.keepEmulator ? ' (it keeps running: --keep-emulator is not needed)' : ''}\n`);
+    io.err(
+      `local account in ${account.home}: Step Functions ${account.stepFunctions?.endpoint ?? '?'}, AWS emulator ${account.moto?.endpoint ?? '?'}${options.keepEmulator ? ' (it keeps running: --keep-emulator is not needed)' : ''}\n`,
+    );
   }
 
   const region = await regionOf(deps, options);
@@ -350,7 +410,13 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   } else {
     input = { action, spec: specInput as ExecutionInput['spec'] };
   }
-  const executionName = executionNameForRun({ name, action, git: specPath ? gitOfSpec(specPath, deps.git) : undefined, now: io.now(), rerun: options.rerun });
+  const executionName = executionNameForRun({
+    name,
+    action,
+    git: specPath ? gitOfSpec(specPath, deps.git) : undefined,
+    now: io.now(),
+    rerun: options.rerun,
+  });
   const run = await startRun(clients.sfn, stack.stateMachineArn, executionName, input);
   const say = wantsJson(options) ? io.err : io.out;
   say(
@@ -373,10 +439,24 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   });
   // --local --approve: the local account's run asks as a cloud run does; answer it here once it asks.
   const approving = new AbortController();
-  const approver = account && options.approve && stack.lockTableName
-    ? lazy<typeof import('./local-account')>('./local-account').approveWhenAsked(clients, stack.lockTableName, name, run.executionArn, approving.signal, () => say('approved the plan (--approve)\n'))
-    : undefined;
-  const result = await watchExecution(run.executionArn, renderer.onEvent, { sfn: clients.sfn, logs: clients.logs, signal: deps.signal, pollMs: deps.pollMs ?? (account ? 1000 : undefined), sleep: deps.sleep }).finally(() => approving.abort());
+  const approver =
+    account && options.approve && stack.lockTableName
+      ? lazy<typeof import('./local-account')>('./local-account').approveWhenAsked(
+          clients,
+          stack.lockTableName,
+          name,
+          run.executionArn,
+          approving.signal,
+          () => say('approved the plan (--approve)\n'),
+        )
+      : undefined;
+  const result = await watchExecution(run.executionArn, renderer.onEvent, {
+    sfn: clients.sfn,
+    logs: clients.logs,
+    signal: deps.signal,
+    pollMs: deps.pollMs ?? (account ? 1000 : undefined),
+    sleep: deps.sleep,
+  }).finally(() => approving.abort());
   await approver?.catch((error: unknown) => io.err(`approval failed: ${String(error)}\n`));
   if (result.interrupted) {
     renderer.stop();
@@ -384,7 +464,13 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     if (wantsJson(options)) printJson(io, { ...run, status: 'RUNNING' });
     return EXIT.INTERRUPTED;
   }
-  const outcome: RunOutcome = { status: result.status, execution: run.executionArn, output: result.output, error: result.error, cause: result.cause };
+  const outcome: RunOutcome = {
+    status: result.status,
+    execution: run.executionArn,
+    output: result.output,
+    error: result.error,
+    cause: result.cause,
+  };
   const cost = action === 'plan' && result.status === 'SUCCEEDED' ? planCost(input.spec) : undefined;
   // Before the summary, which ends with the command to run next.
   if (cost && !wantsJson(options)) io.out(`\n${cost.text}\n`);
@@ -395,7 +481,10 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
 
 // ---------- status, list, logs ----------
 
-async function recordsBucket(deps: CliDeps, options: GlobalOptions & { bucketPrefix?: string }): Promise<{ clients: AwsClients; bucket: string }> {
+async function recordsBucket(
+  deps: CliDeps,
+  options: GlobalOptions & { bucketPrefix?: string },
+): Promise<{ clients: AwsClients; bucket: string }> {
   const region = await regionOf(deps, options);
   const clients = deps.clients(region);
   let prefix = options.bucketPrefix;
@@ -410,7 +499,11 @@ async function recordsBucket(deps: CliDeps, options: GlobalOptions & { bucketPre
   return { clients, bucket: await stateBucketFor(clients.sts, region, prefix) };
 }
 
-export async function statusCommand(deps: CliDeps, name: string | undefined, options: GlobalOptions & { bucketPrefix?: string }): Promise<ExitCode> {
+export async function statusCommand(
+  deps: CliDeps,
+  name: string | undefined,
+  options: GlobalOptions & { bucketPrefix?: string },
+): Promise<ExitCode> {
   if (name === undefined) return listCommand(deps, options);
   const { clients, bucket } = await recordsBucket(deps, options);
   const record = await getRecord(clients.s3, bucket, name);
@@ -449,7 +542,9 @@ export async function logsCommand(deps: CliDeps, name: string, options: GlobalOp
     let token: string | undefined;
     try {
       for (;;) {
-        const page = await sfn.logs.send(new GetLogEventsCommand({ logGroupName: build.logGroup, logStreamName: build.logStream, startFromHead: true, nextToken: token }));
+        const page = await sfn.logs.send(
+          new GetLogEventsCommand({ logGroupName: build.logGroup, logStreamName: build.logStream, startFromHead: true, nextToken: token }),
+        );
         lines.push(...(page.events ?? []).map((e) => (e.message ?? '').replace(/\n$/, '')));
         if (!page.nextForwardToken || page.nextForwardToken === token) break;
         token = page.nextForwardToken;

@@ -148,7 +148,12 @@ export function bashCompletion(model: CompletionModel): string {
   );
   for (const command of model.commands) {
     lines.push(`    ${pattern(command.names)})`, '      case "${prev}" in', ...valueCases(command.options), '      esac');
-    lines.push('      if [[ "${cur}" == -* ]]; then', `        ${reply} compgen -W ${quoted(command.options.flatMap((o) => o.flags))} -- "\${cur}"`, '        return', '      fi');
+    lines.push(
+      '      if [[ "${cur}" == -* ]]; then',
+      `        ${reply} compgen -W ${quoted(command.options.flatMap((o) => o.flags))} -- "\${cur}"`,
+      '        return',
+      '      fi',
+    );
     // The argument in the cursor's place; past the last, only a variadic one goes on.
     lines.push('      case "${#args[@]}" in');
     command.args.forEach((values, index) => {

@@ -19,11 +19,21 @@ function fabricName(raw: string): string {
 async function lockTableOf(deps: CliDeps, options: GlobalOptions): Promise<{ region: string; lockTable: string; stateMachineArn: string }> {
   const region = await regionOf(deps, options);
   const stack = await findStack(deps.clients(region).cfn, options.stack ?? DEFAULT_STACK);
-  if (!stack.lockTableName) throw new CliError(EXIT.NOT_FOUND, 'StackOutputMissing', `stack ${options.stack ?? DEFAULT_STACK} has no LockTableName output; redeploy it with npx cdk deploy`);
+  if (!stack.lockTableName)
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      'StackOutputMissing',
+      `stack ${options.stack ?? DEFAULT_STACK} has no LockTableName output; redeploy it with npx cdk deploy`,
+    );
   return { region, lockTable: stack.lockTableName, stateMachineArn: stack.stateMachineArn };
 }
 
-export async function approvalCommand(deps: CliDeps, decision: 'approve' | 'reject', rawName: string, options: GlobalOptions & { reason?: string }): Promise<ExitCode> {
+export async function approvalCommand(
+  deps: CliDeps,
+  decision: 'approve' | 'reject',
+  rawName: string,
+  options: GlobalOptions & { reason?: string },
+): Promise<ExitCode> {
   const name = fabricName(rawName);
   const { region, lockTable } = await lockTableOf(deps, options);
   const clients = deps.clients(region);
@@ -33,7 +43,10 @@ export async function approvalCommand(deps: CliDeps, decision: 'approve' | 'reje
   if (decision === 'approve') {
     const answer = await approve(request, tokens, who, deps.io.now());
     if (wantsJson(options)) printJson(deps.io, { name, execution: request.execution, decision, ...answer });
-    else deps.io.out(`${renderApprovalRequest(request)}approved by ${who}: the run applies this plan now (fabricctl logs ${name} follows it)\n`);
+    else
+      deps.io.out(
+        `${renderApprovalRequest(request)}approved by ${who}: the run applies this plan now (fabricctl logs ${name} follows it)\n`,
+      );
   } else {
     await reject(request, tokens, who, options.reason);
     if (wantsJson(options)) printJson(deps.io, { name, execution: request.execution, decision, rejectedBy: who, reason: options.reason });
@@ -42,15 +55,33 @@ export async function approvalCommand(deps: CliDeps, decision: 'approve' | 'reje
   return EXIT.OK;
 }
 
-export async function extendCommand(deps: CliDeps, rawName: string, duration: string, options: GlobalOptions & { fabricRegion?: string }): Promise<ExitCode> {
+export async function extendCommand(
+  deps: CliDeps,
+  rawName: string,
+  duration: string,
+  options: GlobalOptions & { fabricRegion?: string },
+): Promise<ExitCode> {
   const name = fabricName(rawName);
   const seconds = parseDuration(duration);
-  if (seconds === undefined) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `extend by ${JSON.stringify(duration)}: write a whole number and a unit (m, h or d), such as 24h`);
+  if (seconds === undefined)
+    throw new CliError(
+      EXIT.USAGE,
+      'FabricSpecInvalid',
+      `extend by ${JSON.stringify(duration)}: write a whole number and a unit (m, h or d), such as 24h`,
+    );
   const { region, stateMachineArn } = await lockTableOf(deps, options);
   const clients = deps.clients(region);
   const executionName = `extend-${name}-${deps.io.now().getTime()}`.slice(0, 80);
-  const run = await startRun(clients.sfn, stateMachineArn, executionName, { action: 'extend', name, region: options.fabricRegion ?? region, extendBy: formatDuration(seconds) });
+  const run = await startRun(clients.sfn, stateMachineArn, executionName, {
+    action: 'extend',
+    name,
+    region: options.fabricRegion ?? region,
+    extendBy: formatDuration(seconds),
+  });
   if (wantsJson(options)) printJson(deps.io, { ...run, extendBy: formatDuration(seconds) });
-  else deps.io.out(`extending ${name} by ${formatDuration(seconds)}: ${run.executionArn}\nthe new expiry shows in: fabricctl status ${name}\n`);
+  else
+    deps.io.out(
+      `extending ${name} by ${formatDuration(seconds)}: ${run.executionArn}\nthe new expiry shows in: fabricctl status ${name}\n`,
+    );
   return EXIT.OK;
 }

@@ -23,7 +23,15 @@ interface PendingFailure {
   readonly cause: string;
 }
 
-const FAILURE_TYPES = new Set(['TaskFailed', 'LambdaFunctionFailed', 'TaskTimedOut', 'LambdaFunctionTimedOut', 'TaskStartFailed', 'TaskSubmitFailed', 'LambdaFunctionStartFailed']);
+const FAILURE_TYPES = new Set([
+  'TaskFailed',
+  'LambdaFunctionFailed',
+  'TaskTimedOut',
+  'LambdaFunctionTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+  'LambdaFunctionStartFailed',
+]);
 const SCHEDULE_TYPES = new Set(['TaskScheduled', 'LambdaFunctionScheduled']);
 
 /** JSON text as a value; text that is not JSON stays text (outputs and causes may be plain). */
@@ -113,7 +121,14 @@ export class HistoryConverter {
       const entered = this.enteredAt.get(state);
       out.push({ type: 'stateExited', state, at, durationMs: entered ? at.getTime() - entered.getTime() : 0 });
     } else if (FAILURE_TYPES.has(type) && state !== undefined) {
-      const details = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails ?? event.taskTimedOutEventDetails ?? event.lambdaFunctionTimedOutEventDetails ?? event.taskStartFailedEventDetails ?? event.taskSubmitFailedEventDetails ?? event.lambdaFunctionStartFailedEventDetails;
+      const details =
+        event.taskFailedEventDetails ??
+        event.lambdaFunctionFailedEventDetails ??
+        event.taskTimedOutEventDetails ??
+        event.lambdaFunctionTimedOutEventDetails ??
+        event.taskStartFailedEventDetails ??
+        event.taskSubmitFailedEventDetails ??
+        event.lambdaFunctionStartFailedEventDetails;
       this.pending.set(state, { at, error: details?.error ?? type, cause: details?.cause ?? '' });
     } else if (SCHEDULE_TYPES.has(type) && state !== undefined) {
       const failure = this.pending.get(state);
@@ -136,8 +151,14 @@ export class HistoryConverter {
       this.finished = true;
       const details = event.executionFailedEventDetails ?? event.executionAbortedEventDetails ?? event.executionTimedOutEventDetails;
       const error = details?.error ?? type;
-      const cause = details?.cause ?? (type === 'ExecutionAborted' ? 'the execution was stopped' : type === 'ExecutionTimedOut' ? 'the execution timed out' : '');
-      this.outcome = { status: type === 'ExecutionFailed' ? 'FAILED' : type === 'ExecutionAborted' ? 'ABORTED' : 'TIMED_OUT', error, cause };
+      const cause =
+        details?.cause ??
+        (type === 'ExecutionAborted' ? 'the execution was stopped' : type === 'ExecutionTimedOut' ? 'the execution timed out' : '');
+      this.outcome = {
+        status: type === 'ExecutionFailed' ? 'FAILED' : type === 'ExecutionAborted' ? 'ABORTED' : 'TIMED_OUT',
+        error,
+        cause,
+      };
       out.push({ type: 'executionFailed', at, error, cause });
     }
     return out;
@@ -171,6 +192,9 @@ function collectWaits(definition: unknown, into: Map<string, { seconds?: number;
   if (!states || typeof states !== 'object') return;
   for (const [name, state] of allStates(definition as AslMachine)) {
     if (state.Type !== 'Wait') continue;
-    into.set(name, { seconds: typeof state.Seconds === 'number' ? state.Seconds : undefined, secondsPath: typeof state.SecondsPath === 'string' ? state.SecondsPath : undefined });
+    into.set(name, {
+      seconds: typeof state.Seconds === 'number' ? state.Seconds : undefined,
+      secondsPath: typeof state.SecondsPath === 'string' ? state.SecondsPath : undefined,
+    });
   }
 }

@@ -31,7 +31,11 @@ export interface KubeconfigEntry {
 
 export class KubeconfigUnreadable extends CliError {
   constructor(path: string, why: string) {
-    super(EXIT.FAILED, 'KubeconfigUnreadable', `${path} is not a kubeconfig fabricctl can merge into (${why}); it was left as it is. Fix it, or write elsewhere with --out FILE`);
+    super(
+      EXIT.FAILED,
+      'KubeconfigUnreadable',
+      `${path} is not a kubeconfig fabricctl can merge into (${why}); it was left as it is. Fix it, or write elsewhere with --out FILE`,
+    );
   }
 }
 

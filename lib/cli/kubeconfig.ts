@@ -87,8 +87,10 @@ async function locate(deps: CliDeps, rawName: string, options: KubeconfigOptions
   const account = options.local && !options.endpoint ? findLocalAccount(deps) : undefined;
   const endpoint = options.endpoint ?? account?.moto?.endpoint;
   if (options.local && !endpoint) throw new EmulatorEndpointRequired();
-  const region = options.region ?? account?.region ?? resolveRegion(undefined, deps.io.env) ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
-  const aws: Pick<AwsClients, 's3' | 'sts'> & { cfn?: AwsClients['cfn'] } = options.local && endpoint ? emulatorClients(region, endpoint) : deps.clients(region);
+  const region =
+    options.region ?? account?.region ?? resolveRegion(undefined, deps.io.env) ?? (await deps.configRegion?.()) ?? DEFAULT_REGION;
+  const aws: Pick<AwsClients, 's3' | 'sts'> & { cfn?: AwsClients['cfn'] } =
+    options.local && endpoint ? emulatorClients(region, endpoint) : deps.clients(region);
   const identity = await aws.sts.send(new GetCallerIdentityCommand({}));
   if (!identity.Account || !identity.Arn) throw new Error('STS GetCallerIdentity returned no account or ARN');
   let prefix = options.bucketPrefix;
@@ -104,9 +106,19 @@ async function locate(deps: CliDeps, rawName: string, options: KubeconfigOptions
   const bucket = stateBucketName(identity.Account, region, prefix);
   const record = await getRecord(aws.s3, bucket, rawName);
   // A run on a READY fabric (an update, a plan waiting for approval) leaves its cluster reachable.
-  const reachable = record.status === 'READY' || ((record.status === 'PROVISIONING' || record.status === 'AWAITING_APPROVAL') && record.statusBeforeRun === 'READY');
+  const reachable =
+    record.status === 'READY' ||
+    ((record.status === 'PROVISIONING' || record.status === 'AWAITING_APPROVAL') && record.statusBeforeRun === 'READY');
   if (!reachable) throw new FabricNotReady(record);
-  return { region, prefix, caller: identity.Arn, bucket, record, s3: aws.s3, localApiServer: account?.apiServers?.[record.clusterName]?.url };
+  return {
+    region,
+    prefix,
+    caller: identity.Arn,
+    bucket,
+    record,
+    s3: aws.s3,
+    localApiServer: account?.apiServers?.[record.clusterName]?.url,
+  };
 }
 
 /** `fabricctl` when it is on PATH; else this installation's own bin, by absolute path (kubectl needs a command it can run). */
@@ -123,7 +135,12 @@ export function pluginCommand(env: NodeJS.ProcessEnv): string {
 }
 
 /** The exec plugin's arguments: everything that found the fabric, so kubectl's runs find the same one. */
-export function pluginArgs(name: string, located: Pick<Located, 'region' | 'prefix'>, options: KubeconfigOptions, profile: string | undefined): string[] {
+export function pluginArgs(
+  name: string,
+  located: Pick<Located, 'region' | 'prefix'>,
+  options: KubeconfigOptions,
+  profile: string | undefined,
+): string[] {
   return [
     'kubeconfig',
     name,
@@ -150,7 +167,8 @@ export function serverOf(record: FabricRecord, override: string | undefined): { 
   } catch {
     throw new CliError(EXIT.USAGE, 'ServerInvalid', `--server ${JSON.stringify(override)} is not a URL: give https://HOST[:PORT]`);
   }
-  if (url.protocol !== 'https:') throw new CliError(EXIT.USAGE, 'ServerInvalid', `--server ${override}: the Kubernetes API is served over https only`);
+  if (url.protocol !== 'https:')
+    throw new CliError(EXIT.USAGE, 'ServerInvalid', `--server ${override}: the Kubernetes API is served over https only`);
   return { server: override.replace(/\/$/, ''), ...(url.hostname === apiName ? {} : { tlsServerName: apiName }) };
 }
 
@@ -174,7 +192,8 @@ export async function kubeconfigCommand(deps: CliDeps, rawName: string, options:
   const { server, tlsServerName } = serverOf(record, options.server ?? located.localApiServer);
   const command = pluginCommand(deps.io.env);
   const args = pluginArgs(record.name, located, options, deps.io.env.AWS_PROFILE);
-  const target = options.out === undefined ? kubeconfigTarget(deps.io.env, deps.io.env.HOME ?? homedir()) : resolve(deps.io.cwd, options.out);
+  const target =
+    options.out === undefined ? kubeconfigTarget(deps.io.env, deps.io.env.HOME ?? homedir()) : resolve(deps.io.cwd, options.out);
   const { realPath, text } = readKubeconfig(target);
   const merged = mergeKubeconfig(
     text,
@@ -183,12 +202,26 @@ export async function kubeconfigCommand(deps: CliDeps, rawName: string, options:
       server,
       caPem: ca.trustedPem,
       tlsServerName,
-      exec: { command, args, installHint: `fabricctl makes this cluster's credentials: install fabricctl (npm ci in its repository), then run fabricctl kubeconfig ${record.name} again from there` },
+      exec: {
+        command,
+        args,
+        installHint: `fabricctl makes this cluster's credentials: install fabricctl (npm ci in its repository), then run fabricctl kubeconfig ${record.name} again from there`,
+      },
     },
     target,
   );
   writeKubeconfig(realPath, merged);
-  const summary = { path: target, context: record.clusterName, server, ...(tlsServerName ? { tlsServerName } : {}), user: located.caller, groups: [ADMIN_GROUP], ttl: options.ttl ?? '1h', command, args };
+  const summary = {
+    path: target,
+    context: record.clusterName,
+    server,
+    ...(tlsServerName ? { tlsServerName } : {}),
+    user: located.caller,
+    groups: [ADMIN_GROUP],
+    ttl: options.ttl ?? '1h',
+    command,
+    args,
+  };
   if (wantsJson(options)) {
     printJson(deps.io, summary);
   } else {

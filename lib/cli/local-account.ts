@@ -35,7 +35,12 @@ import { DEFAULT_STACK } from './remote';
 
 function homeOf(deps: CliDeps): string {
   const home = localHome(deps.io.env);
-  if (home === undefined) throw new CliError(EXIT.USAGE, 'LocalHomeUnknown', 'set FABRICCTL_LOCAL_HOME (or HOME) to the folder the local account keeps its state in');
+  if (home === undefined)
+    throw new CliError(
+      EXIT.USAGE,
+      'LocalHomeUnknown',
+      'set FABRICCTL_LOCAL_HOME (or HOME) to the folder the local account keeps its state in',
+    );
   return home;
 }
 
@@ -61,11 +66,21 @@ function stackLookup(state: LocalAccountState): Pick<CloudFormationClient, 'send
     if (!(command instanceof DescribeStacksCommand)) throw new Error('the local account answers CloudFormation DescribeStacks only');
     const name = command.input.StackName ?? DEFAULT_STACK;
     if (name !== DEFAULT_STACK) {
-      const error = new Error(`Stack with id ${name} does not exist (the local account in ${state.home} stands for stack ${DEFAULT_STACK})`);
+      const error = new Error(
+        `Stack with id ${name} does not exist (the local account in ${state.home} stands for stack ${DEFAULT_STACK})`,
+      );
       error.name = 'ValidationError';
       throw error;
     }
-    return { Stacks: [{ StackName: name, StackStatus: 'CREATE_COMPLETE', Outputs: Object.entries(state.stackOutputs ?? {}).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] };
+    return {
+      Stacks: [
+        {
+          StackName: name,
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: Object.entries(state.stackOutputs ?? {}).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+        },
+      ],
+    };
   };
   return { send } as unknown as Pick<CloudFormationClient, 'send'>;
 }
@@ -74,7 +89,12 @@ function stackLookup(state: LocalAccountState): Pick<CloudFormationClient, 'send
 export function localAccountClients(state: LocalAccountState): AwsClientFactory {
   const motoEndpoint = state.moto?.endpoint;
   const sfnEndpoint = state.stepFunctions?.endpoint;
-  if (!motoEndpoint || !sfnEndpoint) throw new CliError(EXIT.FAILED, 'LocalAccountIncomplete', `the local account in ${state.home} has no emulator or Step Functions endpoint in account.json: fabricctl local stop, then start it again`);
+  if (!motoEndpoint || !sfnEndpoint)
+    throw new CliError(
+      EXIT.FAILED,
+      'LocalAccountIncomplete',
+      `the local account in ${state.home} has no emulator or Step Functions endpoint in account.json: fabricctl local stop, then start it again`,
+    );
   // Fake credentials: nothing pointed here can reach a real account.
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   return (region): AwsClients => {
@@ -106,7 +126,14 @@ export function localAccountDeps(deps: CliDeps, state: LocalAccountState): CliDe
  * `up --local --approve` against the account: the run asks as a cloud run does (its token on the
  * lock item), and this answers it for the user once it asks. Stops when `signal` aborts.
  */
-export function approveWhenAsked(clients: AwsClients, lockTable: string, name: string, executionArn: string, signal: AbortSignal, onAnswer: (request: ApprovalRequest) => void): Promise<void> {
+export function approveWhenAsked(
+  clients: AwsClients,
+  lockTable: string,
+  name: string,
+  executionArn: string,
+  signal: AbortSignal,
+  onAnswer: (request: ApprovalRequest) => void,
+): Promise<void> {
   const dynamodb = clients.dynamodb;
   if (!dynamodb) return Promise.resolve();
   return (async () => {
@@ -141,9 +168,14 @@ export function parseRepositories(values: readonly string[], cwd: string): Recor
   for (const value of values) {
     const match = /^([\w.-]{1,100})=(.+)$/.exec(value);
     const dir = match ? resolve(cwd, match[2] ?? '') : '';
-    const isWorkTree = match !== null && spawnSync('git', ['-C', dir, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' }).stdout.trim() === 'true';
+    const isWorkTree =
+      match !== null && spawnSync('git', ['-C', dir, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' }).stdout.trim() === 'true';
     if (!match || !isWorkTree) {
-      throw new CliError(EXIT.USAGE, 'RepositoryInvalid', `--repository ${JSON.stringify(value)}: give NAME=DIR, a CodeCommit repository name and the folder of a local git work tree holding its branches`);
+      throw new CliError(
+        EXIT.USAGE,
+        'RepositoryInvalid',
+        `--repository ${JSON.stringify(value)}: give NAME=DIR, a CodeCommit repository name and the folder of a local git work tree holding its branches`,
+      );
     }
     repositories[match[1] ?? ''] = dir;
   }
@@ -152,18 +184,33 @@ export function parseRepositories(values: readonly string[], cwd: string): Recor
 
 function describeState(state: LocalAccountState): string {
   const rows: string[][] = [['daemon', String(state.daemon.pid), '-', `log ${state.daemon.log}`]];
-  if (state.moto) rows.push(['AWS emulator (moto)', String(state.moto.pid), state.moto.endpoint, state.moto.replayedRequests > 0 ? `${state.moto.replayedRequests} recorded requests replayed` : 'new']);
-  if (state.stepFunctions) rows.push(['Step Functions', String(state.daemon.pid), state.stepFunctions.endpoint, state.stepFunctions.stateMachineArn]);
+  if (state.moto)
+    rows.push([
+      'AWS emulator (moto)',
+      String(state.moto.pid),
+      state.moto.endpoint,
+      state.moto.replayedRequests > 0 ? `${state.moto.replayedRequests} recorded requests replayed` : 'new',
+    ]);
+  if (state.stepFunctions)
+    rows.push(['Step Functions', String(state.daemon.pid), state.stepFunctions.endpoint, state.stepFunctions.stateMachineArn]);
   if (state.publicDns) rows.push(['public DNS stand-in', String(state.daemon.pid), state.publicDns.address, '']);
-  if (state.codeCommit) rows.push(['CodeCommit stand-in', String(state.daemon.pid), state.codeCommit.endpoint, Object.keys(state.codeCommit.repositories).join(', ')]);
-  for (const [cluster, api] of Object.entries(state.apiServers ?? {})) rows.push([`Kubernetes API stand-in`, String(state.daemon.pid), api.url, cluster]);
+  if (state.codeCommit)
+    rows.push([
+      'CodeCommit stand-in',
+      String(state.daemon.pid),
+      state.codeCommit.endpoint,
+      Object.keys(state.codeCommit.repositories).join(', '),
+    ]);
+  for (const [cluster, api] of Object.entries(state.apiServers ?? {}))
+    rows.push([`Kubernetes API stand-in`, String(state.daemon.pid), api.url, cluster]);
   return table(['PART', 'PID', 'ENDPOINT', ''], rows);
 }
 
 export async function localStartCommand(deps: CliDeps, options: LocalStartOptions): Promise<ExitCode> {
   const home = homeOf(deps);
   const port = options.port === undefined ? undefined : Number(options.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(EXIT.USAGE, 'PortInvalid', `--port ${options.port}: give a TCP port number (0 for a free one)`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new CliError(EXIT.USAGE, 'PortInvalid', `--port ${options.port}: give a TCP port number (0 for a free one)`);
   const repositories = parseRepositories(options.repository ?? [], deps.io.cwd);
   // Its runs need what local runs need: a missing tool is named now, not in a build later.
   (deps.checkLocalPrerequisites ?? assertLocalPrerequisites)({});
@@ -202,9 +249,17 @@ export async function localStatusCommand(deps: CliDeps, options: GlobalOptions):
     deps.io.out(`no local account runs in ${home} (fabricctl local start starts one)\n`);
     return exit;
   }
-  deps.io.out(`local account in ${home}: ${status.status}${status.state ? ` since ${status.state.startedAt}, region ${status.state.region}` : ''}\n`);
-  deps.io.out(table(['PART', 'PID', 'ENDPOINT', 'ALIVE'], status.components.map((c) => [c.name, c.pid === undefined ? '-' : String(c.pid), c.endpoint ?? '-', c.alive ? 'yes' : 'no'])));
-  if (status.status === 'degraded') deps.io.out('some parts are gone: fabricctl local stop, then fabricctl local start (the state in the folder is kept)\n');
+  deps.io.out(
+    `local account in ${home}: ${status.status}${status.state ? ` since ${status.state.startedAt}, region ${status.state.region}` : ''}\n`,
+  );
+  deps.io.out(
+    table(
+      ['PART', 'PID', 'ENDPOINT', 'ALIVE'],
+      status.components.map((c) => [c.name, c.pid === undefined ? '-' : String(c.pid), c.endpoint ?? '-', c.alive ? 'yes' : 'no']),
+    ),
+  );
+  if (status.status === 'degraded')
+    deps.io.out('some parts are gone: fabricctl local stop, then fabricctl local start (the state in the folder is kept)\n');
   return exit;
 }
 
@@ -220,7 +275,8 @@ export async function localStopCommand(deps: CliDeps, options: GlobalOptions): P
     return EXIT.OK;
   }
   const names = (parts: readonly { name: string; pid: number }[]) => parts.map((p) => `${p.name} (pid ${p.pid})`).join(', ');
-  if (report.stopped.length > 0) deps.io.out(`stopped ${names(report.stopped)}; the account's state stays in ${home} for the next fabricctl local start\n`);
+  if (report.stopped.length > 0)
+    deps.io.out(`stopped ${names(report.stopped)}; the account's state stays in ${home} for the next fabricctl local start\n`);
   else deps.io.out(`nothing was running any more; cleared ${home}/account.json\n`);
   if (report.remaining.length > 0) {
     deps.io.err(`would not stop: ${names(report.remaining)}\n`);

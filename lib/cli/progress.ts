@@ -180,7 +180,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     stop();
     const lines: string[] = ['', `status: ${outcome.status}`];
     if (outcome.execution) lines.push(`execution: ${outcome.execution}`);
-    if (outcome.status !== 'SUCCEEDED' && outcome.error) lines.push(`error: ${outcome.error}`, `cause: ${readableCause(outcome.cause ?? '')}`);
+    if (outcome.status !== 'SUCCEEDED' && outcome.error)
+      lines.push(`error: ${outcome.error}`, `cause: ${readableCause(outcome.cause ?? '')}`);
     lines.push(...describeOutput(outcome.output));
     const total = totalMs ?? (startedAt === undefined ? undefined : now() - startedAt);
     if (total !== undefined) lines.push(`total: ${formatDuration(total)}`);
@@ -222,7 +223,8 @@ export function nextCommand(outcome: RunOutcome, run?: RunContext): string | und
   if (outcome.status === 'RUNNING' || run === undefined) return undefined;
   if (!local) return `fabricctl logs ${run.name}${run.region ? ` --region ${run.region}` : ''}`;
   if (run.verbose) return undefined;
-  const again = run.action === 'destroy' ? `down ${run.name} --confirm ${run.name}` : `${run.action === 'plan' ? 'plan' : 'up'} ${run.spec ?? ''}`;
+  const again =
+    run.action === 'destroy' ? `down ${run.name} --confirm ${run.name}` : `${run.action === 'plan' ? 'plan' : 'up'} ${run.spec ?? ''}`;
   return `fabricctl ${again} --local --verbose    # every build line`;
 }
 
@@ -267,7 +269,13 @@ export function describeOutput(output: unknown): string[] {
     add('cluster', output.clusterName);
     add('zones', Array.isArray(output.zones) ? output.zones.join(', ') : undefined);
     add('vpc', outputs.vpcId);
-    if (isObject(outputs.subnetIds)) add('subnets', Object.entries(outputs.subnetIds).map(([zone, id]) => `${zone}=${String(id)}`).join(', '));
+    if (isObject(outputs.subnetIds))
+      add(
+        'subnets',
+        Object.entries(outputs.subnetIds)
+          .map(([zone, id]) => `${zone}=${String(id)}`)
+          .join(', '),
+      );
     add('api', outputs.apiName);
     add('state bucket', outputs.stateBucket);
     if (typeof output.name === 'string') {
@@ -285,8 +293,14 @@ export function describeOutput(output: unknown): string[] {
   }
   for (const job of ['network', 'cluster'] as const) {
     const result = isObject(output[job]) ? (output[job] as Record<string, unknown>) : undefined;
-    const changes = result && isObject(result.changes) ? result.changes : isObject(result?.result) && isObject((result.result as Record<string, unknown>).changes) ? ((result.result as Record<string, unknown>).changes as Record<string, unknown>) : undefined;
-    if (changes) add(`${job} plan`, `${String(changes.add)} to add, ${String(changes.change)} to change, ${String(changes.destroy)} to destroy`);
+    const changes =
+      result && isObject(result.changes)
+        ? result.changes
+        : isObject(result?.result) && isObject((result.result as Record<string, unknown>).changes)
+          ? ((result.result as Record<string, unknown>).changes as Record<string, unknown>)
+          : undefined;
+    if (changes)
+      add(`${job} plan`, `${String(changes.add)} to add, ${String(changes.change)} to change, ${String(changes.destroy)} to destroy`);
   }
   return lines;
 }

@@ -24,7 +24,12 @@ export async function getRecord(s3: Sender<S3Client>, bucket: string, rawName: s
   if (fix) throw new CliError(EXIT.USAGE, 'FabricSpecInvalid', `fabric name ${JSON.stringify(rawName)}: ${fix}`);
   const name = normaliseName(rawName);
   const record = await readFabricRecord(s3, bucket, name);
-  if (!record) throw new CliError(EXIT.NOT_FOUND, 'FabricNotFound', `no fabric named ${name} in s3://${bucket} (fabricctl list shows the fabrics of this region; --region picks another)`);
+  if (!record)
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      'FabricNotFound',
+      `no fabric named ${name} in s3://${bucket} (fabricctl list shows the fabrics of this region; --region picks another)`,
+    );
   return record;
 }
 
@@ -51,7 +56,14 @@ export function renderStatus(record: FabricRecord, now: Date): string {
     ['Region', record.spec.region],
     ['Zones', record.zones.join(', ')],
     ['VPC', record.outputs.vpcId ?? '-'],
-    ['Subnets', record.outputs.subnetIds ? Object.entries(record.outputs.subnetIds).map(([z, id]) => `${z}=${id}`).join(', ') : '-'],
+    [
+      'Subnets',
+      record.outputs.subnetIds
+        ? Object.entries(record.outputs.subnetIds)
+            .map(([z, id]) => `${z}=${id}`)
+            .join(', ')
+        : '-',
+    ],
     ['API', record.outputs.apiName ?? '-'],
     ['Kubeconfig secret', record.outputs.kubeconfigSecretArn ?? '-'],
     ['State bucket', record.outputs.stateBucket],
@@ -59,16 +71,28 @@ export function renderStatus(record: FabricRecord, now: Date): string {
     ['Created', `${record.createdAt} (${formatAge(record.createdAt, now)} ago)`],
     ['Updated', `${record.updatedAt} (${formatAge(record.updatedAt, now)} ago)`],
   ];
-  if (record.source) rows.push(['Source', `${record.source.provider} ${record.source.repository} ${record.source.branch}@${record.source.commit.slice(0, 12)}`]);
+  if (record.source)
+    rows.push([
+      'Source',
+      `${record.source.provider} ${record.source.repository} ${record.source.branch}@${record.source.commit.slice(0, 12)}`,
+    ]);
   if (record.lastError) rows.push(['Last error', `${record.lastError.error}: ${record.lastError.cause}`]);
   if (record.statusBeforeRun) rows.push(['Before this run', record.statusBeforeRun]);
   if (record.lease) {
     const left = Date.parse(record.lease.expiresAt) - now.getTime();
-    rows.push(['Expires', `${record.lease.expiresAt} (${left > 0 ? `in ${formatAge(now, new Date(record.lease.expiresAt))}` : 'due now'}; lease ${record.lease.expiresAfter}; fabricctl extend ${record.name} 24h)`]);
+    rows.push([
+      'Expires',
+      `${record.lease.expiresAt} (${left > 0 ? `in ${formatAge(now, new Date(record.lease.expiresAt))}` : 'due now'}; lease ${record.lease.expiresAfter}; fabricctl extend ${record.name} 24h)`,
+    ]);
   }
   rows.push(['Protected', record.spec.protected ? 'yes (destroy refused until a provision records "protected": false)' : 'no']);
-  if (record.pendingPlan) rows.push(['Waiting plan', `${record.pendingPlan.lines.join('; ')} (fabricctl approve ${record.name} | reject ${record.name})`]);
-  if (record.drift) rows.push(['Drift', `${record.drift.drifted ? `DRIFTED: ${record.drift.summary.lines.join('; ')}` : 'none'} (checked ${record.drift.checkedAt})`]);
+  if (record.pendingPlan)
+    rows.push(['Waiting plan', `${record.pendingPlan.lines.join('; ')} (fabricctl approve ${record.name} | reject ${record.name})`]);
+  if (record.drift)
+    rows.push([
+      'Drift',
+      `${record.drift.drifted ? `DRIFTED: ${record.drift.summary.lines.join('; ')}` : 'none'} (checked ${record.drift.checkedAt})`,
+    ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n') + '\n';
 }

@@ -41,12 +41,21 @@ export async function findStack(cfn: Sender<CloudFormationClient>, stackName: st
   } catch (error) {
     const message = (error as Error).message ?? '';
     if ((error as Error).name === 'ValidationError' || /does not exist|no stack/.test(message)) {
-      throw new CliError(EXIT.NOT_FOUND, 'StackNotFound', `stack ${stackName} not found in this account and region: deploy it with npx cdk deploy, or pass --stack/--region`);
+      throw new CliError(
+        EXIT.NOT_FOUND,
+        'StackNotFound',
+        `stack ${stackName} not found in this account and region: deploy it with npx cdk deploy, or pass --stack/--region`,
+      );
     }
     throw error;
   }
   const stateMachineArn = outputs.StateMachineArn;
-  if (!stateMachineArn) throw new CliError(EXIT.NOT_FOUND, 'StackOutputMissing', `stack ${stackName} has no StateMachineArn output: is it a fabricctl stack? Redeploy it with npx cdk deploy`);
+  if (!stateMachineArn)
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      'StackOutputMissing',
+      `stack ${stackName} has no StateMachineArn output: is it a fabricctl stack? Redeploy it with npx cdk deploy`,
+    );
   return { stateMachineArn, stateBucketPrefix: outputs.StateBucketPrefix, lockTableName: outputs.LockTableName };
 }
 
@@ -55,7 +64,8 @@ export type GitProbe = (directory: string) => { commit: string; clean: boolean }
 
 export const gitProbe: GitProbe = (directory) => {
   try {
-    const run = (args: string[]) => execFileSync('git', ['-C', directory, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const run = (args: string[]) =>
+      execFileSync('git', ['-C', directory, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const commit = run(['rev-parse', 'HEAD']);
     return { commit, clean: run(['status', '--porcelain']) === '' };
   } catch {
@@ -64,7 +74,10 @@ export const gitProbe: GitProbe = (directory) => {
 };
 
 function stamp(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**
@@ -74,7 +87,13 @@ function stamp(now: Date): string {
  * - plan of a clean commit: `<name>-plan-<12 hex>`;
  * - anything else (no git, uncommitted changes, destroy, --rerun): `<name>-<action>-<UTC time>`.
  */
-export function executionNameForRun(options: { name: string; action: RunAction; git?: { commit: string; clean: boolean }; now: Date; rerun?: boolean }): string {
+export function executionNameForRun(options: {
+  name: string;
+  action: RunAction;
+  git?: { commit: string; clean: boolean };
+  now: Date;
+  rerun?: boolean;
+}): string {
   const { name, action, git, now } = options;
   if (git?.clean && !options.rerun && action !== 'destroy') {
     return action === 'provision' ? executionNameFor(name, git.commit) : executionNameFor(`${name}-plan`, git.commit);
@@ -127,10 +146,14 @@ export interface WatchResult {
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** Final state of an execution, from DescribeExecution. */
@@ -156,7 +179,8 @@ export async function watchExecution(executionArn: string, onEvent: (event: Prog
       definition = parseJson(machine.definition);
     }
   } catch (error) {
-    if ((error as Error).name === 'ExecutionDoesNotExist') throw new CliError(EXIT.NOT_FOUND, 'ExecutionNotFound', `execution ${executionArn} not found`);
+    if ((error as Error).name === 'ExecutionDoesNotExist')
+      throw new CliError(EXIT.NOT_FOUND, 'ExecutionNotFound', `execution ${executionArn} not found`);
     throw error;
   }
   const converter = new HistoryConverter({ execution: executionArn, definition });
@@ -180,9 +204,15 @@ export async function watchExecution(executionArn: string, onEvent: (event: Prog
     if (build && deps.logs) {
       try {
         const logs = await deps.logs.send(
-          new GetLogEventsCommand({ logGroupName: build.logGroup, logStreamName: build.logStream, startFromHead: true, nextToken: logTokens.get(build.buildId) }),
+          new GetLogEventsCommand({
+            logGroupName: build.logGroup,
+            logStreamName: build.logStream,
+            startFromHead: true,
+            nextToken: logTokens.get(build.buildId),
+          }),
         );
-        for (const e of logs.events ?? []) onEvent({ type: 'log', state: build.state, at: new Date(e.timestamp ?? 0), line: (e.message ?? '').replace(/\n$/, '') });
+        for (const e of logs.events ?? [])
+          onEvent({ type: 'log', state: build.state, at: new Date(e.timestamp ?? 0), line: (e.message ?? '').replace(/\n$/, '') });
         logTokens.set(build.buildId, logs.nextForwardToken);
       } catch (error) {
         // The stream appears a few seconds after the build starts.

@@ -175,7 +175,11 @@ export interface FabricCostEstimate extends FabricCostBreakdown {
 
 function requireRegion(spec: FabricSpec, table: PriceTable): void {
   if (spec.region !== table.region) {
-    throw new PriceUnknown(`region ${spec.region}`, tableName(table), `add lib/cost/prices/${spec.region}.json or cost the spec in ${table.region}`);
+    throw new PriceUnknown(
+      `region ${spec.region}`,
+      tableName(table),
+      `add lib/cost/prices/${spec.region}.json or cost the spec in ${table.region}`,
+    );
   }
 }
 
@@ -185,9 +189,27 @@ function capacityLines(spec: FabricSpec, table: PriceTable, a: FabricCostAssumpt
   const { controlPlaneSize, nodeSize } = spec.kubernetes;
   const gp3 = itemPrice(table, 'ebs.gp3.gbMonth');
   const lines: CostLine[] = [
-    line(`control plane ${controlPlaneSize} x ${zones} (one per zone)`, zones * HOURS_PER_MONTH, 'instance-hour', instanceHourly(table, controlPlaneSize), `instances.${controlPlaneSize}`),
-    line(`nodes ${nodeSize} x ${nodes}`, nodes * HOURS_PER_MONTH, 'instance-hour', instanceHourly(table, nodeSize), `instances.${nodeSize}`),
-    line(`control plane root volumes gp3 ${KOPS_VOLUMES.controlPlaneRootGb} GB x ${zones}`, zones * KOPS_VOLUMES.controlPlaneRootGb, 'GB-month', gp3, 'items.ebs.gp3.gbMonth'),
+    line(
+      `control plane ${controlPlaneSize} x ${zones} (one per zone)`,
+      zones * HOURS_PER_MONTH,
+      'instance-hour',
+      instanceHourly(table, controlPlaneSize),
+      `instances.${controlPlaneSize}`,
+    ),
+    line(
+      `nodes ${nodeSize} x ${nodes}`,
+      nodes * HOURS_PER_MONTH,
+      'instance-hour',
+      instanceHourly(table, nodeSize),
+      `instances.${nodeSize}`,
+    ),
+    line(
+      `control plane root volumes gp3 ${KOPS_VOLUMES.controlPlaneRootGb} GB x ${zones}`,
+      zones * KOPS_VOLUMES.controlPlaneRootGb,
+      'GB-month',
+      gp3,
+      'items.ebs.gp3.gbMonth',
+    ),
     line(
       `etcd volumes gp3 (main ${KOPS_VOLUMES.etcdMainGb} GB + events ${KOPS_VOLUMES.etcdEventsGb} GB) x ${zones}`,
       zones * (KOPS_VOLUMES.etcdMainGb + KOPS_VOLUMES.etcdEventsGb),
@@ -196,15 +218,45 @@ function capacityLines(spec: FabricSpec, table: PriceTable, a: FabricCostAssumpt
       'items.ebs.gp3.gbMonth',
       'sizes from the kops golden output (aws_ebs_volume *-etcd-main/-events)',
     ),
-    line(`node root volumes gp3 ${KOPS_VOLUMES.nodeRootGb} GB x ${nodes}`, nodes * KOPS_VOLUMES.nodeRootGb, 'GB-month', gp3, 'items.ebs.gp3.gbMonth'),
+    line(
+      `node root volumes gp3 ${KOPS_VOLUMES.nodeRootGb} GB x ${nodes}`,
+      nodes * KOPS_VOLUMES.nodeRootGb,
+      'GB-month',
+      gp3,
+      'items.ebs.gp3.gbMonth',
+    ),
   ];
   lines.push(...apiLoadBalancerLines(table, a, zones));
   lines.push(
-    line('Route 53 hosted zone (the domain\'s, already present)', 1, 'hosted zone-month', itemPrice(table, 'route53.hostedZoneMonth'), 'items.route53.hostedZoneMonth'),
-    line('Route 53 queries (assumed)', a.route53QueriesPerMonth / 1_000_000, 'million queries', itemPrice(table, 'route53.millionQueries'), 'items.route53.millionQueries'),
+    line(
+      "Route 53 hosted zone (the domain's, already present)",
+      1,
+      'hosted zone-month',
+      itemPrice(table, 'route53.hostedZoneMonth'),
+      'items.route53.hostedZoneMonth',
+    ),
+    line(
+      'Route 53 queries (assumed)',
+      a.route53QueriesPerMonth / 1_000_000,
+      'million queries',
+      itemPrice(table, 'route53.millionQueries'),
+      'items.route53.millionQueries',
+    ),
     line('S3 state storage (assumed)', a.s3StateGb, 'GB-month', itemPrice(table, 's3.standard.gbMonth'), 'items.s3.standard.gbMonth'),
-    line('S3 state PUT/LIST requests (assumed)', a.s3PutPerMonth / 1000, '1,000 requests', itemPrice(table, 's3.thousandPut'), 'items.s3.thousandPut'),
-    line('S3 state GET requests (assumed)', a.s3GetPerMonth / 1000, '1,000 requests', itemPrice(table, 's3.thousandGet'), 'items.s3.thousandGet'),
+    line(
+      'S3 state PUT/LIST requests (assumed)',
+      a.s3PutPerMonth / 1000,
+      '1,000 requests',
+      itemPrice(table, 's3.thousandPut'),
+      'items.s3.thousandPut',
+    ),
+    line(
+      'S3 state GET requests (assumed)',
+      a.s3GetPerMonth / 1000,
+      '1,000 requests',
+      itemPrice(table, 's3.thousandGet'),
+      'items.s3.thousandGet',
+    ),
   );
   return lines;
 }
@@ -214,19 +266,44 @@ function apiLoadBalancerLines(table: PriceTable, a: FabricCostAssumptions, zones
   switch (a.apiLoadBalancer) {
     case 'none':
       return [
-        line('API load balancer: none (kops publishes api.<cluster> by DNS)', 0, 'NLB-hour', itemPrice(table, 'nlb.hour'), 'items.nlb.hour', 'public topology with a Route 53 zone: kops golden output has no aws_lb'),
+        line(
+          'API load balancer: none (kops publishes api.<cluster> by DNS)',
+          0,
+          'NLB-hour',
+          itemPrice(table, 'nlb.hour'),
+          'items.nlb.hour',
+          'public topology with a Route 53 zone: kops golden output has no aws_lb',
+        ),
       ];
     case 'nlb':
       return [
         line('API Network Load Balancer', HOURS_PER_MONTH, 'NLB-hour', itemPrice(table, 'nlb.hour'), 'items.nlb.hour'),
-        line('API NLB capacity units (assumed)', a.nlbNlcuPerHour * HOURS_PER_MONTH, 'NLCU-hour', itemPrice(table, 'nlb.nlcuHour'), 'items.nlb.nlcuHour'),
-        line(`public IPv4 of the API NLB (one per zone) x ${zones}`, zones * HOURS_PER_MONTH, 'address-hour', ipv4, 'items.ipv4.publicHour'),
+        line(
+          'API NLB capacity units (assumed)',
+          a.nlbNlcuPerHour * HOURS_PER_MONTH,
+          'NLCU-hour',
+          itemPrice(table, 'nlb.nlcuHour'),
+          'items.nlb.nlcuHour',
+        ),
+        line(
+          `public IPv4 of the API NLB (one per zone) x ${zones}`,
+          zones * HOURS_PER_MONTH,
+          'address-hour',
+          ipv4,
+          'items.ipv4.publicHour',
+        ),
       ];
     case 'clb':
       return [
         line('API Classic Load Balancer', HOURS_PER_MONTH, 'CLB-hour', itemPrice(table, 'clb.hour'), 'items.clb.hour'),
         line('API CLB data processed (assumed)', a.clbGbPerMonth, 'GB', itemPrice(table, 'clb.gbProcessed'), 'items.clb.gbProcessed'),
-        line(`public IPv4 of the API CLB (one per zone) x ${zones}`, zones * HOURS_PER_MONTH, 'address-hour', ipv4, 'items.ipv4.publicHour'),
+        line(
+          `public IPv4 of the API CLB (one per zone) x ${zones}`,
+          zones * HOURS_PER_MONTH,
+          'address-hour',
+          ipv4,
+          'items.ipv4.publicHour',
+        ),
       ];
   }
 }
@@ -236,14 +313,31 @@ function noNatBreakdown(spec: FabricSpec, table: PriceTable, a: FabricCostAssump
   const lines = [
     ...capacityLines(spec, table, a, nodes),
     // The no-NAT design's real price: every instance has a public address (associate_public_ip_address).
-    line(`public IPv4 on every instance x ${instances}`, instances * HOURS_PER_MONTH, 'address-hour', itemPrice(table, 'ipv4.publicHour'), 'items.ipv4.publicHour', 'charged since 2024-02-01'),
-    line('NAT gateways: none (public subnets, internet gateway only)', 0, 'NAT gateway-hour', itemPrice(table, 'nat.hour'), 'items.nat.hour'),
+    line(
+      `public IPv4 on every instance x ${instances}`,
+      instances * HOURS_PER_MONTH,
+      'address-hour',
+      itemPrice(table, 'ipv4.publicHour'),
+      'items.ipv4.publicHour',
+      'charged since 2024-02-01',
+    ),
+    line(
+      'NAT gateways: none (public subnets, internet gateway only)',
+      0,
+      'NAT gateway-hour',
+      itemPrice(table, 'nat.hour'),
+      'items.nat.hour',
+    ),
   ];
   return { nodes, lines, monthlyTotal: sum(lines) };
 }
 
 /** Monthly cost of the fabric the spec describes, at `nodes.min` and at `nodes.max`. */
-export function estimateFabricCost(spec: FabricSpec, table: PriceTable, assumptions: Partial<FabricCostAssumptions> = {}): FabricCostEstimate {
+export function estimateFabricCost(
+  spec: FabricSpec,
+  table: PriceTable,
+  assumptions: Partial<FabricCostAssumptions> = {},
+): FabricCostEstimate {
   requireRegion(spec, table);
   const a: FabricCostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...assumptions };
   const atMin = noNatBreakdown(spec, table, a, spec.kubernetes.nodes.min);
@@ -278,15 +372,34 @@ function natBreakdown(spec: FabricSpec, table: PriceTable, a: FabricCostAssumpti
   const lines = [
     ...capacityLines(spec, table, a, nodes),
     // Instances sit in private subnets: no public IPv4 on them, one Elastic IP per NAT gateway.
-    line(`NAT gateways x ${natGateways}`, natGateways * HOURS_PER_MONTH, 'NAT gateway-hour', itemPrice(table, 'nat.hour'), 'items.nat.hour'),
+    line(
+      `NAT gateways x ${natGateways}`,
+      natGateways * HOURS_PER_MONTH,
+      'NAT gateway-hour',
+      itemPrice(table, 'nat.hour'),
+      'items.nat.hour',
+    ),
     line('NAT data processed (assumed)', a.natGbPerMonth, 'GB', itemPrice(table, 'nat.gbProcessed'), 'items.nat.gbProcessed'),
-    line(`public IPv4 of the NAT gateways x ${natGateways}`, natGateways * HOURS_PER_MONTH, 'address-hour', itemPrice(table, 'ipv4.publicHour'), 'items.ipv4.publicHour'),
+    line(
+      `public IPv4 of the NAT gateways x ${natGateways}`,
+      natGateways * HOURS_PER_MONTH,
+      'address-hour',
+      itemPrice(table, 'ipv4.publicHour'),
+      'items.ipv4.publicHour',
+    ),
   ];
   if (natGateways < zones) {
     // Traffic from zones without a gateway crosses a zone boundary, billed on both sides of it.
     const crossingGb = (a.natGbPerMonth * (zones - natGateways)) / zones;
     lines.push(
-      line('cross-zone traffic to the NAT gateway (both sides)', crossingGb * 2, 'GB', itemPrice(table, 'transfer.interAzGb'), 'items.transfer.interAzGb', `${zones - natGateways} of ${zones} zones route through another zone`),
+      line(
+        'cross-zone traffic to the NAT gateway (both sides)',
+        crossingGb * 2,
+        'GB',
+        itemPrice(table, 'transfer.interAzGb'),
+        'items.transfer.interAzGb',
+        `${zones - natGateways} of ${zones} zones route through another zone`,
+      ),
     );
   }
   return { nodes, lines, monthlyTotal: sum(lines) };
@@ -312,7 +425,12 @@ export function compareWithNat(spec: FabricSpec, table: PriceTable, assumptions:
     nodes: base.nodes,
     designs: [
       { name: 'fabricctl: no NAT, public IPv4 per instance', natGateways: 0, ...base, differenceFromNoNat: 0 },
-      { name: 'one NAT gateway per zone', natGateways: spec.zoneCount, ...perZone, differenceFromNoNat: perZone.monthlyTotal - base.monthlyTotal },
+      {
+        name: 'one NAT gateway per zone',
+        natGateways: spec.zoneCount,
+        ...perZone,
+        differenceFromNoNat: perZone.monthlyTotal - base.monthlyTotal,
+      },
       { name: 'single NAT gateway', natGateways: 1, ...single, differenceFromNoNat: single.monthlyTotal - base.monthlyTotal },
     ],
   };
@@ -350,8 +468,20 @@ function codebuildKey(computeType: string): string {
 export function estimateRunCost(counts: RunCounts, table: PriceTable): RunCostEstimate {
   const arch = counts.lambdaArchitecture ?? 'x86_64';
   const lines: CostLine[] = [
-    line('Step Functions state transitions (standard)', counts.stateTransitions, 'transition', itemPrice(table, 'sfn.stateTransition'), 'items.sfn.stateTransition'),
-    line(`Lambda duration (${arch})`, counts.lambdaGbSeconds, 'GB-second', itemPrice(table, `lambda.${arch}.gbSecond`), `items.lambda.${arch}.gbSecond`),
+    line(
+      'Step Functions state transitions (standard)',
+      counts.stateTransitions,
+      'transition',
+      itemPrice(table, 'sfn.stateTransition'),
+      'items.sfn.stateTransition',
+    ),
+    line(
+      `Lambda duration (${arch})`,
+      counts.lambdaGbSeconds,
+      'GB-second',
+      itemPrice(table, `lambda.${arch}.gbSecond`),
+      `items.lambda.${arch}.gbSecond`,
+    ),
     line('Lambda requests', counts.lambdaRequests, 'request', itemPrice(table, 'lambda.request'), 'items.lambda.request'),
   ];
   for (const [computeType, minutes] of Object.entries(counts.codebuildMinutesByType)) {

@@ -18,7 +18,12 @@ function quantity(q: number): string {
 function table(rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
   return rows
-    .map((row) => row.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -33,11 +38,15 @@ function renderLines(lines: readonly CostLine[], totalLabel: string, total: numb
 }
 
 export function renderTableHeader(prices: PriceTable): string {
-  const estimates = [...Object.entries(prices.instances), ...Object.entries(prices.items)].filter(([, e]) => e.estimate !== undefined).length;
+  const estimates = [...Object.entries(prices.instances), ...Object.entries(prices.items)].filter(
+    ([, e]) => e.estimate !== undefined,
+  ).length;
   return [
     `Price table: ${prices.region}, dated ${prices.date}, ${prices.currency}, on-demand list prices before free tiers and tax.`,
     `Sources: ${prices.source.join(' ')}`,
-    ...(estimates > 0 ? [`${estimates} figure(s) in this table are marked as estimates; see lib/cost/prices/${prices.region}.json for why.`] : []),
+    ...(estimates > 0
+      ? [`${estimates} figure(s) in this table are marked as estimates; see lib/cost/prices/${prices.region}.json for why.`]
+      : []),
   ].join('\n');
 }
 
@@ -56,7 +65,12 @@ export function renderFabricCost(estimate: FabricCostEstimate): string {
 export function renderNatComparison(comparison: NatComparison): string {
   const rows = [
     ['design', 'NAT gateways', 'monthly', 'difference'],
-    ...comparison.designs.map((d) => [d.name, String(d.natGateways), money(d.monthlyTotal), `${d.differenceFromNoNat >= 0 ? '+' : '-'}${money(Math.abs(d.differenceFromNoNat))}`]),
+    ...comparison.designs.map((d) => [
+      d.name,
+      String(d.natGateways),
+      money(d.monthlyTotal),
+      `${d.differenceFromNoNat >= 0 ? '+' : '-'}${money(Math.abs(d.differenceFromNoNat))}`,
+    ]),
   ];
   return [
     `The same capacity with NAT gateways (nodes at min (${comparison.nodes}), ${comparison.natGbPerMonth} GB a month through NAT, internet egress itself equal in all):`,
@@ -65,5 +79,8 @@ export function renderNatComparison(comparison: NatComparison): string {
 }
 
 export function renderRunCost(run: RunCostEstimate): string {
-  return ['Cost of one provisioning run (orchestrator only, before free tiers):', renderLines(run.lines, 'total a run', run.total, 'per run', 4)].join('\n');
+  return [
+    'Cost of one provisioning run (orchestrator only, before free tiers):',
+    renderLines(run.lines, 'total a run', run.total, 'per run', 4),
+  ].join('\n');
 }

@@ -23,8 +23,16 @@ const DEFAULT_PRICE_DIR = join(__dirname, 'prices');
 export function loadPriceTable(region: string, dir: string = DEFAULT_PRICE_DIR): PriceTable {
   const file = join(dir, `${region}.json`);
   if (!existsSync(file)) {
-    const available = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)) : [];
-    throw new PriceUnknown(`region ${region}`, `the price tables in ${dir}`, `add ${region}.json there with its sources, or use one of: ${available.join(', ') || 'none'}`);
+    const available = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => f.slice(0, -'.json'.length))
+      : [];
+    throw new PriceUnknown(
+      `region ${region}`,
+      `the price tables in ${dir}`,
+      `add ${region}.json there with its sources, or use one of: ${available.join(', ') || 'none'}`,
+    );
   }
   return parsePriceTable(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
 }
@@ -63,6 +71,13 @@ export function costReport(specInput: unknown, options: CostReportOptions = {}):
   };
   const text = options.json
     ? JSON.stringify(json, null, 2)
-    : [renderTableHeader(prices), '', renderFabricCost(fabric), '', renderNatComparison(natComparison), ...(run === undefined ? [] : ['', renderRunCost(run)])].join('\n');
+    : [
+        renderTableHeader(prices),
+        '',
+        renderFabricCost(fabric),
+        '',
+        renderNatComparison(natComparison),
+        ...(run === undefined ? [] : ['', renderRunCost(run)]),
+      ].join('\n');
   return { text, json };
 }

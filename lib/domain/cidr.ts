@@ -50,7 +50,7 @@ function bigIntToIpv6(value: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt((7 - i) * 16)) & 0xffffn));
   let bestStart = -1;
   let bestLength = 1;
-  for (let start = 0; start < 8; ) {
+  for (let start = 0; start < 8;) {
     if (groups[start] !== 0) {
       start += 1;
       continue;
@@ -84,5 +84,12 @@ export function networkOf(cidr: string): CidrNetwork | undefined {
   const hostMask = (1n << BigInt(bits - prefix)) - 1n;
   const base = value & ~hostMask;
   const format = family === 4 ? bigIntToIpv4 : bigIntToIpv6;
-  return { network: `${format(base)}/${prefix}`, first: format(base), last: format(base | hostMask), prefix, family, hostBitsSet: base !== value };
+  return {
+    network: `${format(base)}/${prefix}`,
+    first: format(base),
+    last: format(base | hostMask),
+    prefix,
+    family,
+    hostBitsSet: base !== value,
+  };
 }

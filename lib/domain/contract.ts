@@ -109,12 +109,29 @@ export interface BuildEnvironment {
 
 /** Every BuildEnvironment variable, in one list: the build tasks pass each of them. */
 export const BUILD_ENV_NAMES = [
-  'FABRIC_NAME', 'CLUSTER_NAME', 'DOMAIN', 'FABRIC_REGION', 'NETWORK_CIDR', 'KUBERNETES_VERSION', 'NETWORKING',
-  'CONTROL_PLANE_SIZE', 'NODE_SIZE', 'NODE_MIN', 'NODE_MAX', 'API_ACCESS', 'SSH_ACCESS', 'TAGS_JSON', 'KUBECONFIG_SECRET_NAME',
-  'NETWORK_STATE_KEY', 'CLUSTER_STATE_KEY', 'KOPS_STATE_KEY', 'CLUSTER_INPUTS_KEY',
+  'FABRIC_NAME',
+  'CLUSTER_NAME',
+  'DOMAIN',
+  'FABRIC_REGION',
+  'NETWORK_CIDR',
+  'KUBERNETES_VERSION',
+  'NETWORKING',
+  'CONTROL_PLANE_SIZE',
+  'NODE_SIZE',
+  'NODE_MIN',
+  'NODE_MAX',
+  'API_ACCESS',
+  'SSH_ACCESS',
+  'TAGS_JSON',
+  'KUBECONFIG_SECRET_NAME',
+  'NETWORK_STATE_KEY',
+  'CLUSTER_STATE_KEY',
+  'KOPS_STATE_KEY',
+  'CLUSTER_INPUTS_KEY',
 ] as const satisfies readonly (keyof BuildEnvironment)[];
 /** Compile-time proof that the list names every field: a field left out is a type error here. */
-export const BUILD_ENV_NAMES_COMPLETE: [Exclude<keyof BuildEnvironment, (typeof BUILD_ENV_NAMES)[number]>] extends [never] ? true : false = true;
+export const BUILD_ENV_NAMES_COMPLETE: [Exclude<keyof BuildEnvironment, (typeof BUILD_ENV_NAMES)[number]>] extends [never] ? true : false =
+  true;
 
 /** Common payload of the Prepare branches and later Lambdas: `{ fabric: $.fabric }` plus extras. */
 export interface FabricEvent {

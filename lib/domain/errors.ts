@@ -80,7 +80,10 @@ export class DnsNotDelegated extends FabricError {
 /** Another execution holds the fabric's lock. */
 export class FabricBusy extends FabricError {
   constructor(fabric: string, holder: string, expiresAt: string) {
-    super('FabricBusy', `fabric ${fabric} is locked by execution ${holder} until ${expiresAt}; wait for it to finish or stop it, then retry`);
+    super(
+      'FabricBusy',
+      `fabric ${fabric} is locked by execution ${holder} until ${expiresAt}; wait for it to finish or stop it, then retry`,
+    );
   }
 }
 
@@ -109,14 +112,20 @@ export class ClusterNotReady extends FabricError {
 /** A required environment variable is missing (configuration fails fast, at load). */
 export class ConfigurationMissing extends FabricError {
   constructor(variable: string) {
-    super('ConfigurationMissing', `environment variable ${variable} is not set; the stack sets it on every function, so redeploy or set it for local runs`);
+    super(
+      'ConfigurationMissing',
+      `environment variable ${variable} is not set; the stack sets it on every function, so redeploy or set it for local runs`,
+    );
   }
 }
 
 /** An environment variable is set but its value is unusable (fails at load, like a missing one). */
 export class ConfigurationInvalid extends FabricError {
   constructor(variable: string, value: string, expected: string) {
-    super('ConfigurationInvalid', `environment variable ${variable} is ${JSON.stringify(value)} but must be ${expected}; fix it on the stack and redeploy`);
+    super(
+      'ConfigurationInvalid',
+      `environment variable ${variable} is ${JSON.stringify(value)} but must be ${expected}; fix it on the stack and redeploy`,
+    );
   }
 }
 
@@ -139,14 +148,20 @@ export class StateBucketMisconfigured extends FabricError {
 /** The public DNS could not be asked (timeout, SERVFAIL, refused): transient, worth a retry. */
 export class DnsLookupFailed extends FabricError {
   constructor(domain: string, code: string) {
-    super('DnsLookupFailed', `looking up the NS records of ${domain} failed (${code}); this is usually transient: retry, or check the resolvers in DNS_RESOLVERS`);
+    super(
+      'DnsLookupFailed',
+      `looking up the NS records of ${domain} failed (${code}); this is usually transient: retry, or check the resolvers in DNS_RESOLVERS`,
+    );
   }
 }
 
 /** The fabric record in the state bucket is not JSON of the expected shape. */
 export class FabricRecordUnreadable extends FabricError {
   constructor(bucket: string, key: string, reason: string) {
-    super('FabricRecordUnreadable', `fabric record s3://${bucket}/${key} cannot be read (${reason}); restore a previous version of it (the bucket is versioned) or delete it`);
+    super(
+      'FabricRecordUnreadable',
+      `fabric record s3://${bucket}/${key} cannot be read (${reason}); restore a previous version of it (the bucket is versioned) or delete it`,
+    );
   }
 }
 

@@ -18,7 +18,9 @@ export function sanitiseExecutionName(raw: string): string {
  */
 export function executionNameFor(name: string, commit: string): string {
   const suffix = `-${commit.slice(0, 12)}`;
-  const head = sanitiseExecutionName(name).slice(0, 80 - suffix.length).replace(/-+$/, '');
+  const head = sanitiseExecutionName(name)
+    .slice(0, 80 - suffix.length)
+    .replace(/-+$/, '');
   return `${head || 'fabric'}${suffix}`;
 }
 

@@ -9,7 +9,10 @@ export const DEFAULT_BUCKET_PREFIX = 'fabricctl-state';
 
 export function stateBucketName(accountId: string, region: string, prefix: string = DEFAULT_BUCKET_PREFIX): string {
   const raw = `${prefix}-${accountId}-${region}`;
-  const cleaned = raw.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const cleaned = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (cleaned.length <= 63) return cleaned;
   // Keep the account and region (they make the name unique) and shorten the prefix.
   const suffix = `-${accountId}-${region}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');

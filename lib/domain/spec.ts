@@ -40,12 +40,23 @@ export const KUBERNETES_RELEASES: Readonly<Record<number, number>> = { 30: 14, 3
 
 /** `--networking` values listed by kops 1.36 `create cluster --help`. */
 export const KOPS_NETWORKING = [
-  'kubenet', 'external', 'flannel-vxlan', 'flannel', 'flannel-udp', 'calico', 'kube-router',
-  'amazonvpc', 'cilium', 'cilium-etcd', 'kindnet', 'cni',
+  'kubenet',
+  'external',
+  'flannel-vxlan',
+  'flannel',
+  'flannel-udp',
+  'calico',
+  'kube-router',
+  'amazonvpc',
+  'cilium',
+  'cilium-etcd',
+  'kindnet',
+  'cni',
 ] as const;
 
 /** EC2 instance type, family.size: t3.medium, m7g.large, c6in.2xlarge, c7i-flex.large, u-6tb1.metal, m7i.metal-24xl. */
-export const INSTANCE_TYPE_PATTERN = /^([a-z]+\d+[a-z]*(-[a-z0-9]+)?|u-\d+tb\d+)\.(nano|micro|small|medium|large|xlarge|[1-9]\d*xlarge|metal(-\d+xl)?)$/;
+export const INSTANCE_TYPE_PATTERN =
+  /^([a-z]+\d+[a-z]*(-[a-z0-9]+)?|u-\d+tb\d+)\.(nano|micro|small|medium|large|xlarge|[1-9]\d*xlarge|metal(-\d+xl)?)$/;
 /** Sizes with 2 GiB of memory or less: too small for etcd, the API server and kops's controllers together. */
 const TOO_SMALL_FOR_CONTROL_PLANE = new Set(['nano', 'micro', 'small']);
 
@@ -69,7 +80,10 @@ const RESERVED_TAG_KEYS: readonly { readonly key: string; readonly why: string }
 const RESERVED_TAG_PREFIXES: readonly { readonly prefix: string; readonly why: string }[] = [
   { prefix: 'aws:', why: 'AWS reserves the prefix, in any case' },
   { prefix: 'fabricctl:', why: 'fabricctl tags its resources with fabricctl:fabric' },
-  { prefix: 'kubernetes.io/', why: 'kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...' },
+  {
+    prefix: 'kubernetes.io/',
+    why: "kops and Kubernetes tag the cluster's resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...",
+  },
   { prefix: 'k8s.io/', why: 'kops tags instance groups with k8s.io/role/... and k8s.io/cluster-autoscaler/...' },
   { prefix: 'kops.k8s.io/', why: 'kops tags instance groups with kops.k8s.io/instancegroup' },
   { prefix: 'aws-node-termination-handler/', why: 'kops sets aws-node-termination-handler/managed on instance groups' },
@@ -88,7 +102,19 @@ export function normaliseName(raw: string): string {
 }
 
 /** Letters that Unicode decomposition does not turn into an ASCII letter and an accent. */
-const ASCII_SPELLINGS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', þ: 'th', ł: 'l', ı: 'i', ħ: 'h', ŋ: 'n' };
+const ASCII_SPELLINGS: Readonly<Record<string, string>> = {
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ł: 'l',
+  ı: 'i',
+  ħ: 'h',
+  ŋ: 'n',
+};
 
 function asciiSpelling(raw: string): string {
   return [...raw.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '')].map((c) => ASCII_SPELLINGS[c] ?? c).join('');
@@ -111,7 +137,8 @@ export function nameProblem(raw: string): string | undefined {
   }
   const name = normaliseName(raw);
   if (name.length === 0) return 'use at least one letter a-z, e.g. "demo" (a name keeps only a-z and 0-9 after lowercasing)';
-  if (name.length > 32) return `shorten the name to at most 32 letters and digits (it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`;
+  if (name.length > 32)
+    return `shorten the name to at most 32 letters and digits (it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`;
   if (!/^[a-z]/.test(name)) return `start the name with a letter a-z (after normalising it is "${name}")`;
   return undefined;
 }
@@ -140,14 +167,16 @@ function tagCharactersProblem(text: string, what: 'key' | 'value'): string | und
       : '';
     return `remove ${listed} from the ${what}: ${why}AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @`;
   }
-  if (/^\p{Z}/u.test(text)) return `remove the leading space from the ${what}: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's`;
+  if (/^\p{Z}/u.test(text))
+    return `remove the leading space from the ${what}: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's`;
   return undefined;
 }
 
 /** What to do about one tag key, or `undefined` when it is fine. */
 function tagKeyProblem(key: string): string | undefined {
   // JavaScript readers treat __proto__ as the object's prototype: the tag would vanish or pollute.
-  if (key === '__proto__') return 'rename the key, e.g. "proto": JavaScript readers of the spec drop a __proto__ key or take it for the object\'s prototype';
+  if (key === '__proto__')
+    return 'rename the key, e.g. "proto": JavaScript readers of the spec drop a __proto__ key or take it for the object\'s prototype';
   const length = characters(key).length;
   if (length === 0) return 'give the tag a key of 1 to 128 characters, e.g. "team"';
   if (length > 128) return `shorten the key to at most 128 characters (AWS's limit); it has ${length}`;
@@ -170,7 +199,8 @@ function tagValueProblem(value: string): string | undefined {
   if (length > 256) return `shorten the value to at most 256 characters (AWS's limit); it has ${length}`;
   const chars = tagCharactersProblem(value, 'value');
   if (chars) return chars;
-  if (asciiLower(value).startsWith('aws:')) return 'change the value so it does not start with aws: (AWS reserves that prefix for keys and values)';
+  if (asciiLower(value).startsWith('aws:'))
+    return 'change the value so it does not start with aws: (AWS reserves that prefix for keys and values)';
   return undefined;
 }
 
@@ -197,7 +227,11 @@ function tagsSchema(rules: Rules) {
         const entries = Object.entries(tags as Record<string, unknown>);
         for (const [key, value] of entries) {
           if (typeof value !== 'string') {
-            ctx.addIssue({ code: 'custom', path: [key], message: `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" (AWS tag values are strings)` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" (AWS tag values are strings)`,
+            });
           }
         }
         if (rules === 'recorded') return;
@@ -246,13 +280,17 @@ function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
       }
       if (rules === 'recorded') return;
       if (parsed.hostBitsSet) {
-        ctx.addIssue({ code: 'custom', message: `use ${parsed.network}, the network of this CIDR: the AWS provider refuses a CIDR with host bits set` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `use ${parsed.network}, the network of this CIDR: the AWS provider refuses a CIDR with host bits set`,
+        });
       } else if (parsed.network !== cidr) {
         ctx.addIssue({ code: 'custom', message: `write it as ${parsed.network}: the AWS provider accepts a CIDR only in that spelling` });
       } else if (list === 'ssh' && parsed.prefix === 0) {
         ctx.addIssue({
           code: 'custom',
-          message: 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+          message:
+            'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
         });
       }
     }),
@@ -265,7 +303,12 @@ function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
       cidrs.forEach((cidr, index) => {
         const at = first.get(cidr);
         if (at === undefined) first.set(cidr, index);
-        else ctx.addIssue({ code: 'custom', path: [index], message: `remove the duplicate: ${cidr} is already access.${list}.${at} (AWS refuses a duplicate security group rule)` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [index],
+            message: `remove the duplicate: ${cidr} is already access.${list}.${at} (AWS refuses a duplicate security group rule)`,
+          });
       });
     }),
   );
@@ -287,8 +330,10 @@ function versionProblem(version: string, rules: Rules): string | undefined {
   const minor = Number(match[1]);
   const patch = Number(match[2]);
   const ceiling = KUBERNETES_RELEASES[minor];
-  if (ceiling === undefined) return `use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): ${releaseRanges()}; e.g. 1.36.${KUBERNETES_RELEASES[36] ?? 0}`;
-  if (patch > ceiling) return `use 1.${minor}.0 to 1.${minor}.${ceiling}: 1.${minor}.${patch} is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)`;
+  if (ceiling === undefined)
+    return `use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): ${releaseRanges()}; e.g. 1.36.${KUBERNETES_RELEASES[36] ?? 0}`;
+  if (patch > ceiling)
+    return `use 1.${minor}.0 to 1.${minor}.${ceiling}: 1.${minor}.${patch} is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)`;
   return undefined;
 }
 
@@ -324,10 +369,12 @@ function objectError(field: string, example: string) {
 
 const nodeCount = (field: 'min' | 'max', fallback: number) =>
   z._default(
-    z.int({ error: `set nodes.${field} to a whole number from 1 to 100` }).check(
-      z.gte(1, { error: `set nodes.${field} to a whole number from 1 to 100` }),
-      z.lte(100, { error: `set nodes.${field} to a whole number from 1 to 100` }),
-    ),
+    z
+      .int({ error: `set nodes.${field} to a whole number from 1 to 100` })
+      .check(
+        z.gte(1, { error: `set nodes.${field} to a whole number from 1 to 100` }),
+        z.lte(100, { error: `set nodes.${field} to a whole number from 1 to 100` }),
+      ),
     fallback,
   );
 
@@ -341,27 +388,35 @@ function buildSpecSchema(rules: Rules) {
   const networkSchema = z.prefault(
     z.strictObject(
       {
-        cidr: z._default(
-          // abort: the prefix and range checks below mean nothing for a value that is not a CIDR.
-          z.cidrv4({ error: 'use a private IPv4 CIDR such as 10.10.0.0/16', abort: true }),
-          DEFAULT_CIDR,
-        ).check(
-          z.superRefine((cidr, ctx) => {
-            const parsed = networkOf(cidr);
-            if (!parsed) return;
-            if (parsed.prefix < 16 || parsed.prefix > 22) {
-              ctx.addIssue({ code: 'custom', message: `use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /${parsed.prefix}` });
-              return;
-            }
-            if (parsed.hostBitsSet) {
-              ctx.addIssue({ code: 'custom', message: `use ${parsed.network}: the host bits of ${cidr} are set` });
-              return;
-            }
-            if (!PRIVATE_RANGES.check(parsed.first, 'ipv4') || !PRIVATE_RANGES.check(parsed.last, 'ipv4')) {
-              ctx.addIssue({ code: 'custom', message: 'use a private range (RFC 1918): inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16' });
-            }
-          }),
-        ),
+        cidr: z
+          ._default(
+            // abort: the prefix and range checks below mean nothing for a value that is not a CIDR.
+            z.cidrv4({ error: 'use a private IPv4 CIDR such as 10.10.0.0/16', abort: true }),
+            DEFAULT_CIDR,
+          )
+          .check(
+            z.superRefine((cidr, ctx) => {
+              const parsed = networkOf(cidr);
+              if (!parsed) return;
+              if (parsed.prefix < 16 || parsed.prefix > 22) {
+                ctx.addIssue({
+                  code: 'custom',
+                  message: `use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /${parsed.prefix}`,
+                });
+                return;
+              }
+              if (parsed.hostBitsSet) {
+                ctx.addIssue({ code: 'custom', message: `use ${parsed.network}: the host bits of ${cidr} are set` });
+                return;
+              }
+              if (!PRIVATE_RANGES.check(parsed.first, 'ipv4') || !PRIVATE_RANGES.check(parsed.last, 'ipv4')) {
+                ctx.addIssue({
+                  code: 'custom',
+                  message: 'use a private range (RFC 1918): inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16',
+                });
+              }
+            }),
+          ),
       },
       { error: objectError('network', '{"cidr": "10.10.0.0/16"}') },
     ),
@@ -373,7 +428,10 @@ function buildSpecSchema(rules: Rules) {
       {
         version: z._default(
           z.pipe(
-            z.pipe(z.string({ error: `use a Kubernetes version such as ${DEFAULT_KUBERNETES_VERSION}` }), z.transform((v: string) => v.replace(/^v/, ''))),
+            z.pipe(
+              z.string({ error: `use a Kubernetes version such as ${DEFAULT_KUBERNETES_VERSION}` }),
+              z.transform((v: string) => v.replace(/^v/, '')),
+            ),
             z.string().check(
               z.superRefine((version, ctx) => {
                 const fix = versionProblem(version, rules);
@@ -383,14 +441,30 @@ function buildSpecSchema(rules: Rules) {
           ),
           DEFAULT_KUBERNETES_VERSION,
         ),
-        networking: z._default(z.enum(KOPS_NETWORKING, { error: `use one of the networking options kops 1.36 offers: ${KOPS_NETWORKING.join(', ')} (cilium when left out)` }), 'cilium'),
+        networking: z._default(
+          z.enum(KOPS_NETWORKING, {
+            error: `use one of the networking options kops 1.36 offers: ${KOPS_NETWORKING.join(', ')} (cilium when left out)`,
+          }),
+          'cilium',
+        ),
         controlPlaneSize: instanceTypeSchema('controlPlaneSize', rules),
         nodeSize: instanceTypeSchema('nodeSize', rules),
         nodes: z
-          .prefault(z.strictObject({ min: nodeCount('min', 3), max: nodeCount('max', 6) }, { error: objectError('kubernetes.nodes', '{"min": 3, "max": 6}') }), {})
+          .prefault(
+            z.strictObject(
+              { min: nodeCount('min', 3), max: nodeCount('max', 6) },
+              { error: objectError('kubernetes.nodes', '{"min": 3, "max": 6}') },
+            ),
+            {},
+          )
           .check(
             z.superRefine((n, ctx) => {
-              if (n.min > n.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `lower nodes.min to nodes.max (${n.max}) or less, or raise nodes.max to ${n.min} or more` });
+              if (n.min > n.max)
+                ctx.addIssue({
+                  code: 'custom',
+                  path: ['min'],
+                  message: `lower nodes.min to nodes.max (${n.max}) or less, or raise nodes.max to ${n.min} or more`,
+                });
             }),
           ),
       },
@@ -405,7 +479,10 @@ function buildSpecSchema(rules: Rules) {
         /** CIDRs allowed to reach the Kubernetes API. */
         api: z._default(
           cidrListSchema('api', rules).check(
-            z.minLength(1, { message: 'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)' }),
+            z.minLength(1, {
+              message:
+                'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)',
+            }),
           ),
           ['0.0.0.0/0'],
         ),
@@ -423,7 +500,12 @@ function buildSpecSchema(rules: Rules) {
     {
       name: z.pipe(
         z
-          .string({ error: (issue) => (issue.input === undefined ? 'add "name", e.g. "demo": the fabric\'s name (its branch is fabric/<name>)' : 'write the name as text, e.g. "demo"') })
+          .string({
+            error: (issue) =>
+              issue.input === undefined
+                ? 'add "name", e.g. "demo": the fabric\'s name (its branch is fabric/<name>)'
+                : 'write the name as text, e.g. "demo"',
+          })
           .check(
             z.superRefine((raw, ctx) => {
               const fix = nameProblem(raw);
@@ -436,7 +518,9 @@ function buildSpecSchema(rules: Rules) {
         z.pipe(
           z.string({
             error: (issue) =>
-              issue.input === undefined ? 'add "domain", e.g. "example.com": the public Route 53 hosted zone the cluster is named under' : 'write the domain as text, e.g. "example.com"',
+              issue.input === undefined
+                ? 'add "domain", e.g. "example.com": the public Route 53 hosted zone the cluster is named under'
+                : 'write the domain as text, e.g. "example.com"',
           }),
           z.transform((d: string) => d.trim().toLowerCase().replace(/\.$/, '')),
         ),
@@ -446,9 +530,20 @@ function buildSpecSchema(rules: Rules) {
           }),
         ),
       ),
-      region: z._default(z.string({ error: 'use an AWS region name such as us-east-2' }).check(z.regex(REGION_PATTERN, { message: 'use an AWS region name such as us-east-2' })), DEFAULT_REGION),
-      zones: z.optional(z.array(z.string({ error: zoneText }).check(z.regex(ZONE_PATTERN, { message: zoneText })), { error: 'list the zones, e.g. ["us-east-2a", "us-east-2b", "us-east-2c"]' })),
-      zoneCount: z.optional(z.union([z.literal(3), z.literal(5)], { error: 'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum' })),
+      region: z._default(
+        z
+          .string({ error: 'use an AWS region name such as us-east-2' })
+          .check(z.regex(REGION_PATTERN, { message: 'use an AWS region name such as us-east-2' })),
+        DEFAULT_REGION,
+      ),
+      zones: z.optional(
+        z.array(z.string({ error: zoneText }).check(z.regex(ZONE_PATTERN, { message: zoneText })), {
+          error: 'list the zones, e.g. ["us-east-2a", "us-east-2b", "us-east-2c"]',
+        }),
+      ),
+      zoneCount: z.optional(
+        z.union([z.literal(3), z.literal(5)], { error: 'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum' }),
+      ),
       network: networkSchema,
       kubernetes: kubernetesSchema,
       access: accessSchema,
@@ -460,9 +555,13 @@ function buildSpecSchema(rules: Rules) {
         z.string({ error: 'write expiresAfter as a duration such as "72h" or "14d"' }).check(
           z.superRefine((text, ctx) => {
             const seconds = parseDuration(text);
-            if (seconds === undefined) ctx.addIssue({ code: 'custom', message: 'write a whole number and a unit (m, h or d), such as "72h" or "14d"' });
+            if (seconds === undefined)
+              ctx.addIssue({ code: 'custom', message: 'write a whole number and a unit (m, h or d), such as "72h" or "14d"' });
             else if (seconds < MIN_LEASE_SECONDS || seconds > MAX_LEASE_SECONDS) {
-              ctx.addIssue({ code: 'custom', message: `use a lease from ${formatDuration(MIN_LEASE_SECONDS)} to ${formatDuration(MAX_LEASE_SECONDS)}` });
+              ctx.addIssue({
+                code: 'custom',
+                message: `use a lease from ${formatDuration(MIN_LEASE_SECONDS)} to ${formatDuration(MAX_LEASE_SECONDS)}`,
+              });
             }
           }),
         ),
@@ -477,26 +576,43 @@ function buildSpecSchema(rules: Rules) {
     specObject.check(
       z.superRefine((spec, ctx) => {
         if (spec.protected && spec.expiresAfter !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['expiresAfter'], message: 'drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['expiresAfter'],
+            message: 'drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically',
+          });
         }
         if (spec.zones === undefined) return;
         const first = new Map<string, number>();
         spec.zones.forEach((zone, index) => {
           const at = first.get(zone);
           if (at === undefined) first.set(zone, index);
-          else ctx.addIssue({ code: 'custom', path: ['zones', index], message: `remove the repeated zone: ${zone} is already zones.${at}` });
+          else
+            ctx.addIssue({ code: 'custom', path: ['zones', index], message: `remove the repeated zone: ${zone} is already zones.${at}` });
         });
         if (spec.zones.length !== 3 && spec.zones.length !== 5) {
-          ctx.addIssue({ code: 'custom', path: ['zones'], message: `list 3 or 5 zones (an odd count keeps etcd quorum); got ${spec.zones.length}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['zones'],
+            message: `list 3 or 5 zones (an odd count keeps etcd quorum); got ${spec.zones.length}`,
+          });
         }
         if (spec.zoneCount !== undefined && spec.zoneCount !== spec.zones.length) {
-          ctx.addIssue({ code: 'custom', path: ['zoneCount'], message: `drop zoneCount or the pinned zones: zoneCount ${spec.zoneCount} disagrees with the ${spec.zones.length} zones listed` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['zoneCount'],
+            message: `drop zoneCount or the pinned zones: zoneCount ${spec.zoneCount} disagrees with the ${spec.zones.length} zones listed`,
+          });
         }
         // Only the region's own zones: us-east-2 plus one letter (us-east-21a is another region's).
         if (!REGION_PATTERN.test(spec.region)) return;
         spec.zones.forEach((zone, index) => {
           if (ZONE_PATTERN.test(zone) && !(zone.length === spec.region.length + 1 && zone.startsWith(spec.region))) {
-            ctx.addIssue({ code: 'custom', path: ['zones', index], message: `use a zone of region ${spec.region}: ${spec.region} and one letter, such as ${spec.region}a` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['zones', index],
+              message: `use a zone of region ${spec.region}: ${spec.region} and one letter, such as ${spec.region}a`,
+            });
           }
         });
       }),
@@ -536,7 +652,11 @@ export function toProblems(error: z.core.$ZodError, input: unknown, prefix = '')
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) =>
-        problem(`${prefix}${base ? `${base}.` : ''}${key}`, valueAt(input, [...issue.path, key]), 'remove this unknown field or correct its spelling (see the spec reference in README.md)'),
+        problem(
+          `${prefix}${base ? `${base}.` : ''}${key}`,
+          valueAt(input, [...issue.path, key]),
+          'remove this unknown field or correct its spelling (see the spec reference in README.md)',
+        ),
       );
     }
     const received = issue.code === 'custom' && issue.params?.received !== undefined ? issue.params.received : valueAt(input, issue.path);

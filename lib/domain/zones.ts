@@ -10,7 +10,9 @@ const USABLE_OPT_IN = new Set(['opt-in-not-required', 'opted-in']);
  * OptInStatus (the emulator omits it) counts as opt-in-not-required.
  */
 export function isUsable(zone: AvailabilityZone): boolean {
-  return zone.State === 'available' && zone.ZoneType === 'availability-zone' && USABLE_OPT_IN.has(zone.OptInStatus ?? 'opt-in-not-required');
+  return (
+    zone.State === 'available' && zone.ZoneType === 'availability-zone' && USABLE_OPT_IN.has(zone.OptInStatus ?? 'opt-in-not-required')
+  );
 }
 
 /**

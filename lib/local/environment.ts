@@ -75,7 +75,10 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   const log = options.log ?? (() => undefined);
   const moto = options.endpoint ? undefined : await startMoto();
   const endpoint = options.endpoint ?? moto?.endpoint ?? '';
-  if (moto) log(`AWS emulator: moto_server on ${endpoint} (pid ${moto.pid}); the state bucket gets no TLS-only policy here, as the emulator speaks plain HTTP`);
+  if (moto)
+    log(
+      `AWS emulator: moto_server on ${endpoint} (pid ${moto.pid}); the state bucket gets no TLS-only policy here, as the emulator speaks plain HTTP`,
+    );
   // The SDK (handlers in process) and Terraform (builds) both honour AWS_ENDPOINT_URL.
   // Fake credentials always: even a tool that ignored the endpoint could not reach a real account.
   for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN']) delete process.env[name];
@@ -104,7 +107,9 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
     throw error;
   }
   process.env.DNS_RESOLVERS = publicDns.address;
-  log(`kops stand-in (kops is not installed): ${KOPS_STANDIN_BIN}/kops accepts only kops 1.36.2's documented flags and writes kops's own golden Terraform output`);
+  log(
+    `kops stand-in (kops is not installed): ${KOPS_STANDIN_BIN}/kops accepts only kops 1.36.2's documented flags and writes kops's own golden Terraform output`,
+  );
   log('CodeBuild stand-in: builds run the real buildspecs and scripts on this machine, with real Terraform against the emulator');
   log(`public DNS stand-in on ${publicDns.address}: answers NS from the emulator's hosted zones (no internet here)`);
 
@@ -126,14 +131,20 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
       if (!server) {
         server = startTestApiServer({ clusterName, readyAfterMs: options.apiReadyAfterMs ?? 0 });
         apiServers.set(clusterName, server);
-        void server.then((s) => log(`Kubernetes API stand-in for ${clusterName} on 127.0.0.1:${s.port} (a local TLS server with a test cluster CA; anonymous requests get 401, as kops's API servers answer them)`));
+        void server.then((s) =>
+          log(
+            `Kubernetes API stand-in for ${clusterName} on 127.0.0.1:${s.port} (a local TLS server with a test cluster CA; anonymous requests get 401, as kops's API servers answer them)`,
+          ),
+        );
       }
       return server;
     },
     async ensureHostedZone(domain) {
       const existing = await findPublicZone(route53, domain);
       if (existing) return { id: existing, created: false };
-      const created = await route53.send(new CreateHostedZoneCommand({ Name: `${domain}.`, CallerReference: `fabricctl-local-${Date.now()}` }));
+      const created = await route53.send(
+        new CreateHostedZoneCommand({ Name: `${domain}.`, CallerReference: `fabricctl-local-${Date.now()}` }),
+      );
       log(`created the public hosted zone ${domain} in the emulator: the one thing a real user prepares by hand`);
       return { id: created.HostedZone?.Id ?? '', created: true };
     },
@@ -189,12 +200,14 @@ async function findPublicZone(route53: Route53Client, domain: string): Promise<s
 /** The lock table's shape (the stack's LockTable), created if missing; true when this call made it. */
 async function createLockTable(dynamodb: DynamoDBClient, name: string): Promise<boolean> {
   try {
-    await dynamodb.send(new CreateTableCommand({
-      TableName: name,
-      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
   } catch (error) {
     if (error instanceof ResourceInUseException) return false;
     throw error;
@@ -202,7 +215,6 @@ async function createLockTable(dynamodb: DynamoDBClient, name: string): Promise<
   await waitUntilTableExists({ client: dynamodb, maxWaitTime: 120 }, { TableName: name });
   return true;
 }
-
 
 /** `--local --aws` was asked for, but no real kops is on PATH. */
 export class RealKopsRequired extends Error {
@@ -240,7 +252,10 @@ export const LOCAL_LOCK_TABLE = 'fabricctl-local-locks';
  * and a local run of the same fabric exclude each other. Only where no stack is deployed in the
  * region (then no cloud run exists to exclude) does it use a table of its own.
  */
-export async function lockTableForAwsRun(cfn: Pick<CloudFormationClient, 'send'>, stackName: string): Promise<{ readonly table: string; readonly why: string }> {
+export async function lockTableForAwsRun(
+  cfn: Pick<CloudFormationClient, 'send'>,
+  stackName: string,
+): Promise<{ readonly table: string; readonly why: string }> {
   try {
     const { lockTableName } = await findStack(cfn, stackName);
     if (lockTableName) return { table: lockTableName, why: `the locks of stack ${stackName}, shared with its cloud runs` };
@@ -255,11 +270,20 @@ export async function lockTableForAwsRun(cfn: Pick<CloudFormationClient, 'send'>
  * The same local interpreter and jobs, against the caller's real AWS account: no emulator, no
  * stand-ins. The real kops runs the cluster job; the real public DNS and the real API answer.
  */
-export async function createAwsEnvironment(options: { readonly region: string; readonly stackName?: string; readonly log?: (line: string) => void }): Promise<LocalEnvironment> {
+export async function createAwsEnvironment(options: {
+  readonly region: string;
+  readonly stackName?: string;
+  readonly log?: (line: string) => void;
+}): Promise<LocalEnvironment> {
   const log = options.log ?? (() => undefined);
   const kops = realKopsVersion();
   for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_CODECOMMIT', 'DNS_RESOLVERS']) delete process.env[name];
-  Object.assign(process.env, { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, STATE_BUCKET_REQUIRE_TLS: 'true', STATE_BUCKET_RESTRICT_SECRET_READS: 'true' });
+  Object.assign(process.env, {
+    AWS_REGION: options.region,
+    AWS_DEFAULT_REGION: options.region,
+    STATE_BUCKET_REQUIRE_TLS: 'true',
+    STATE_BUCKET_RESTRICT_SECRET_READS: 'true',
+  });
   const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
   // The builds run as the caller here: the state bucket's secret-read exceptions must name them.
   process.env.STATE_BUILD_PRINCIPAL_ARNS = principalArnsOf(identity.Arn ?? '').join(',');
@@ -277,7 +301,7 @@ export async function createAwsEnvironment(options: { readonly region: string; r
     region: options.region,
     workDir,
     apiServerFor() {
-      return Promise.reject(new Error('against real AWS the cluster\'s own API server answers; there is no stand-in'));
+      return Promise.reject(new Error("against real AWS the cluster's own API server answers; there is no stand-in"));
     },
     async ensureHostedZone(domain) {
       // Never created here: in a real account the hosted zone is the user's to make.
@@ -290,7 +314,13 @@ export async function createAwsEnvironment(options: { readonly region: string; r
     },
     async buildEnvironment() {
       const mirror = findProviderMirror();
-      return { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region, TF_IN_AUTOMATION: '1', TERRAFORM_ACCEPT_INSTALLED: 'true', ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}) };
+      return {
+        AWS_REGION: options.region,
+        AWS_DEFAULT_REGION: options.region,
+        TF_IN_AUTOMATION: '1',
+        TERRAFORM_ACCEPT_INSTALLED: 'true',
+        ...(mirror ? { TF_PLUGIN_MIRROR: mirror } : {}),
+      };
     },
     async stop() {
       rmSync(workDir, { recursive: true, force: true });

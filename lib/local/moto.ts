@@ -60,7 +60,8 @@ async function listeningEndpoint(logFile: string, child: ChildProcess, timeoutMs
     const log = readFileSync(logFile, 'utf8');
     const address = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1];
     if (address !== undefined) return address;
-    if (child.exitCode !== null) throw new MotoUnavailable(`moto_server exited with status ${child.exitCode} before listening: ${log.trim().slice(-500)}`);
+    if (child.exitCode !== null)
+      throw new MotoUnavailable(`moto_server exited with status ${child.exitCode} before listening: ${log.trim().slice(-500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new MotoUnavailable(`moto_server printed no address within ${timeoutMs} ms`);
@@ -86,7 +87,10 @@ export async function startMoto(options: { readonly env?: NodeJS.ProcessEnv; rea
   const logDir = mkdtempSync(join(tmpdir(), 'moto-'));
   const logFile = join(logDir, 'moto_server.log');
   const logFd = openSync(logFile, 'w');
-  const child = spawn(motoPython(), [SERIAL_SERVER, '127.0.0.1', '0'], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...options.env } });
+  const child = spawn(motoPython(), [SERIAL_SERVER, '127.0.0.1', '0'], {
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, ...options.env },
+  });
   closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new MotoUnavailable("moto_server could not be started: install it with pip install 'moto[server]'");

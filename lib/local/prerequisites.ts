@@ -66,7 +66,12 @@ export function toolsEnvValue(name: string, text: string = readFileSync(TOOLS_EN
 
 /** True when dotted version `have` is `want` or later (a pre-release suffix is ignored). */
 export function versionAtLeast(have: string, want: string): boolean {
-  const parts = (v: string) => v.replace(/^v/, '').split('-')[0]?.split('.').map((n) => Number(n)) ?? [];
+  const parts = (v: string) =>
+    v
+      .replace(/^v/, '')
+      .split('-')[0]
+      ?.split('.')
+      .map((n) => Number(n)) ?? [];
   const [h, w] = [parts(have), parts(want)];
   for (let i = 0; i < 3; i += 1) {
     const a = h[i] ?? 0;
@@ -94,11 +99,24 @@ function platformProblem(probe: SystemProbe): LocalPlatformUnsupported | undefin
     );
   }
   if (platform === 'win32') {
-    return new LocalPlatformUnsupported(platform, arch, 'Its build jobs are bash scripts: run fabricctl inside WSL2 (Ubuntu), which is Linux, or leave out --local.');
+    return new LocalPlatformUnsupported(
+      platform,
+      arch,
+      'Its build jobs are bash scripts: run fabricctl inside WSL2 (Ubuntu), which is Linux, or leave out --local.',
+    );
   }
-  if (platform !== 'linux') return new LocalPlatformUnsupported(platform, arch, 'It has been written for and run on Linux only; leave out --local to use the cloud.');
+  if (platform !== 'linux')
+    return new LocalPlatformUnsupported(
+      platform,
+      arch,
+      'It has been written for and run on Linux only; leave out --local to use the cloud.',
+    );
   if (arch !== 'x64' && arch !== 'arm64') {
-    return new LocalPlatformUnsupported(platform, arch, 'Terraform and its AWS provider are published for linux amd64 and arm64 (and 32-bit builds local mode does not use); leave out --local to use the cloud.');
+    return new LocalPlatformUnsupported(
+      platform,
+      arch,
+      'Terraform and its AWS provider are published for linux amd64 and arm64 (and 32-bit builds local mode does not use); leave out --local to use the cloud.',
+    );
   }
   return undefined;
 }
@@ -116,7 +134,8 @@ function terraformProblem(probe: SystemProbe, minimum: string, pinned: string): 
   } catch {
     version = undefined;
   }
-  if (typeof version !== 'string') return { field: 'terraform', received: `\`terraform version -json\` printed no version (a Terraform older than 0.13?)`, fix };
+  if (typeof version !== 'string')
+    return { field: 'terraform', received: `\`terraform version -json\` printed no version (a Terraform older than 0.13?)`, fix };
   if (!versionAtLeast(version, minimum)) {
     return { field: 'terraform', received: `${version}, older than ${minimum} (the S3 backend's use_lockfile state locking)`, fix };
   }
@@ -173,7 +192,8 @@ export function missingLocalPrerequisites(probe: SystemProbe, options: Prerequis
     if (version !== pinned) {
       problems.push({
         field: 'kops',
-        received: version === undefined ? 'not on PATH (--aws runs the real kops here)' : `${version}, not the ${pinned} the cluster job runs`,
+        received:
+          version === undefined ? 'not on PATH (--aws runs the real kops here)' : `${version}, not the ${pinned} the cluster job runs`,
         fix: `install kops ${pinned}: https://github.com/kubernetes/kops/releases/download/v${pinned}/kops-linux-${goArch(probe.arch)} (check it against the .sha256 beside it), as kops on PATH`,
       });
     }

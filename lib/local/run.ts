@@ -111,11 +111,16 @@ export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition
   const nested = (machine: AslMachine): AslMachine => ({ ...machine, States: states(machine.States) });
   const withTimeout = (state: AslState): AslState => {
     let out: AslState = state;
-    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) out = { ...out, TimeoutSeconds: seconds };
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+      out = { ...out, TimeoutSeconds: seconds };
     // Step Functions reads TimeoutSecondsPath from the state's input; the interpreter reads it from
     // the Parameters' output. Carrying the value through Parameters gives the interpreter the same number.
     if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string' && state.Parameters !== undefined) {
-      out = { ...out, Parameters: { ...(state.Parameters as object), [`${TIMEOUT_CARRIER}.$`]: state.TimeoutSecondsPath }, TimeoutSecondsPath: `$.${TIMEOUT_CARRIER}` };
+      out = {
+        ...out,
+        Parameters: { ...(state.Parameters as object), [`${TIMEOUT_CARRIER}.$`]: state.TimeoutSecondsPath },
+        TimeoutSecondsPath: `$.${TIMEOUT_CARRIER}`,
+      };
     }
     if (state.Branches !== undefined) out = { ...out, Branches: state.Branches.map(nested) };
     if (state.Iterator !== undefined) out = { ...out, Iterator: nested(state.Iterator) };
@@ -146,7 +151,11 @@ export function localOrchestrator(log?: (line: string) => void): SynthesizedOrch
  * Handlers build their SDK clients when first loaded, as in Lambda, so every run in one process
  * must use the same emulator (one environment per process; the CLI runs one run per process).
  */
-export async function executeLocal(env: LocalEnvironment, input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> {
+export async function executeLocal(
+  env: LocalEnvironment,
+  input: Record<string, unknown>,
+  options: ExecuteOptions = {},
+): Promise<LocalRunResult> {
   const orchestrator = localOrchestrator(options.log);
   Object.assign(process.env, mergedFunctionEnvironment(orchestrator));
   const lockTable = env.lockTableName ?? orchestrator.lockTable;
@@ -167,7 +176,14 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
       // RequestApproval put the event itself (to the emulator); the run's list shows it too.
       events.push({ Source: EVENT_SOURCE, DetailType: FABRIC_AWAITING_APPROVAL, Detail: JSON.stringify(request) });
       const decision = waitForTaskToken(token);
-      emit({ type: 'awaitingApproval', state: 'WaitForApproval', at: new Date(), name: request.name, plan: request.summary.lines, expiresAt: request.expiresAt });
+      emit({
+        type: 'awaitingApproval',
+        state: 'WaitForApproval',
+        at: new Date(),
+        name: request.name,
+        plan: request.summary.lines,
+        expiresAt: request.expiresAt,
+      });
       options.onApprovalRequested?.(request);
       try {
         return await decision;
@@ -183,10 +199,15 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
         buildspecPath: request.buildspec,
         sourceDir: PROJECT_ROOT,
         environment: { ...(await env.buildEnvironment(clusterName)), ...options.injectBuildEnvironment?.[request.stateName] },
-        overrides: request.overrides.map((o) => ({ Name: o.Name, Value: o.Value, Type: (o.Type ?? 'PLAINTEXT') as EnvironmentVariableType })),
+        overrides: request.overrides.map((o) => ({
+          Name: o.Name,
+          Value: o.Value,
+          Type: (o.Type ?? 'PLAINTEXT') as EnvironmentVariableType,
+        })),
         onLine: (line: string) => emit({ type: 'log', state: request.stateName, at: new Date(), line }),
       });
-      if (request.stateName === 'ClusterJob' && env.kind === 'emulator') scheduleDnsController(env, vars, options.dnsControllerDelayMs ?? 500);
+      if (request.stateName === 'ClusterJob' && env.kind === 'emulator')
+        scheduleDnsController(env, vars, options.dnsControllerDelayMs ?? 500);
       return response;
     },
   });
@@ -210,7 +231,9 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
   // Against real AWS the cluster takes minutes: poll at the deployed interval, not the emulator's.
   const waitMs: Record<string, number> = { WaitBeforeNextCheck: options.readinessPollMs ?? (env.kind === 'aws' ? 30_000 : 1000) };
 
-  const machine = new StateMachine(withStepFunctionsTaskTimeouts(orchestrator.asl) as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const machine = new StateMachine(withStepFunctionsTaskTimeouts(orchestrator.asl) as never, {
+    validationOptions: { checkArn: false, checkPaths: false },
+  });
   const started = Date.now();
   emit({ type: 'executionStarted', execution: executionArn, at: new Date(started) });
   const run = machine.run(input as never, {
@@ -253,7 +276,14 @@ export async function executeLocal(env: LocalEnvironment, input: Record<string, 
       case 'StateRetried': {
         transitions += 1;
         const retried = lastFailure.get(log.state.name);
-        emit({ type: 'retry', state: log.state.name, at, attempt: log.retry.attempt, error: retried?.error ?? 'unknown', delayMs: retried ? log.timestamp - retried.at : 0 });
+        emit({
+          type: 'retry',
+          state: log.state.name,
+          at,
+          attempt: log.retry.attempt,
+          error: retried?.error ?? 'unknown',
+          delayMs: retried ? log.timestamp - retried.at : 0,
+        });
         break;
       }
       case 'ExecutionFailed':
@@ -336,7 +366,8 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRunResult
   const spec = options.specPath ? (parseSpecJson(readFileSync(options.specPath, 'utf8')) as Record<string, unknown>) : undefined;
   const region = (typeof spec?.region === 'string' ? spec.region : undefined) ?? options.region ?? 'us-east-2';
   if (!options.verbose) process.env.FABRIC_LOG_LEVEL = 'silent';
-  if (options.aws && options.endpoint) throw new Error('--aws and --endpoint exclude each other: one runs against your account, the other against an emulator');
+  if (options.aws && options.endpoint)
+    throw new Error('--aws and --endpoint exclude each other: one runs against your account, the other against an emulator');
   const env = options.aws
     ? await createAwsEnvironment({ region, stackName: options.stack, log: options.log })
     : await createLocalEnvironment({ endpoint: options.endpoint, region, log: options.log });

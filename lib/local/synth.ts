@@ -37,7 +37,8 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
   for (const construct of stack.node.findAll()) {
     if (construct instanceof FabricFunction) {
       const id = logicalIdOf(construct);
-      const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      const variables =
+        (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
       functions[id] = { entry: construct.entryFolder, environment: localVariables(id, variables) };
     } else if (construct instanceof codebuild.Project) {
       const id = logicalIdOf(construct);
@@ -69,7 +70,8 @@ function localVariables(functionId: string, variables: Record<string, unknown>):
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(variables)) {
     if (typeof value === 'string') out[key] = value;
-    else if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string') out[key] = (value as { Ref: string }).Ref;
+    else if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string')
+      out[key] = (value as { Ref: string }).Ref;
     else if (SUPPLIED_LOCALLY.has(key)) continue;
     else throw new Error(`${functionId} sets ${key} to ${JSON.stringify(value)}; local mode resolves only strings and Ref`);
   }

@@ -139,7 +139,8 @@ export function buildTaskHandlers(options: TaskHandlerOptions): Record<string, T
       handlers[name] = async (input) => {
         const { Payload } = input as { Payload: { taskToken?: string } };
         const result = await invoke(Payload);
-        if (!options.waitForCallback || !Payload.taskToken) throw new Error(`state ${name} waits for a task token, and this local run takes no callbacks`);
+        if (!options.waitForCallback || !Payload.taskToken)
+          throw new Error(`state ${name} waits for a task token, and this local run takes no callbacks`);
         return options.waitForCallback(Payload.taskToken, result);
       };
     } else if (integration?.[1] === 'dynamodb') {
@@ -148,10 +149,18 @@ export function buildTaskHandlers(options: TaskHandlerOptions): Record<string, T
       handlers[name] = eventsHandler(options.onEventPut);
     } else if (integration?.[1] === 'codebuild' && integration[2] === 'startBuild' && integration[3] === '.sync') {
       handlers[name] = async (input) => {
-        const { ProjectName, EnvironmentVariablesOverride } = input as { ProjectName: string; EnvironmentVariablesOverride?: BuildRequest['overrides'] };
+        const { ProjectName, EnvironmentVariablesOverride } = input as {
+          ProjectName: string;
+          EnvironmentVariablesOverride?: BuildRequest['overrides'];
+        };
         const project = synthesized.projects[ProjectName];
         if (!project) throw new Error(`state ${name} starts unknown CodeBuild project ${ProjectName}`);
-        return options.runBuild({ stateName: name, projectLogicalId: ProjectName, buildspec: project.buildspec, overrides: EnvironmentVariablesOverride ?? [] });
+        return options.runBuild({
+          stateName: name,
+          projectLogicalId: ProjectName,
+          buildspec: project.buildspec,
+          overrides: EnvironmentVariablesOverride ?? [],
+        });
       };
     } else {
       throw new Error(`state ${name} uses ${resource}, which local mode cannot run`);
@@ -165,7 +174,8 @@ export function mergedFunctionEnvironment(synthesized: SynthesizedOrchestrator):
   const merged: Record<string, string> = {};
   for (const [id, fn] of Object.entries(synthesized.functions)) {
     for (const [key, value] of Object.entries(fn.environment)) {
-      if (key in merged && merged[key] !== value) throw new Error(`functions disagree on ${key} (${id}); local mode runs them in one process`);
+      if (key in merged && merged[key] !== value)
+        throw new Error(`functions disagree on ${key} (${id}); local mode runs them in one process`);
       merged[key] = value;
     }
   }

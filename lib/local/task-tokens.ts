@@ -37,7 +37,8 @@ export function forgetTaskToken(token: string): void {
 function take(token: string): Waiter {
   const waiter = waiting.get(token);
   // The service's error for a token of a task that is over (or never was).
-  if (!waiter) throw new TaskError('TaskDoesNotExist', `no local task waits on token ${token.slice(0, 16)}...; its run is over or timed out`);
+  if (!waiter)
+    throw new TaskError('TaskDoesNotExist', `no local task waits on token ${token.slice(0, 16)}...; its run is over or timed out`);
   waiting.delete(token);
   return waiter;
 }

@@ -4,7 +4,18 @@ import { pricePath, walkPath, type AslMachineLike, type PathStep, type StepDurat
  * The critical-path walker on small hand-written definitions. Durations here are made-up seconds
  * per state name, only to check how the walk adds them up.
  */
-const seconds: Record<string, number> = { Start: 1, Fast: 2, Slow: 10, SlowToo: 5, Provision: 7, Poll: 3, Pause: 30, Record: 4, Plan: 100, Destroy: 200 };
+const seconds: Record<string, number> = {
+  Start: 1,
+  Fast: 2,
+  Slow: 10,
+  SlowToo: 5,
+  Provision: 7,
+  Poll: 3,
+  Pause: 30,
+  Record: 4,
+  Plan: 100,
+  Destroy: 200,
+};
 const durationOf = (step: PathStep): StepDuration => ({ seconds: seconds[step.state] ?? 0, what: step.state, source: 'test table' });
 
 const machine: AslMachineLike = {
@@ -49,7 +60,17 @@ describe('critical path walker', () => {
 
   test('GIVEN a polling loop WHEN walked THEN its body is counted once and the walk leaves by the rule that exits', () => {
     const steps = walkPath(machine);
-    expect(steps.map((s) => s.state)).toEqual(['Start', 'Prepare', 'ChooseAction', 'Provision', 'Poll', 'IsReady', 'Pause', 'Record', 'Done']);
+    expect(steps.map((s) => s.state)).toEqual([
+      'Start',
+      'Prepare',
+      'ChooseAction',
+      'Provision',
+      'Poll',
+      'IsReady',
+      'Pause',
+      'Record',
+      'Done',
+    ]);
     expect(steps.filter((s) => s.inLoop).map((s) => s.state)).toEqual(['Pause']);
   });
 
@@ -70,6 +91,8 @@ describe('critical path walker', () => {
   });
 
   test('fails when a state refers to a state that is not defined', () => {
-    expect(() => walkPath({ StartAt: 'A', States: { A: { Type: 'Task', Next: 'Missing' } } })).toThrow(/Missing is referenced but not defined/);
+    expect(() => walkPath({ StartAt: 'A', States: { A: { Type: 'Task', Next: 'Missing' } } })).toThrow(
+      /Missing is referenced but not defined/,
+    );
   });
 });

@@ -1,10 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareWithBaseline, latestLambdaBaseline, requiredEnvPlaceholders, type LambdaBaseline, type LambdaFigure } from '../../bench/lambdas';
+import {
+  compareWithBaseline,
+  latestLambdaBaseline,
+  requiredEnvPlaceholders,
+  type LambdaBaseline,
+  type LambdaFigure,
+} from '../../bench/lambdas';
 
 function figure(entry: string, kib: number, loadMs: number | undefined, error?: string): LambdaFigure {
-  const external = { bytes: kib * 1024, loadMsRuns: loadMs === undefined ? [] : [loadMs], ...(loadMs === undefined ? {} : { loadMsMedian: loadMs }), ...(error ? { error } : {}) };
+  const external = {
+    bytes: kib * 1024,
+    loadMsRuns: loadMs === undefined ? [] : [loadMs],
+    ...(loadMs === undefined ? {} : { loadMsMedian: loadMs }),
+    ...(error ? { error } : {}),
+  };
   return { entry, sdkExternal: external, sdkBundled: { bytes: 0, loadMsRuns: [] } };
 }
 

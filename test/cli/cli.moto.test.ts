@@ -29,7 +29,11 @@ describeWithMoto('fabricctl against moto', () => {
 
   beforeAll(async () => {
     const machine = await new SFNClient(opts).send(
-      new CreateStateMachineCommand({ name: 'FabricOrchestrator-machine', definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }), roleArn: `arn:aws:iam::${ACCOUNT}:role/fabric` }),
+      new CreateStateMachineCommand({
+        name: 'FabricOrchestrator-machine',
+        definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/fabric`,
+      }),
     );
     stateMachineArn = machine.stateMachineArn ?? '';
     await new CloudFormationClient(opts).send(
@@ -37,16 +41,22 @@ describeWithMoto('fabricctl against moto', () => {
         StackName: 'FabricOrchestrator',
         TemplateBody: JSON.stringify({
           Resources: { Placeholder: { Type: 'AWS::S3::Bucket' } },
-          Outputs: { StateMachineArn: { Value: stateMachineArn }, StateBucketPrefix: { Value: 'fabricctl-state' }, LockTableName: { Value: LOCK_TABLE } },
+          Outputs: {
+            StateMachineArn: { Value: stateMachineArn },
+            StateBucketPrefix: { Value: 'fabricctl-state' },
+            LockTableName: { Value: LOCK_TABLE },
+          },
         }),
       }),
     );
-    await new DynamoDBClient(opts).send(new CreateTableCommand({
-      TableName: LOCK_TABLE,
-      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await new DynamoDBClient(opts).send(
+      new CreateTableCommand({
+        TableName: LOCK_TABLE,
+        KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
     const s3 = new S3Client({ ...opts, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
     const spec = parseFabricSpec({ name: 'demo', domain: 'example.com', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
@@ -71,7 +81,10 @@ describeWithMoto('fabricctl against moto', () => {
   }
 
   test('GIVEN the deployed stack WHEN up --no-watch THEN the state machine from its outputs has an execution with the provision input', async () => {
-    const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], { cwd: specDir(), git: () => ({ commit: 'f'.repeat(40), clean: true }) });
+    const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], {
+      cwd: specDir(),
+      git: () => ({ commit: 'f'.repeat(40), clean: true }),
+    });
     expect(run.code).toBe(0);
     const { executionArn } = JSON.parse(run.out) as { executionArn: string };
     const execution = await new SFNClient(opts).send(new DescribeExecutionCommand({ executionArn }));
@@ -110,11 +123,21 @@ describeWithMoto('fabricctl against moto', () => {
     expect(run.err).toContain('FabricNotFound');
   });
 
-  test('GIVEN a record whose last execution exists WHEN logs --json THEN that execution\'s steps are listed', async () => {
+  test("GIVEN a record whose last execution exists WHEN logs --json THEN that execution's steps are listed", async () => {
     const started = await new SFNClient(opts).send(new StartExecutionCommand({ stateMachineArn, name: 'logs-run', input: '{}' }));
     const s3 = new S3Client({ ...opts, forcePathStyle: true });
     const spec = parseFabricSpec({ name: 'logsdemo', domain: 'example.com' });
-    const record = { name: 'logsdemo', clusterName: 'logsdemo.example.com', status: 'FAILED', spec, zones: ['us-east-2a'], outputs: { stateBucket: BUCKET }, lastExecution: started.executionArn, createdAt: '2026-11-26T11:00:00Z', updatedAt: '2026-11-26T11:00:00Z' };
+    const record = {
+      name: 'logsdemo',
+      clusterName: 'logsdemo.example.com',
+      status: 'FAILED',
+      spec,
+      zones: ['us-east-2a'],
+      outputs: { stateBucket: BUCKET },
+      lastExecution: started.executionArn,
+      createdAt: '2026-11-26T11:00:00Z',
+      updatedAt: '2026-11-26T11:00:00Z',
+    };
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/logsdemo/fabric.json', Body: JSON.stringify(record) }));
     const run = await runCli(['logs', 'logsdemo', '--json']);
     expect(run.code).toBe(0);
@@ -127,13 +150,26 @@ describeWithMoto('fabricctl against moto', () => {
     const cwd = tempDir();
     const run = await runCli(['init', 'demo', '--domain', 'example.com'], { cwd });
     expect(run.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(cwd, 'fabric.json'), 'utf8'))).toEqual({ name: 'demo', domain: 'example.com', region: 'us-east-2', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
+    expect(JSON.parse(readFileSync(join(cwd, 'fabric.json'), 'utf8'))).toEqual({
+      name: 'demo',
+      domain: 'example.com',
+      region: 'us-east-2',
+      zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+    });
   });
 
   test('fails when nothing waits for approval: approve exits 3 naming the holder or saying no run waits', async () => {
     const none = await runCli(['approve', 'demo']);
-    expect({ code: none.code, err: none.err }).toEqual({ code: 3, err: 'error: NotAwaitingApproval: no run of fabric demo is waiting for approval (fabricctl status demo shows its state)\n' });
-    await new DynamoDBClient(opts).send(new PutItemCommand({ TableName: LOCK_TABLE, Item: { fabric: { S: 'demo' }, holder: { S: 'arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:busy' } } }));
+    expect({ code: none.code, err: none.err }).toEqual({
+      code: 3,
+      err: 'error: NotAwaitingApproval: no run of fabric demo is waiting for approval (fabricctl status demo shows its state)\n',
+    });
+    await new DynamoDBClient(opts).send(
+      new PutItemCommand({
+        TableName: LOCK_TABLE,
+        Item: { fabric: { S: 'demo' }, holder: { S: 'arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:busy' } },
+      }),
+    );
     const busy = await runCli(['reject', 'demo']);
     expect(busy.err).toMatch(/NotAwaitingApproval: fabric demo is locked by arn:.*:busy, which is not waiting for approval/);
   });

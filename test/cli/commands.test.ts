@@ -34,7 +34,16 @@ function specDir(spec: unknown = { name: 'demo', domain: 'example.com' }): strin
 
 beforeEach(() => {
   for (const m of [cfn, ec2, sfn, logs]) m.reset();
-  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'FabricOrchestrator', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: MACHINE }] }] });
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'FabricOrchestrator',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: MACHINE }],
+      },
+    ],
+  });
 });
 
 describe('fabricctl validate', () => {
@@ -45,7 +54,9 @@ describe('fabricctl validate', () => {
   });
 
   test('fails when the spec has several problems: exit 2 and every one listed with field, value and fix', async () => {
-    const run = await runCli(['validate', 'fabric.json', '--json'], { cwd: specDir({ name: '9', domain: 'nope', network: { cidr: '8.8.0.0/16' }, colour: 'blue' }) });
+    const run = await runCli(['validate', 'fabric.json', '--json'], {
+      cwd: specDir({ name: '9', domain: 'nope', network: { cidr: '8.8.0.0/16' }, colour: 'blue' }),
+    });
     expect(run.code).toBe(2);
     const result = JSON.parse(run.out) as { valid: boolean; problems: { field: string; received: string; fix: string }[] };
     expect(result.valid).toBe(false);
@@ -71,7 +82,13 @@ describe('fabricctl validate', () => {
     expect(run.code).toBe(2);
     expect(JSON.parse(run.out)).toEqual({
       valid: false,
-      problems: [{ field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }],
+      problems: [
+        {
+          field: 'name',
+          received: '"démo"',
+          fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)',
+        },
+      ],
     });
   });
 });
@@ -91,18 +108,41 @@ describe('fabricctl validate with several specs', () => {
     const cwd = specTree({ 'a.json': { name: 'alpha', domain: 'example.com' }, 'b.json': { name: 'beta', domain: 'example.com' } });
     const run = await runCli(['validate', 'a.json', 'b.json'], { cwd });
     expect(run.code).toBe(0);
-    expect(run.out).toBe('a.json: valid (fabric alpha, cluster alpha.example.com, region us-east-2)\nb.json: valid (fabric beta, cluster beta.example.com, region us-east-2)\n');
+    expect(run.out).toBe(
+      'a.json: valid (fabric alpha, cluster alpha.example.com, region us-east-2)\nb.json: valid (fabric beta, cluster beta.example.com, region us-east-2)\n',
+    );
   });
 
   test('fails when two raw names normalise to the same fabric: exit 2 and each file names the other', async () => {
-    const cwd = specTree({ 'a.json': { name: 'Demo', domain: 'example.com' }, 'b.json': { name: 'de-mo', domain: 'example.com', region: 'eu-west-1' } });
+    const cwd = specTree({
+      'a.json': { name: 'Demo', domain: 'example.com' },
+      'b.json': { name: 'de-mo', domain: 'example.com', region: 'eu-west-1' },
+    });
     const run = await runCli(['validate', 'a.json', 'b.json', '--json'], { cwd });
     expect(run.code).toBe(2);
     const result = JSON.parse(run.out) as { valid: boolean; files: { path: string; valid: boolean; problems?: unknown[] }[] };
     expect(result.valid).toBe(false);
     expect(result.files.map((f) => [f.path, f.problems])).toEqual([
-      ['a.json', [{ field: 'name', received: '"Demo"', fix: 'rename this fabric or the other: "de-mo" in b.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record' }]],
-      ['b.json', [{ field: 'name', received: '"de-mo"', fix: 'rename this fabric or the other: "Demo" in a.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record' }]],
+      [
+        'a.json',
+        [
+          {
+            field: 'name',
+            received: '"Demo"',
+            fix: 'rename this fabric or the other: "de-mo" in b.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record',
+          },
+        ],
+      ],
+      [
+        'b.json',
+        [
+          {
+            field: 'name',
+            received: '"de-mo"',
+            fix: 'rename this fabric or the other: "Demo" in a.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record',
+          },
+        ],
+      ],
     ]);
   });
 
@@ -120,7 +160,9 @@ describe('fabricctl validate with several specs', () => {
     expect(run.err).toContain(
       'fabrics/one/fabric.json: 1 problem(s)\n  name\n    received: "Shop"\n    fix: rename this fabric or the other: "shop" in fabrics/two/fabric.json also normalises to shop',
     );
-    expect(run.err).toContain('fabrics/two/fabric.json: 1 problem(s)\n  name\n    received: "shop"\n    fix: rename this fabric or the other: "Shop" in fabrics/one/fabric.json also normalises to shop');
+    expect(run.err).toContain(
+      'fabrics/two/fabric.json: 1 problem(s)\n  name\n    received: "shop"\n    fix: rename this fabric or the other: "Shop" in fabrics/one/fabric.json also normalises to shop',
+    );
   });
 
   test('GIVEN one file that is not JSON among several WHEN validated THEN the others are still checked', async () => {
@@ -162,12 +204,19 @@ describe('fabricctl init', () => {
     const cwd = tempDir();
     const run = await runCli(['init', 'Demo-1', '--domain', 'Example.com.'], { cwd });
     expect(run.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(cwd, 'fabric.json'), 'utf8'))).toEqual({ name: 'demo1', domain: 'example.com', region: 'us-east-2', zones: ['us-east-2b', 'us-east-2c', 'us-east-2d'] });
+    expect(JSON.parse(readFileSync(join(cwd, 'fabric.json'), 'utf8'))).toEqual({
+      name: 'demo1',
+      domain: 'example.com',
+      region: 'us-east-2',
+      zones: ['us-east-2b', 'us-east-2c', 'us-east-2d'],
+    });
     expect(run.out).toContain('git checkout -b fabric/demo1');
   });
 
   test('fails when the region has too few usable zones: exit 2 naming InsufficientZones', async () => {
-    ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: [{ ZoneName: 'us-east-2a', State: 'available', ZoneType: 'availability-zone' }] });
+    ec2
+      .on(DescribeAvailabilityZonesCommand)
+      .resolves({ AvailabilityZones: [{ ZoneName: 'us-east-2a', State: 'available', ZoneType: 'availability-zone' }] });
     const run = await runCli(['init', 'demo', '--domain', 'example.com', '--json']);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.out)).toMatchObject({ error: 'InsufficientZones' });
@@ -182,12 +231,21 @@ describe('fabricctl init', () => {
 
 describe('fabricctl up (remote)', () => {
   test('GIVEN a clean git commit WHEN up --no-watch THEN one StartExecution named <name>-<commit 12> with the provision input', async () => {
-    sfn.on(StartExecutionCommand).resolves({ executionArn: `${MACHINE.replace('stateMachine', 'execution')}:demo-abcdef012345`, startDate: new Date() });
-    const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], { cwd: specDir(), git: () => ({ commit: COMMIT, clean: true }) });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${MACHINE.replace('stateMachine', 'execution')}:demo-abcdef012345`, startDate: new Date() });
+    const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], {
+      cwd: specDir(),
+      git: () => ({ commit: COMMIT, clean: true }),
+    });
     expect(run.code).toBe(0);
     const calls = sfn.commandCalls(StartExecutionCommand);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.args[0].input).toEqual({ stateMachineArn: MACHINE, name: 'demo-abcdef012345', input: JSON.stringify({ action: 'provision', spec: { name: 'demo', domain: 'example.com' } }) });
+    expect(calls[0]?.args[0].input).toEqual({
+      stateMachineArn: MACHINE,
+      name: 'demo-abcdef012345',
+      input: JSON.stringify({ action: 'provision', spec: { name: 'demo', domain: 'example.com' } }),
+    });
     expect(JSON.parse(run.out)).toMatchObject({ started: true, name: 'demo-abcdef012345', status: 'RUNNING' });
   });
 
@@ -199,16 +257,29 @@ describe('fabricctl up (remote)', () => {
 
   test('GIVEN the commit already ran WHEN up again THEN no second execution starts and the existing one is reported', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], { cwd: specDir(), git: () => ({ commit: COMMIT, clean: true }) });
+    const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], {
+      cwd: specDir(),
+      git: () => ({ commit: COMMIT, clean: true }),
+    });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.out)).toMatchObject({ started: false, executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:demo-abcdef012345` });
+    expect(JSON.parse(run.out)).toMatchObject({
+      started: false,
+      executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:demo-abcdef012345`,
+    });
   });
 
   test('GIVEN --watch WHEN the execution fails THEN the history is rendered, the build log tailed, and exit 1 with the error', async () => {
     const exec = `${MACHINE.replace(':stateMachine:', ':execution:')}:demo-1`;
     sfn.on(StartExecutionCommand).resolves({ executionArn: exec, startDate: new Date() });
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: exec, stateMachineArn: MACHINE, status: 'RUNNING', startDate: new Date() });
-    sfn.on(DescribeStateMachineCommand).resolves({ definition: '{"StartAt":"NetworkJob","States":{}}', stateMachineArn: MACHINE, name: 'Fabric', roleArn: 'r', type: 'STANDARD', creationDate: new Date() });
+    sfn.on(DescribeStateMachineCommand).resolves({
+      definition: '{"StartAt":"NetworkJob","States":{}}',
+      stateMachineArn: MACHINE,
+      name: 'Fabric',
+      roleArn: 'r',
+      type: 'STANDARD',
+      creationDate: new Date(),
+    });
     const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
     sfn
       .on(GetExecutionHistoryCommand)
@@ -217,7 +288,13 @@ describe('fabricctl up (remote)', () => {
           { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
           { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
           { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-          { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' } },
+          {
+            id: 4,
+            previousEventId: 3,
+            type: 'TaskSubmitted',
+            timestamp: t(2),
+            taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' },
+          },
         ],
       })
       .resolves({
@@ -225,9 +302,32 @@ describe('fabricctl up (remote)', () => {
           { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
           { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
           { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-          { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' } },
-          { id: 5, previousEventId: 4, type: 'TaskFailed', timestamp: t(30), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'terraform: invalid CIDR' } },
-          { id: 6, previousEventId: 5, type: 'ExecutionFailed', timestamp: t(31), executionFailedEventDetails: { error: 'States.TaskFailed', cause: 'terraform: invalid CIDR' } },
+          {
+            id: 4,
+            previousEventId: 3,
+            type: 'TaskSubmitted',
+            timestamp: t(2),
+            taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' },
+          },
+          {
+            id: 5,
+            previousEventId: 4,
+            type: 'TaskFailed',
+            timestamp: t(30),
+            taskFailedEventDetails: {
+              resourceType: 'lambda',
+              resource: 'invoke',
+              error: 'States.TaskFailed',
+              cause: 'terraform: invalid CIDR',
+            },
+          },
+          {
+            id: 6,
+            previousEventId: 5,
+            type: 'ExecutionFailed',
+            timestamp: t(31),
+            executionFailedEventDetails: { error: 'States.TaskFailed', cause: 'terraform: invalid CIDR' },
+          },
         ],
       });
     logs.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' });
@@ -237,22 +337,36 @@ describe('fabricctl up (remote)', () => {
     expect(run.out).toContain('    │ Terraform v1.11\n');
     expect(run.out).toContain('  ✗ NetworkJob States.TaskFailed: terraform: invalid CIDR\n');
     expect(run.out).toContain('status: FAILED');
-    expect(logs.commandCalls(GetLogEventsCommand)[0]?.args[0].input).toMatchObject({ logGroupName: '/aws/codebuild/net', logStreamName: 'b1' });
+    expect(logs.commandCalls(GetLogEventsCommand)[0]?.args[0].input).toMatchObject({
+      logGroupName: '/aws/codebuild/net',
+      logStreamName: 'b1',
+    });
   });
 
   test('GIVEN Ctrl-C while watching WHEN the signal aborts THEN watching stops with exit 130 and the execution is not stopped', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-2:1:execution:F:x', startDate: new Date() });
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-2:1:execution:F:x', status: 'RUNNING', startDate: new Date(), stateMachineArn: undefined });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: 'arn:aws:states:us-east-2:1:execution:F:x',
+      status: 'RUNNING',
+      startDate: new Date(),
+      stateMachineArn: undefined,
+    });
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: new Date() }] });
     const controller = new AbortController();
-    const run = await runCli(['up', 'fabric.json', '--watch'], { cwd: specDir(), signal: controller.signal, sleep: async () => controller.abort() });
+    const run = await runCli(['up', 'fabric.json', '--watch'], {
+      cwd: specDir(),
+      signal: controller.signal,
+      sleep: async () => controller.abort(),
+    });
     expect(run.code).toBe(130);
     expect(run.out).toContain('stopped watching; the execution goes on');
     expect(sfn.calls().map((c) => c.args[0].constructor.name)).not.toContain('StopExecutionCommand');
   });
 
   test('fails when the stack does not exist: exit 3 naming it', async () => {
-    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id FabricOrchestrator does not exist'), { name: 'ValidationError' }));
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error('Stack with id FabricOrchestrator does not exist'), { name: 'ValidationError' }));
     const run = await runCli(['up', 'fabric.json', '--no-watch'], { cwd: specDir() });
     expect(run.code).toBe(3);
     expect(run.err).toContain('StackNotFound');
@@ -282,7 +396,13 @@ describe('fabricctl down', () => {
     expect(run.code).toBe(2);
     expect(JSON.parse(run.out)).toMatchObject({
       error: 'FabricSpecInvalid',
-      problems: [{ field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }],
+      problems: [
+        {
+          field: 'name',
+          received: '"démo"',
+          fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)',
+        },
+      ],
     });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
@@ -304,7 +424,12 @@ describe('--local', () => {
       calls.push(options);
       options.onEvent({ type: 'stateEntered', state: 'ValidateSpec', at: new Date(0) });
       options.onEvent({ type: 'stateExited', state: 'ValidateSpec', at: new Date(5), durationMs: 5 });
-      return { status: 'SUCCEEDED' as const, output: { name: 'demo', status: 'READY' }, timings: [{ state: 'ValidateSpec', ms: 5 }], totalMs: 5 };
+      return {
+        status: 'SUCCEEDED' as const,
+        output: { name: 'demo', status: 'READY' },
+        timings: [{ state: 'ValidateSpec', ms: 5 }],
+        totalMs: 5,
+      };
     };
     const cwd = specDir();
     const run = await runCli(['up', '--local', 'fabric.json', '--json'], { cwd, runLocal });
@@ -316,30 +441,64 @@ describe('--local', () => {
 
   test.each([
     [['--approve'], { approvedBy: 'local user (--approve)' }],
-    [[], { error: 'ApprovalRejected', cause: 'the plan of demo was rejected by local user: no terminal to ask and no --approve; nothing was applied' }],
-  ])('GIVEN up --local %j WHEN the run asks for approval without a terminal THEN the plan is shown and the token answered', async (flags, expected) => {
-    const { waitForTaskToken } = await import('../../lib/local/task-tokens');
-    let answer: unknown;
-    const runLocal = async (options: LocalRunOptions) => {
-      const decision = waitForTaskToken('token-1').then((output) => output, (error: Error) => ({ error: error.name, cause: error.message }));
-      options.onApprovalRequested?.({ name: 'demo', execution: 'arn:x', taskToken: 'token-1', expiresAt: '2999-01-01T00:00:00.000Z', summary: { network: { add: 1, change: 0, destroy: 0 }, cluster: { add: 0, change: 0, destroy: 0 }, rolls: [], digests: { network: 'n', cluster: '' }, lines: ['network (Terraform): 1 to add, 0 to change, 0 to destroy'] } });
-      answer = await decision;
-      return { status: 'SUCCEEDED' as const, output: {}, timings: [], totalMs: 1 };
-    };
-    const run = await runCli(['up', '--local', 'fabric.json', ...flags], { cwd: specDir(), runLocal });
-    expect(run.err).toContain('fabric demo waits for approval until 2999-01-01T00:00:00.000Z\n  network (Terraform): 1 to add, 0 to change, 0 to destroy\n');
-    expect(answer).toMatchObject(expected);
-  });
+    [
+      [],
+      {
+        error: 'ApprovalRejected',
+        cause: 'the plan of demo was rejected by local user: no terminal to ask and no --approve; nothing was applied',
+      },
+    ],
+  ])(
+    'GIVEN up --local %j WHEN the run asks for approval without a terminal THEN the plan is shown and the token answered',
+    async (flags, expected) => {
+      const { waitForTaskToken } = await import('../../lib/local/task-tokens');
+      let answer: unknown;
+      const runLocal = async (options: LocalRunOptions) => {
+        const decision = waitForTaskToken('token-1').then(
+          (output) => output,
+          (error: Error) => ({ error: error.name, cause: error.message }),
+        );
+        options.onApprovalRequested?.({
+          name: 'demo',
+          execution: 'arn:x',
+          taskToken: 'token-1',
+          expiresAt: '2999-01-01T00:00:00.000Z',
+          summary: {
+            network: { add: 1, change: 0, destroy: 0 },
+            cluster: { add: 0, change: 0, destroy: 0 },
+            rolls: [],
+            digests: { network: 'n', cluster: '' },
+            lines: ['network (Terraform): 1 to add, 0 to change, 0 to destroy'],
+          },
+        });
+        answer = await decision;
+        return { status: 'SUCCEEDED' as const, output: {}, timings: [], totalMs: 1 };
+      };
+      const run = await runCli(['up', '--local', 'fabric.json', ...flags], { cwd: specDir(), runLocal });
+      expect(run.err).toContain(
+        'fabric demo waits for approval until 2999-01-01T00:00:00.000Z\n  network (Terraform): 1 to add, 0 to change, 0 to destroy\n',
+      );
+      expect(answer).toMatchObject(expected);
+    },
+  );
 
-  test('GIVEN plan --local WHEN the plan succeeds THEN the output also gives the planned fabric\'s monthly cost, naming the price table', async () => {
-    const runLocal = async () => ({ status: 'SUCCEEDED' as const, output: { action: 'plan', network: { changes: { add: 11, change: 0, destroy: 0 } } }, timings: [], totalMs: 1 });
+  test("GIVEN plan --local WHEN the plan succeeds THEN the output also gives the planned fabric's monthly cost, naming the price table", async () => {
+    const runLocal = async () => ({
+      status: 'SUCCEEDED' as const,
+      output: { action: 'plan', network: { changes: { add: 11, change: 0, destroy: 0 } } },
+      timings: [],
+      totalMs: 1,
+    });
     const run = await runCli(['plan', '--local', 'fabric.json'], { cwd: specDir(), runLocal });
     expect(run.code).toBe(0);
     expect(run.out).toContain('network plan: 11 to add, 0 to change, 0 to destroy');
     expect(run.out).toMatch(/NAT gateway/i);
     expect(run.out).toMatch(/us-east-2/);
     const asJson = await runCli(['plan', '--local', 'fabric.json', '--json'], { cwd: specDir(), runLocal });
-    expect(JSON.parse(asJson.out).cost).toMatchObject({ priceTable: { region: 'us-east-2' }, fabric: { region: 'us-east-2', currency: 'USD' } });
+    expect(JSON.parse(asJson.out).cost).toMatchObject({
+      priceTable: { region: 'us-east-2' },
+      fabric: { region: 'us-east-2', currency: 'USD' },
+    });
   });
 
   test('GIVEN up --local --aws WHEN run THEN local mode is asked for the real account, not the emulator', async () => {
@@ -354,7 +513,13 @@ describe('--local', () => {
   });
 
   test('GIVEN down --local WHEN the run fails THEN exit 1 with the error name and cause', async () => {
-    const runLocal = async () => ({ status: 'FAILED' as const, error: 'FabricSpecInvalid', cause: 'confirm: must be demo', timings: [], totalMs: 1 });
+    const runLocal = async () => ({
+      status: 'FAILED' as const,
+      error: 'FabricSpecInvalid',
+      cause: 'confirm: must be demo',
+      timings: [],
+      totalMs: 1,
+    });
     const run = await runCli(['down', 'demo', '--confirm', 'demo', '--local'], { runLocal });
     expect(run.code).toBe(1);
     expect(run.out).toContain('error: FabricSpecInvalid\ncause: confirm: must be demo');
@@ -365,7 +530,10 @@ describe('fabricctl cost', () => {
   test('GIVEN a spec WHEN cost --json THEN the cost report is printed as JSON', async () => {
     const run = await runCli(['cost', 'fabric.json', '--json'], { cwd: specDir() });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.out)).toMatchObject({ priceTable: { region: 'us-east-2' }, fabric: { region: 'us-east-2', currency: 'USD', nodes: 3 } });
+    expect(JSON.parse(run.out)).toMatchObject({
+      priceTable: { region: 'us-east-2' },
+      fabric: { region: 'us-east-2', currency: 'USD', nodes: 3 },
+    });
   });
 });
 

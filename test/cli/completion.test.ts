@@ -29,10 +29,21 @@ describe('fabricctl completion bash', () => {
 
   /** What bash offers for the last word of `words` (the line typed so far, cursor at its end). */
   function complete(...words: string[]): string[] {
-    const result = spawnSync('bash', ['-c', 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _fabricctl; printf "%s\\n" "${COMPREPLY[@]}"', 'bash', script, 'fabricctl', ...words], {
-      cwd,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      'bash',
+      [
+        '-c',
+        'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _fabricctl; printf "%s\\n" "${COMPREPLY[@]}"',
+        'bash',
+        script,
+        'fabricctl',
+        ...words,
+      ],
+      {
+        cwd,
+        encoding: 'utf8',
+      },
+    );
     expect(result.stderr).toBe('');
     return result.stdout.split('\n').filter((l) => l !== '');
   }
@@ -48,7 +59,9 @@ describe('fabricctl completion bash', () => {
   });
 
   test('GIVEN up and a dash WHEN completed THEN its options and the global ones', () => {
-    expect(complete('up', '--')).toEqual(expect.arrayContaining(['--watch', '--no-watch', '--local', '--verbose', '--keep-emulator', '--output', '--json', '--region']));
+    expect(complete('up', '--')).toEqual(
+      expect.arrayContaining(['--watch', '--no-watch', '--local', '--verbose', '--keep-emulator', '--output', '--json', '--region']),
+    );
   });
 
   test('GIVEN kubeconfig WHEN its options are completed THEN the hidden plugin option is not offered', () => {
@@ -86,7 +99,10 @@ describe('completion scripts are made from the program', () => {
     const p = program();
     p.command('frobnicate <spec>').description('a new command').option('--wobble <level>', 'how much');
     const model = completionModel(p);
-    expect(model.commands.find((c) => c.names[0] === 'frobnicate')).toMatchObject({ options: expect.arrayContaining([expect.objectContaining({ flags: ['--wobble'] })]), args: [{ kind: 'files' }] });
+    expect(model.commands.find((c) => c.names[0] === 'frobnicate')).toMatchObject({
+      options: expect.arrayContaining([expect.objectContaining({ flags: ['--wobble'] })]),
+      args: [{ kind: 'files' }],
+    });
     expect(bashCompletion(model)).toContain("'frobnicate')");
     expect(zshCompletion(model)).toContain("'frobnicate:a new command'");
   });

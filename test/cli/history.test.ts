@@ -34,10 +34,28 @@ describe('HistoryConverter', () => {
       started,
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'DiscoverZones' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      { id: 4, previousEventId: 3, type: 'TaskFailed', timestamp: t(2), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'Lambda.TooManyRequestsException', cause: 'slow down' } },
+      {
+        id: 4,
+        previousEventId: 3,
+        type: 'TaskFailed',
+        timestamp: t(2),
+        taskFailedEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          error: 'Lambda.TooManyRequestsException',
+          cause: 'slow down',
+        },
+      },
       { id: 5, previousEventId: 4, type: 'TaskScheduled', timestamp: t(6) },
     ]);
-    expect(progress.at(-1)).toEqual({ type: 'retry', state: 'DiscoverZones', at: t(6), attempt: 1, error: 'Lambda.TooManyRequestsException', delayMs: 4000 });
+    expect(progress.at(-1)).toEqual({
+      type: 'retry',
+      state: 'DiscoverZones',
+      at: t(6),
+      attempt: 1,
+      error: 'Lambda.TooManyRequestsException',
+      delayMs: 4000,
+    });
   });
 
   test('GIVEN a task failure caught by the state WHEN converted THEN stateFailed comes before the exit', () => {
@@ -45,7 +63,13 @@ describe('HistoryConverter', () => {
       started,
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      { id: 4, previousEventId: 3, type: 'TaskFailed', timestamp: t(9), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'terraform apply failed' } },
+      {
+        id: 4,
+        previousEventId: 3,
+        type: 'TaskFailed',
+        timestamp: t(9),
+        taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.TaskFailed', cause: 'terraform apply failed' },
+      },
       { id: 5, previousEventId: 4, type: 'TaskStateExited', timestamp: t(9), stateExitedEventDetails: { name: 'NetworkJob' } },
     ]);
     expect(progress.slice(-2).map((p) => p.type)).toEqual(['stateFailed', 'stateExited']);
@@ -53,9 +77,26 @@ describe('HistoryConverter', () => {
   });
 
   test('GIVEN a Wait state with SecondsPath WHEN entered THEN a wait event with the seconds from its input', () => {
-    const definition = { StartAt: 'W', States: { Poll: { Type: 'Parallel', Branches: [{ StartAt: 'W', States: { WaitForReadiness: { Type: 'Wait', SecondsPath: '$.readiness.pollSeconds', End: true } } }] } } };
+    const definition = {
+      StartAt: 'W',
+      States: {
+        Poll: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'W', States: { WaitForReadiness: { Type: 'Wait', SecondsPath: '$.readiness.pollSeconds', End: true } } }],
+        },
+      },
+    };
     const { progress } = convert(
-      [started, { id: 2, previousEventId: 1, type: 'WaitStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'WaitForReadiness', input: '{"readiness":{"pollSeconds":30}}' } }],
+      [
+        started,
+        {
+          id: 2,
+          previousEventId: 1,
+          type: 'WaitStateEntered',
+          timestamp: t(1),
+          stateEnteredEventDetails: { name: 'WaitForReadiness', input: '{"readiness":{"pollSeconds":30}}' },
+        },
+      ],
       definition,
     );
     expect(progress.at(-1)).toEqual({ type: 'wait', state: 'WaitForReadiness', at: t(1), seconds: 30 });
@@ -67,19 +108,51 @@ describe('HistoryConverter', () => {
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
       { id: 4, previousEventId: 3, type: 'TaskStarted', timestamp: t(1) },
-      { id: 5, previousEventId: 4, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: JSON.stringify({ Build: { Id: 'fabric-network:1b2c', Logs: { GroupName: '/aws/codebuild/fabric-network', StreamName: '1b2c' } } }) } },
+      {
+        id: 5,
+        previousEventId: 4,
+        type: 'TaskSubmitted',
+        timestamp: t(2),
+        taskSubmittedEventDetails: {
+          resourceType: 'codebuild',
+          resource: 'startBuild.sync',
+          output: JSON.stringify({
+            Build: { Id: 'fabric-network:1b2c', Logs: { GroupName: '/aws/codebuild/fabric-network', StreamName: '1b2c' } },
+          }),
+        },
+      },
     ]);
-    expect(converter.builds).toEqual([{ state: 'NetworkJob', buildId: 'fabric-network:1b2c', logGroup: '/aws/codebuild/fabric-network', logStream: '1b2c' }]);
+    expect(converter.builds).toEqual([
+      { state: 'NetworkJob', buildId: 'fabric-network:1b2c', logGroup: '/aws/codebuild/fabric-network', logStream: '1b2c' },
+    ]);
   });
 
   test('GIVEN ExecutionFailed WHEN converted THEN executionFailed with the error and cause, and the outcome is FAILED', () => {
-    const { progress, converter } = convert([started, { id: 2, previousEventId: 1, type: 'ExecutionFailed', timestamp: t(5), executionFailedEventDetails: { error: 'FabricBusy', cause: 'locked by x' } }]);
+    const { progress, converter } = convert([
+      started,
+      {
+        id: 2,
+        previousEventId: 1,
+        type: 'ExecutionFailed',
+        timestamp: t(5),
+        executionFailedEventDetails: { error: 'FabricBusy', cause: 'locked by x' },
+      },
+    ]);
     expect(progress.at(-1)).toEqual({ type: 'executionFailed', at: t(5), error: 'FabricBusy', cause: 'locked by x' });
     expect(converter.outcome).toEqual({ status: 'FAILED', error: 'FabricBusy', cause: 'locked by x' });
   });
 
   test('GIVEN ExecutionSucceeded WHEN converted THEN the output is parsed', () => {
-    const { converter } = convert([started, { id: 2, previousEventId: 1, type: 'ExecutionSucceeded', timestamp: t(5), executionSucceededEventDetails: { output: '{"status":"READY"}' } }]);
+    const { converter } = convert([
+      started,
+      {
+        id: 2,
+        previousEventId: 1,
+        type: 'ExecutionSucceeded',
+        timestamp: t(5),
+        executionSucceededEventDetails: { output: '{"status":"READY"}' },
+      },
+    ]);
     expect(converter.outcome).toEqual({ status: 'SUCCEEDED', output: { status: 'READY' } });
   });
 });

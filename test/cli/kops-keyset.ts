@@ -25,7 +25,9 @@ export function kopsCaKeyset(keys: readonly KeysetKey[], primaryId: string): str
       keys: keys.map((k) => ({
         id: k.id,
         ...(k.distrusted ? { distrustTimestamp: '2026-11-01T00:00:00Z' } : {}),
-        ...(k.withoutPrivate ? {} : { privateMaterial: b64(createPrivateKey(k.ca.keyPem).export({ type: 'pkcs1', format: 'pem' }).toString()) }),
+        ...(k.withoutPrivate
+          ? {}
+          : { privateMaterial: b64(createPrivateKey(k.ca.keyPem).export({ type: 'pkcs1', format: 'pem' }).toString()) }),
         publicMaterial: b64(k.ca.certPem),
       })),
       primaryId,

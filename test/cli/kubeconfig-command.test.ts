@@ -5,9 +5,13 @@ import { pluginArgs, pluginCommand, serverOf } from '../../lib/cli/kubeconfig';
 import { tempDir } from './support';
 
 describe('locating the API and the plugin', () => {
-  const record = { name: 'demo', clusterName: 'demo.example.com', outputs: { apiName: 'api.demo.example.com', stateBucket: 'b' } } as FabricRecord;
+  const record = {
+    name: 'demo',
+    clusterName: 'demo.example.com',
+    outputs: { apiName: 'api.demo.example.com', stateBucket: 'b' },
+  } as FabricRecord;
 
-  test('GIVEN no --server THEN the server is kops\'s https://api.<cluster>', () => {
+  test("GIVEN no --server THEN the server is kops's https://api.<cluster>", () => {
     expect(serverOf(record, undefined)).toEqual({ server: 'https://api.demo.example.com' });
   });
 
@@ -20,13 +24,43 @@ describe('locating the API and the plugin', () => {
   });
 
   test('GIVEN a profile and local mode THEN the plugin is asked for the same fabric, bucket, region, lifetime, profile and emulator', () => {
-    expect(pluginArgs('demo', { region: 'eu-west-1', prefix: 'acme-state' }, { ttl: '30m', local: true, endpoint: 'http://127.0.0.1:5000' }, 'admin')).toEqual([
-      'kubeconfig', 'demo', '--credential', '--region', 'eu-west-1', '--bucket-prefix', 'acme-state', '--ttl', '30m', '--profile', 'admin', '--local', '--endpoint', 'http://127.0.0.1:5000',
+    expect(
+      pluginArgs(
+        'demo',
+        { region: 'eu-west-1', prefix: 'acme-state' },
+        { ttl: '30m', local: true, endpoint: 'http://127.0.0.1:5000' },
+        'admin',
+      ),
+    ).toEqual([
+      'kubeconfig',
+      'demo',
+      '--credential',
+      '--region',
+      'eu-west-1',
+      '--bucket-prefix',
+      'acme-state',
+      '--ttl',
+      '30m',
+      '--profile',
+      'admin',
+      '--local',
+      '--endpoint',
+      'http://127.0.0.1:5000',
     ]);
   });
 
   test('GIVEN no profile and no emulator THEN the plugin gets neither', () => {
-    expect(pluginArgs('demo', { region: 'us-east-2', prefix: 'fabricctl-state' }, {}, undefined)).toEqual(['kubeconfig', 'demo', '--credential', '--region', 'us-east-2', '--bucket-prefix', 'fabricctl-state', '--ttl', '1h']);
+    expect(pluginArgs('demo', { region: 'us-east-2', prefix: 'fabricctl-state' }, {}, undefined)).toEqual([
+      'kubeconfig',
+      'demo',
+      '--credential',
+      '--region',
+      'us-east-2',
+      '--bucket-prefix',
+      'fabricctl-state',
+      '--ttl',
+      '1h',
+    ]);
   });
 
   test('GIVEN fabricctl on PATH THEN kubectl is told to run fabricctl', () => {
@@ -35,7 +69,7 @@ describe('locating the API and the plugin', () => {
     expect(pluginCommand({ PATH: `/nonexistent:${dir}` })).toBe('fabricctl');
   });
 
-  test('GIVEN no fabricctl on PATH THEN kubectl is told to run this installation\'s bin by absolute path', () => {
+  test("GIVEN no fabricctl on PATH THEN kubectl is told to run this installation's bin by absolute path", () => {
     const command = pluginCommand({ PATH: tempDir() });
     expect(command).toBe(join(__dirname, '..', '..', 'bin', 'fabricctl.js'));
     expect(existsSync(command)).toBe(true);

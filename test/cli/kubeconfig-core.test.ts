@@ -100,7 +100,7 @@ describe('mergeKubeconfig', () => {
     expect((parseYaml(mergeKubeconfig(OTHER_KUBECONFIG, entry())) as Doc)['current-context']).toBe('demo.example.com');
   });
 
-  test('GIVEN kops\'s 18-hour admin user of the same name WHEN merged THEN the user is replaced by the exec plugin and no client key is left', () => {
+  test("GIVEN kops's 18-hour admin user of the same name WHEN merged THEN the user is replaced by the exec plugin and no client key is left", () => {
     const text = mergeKubeconfig(KOPS_ADMIN, entry());
     const doc = parseYaml(text) as Doc;
     expect(doc.users).toHaveLength(1);
@@ -118,7 +118,9 @@ describe('mergeKubeconfig', () => {
   });
 
   test('GIVEN no kubeconfig WHEN merged THEN a complete Config holds the cluster with the CA, the server and a TLS name when given', () => {
-    const doc = parseYaml(mergeKubeconfig(undefined, entry({ server: 'https://127.0.0.1:6443', tlsServerName: 'api.demo.example.com' }))) as Doc & { apiVersion: string; kind: string };
+    const doc = parseYaml(
+      mergeKubeconfig(undefined, entry({ server: 'https://127.0.0.1:6443', tlsServerName: 'api.demo.example.com' })),
+    ) as Doc & { apiVersion: string; kind: string };
     expect(doc.apiVersion).toBe('v1');
     expect(doc.kind).toBe('Config');
     expect(doc.clusters[0]?.cluster).toEqual({
@@ -128,17 +130,26 @@ describe('mergeKubeconfig', () => {
     });
   });
 
-  test('GIVEN kubectl\'s empty lists (users: null) WHEN merged THEN the lists are made', () => {
-    const doc = parseYaml(mergeKubeconfig('apiVersion: v1\nkind: Config\nclusters: null\nusers: null\ncontexts: null\ncurrent-context: ""\n', entry())) as Doc;
+  test("GIVEN kubectl's empty lists (users: null) WHEN merged THEN the lists are made", () => {
+    const doc = parseYaml(
+      mergeKubeconfig('apiVersion: v1\nkind: Config\nclusters: null\nusers: null\ncontexts: null\ncurrent-context: ""\n', entry()),
+    ) as Doc;
     expect([doc.clusters.length, doc.users.length, doc.contexts.length]).toEqual([1, 1, 1]);
   });
 
   test('fails when the kubeconfig is not YAML, naming the file and leaving it alone', () => {
-    expect(() => mergeKubeconfig('clusters: [unclosed', entry(), '/home/me/.kube/config')).toThrow(expect.objectContaining({ name: 'KubeconfigUnreadable', message: expect.stringContaining('/home/me/.kube/config is not a kubeconfig') }));
+    expect(() => mergeKubeconfig('clusters: [unclosed', entry(), '/home/me/.kube/config')).toThrow(
+      expect.objectContaining({
+        name: 'KubeconfigUnreadable',
+        message: expect.stringContaining('/home/me/.kube/config is not a kubeconfig'),
+      }),
+    );
   });
 
-  test('fails when the kubeconfig\'s clusters is not a list', () => {
-    expect(() => mergeKubeconfig('clusters: {a: 1}\n', entry())).toThrow(expect.objectContaining({ name: 'KubeconfigUnreadable', message: expect.stringContaining('clusters is not a list') }));
+  test("fails when the kubeconfig's clusters is not a list", () => {
+    expect(() => mergeKubeconfig('clusters: {a: 1}\n', entry())).toThrow(
+      expect.objectContaining({ name: 'KubeconfigUnreadable', message: expect.stringContaining('clusters is not a list') }),
+    );
   });
 });
 
@@ -219,7 +230,12 @@ describe('mintClientCertificate', () => {
 });
 
 describe('execCredential', () => {
-  const minted = { certPem: 'CERT', keyPem: 'KEY', notBefore: new Date(NOW.getTime() - CLOCK_SKEW_MS), notAfter: new Date(NOW.getTime() + HOUR_MS) };
+  const minted = {
+    certPem: 'CERT',
+    keyPem: 'KEY',
+    notBefore: new Date(NOW.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(NOW.getTime() + HOUR_MS),
+  };
 
   test('GIVEN a minted certificate THEN the ExecCredential carries it and expires a margin before the certificate does', () => {
     expect(execCredential(minted)).toEqual({
@@ -231,7 +247,9 @@ describe('execCredential', () => {
   });
 
   test('GIVEN kubectl asks for v1beta1 in KUBERNETES_EXEC_INFO THEN the answer is v1beta1', () => {
-    const version = requestedExecApiVersion(JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', spec: { interactive: false } }));
+    const version = requestedExecApiVersion(
+      JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', spec: { interactive: false } }),
+    );
     expect(execCredential(minted, version).apiVersion).toBe('client.authentication.k8s.io/v1beta1');
   });
 
@@ -240,7 +258,9 @@ describe('execCredential', () => {
   });
 
   test('fails when kubectl asks for a version fabricctl does not speak', () => {
-    expect(() => requestedExecApiVersion('{"apiVersion":"client.authentication.k8s.io/v1alpha1"}')).toThrow(expect.objectContaining({ name: 'ExecInfoInvalid' }));
+    expect(() => requestedExecApiVersion('{"apiVersion":"client.authentication.k8s.io/v1alpha1"}')).toThrow(
+      expect.objectContaining({ name: 'ExecInfoInvalid' }),
+    );
   });
 });
 
@@ -256,15 +276,23 @@ describe('parseTtl', () => {
   });
 
   test.each(['25h', '24h1s', '4m59s', '1d', 'soon', ''])('fails when --ttl is %j, saying the range', (text) => {
-    expect(() => parseTtl(text)).toThrow(expect.objectContaining({ name: 'TtlInvalid', message: expect.stringContaining('from 5m to 24h') }));
+    expect(() => parseTtl(text)).toThrow(
+      expect.objectContaining({ name: 'TtlInvalid', message: expect.stringContaining('from 5m to 24h') }),
+    );
   });
 });
 
 describe('parseClusterCaKeyset', () => {
   const LOCATION = 's3://bucket/fabrics/demo/kops/demo.example.com/pki/private/kubernetes-ca/keyset.yaml';
 
-  test('GIVEN kops\'s keyset THEN the primary key signs and every trusted certificate is in the bundle', () => {
-    const yaml = kopsCaKeyset([{ id: '7000000000000000000000000002', ca: foreignCa }, { id: '7000000000000000000000000001', ca: clusterCa }], '7000000000000000000000000001');
+  test("GIVEN kops's keyset THEN the primary key signs and every trusted certificate is in the bundle", () => {
+    const yaml = kopsCaKeyset(
+      [
+        { id: '7000000000000000000000000002', ca: foreignCa },
+        { id: '7000000000000000000000000001', ca: clusterCa },
+      ],
+      '7000000000000000000000000001',
+    );
     const ca = parseClusterCaKeyset(yaml, LOCATION);
     expect(ca.certPem).toBe(clusterCa.certPem);
     expect(ca.keyPem).toContain('BEGIN RSA PRIVATE KEY');
@@ -272,25 +300,37 @@ describe('parseClusterCaKeyset', () => {
   });
 
   test('GIVEN a distrusted key THEN its certificate is left out of the bundle', () => {
-    const yaml = kopsCaKeyset([{ id: '1', ca: foreignCa, distrusted: true }, { id: '2', ca: clusterCa }], '2');
+    const yaml = kopsCaKeyset(
+      [
+        { id: '1', ca: foreignCa, distrusted: true },
+        { id: '2', ca: clusterCa },
+      ],
+      '2',
+    );
     expect(parseClusterCaKeyset(yaml, LOCATION).trustedPem).toBe(clusterCa.certPem);
   });
 
   test('fails when the primary key has no private key', () => {
     const yaml = kopsCaKeyset([{ id: '1', ca: clusterCa, withoutPrivate: true }], '1');
-    expect(() => parseClusterCaKeyset(yaml, LOCATION)).toThrow(expect.objectContaining({ name: 'ClusterCaUnusable', message: expect.stringContaining(LOCATION) }));
+    expect(() => parseClusterCaKeyset(yaml, LOCATION)).toThrow(
+      expect.objectContaining({ name: 'ClusterCaUnusable', message: expect.stringContaining(LOCATION) }),
+    );
   });
 
-  test('fails when the private key is not the certificate\'s', () => {
+  test("fails when the private key is not the certificate's", () => {
     const yaml = kopsCaKeyset([{ id: '1', ca: { certPem: clusterCa.certPem, keyPem: foreignCa.keyPem } }], '1');
-    expect(() => parseClusterCaKeyset(yaml, LOCATION)).toThrow(expect.objectContaining({ name: 'ClusterCaUnusable', message: expect.stringContaining('does not belong') }));
+    expect(() => parseClusterCaKeyset(yaml, LOCATION)).toThrow(
+      expect.objectContaining({ name: 'ClusterCaUnusable', message: expect.stringContaining('does not belong') }),
+    );
   });
 
   test('fails when primaryId names no key', () => {
-    expect(() => parseClusterCaKeyset(kopsCaKeyset([{ id: '1', ca: clusterCa }], '9'), LOCATION)).toThrow(expect.objectContaining({ name: 'ClusterCaUnusable', message: expect.stringContaining('"9" names no key') }));
+    expect(() => parseClusterCaKeyset(kopsCaKeyset([{ id: '1', ca: clusterCa }], '9'), LOCATION)).toThrow(
+      expect.objectContaining({ name: 'ClusterCaUnusable', message: expect.stringContaining('"9" names no key') }),
+    );
   });
 
-  test('GIVEN a fabric THEN the keyset is where kops keeps it in the fabric\'s state store', () => {
+  test("GIVEN a fabric THEN the keyset is where kops keeps it in the fabric's state store", () => {
     expect(clusterCaKey('demo', 'demo.example.com')).toBe('fabrics/demo/kops/demo.example.com/pki/private/kubernetes-ca/keyset.yaml');
   });
 

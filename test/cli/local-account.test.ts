@@ -23,20 +23,33 @@ const STATE: LocalAccountState = {
   accountId: '123456789012',
   daemon: { pid: 1, log: '/tmp/account/daemon.log' },
   moto: { pid: 2, endpoint: 'http://127.0.0.1:4566', recording: '/tmp/account/moto/recording.jsonl', replayedRequests: 0 },
-  stepFunctions: { endpoint: 'http://127.0.0.1:4567', stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:FabricOrchestrator' },
-  stackOutputs: { StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:FabricOrchestrator', LockTableName: 'OrchestratorLockTableB74E31B8', StateBucketPrefix: 'fabricctl-state' },
+  stepFunctions: {
+    endpoint: 'http://127.0.0.1:4567',
+    stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:FabricOrchestrator',
+  },
+  stackOutputs: {
+    StateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:FabricOrchestrator',
+    LockTableName: 'OrchestratorLockTableB74E31B8',
+    StateBucketPrefix: 'fabricctl-state',
+  },
 };
 
 describe('local account clients', () => {
-  test('GIVEN account.json WHEN the CLI looks the stack up THEN its outputs are the account\'s', async () => {
+  test("GIVEN account.json WHEN the CLI looks the stack up THEN its outputs are the account's", async () => {
     const clients = localAccountClients(STATE)('eu-west-1');
-    expect(await findStack(clients.cfn, 'FabricOrchestrator')).toEqual({ stateMachineArn: STATE.stepFunctions?.stateMachineArn, stateBucketPrefix: 'fabricctl-state', lockTableName: 'OrchestratorLockTableB74E31B8' });
+    expect(await findStack(clients.cfn, 'FabricOrchestrator')).toEqual({
+      stateMachineArn: STATE.stepFunctions?.stateMachineArn,
+      stateBucketPrefix: 'fabricctl-state',
+      lockTableName: 'OrchestratorLockTableB74E31B8',
+    });
   });
 
   test('fails when another stack is named: StackNotFound, as for a stack not deployed', async () => {
     const clients = localAccountClients(STATE)('eu-west-1');
     await expect(findStack(clients.cfn, 'Other')).rejects.toMatchObject({ name: 'StackNotFound' });
-    await expect(clients.cfn.send(new DescribeStacksCommand({ StackName: 'FabricOrchestrator' }))).resolves.toMatchObject({ Stacks: [{ StackName: 'FabricOrchestrator' }] });
+    await expect(clients.cfn.send(new DescribeStacksCommand({ StackName: 'FabricOrchestrator' }))).resolves.toMatchObject({
+      Stacks: [{ StackName: 'FabricOrchestrator' }],
+    });
   });
 
   test('GIVEN the account WHEN clients are made THEN Step Functions goes to its endpoint and every other service to its emulator', async () => {
@@ -46,10 +59,11 @@ describe('local account clients', () => {
       return `${url?.hostname}:${url?.port}`;
     };
     expect(await endpointOf(clients.sfn as never)).toBe('127.0.0.1:4567');
-    for (const client of [clients.s3, clients.logs, clients.ec2, clients.sts, clients.dynamodb]) expect(await endpointOf(client as never)).toBe('127.0.0.1:4566');
+    for (const client of [clients.s3, clients.logs, clients.ec2, clients.sts, clients.dynamodb])
+      expect(await endpointOf(client as never)).toBe('127.0.0.1:4566');
   });
 
-  test('GIVEN AWS_REGION set for the real account WHEN a command runs against the local account THEN the account\'s region, no profile', () => {
+  test("GIVEN AWS_REGION set for the real account WHEN a command runs against the local account THEN the account's region, no profile", () => {
     const deps = localAccountDeps({ io: { env: { AWS_REGION: 'us-west-2', AWS_PROFILE: 'prod' } } } as never, STATE);
     expect([deps.io.env.AWS_REGION, deps.io.env.AWS_PROFILE]).toEqual(['eu-west-1', undefined]);
   });
@@ -70,7 +84,7 @@ describe('local start --repository', () => {
 });
 
 describe('kubeconfig --local against the account', () => {
-  test('GIVEN --local without --endpoint WHEN the exec plugin\'s arguments are written THEN --local alone: each kubectl call finds the running account again', () => {
+  test("GIVEN --local without --endpoint WHEN the exec plugin's arguments are written THEN --local alone: each kubectl call finds the running account again", () => {
     const args = pluginArgs('kc', { region: 'us-east-2', prefix: 'fabricctl-state' }, { local: true, ttl: '1h' }, undefined);
     expect(args.slice(-2)).toEqual(['1h', '--local']);
     expect(args).not.toContain('--endpoint');
@@ -78,11 +92,17 @@ describe('kubeconfig --local against the account', () => {
 });
 
 describe('approveWhenAsked (up --local --approve against the account)', () => {
-  const request = (execution: string): ApprovalRequest => ({ name: 'demo', execution, taskToken: 'local-token', summary: { lines: ['network: 11 to add'] } as never, expiresAt: '2999-01-01T00:00:00Z' });
+  const request = (execution: string): ApprovalRequest => ({
+    name: 'demo',
+    execution,
+    taskToken: 'local-token',
+    summary: { lines: ['network: 11 to add'] } as never,
+    expiresAt: '2999-01-01T00:00:00Z',
+  });
 
   const itemOf = (asking?: ApprovalRequest) => (asking ? { fabric: { S: 'demo' }, approval: { S: JSON.stringify(asking) } } : undefined);
 
-  test('GIVEN the run asks after a while WHEN watched THEN its token gets SendTaskSuccess once, and another run\'s request is left alone', async () => {
+  test("GIVEN the run asks after a while WHEN watched THEN its token gets SendTaskSuccess once, and another run's request is left alone", async () => {
     const answers: unknown[] = [];
     const asked = [undefined, request('arn:other'), request('arn:mine')];
     const clients = {
@@ -105,11 +125,17 @@ describe('approveWhenAsked (up --local --approve against the account)', () => {
 describe('fabricctl local status without an account', () => {
   test('GIVEN an empty folder WHEN local status THEN exit 3 and how to start one', async () => {
     const run = await runCli(['local', 'status'], { env: { FABRICCTL_LOCAL_HOME: '/tmp/fabricctl-no-such-account' } });
-    expect([run.code, run.out]).toEqual([3, 'no local account runs in /tmp/fabricctl-no-such-account (fabricctl local start starts one)\n']);
+    expect([run.code, run.out]).toEqual([
+      3,
+      'no local account runs in /tmp/fabricctl-no-such-account (fabricctl local start starts one)\n',
+    ]);
   });
 
   test('fails when neither FABRICCTL_LOCAL_HOME nor HOME is set: LocalHomeUnknown, exit 2', async () => {
     const run = await runCli(['local', 'start'], { env: {} });
-    expect([run.code, run.err]).toEqual([2, 'error: LocalHomeUnknown: set FABRICCTL_LOCAL_HOME (or HOME) to the folder the local account keeps its state in\n']);
+    expect([run.code, run.err]).toEqual([
+      2,
+      'error: LocalHomeUnknown: set FABRICCTL_LOCAL_HOME (or HOME) to the folder the local account keeps its state in\n',
+    ]);
   });
 });

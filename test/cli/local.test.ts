@@ -11,6 +11,8 @@ import { runCli, tempDir } from './support';
  * The full provision/destroy scenarios of local mode are the local runner's own tests.
  */
 const describeLocal = MOTO_AVAILABLE ? describe : describe.skip;
+// A skipped test says why (DEVELOPERS.md).
+// eslint-disable-next-line no-console
 if (!MOTO_AVAILABLE) console.warn('SKIPPED: moto_server (pip install moto[server]) is not installed, so fabricctl --local cannot run.');
 
 describeLocal('fabricctl up --local', () => {
@@ -30,8 +32,11 @@ describeLocal('fabricctl up --local', () => {
     writeFileSync(join(cwd, 'fabric.json'), JSON.stringify({ name: 'demo', domain: 'example.com', zoneCount: 5 }));
     // A real process: what kept it alive (listening stand-ins, the emulator's child handle) only shows there.
     const run = await new Promise<{ code: number | null; killed: boolean; stderr: string }>((done) => {
-      const child = execFile(process.execPath, [resolve(__dirname, '../../bin/fabricctl.js'), 'up', '--local', 'fabric.json', '--keep-emulator'], { cwd, timeout: 150_000 }, (error, _stdout, stderr) =>
-        done({ code: child.exitCode, killed: error?.killed === true, stderr }),
+      const child = execFile(
+        process.execPath,
+        [resolve(__dirname, '../../bin/fabricctl.js'), 'up', '--local', 'fabric.json', '--keep-emulator'],
+        { cwd, timeout: 150_000 },
+        (error, _stdout, stderr) => done({ code: child.exitCode, killed: error?.killed === true, stderr }),
       );
     });
     const kept = /emulator left running on (http:\/\/127\.0\.0\.1:\d+) \(pid (\d+)\)/.exec(run.stderr);

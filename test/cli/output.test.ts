@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, DescribeStateMachineCommand, GetExecutionHistoryCommand, HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { LocalRunOptions, LocalRunResult } from '../../lib/cli/commands';
 import { runCli, tempDir } from './support';
@@ -23,11 +30,14 @@ const BUILD_CAUSE = JSON.stringify({
     Id: 'FabricNetworkJob:1b2c',
     BuildStatus: 'FAILED',
     ProjectName: 'FabricNetworkJob',
-    Phases: [{ PhaseType: 'BUILD', PhaseStatus: 'FAILED', Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'exit status 1' }] }],
+    Phases: [
+      { PhaseType: 'BUILD', PhaseStatus: 'FAILED', Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'exit status 1' }] },
+    ],
     Logs: { GroupName: '/aws/codebuild/FabricNetworkJob', StreamName: '1b2c' },
   },
 });
-const EXPLAINED = 'fabric demo: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED)\nLast error lines of the build log:\nError: invalid CIDR';
+const EXPLAINED =
+  'fabric demo: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED)\nLast error lines of the build log:\nError: invalid CIDR';
 
 function specDir(): string {
   const dir = tempDir();
@@ -49,14 +59,25 @@ function failingLocalRun(lines: number) {
 
 beforeEach(() => {
   for (const m of [cfn, sfn, logs]) m.reset();
-  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'FabricOrchestrator', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: MACHINE }] }] });
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'FabricOrchestrator',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: MACHINE }],
+      },
+    ],
+  });
 });
 
 describe('a failed build, locally', () => {
   test('GIVEN a build that fails WHEN up --local THEN the cause is explained, its last 30 lines shown, the raw build JSON never, and the next command reruns it verbose', async () => {
     const run = await runCli(['up', '--local', 'fabric.json'], { cwd: specDir(), runLocal: failingLocalRun(40) });
     expect(run.code).toBe(1);
-    expect(run.out).toContain('  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c');
+    expect(run.out).toContain(
+      '  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c',
+    );
     expect(run.out).toContain("    last 30 line(s) of NetworkJob's build log (--verbose shows every line):\n    │ terraform line 11\n");
     expect(run.out).toContain('    │ terraform line 40\n');
     expect(run.out).not.toContain('terraform line 10\n');
@@ -96,26 +117,65 @@ describe('watching a cloud run', () => {
   const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
   function execution(ending: HistoryEvent[]): void {
     sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, stateMachineArn: MACHINE, status: 'RUNNING', startDate: new Date() });
-    sfn.on(DescribeStateMachineCommand).resolves({ definition: '{"StartAt":"NetworkJob","States":{}}', stateMachineArn: MACHINE, name: 'Fabric', roleArn: 'r', type: 'STANDARD', creationDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: EXECUTION, stateMachineArn: MACHINE, status: 'RUNNING', startDate: new Date() });
+    sfn.on(DescribeStateMachineCommand).resolves({
+      definition: '{"StartAt":"NetworkJob","States":{}}',
+      stateMachineArn: MACHINE,
+      name: 'Fabric',
+      roleArn: 'r',
+      type: 'STANDARD',
+      creationDate: new Date(),
+    });
     const start: HistoryEvent[] = [
       { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
       { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
       { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      { id: 4, previousEventId: 3, type: 'TaskSubmitted', timestamp: t(2), taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"FabricNetworkJob:1b2c"}}' } },
+      {
+        id: 4,
+        previousEventId: 3,
+        type: 'TaskSubmitted',
+        timestamp: t(2),
+        taskSubmittedEventDetails: {
+          resourceType: 'codebuild',
+          resource: 'startBuild.sync',
+          output: '{"Build":{"Id":"FabricNetworkJob:1b2c"}}',
+        },
+      },
     ];
-    sfn.on(GetExecutionHistoryCommand).resolvesOnce({ events: start }).resolves({ events: [...start, ...ending] });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: start })
+      .resolves({ events: [...start, ...ending] });
   }
 
   test('GIVEN a build that fails WHEN watched THEN the explained cause and the build lines read so far, then the logs command next', async () => {
     execution([
-      { id: 5, previousEventId: 4, type: 'TaskFailed', timestamp: t(30), taskFailedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', error: 'States.TaskFailed', cause: BUILD_CAUSE } },
-      { id: 6, previousEventId: 5, type: 'ExecutionFailed', timestamp: t(31), executionFailedEventDetails: { error: 'States.TaskFailed', cause: EXPLAINED } },
+      {
+        id: 5,
+        previousEventId: 4,
+        type: 'TaskFailed',
+        timestamp: t(30),
+        taskFailedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', error: 'States.TaskFailed', cause: BUILD_CAUSE },
+      },
+      {
+        id: 6,
+        previousEventId: 5,
+        type: 'ExecutionFailed',
+        timestamp: t(31),
+        executionFailedEventDetails: { error: 'States.TaskFailed', cause: EXPLAINED },
+      },
     ]);
-    logs.on(GetLogEventsCommand).resolvesOnce({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' }).resolves({ events: [{ timestamp: 2, message: 'Error: invalid CIDR\n' }], nextForwardToken: 'f2' });
+    logs
+      .on(GetLogEventsCommand)
+      .resolvesOnce({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' })
+      .resolves({ events: [{ timestamp: 2, message: 'Error: invalid CIDR\n' }], nextForwardToken: 'f2' });
     const run = await runCli(['up', 'fabric.json', '--watch'], { cwd: specDir() });
     expect(run.code).toBe(1);
-    expect(run.out).toContain("  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: exit status 1\n    Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.\n    last 1 line(s) of NetworkJob's build log (--verbose shows every line):\n    │ Terraform v1.11\n");
+    expect(run.out).toContain(
+      "  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: exit status 1\n    Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.\n    last 1 line(s) of NetworkJob's build log (--verbose shows every line):\n    │ Terraform v1.11\n",
+    );
     // Read after the failure: shown as it comes.
     expect(run.out).toContain('    │ Error: invalid CIDR\n');
     expect(run.out).not.toContain('"Build"');
@@ -124,9 +184,27 @@ describe('watching a cloud run', () => {
 
   test('GIVEN a plan that succeeds WHEN watched THEN its build lines are hidden and the summary ends with the up of the spec', async () => {
     execution([
-      { id: 5, previousEventId: 4, type: 'TaskSucceeded', timestamp: t(30), taskSucceededEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{}' } },
-      { id: 6, previousEventId: 5, type: 'TaskStateExited', timestamp: t(30), stateExitedEventDetails: { name: 'NetworkJob', output: '{}' } },
-      { id: 7, previousEventId: 6, type: 'ExecutionSucceeded', timestamp: t(31), executionSucceededEventDetails: { output: '{"fabric":{"name":"demo"},"network":{"changes":{"add":9,"change":0,"destroy":0}}}' } },
+      {
+        id: 5,
+        previousEventId: 4,
+        type: 'TaskSucceeded',
+        timestamp: t(30),
+        taskSucceededEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{}' },
+      },
+      {
+        id: 6,
+        previousEventId: 5,
+        type: 'TaskStateExited',
+        timestamp: t(30),
+        stateExitedEventDetails: { name: 'NetworkJob', output: '{}' },
+      },
+      {
+        id: 7,
+        previousEventId: 6,
+        type: 'ExecutionSucceeded',
+        timestamp: t(31),
+        executionSucceededEventDetails: { output: '{"fabric":{"name":"demo"},"network":{"changes":{"add":9,"change":0,"destroy":0}}}' },
+      },
     ]);
     logs.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' });
     const run = await runCli(['plan', 'fabric.json', '--watch'], { cwd: specDir() });
@@ -138,7 +216,9 @@ describe('watching a cloud run', () => {
   });
 
   test('GIVEN --verbose WHEN a plan is watched THEN every build line is shown', async () => {
-    execution([{ id: 5, previousEventId: 4, type: 'ExecutionSucceeded', timestamp: t(31), executionSucceededEventDetails: { output: '{}' } }]);
+    execution([
+      { id: 5, previousEventId: 4, type: 'ExecutionSucceeded', timestamp: t(31), executionSucceededEventDetails: { output: '{}' } },
+    ]);
     logs.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' });
     const run = await runCli(['plan', 'fabric.json', '--watch', '--verbose'], { cwd: specDir() });
     expect(run.out).toContain('    │ Terraform v1.11\n');

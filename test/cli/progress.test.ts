@@ -15,7 +15,18 @@ const BUILD_CAUSE = JSON.stringify({
     Id: 'FabricNetworkJob:1b2c',
     BuildStatus: 'FAILED',
     ProjectName: 'FabricNetworkJob',
-    Phases: [{ PhaseType: 'BUILD', PhaseStatus: 'FAILED', Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'Error while executing command: bash buildspecs/scripts/network.sh. Reason: exit status 1' }] }],
+    Phases: [
+      {
+        PhaseType: 'BUILD',
+        PhaseStatus: 'FAILED',
+        Contexts: [
+          {
+            StatusCode: 'COMMAND_EXECUTION_ERROR',
+            Message: 'Error while executing command: bash buildspecs/scripts/network.sh. Reason: exit status 1',
+          },
+        ],
+      },
+    ],
     Logs: { GroupName: '/aws/codebuild/FabricNetworkJob', StreamName: '1b2c' },
     Environment: { EnvironmentVariables: [{ Name: 'FABRIC_NAME', Value: 'demo' }] },
   },
@@ -38,8 +49,17 @@ describe('createRenderer', () => {
 
   test('GIVEN a run waiting for approval WHEN rendered THEN the deadline and the plan lines are shown', () => {
     const { renderer, text } = render();
-    renderer.onEvent({ type: 'awaitingApproval', state: 'WaitForApproval', at, name: 'demo', plan: ['network (Terraform): no changes', 'kops rolls: nodes'], expiresAt: '2026-12-01T13:00:00.000Z' });
-    expect(text()).toBe('  ⏸ WaitForApproval: fabric demo waits for approval until 2026-12-01T13:00:00.000Z\n    network (Terraform): no changes\n    kops rolls: nodes\n');
+    renderer.onEvent({
+      type: 'awaitingApproval',
+      state: 'WaitForApproval',
+      at,
+      name: 'demo',
+      plan: ['network (Terraform): no changes', 'kops rolls: nodes'],
+      expiresAt: '2026-12-01T13:00:00.000Z',
+    });
+    expect(text()).toBe(
+      '  ⏸ WaitForApproval: fabric demo waits for approval until 2026-12-01T13:00:00.000Z\n    network (Terraform): no changes\n    kops rolls: nodes\n',
+    );
   });
 
   test('GIVEN a non-TTY output WHEN a state runs long enough for the spinner THEN only plain lines are written, no escape codes', () => {
@@ -58,6 +78,8 @@ describe('createRenderer', () => {
     const ttyClock = { t: 0 };
     const tty = render(true, () => ttyClock.t, { showLogs: true });
     events(tty.renderer, ttyClock);
+    // The terminal's own escape (ESC [2K, erase line) is what the spinner must write on a TTY.
+    // eslint-disable-next-line no-control-regex
     expect(tty.text()).toMatch(/\r\x1b\[2K/);
   });
 
@@ -67,11 +89,19 @@ describe('createRenderer', () => {
     renderer.summary(
       {
         status: 'SUCCEEDED',
-        output: { name: 'demo', status: 'READY', clusterName: 'demo.example.com', zones: ['us-east-2a'], outputs: { vpcId: 'vpc-1', subnetIds: { 'us-east-2a': 'subnet-1' }, stateBucket: 'b' } },
+        output: {
+          name: 'demo',
+          status: 'READY',
+          clusterName: 'demo.example.com',
+          zones: ['us-east-2a'],
+          outputs: { vpcId: 'vpc-1', subnetIds: { 'us-east-2a': 'subnet-1' }, stateBucket: 'b' },
+        },
       },
       90000,
     );
-    expect(text()).toContain('status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\nzones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\nstate bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\nstate keys: fabrics/demo/network.tfstate, fabrics/demo/cluster.tfstate, fabrics/demo/kops/\ntotal: 1m30s\ntime per step:\n  NetworkJob  1m01s\n');
+    expect(text()).toContain(
+      'status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\nzones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\nstate bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\nstate keys: fabrics/demo/network.tfstate, fabrics/demo/cluster.tfstate, fabrics/demo/kops/\ntotal: 1m30s\ntime per step:\n  NetworkJob  1m01s\n',
+    );
   });
 
   test('GIVEN a failed run WHEN summarised THEN the error name and cause are printed', () => {
@@ -82,7 +112,14 @@ describe('createRenderer', () => {
 });
 
 describe('next step after a run', () => {
-  const ready = { name: 'demo', status: 'READY', clusterName: 'demo.example.com', spec: { region: 'eu-west-1' }, zones: ['eu-west-1a'], outputs: { stateBucket: 'b' } };
+  const ready = {
+    name: 'demo',
+    status: 'READY',
+    clusterName: 'demo.example.com',
+    spec: { region: 'eu-west-1' },
+    zones: ['eu-west-1a'],
+    outputs: { stateBucket: 'b' },
+  };
   const lastLine = (text: string) => text.trimEnd().split('\n').at(-1);
 
   test('GIVEN a provision that made the fabric READY WHEN summarised THEN the last line says how to reach the cluster', () => {
@@ -104,25 +141,62 @@ describe('next step after a run', () => {
   });
 
   test('GIVEN a finished plan WHEN summarised THEN the last line is the up of the same spec', () => {
-    const { renderer, text } = render(false, () => 0, { run: { action: 'plan', name: 'demo', spec: 'fabrics/demo/fabric.json', region: 'us-east-2' } });
-    renderer.summary({ status: 'SUCCEEDED', output: { fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } } }, 1000);
+    const { renderer, text } = render(false, () => 0, {
+      run: { action: 'plan', name: 'demo', spec: 'fabrics/demo/fabric.json', region: 'us-east-2' },
+    });
+    renderer.summary(
+      { status: 'SUCCEEDED', output: { fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } } },
+      1000,
+    );
     expect(lastLine(text())).toBe('next: fabricctl up fabrics/demo/fabric.json');
   });
 
   test('GIVEN a failed cloud run WHEN summarised THEN the last line is the logs of the fabric in its region', () => {
-    const { renderer, text } = render(false, () => 0, { run: { action: 'provision', name: 'demo', spec: 'fabric.json', region: 'eu-west-1' } });
+    const { renderer, text } = render(false, () => 0, {
+      run: { action: 'provision', name: 'demo', spec: 'fabric.json', region: 'eu-west-1' },
+    });
     renderer.summary({ status: 'FAILED', error: 'ClusterNotReady', cause: 'deadline' });
     expect(lastLine(text())).toBe('next: fabricctl logs demo --region eu-west-1');
   });
 
   test.each<[string, RunContext, Parameters<typeof nextCommand>[0], string | undefined]>([
-    ['a plan run locally', { action: 'plan', name: 'demo', spec: 'fabric.json', local: true }, { status: 'SUCCEEDED', output: {} }, 'fabricctl up fabric.json --local'],
-    ['a destroy', { action: 'destroy', name: 'demo', region: 'us-east-2' }, { status: 'SUCCEEDED', output: { ...ready, status: 'DESTROYED' } }, 'fabricctl list --region us-east-2'],
-    ['a local destroy (its emulator is gone)', { action: 'destroy', name: 'demo', local: true }, { status: 'SUCCEEDED', output: { ...ready, status: 'DESTROYED' } }, undefined],
+    [
+      'a plan run locally',
+      { action: 'plan', name: 'demo', spec: 'fabric.json', local: true },
+      { status: 'SUCCEEDED', output: {} },
+      'fabricctl up fabric.json --local',
+    ],
+    [
+      'a destroy',
+      { action: 'destroy', name: 'demo', region: 'us-east-2' },
+      { status: 'SUCCEEDED', output: { ...ready, status: 'DESTROYED' } },
+      'fabricctl list --region us-east-2',
+    ],
+    [
+      'a local destroy (its emulator is gone)',
+      { action: 'destroy', name: 'demo', local: true },
+      { status: 'SUCCEEDED', output: { ...ready, status: 'DESTROYED' } },
+      undefined,
+    ],
     ['a timed-out cloud destroy', { action: 'destroy', name: 'demo' }, { status: 'TIMED_OUT' }, 'fabricctl logs demo'],
-    ['a failed local up', { action: 'provision', name: 'demo', spec: 'fabric.json', local: true }, { status: 'FAILED', error: 'States.TaskFailed' }, 'fabricctl up fabric.json --local --verbose    # every build line'],
-    ['a failed local down', { action: 'destroy', name: 'demo', local: true }, { status: 'FAILED', error: 'States.TaskFailed' }, 'fabricctl down demo --confirm demo --local --verbose    # every build line'],
-    ['a failed local up that was already verbose', { action: 'provision', name: 'demo', spec: 'fabric.json', local: true, verbose: true }, { status: 'FAILED' }, undefined],
+    [
+      'a failed local up',
+      { action: 'provision', name: 'demo', spec: 'fabric.json', local: true },
+      { status: 'FAILED', error: 'States.TaskFailed' },
+      'fabricctl up fabric.json --local --verbose    # every build line',
+    ],
+    [
+      'a failed local down',
+      { action: 'destroy', name: 'demo', local: true },
+      { status: 'FAILED', error: 'States.TaskFailed' },
+      'fabricctl down demo --confirm demo --local --verbose    # every build line',
+    ],
+    [
+      'a failed local up that was already verbose',
+      { action: 'provision', name: 'demo', spec: 'fabric.json', local: true, verbose: true },
+      { status: 'FAILED' },
+      undefined,
+    ],
     ['a run still going (watching stopped)', { action: 'provision', name: 'demo', spec: 'fabric.json' }, { status: 'RUNNING' }, undefined],
   ])('GIVEN %s WHEN the next command is chosen THEN it is the one to run', (_case, run, outcome, expected) => {
     expect(nextCommand(outcome, run)).toBe(expected);
@@ -174,7 +248,12 @@ describe('build logs', () => {
 
   test('GIVEN the failed execution WHEN its cause is explained THEN one line is printed there and the summary carries the rest', () => {
     const { renderer, text } = render();
-    renderer.onEvent({ type: 'executionFailed', at, error: 'States.TaskFailed', cause: 'fabric demo: the network job ended FAILED\nLast error lines of the build log:\nError: invalid CIDR' });
+    renderer.onEvent({
+      type: 'executionFailed',
+      at,
+      error: 'States.TaskFailed',
+      cause: 'fabric demo: the network job ended FAILED\nLast error lines of the build log:\nError: invalid CIDR',
+    });
     expect(text()).toBe('execution failed: States.TaskFailed: fabric demo: the network job ended FAILED\n');
   });
 });
@@ -187,21 +266,32 @@ describe('readableCause', () => {
     ]);
   });
 
-  test('GIVEN an explained cause (ExplainFailure\'s output) WHEN read THEN it is shown as it is', () => {
-    expect(readableCause('fabric demo: the network job ended FAILED\nError: x')).toBe('fabric demo: the network job ended FAILED\nError: x');
+  test("GIVEN an explained cause (ExplainFailure's output) WHEN read THEN it is shown as it is", () => {
+    expect(readableCause('fabric demo: the network job ended FAILED\nError: x')).toBe(
+      'fabric demo: the network job ended FAILED\nError: x',
+    );
   });
 });
 
 describe('describeOutput', () => {
   test('GIVEN a plan output WHEN described THEN each job reports its changes', () => {
-    expect(describeOutput({ fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } })).toEqual(['fabric: demo', 'network plan: 9 to add, 0 to change, 0 to destroy']);
+    expect(describeOutput({ fabric: { name: 'demo' }, network: { changes: { add: 9, change: 0, destroy: 0 } } })).toEqual([
+      'fabric: demo',
+      'network plan: 9 to add, 0 to change, 0 to destroy',
+    ]);
   });
 });
 
 describe('failures', () => {
   test('GIVEN a Lambda error cause in JSON WHEN a state fails and exits THEN the message is shown and the exit is marked failed', () => {
     const { renderer, text } = render();
-    renderer.onEvent({ type: 'stateFailed', state: 'Prepare', at, error: 'InsufficientZones', cause: '{"errorType":"InsufficientZones","errorMessage":"region has 3 zones","trace":[]}' });
+    renderer.onEvent({
+      type: 'stateFailed',
+      state: 'Prepare',
+      at,
+      error: 'InsufficientZones',
+      cause: '{"errorType":"InsufficientZones","errorMessage":"region has 3 zones","trace":[]}',
+    });
     renderer.onEvent({ type: 'stateExited', state: 'Prepare', at, durationMs: 500 });
     expect(text()).toBe('  ✗ Prepare InsufficientZones: region has 3 zones\n  ✗ Prepare 500ms\n');
   });

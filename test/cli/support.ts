@@ -12,7 +12,10 @@ export interface CliRun {
 }
 
 /** Runs the whole CLI in process with captured output, a fixed clock and no TTY. */
-export async function runCli(argv: string[], overrides: Partial<CliDeps> & { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean; now?: () => Date } = {}): Promise<CliRun> {
+export async function runCli(
+  argv: string[],
+  overrides: Partial<CliDeps> & { cwd?: string; env?: NodeJS.ProcessEnv; isTTY?: boolean; now?: () => Date } = {},
+): Promise<CliRun> {
   let out = '';
   let err = '';
   const { cwd, env, isTTY, now, ...deps } = overrides;

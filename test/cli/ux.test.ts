@@ -43,7 +43,16 @@ function recordInBucket(value: unknown): void {
 
 beforeEach(() => {
   for (const m of [cfn, s3, sfn, sts]) m.reset();
-  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'FabricOrchestrator', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: MACHINE }] }] });
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'FabricOrchestrator',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: MACHINE }],
+      },
+    ],
+  });
   sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/dev' });
 });
 function specDir(): string {
@@ -54,7 +63,14 @@ function specDir(): string {
 
 describe('local mode prerequisites, from the CLI', () => {
   /** A Linux machine with nothing local mode needs. */
-  const bare: SystemProbe = { platform: 'linux', arch: 'x64', run: () => undefined, motoInstalled: () => false, providerMirror: () => undefined, list: () => [] };
+  const bare: SystemProbe = {
+    platform: 'linux',
+    arch: 'x64',
+    run: () => undefined,
+    motoInstalled: () => false,
+    providerMirror: () => undefined,
+    list: () => [],
+  };
 
   test('fails when tools are missing: exit 1, each named with its fix, and local mode never started', async () => {
     const started: LocalRunOptions[] = [];
@@ -68,15 +84,25 @@ describe('local mode prerequisites, from the CLI', () => {
     });
     expect(run.code).toBe(1);
     expect(started).toEqual([]);
-    expect(run.err).toContain('error: LocalPrerequisitesMissing: local mode needs moto_server, terraform, jq, aws on this machine; nothing was started\n');
-    expect(run.err).toContain("  moto_server\n    received: no Python with moto[server] (the AWS emulator local mode starts)\n    fix: pipx install 'moto[server]'");
+    expect(run.err).toContain(
+      'error: LocalPrerequisitesMissing: local mode needs moto_server, terraform, jq, aws on this machine; nothing was started\n',
+    );
+    expect(run.err).toContain(
+      "  moto_server\n    received: no Python with moto[server] (the AWS emulator local mode starts)\n    fix: pipx install 'moto[server]'",
+    );
   });
 
   test('fails on macOS with LocalPlatformUnsupported in the JSON output, before anything starts', async () => {
     const mac: SystemProbe = { ...bare, platform: 'darwin', arch: 'arm64' };
-    const run = await runCli(['plan', '--local', 'fabric.json', '--json'], { cwd: specDir(), checkLocalPrerequisites: (options) => assertLocalPrerequisites(options, mac) });
+    const run = await runCli(['plan', '--local', 'fabric.json', '--json'], {
+      cwd: specDir(),
+      checkLocalPrerequisites: (options) => assertLocalPrerequisites(options, mac),
+    });
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.out)).toMatchObject({ error: 'LocalPlatformUnsupported', message: expect.stringContaining('this machine is darwin/arm64') });
+    expect(JSON.parse(run.out)).toMatchObject({
+      error: 'LocalPlatformUnsupported',
+      message: expect.stringContaining('this machine is darwin/arm64'),
+    });
   });
 
   test('GIVEN down --local --endpoint WHEN checked THEN moto is not required (the emulator runs already)', async () => {
@@ -91,7 +117,12 @@ describe('local mode prerequisites, from the CLI', () => {
 });
 
 describe('-o yaml', () => {
-  const local = async () => ({ status: 'SUCCEEDED' as const, output: { name: 'demo', status: 'READY' }, timings: [{ state: 'ValidateSpec', ms: 5 }], totalMs: 5 });
+  const local = async () => ({
+    status: 'SUCCEEDED' as const,
+    output: { name: 'demo', status: 'READY' },
+    timings: [{ state: 'ValidateSpec', ms: 5 }],
+    totalMs: 5,
+  });
 
   test.each<[string, string[], boolean]>([
     ['validate', ['validate', 'fabric.json'], false],
@@ -106,7 +137,9 @@ describe('-o yaml', () => {
     const cwd = specDir();
     writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ name: '9' }));
     if (needsRecord) recordInBucket(record('READY'));
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-2:123456789012:execution:Fabric:demo-1', startDate: new Date() });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:us-east-2:123456789012:execution:Fabric:demo-1', startDate: new Date() });
     const asJson = await runCli([...argv, '--json'], { cwd, runLocal: local });
     const asYaml = await runCli([...argv, '-o', 'yaml'], { cwd, runLocal: local });
     expect(asYaml.code).toBe(asJson.code);
@@ -152,7 +185,9 @@ describe('fabricctl status', () => {
 
 describe('fabricctl down without --confirm', () => {
   beforeEach(() => {
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-2:123456789012:execution:Fabric:demo-destroy', startDate: new Date() });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:us-east-2:123456789012:execution:Fabric:demo-destroy', startDate: new Date() });
   });
 
   test('GIVEN a terminal WHEN the name is typed THEN it is the confirmation and the destroy starts', async () => {
@@ -160,7 +195,11 @@ describe('fabricctl down without --confirm', () => {
     const run = await runCli(['down', 'demo', '--no-watch'], { isTTY: true, ask: async (q) => (questions.push(q), ' demo\n') });
     expect(run.code).toBe(0);
     expect(questions).toEqual(['destroy fabric demo: its cluster, then its network. Type demo to confirm: ']);
-    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ action: 'destroy', name: 'demo', confirm: 'demo' });
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({
+      action: 'destroy',
+      name: 'demo',
+      confirm: 'demo',
+    });
   });
 
   test('fails when another name is typed: exit 2 ConfirmationRequired, nothing started', async () => {

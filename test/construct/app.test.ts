@@ -11,23 +11,36 @@ describe('the fabricctl app', () => {
     expect(() => app.synth()).not.toThrow();
     Template.fromStack(stack).hasResourceProperties('AWS::CodeBuild::Project', {
       Source: Match.objectLike({ BuildSpec: 'buildspecs/cluster.yml' }),
-      Environment: Match.objectLike({ EnvironmentVariables: Match.arrayWith([{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }]) }),
+      Environment: Match.objectLike({
+        EnvironmentVariables: Match.arrayWith([{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }]),
+      }),
     });
   });
 
   test('GIVEN fabricctl:hostedZoneIds and fabricctl:stateAdminPrincipalArns as comma-separated context WHEN the app is built THEN DNS changes and state reads are limited to them', () => {
     const admins = 'arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:role/BreakGlass';
     const { stack } = createFabricApp({
-      context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256, 'fabricctl:hostedZoneIds': 'Z111111111111, Z222222222222', 'fabricctl:stateAdminPrincipalArns': admins },
+      context: {
+        ...NO_BUNDLING,
+        'fabricctl:kopsSha256': TEST_KOPS_SHA256,
+        'fabricctl:hostedZoneIds': 'Z111111111111, Z222222222222',
+        'fabricctl:stateAdminPrincipalArns': admins,
+      },
     });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STATE_ADMIN_PRINCIPAL_ARNS: admins }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ STATE_ADMIN_PRINCIPAL_ARNS: admins }) },
+    });
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: Match.objectLike({
-        Statement: Match.arrayWith([Match.objectLike({
-          Sid: 'DnsRecords',
-          Resource: ['Z111111111111', 'Z222222222222'].map((id) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${id}`]] })),
-        })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DnsRecords',
+            Resource: ['Z111111111111', 'Z222222222222'].map((id) => ({
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${id}`]],
+            })),
+          }),
+        ]),
       }),
     });
   });
@@ -35,7 +48,12 @@ describe('the fabricctl app', () => {
   test('GIVEN fabricctl:githubWebhook and fabricctl:githubTokenSecretArn in the context WHEN the app is built THEN the webhook receiver gets the token ARN', () => {
     const arn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token-AbC123';
     const { stack } = createFabricApp({
-      context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256, 'fabricctl:githubWebhook': 'true', 'fabricctl:githubTokenSecretArn': arn },
+      context: {
+        ...NO_BUNDLING,
+        'fabricctl:kopsSha256': TEST_KOPS_SHA256,
+        'fabricctl:githubWebhook': 'true',
+        'fabricctl:githubTokenSecretArn': arn,
+      },
     });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ GITHUB_TOKEN_SECRET_ARN: arn }) },
@@ -44,7 +62,10 @@ describe('the fabricctl app', () => {
 
   test('fails when the context has no fabricctl:kopsSha256, saying how to pass it', () => {
     expect(() => createFabricApp({ context: NO_BUNDLING })).toThrow(
-      expect.objectContaining({ name: 'KopsChecksumMissing', message: expect.stringContaining('`npx cdk deploy -c fabricctl:kopsSha256=<64 hex characters>`') }),
+      expect.objectContaining({
+        name: 'KopsChecksumMissing',
+        message: expect.stringContaining('`npx cdk deploy -c fabricctl:kopsSha256=<64 hex characters>`'),
+      }),
     );
   });
 

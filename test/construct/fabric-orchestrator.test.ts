@@ -39,7 +39,12 @@ const withoutLanguage = (s: AslState | undefined): Record<string, unknown> => {
 const lockTable = () => logicalIdOf('OrchestratorLockTable');
 const fn = (name: string) => `arn:aws:lambda:us-east-2:123456789012:function:${logicalIdOf(`Orchestrator${name}Function`)}`;
 const LAMBDA_RETRY = {
-  ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
+  ErrorEquals: [
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+  ],
   IntervalSeconds: 2,
   MaxAttempts: 6,
   BackoffRate: 2,
@@ -54,7 +59,12 @@ const THROTTLE_RETRY = {
   JitterStrategy: 'FULL',
 };
 const DYNAMODB_RETRY = {
-  ErrorEquals: ['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException', 'DynamoDB.InternalServerErrorException', 'DynamoDB.RequestLimitExceeded'],
+  ErrorEquals: [
+    'DynamoDB.ProvisionedThroughputExceededException',
+    'DynamoDB.ThrottlingException',
+    'DynamoDB.InternalServerErrorException',
+    'DynamoDB.RequestLimitExceeded',
+  ],
   IntervalSeconds: 2,
   MaxAttempts: 5,
   BackoffRate: 2,
@@ -78,7 +88,8 @@ describe('FabricOrchestrator state machine', () => {
       Resource: fn('ValidateSpec'),
       Parameters: { 'input.$': '$', 'execution.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime' },
       ResultPath: '$.fabric',
-      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      TimeoutSeconds: 60,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'EmitSpecRejected' }],
       Next: 'AcquireLock',
     });
@@ -106,7 +117,14 @@ describe('FabricOrchestrator state machine', () => {
       ResultPath: null,
       TimeoutSeconds: 30,
       Retry: [
-        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], IntervalSeconds: 15, MaxAttempts: 10, BackoffRate: 1.5, MaxDelaySeconds: 120, JitterStrategy: 'FULL' },
+        {
+          ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'],
+          IntervalSeconds: 15,
+          MaxAttempts: 10,
+          BackoffRate: 1.5,
+          MaxDelaySeconds: 120,
+          JitterStrategy: 'FULL',
+        },
         DYNAMODB_RETRY,
       ],
       Catch: [
@@ -119,7 +137,8 @@ describe('FabricOrchestrator state machine', () => {
       Type: 'Pass',
       Parameters: {
         Error: 'FabricBusy',
-        'Cause.$': "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
+        'Cause.$':
+          "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
       },
       ResultPath: '$.error',
       Next: 'ExplainFailure',
@@ -154,10 +173,20 @@ describe('FabricOrchestrator state machine', () => {
     const branches = prepare.Branches as AslDefinition[];
     expect(branches.map((b) => b.StartAt)).toEqual(['DiscoverZones', 'EnsureStateBucket', 'NeedsDnsCheck']);
     expect(withoutLanguage(branches[0]?.States.DiscoverZones)).toEqual({
-      Type: 'Task', Resource: fn('DiscoverZones'), Parameters: { 'fabric.$': '$.fabric' }, TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY], End: true,
+      Type: 'Task',
+      Resource: fn('DiscoverZones'),
+      Parameters: { 'fabric.$': '$.fabric' },
+      TimeoutSeconds: 60,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      End: true,
     });
     expect(withoutLanguage(branches[1]?.States.EnsureStateBucket)).toEqual({
-      Type: 'Task', Resource: fn('EnsureStateBucket'), Parameters: { 'fabric.$': '$.fabric' }, TimeoutSeconds: 90, Retry: [LAMBDA_RETRY, THROTTLE_RETRY], End: true,
+      Type: 'Task',
+      Resource: fn('EnsureStateBucket'),
+      Parameters: { 'fabric.$': '$.fabric' },
+      TimeoutSeconds: 90,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      End: true,
     });
     expect(withoutLanguage(branches[2]?.States.NeedsDnsCheck)).toEqual({
       Type: 'Choice',
@@ -168,7 +197,8 @@ describe('FabricOrchestrator state machine', () => {
       Type: 'Task',
       Resource: fn('CheckDns'),
       Parameters: { 'fabric.$': '$.fabric' },
-      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY, { ErrorEquals: ['DnsLookupFailed'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
+      TimeoutSeconds: 60,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY, { ErrorEquals: ['DnsLookupFailed'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
       End: true,
     });
   });
@@ -190,7 +220,11 @@ describe('FabricOrchestrator state machine', () => {
     expect(overrides.ACTION).toEqual({ Name: 'ACTION', Type: 'PLAINTEXT', Value: 'provision' });
     expect(overrides.FABRIC_NAME).toEqual({ Name: 'FABRIC_NAME', Type: 'PLAINTEXT', 'Value.$': '$.fabric.buildEnv.FABRIC_NAME' });
     expect(overrides.ZONES_CSV).toEqual({ Name: 'ZONES_CSV', Type: 'PLAINTEXT', 'Value.$': '$.prepared.zones.zonesCsv' });
-    expect(overrides.STATE_BUCKET_EXISTS).toEqual({ Name: 'STATE_BUCKET_EXISTS', Type: 'PLAINTEXT', 'Value.$': "States.Format('{}', $.prepared.stateBucket.exists)" });
+    expect(overrides.STATE_BUCKET_EXISTS).toEqual({
+      Name: 'STATE_BUCKET_EXISTS',
+      Type: 'PLAINTEXT',
+      'Value.$': "States.Format('{}', $.prepared.stateBucket.exists)",
+    });
     // Nothing secret travels as a plaintext override: only the public half of the SSH key.
     const cluster = state('ClusterJob').Parameters as typeof parameters;
     const clusterNames = cluster.EnvironmentVariablesOverride.map((v) => v.Name);
@@ -199,13 +233,24 @@ describe('FabricOrchestrator state machine', () => {
   });
 
   test('GIVEN the cluster job WHEN waiting for readiness THEN a Lambda poll and a Wait form a loop that ends on ready', () => {
-    expect(state('StartReadinessClock')).toEqual({ Type: 'Pass', Result: { ready: false, attempts: 0 }, ResultPath: '$.readiness', Next: 'CheckReadiness' });
+    expect(state('StartReadinessClock')).toEqual({
+      Type: 'Pass',
+      Result: { ready: false, attempts: 0 },
+      ResultPath: '$.readiness',
+      Next: 'CheckReadiness',
+    });
     expect(state('CheckReadiness')).toEqual({
       Type: 'Task',
       Resource: fn('CheckReadiness'),
-      Parameters: { 'fabric.$': '$.fabric', 'prepared.$': '$.prepared', 'cluster.$': '$.jobs.cluster.result', 'readiness.$': '$.readiness' },
+      Parameters: {
+        'fabric.$': '$.fabric',
+        'prepared.$': '$.prepared',
+        'cluster.$': '$.jobs.cluster.result',
+        'readiness.$': '$.readiness',
+      },
       ResultPath: '$.readiness',
-      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      TimeoutSeconds: 60,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
       Catch: [TO_FAILURE_PATH],
       Next: 'IsClusterReady',
     });
@@ -223,7 +268,8 @@ describe('FabricOrchestrator state machine', () => {
       Resource: fn('ExplainFailure'),
       Parameters: { 'fabric.$': '$.fabric', 'error.$': '$.error' },
       ResultPath: '$.error',
-      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      TimeoutSeconds: 60,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.explain', Next: 'RecordFailure' }],
       Next: 'RecordFailure',
     });
@@ -233,7 +279,8 @@ describe('FabricOrchestrator state machine', () => {
       Resource: fn('RecordFabric'),
       Parameters: { status: 'FAILED', 'state.$': '$' },
       ResultPath: null,
-      TimeoutSeconds: 60, Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
+      TimeoutSeconds: 60,
+      Retry: [LAMBDA_RETRY, THROTTLE_RETRY],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.record', Next: 'ReleaseLockAfterFailure' }],
       Next: 'ReleaseLockAfterFailure',
     });
@@ -245,15 +292,19 @@ describe('FabricOrchestrator state machine', () => {
       Type: 'Task',
       Resource: 'arn:aws:states:::events:putEvents',
       Parameters: {
-        Entries: [{
-          Detail: { 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
-          DetailType: 'Fabric Failed',
-          Source: 'fabricctl',
-        }],
+        Entries: [
+          {
+            Detail: { 'name.$': '$.fabric.name', 'execution.$': '$$.Execution.Id', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+            DetailType: 'Fabric Failed',
+            Source: 'fabricctl',
+          },
+        ],
       },
       ResultPath: null,
       TimeoutSeconds: 30,
-      Retry: [{ ErrorEquals: ['EventBridge.EventBridgeException', 'States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+      Retry: [
+        { ErrorEquals: ['EventBridge.EventBridgeException', 'States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 },
+      ],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failurePath.emit', Next: 'FabricFailed' }],
       Next: 'FabricFailed',
     });
@@ -261,32 +312,55 @@ describe('FabricOrchestrator state machine', () => {
   });
 
   test('GIVEN every Task after the lock WHEN it fails THEN a Catch leads into the failure path (nothing is silent)', () => {
-    const failurePath = new Set(['ExplainFailure', 'ReleaseLockAfterFailure', 'RecordFailure', 'EmitFabricFailed', 'ValidateSpec', 'EmitSpecRejected', 'ReadLockHolder']);
+    const failurePath = new Set([
+      'ExplainFailure',
+      'ReleaseLockAfterFailure',
+      'RecordFailure',
+      'EmitFabricFailed',
+      'ValidateSpec',
+      'EmitSpecRejected',
+      'ReadLockHolder',
+    ]);
     for (const [name, s] of Object.entries(asl.States)) {
       if ((s.Type !== 'Task' && s.Type !== 'Parallel') || failurePath.has(name)) continue;
       const catches = (s.Catch ?? []) as Array<{ ErrorEquals: string[]; Next: string }>;
-      expect({ name, catchesAll: catches.some((c) => c.ErrorEquals.includes('States.ALL') && c.Next === 'ExplainFailure') }).toEqual({ name, catchesAll: true });
+      expect({ name, catchesAll: catches.some((c) => c.ErrorEquals.includes('States.ALL') && c.Next === 'ExplainFailure') }).toEqual({
+        name,
+        catchesAll: true,
+      });
     }
   });
 
-  test('GIVEN one Lambda task WHEN synthesized THEN it waits its function timeout plus 30 s and retries throttling after CDK\'s recommended retry', () => {
+  test("GIVEN one Lambda task WHEN synthesized THEN it waits its function timeout plus 30 s and retries throttling after CDK's recommended retry", () => {
     const ensureSshKey = state('EnsureSshKey');
     // EnsureSshKey's function has a 60 s timeout.
     expect({ TimeoutSeconds: ensureSshKey.TimeoutSeconds, Retry: ensureSshKey.Retry }).toEqual({
       TimeoutSeconds: 90,
       Retry: [
         {
-          ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
+          ErrorEquals: [
+            'Lambda.ClientExecutionTimeoutException',
+            'Lambda.ServiceException',
+            'Lambda.AWSLambdaException',
+            'Lambda.SdkClientException',
+          ],
           IntervalSeconds: 2,
           MaxAttempts: 6,
           BackoffRate: 2,
         },
-        { ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+        {
+          ErrorEquals: ['Lambda.TooManyRequestsException'],
+          IntervalSeconds: 2,
+          MaxAttempts: 8,
+          BackoffRate: 2,
+          MaxDelaySeconds: 60,
+          JitterStrategy: 'FULL',
+        },
       ],
     });
   });
 
-  test('GIVEN every Task, inside Parallel branches too, WHEN synthesized THEN each has a timeout and retries its service\'s throttling', () => {
+  test("GIVEN every Task, inside Parallel branches too, WHEN synthesized THEN each has a timeout and retries its service's throttling", () => {
     const projectMinutes = (name: string) => {
       const project = template.toJSON().Resources[name] as { Properties: { TimeoutInMinutes: number; QueuedTimeoutInMinutes: number } };
       return project.Properties.TimeoutInMinutes + project.Properties.QueuedTimeoutInMinutes;
@@ -303,7 +377,9 @@ describe('FabricOrchestrator state machine', () => {
     for (const [name, s] of tasks) {
       const resource = String(s.Resource);
       const error = throttling.find(([pattern]) => pattern.test(resource))?.[1];
-      const retried = ((s.Retry ?? []) as Array<{ ErrorEquals: string[] }>).some((r) => error !== undefined && r.ErrorEquals.includes(error));
+      const retried = ((s.Retry ?? []) as Array<{ ErrorEquals: string[] }>).some(
+        (r) => error !== undefined && r.ErrorEquals.includes(error),
+      );
       const timeout = s.TimeoutSeconds as number | undefined;
       // A build task outlives CodeBuild's own run and queue limits, so CodeBuild ends a stuck build first.
       const build = resource.startsWith('arn:aws:states:::codebuild:');
@@ -342,7 +418,13 @@ describe('FabricOrchestrator state machine', () => {
     expect(state('PlanClusterForApproval').Next).toBe('RecordAwaitingApproval');
     expect(state('RecordAwaitingApproval').Next).toBe('WaitForApproval');
     const wait = state('WaitForApproval');
-    expect({ Resource: wait.Resource, TimeoutSecondsPath: wait.TimeoutSecondsPath, ResultPath: wait.ResultPath, Next: wait.Next, Catch: wait.Catch }).toEqual({
+    expect({
+      Resource: wait.Resource,
+      TimeoutSecondsPath: wait.TimeoutSecondsPath,
+      ResultPath: wait.ResultPath,
+      Next: wait.Next,
+      Catch: wait.Catch,
+    }).toEqual({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds',
       ResultPath: '$.approvalDecision',
@@ -353,12 +435,28 @@ describe('FabricOrchestrator state machine', () => {
       ],
     });
     expect((wait.Parameters as { Payload: unknown }).Payload).toEqual({ 'taskToken.$': '$$.Task.Token', 'state.$': '$' });
-    expect(state('ApprovalTimedOut')).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'ExplainFailure', Parameters: { Error: 'ApprovalTimedOut' } });
-    expect(state('HoldApprovedPlan')).toMatchObject({ Parameters: { 'network.$': '$.jobs.network.result.planDigest', 'cluster.$': '$.jobs.cluster.result.planDigest' }, ResultPath: '$.approvedPlan', Next: 'RecordApproved' });
+    expect(state('ApprovalTimedOut')).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.error',
+      Next: 'ExplainFailure',
+      Parameters: { Error: 'ApprovalTimedOut' },
+    });
+    expect(state('HoldApprovedPlan')).toMatchObject({
+      Parameters: { 'network.$': '$.jobs.network.result.planDigest', 'cluster.$': '$.jobs.cluster.result.planDigest' },
+      ResultPath: '$.approvedPlan',
+      Next: 'RecordApproved',
+    });
     expect(state('RecordApproved').Next).toBe('NetworkJob');
-    expect(state('NoApprovalNeeded')).toEqual({ Type: 'Pass', Result: { network: '', cluster: '' }, ResultPath: '$.approvedPlan', Next: 'NetworkJob' });
-    const digestOf = (job: string) => ((state(job).Parameters as { EnvironmentVariablesOverride: Array<{ Name: string; Value?: string; 'Value.$'?: string }> })
-      .EnvironmentVariablesOverride.find((v) => v.Name === 'APPROVED_PLAN_DIGEST'));
+    expect(state('NoApprovalNeeded')).toEqual({
+      Type: 'Pass',
+      Result: { network: '', cluster: '' },
+      ResultPath: '$.approvedPlan',
+      Next: 'NetworkJob',
+    });
+    const digestOf = (job: string) =>
+      (
+        state(job).Parameters as { EnvironmentVariablesOverride: Array<{ Name: string; Value?: string; 'Value.$'?: string }> }
+      ).EnvironmentVariablesOverride.find((v) => v.Name === 'APPROVED_PLAN_DIGEST');
     expect(digestOf('NetworkJob')).toEqual({ Name: 'APPROVED_PLAN_DIGEST', Type: 'PLAINTEXT', 'Value.$': '$.approvedPlan.network' });
     expect(digestOf('ClusterJob')).toEqual({ Name: 'APPROVED_PLAN_DIGEST', Type: 'PLAINTEXT', 'Value.$': '$.approvedPlan.cluster' });
   });
@@ -366,7 +464,15 @@ describe('FabricOrchestrator state machine', () => {
   test('GIVEN a drift check or a lease extension WHEN synthesized THEN drift is recorded and announced only when found, and extend touches only the record', () => {
     expect(state('IsDriftCheck')).toEqual({
       Type: 'Choice',
-      Choices: [{ And: [{ Variable: '$.fabric.check', IsPresent: true }, { Variable: '$.fabric.check', StringEquals: 'drift' }], Next: 'RecordDriftCheck' }],
+      Choices: [
+        {
+          And: [
+            { Variable: '$.fabric.check', IsPresent: true },
+            { Variable: '$.fabric.check', StringEquals: 'drift' },
+          ],
+          Next: 'RecordDriftCheck',
+        },
+      ],
       Default: 'ReleaseLockAfterPlan',
     });
     expect(state('HasDrifted')).toEqual({
@@ -401,17 +507,34 @@ describe('FabricOrchestrator resources', () => {
   });
 
   test('GIVEN the build jobs WHEN synthesized THEN their buildspecs come from the job source and their artifacts are KMS-encrypted', () => {
-    template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/network.yml' }), EncryptionKey: Match.anyValue() });
-    template.hasResourceProperties('AWS::CodeBuild::Project', { Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/cluster.yml' }), EncryptionKey: Match.anyValue() });
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/network.yml' }),
+      EncryptionKey: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: Match.objectLike({ Type: 'S3', BuildSpec: 'buildspecs/cluster.yml' }),
+      EncryptionKey: Match.anyValue(),
+    });
   });
 
   test('GIVEN RecordFabric WHEN synthesized THEN it is told the lock table and may read only its items', () => {
-    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Writes the fabric record to the state bucket' } });
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: 'Writes the fabric record to the state bucket' },
+    });
     const [id, recordFabric] = Object.entries(functions)[0] ?? [];
-    expect((recordFabric as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables.LOCK_TABLE_NAME).toEqual({ Ref: lockTable() });
-    const role = ((recordFabric as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0]);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role));
-    const statements = policies.flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+    expect(
+      (recordFabric as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables
+        .LOCK_TABLE_NAME,
+    ).toEqual({ Ref: lockTable() });
+    const role = (recordFabric as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role),
+    );
+    const statements = policies.flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument
+          .Statement,
+    );
     expect(id).toBeDefined();
     expect(statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'))).toEqual([
       { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [lockTable(), 'Arn'] } },
@@ -430,7 +553,9 @@ describe('FabricOrchestrator resources', () => {
   });
 
   test('fails when the state bucket prefix is not a valid bucket name part', () => {
-    expect(() => new FabricOrchestratorStack(new App(), 'Bad', testStackProps({ stateBucketPrefix: 'Bad_Prefix' }))).toThrow(/stateBucketPrefix/);
+    expect(() => new FabricOrchestratorStack(new App(), 'Bad', testStackProps({ stateBucketPrefix: 'Bad_Prefix' }))).toThrow(
+      /stateBucketPrefix/,
+    );
   });
 });
 
@@ -442,20 +567,27 @@ describe('cdk-nag AwsSolutions', () => {
     // synth() throws listing the findings when any is not acknowledged.
     expect(() => app.synth()).not.toThrow();
     // Acknowledgments are kept as `aws:cdk:acknowledged-rules` metadata: { "Annotation::<rule>[<finding>]": reason }.
-    const acknowledged = stack.node.findAll()
+    const acknowledged = stack.node
+      .findAll()
       .flatMap((c) => c.node.metadata)
       .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(acknowledged.length).toBeGreaterThan(20);
     for (const [rule, reason] of acknowledged) {
       // One finding each (a bare rule id would silence every finding of that rule), with a real reason.
-      expect({ rule, names: /^Annotation::AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/.test(rule), reasoned: reason.trim().length >= 30 }).toEqual({ rule, names: true, reasoned: true });
+      expect({ rule, names: /^Annotation::AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/.test(rule), reasoned: reason.trim().length >= 30 }).toEqual(
+        { rule, names: true, reasoned: true },
+      );
     }
   });
 
   test('GIVEN the git triggers (CodeCommit rule, GitHub webhook) WHEN synthesized THEN the rules still pass and the webhook has a function URL', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics', githubWebhook: true }));
+    const stack = new FabricOrchestratorStack(
+      app,
+      'FabricOrchestrator',
+      testStackProps({ codeCommitRepositoryName: 'fabrics', githubWebhook: true }),
+    );
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
     const withTriggers = Template.fromStack(stack);

@@ -7,9 +7,11 @@ import { synthesizeOrchestrator } from '../../lib/local/synth';
 import { TEST_KOPS_SHA256 } from '../support/stack';
 
 /** kops's checksum is construct configuration, checked when the construct is built (so at `cdk synth`). */
-const KOPS_VERSION = /^KOPS_VERSION=(.+)$/m.exec(readFileSync(path.resolve(__dirname, '../../buildspecs/tools.env'), 'utf8'))?.[1] ?? 'missing';
+const KOPS_VERSION =
+  /^KOPS_VERSION=(.+)$/m.exec(readFileSync(path.resolve(__dirname, '../../buildspecs/tools.env'), 'utf8'))?.[1] ?? 'missing';
 const URL = `https://github.com/kubernetes/kops/releases/download/v${KOPS_VERSION}/kops-linux-amd64.sha256`;
-const HOW_TO_PASS = `Read it from ${URL} and pass it: \`npx cdk deploy -c fabricctl:kopsSha256=<64 hex characters>\`, ` +
+const HOW_TO_PASS =
+  `Read it from ${URL} and pass it: \`npx cdk deploy -c fabricctl:kopsSha256=<64 hex characters>\`, ` +
   'or "fabricctl:kopsSha256": "<64 hex characters>" under "context" in cdk.json (README, Deploy).';
 
 function orchestrator(props: FabricOrchestratorProps): FabricOrchestrator {
@@ -33,11 +35,15 @@ function errorOf(props: FabricOrchestratorProps): Error {
  */
 function projectVariables(template: Template): Record<string, unknown> {
   type Variable = { Name: string };
-  const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as Array<{ Properties: { Source: { BuildSpec: string }; Environment: { EnvironmentVariables?: Variable[] } } }>;
-  return Object.fromEntries(projects.map((p) => {
-    const variables = (p.Properties.Environment.EnvironmentVariables ?? []).filter((v) => v.Name !== 'PERMISSIONS_BOUNDARY_ARN');
-    return [p.Properties.Source.BuildSpec, variables.length === 0 ? undefined : variables];
-  }));
+  const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as Array<{
+    Properties: { Source: { BuildSpec: string }; Environment: { EnvironmentVariables?: Variable[] } };
+  }>;
+  return Object.fromEntries(
+    projects.map((p) => {
+      const variables = (p.Properties.Environment.EnvironmentVariables ?? []).filter((v) => v.Name !== 'PERMISSIONS_BOUNDARY_ARN');
+      return [p.Properties.Source.BuildSpec, variables.length === 0 ? undefined : variables];
+    }),
+  );
 }
 
 describe('kopsSha256', () => {
@@ -61,18 +67,24 @@ describe('kopsSha256', () => {
   ])('fails when kopsSha256 is malformed (%s), showing the value received', (_case, value) => {
     const error = errorOf({ kopsSha256: value });
     expect(error.name).toBe('KopsChecksumInvalid');
-    expect(error.message).toBe(`kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); got '${value}'. ${HOW_TO_PASS}`);
+    expect(error.message).toBe(
+      `kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); got '${value}'. ${HOW_TO_PASS}`,
+    );
   });
 
   test('fails when kopsSha256 is not a string (a JavaScript caller or a JSON context value)', () => {
     const error = errorOf({ kopsSha256: 1234 as unknown as string });
-    expect(error.message).toBe(`kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); got 1234 (a number). ${HOW_TO_PASS}`);
+    expect(error.message).toBe(
+      `kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); got 1234 (a number). ${HOW_TO_PASS}`,
+    );
   });
 
   test('fails when kopsSha256 is given together with kopsFromPath, where it would be ignored', () => {
     const error = errorOf({ kopsSha256: TEST_KOPS_SHA256, kopsFromPath: true });
     expect(error.name).toBe('KopsChecksumInvalid');
-    expect(error.message).toBe('kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, so the checksum would be ignored. Drop one of the two.');
+    expect(error.message).toBe(
+      'kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, so the checksum would be ignored. Drop one of the two.',
+    );
   });
 
   test('GIVEN a valid kopsSha256 WHEN synthesized THEN the cluster project, and only it, gets it as KOPS_SHA256', () => {
@@ -85,7 +97,9 @@ describe('kopsSha256', () => {
 
   test('GIVEN a checksum in upper case WHEN synthesized THEN the cluster job gets it in lower case, as sha256sum prints it', () => {
     const template = Template.fromStack(Stack.of(orchestrator({ kopsSha256: TEST_KOPS_SHA256.toUpperCase() })));
-    expect(projectVariables(template)['buildspecs/cluster.yml']).toEqual([{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }]);
+    expect(projectVariables(template)['buildspecs/cluster.yml']).toEqual([
+      { Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 },
+    ]);
   });
 
   test('GIVEN kopsFromPath WHEN synthesized without a checksum THEN no project gets KOPS_SHA256', () => {

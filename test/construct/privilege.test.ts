@@ -9,7 +9,13 @@ import { TEST_KOPS_SHA256, testStackProps } from '../support/stack';
  * The build roles' and the Lambdas' grants, on the synthesized policy documents (README, Privilege).
  * Bundling is off for speed.
  */
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 const ZONE = 'Z0123456789ABCDEFGHIJ';
@@ -28,7 +34,9 @@ const defaults = synth();
 const arn = (service: string, rest: string, region = '*') => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:${region}:`, { Ref: 'AWS::AccountId' }, `:${rest}`]],
 });
-const iamArn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:${rest}`]] });
+const iamArn = (rest: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:${rest}`]],
+});
 const zoneArn = (id: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${id}`]] });
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
@@ -39,8 +47,9 @@ function logicalId(resources: Resources, type: string, match: (props: Record<str
   return found[0]?.[0] ?? '';
 }
 const projectRole = (resources: Resources, buildspec: string) => {
-  const project = resources[logicalId(resources, 'AWS::CodeBuild::Project', (p) => (p.Source as { BuildSpec?: string }).BuildSpec === buildspec)];
-  return ((project?.Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+  const project =
+    resources[logicalId(resources, 'AWS::CodeBuild::Project', (p) => (p.Source as { BuildSpec?: string }).BuildSpec === buildspec)];
+  return (project?.Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 };
 /** Every statement of the inline policies attached to a role. */
 function statementsOf(resources: Resources, roleId: string): Statement[] {
@@ -55,7 +64,7 @@ const bySid = (statements: Statement[], sid: string) => {
 };
 const functionRole = (resources: Resources, entryHint: string) => {
   const fnId = logicalId(resources, 'AWS::Lambda::Function', (p) => String(p.Description ?? '').startsWith(entryHint));
-  return ((resources[fnId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+  return (resources[fnId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 };
 
 const { resources } = configured;
@@ -68,10 +77,26 @@ const boundaryRef = { Ref: boundaryId };
 const boundary = (resources[boundaryId]?.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 
 const ROLE_WRITES = [
-  'iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePermissionsBoundary',
-  'iam:DeleteRolePermissionsBoundary', 'iam:UpdateAssumeRolePolicy', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:CreatePolicy',
+  'iam:CreateRole',
+  'iam:PutRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:CreatePolicy',
 ];
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
 const grants = (statement: Statement, action: string) => actionsOf(statement).some((a) => glob(a).test(action));
 
 /**
@@ -85,12 +110,14 @@ function escalations(statements: Statement[], ownRoleId: string, boundaryArn: un
   for (const s of statements.filter((st) => st.Effect === 'Allow')) {
     const label = s.Sid ?? JSON.stringify(s.Action);
     for (const action of ROLE_WRITES.filter((a) => grants(s, a))) {
-      if (JSON.stringify(s.Condition?.StringEquals?.['iam:PermissionsBoundary']) !== JSON.stringify(boundaryArn)) problems.push(`${label}: ${action} without the boundary`);
+      if (JSON.stringify(s.Condition?.StringEquals?.['iam:PermissionsBoundary']) !== JSON.stringify(boundaryArn))
+        problems.push(`${label}: ${action} without the boundary`);
       if (JSON.stringify(resourcesOf(s)) !== JSON.stringify(kopsRoles)) problems.push(`${label}: ${action} outside kops's role names`);
       if (JSON.stringify(s).includes(ownRoleId)) problems.push(`${label}: ${action} on the build role itself`);
     }
     if (grants(s, 'iam:PassRole')) {
-      if (s.Condition?.StringEquals?.['iam:PassedToService'] !== 'ec2.amazonaws.com') problems.push(`${label}: iam:PassRole not limited to EC2`);
+      if (s.Condition?.StringEquals?.['iam:PassedToService'] !== 'ec2.amazonaws.com')
+        problems.push(`${label}: iam:PassRole not limited to EC2`);
     }
   }
   return problems;
@@ -100,10 +127,12 @@ describe('the permissions boundary of the roles kops creates', () => {
   test('GIVEN the stack WHEN synthesized THEN the cluster job gets the boundary ARN in its project environment', () => {
     configured.template.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: Match.objectLike({ BuildSpec: 'buildspecs/cluster.yml' }),
-      Environment: Match.objectLike({ EnvironmentVariables: [
-        { Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 },
-        { Name: 'PERMISSIONS_BOUNDARY_ARN', Type: 'PLAINTEXT', Value: boundaryRef },
-      ] }),
+      Environment: Match.objectLike({
+        EnvironmentVariables: [
+          { Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 },
+          { Name: 'PERMISSIONS_BOUNDARY_ARN', Type: 'PLAINTEXT', Value: boundaryRef },
+        ],
+      }),
     });
   });
 
@@ -111,7 +140,9 @@ describe('the permissions boundary of the roles kops creates', () => {
     const data = path.resolve(__dirname, '../../lib/local/standins/kops/golden/ha/data');
     const golden = readdirSync(data).filter((f) => f.startsWith('aws_iam_role_policy_'));
     expect(golden).toHaveLength(2);
-    const used = golden.flatMap((f) => (JSON.parse(readFileSync(path.join(data, f), 'utf8')) as { Statement: Statement[] }).Statement.flatMap(actionsOf));
+    const used = golden.flatMap((f) =>
+      (JSON.parse(readFileSync(path.join(data, f), 'utf8')) as { Statement: Statement[] }).Statement.flatMap(actionsOf),
+    );
     expect(used.length).toBeGreaterThan(60);
     const outside = [...new Set(used)].filter((action) => !boundary.some((s) => s.Effect === 'Allow' && grants(s, action)));
     expect(outside).toEqual([]);
@@ -119,18 +150,20 @@ describe('the permissions boundary of the roles kops creates', () => {
 
   test('GIVEN the boundary WHEN read THEN it allows no IAM change but service-linked roles of Auto Scaling and ELB', () => {
     const iamStatements = boundary.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') || a === '*'));
-    expect(iamStatements).toEqual([{
-      Sid: 'ServiceLinkedRoles',
-      Effect: 'Allow',
-      Action: 'iam:CreateServiceLinkedRole',
-      Resource: iamArn('role/aws-service-role/*'),
-      Condition: { StringEquals: { 'iam:AWSServiceName': ['autoscaling.amazonaws.com', 'elasticloadbalancing.amazonaws.com'] } },
-    }]);
+    expect(iamStatements).toEqual([
+      {
+        Sid: 'ServiceLinkedRoles',
+        Effect: 'Allow',
+        Action: 'iam:CreateServiceLinkedRole',
+        Resource: iamArn('role/aws-service-role/*'),
+        Condition: { StringEquals: { 'iam:AWSServiceName': ['autoscaling.amazonaws.com', 'elasticloadbalancing.amazonaws.com'] } },
+      },
+    ]);
   });
 });
 
 describe('the cluster job role: IAM', () => {
-  test('GIVEN the cluster role WHEN it writes a role THEN only kops\'s role names, only with the stack\'s boundary', () => {
+  test("GIVEN the cluster role WHEN it writes a role THEN only kops's role names, only with the stack's boundary", () => {
     expect(bySid(cluster, 'NodeRoleWritesCarryBoundary')).toEqual({
       Sid: 'NodeRoleWritesCarryBoundary',
       Effect: 'Allow',
@@ -140,7 +173,7 @@ describe('the cluster job role: IAM', () => {
     });
   });
 
-  test('GIVEN the cluster role WHEN it passes a role THEN only kops\'s roles, to EC2 only', () => {
+  test("GIVEN the cluster role WHEN it passes a role THEN only kops's roles, to EC2 only", () => {
     expect(bySid(cluster, 'PassNodeRolesToEc2')).toEqual({
       Sid: 'PassNodeRolesToEc2',
       Effect: 'Allow',
@@ -154,15 +187,29 @@ describe('the cluster job role: IAM', () => {
     expect(bySid(cluster, 'NodeRoles')).toEqual({
       Sid: 'NodeRoles',
       Effect: 'Allow',
-      Action: ['iam:DeleteRole', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies', 'iam:TagRole', 'iam:UntagRole'],
+      Action: [
+        'iam:DeleteRole',
+        'iam:GetRole',
+        'iam:GetRolePolicy',
+        'iam:ListAttachedRolePolicies',
+        'iam:ListInstanceProfilesForRole',
+        'iam:ListRolePolicies',
+        'iam:TagRole',
+        'iam:UntagRole',
+      ],
       Resource: [iamArn('role/masters.*'), iamArn('role/nodes.*')],
     });
     expect(bySid(cluster, 'NodeInstanceProfiles')).toEqual({
       Sid: 'NodeInstanceProfiles',
       Effect: 'Allow',
       Action: [
-        'iam:AddRoleToInstanceProfile', 'iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile',
-        'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile', 'iam:UntagInstanceProfile',
+        'iam:AddRoleToInstanceProfile',
+        'iam:CreateInstanceProfile',
+        'iam:DeleteInstanceProfile',
+        'iam:GetInstanceProfile',
+        'iam:RemoveRoleFromInstanceProfile',
+        'iam:TagInstanceProfile',
+        'iam:UntagInstanceProfile',
       ],
       Resource: [iamArn('instance-profile/masters.*'), iamArn('instance-profile/nodes.*')],
     });
@@ -190,16 +237,23 @@ describe('the cluster job role: IAM', () => {
     const open: Statement[] = [
       { Effect: 'Allow', Action: ['iam:PutRolePolicy'], Resource: iamArn('role/*') },
       { Effect: 'Allow', Action: 'iam:*', Resource: { 'Fn::GetAtt': [clusterRole, 'Arn'] } },
-      { Effect: 'Allow', Action: 'iam:PassRole', Resource: iamArn('role/nodes.*'), Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: iamArn('role/nodes.*'),
+        Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      },
     ];
-    expect(escalations(open, clusterRole, boundaryRef)).toEqual(expect.arrayContaining([
-      '["iam:PutRolePolicy"]: iam:PutRolePolicy without the boundary',
-      '["iam:PutRolePolicy"]: iam:PutRolePolicy outside kops\'s role names',
-      '"iam:*": iam:PutRolePolicy on the build role itself',
-      '"iam:*": iam:AttachRolePolicy without the boundary',
-      '"iam:*": iam:PassRole not limited to EC2',
-      '"iam:PassRole": iam:PassRole not limited to EC2',
-    ]));
+    expect(escalations(open, clusterRole, boundaryRef)).toEqual(
+      expect.arrayContaining([
+        '["iam:PutRolePolicy"]: iam:PutRolePolicy without the boundary',
+        '["iam:PutRolePolicy"]: iam:PutRolePolicy outside kops\'s role names',
+        '"iam:*": iam:PutRolePolicy on the build role itself',
+        '"iam:*": iam:AttachRolePolicy without the boundary',
+        '"iam:*": iam:PassRole not limited to EC2',
+        '"iam:PassRole": iam:PassRole not limited to EC2',
+      ]),
+    );
   });
 });
 
@@ -208,7 +262,12 @@ describe('the cluster job role: DNS, EC2, Auto Scaling, load balancers, queues, 
     const expected = {
       Sid: 'DnsRecords',
       Effect: 'Allow',
-      Action: ['route53:ChangeResourceRecordSets', 'route53:GetHostedZone', 'route53:ListResourceRecordSets', 'route53:ListTagsForResource'],
+      Action: [
+        'route53:ChangeResourceRecordSets',
+        'route53:GetHostedZone',
+        'route53:ListResourceRecordSets',
+        'route53:ListTagsForResource',
+      ],
       Resource: zoneArn(ZONE),
     };
     expect(bySid(cluster, 'DnsRecords')).toEqual(expected);
@@ -225,14 +284,21 @@ describe('the cluster job role: DNS, EC2, Auto Scaling, load balancers, queues, 
     const tagged = bySid(cluster, 'ChangeClusterTagged');
     expect(tagged?.Condition).toEqual({ Null: { 'aws:ResourceTag/KubernetesCluster': 'false' } });
     expect(tagged?.Resource).toBe('*');
-    const destructive = /^(ec2|autoscaling|elasticloadbalancing):(Delete|Terminate|Detach|Revoke|Modify|Update|SetDesired|Suspend|Resume|Disable)/;
+    const destructive =
+      /^(ec2|autoscaling|elasticloadbalancing):(Delete|Terminate|Detach|Revoke|Modify|Update|SetDesired|Suspend|Resume|Disable)/;
     for (const s of cluster.filter((st) => st.Resource === '*')) {
       const unconditioned = actionsOf(s).filter((a) => destructive.test(a));
       expect({ sid: s.Sid, unconditioned: s.Condition === undefined ? unconditioned : [] }).toEqual({ sid: s.Sid, unconditioned: [] });
     }
-    expect(actionsOf(tagged as Statement)).toEqual(expect.arrayContaining([
-      'ec2:TerminateInstances', 'ec2:DeleteVolume', 'ec2:DeleteSecurityGroup', 'autoscaling:DeleteAutoScalingGroup', 'elasticloadbalancing:DeleteLoadBalancer',
-    ]));
+    expect(actionsOf(tagged as Statement)).toEqual(
+      expect.arrayContaining([
+        'ec2:TerminateInstances',
+        'ec2:DeleteVolume',
+        'ec2:DeleteSecurityGroup',
+        'autoscaling:DeleteAutoScalingGroup',
+        'elasticloadbalancing:DeleteLoadBalancer',
+      ]),
+    );
     // No service-wide wildcard is left.
     expect(cluster.flatMap(actionsOf).filter((a) => /^[a-z0-9-]+:\*$/.test(a))).toEqual([]);
   });
@@ -255,24 +321,39 @@ describe('the Lambdas: secrets and the CodeCommit repository', () => {
   const allOf = (r: Resources, hint: string) => statementsOf(r, functionRole(r, hint));
   const secretArn = (kind: string) => arn('secretsmanager', `secret:fabricctl/*/${kind}-??????`);
 
-  test("GIVEN EnsureSshKey and CheckReadiness WHEN synthesized THEN each reads only its kind of fabric secret", () => {
+  test('GIVEN EnsureSshKey and CheckReadiness WHEN synthesized THEN each reads only its kind of fabric secret', () => {
     const ssh = allOf(resources, 'Creates the fabric').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-    expect(ssh).toEqual([{
-      Effect: 'Allow',
-      Action: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:TagResource'],
-      Resource: secretArn('ssh-key'),
-    }]);
+    expect(ssh).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:RestoreSecret',
+          'secretsmanager:TagResource',
+        ],
+        Resource: secretArn('ssh-key'),
+      },
+    ]);
     const readiness = allOf(resources, 'Polls instances').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
     expect(readiness).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn('kubeconfig') }]);
   });
 
   test('GIVEN a CodeCommit repository WHEN synthesized THEN ValidateSpec may read files of that repository only', () => {
     const codecommit = allOf(resources, 'Validates').filter((s) => actionsOf(s).some((a) => a.startsWith('codecommit:')));
-    expect(codecommit).toEqual([{
-      Effect: 'Allow',
-      Action: 'codecommit:GetFile',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codecommit:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':fabrics']] },
-    }]);
+    expect(codecommit).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'codecommit:GetFile',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':codecommit:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':fabrics'],
+          ],
+        },
+      },
+    ]);
   });
 
   test('GIVEN no CodeCommit repository WHEN synthesized THEN ValidateSpec has no CodeCommit grant at all', () => {
@@ -284,13 +365,17 @@ describe('the state readers', () => {
   test('GIVEN stateAdminPrincipalArns WHEN synthesized THEN EnsureStateBucket gets both build roles and the admins', () => {
     const fnId = logicalId(resources, 'AWS::Lambda::Function', (p) => String(p.Description).startsWith('Creates or verifies'));
     expect((resources[fnId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
-      STATE_BUILD_PRINCIPAL_ARNS: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [networkRole, 'Arn'] }, ',', { 'Fn::GetAtt': [clusterRole, 'Arn'] }]] },
+      STATE_BUILD_PRINCIPAL_ARNS: {
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [networkRole, 'Arn'] }, ',', { 'Fn::GetAtt': [clusterRole, 'Arn'] }]],
+      },
       STATE_ADMIN_PRINCIPAL_ARNS: ADMIN,
     });
   });
 
   test('fails when stateAdminPrincipalArns holds something that is not an IAM role or user ARN', () => {
-    expect(() => synth({ stateAdminPrincipalArns: ['Admin'] })).toThrow(/stateAdminPrincipalArns must be IAM role or user ARNs .*got "Admin"/);
+    expect(() => synth({ stateAdminPrincipalArns: ['Admin'] })).toThrow(
+      /stateAdminPrincipalArns must be IAM role or user ARNs .*got "Admin"/,
+    );
   });
 
   test('fails when hostedZoneIds holds something that is not a hosted zone id', () => {

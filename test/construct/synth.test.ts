@@ -12,17 +12,19 @@ import { TEST_KOPS_SHA256 } from '../support/stack';
 describe('cdk synth', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'fabricctl-synth-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
-  const cdkSynth = (...args: string[]) => spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', out, ...args], {
-    cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, CDK_DOCKER: 'false', DOCKER: 'false' },
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
+  const cdkSynth = (...args: string[]) =>
+    spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', out, ...args], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { ...process.env, CDK_DOCKER: 'false', DOCKER: 'false' },
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
 
   test('fails when `cdk synth` runs without fabricctl:kopsSha256, before bundling anything, saying how to pass it', () => {
     const result = cdkSynth();
     expect(result.status).not.toBe(0);
-    const version = /^KOPS_VERSION=(.+)$/m.exec(readFileSync(path.resolve(__dirname, '../../buildspecs/tools.env'), 'utf8'))?.[1] ?? 'missing';
+    const version =
+      /^KOPS_VERSION=(.+)$/m.exec(readFileSync(path.resolve(__dirname, '../../buildspecs/tools.env'), 'utf8'))?.[1] ?? 'missing';
     // The message alone, no stack trace around it.
     expect(result.stderr.split('\n')[0]).toBe(
       `KopsChecksumMissing: FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${version} (kops-linux-amd64) that the cluster job verifies its download of kops against. ` +
@@ -36,10 +38,15 @@ describe('cdk synth', () => {
     const result = cdkSynth('-c', `fabricctl:kopsSha256=${TEST_KOPS_SHA256}`);
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
     const template = JSON.parse(readFileSync(path.join(out, 'FabricOrchestrator.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties?: { Environment?: { EnvironmentVariables?: unknown } } }>;
+      Resources: Record<
+        string,
+        { Type: string; Metadata?: Record<string, string>; Properties?: { Environment?: { EnvironmentVariables?: unknown } } }
+      >;
     };
     // The context key reached the cluster job through bin/fabric-orchestrator.ts.
-    const variables = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CodeBuild::Project').map((r) => r.Properties?.Environment?.EnvironmentVariables);
+    const variables = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::CodeBuild::Project')
+      .map((r) => r.Properties?.Environment?.EnvironmentVariables);
     expect(variables).toContainEqual(expect.arrayContaining([{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }]));
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(10);

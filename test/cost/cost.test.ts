@@ -127,20 +127,32 @@ describe('compareWithNat', () => {
 describe('estimateRunCost', () => {
   it('GIVEN counts of one run WHEN priced THEN transitions, Lambda and CodeBuild minutes by compute type add up from the table', () => {
     const run = estimateRunCost(
-      { stateTransitions: 40, lambdaGbSeconds: 100, lambdaRequests: 20, codebuildMinutesByType: { BUILD_GENERAL1_SMALL: 5, 'general1.medium': 3 } },
+      {
+        stateTransitions: 40,
+        lambdaGbSeconds: 100,
+        lambdaRequests: 20,
+        codebuildMinutesByType: { BUILD_GENERAL1_SMALL: 5, 'general1.medium': 3 },
+      },
       table,
     );
     expect(run.total).toBeCloseTo(40 * 0.000025 + 100 * 0.0000166667 + 20 * 0.0000002 + 5 * 0.005 + 3 * 0.01, 12);
   });
 
   it('GIVEN arm64 Lambdas WHEN priced THEN the arm64 GB-second price is used', () => {
-    const run = estimateRunCost({ stateTransitions: 0, lambdaGbSeconds: 1000, lambdaRequests: 0, codebuildMinutesByType: {}, lambdaArchitecture: 'arm64' }, table);
+    const run = estimateRunCost(
+      { stateTransitions: 0, lambdaGbSeconds: 1000, lambdaRequests: 0, codebuildMinutesByType: {}, lambdaArchitecture: 'arm64' },
+      table,
+    );
     expect(run.total).toBeCloseTo(1000 * 0.0000133334, 12);
   });
 
   it('fails when a CodeBuild compute type is missing from the table', () => {
     expectPriceUnknown(
-      () => estimateRunCost({ stateTransitions: 1, lambdaGbSeconds: 0, lambdaRequests: 0, codebuildMinutesByType: { BUILD_GENERAL1_2XLARGE: 1 } }, table),
+      () =>
+        estimateRunCost(
+          { stateTransitions: 1, lambdaGbSeconds: 0, lambdaRequests: 0, codebuildMinutesByType: { BUILD_GENERAL1_2XLARGE: 1 } },
+          table,
+        ),
       'codebuild.general1.2xlarge',
       'us-east-2',
     );
@@ -157,20 +169,27 @@ describe('costReport', () => {
   });
 
   it('GIVEN json output WHEN reported THEN the document carries the table date and source and unrounded figures', () => {
-    const { text, json } = costReport(defaults, { json: true });
-    const parsed = JSON.parse(text) as typeof json;
+    const { text } = costReport(defaults, { json: true });
+    const parsed = JSON.parse(text) as ReturnType<typeof costReport>['json'];
     expect(parsed.priceTable).toEqual({ region: 'us-east-2', date: table.date, currency: 'USD', source: table.source });
     expect(parsed.fabric.monthlyTotal).toBeCloseTo(260.7803, 9);
   });
 
   it('GIVEN run counts WHEN reported THEN the text has the per-run section', () => {
-    const { text } = costReport(defaults, { runCounts: { stateTransitions: 40, lambdaGbSeconds: 0, lambdaRequests: 0, codebuildMinutesByType: {} } });
+    const { text } = costReport(defaults, {
+      runCounts: { stateTransitions: 40, lambdaGbSeconds: 0, lambdaRequests: 0, codebuildMinutesByType: {} },
+    });
     expect(text).toContain('Cost of one provisioning run');
     expect(text).toMatch(/Step Functions state transitions \(standard\)\s+40\s+transition\s+\$0\.000025\s+\$0\.0010\n/);
   });
 
   it('fails when there is no price table for the spec region', () => {
-    expectPriceUnknown(() => costReport({ ...defaults, region: 'eu-west-1' }), 'region eu-west-1', join(__dirname, '../../lib/cost/prices'), 'us-east-2');
+    expectPriceUnknown(
+      () => costReport({ ...defaults, region: 'eu-west-1' }),
+      'region eu-west-1',
+      join(__dirname, '../../lib/cost/prices'),
+      'us-east-2',
+    );
   });
 
   it('fails when the spec is invalid', () => {

@@ -51,14 +51,23 @@ const describeJob = TERRAFORM_SKIP_REASON ? describe.skip : describeWithMoto;
 jest.setTimeout(600_000);
 
 function fabricOf(action: FabricAction): ValidatedFabric {
-  return validatedFabric({
-    name: 'clusterjob',
-    domain: 'example.com',
-    region: REGION,
-    kubernetes: { version: '1.35.0', networking: 'calico', controlPlaneSize: 't3.large', nodeSize: 'm5.large', nodes: { min: 2, max: 5 } },
-    access: { api: ['203.0.113.0/24', '198.51.100.7/32'], ssh: [] },
-    tags: { Team: 'platform', CostCentre: 'k8s' },
-  }, { action });
+  return validatedFabric(
+    {
+      name: 'clusterjob',
+      domain: 'example.com',
+      region: REGION,
+      kubernetes: {
+        version: '1.35.0',
+        networking: 'calico',
+        controlPlaneSize: 't3.large',
+        nodeSize: 'm5.large',
+        nodes: { min: 2, max: 5 },
+      },
+      access: { api: ['203.0.113.0/24', '198.51.100.7/32'], ssh: [] },
+      tags: { Team: 'platform', CostCentre: 'k8s' },
+    },
+    { action },
+  );
 }
 
 interface JobRun {
@@ -70,7 +79,8 @@ interface JobRun {
 }
 
 /** A call as `command [--instance-group-roles=...]`, enough to tell the rolling updates apart. */
-const callName = (call: CallRecord): string => [call.command ?? '(unparsed)', ...call.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' ');
+const callName = (call: CallRecord): string =>
+  [call.command ?? '(unparsed)', ...call.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' ');
 
 describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, against moto_server with the real Terraform', () => {
   useMoto();
@@ -92,7 +102,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   async function runClusterJob(action: FabricAction, extra: Record<string, string> = {}): Promise<JobRun> {
     const lines: string[] = [];
     const callLog = join(scratch, `kops-calls-${(runs += 1)}.jsonl`);
-    const calls = (): CallRecord[] => (existsSync(callLog) ? readFileSync(callLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CallRecord) : []);
+    const calls = (): CallRecord[] =>
+      existsSync(callLog)
+        ? readFileSync(callLog, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as CallRecord)
+        : [];
     const values: Record<string, string> = {
       ...fabric.buildEnv,
       ACTION: action,
@@ -143,16 +159,25 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   const autoScalingGroups = async () =>
     (await new AutoScalingClient(clientOptions(REGION)).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
   const registryKeys = async (): Promise<string[]> =>
-    ((await s3.send(new ListObjectsV2Command({ Bucket: fabric.stateBucket, Prefix: `${kopsBase}/` }))).Contents ?? []).map((o) => o.Key ?? '');
+    ((await s3.send(new ListObjectsV2Command({ Bucket: fabric.stateBucket, Prefix: `${kopsBase}/` }))).Contents ?? []).map(
+      (o) => o.Key ?? '',
+    );
   const apiRecords = async (): Promise<Array<[string, string]>> =>
-    ((await new Route53Client(clientOptions(REGION)).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [])
+    (
+      (await new Route53Client(clientOptions(REGION)).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId })))
+        .ResourceRecordSets ?? []
+    )
       .filter((r) => r.Type === 'A')
       .map((r) => [r.Name ?? '', r.ResourceRecords?.[0]?.Value ?? '']);
 
   beforeAll(async () => {
     ec2 = new EC2Client(clientOptions(REGION));
     s3 = new S3Client(s3Options(REGION));
-    await ensureStateBucket(fabric, { s3, accountId: ACCOUNT, stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] } });
+    await ensureStateBucket(fabric, {
+      s3,
+      accountId: ACCOUNT,
+      stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] },
+    });
     // WORKAROUND (emulator only): moto enforces the bucket's TLS-only policy and speaks plain HTTP.
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: fabric.stateBucket }));
     // The network job's output, made directly: an existing VPC with one subnet per zone.
@@ -163,9 +188,15 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       subnetIds.push(subnet.Subnet?.SubnetId ?? '');
     }
     network = { vpcId, subnetIds };
-    const zone = await new Route53Client(clientOptions(REGION)).send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'cluster-job-test' }));
+    const zone = await new Route53Client(clientOptions(REGION)).send(
+      new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'cluster-job-test' }),
+    );
     zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
-    const { publicKey: pem } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey: pem } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     publicKey = sshpk.parseKey(pem, 'pem').toString('ssh');
     // The cluster's API, as local mode runs it: the stand-in API server and its cluster CA.
     api = await startTestApiServer({ clusterName: fabric.clusterName });
@@ -180,7 +211,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     return spawnSync(join(STANDIN_BIN, 'kops'), [...args, `--name=${fabric.clusterName}`, state], {
       encoding: 'utf8',
       // jest's process.env is not the child's default
-      env: { ...process.env, KOPS_STANDIN_API_SERVER: api.serverUrl, KOPS_STANDIN_API_CA_FILE: caFile, KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile, ...env },
+      env: {
+        ...process.env,
+        KOPS_STANDIN_API_SERVER: api.serverUrl,
+        KOPS_STANDIN_API_CA_FILE: caFile,
+        KOPS_STANDIN_API_CA_KEY_FILE: caKeyFile,
+        ...env,
+      },
     });
   }
 
@@ -191,11 +228,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(await registryKeys()).toEqual([]);
   });
 
-  test('GIVEN an existing VPC WHEN the job provisions THEN Terraform applies kops\'s output: one control-plane group per zone, in that zone\'s subnet', async () => {
+  test("GIVEN an existing VPC WHEN the job provisions THEN Terraform applies kops's output: one control-plane group per zone, in that zone's subnet", async () => {
     const run = await runClusterJob('provision');
     const result = resultOf(run);
     const groups = await autoScalingGroups();
-    const controlPlane = groups.filter((g) => g.AutoScalingGroupName?.startsWith('master-')).sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
+    const controlPlane = groups
+      .filter((g) => g.AutoScalingGroupName?.startsWith('master-'))
+      .sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
     expect(controlPlane.map((g) => [g.AutoScalingGroupName, g.VPCZoneIdentifier, g.MinSize, g.MaxSize])).toEqual(
       ZONES.map((z, i) => [`master-${z}.masters.${fabric.clusterName}`, network.subnetIds[i], 1, 1]),
     );
@@ -215,30 +254,53 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     });
     expect(result.changes.add).toBeGreaterThan(60);
     // kops pre-creates the API records with its placeholder address until dns-controller runs.
-    expect(await apiRecords()).toEqual(expect.arrayContaining([[`api.${fabric.clusterName}.`, '203.0.113.123'], [`api.internal.${fabric.clusterName}.`, '203.0.113.123']]));
+    expect(await apiRecords()).toEqual(
+      expect.arrayContaining([
+        [`api.${fabric.clusterName}.`, '203.0.113.123'],
+        [`api.internal.${fabric.clusterName}.`, '203.0.113.123'],
+      ]),
+    );
     expect(run.lines.join('\n')).toContain('kops stand-in (kops is not installed)');
   });
 
-  test('GIVEN the provisioned cluster WHEN its Terraform state is read THEN both roles kops made carry the stack\'s permissions boundary', async () => {
-    const state = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: stateKeys.cluster(fabric.name) }))).Body!.transformToString()) as {
+  test("GIVEN the provisioned cluster WHEN its Terraform state is read THEN both roles kops made carry the stack's permissions boundary", async () => {
+    const state = JSON.parse(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: stateKeys.cluster(fabric.name) }))
+      ).Body!.transformToString(),
+    ) as {
       resources: Array<{ type: string; instances: Array<{ attributes: { name: string; permissions_boundary: string } }> }>;
     };
-    const roles = state.resources.filter((r) => r.type === 'aws_iam_role').flatMap((r) => r.instances.map((i) => [i.attributes.name, i.attributes.permissions_boundary]));
-    expect(roles.sort()).toEqual([[`masters.${fabric.clusterName}`, BOUNDARY_ARN], [`nodes.${fabric.clusterName}`, BOUNDARY_ARN]]);
+    const roles = state.resources
+      .filter((r) => r.type === 'aws_iam_role')
+      .flatMap((r) => r.instances.map((i) => [i.attributes.name, i.attributes.permissions_boundary]));
+    expect(roles.sort()).toEqual([
+      [`masters.${fabric.clusterName}`, BOUNDARY_ARN],
+      [`nodes.${fabric.clusterName}`, BOUNDARY_ARN],
+    ]);
   });
 
   test('GIVEN the provisioned cluster WHEN the logs are read THEN the emulator gaps are listed and nothing else was left out', () => {
-    const gaps = [...new Set(allLines.filter((l) => l.includes('EMULATOR GAP')).map((l) => l.replace(/^.*EMULATOR GAP/, 'EMULATOR GAP')))].sort();
+    const gaps = [
+      ...new Set(allLines.filter((l) => l.includes('EMULATOR GAP')).map((l) => l.replace(/^.*EMULATOR GAP/, 'EMULATOR GAP'))),
+    ].sort();
     // eslint-disable-next-line no-console
     console.info(`Left out of the apply because moto cannot run it:\n${gaps.join('\n')}`);
     const dashed = fabric.clusterName.replace(/\./g, '-');
-    expect(gaps).toEqual([
-      ...ZONES.map((z) => `EMULATOR GAP (moto): changes to tag_specifications ignored on launch template master-${z}-masters-${dashed}`),
-      `EMULATOR GAP (moto): changes to tag_specifications ignored on launch template nodes-${dashed}`,
-      ...ZONES.map((z) => `EMULATOR GAP (moto): instance-store block device mapping "/dev/sdc" left out of launch template master-${z}-masters-${dashed}`),
-      ...ZONES.map((z) => `EMULATOR GAP (moto): made-up notification_target_arn/role_arn ignored on lifecycle hook master-${z}-NTHLifecycleHook`),
-      'EMULATOR GAP (moto): made-up notification_target_arn/role_arn ignored on lifecycle hook nodes-NTHLifecycleHook',
-    ].sort());
+    expect(gaps).toEqual(
+      [
+        ...ZONES.map((z) => `EMULATOR GAP (moto): changes to tag_specifications ignored on launch template master-${z}-masters-${dashed}`),
+        `EMULATOR GAP (moto): changes to tag_specifications ignored on launch template nodes-${dashed}`,
+        ...ZONES.map(
+          (z) =>
+            `EMULATOR GAP (moto): instance-store block device mapping "/dev/sdc" left out of launch template master-${z}-masters-${dashed}`,
+        ),
+        ...ZONES.map(
+          (z) => `EMULATOR GAP (moto): made-up notification_target_arn/role_arn ignored on lifecycle hook master-${z}-NTHLifecycleHook`,
+        ),
+        'EMULATOR GAP (moto): made-up notification_target_arn/role_arn ignored on lifecycle hook nodes-NTHLifecycleHook',
+      ].sort(),
+    );
   });
 
   test('GIVEN the provisioned cluster WHEN the recorded kops invocation is read THEN it carried every spec value, with one control-plane node per zone', async () => {
@@ -267,7 +329,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       // SSH closed: kops would otherwise copy --admin-access into spec.sshAccess.
       unset: ['spec.sshAccess'],
     });
-    expect(await registryKeys()).toEqual(expect.arrayContaining([`${kopsBase}/config`, `${kopsBase}/instancegroup/nodes`, ...ZONES.map((z) => `${kopsBase}/instancegroup/master-${z}`)]));
+    expect(await registryKeys()).toEqual(
+      expect.arrayContaining([
+        `${kopsBase}/config`,
+        `${kopsBase}/instancegroup/nodes`,
+        ...ZONES.map((z) => `${kopsBase}/instancegroup/master-${z}`),
+      ]),
+    );
   });
 
   test('GIVEN the provisioned cluster WHEN the kubeconfig secret is read THEN it holds an admin client certificate of the cluster CA, which appears in no log line', async () => {
@@ -301,8 +369,20 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   });
 
   test('fails when the cluster already exists and kops create is run again, as kops does', async () => {
-    const run = spawnSync(join(STANDIN_BIN, 'kops'), ['create', 'cluster', `--name=${fabric.clusterName}`, `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`,
-      `--zones=${ZONES.join(',')}`, `--control-plane-zones=${ZONES.join(',')}`, `--network-id=${network.vpcId}`, `--subnets=${network.subnetIds.join(',')}`], { encoding: 'utf8', env: { ...process.env } }); // jest's process.env is not the child's default
+    const run = spawnSync(
+      join(STANDIN_BIN, 'kops'),
+      [
+        'create',
+        'cluster',
+        `--name=${fabric.clusterName}`,
+        `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`,
+        `--zones=${ZONES.join(',')}`,
+        `--control-plane-zones=${ZONES.join(',')}`,
+        `--network-id=${network.vpcId}`,
+        `--subnets=${network.subnetIds.join(',')}`,
+      ],
+      { encoding: 'utf8', env: { ...process.env } },
+    ); // jest's process.env is not the child's default
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`Error: cluster "${fabric.clusterName}" already exists`);
   });
@@ -315,7 +395,12 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
 
   test('GIVEN a changed spec (node maximum 5 -> 6) WHEN the job provisions THEN Terraform changes the node group, the kubeconfig is exported, then kops rolls the cluster validating with admin credentials', async () => {
     // dns-controller has long replaced the placeholder on a running cluster: its stand-in does that here.
-    await promoteApiRecord({ hostedZoneId: zoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: new Route53Client(clientOptions(REGION)) });
+    await promoteApiRecord({
+      hostedZoneId: zoneId,
+      clusterName: fabric.clusterName,
+      address: '127.0.0.1',
+      route53: new Route53Client(clientOptions(REGION)),
+    });
     const run = await runClusterJob('provision', { NODE_MAX: '6' });
     expect(resultOf(run).changes).toEqual({ add: 0, change: 1, destroy: 0 });
     expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
@@ -333,7 +418,9 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
 
   /** `spec.kubernetesVersion` of kops's config in the state store, and of the completed spec Terraform uploaded. */
   const clusterVersions = async (): Promise<{ config: unknown; completed: unknown }> => {
-    const read = async (key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: `${kopsBase}/${key}` }))).Body?.transformToString()) ?? '';
+    const read = async (key: string) =>
+      (await (await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: `${kopsBase}/${key}` }))).Body?.transformToString()) ??
+      '';
     const spec = (text: string) => (parseYaml(text) as { spec?: { kubernetesVersion?: unknown } }).spec?.kubernetesVersion;
     return { config: spec(await read('config')), completed: spec(await read('cluster-completed.spec')) };
   };
@@ -349,12 +436,14 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   test('fails when the spec skips a Kubernetes minor (1.35.0 -> 1.37.0), saying to take 1.36.x first, before kops changes anything', async () => {
     const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.37.0' });
     expect(run.failure).toBeDefined();
-    expect(run.lines.join('\n')).toContain('kubernetesVersion 1.35.0 -> 1.37.0 skips a minor; kops upgrades one minor at a time: use 1.36.x first, then 1.37.0');
+    expect(run.lines.join('\n')).toContain(
+      'kubernetesVersion 1.35.0 -> 1.37.0 skips a minor; kops upgrades one minor at a time: use 1.36.x first, then 1.37.0',
+    );
     expect(run.calls.map(callName)).toEqual(['version']);
     expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
   });
 
-  test('GIVEN the cluster at 1.35.0 WHEN the job plans 1.36.4 THEN the summary names the upgrade the plan leaves out and kops\'s config is untouched', async () => {
+  test("GIVEN the cluster at 1.35.0 WHEN the job plans 1.36.4 THEN the summary names the upgrade the plan leaves out and kops's config is untouched", async () => {
     const run = await runClusterJob('plan', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
     expect(resultOf(run)).toMatchObject({
       changes: { add: 0, change: 0, destroy: 0 },
@@ -376,7 +465,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       'rolling-update cluster --instance-group-roles=node',
     ]);
     expect(run.calls.every((c) => c.exitCode === 0)).toBe(true);
-    expect(run.calls[1]?.argv).toEqual(['set', 'cluster', `--name=${fabric.clusterName}`, `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`, 'spec.kubernetesVersion=1.36.4']);
+    expect(run.calls[1]?.argv).toEqual([
+      'set',
+      'cluster',
+      `--name=${fabric.clusterName}`,
+      `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`,
+      'spec.kubernetesVersion=1.36.4',
+    ]);
     expect(result.summary).toBe(`cluster ${fabric.clusterName} applied; Kubernetes upgraded 1.35.0 -> 1.36.4`);
     // The state-store objects and every group's launch template (its user_data hashes its nodeupconfig).
     expect(result.changes).toMatchObject({ add: 0, destroy: 0 });
@@ -409,7 +504,11 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
 
   test('GIVEN the applied cluster WHEN the job plans THEN it reports no changes', async () => {
     const result = resultOf(await runClusterJob('plan', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' }));
-    expect(result).toMatchObject({ action: 'plan', changes: { add: 0, change: 0, destroy: 0 }, controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`) });
+    expect(result).toMatchObject({
+      action: 'plan',
+      changes: { add: 0, change: 0, destroy: 0 },
+      controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`),
+    });
   });
 
   test('GIVEN the cluster WHEN the job destroys it THEN its groups, kops registry, DNS records and secret are gone and the state bucket stays', async () => {
@@ -419,7 +518,9 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(await autoScalingGroups()).toEqual([]);
     expect(await registryKeys()).toEqual([]);
     expect(await apiRecords()).toEqual([]);
-    await expect(new SecretsManagerClient(clientOptions(REGION)).send(new DescribeSecretCommand({ SecretId: secretName }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(
+      new SecretsManagerClient(clientOptions(REGION)).send(new DescribeSecretCommand({ SecretId: secretName })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     await s3.send(new HeadBucketCommand({ Bucket: fabric.stateBucket }));
     const state = await s3.send(new ListObjectsV2Command({ Bucket: fabric.stateBucket, Prefix: stateKeys.cluster(fabric.name) }));
     expect((state.Contents ?? []).map((o) => o.Key)).toEqual([stateKeys.cluster(fabric.name)]);

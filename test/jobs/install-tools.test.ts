@@ -1,6 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -50,10 +62,12 @@ function zipOf(name: string, body: string): Buffer {
 /** Name, size and modification time of every entry of a folder: what "untouched" is checked against. */
 function snapshot(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().map((name) => {
-    const s = lstatSync(join(dir, name));
-    return `${name} ${s.size} ${s.mtimeMs}`;
-  });
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const s = lstatSync(join(dir, name));
+      return `${name} ${s.size} ${s.mtimeMs}`;
+    });
 }
 
 /**
@@ -67,7 +81,10 @@ describe('install-tools.sh', () => {
     bin = mkdtempSync(join(tmpdir(), 'install-tools-'));
     tools = join(bin, 'tools');
     // A curl that records its call and writes FAKE_DOWNLOAD's file, or else one whose checksum matches nothing pinned.
-    writeFileSync(join(bin, 'curl'), `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\nwhile [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then if [[ -n "\${FAKE_DOWNLOAD:-}" ]]; then cp "\${FAKE_DOWNLOAD}" "$2"; else echo tampered > "$2"; fi; fi; shift; done\n`);
+    writeFileSync(
+      join(bin, 'curl'),
+      `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\nwhile [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then if [[ -n "\${FAKE_DOWNLOAD:-}" ]]; then cp "\${FAKE_DOWNLOAD}" "$2"; else echo tampered > "$2"; fi; fi; shift; done\n`,
+    );
     chmodSync(join(bin, 'curl'), 0o755);
   });
   afterEach(() => rmSync(bin, { recursive: true, force: true }));
@@ -121,7 +138,10 @@ describe('install-tools.sh', () => {
   /** tools.env as shipped but with kops's line set to `sha`, and a "release" of kops that reports the pinned version. */
   function kopsRelease(toolsEnvSha: string): { toolsEnv: string; download: string; sha: string } {
     const toolsEnv = join(bin, 'tools.env');
-    writeFileSync(toolsEnv, readFileSync(TOOLS_ENV, 'utf8').replace(/^KOPS_SHA256_LINUX_AMD64=.*$/m, `KOPS_SHA256_LINUX_AMD64=${toolsEnvSha}`));
+    writeFileSync(
+      toolsEnv,
+      readFileSync(TOOLS_ENV, 'utf8').replace(/^KOPS_SHA256_LINUX_AMD64=.*$/m, `KOPS_SHA256_LINUX_AMD64=${toolsEnvSha}`),
+    );
     const download = join(bin, 'kops-linux-amd64');
     const body = `#!/bin/bash\n[[ "$1 $2" == "version --short" ]] && echo v${pinned('KOPS_VERSION')}\n`;
     writeFileSync(download, body);
@@ -141,10 +161,15 @@ describe('install-tools.sh', () => {
   test('fails when KOPS_SHA256 differs from the download, even though tools.env pins the right one: KOPS_SHA256 wins', () => {
     const release = kopsRelease('unknown');
     const other = createHash('sha256').update('another file').digest('hex');
-    writeFileSync(release.toolsEnv, readFileSync(release.toolsEnv, 'utf8').replace(/^KOPS_SHA256_LINUX_AMD64=.*$/m, `KOPS_SHA256_LINUX_AMD64=${release.sha}`));
+    writeFileSync(
+      release.toolsEnv,
+      readFileSync(release.toolsEnv, 'utf8').replace(/^KOPS_SHA256_LINUX_AMD64=.*$/m, `KOPS_SHA256_LINUX_AMD64=${release.sha}`),
+    );
     const result = run(['kops'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, KOPS_SHA256: other });
     expect(result.status).not.toBe(0);
-    expect(result.output).toContain(`SHA-256 of https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64 is not the pinned ${other}`);
+    expect(result.output).toContain(
+      `SHA-256 of https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64 is not the pinned ${other}`,
+    );
     expect(existsSync(join(tools, 'bin', 'kops'))).toBe(false);
   });
 
@@ -187,11 +212,17 @@ describe('install-tools.sh', () => {
     const download = join(bin, 'terraform.zip');
     writeFileSync(download, zip);
     const toolsEnv = join(bin, 'tools.env');
-    writeFileSync(toolsEnv, readFileSync(TOOLS_ENV, 'utf8').replace(/^TERRAFORM_SHA256_LINUX_AMD64=.*$/m, `TERRAFORM_SHA256_LINUX_AMD64=${createHash('sha256').update(zip).digest('hex')}`));
+    writeFileSync(
+      toolsEnv,
+      readFileSync(TOOLS_ENV, 'utf8').replace(
+        /^TERRAFORM_SHA256_LINUX_AMD64=.*$/m,
+        `TERRAFORM_SHA256_LINUX_AMD64=${createHash('sha256').update(zip).digest('hex')}`,
+      ),
+    );
     return { toolsEnv, download };
   }
 
-  test('GIVEN an older terraform of the user on PATH WHEN the pinned one is installed THEN it goes into the tools folder and the user\'s is untouched', () => {
+  test("GIVEN an older terraform of the user on PATH WHEN the pinned one is installed THEN it goes into the tools folder and the user's is untouched", () => {
     fakeTerraform('1.5.7');
     const users = readFileSync(join(bin, 'terraform'), 'utf8');
     const release = terraformRelease();
@@ -210,14 +241,19 @@ describe('install-tools.sh', () => {
     const scratch = join(bin, 'tmp');
     mkdirSync(scratch);
     const release = terraformRelease();
-    const result = run(['terraform'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, FABRICCTL_TOOLS_DIR: undefined, TMPDIR: scratch });
+    const result = run(['terraform'], {
+      TOOLS_ENV: release.toolsEnv,
+      FAKE_DOWNLOAD: release.download,
+      FABRICCTL_TOOLS_DIR: undefined,
+      TMPDIR: scratch,
+    });
     expect(result.output).toContain(`installing into ${scratch}/fabricctl-tools/bin`);
     expect(result.status).toBe(0);
     expect(statSync(join(scratch, 'fabricctl-tools', 'bin', 'terraform')).mode & 0o111).not.toBe(0);
     expect(snapshot('/usr/local/bin')).toEqual(before);
   });
 
-  test('GIVEN a terraform in the tools folder WHEN a job script sources lib.sh THEN that one runs, not the user\'s', () => {
+  test("GIVEN a terraform in the tools folder WHEN a job script sources lib.sh THEN that one runs, not the user's", () => {
     fakeTerraform('1.5.7');
     mkdirSync(join(tools, 'bin'), { recursive: true });
     writeFileSync(join(tools, 'bin', 'terraform'), '#!/bin/bash\necho ours\n');
@@ -251,12 +287,19 @@ describe('install-tools.sh', () => {
     ['exactly the minimum with TERRAFORM_ACCEPT_INSTALLED=true', '1.11.0', 'true', false],
     ['an older terraform with TERRAFORM_ACCEPT_INSTALLED=true', '1.10.5', 'true', true],
     ['a newer terraform without TERRAFORM_ACCEPT_INSTALLED', '1.13.2', 'false', true],
-  ])('GIVEN %s (terraform %s, TERRAFORM_ACCEPT_INSTALLED=%s) WHEN terraform is installed THEN it downloads the pinned one: %s', (_case, version, accept, downloads) => {
-    fakeTerraform(version);
-    const release = terraformRelease();
-    const result = run(['terraform'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, TERRAFORM_ACCEPT_INSTALLED: accept });
-    expect(result.status).toBe(0);
-    expect(curlCalls() !== '').toBe(downloads);
-    if (!downloads) expect(result.output).toContain(`terraform ${version} on PATH`);
-  });
+  ])(
+    'GIVEN %s (terraform %s, TERRAFORM_ACCEPT_INSTALLED=%s) WHEN terraform is installed THEN it downloads the pinned one: %s',
+    (_case, version, accept, downloads) => {
+      fakeTerraform(version);
+      const release = terraformRelease();
+      const result = run(['terraform'], {
+        TOOLS_ENV: release.toolsEnv,
+        FAKE_DOWNLOAD: release.download,
+        TERRAFORM_ACCEPT_INSTALLED: accept,
+      });
+      expect(result.status).toBe(0);
+      expect(curlCalls() !== '').toBe(downloads);
+      if (!downloads) expect(result.output).toContain(`terraform ${version} on PATH`);
+    },
+  );
 });

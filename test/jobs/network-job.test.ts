@@ -100,7 +100,11 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
   beforeAll(async () => {
     ec2 = new EC2Client(clientOptions(REGION));
     s3 = new S3Client(s3Options(REGION));
-    const bucket = await ensureStateBucket(fabric, { s3, accountId: ACCOUNT, stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] } });
+    const bucket = await ensureStateBucket(fabric, {
+      s3,
+      accountId: ACCOUNT,
+      stateReaders: { buildPrincipalArns: [`arn:aws:iam::${ACCOUNT}:user/moto`], adminPrincipalArns: [] },
+    });
     expect(bucket).toMatchObject({ exists: true, created: true });
     // WORKAROUND (emulator only): moto enforces the bucket's deny-unless-aws:SecureTransport policy,
     // and moto_server speaks plain HTTP, so every object request would be refused (HTTP 403).
@@ -108,7 +112,7 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: fabric.stateBucket }));
   });
 
-  test('fails when Terraform apply fails (a zone the emulator rejects): the build fails with Terraform\'s error in its logs', async () => {
+  test("fails when Terraform apply fails (a zone the emulator rejects): the build fails with Terraform's error in its logs", async () => {
     const run = await runNetworkJob(fabric, { ZONES_CSV: 'us-east-2a,us-east-2b,us-east-2z' });
     expect(run.failure?.name).toBe('States.TaskFailed');
     const build: Build = JSON.parse(run.failure!.cause) as Build;
@@ -137,11 +141,13 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
     expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(ZONES);
     for (const subnet of subnets) {
       expect(subnet.MapPublicIpOnLaunch).toBe(true);
-      expect(subnet.Tags).toEqual(expect.arrayContaining([
-        { Key: 'kubernetes.io/role/elb', Value: '1' },
-        { Key: `kubernetes.io/cluster/${fabric.clusterName}`, Value: 'shared' },
-        { Key: 'Team', Value: 'platform' },
-      ]));
+      expect(subnet.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'kubernetes.io/role/elb', Value: '1' },
+          { Key: `kubernetes.io/cluster/${fabric.clusterName}`, Value: 'shared' },
+          { Key: 'Team', Value: 'platform' },
+        ]),
+      );
     }
     const igws = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
     expect(igws.InternetGateways).toHaveLength(1);
@@ -172,7 +178,12 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
 
   test('GIVEN the applied network WHEN planned THEN the result carries its outputs and a digest; the digest is stable; an apply held to another digest stops with PlanChanged, applying nothing', async () => {
     const planned = resultOf(await runNetworkJob(fabric, { ACTION: 'plan' }));
-    expect(planned).toMatchObject({ action: 'plan', vpcId, changes: { add: 0, change: 0, destroy: 0 }, planDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(planned).toMatchObject({
+      action: 'plan',
+      vpcId,
+      changes: { add: 0, change: 0, destroy: 0 },
+      planDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(resultOf(await runNetworkJob(fabric, { ACTION: 'plan' })).planDigest).toBe(planned.planDigest);
 
     const held = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: planned.planDigest });

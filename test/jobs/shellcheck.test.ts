@@ -9,7 +9,9 @@ if (!SHELLCHECK) {
   console.warn('SKIPPED: shellcheck is not installed (Debian: apt-get install shellcheck), so the build scripts are not linted.');
 }
 
-const scripts = readdirSync(SCRIPTS).filter((f) => f.endsWith('.sh')).sort();
+const scripts = readdirSync(SCRIPTS)
+  .filter((f) => f.endsWith('.sh'))
+  .sort();
 
 (SHELLCHECK ? describe : describe.skip)('build job scripts are shellcheck-clean', () => {
   test.each(scripts)('GIVEN buildspecs/scripts/%s WHEN shellcheck runs (following sourced files) THEN it reports nothing', (script) => {

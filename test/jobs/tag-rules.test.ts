@@ -12,7 +12,7 @@ const LIB = resolve(__dirname, '../../buildspecs/scripts/lib.sh');
 const JQ = spawnSync('jq', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!JQ) {
   // eslint-disable-next-line no-console
-  console.warn('SKIPPED: jq is not installed (Debian: apt-get install jq), so the jobs\' tag check is not compared with the schema.');
+  console.warn("SKIPPED: jq is not installed (Debian: apt-get install jq), so the jobs' tag check is not compared with the schema.");
 }
 
 function schemaAccepts(tags: Record<string, unknown>): boolean {
@@ -25,17 +25,21 @@ function schemaAccepts(tags: Record<string, unknown>): boolean {
 }
 
 function scriptRun(tags: Record<string, unknown>): { accepted: boolean; stderr: string } {
-  const result = spawnSync('bash', ['-c', 'set -o errexit -o nounset -o pipefail; source "$1"; require_carried_tags TAGS_JSON', 'tag-rules', LIB], {
-    env: { PATH: process.env.PATH, TAGS_JSON: JSON.stringify(tags) },
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    'bash',
+    ['-c', 'set -o errexit -o nounset -o pipefail; source "$1"; require_carried_tags TAGS_JSON', 'tag-rules', LIB],
+    {
+      env: { PATH: process.env.PATH, TAGS_JSON: JSON.stringify(tags) },
+      encoding: 'utf8',
+    },
+  );
   return { accepted: result.status === 0, stderr: result.stderr };
 }
 
 const many = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag${i}`, 'x']));
 
 (JQ ? describe : describe.skip)('tag rules: the jobs and the schema agree', () => {
-  test('GIVEN lib.sh WHEN read THEN it uses the schema\'s character class and tag limit', () => {
+  test("GIVEN lib.sh WHEN read THEN it uses the schema's character class and tag limit", () => {
     const text = readFileSync(LIB, 'utf8');
     expect(text).toContain(`FABRIC_TAG_CHARACTERS='${TAG_CHARACTER_CLASS}'`);
     expect(text).toContain(`FABRIC_MAX_TAGS=${MAX_TAGS}\n`);
@@ -76,6 +80,7 @@ const many = (count: number) => Object.fromEntries(Array.from({ length: count },
     expect(schemaAccepts(tags)).toBe(accepted);
     const run = scriptRun(tags);
     expect(run.accepted).toBe(accepted);
-    if (!accepted) expect(run.stderr).toMatch(/ERROR: TAGS_JSON (holds tags kops or AWS cannot carry|must be a JSON object of string values)/);
+    if (!accepted)
+      expect(run.stderr).toMatch(/ERROR: TAGS_JSON (holds tags kops or AWS cannot carry|must be a JSON object of string values)/);
   });
 });

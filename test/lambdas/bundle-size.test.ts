@@ -16,15 +16,20 @@ describe('deployed bundle sizes', () => {
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  test.each(lambdaEntries())(`GIVEN %s WHEN bundled as deployed (AWS SDK external) THEN it is under ${LAMBDA_LIMITS.kib} KiB`, async (entry) => {
-    const outfile = join(out, entry, 'index.js');
-    await build(bundleOptions(entry, outfile, 'external'));
-    expect(statSync(outfile).size / 1024).toBeLessThan(LAMBDA_LIMITS.kib);
-  });
+  test.each(lambdaEntries())(
+    `GIVEN %s WHEN bundled as deployed (AWS SDK external) THEN it is under ${LAMBDA_LIMITS.kib} KiB`,
+    async (entry) => {
+      const outfile = join(out, entry, 'index.js');
+      await build(bundleOptions(entry, outfile, 'external'));
+      expect(statSync(outfile).size / 1024).toBeLessThan(LAMBDA_LIMITS.kib);
+    },
+  );
 });
 
 function sourcesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sourcesUnder(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sourcesUnder(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
 }
 
 describe('zod in the Lambdas and the domain they bundle', () => {

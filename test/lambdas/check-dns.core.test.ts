@@ -20,11 +20,18 @@ function route53(zones: FakeZone[], pageSize = 100): CheckDnsDeps['route53'] {
       if (command instanceof ListHostedZonesByNameCommand) {
         const name = command.input.DNSName ?? '';
         const after = command.input.HostedZoneId;
-        let start = sorted.findIndex((z) => z.name.replace(/\.$/, '') >= name.replace(/\.$/, '') && (after === undefined || z.name !== name || z.id >= after));
+        let start = sorted.findIndex(
+          (z) => z.name.replace(/\.$/, '') >= name.replace(/\.$/, '') && (after === undefined || z.name !== name || z.id >= after),
+        );
         if (start < 0) start = sorted.length;
         const page = sorted.slice(start, start + pageSize);
         const next = sorted[start + pageSize];
-        const HostedZones: HostedZone[] = page.map((z) => ({ Id: `/hostedzone/${z.id}`, Name: z.name, CallerReference: z.id, Config: { PrivateZone: z.private === true } }));
+        const HostedZones: HostedZone[] = page.map((z) => ({
+          Id: `/hostedzone/${z.id}`,
+          Name: z.name,
+          CallerReference: z.id,
+          Config: { PrivateZone: z.private === true },
+        }));
         return { HostedZones, IsTruncated: next !== undefined, NextDNSName: next?.name, NextHostedZoneId: next?.id };
       }
       if (command instanceof GetHostedZoneCommand) {
@@ -49,14 +56,16 @@ function failing(code: string): ResolveNs {
 const fabric = fabricOf({ domain: 'example.com' });
 
 describe('checkDns: delegated', () => {
-  test('GIVEN the public DNS returns the zone\'s name servers WHEN checked THEN the zone id and its name servers are returned', async () => {
+  test("GIVEN the public DNS returns the zone's name servers WHEN checked THEN the zone id and its name servers are returned", async () => {
     const result = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(AWS_NS) });
     expect(result).toEqual({ hostedZoneId: 'Z1', nameServers: AWS_NS });
   });
 
   test('GIVEN the same name servers in upper case, with trailing dots, in another order WHEN checked THEN they match', async () => {
     const published = [...AWS_NS].reverse().map((n) => `${n.toUpperCase()}.`);
-    await expect(checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(published) })).resolves.toMatchObject({ hostedZoneId: 'Z1' });
+    await expect(
+      checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(published) }),
+    ).resolves.toMatchObject({ hostedZoneId: 'Z1' });
   });
 
   test('GIVEN a private and a public zone of the same name WHEN checked THEN the public one is used', async () => {
@@ -87,19 +96,31 @@ describe('checkDns: delegated', () => {
 
 describe('checkDns: not delegated', () => {
   test('fails when there is no hosted zone of that exact name (a sub-domain zone does not count)', async () => {
-    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'sub.example.com.' }, { id: 'Z2', name: 'example.org.' }]), resolveNs: answering(AWS_NS) }).catch((e: unknown) => e);
+    const error = await checkDns(fabric, {
+      route53: route53([
+        { id: 'Z1', name: 'sub.example.com.' },
+        { id: 'Z2', name: 'example.org.' },
+      ]),
+      resolveNs: answering(AWS_NS),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DnsNotDelegated);
     expect((error as Error).message).toMatch(/no hosted zone named example\.com in this account; create a public one/);
   });
 
   test('fails when the only zone of that name is private, saying so', async () => {
-    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.', private: true }]), resolveNs: answering(AWS_NS) }).catch((e: unknown) => e);
+    const error = await checkDns(fabric, {
+      route53: route53([{ id: 'Z1', name: 'example.com.', private: true }]),
+      resolveNs: answering(AWS_NS),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DnsNotDelegated);
     expect((error as Error).message).toMatch(/is private/);
   });
 
   test('fails when the public DNS returns other name servers, listing the NS records to set at the registrar', async () => {
-    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(['ns1.registrar-parking.example']) }).catch((e: unknown) => e);
+    const error = await checkDns(fabric, {
+      route53: route53([{ id: 'Z1', name: 'example.com.' }]),
+      resolveNs: answering(['ns1.registrar-parking.example']),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DnsNotDelegated);
     expect((error as Error).name).toBe('DnsNotDelegated');
     expect((error as Error).message).toMatch(/the public DNS returns NS ns1\.registrar-parking\.example/);
@@ -107,16 +128,22 @@ describe('checkDns: not delegated', () => {
     expect((error as DnsNotDelegated).expected).toEqual(AWS_NS);
   });
 
-  test('fails when the public DNS returns only some of the zone\'s name servers', async () => {
-    await expect(checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(AWS_NS.slice(0, 3)) })).rejects.toThrow(DnsNotDelegated);
+  test("fails when the public DNS returns only some of the zone's name servers", async () => {
+    await expect(
+      checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(AWS_NS.slice(0, 3)) }),
+    ).rejects.toThrow(DnsNotDelegated);
   });
 
   test('fails when the public DNS returns more name servers than the zone has', async () => {
-    await expect(checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering([...AWS_NS, 'ns.other.example']) })).rejects.toThrow(DnsNotDelegated);
+    await expect(
+      checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering([...AWS_NS, 'ns.other.example']) }),
+    ).rejects.toThrow(DnsNotDelegated);
   });
 
   test.each(['ENOTFOUND', 'ENODATA'])('fails with DnsNotDelegated when the lookup answers %s (NXDOMAIN / NODATA)', async (code) => {
-    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: failing(code) }).catch((e: unknown) => e);
+    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: failing(code) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DnsNotDelegated);
     expect((error as Error).message).toMatch(/no NS records .*set the NS records of example\.com to: ns-1\.awsdns-01\.com/);
   });
@@ -126,15 +153,22 @@ describe('checkDns: not delegated', () => {
       { id: 'ZA', name: 'example.com.', nameServers: ['ns-7.awsdns-07.com'] },
       { id: 'ZB', name: 'example.com.' },
     ];
-    await expect(checkDns(fabric, { route53: route53(zones), resolveNs: answering([]) })).rejects.toThrow(/2 public hosted zones named example\.com .*keep one/);
+    await expect(checkDns(fabric, { route53: route53(zones), resolveNs: answering([]) })).rejects.toThrow(
+      /2 public hosted zones named example\.com .*keep one/,
+    );
   });
 });
 
 describe('checkDns: lookup failures', () => {
-  test.each(['ETIMEOUT', 'ESERVFAIL', 'ECONNREFUSED'])('fails with the retryable DnsLookupFailed, not DnsNotDelegated, when the lookup answers %s', async (code) => {
-    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: failing(code) }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DnsLookupFailed);
-    expect((error as Error).name).toBe('DnsLookupFailed');
-    expect((error as Error).message).toContain(code);
-  });
+  test.each(['ETIMEOUT', 'ESERVFAIL', 'ECONNREFUSED'])(
+    'fails with the retryable DnsLookupFailed, not DnsNotDelegated, when the lookup answers %s',
+    async (code) => {
+      const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: failing(code) }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DnsLookupFailed);
+      expect((error as Error).name).toBe('DnsLookupFailed');
+      expect((error as Error).message).toContain(code);
+    },
+  );
 });

@@ -33,11 +33,17 @@ describeWithMoto('CheckDns handler against moto and a local DNS server', () => {
   test('GIVEN a public zone and a DNS that delegates to it WHEN checked THEN the zone id and name servers are returned', async () => {
     const zone = await publicZone('example.com');
     expect(zone.nameServers.length).toBeGreaterThan(0);
-    dns.answers.set('example.com', zone.nameServers.map((n) => `${n.toUpperCase()}.`));
-    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).resolves.toEqual({ hostedZoneId: zone.id, nameServers: zone.nameServers });
+    dns.answers.set(
+      'example.com',
+      zone.nameServers.map((n) => `${n.toUpperCase()}.`),
+    );
+    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).resolves.toEqual({
+      hostedZoneId: zone.id,
+      nameServers: zone.nameServers,
+    });
   });
 
-  test('fails when the DNS returns other name servers, listing the zone\'s', async () => {
+  test("fails when the DNS returns other name servers, listing the zone's", async () => {
     const zone = await publicZone('example.com');
     dns.answers.set('example.com', ['ns1.parking.example', 'ns2.parking.example']);
     const error = await handler({ fabric: fabricOf({ domain: 'example.com' }) }).catch((e: unknown) => e);
@@ -47,7 +53,10 @@ describeWithMoto('CheckDns handler against moto and a local DNS server', () => {
 
   test('fails when the domain does not exist in the public DNS (NXDOMAIN)', async () => {
     await publicZone('example.com');
-    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).rejects.toMatchObject({ name: 'DnsNotDelegated', message: expect.stringMatching(/no NS records/) });
+    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).rejects.toMatchObject({
+      name: 'DnsNotDelegated',
+      message: expect.stringMatching(/no NS records/),
+    });
   });
 
   test('fails when the domain has no NS records (NODATA)', async () => {
@@ -64,22 +73,40 @@ describeWithMoto('CheckDns handler against moto and a local DNS server', () => {
 
   test('fails when the account has no hosted zone for the domain', async () => {
     await publicZone('example.org');
-    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).rejects.toMatchObject({ name: 'DnsNotDelegated', message: expect.stringMatching(/no hosted zone named example\.com/) });
+    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).rejects.toMatchObject({
+      name: 'DnsNotDelegated',
+      message: expect.stringMatching(/no hosted zone named example\.com/),
+    });
   });
 
   test('fails when the only zone for the domain is private', async () => {
     await route53().send(
-      new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'private', HostedZoneConfig: { PrivateZone: true }, VPC: { VPCId: 'vpc-12345678', VPCRegion: 'us-east-2' } }),
+      new CreateHostedZoneCommand({
+        Name: 'example.com',
+        CallerReference: 'private',
+        HostedZoneConfig: { PrivateZone: true },
+        VPC: { VPCId: 'vpc-12345678', VPCRegion: 'us-east-2' },
+      }),
     );
-    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).rejects.toMatchObject({ name: 'DnsNotDelegated', message: expect.stringMatching(/private/) });
+    await expect(handler({ fabric: fabricOf({ domain: 'example.com' }) })).rejects.toMatchObject({
+      name: 'DnsNotDelegated',
+      message: expect.stringMatching(/private/),
+    });
   });
 
-  test('GIVEN kops records inside the zone WHEN checked THEN only the zone\'s delegation set matters', async () => {
+  test("GIVEN kops records inside the zone WHEN checked THEN only the zone's delegation set matters", async () => {
     const zone = await publicZone('example.com');
     await route53().send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: zone.id,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'api.demo.example.com', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.123' }] } }] },
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: { Name: 'api.demo.example.com', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.123' }] },
+            },
+          ],
+        },
       }),
     );
     dns.answers.set('example.com', zone.nameServers);

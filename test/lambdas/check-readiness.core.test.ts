@@ -2,13 +2,7 @@ import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  checkApiRecord,
-  checkReadiness,
-  Check,
-  judgeInstances,
-  nextState,
-} from '../../lambdas/check-readiness/core';
+import { checkApiRecord, checkReadiness, Check, judgeInstances, nextState } from '../../lambdas/check-readiness/core';
 import { parseKubeconfig, ProbeTarget } from '../../lambdas/shared/kube-api';
 import type { ReadinessChecks } from '../../lib/domain/contract';
 import { testCluster, testFabric, testPrepared } from './fixtures/late-stages';
@@ -43,11 +37,17 @@ describe('judgeInstances', () => {
   test('GIVEN a group below its desired capacity WHEN judged THEN not ready, naming the group and counts', () => {
     const groups = haGroups();
     groups[3] = group(`nodes.${CLUSTER}`, ZONES, 3, 1);
-    expect(judgeInstances(groups, CLUSTER, ZONES)).toEqual({ ready: false, detail: `4/6 instances InService; InService below desired: nodes.${CLUSTER} 1/3` });
+    expect(judgeInstances(groups, CLUSTER, ZONES)).toEqual({
+      ready: false,
+      detail: `4/6 instances InService; InService below desired: nodes.${CLUSTER} 1/3`,
+    });
   });
 
   test('GIVEN instances still Pending WHEN judged THEN they do not count as InService', () => {
-    const pending = { ...group(`nodes.${CLUSTER}`, ZONES, 1, 0), Instances: [{ InstanceId: 'i-1', LifecycleState: 'Pending' }] } as AutoScalingGroup;
+    const pending = {
+      ...group(`nodes.${CLUSTER}`, ZONES, 1, 0),
+      Instances: [{ InstanceId: 'i-1', LifecycleState: 'Pending' }],
+    } as AutoScalingGroup;
     expect(judgeInstances([...haGroups().slice(0, 3), pending], CLUSTER, ZONES).ready).toBe(false);
   });
 
@@ -57,36 +57,59 @@ describe('judgeInstances', () => {
   });
 
   test('GIVEN no groups WHEN judged THEN not ready, naming the tag searched for', () => {
-    expect(judgeInstances([], CLUSTER, ZONES)).toEqual({ ready: false, detail: `no Auto Scaling groups tagged KubernetesCluster=${CLUSTER} yet` });
+    expect(judgeInstances([], CLUSTER, ZONES)).toEqual({
+      ready: false,
+      detail: `no Auto Scaling groups tagged KubernetesCluster=${CLUSTER} yet`,
+    });
   });
 });
 
 function fakeRoute53(sets: unknown[]): Route53Client {
-  return { send: async (c: unknown) => (c instanceof ListResourceRecordSetsCommand ? { ResourceRecordSets: sets } : {}) } as unknown as Route53Client;
+  return {
+    send: async (c: unknown) => (c instanceof ListResourceRecordSetsCommand ? { ResourceRecordSets: sets } : {}),
+  } as unknown as Route53Client;
 }
 
 describe('checkApiRecord', () => {
   test('GIVEN the kops placeholder WHEN checked THEN not ready and the detail says placeholder', async () => {
-    const check = await checkApiRecord(fakeRoute53([{ Name: `api.${CLUSTER}.`, Type: 'A', ResourceRecords: [{ Value: '203.0.113.123' }] }]), 'Z1', `api.${CLUSTER}`);
+    const check = await checkApiRecord(
+      fakeRoute53([{ Name: `api.${CLUSTER}.`, Type: 'A', ResourceRecords: [{ Value: '203.0.113.123' }] }]),
+      'Z1',
+      `api.${CLUSTER}`,
+    );
     expect(check.ready).toBe(false);
     expect(check.detail).toContain("kops's placeholder 203.0.113.123");
     expect(check.address).toBeUndefined();
   });
 
   test('GIVEN a real address WHEN checked THEN ready with that address', async () => {
-    const check = await checkApiRecord(fakeRoute53([{ Name: `api.${CLUSTER}.`, Type: 'A', ResourceRecords: [{ Value: '10.10.1.5' }] }]), 'Z1', `api.${CLUSTER}`);
+    const check = await checkApiRecord(
+      fakeRoute53([{ Name: `api.${CLUSTER}.`, Type: 'A', ResourceRecords: [{ Value: '10.10.1.5' }] }]),
+      'Z1',
+      `api.${CLUSTER}`,
+    );
     expect(check).toEqual({ ready: true, detail: `api.${CLUSTER} -> 10.10.1.5`, address: '10.10.1.5' });
   });
 
   test('GIVEN only a neighbouring record WHEN checked THEN not ready: the record is missing', async () => {
-    const check = await checkApiRecord(fakeRoute53([{ Name: `api.other.example.com.`, Type: 'A', ResourceRecords: [{ Value: '10.0.0.1' }] }]), 'Z1', `api.${CLUSTER}`);
+    const check = await checkApiRecord(
+      fakeRoute53([{ Name: `api.other.example.com.`, Type: 'A', ResourceRecords: [{ Value: '10.0.0.1' }] }]),
+      'Z1',
+      `api.${CLUSTER}`,
+    );
     expect(check.ready).toBe(false);
     expect(check.detail).toContain('no A record');
   });
 
   test('GIVEN an alias to a load balancer WHEN checked THEN ready with the alias host name', async () => {
     const check = await checkApiRecord(
-      fakeRoute53([{ Name: `api.${CLUSTER}.`, Type: 'A', AliasTarget: { DNSName: 'api-demo-123.elb.us-east-2.amazonaws.com.', HostedZoneId: 'Z3', EvaluateTargetHealth: false } }]),
+      fakeRoute53([
+        {
+          Name: `api.${CLUSTER}.`,
+          Type: 'A',
+          AliasTarget: { DNSName: 'api-demo-123.elb.us-east-2.amazonaws.com.', HostedZoneId: 'Z3', EvaluateTargetHealth: false },
+        },
+      ]),
       'Z1',
       `api.${CLUSTER}`,
     );
@@ -98,7 +121,12 @@ const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const CLIENT_CERT = '-----BEGIN CERTIFICATE-----\nCLIENT\n-----END CERTIFICATE-----\n';
 const CLIENT_KEY = '-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n';
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
-const ADMIN_USER = ['- name: admin', '  user:', `    client-certificate-data: ${b64(CLIENT_CERT)}`, `    client-key-data: ${b64(CLIENT_KEY)}`];
+const ADMIN_USER = [
+  '- name: admin',
+  '  user:',
+  `    client-certificate-data: ${b64(CLIENT_CERT)}`,
+  `    client-key-data: ${b64(CLIENT_KEY)}`,
+];
 
 function kubeconfig(server: string, users: string[] = ADMIN_USER): string {
   return [
@@ -145,7 +173,9 @@ describe('parseKubeconfig', () => {
   test('GIVEN a user with an exec plugin WHEN parsed THEN there are no credentials and the problem names what the user carries', () => {
     const parsed = parseKubeconfig(kubeconfig('https://api.demo.example.com', ['- name: admin', '  user: {exec: {command: kops}}']));
     expect(parsed.credentials).toBeUndefined();
-    expect(parsed.credentialsProblem).toBe('user "admin" carries exec; readiness needs client-certificate-data with client-key-data, or a token');
+    expect(parsed.credentialsProblem).toBe(
+      'user "admin" carries exec; readiness needs client-certificate-data with client-key-data, or a token',
+    );
   });
 
   test('GIVEN a context without a user WHEN parsed THEN the problem says how kops adds one', () => {
@@ -179,19 +209,29 @@ describe('nextState', () => {
 
   test('GIVEN the first poll without startedAt WHEN evaluated THEN the clock starts now', () => {
     const now = new Date('2026-01-01T00:00:10Z');
-    expect(nextState({ ready: false, attempts: 0 }, checks(false, false, false), now, 1200)).toMatchObject({ startedAt: now.toISOString(), attempts: 1, ready: false });
+    expect(nextState({ ready: false, attempts: 0 }, checks(false, false, false), now, 1200)).toMatchObject({
+      startedAt: now.toISOString(),
+      attempts: 1,
+      ready: false,
+    });
   });
 
   test('GIVEN a failing check before the deadline WHEN evaluated THEN not ready, no error', () => {
-    expect(nextState({ ready: false, startedAt, attempts: 0 }, checks(true, false, false), new Date('2026-01-01T00:20:00Z'), 1200).ready).toBe(false);
+    expect(
+      nextState({ ready: false, startedAt, attempts: 0 }, checks(true, false, false), new Date('2026-01-01T00:20:00Z'), 1200).ready,
+    ).toBe(false);
   });
 
   test('GIVEN every check ready after the deadline WHEN evaluated THEN ready: a late success is a success', () => {
-    expect(nextState({ ready: false, startedAt, attempts: 0 }, checks(true, true, true), new Date('2026-01-02T00:00:00Z'), 1200).ready).toBe(true);
+    expect(
+      nextState({ ready: false, startedAt, attempts: 0 }, checks(true, true, true), new Date('2026-01-02T00:00:00Z'), 1200).ready,
+    ).toBe(true);
   });
 
   test('fails when the deadline has passed with ClusterNotReady saying what was and was not ready', () => {
-    expect(() => nextState({ ready: false, startedAt, attempts: 9 }, checks(true, false, false), new Date('2026-01-01T00:20:01Z'), 1200)).toThrow(
+    expect(() =>
+      nextState({ ready: false, startedAt, attempts: 9 }, checks(true, false, false), new Date('2026-01-01T00:20:01Z'), 1200),
+    ).toThrow(
       expect.objectContaining({
         name: 'ClusterNotReady',
         message: expect.stringContaining('instances: ready (i-detail); dns: NOT ready (d-detail); api: NOT ready (a-detail)'),
@@ -203,11 +243,20 @@ describe('nextState', () => {
 describe('checkReadiness', () => {
   const fabric = testFabric();
   const clients = (recordValue: string, kubeconfigText: string) => ({
-    autoScaling: { send: async (c: unknown) => (c instanceof DescribeAutoScalingGroupsCommand ? { AutoScalingGroups: haGroups() } : {}) } as unknown as AutoScalingClient,
+    autoScaling: {
+      send: async (c: unknown) => (c instanceof DescribeAutoScalingGroupsCommand ? { AutoScalingGroups: haGroups() } : {}),
+    } as unknown as AutoScalingClient,
     route53: fakeRoute53([{ Name: `api.${CLUSTER}.`, Type: 'A', ResourceRecords: [{ Value: recordValue }] }]),
-    secrets: { send: async (c: unknown) => (c instanceof GetSecretValueCommand ? { ARN: 'arn:s', SecretString: kubeconfigText } : {}) } as unknown as SecretsManagerClient,
+    secrets: {
+      send: async (c: unknown) => (c instanceof GetSecretValueCommand ? { ARN: 'arn:s', SecretString: kubeconfigText } : {}),
+    } as unknown as SecretsManagerClient,
   });
-  const event = { fabric, prepared: testPrepared('Z1', ZONES), cluster: testCluster(fabric, 'arn:s'), readiness: { ready: false, startedAt: new Date().toISOString(), attempts: 0 } };
+  const event = {
+    fabric,
+    prepared: testPrepared('Z1', ZONES),
+    cluster: testCluster(fabric, 'arn:s'),
+    readiness: { ready: false, startedAt: new Date().toISOString(), attempts: 0 },
+  };
 
   test('GIVEN a real address WHEN checked THEN the API is probed at it, on the kubeconfig port, as api.<cluster> with the cluster CA and the admin certificate', async () => {
     const seen: ProbeTarget[] = [];
@@ -217,7 +266,13 @@ describe('checkReadiness', () => {
     };
     const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com:6443')), { probe });
     expect(seen).toEqual([
-      { address: '10.10.1.5', port: 6443, hostname: `api.${CLUSTER}`, caPem: CA, credentials: { kind: 'client-certificate', certPem: CLIENT_CERT, keyPem: CLIENT_KEY } },
+      {
+        address: '10.10.1.5',
+        port: 6443,
+        hostname: `api.${CLUSTER}`,
+        caPem: CA,
+        credentials: { kind: 'client-certificate', certPem: CLIENT_CERT, keyPem: CLIENT_KEY },
+      },
     ]);
     expect(state.ready).toBe(true);
   });
@@ -226,7 +281,10 @@ describe('checkReadiness', () => {
     const probe = jest.fn();
     const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com', [])), { probe });
     expect(probe).not.toHaveBeenCalled();
-    expect(state.checks?.api).toEqual({ ready: false, detail: 'the stored kubeconfig has no credentials the API server accepts: the kubeconfig has no user "admin"' });
+    expect(state.checks?.api).toEqual({
+      ready: false,
+      detail: 'the stored kubeconfig has no credentials the API server accepts: the kubeconfig has no user "admin"',
+    });
   });
 
   test('GIVEN the placeholder WHEN checked THEN the API is not probed and waits for DNS', async () => {

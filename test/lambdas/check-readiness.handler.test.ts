@@ -22,7 +22,14 @@ describeWithMoto('CheckReadiness handler against moto', () => {
     await route53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: id,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'api.demo.example.com', Type: 'A', TTL: 60, ResourceRecords: [{ Value: address }] } }] },
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: { Name: 'api.demo.example.com', Type: 'A', TTL: 60, ResourceRecords: [{ Value: address }] },
+            },
+          ],
+        },
       }),
     );
     return id;
@@ -89,6 +96,9 @@ describeWithMoto('CheckReadiness handler against moto', () => {
         cluster: testCluster(fabric, await kubeconfigArn()),
         readiness: { ready: false, startedAt: new Date(Date.now() - 1201_000).toISOString(), attempts: 40 },
       }),
-    ).rejects.toMatchObject({ name: 'ClusterNotReady', message: expect.stringMatching(/instances: NOT ready .*dns: NOT ready .*placeholder.*api: NOT ready/) });
+    ).rejects.toMatchObject({
+      name: 'ClusterNotReady',
+      message: expect.stringMatching(/instances: NOT ready .*dns: NOT ready .*placeholder.*api: NOT ready/),
+    });
   });
 });

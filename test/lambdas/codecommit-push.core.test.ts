@@ -1,5 +1,11 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { buildPushRequest, parsePushEvent, startPush } from '../../lambdas/codecommit-push/core';
 import type { Logger, LogContext } from '../../lambdas/shared/logger';
 import { codeCommitPushEvent } from '../support/eventbridge';
@@ -28,20 +34,37 @@ describe('parsePushEvent', () => {
 
   test('fails when the branch is not a fabric branch: CodeCommitEventInvalid naming the field and the value', () => {
     expect(() => parsePushEvent(push({ referenceName: 'main' }))).toThrow(
-      expect.objectContaining({ name: 'CodeCommitEventInvalid', message: expect.stringContaining('detail.referenceName is "main", expected a fabric/<name> branch') }),
+      expect.objectContaining({
+        name: 'CodeCommitEventInvalid',
+        message: expect.stringContaining('detail.referenceName is "main", expected a fabric/<name> branch'),
+      }),
     );
   });
 
   test('fails when the event is a branch deletion', () => {
-    expect(() => parsePushEvent(push({ event: 'referenceDeleted' }))).toThrow(expect.objectContaining({ name: 'CodeCommitEventInvalid', message: expect.stringContaining('detail.event is "referenceDeleted"') }));
+    expect(() => parsePushEvent(push({ event: 'referenceDeleted' }))).toThrow(
+      expect.objectContaining({ name: 'CodeCommitEventInvalid', message: expect.stringContaining('detail.event is "referenceDeleted"') }),
+    );
   });
 
   test('fails when the commit id is not a commit id', () => {
-    expect(() => parsePushEvent(push({ commitId: 'HEAD' }))).toThrow(expect.objectContaining({ name: 'CodeCommitEventInvalid', message: expect.stringContaining('detail.commitId is "HEAD", expected a 40-hex commit id') }));
+    expect(() => parsePushEvent(push({ commitId: 'HEAD' }))).toThrow(
+      expect.objectContaining({
+        name: 'CodeCommitEventInvalid',
+        message: expect.stringContaining('detail.commitId is "HEAD", expected a 40-hex commit id'),
+      }),
+    );
   });
 
   test('fails when the event is not a CodeCommit event at all, saying nothing was started', () => {
-    expect(() => parsePushEvent({ id: 'x-1', source: 'aws.s3' })).toThrow(expect.objectContaining({ name: 'CodeCommitEventInvalid', message: expect.stringMatching(/^CodeCommit event x-1 is not a push to a fabric\/<name> branch, so nothing was started: source is "aws.s3"/) }));
+    expect(() => parsePushEvent({ id: 'x-1', source: 'aws.s3' })).toThrow(
+      expect.objectContaining({
+        name: 'CodeCommitEventInvalid',
+        message: expect.stringMatching(
+          /^CodeCommit event x-1 is not a push to a fabric\/<name> branch, so nothing was started: source is "aws.s3"/,
+        ),
+      }),
+    );
   });
 });
 
@@ -60,8 +83,15 @@ describe('startPush', () => {
   let lines: Record<string, unknown>[];
   /** Keeps each line with its context, as the JSON logger would write it. */
   const recorder = (context: LogContext = {}): Logger => {
-    const log = (level: string, message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, ...context, ...fields });
-    return { log, info: (m, f) => log('info', m, f), warn: (m, f) => log('warn', m, f), error: (m, f) => log('error', m, f), with: (more) => recorder({ ...context, ...more }) };
+    const log = (level: string, message: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, message, ...context, ...fields });
+    return {
+      log,
+      info: (m, f) => log('info', m, f),
+      warn: (m, f) => log('warn', m, f),
+      error: (m, f) => log('error', m, f),
+      with: (more) => recorder({ ...context, ...more }),
+    };
   };
   const deps = () => ({ sfn: new SFNClient({ region: 'us-east-2' }), stateMachineArn: STATE_MACHINE, logger: recorder() });
   beforeEach(() => {
@@ -74,7 +104,14 @@ describe('startPush', () => {
   test('GIVEN a push of a commit never run WHEN handled THEN one StartExecution with the commit-derived name and the provision input', async () => {
     expect(await startPush(push(), deps())).toEqual({ outcome: 'started', executionName: 'demo-7f3c0e3b2a1d', executionArn: EXECUTION });
     expect(sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
-      { stateMachineArn: STATE_MACHINE, name: 'demo-7f3c0e3b2a1d', input: JSON.stringify({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit: COMMIT } }) },
+      {
+        stateMachineArn: STATE_MACHINE,
+        name: 'demo-7f3c0e3b2a1d',
+        input: JSON.stringify({
+          action: 'provision',
+          source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit: COMMIT },
+        }),
+      },
     ]);
   });
 
@@ -82,7 +119,15 @@ describe('startPush', () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status: 'RUNNING' });
     expect(await startPush(push(), deps())).toEqual({ outcome: 'duplicate', executionName: 'demo-7f3c0e3b2a1d', executionArn: EXECUTION });
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(lines).toEqual([expect.objectContaining({ level: 'info', message: expect.stringContaining('duplicate push event'), fabric: 'demo', execution: EXECUTION, commit: COMMIT })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        message: expect.stringContaining('duplicate push event'),
+        fabric: 'demo',
+        execution: EXECUTION,
+        commit: COMMIT,
+      }),
+    ]);
   });
 
   test('GIVEN two deliveries racing WHEN StartExecution says ExecutionAlreadyExists THEN duplicate, not an error', async () => {

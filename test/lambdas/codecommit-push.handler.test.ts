@@ -16,7 +16,8 @@ describeWithMoto('codecommit-push handler against moto', () => {
   let handler: (event: unknown) => Promise<PushResult>;
   let stateMachineArn: string;
   const sfn = (): SFNClient => new SFNClient({ region: 'us-east-2' });
-  const executions = async (): Promise<string[]> => ((await sfn().send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).map((e) => e.name ?? '');
+  const executions = async (): Promise<string[]> =>
+    ((await sfn().send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).map((e) => e.name ?? '');
 
   beforeAll(async () => {
     stateMachineArn = await createEmulatedStateMachine(sfn());

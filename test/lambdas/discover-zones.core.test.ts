@@ -7,7 +7,14 @@ import { chooseZones, usableZoneNames } from '../../lib/domain/zones';
 import { asClient, awsError, fabricOf, FakeS3, recordOf } from './fixtures/prepare';
 
 function zone(name: string, extra: Partial<AvailabilityZone> = {}): AvailabilityZone {
-  return { ZoneName: name, State: 'available', ZoneType: 'availability-zone', OptInStatus: 'opt-in-not-required', RegionName: name.slice(0, -1), ...extra };
+  return {
+    ZoneName: name,
+    State: 'available',
+    ZoneType: 'availability-zone',
+    OptInStatus: 'opt-in-not-required',
+    RegionName: name.slice(0, -1),
+    ...extra,
+  };
 }
 
 const ohio = [zone('us-east-2a'), zone('us-east-2b'), zone('us-east-2c')];
@@ -53,7 +60,11 @@ function recorded(fabric: ValidatedFabric, zones: string[], status: 'READY' | 'F
 describe('discoverZones: discovery', () => {
   test('GIVEN a region with three usable zones and no record WHEN discovered THEN all three, in name order, origin discovered', async () => {
     const result = await discoverZones(fabricOf(), deps({ zones: [zone('us-east-2c'), zone('us-east-2a'), zone('us-east-2b')] }));
-    expect(result).toEqual({ zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'], zonesCsv: 'us-east-2a,us-east-2b,us-east-2c', origin: 'discovered' });
+    expect(result).toEqual({
+      zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+      zonesCsv: 'us-east-2a,us-east-2b,us-east-2c',
+      origin: 'discovered',
+    });
   });
 
   test('GIVEN the first zone is impaired and a fourth is available WHEN discovered THEN the unusable zone is filtered out BEFORE three are taken (defect 3)', async () => {
@@ -65,7 +76,13 @@ describe('discoverZones: discovery', () => {
 
   test('GIVEN more usable zones than needed WHEN discovered THEN the first zoneCount by name are taken', async () => {
     const zones = ['f', 'e', 'd', 'c', 'b', 'a'].map((l) => zone(`us-east-1${l}`));
-    expect((await discoverZones(fabricOf({ region: 'us-east-1', zoneCount: 5 }), deps({ zones }))).zones).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e']);
+    expect((await discoverZones(fabricOf({ region: 'us-east-1', zoneCount: 5 }), deps({ zones }))).zones).toEqual([
+      'us-east-1a',
+      'us-east-1b',
+      'us-east-1c',
+      'us-east-1d',
+      'us-east-1e',
+    ]);
   });
 
   test('GIVEN local zones, unavailable zones and zones not opted in WHEN filtered THEN only plain available zones remain', () => {
@@ -89,7 +106,9 @@ describe('discoverZones: discovery', () => {
     const error = await discoverZones(fabricOf({ region: 'us-west-1' }), deps({ zones })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InsufficientZones);
     expect((error as Error).name).toBe('InsufficientZones');
-    expect((error as Error).message).toMatch(/region us-west-1 has 2 usable availability zone\(s\) \(us-west-1a, us-west-1b\) but zoneCount is 3/);
+    expect((error as Error).message).toMatch(
+      /region us-west-1 has 2 usable availability zone\(s\) \(us-west-1a, us-west-1b\) but zoneCount is 3/,
+    );
   });
 
   test('fails when zoneCount 5 is asked in a region with four usable zones', () => {
@@ -116,7 +135,11 @@ describe('discoverZones: region', () => {
 describe('discoverZones: pinned zones', () => {
   test('GIVEN pinned usable zones WHEN discovered THEN they are used as given, origin pinned', async () => {
     const fabric = fabricOf({ zones: ['us-east-2c', 'us-east-2a', 'us-east-2b'] });
-    expect(await discoverZones(fabric, deps())).toEqual({ zones: ['us-east-2c', 'us-east-2a', 'us-east-2b'], zonesCsv: 'us-east-2c,us-east-2a,us-east-2b', origin: 'pinned' });
+    expect(await discoverZones(fabric, deps())).toEqual({
+      zones: ['us-east-2c', 'us-east-2a', 'us-east-2b'],
+      zonesCsv: 'us-east-2c,us-east-2a,us-east-2b',
+      origin: 'pinned',
+    });
   });
 
   test('fails when a pinned zone is not usable, listing the usable ones', async () => {
@@ -130,7 +153,9 @@ describe('discoverZones: pinned zones', () => {
 
   test('fails when a pinned zone exists but is impaired', async () => {
     const fabric = fabricOf({ zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
-    await expect(discoverZones(fabric, deps({ zones: [zone('us-east-2a'), zone('us-east-2b'), zone('us-east-2c', { State: 'impaired' })] }))).rejects.toThrow(FabricSpecInvalid);
+    await expect(
+      discoverZones(fabric, deps({ zones: [zone('us-east-2a'), zone('us-east-2b'), zone('us-east-2c', { State: 'impaired' })] })),
+    ).rejects.toThrow(FabricSpecInvalid);
   });
 });
 
@@ -139,14 +164,18 @@ describe('discoverZones: recorded zones', () => {
     const fabric = fabricOf({ region: 'us-east-1' });
     const zones = ['a', 'b', 'c', 'd'].map((l) => zone(`us-east-1${l}`));
     const result = await discoverZones(fabric, deps({ zones, s3: recorded(fabric, ['us-east-1b', 'us-east-1c', 'us-east-1d']) }));
-    expect(result).toEqual({ zones: ['us-east-1b', 'us-east-1c', 'us-east-1d'], zonesCsv: 'us-east-1b,us-east-1c,us-east-1d', origin: 'recorded' });
+    expect(result).toEqual({
+      zones: ['us-east-1b', 'us-east-1c', 'us-east-1d'],
+      zonesCsv: 'us-east-1b,us-east-1c,us-east-1d',
+      origin: 'recorded',
+    });
   });
 
   test('GIVEN no state bucket yet WHEN discovered THEN it is treated as no record', async () => {
     expect((await discoverZones(fabricOf(), deps({ s3: new FakeS3() }))).origin).toBe('discovered');
   });
 
-  test('GIVEN a state bucket without this fabric\'s record WHEN discovered THEN zones are discovered', async () => {
+  test("GIVEN a state bucket without this fabric's record WHEN discovered THEN zones are discovered", async () => {
     const s3 = new FakeS3();
     s3.addBucket(fabricOf().stateBucket);
     expect((await discoverZones(fabricOf(), deps({ s3 }))).origin).toBe('discovered');
@@ -167,10 +196,14 @@ describe('discoverZones: recorded zones', () => {
   test('fails when a recorded zone is no longer usable, saying zones of an existing fabric cannot change', async () => {
     const fabric = fabricOf();
     const zones = [zone('us-east-2a'), zone('us-east-2b', { State: 'unavailable' }), zone('us-east-2c'), zone('us-east-2d')];
-    const error = await discoverZones(fabric, deps({ zones, s3: recorded(fabric, ['us-east-2a', 'us-east-2b', 'us-east-2c']) })).catch((e: unknown) => e);
+    const error = await discoverZones(fabric, deps({ zones, s3: recorded(fabric, ['us-east-2a', 'us-east-2b', 'us-east-2c']) })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(FabricZonesChanged);
     expect((error as Error).name).toBe('FabricZonesChanged');
-    expect((error as Error).message).toMatch(/us-east-2b of fabric demo are no longer usable.*cannot change.*destroy the fabric and provision it again/);
+    expect((error as Error).message).toMatch(
+      /us-east-2b of fabric demo are no longer usable.*cannot change.*destroy the fabric and provision it again/,
+    );
   });
 
   test('GIVEN a recorded zone that is no longer usable WHEN destroying THEN the recorded zones are still returned', async () => {
@@ -180,7 +213,7 @@ describe('discoverZones: recorded zones', () => {
     expect(result.zones).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
   });
 
-  test('fails when the spec\'s zoneCount disagrees with the recorded zones', async () => {
+  test("fails when the spec's zoneCount disagrees with the recorded zones", async () => {
     const fabric = fabricOf({ zoneCount: 5 });
     const zones = ['a', 'b', 'c', 'd', 'e'].map((l) => zone(`us-east-2${l}`));
     await expect(discoverZones(fabric, deps({ zones, s3: recorded(fabric, ['us-east-2a', 'us-east-2b', 'us-east-2c']) }))).rejects.toThrow(
@@ -191,7 +224,9 @@ describe('discoverZones: recorded zones', () => {
   test('fails when the pinned zones disagree with the recorded ones', async () => {
     const fabric = fabricOf({ zones: ['us-east-2a', 'us-east-2b', 'us-east-2d'] });
     const zones = ['a', 'b', 'c', 'd'].map((l) => zone(`us-east-2${l}`));
-    const error = await discoverZones(fabric, deps({ zones, s3: recorded(fabric, ['us-east-2a', 'us-east-2b', 'us-east-2c']) })).catch((e: unknown) => e);
+    const error = await discoverZones(fabric, deps({ zones, s3: recorded(fabric, ['us-east-2a', 'us-east-2b', 'us-east-2c']) })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(FabricZonesChanged);
     expect((error as Error).message).toMatch(/pin us-east-2a, us-east-2b, us-east-2c \(or drop "zones"\)/);
   });

@@ -22,7 +22,13 @@ describeWithMoto('DiscoverZones handler against moto', () => {
   });
 
   test('GIVEN us-east-1 (six zones in moto) and zoneCount 5 WHEN discovered THEN the first five by name are chosen', async () => {
-    expect((await handler({ fabric: fabricOf({ region: 'us-east-1', zoneCount: 5 }) })).zones).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e']);
+    expect((await handler({ fabric: fabricOf({ region: 'us-east-1', zoneCount: 5 }) })).zones).toEqual([
+      'us-east-1a',
+      'us-east-1b',
+      'us-east-1c',
+      'us-east-1d',
+      'us-east-1e',
+    ]);
   });
 
   test('fails with InsufficientZones in us-west-1, which has two zones in moto', async () => {
@@ -44,14 +50,23 @@ describeWithMoto('DiscoverZones handler against moto', () => {
   });
 
   test('fails when the region does not exist', async () => {
-    await expect(handler({ fabric: fabricOf({ region: 'xx-nowhere-1' }) })).rejects.toMatchObject({ name: 'FabricSpecInvalid', problems: [expect.objectContaining({ field: 'region' })] });
+    await expect(handler({ fabric: fabricOf({ region: 'xx-nowhere-1' }) })).rejects.toMatchObject({
+      name: 'FabricSpecInvalid',
+      problems: [expect.objectContaining({ field: 'region' })],
+    });
   });
 
   test('GIVEN a fabric record in the state bucket WHEN discovered THEN its zones are reused', async () => {
     const fabric = fabricOf({ region: 'us-east-1' });
     const s3 = new S3Client({ region: 'us-east-1', forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: fabric.stateBucket }));
-    await s3.send(new PutObjectCommand({ Bucket: fabric.stateBucket, Key: stateKeys.record('demo'), Body: JSON.stringify(recordOf(fabric, ['us-east-1d', 'us-east-1e', 'us-east-1f'])) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: fabric.stateBucket,
+        Key: stateKeys.record('demo'),
+        Body: JSON.stringify(recordOf(fabric, ['us-east-1d', 'us-east-1e', 'us-east-1f'])),
+      }),
+    );
     await expect(handler({ fabric })).resolves.toMatchObject({ zones: ['us-east-1d', 'us-east-1e', 'us-east-1f'], origin: 'recorded' });
   });
 });

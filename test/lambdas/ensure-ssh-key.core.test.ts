@@ -1,9 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import {
-  CreateSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ensureSshKey, generatePrivateKeyPem, publicKeyOf, SSH_KEY_BITS } from '../../lambdas/ensure-ssh-key/core';
 import { createLogger } from '../../lambdas/shared/logger';
 import { testFabric } from './fixtures/late-stages';

@@ -37,12 +37,12 @@ describe('publicKeyOf against sshpk (the previous implementation)', () => {
     ['RSA 2048, e = 3', 2048, 3],
     // e's first byte has its high bit set: the mpint needs a leading zero byte, as n always does.
     ['RSA 1024, e = 0x800001', 1024, 0x800001],
-  ])('GIVEN %s WHEN its public key is written THEN the line and fingerprint are sshpk\'s', (_what, bits, e) => {
+  ])("GIVEN %s WHEN its public key is written THEN the line and fingerprint are sshpk's", (_what, bits, e) => {
     const pem = pkcs1Pem(bits, e);
     expect(publicKeyOf(pem, 'fabricctl-demo')).toEqual(sshpkPublicKeyOf(pem, 'fabricctl-demo'));
   });
 
-  test('GIVEN a production-size key WHEN its public key is written THEN the line and fingerprint are sshpk\'s', () => {
+  test("GIVEN a production-size key WHEN its public key is written THEN the line and fingerprint are sshpk's", () => {
     const pem = generatePrivateKeyPem();
     expect(publicKeyOf(pem, 'fabricctl-demo')).toEqual(sshpkPublicKeyOf(pem, 'fabricctl-demo'));
   });
@@ -59,7 +59,10 @@ describe('publicKeyOf against sshpk (the previous implementation)', () => {
   });
 
   test('fails when the stored key is not RSA, instead of writing an ssh-rsa line for it', () => {
-    const { privateKey } = generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     expect(() => publicKeyOf(privateKey, 'x')).toThrow(/expected an RSA key.*got ed25519/);
   });
 });

@@ -6,7 +6,10 @@ import { ACCOUNT, asClient, awsError, fabricOf, FakeS3 } from './fixtures/prepar
 const OTHER_ACCOUNT = '999999999999';
 const fullyBlocked = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
-const BUILD_ROLES = ['arn:aws:iam::123456789012:role/FabricOrchestrator-NetworkProjectRole-1', 'arn:aws:iam::123456789012:role/FabricOrchestrator-ClusterProjectRole-2'];
+const BUILD_ROLES = [
+  'arn:aws:iam::123456789012:role/FabricOrchestrator-NetworkProjectRole-1',
+  'arn:aws:iam::123456789012:role/FabricOrchestrator-ClusterProjectRole-2',
+];
 const ADMIN = 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admin_*';
 const READERS: StateReaders = { buildPrincipalArns: BUILD_ROLES, adminPrincipalArns: [ADMIN] };
 const BUCKET_ARN = 'arn:aws:s3:::fabricctl-state-123456789012-us-east-2';
@@ -64,14 +67,23 @@ describe('ensureStateBucket: creation', () => {
     const s3 = new FakeS3();
     await run(s3);
     const bucket = s3.buckets.get('fabricctl-state-123456789012-us-east-2');
-    expect(bucket).toMatchObject({ versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked, ownership: 'BucketOwnerEnforced' });
+    expect(bucket).toMatchObject({
+      versioning: 'Enabled',
+      encryption: 'AES256',
+      publicAccessBlock: fullyBlocked,
+      ownership: 'BucketOwnerEnforced',
+    });
     expect(JSON.parse(bucket?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] });
   });
 
   test('GIVEN spec tags WHEN the bucket is created THEN it carries them plus fabricctl:managed=true', async () => {
     const s3 = new FakeS3();
     await run(s3, fabricOf({ tags: { team: 'platform', cost: 'k8s' } }));
-    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.tags).toEqual({ team: 'platform', cost: 'k8s', 'fabricctl:managed': 'true' });
+    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.tags).toEqual({
+      team: 'platform',
+      cost: 'k8s',
+      'fabricctl:managed': 'true',
+    });
   });
 
   test('GIVEN a China region WHEN the policy is written THEN the ARN uses the aws-cn partition', () => {
@@ -103,7 +115,11 @@ describe('ensureStateBucket: plan', () => {
 
   test('GIVEN a sound bucket WHEN planning THEN exists is true and nothing is written', async () => {
     const s3 = new FakeS3();
-    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked });
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', {
+      versioning: 'Enabled',
+      encryption: 'AES256',
+      publicAccessBlock: fullyBlocked,
+    });
     expect(await run(s3, fabricOf({}, 'plan'))).toMatchObject({ exists: true, created: false });
     expect(s3.writes()).toEqual([]);
   });
@@ -113,20 +129,38 @@ describe('ensureStateBucket: existing bucket', () => {
   test('GIVEN a sound bucket of ours with our current policy WHEN ensured THEN it is verified with ExpectedBucketOwner and left as it is', async () => {
     const s3 = new FakeS3();
     const policy = JSON.stringify({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] }, null, 2);
-    const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'aws:kms', publicAccessBlock: fullyBlocked, tags: { mine: 'yes' }, policy });
+    const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', {
+      versioning: 'Enabled',
+      encryption: 'aws:kms',
+      publicAccessBlock: fullyBlocked,
+      tags: { mine: 'yes' },
+      policy,
+    });
     const result = await run(s3, fabricOf({ tags: { team: 'other' } }));
     expect(result).toEqual({ bucket: 'fabricctl-state-123456789012-us-east-2', region: 'us-east-2', exists: true, created: false });
     expect(s3.writes()).toEqual([]);
     expect(bucket.tags).toEqual({ mine: 'yes' });
-    expect((s3.sent[0] as HeadBucketCommand).input).toEqual({ Bucket: 'fabricctl-state-123456789012-us-east-2', ExpectedBucketOwner: ACCOUNT });
+    expect((s3.sent[0] as HeadBucketCommand).input).toEqual({
+      Bucket: 'fabricctl-state-123456789012-us-east-2',
+      ExpectedBucketOwner: ACCOUNT,
+    });
   });
 
   test('GIVEN a sound bucket with an older policy of ours and a statement of someone else WHEN ensured THEN only our statements are replaced', async () => {
     const s3 = new FakeS3();
-    const theirs = { Sid: 'AllowAuditRead', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/Audit' }, Action: 's3:ListBucket', Resource: BUCKET_ARN };
+    const theirs = {
+      Sid: 'AllowAuditRead',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/Audit' },
+      Action: 's3:ListBucket',
+      Resource: BUCKET_ARN,
+    };
     const older = { ...SECRET_STATEMENTS[0], Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/Gone'] } } };
     const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', {
-      versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked, tags: { mine: 'yes' },
+      versioning: 'Enabled',
+      encryption: 'AES256',
+      publicAccessBlock: fullyBlocked,
+      tags: { mine: 'yes' },
       policy: JSON.stringify({ Version: '2012-10-17', Statement: [theirs, older] }),
     });
     await run(s3);
@@ -138,7 +172,11 @@ describe('ensureStateBucket: existing bucket', () => {
 
   test('GIVEN a sound bucket without a policy WHEN planning THEN no policy is written', async () => {
     const s3 = new FakeS3();
-    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: fullyBlocked });
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', {
+      versioning: 'Enabled',
+      encryption: 'AES256',
+      publicAccessBlock: fullyBlocked,
+    });
     await run(s3, fabricOf({}, 'plan'));
     expect(s3.writes()).toEqual([]);
   });
@@ -146,12 +184,21 @@ describe('ensureStateBucket: existing bucket', () => {
   test('GIVEN no TLS WHEN a bucket is created THEN the secret-read denials are still written, without the TLS statement', async () => {
     const s3 = new FakeS3();
     await run(s3, fabricOf(), false);
-    expect(JSON.parse(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: SECRET_STATEMENTS });
+    expect(JSON.parse(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy ?? '{}')).toEqual({
+      Version: '2012-10-17',
+      Statement: SECRET_STATEMENTS,
+    });
   });
 
   test('GIVEN local mode (moto applies Deny statements without their conditions) WHEN a bucket is created THEN it gets no policy (neither the TLS statement nor the secret-read denials)', async () => {
     const s3 = new FakeS3();
-    await ensureStateBucket(fabricOf(), { s3: asClient(s3), accountId: ACCOUNT, stateReaders: READERS, requireTls: false, restrictSecretReads: false });
+    await ensureStateBucket(fabricOf(), {
+      s3: asClient(s3),
+      accountId: ACCOUNT,
+      stateReaders: READERS,
+      requireTls: false,
+      restrictSecretReads: false,
+    });
     expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy).toBeUndefined();
   });
 
@@ -177,7 +224,11 @@ describe('ensureStateBucket: existing bucket', () => {
 
   test('fails when public access is only partly blocked', async () => {
     const s3 = new FakeS3();
-    s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Enabled', encryption: 'AES256', publicAccessBlock: { ...fullyBlocked, RestrictPublicBuckets: false } });
+    s3.addBucket('fabricctl-state-123456789012-us-east-2', {
+      versioning: 'Enabled',
+      encryption: 'AES256',
+      publicAccessBlock: { ...fullyBlocked, RestrictPublicBuckets: false },
+    });
     await expect(run(s3)).rejects.toThrow(/not fully blocked/);
   });
 

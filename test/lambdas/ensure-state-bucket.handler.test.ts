@@ -38,6 +38,8 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
     ({ handler } = await import('../../lambdas/ensure-state-bucket/handler'));
     process.env.STATE_BUCKET_REQUIRE_TLS = 'false';
     jest.isolateModules(() => {
+      // A second copy of the handler, loaded after the environment changes: it reads it at load.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       ({ handler: plainHttpHandler } = require('../../lambdas/ensure-state-bucket/handler') as { handler: typeof Handler });
     });
     delete process.env.STATE_BUCKET_REQUIRE_TLS;
@@ -48,25 +50,44 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
 
   test('GIVEN no bucket in us-east-2 WHEN ensured THEN it is created in us-east-2 with every protection and the tags', async () => {
     const fabric = fabricOf({ tags: { team: 'platform' } });
-    await expect(handler({ fabric })).resolves.toEqual({ bucket: 'fabricctl-state-123456789012-us-east-2', region: 'us-east-2', exists: true, created: true });
+    await expect(handler({ fabric })).resolves.toEqual({
+      bucket: 'fabricctl-state-123456789012-us-east-2',
+      region: 'us-east-2',
+      exists: true,
+      created: true,
+    });
 
     const client = s3('us-east-2');
     const Bucket = fabric.stateBucket;
     expect((await client.send(new GetBucketLocationCommand({ Bucket }))).LocationConstraint).toBe('us-east-2');
     expect((await client.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
-    expect((await client.send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    expect(
+      (await client.send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration?.Rules?.[0]
+        ?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+    ).toBe('AES256');
     expect((await client.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       IgnorePublicAcls: true,
       BlockPublicPolicy: true,
       RestrictPublicBuckets: true,
     });
-    expect((await client.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls?.Rules?.[0]?.ObjectOwnership).toBe('BucketOwnerEnforced');
+    expect((await client.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls?.Rules?.[0]?.ObjectOwnership).toBe(
+      'BucketOwnerEnforced',
+    );
     const policy = JSON.parse((await client.send(new GetBucketPolicyCommand({ Bucket }))).Policy ?? '{}');
-    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['DenyInsecureTransport', 'DenyKopsSecretReadsToOthers', 'DenyTerraformStateReadsToOthers']);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+      'DenyInsecureTransport',
+      'DenyKopsSecretReadsToOthers',
+      'DenyTerraformStateReadsToOthers',
+    ]);
     expect(policy.Statement[0]).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     const tags = (await client.send(new GetBucketTaggingCommand({ Bucket }))).TagSet ?? [];
-    expect(tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'platform' }, { Key: 'fabricctl:managed', Value: 'true' }]));
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'team', Value: 'platform' },
+        { Key: 'fabricctl:managed', Value: 'true' },
+      ]),
+    );
   });
 
   test('GIVEN no bucket in us-east-1 WHEN ensured THEN it is created (moto, like S3, rejects a LocationConstraint of us-east-1: defect 2)', async () => {
@@ -77,13 +98,17 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
 
   test('GIVEN the bucket exists from an earlier run WHEN ensured again THEN it is verified and left as it is', async () => {
     await plainHttpHandler({ fabric: fabricOf({ tags: { team: 'first' } }) });
-    await expect(plainHttpHandler({ fabric: fabricOf({ tags: { team: 'second' } }) })).resolves.toMatchObject({ exists: true, created: false });
-    const tags = (await s3('us-east-2').send(new GetBucketTaggingCommand({ Bucket: 'fabricctl-state-123456789012-us-east-2' }))).TagSet ?? [];
+    await expect(plainHttpHandler({ fabric: fabricOf({ tags: { team: 'second' } }) })).resolves.toMatchObject({
+      exists: true,
+      created: false,
+    });
+    const tags =
+      (await s3('us-east-2').send(new GetBucketTaggingCommand({ Bucket: 'fabricctl-state-123456789012-us-east-2' }))).TagSet ?? [];
     expect(tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'first' }]));
   });
 
   // moto evaluates ArnNotLike on aws:PrincipalArn only partly: the denial itself is tested on the document (core test).
-  test('GIVEN the stack\'s build role and admin WHEN a bucket is created THEN S3 keeps the secret-read denials naming exactly them', async () => {
+  test("GIVEN the stack's build role and admin WHEN a bucket is created THEN S3 keeps the secret-read denials naming exactly them", async () => {
     const fabric = fabricOf();
     await handler({ fabric });
     const policy = JSON.parse((await s3('us-east-2').send(new GetBucketPolicyCommand({ Bucket: fabric.stateBucket }))).Policy ?? '{}');
@@ -120,13 +145,18 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
 
   test('GIVEN no bucket WHEN planning THEN nothing is created', async () => {
     await expect(handler({ fabric: fabricOf({}, 'plan') })).resolves.toMatchObject({ exists: false, created: false });
-    await expect(s3('us-east-2').send(new HeadBucketCommand({ Bucket: 'fabricctl-state-123456789012-us-east-2' }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(s3('us-east-2').send(new HeadBucketCommand({ Bucket: 'fabricctl-state-123456789012-us-east-2' }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 
   test('fails when the existing bucket has no versioning and no encryption, and leaves it unchanged', async () => {
     const Bucket = 'fabricctl-state-123456789012-us-east-2';
     await s3('us-east-2').send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-    await expect(handler({ fabric: fabricOf() })).rejects.toMatchObject({ name: 'StateBucketMisconfigured', message: expect.stringMatching(/versioning is off.*default encryption is off/) });
+    await expect(handler({ fabric: fabricOf() })).rejects.toMatchObject({
+      name: 'StateBucketMisconfigured',
+      message: expect.stringMatching(/versioning is off.*default encryption is off/),
+    });
     expect((await s3('us-east-2').send(new GetBucketVersioningCommand({ Bucket }))).Status).toBeUndefined();
   });
 
@@ -152,9 +182,13 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
       const fabric = fabricOf();
       await leaveLock(fabric);
       const result = await plainHttpHandler({ fabric });
-      expect(result.releasedLocks).toEqual([{ key: lockKey, id: lockInfo.ID, operation: 'OperationTypeApply', who: 'root@ip-10-0-1-2', created: lockInfo.Created }]);
+      expect(result.releasedLocks).toEqual([
+        { key: lockKey, id: lockInfo.ID, operation: 'OperationTypeApply', who: 'root@ip-10-0-1-2', created: lockInfo.Created },
+      ]);
       const client = s3('us-east-2');
-      await expect(client.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: lockKey }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+      await expect(client.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: lockKey }))).rejects.toMatchObject({
+        name: 'NoSuchKey',
+      });
       const versions = await client.send(new ListObjectVersionsCommand({ Bucket: fabric.stateBucket, Prefix: lockKey }));
       expect(versions.Versions?.length).toBe(1);
       expect(versions.DeleteMarkers?.length).toBe(1);
@@ -171,7 +205,12 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
     test('GIVEN no lock WHEN ensured THEN nothing is released', async () => {
       const fabric = fabricOf();
       await plainHttpHandler({ fabric });
-      await expect(plainHttpHandler({ fabric })).resolves.toEqual({ bucket: fabric.stateBucket, region: 'us-east-2', exists: true, created: false });
+      await expect(plainHttpHandler({ fabric })).resolves.toEqual({
+        bucket: fabric.stateBucket,
+        region: 'us-east-2',
+        exists: true,
+        created: false,
+      });
     });
   });
 });

@@ -16,7 +16,12 @@ function buildCause(overrides: Record<string, unknown> = {}, wrap = true): strin
       {
         PhaseType: 'BUILD',
         PhaseStatus: 'FAILED',
-        Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'Error while executing command: buildspecs/scripts/network.sh. Reason: exit status 1' }],
+        Contexts: [
+          {
+            StatusCode: 'COMMAND_EXECUTION_ERROR',
+            Message: 'Error while executing command: buildspecs/scripts/network.sh. Reason: exit status 1',
+          },
+        ],
       },
       { PhaseType: 'COMPLETED' },
     ],
@@ -59,7 +64,11 @@ describe('parseBuildCause', () => {
       projectName: 'FabricNetworkJob',
       buildStatus: 'FAILED',
       currentPhase: 'COMPLETED',
-      failedPhase: { type: 'BUILD', status: 'FAILED', contexts: ['COMMAND_EXECUTION_ERROR: Error while executing command: buildspecs/scripts/network.sh. Reason: exit status 1'] },
+      failedPhase: {
+        type: 'BUILD',
+        status: 'FAILED',
+        contexts: ['COMMAND_EXECUTION_ERROR: Error while executing command: buildspecs/scripts/network.sh. Reason: exit status 1'],
+      },
       logGroup: '/aws/codebuild/FabricNetworkJob',
       logStream: '1b2c',
     });
@@ -67,9 +76,21 @@ describe('parseBuildCause', () => {
 
   test('GIVEN the camelCase shape of the CodeBuild API WHEN parsed THEN the same facts are found', () => {
     const cause = JSON.stringify({
-      build: { id: 'p:1', projectName: 'p', buildStatus: 'TIMED_OUT', currentPhase: 'BUILD', phases: [{ phaseType: 'BUILD', phaseStatus: 'TIMED_OUT', contexts: [] }], logs: { groupName: 'g', streamName: 's' } },
+      build: {
+        id: 'p:1',
+        projectName: 'p',
+        buildStatus: 'TIMED_OUT',
+        currentPhase: 'BUILD',
+        phases: [{ phaseType: 'BUILD', phaseStatus: 'TIMED_OUT', contexts: [] }],
+        logs: { groupName: 'g', streamName: 's' },
+      },
     });
-    expect(parseBuildCause(cause)).toMatchObject({ buildStatus: 'TIMED_OUT', failedPhase: { type: 'BUILD', status: 'TIMED_OUT' }, logGroup: 'g', logStream: 's' });
+    expect(parseBuildCause(cause)).toMatchObject({
+      buildStatus: 'TIMED_OUT',
+      failedPhase: { type: 'BUILD', status: 'TIMED_OUT' },
+      logGroup: 'g',
+      logStream: 's',
+    });
   });
 
   test('GIVEN a bare build object without the Build wrapper WHEN parsed THEN it is recognised', () => {
@@ -93,16 +114,33 @@ describe('extractErrorLines', () => {
   });
 
   test('GIVEN an unboxed -no-color Terraform error and a kops error WHEN extracted THEN both are kept', () => {
-    const lines = ['Plan: 1 to add', '', 'Error: Unsupported argument', '', '  on main.tf line 3:', 'next output', 'Error: cluster "demo.example.com" already exists'];
-    expect(extractErrorLines(lines)).toEqual(['Error: Unsupported argument', '    on main.tf line 3:', 'Error: cluster "demo.example.com" already exists']);
+    const lines = [
+      'Plan: 1 to add',
+      '',
+      'Error: Unsupported argument',
+      '',
+      '  on main.tf line 3:',
+      'next output',
+      'Error: cluster "demo.example.com" already exists',
+    ];
+    expect(extractErrorLines(lines)).toEqual([
+      'Error: Unsupported argument',
+      '    on main.tf line 3:',
+      'Error: cluster "demo.example.com" already exists',
+    ]);
   });
 
   test('GIVEN colour codes WHEN extracted THEN they are removed', () => {
-    expect(extractErrorLines(['\u001b[31m╷\u001b[0m', '\u001b[31m│\u001b[0m \u001b[1m\u001b[31mError: \u001b[0m\u001b[0m\u001b[1mbad\u001b[0m'])).toEqual(['Error: bad']);
+    expect(
+      extractErrorLines(['\u001b[31m╷\u001b[0m', '\u001b[31m│\u001b[0m \u001b[1m\u001b[31mError: \u001b[0m\u001b[0m\u001b[1mbad\u001b[0m']),
+    ).toEqual(['Error: bad']);
   });
 
   test('GIVEN no error lines WHEN extracted THEN the last script lines, without CodeBuild chatter', () => {
-    expect(extractErrorLines(['[Container] start', 'one', 'two: permission denied', '[Container] Phase complete'])).toEqual(['one', 'two: permission denied']);
+    expect(extractErrorLines(['[Container] start', 'one', 'two: permission denied', '[Container] Phase complete'])).toEqual([
+      'one',
+      'two: permission denied',
+    ]);
   });
 });
 
@@ -111,7 +149,10 @@ describe('explainFailure', () => {
 
   test('GIVEN a failed network build WHEN explained THEN the cause names job, phase, Terraform error and log location, and the Error is kept', async () => {
     const seen: GetLogEventsCommand[] = [];
-    const result = await explainFailure({ fabric, error: { Error: 'States.TaskFailed', Cause: buildCause() } }, fakeLogs(TERRAFORM_LOG, seen));
+    const result = await explainFailure(
+      { fabric, error: { Error: 'States.TaskFailed', Cause: buildCause() } },
+      fakeLogs(TERRAFORM_LOG, seen),
+    );
     expect(result.Error).toBe('States.TaskFailed');
     expect(result.Cause).toBe(
       [
@@ -124,7 +165,12 @@ describe('explainFailure', () => {
         'Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.',
       ].join('\n'),
     );
-    expect(seen[0]?.input).toEqual({ logGroupName: '/aws/codebuild/FabricNetworkJob', logStreamName: '1b2c', startFromHead: false, limit: 200 });
+    expect(seen[0]?.input).toEqual({
+      logGroupName: '/aws/codebuild/FabricNetworkJob',
+      logStreamName: '1b2c',
+      startFromHead: false,
+      limit: 200,
+    });
   });
 
   test('GIVEN an unreadable log WHEN explained THEN the cause says so and keeps the original', async () => {

@@ -1,6 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -37,11 +43,20 @@ function pushPayload(overrides: Record<string, unknown> = {}): Record<string, un
   };
 }
 
-function delivery(payload: unknown, options: { event?: string; signature?: string | null; id?: string | null; base64?: boolean } = {}): FunctionUrlEvent {
+function delivery(
+  payload: unknown,
+  options: { event?: string; signature?: string | null; id?: string | null; base64?: boolean } = {},
+): FunctionUrlEvent {
   const body = JSON.stringify(payload);
-  const headers: Record<string, string> = { 'x-github-event': options.event ?? 'push', ...(options.id === null ? {} : { 'x-github-delivery': options.id ?? DELIVERY }), 'content-type': 'application/json' };
+  const headers: Record<string, string> = {
+    'x-github-event': options.event ?? 'push',
+    ...(options.id === null ? {} : { 'x-github-delivery': options.id ?? DELIVERY }),
+    'content-type': 'application/json',
+  };
   if (options.signature !== null) headers['x-hub-signature-256'] = options.signature ?? sign(body);
-  return options.base64 ? { headers, body: Buffer.from(body).toString('base64'), isBase64Encoded: true } : { headers, body, isBase64Encoded: false };
+  return options.base64
+    ? { headers, body: Buffer.from(body).toString('base64'), isBase64Encoded: true }
+    : { headers, body, isBase64Encoded: false };
 }
 
 describe('verifySignature', () => {
@@ -73,16 +88,29 @@ describe('rawBody', () => {
 
 describe('classify', () => {
   test('GIVEN a push to fabric/demo WHEN classified THEN it is a push of that commit', () => {
-    expect(classify('push', pushPayload())).toEqual({ kind: 'push', repository: 'octo/fabrics', branch: 'fabric/demo', name: 'demo', commit: COMMIT });
+    expect(classify('push', pushPayload())).toEqual({
+      kind: 'push',
+      repository: 'octo/fabrics',
+      branch: 'fabric/demo',
+      name: 'demo',
+      commit: COMMIT,
+    });
   });
   test('GIVEN a push to main WHEN classified THEN it is ignored with a reason', () => {
-    expect(classify('push', pushPayload({ ref: 'refs/heads/main' }))).toEqual({ kind: 'ignore', reason: expect.stringContaining('refs/heads/main') });
+    expect(classify('push', pushPayload({ ref: 'refs/heads/main' }))).toEqual({
+      kind: 'ignore',
+      reason: expect.stringContaining('refs/heads/main'),
+    });
   });
   test('GIVEN a tag named fabric/demo WHEN classified THEN it is ignored', () => {
     expect(classify('push', pushPayload({ ref: 'refs/tags/fabric/demo' })).kind).toBe('ignore');
   });
   test('GIVEN a branch deletion WHEN classified THEN it is a deletion, not a push', () => {
-    expect(classify('push', pushPayload({ deleted: true, after: '0'.repeat(40) }))).toMatchObject({ kind: 'deleted', name: 'demo', before: 'a'.repeat(40) });
+    expect(classify('push', pushPayload({ deleted: true, after: '0'.repeat(40) }))).toMatchObject({
+      kind: 'deleted',
+      name: 'demo',
+      before: 'a'.repeat(40),
+    });
   });
   test('GIVEN an issues event WHEN classified THEN it is ignored', () => {
     expect(classify('issues', {}).kind).toBe('ignore');
@@ -99,7 +127,11 @@ describe('buildExecutionRequest', () => {
     expect(buildExecutionRequest(STATE_MACHINE, push, SPEC)).toEqual({
       stateMachineArn: STATE_MACHINE,
       name: 'demo-0123456789ab',
-      input: { action: 'provision', spec: SPEC, source: { provider: 'github', repository: 'octo/fabrics', branch: 'fabric/demo', commit: COMMIT } },
+      input: {
+        action: 'provision',
+        spec: SPEC,
+        source: { provider: 'github', repository: 'octo/fabrics', branch: 'fabric/demo', commit: COMMIT },
+      },
     });
   });
 });
@@ -154,7 +186,10 @@ describe('receive', () => {
 
   test('GIVEN a signed non-push event whose body is not JSON WHEN received THEN it is ignored (202), its body unread', async () => {
     const body = 'not json';
-    const response = await receive({ headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body, isBase64Encoded: false }, deps());
+    const response = await receive(
+      { headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body, isBase64Encoded: false },
+      deps(),
+    );
     expect(response.statusCode).toBe(202);
     expect(JSON.parse(response.body)).toEqual({ ignored: true, reason: expect.stringContaining('ping') });
     expect(sfnMock.calls()).toHaveLength(0);
@@ -162,13 +197,21 @@ describe('receive', () => {
 
   test('fails when the body is over the limit: 413 before any signature work or AWS call', async () => {
     const big = delivery(pushPayload({ padding: 'x'.repeat(5000) }), { signature: 'sha256=00' });
-    const response = await receive(big, { ...deps(), webhookSecret: async () => { throw new Error('must not be read'); } });
+    const response = await receive(big, {
+      ...deps(),
+      webhookSecret: async () => {
+        throw new Error('must not be read');
+      },
+    });
     expect(response.statusCode).toBe(413);
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
   test('fails when the fabric.json is missing at the commit: 422 and no execution', async () => {
-    const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('{"message":"Not Found"}', { status: 404 })) as unknown as typeof fetch });
+    const response = await receive(delivery(pushPayload()), {
+      ...deps(),
+      fetchImpl: (async () => new Response('{"message":"Not Found"}', { status: 404 })) as unknown as typeof fetch,
+    });
     expect(response.statusCode).toBe(422);
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
@@ -176,19 +219,26 @@ describe('receive', () => {
   const answering = (status: number, headers: Record<string, string> = {}) =>
     (async () => new Response('{"message":"Not Found"}', { status, headers })) as unknown as typeof fetch;
 
-  test.each([404, 401, 403])('fails when fabric.json is read without a token and GitHub answers %i: 422 naming the token option a private repository needs', async (status) => {
-    const response = await receive(delivery(pushPayload()), { ...deps(), githubToken: async () => undefined, fetchImpl: answering(status) });
-    expect(response.statusCode).toBe(422);
-    expect(JSON.parse(response.body)).toEqual({
-      error: 'SpecNotReadable',
-      reason:
-        `GitHub answered ${status} for fabric.json in octo/fabrics at ${COMMIT}, read without a token. ` +
-        'If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager and pass it with ' +
-        'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`). ' +
-        'If it is public, commit a fabric.json at the root of the branch (fabricctl init writes one).',
-    });
-    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-  });
+  test.each([404, 401, 403])(
+    'fails when fabric.json is read without a token and GitHub answers %i: 422 naming the token option a private repository needs',
+    async (status) => {
+      const response = await receive(delivery(pushPayload()), {
+        ...deps(),
+        githubToken: async () => undefined,
+        fetchImpl: answering(status),
+      });
+      expect(response.statusCode).toBe(422);
+      expect(JSON.parse(response.body)).toEqual({
+        error: 'SpecNotReadable',
+        reason:
+          `GitHub answered ${status} for fabric.json in octo/fabrics at ${COMMIT}, read without a token. ` +
+          'If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager and pass it with ' +
+          'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`). ' +
+          'If it is public, commit a fabric.json at the root of the branch (fabricctl init writes one).',
+      });
+      expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    },
+  );
 
   test('fails when fabric.json is missing and a token is configured: 422 saying not found, without suggesting a token', async () => {
     const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: answering(404) });
@@ -200,25 +250,42 @@ describe('receive', () => {
 
   test('fails when the anonymous rate limit is used up (403, none remaining): thrown, so GitHub can redeliver later', async () => {
     const limited = answering(403, { 'x-ratelimit-remaining': '0' });
-    await expect(receive(delivery(pushPayload()), { ...deps(), githubToken: async () => undefined, fetchImpl: limited })).rejects.toThrow(/answered 403/);
+    await expect(receive(delivery(pushPayload()), { ...deps(), githubToken: async () => undefined, fetchImpl: limited })).rejects.toThrow(
+      /answered 403/,
+    );
   });
 
   test('fails when GitHub answers 500: the error is thrown so the delivery is marked failed', async () => {
-    await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
+    await expect(
+      receive(delivery(pushPayload()), {
+        ...deps(),
+        fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch,
+      }),
+    ).rejects.toThrow(/500/);
   });
 
   /** The delivery-log writes, in order, as plain PutItem inputs. */
   const deliveryWrites = () => dynamodbMock.commandCalls(PutItemCommand).map((c) => c.args[0].input);
   const claim = {
     TableName: 'deliveries',
-    Item: { delivery: { S: DELIVERY }, status: { S: 'claimed' }, leaseUntil: { N: String(NOW_S + 120) }, expiresAt: { N: String(NOW_S + 30 * 24 * 3600) } },
+    Item: {
+      delivery: { S: DELIVERY },
+      status: { S: 'claimed' },
+      leaseUntil: { N: String(NOW_S + 120) },
+      expiresAt: { N: String(NOW_S + 30 * 24 * 3600) },
+    },
     ConditionExpression: 'attribute_not_exists(#delivery) OR #leaseUntil < :now',
     ExpressionAttributeNames: { '#delivery': 'delivery', '#leaseUntil': 'leaseUntil' },
     ExpressionAttributeValues: { ':now': { N: String(NOW_S) } },
   };
   const settled = (status: 'handled' | 'released') => ({
     TableName: 'deliveries',
-    Item: { delivery: { S: DELIVERY }, status: { S: status }, expiresAt: { N: String(NOW_S + 30 * 24 * 3600) }, ...(status === 'released' ? { leaseUntil: { N: '0' } } : {}) },
+    Item: {
+      delivery: { S: DELIVERY },
+      status: { S: status },
+      expiresAt: { N: String(NOW_S + 30 * 24 * 3600) },
+      ...(status === 'released' ? { leaseUntil: { N: '0' } } : {}),
+    },
   });
 
   test('GIVEN a new signed push WHEN received THEN its delivery id is claimed before anything starts and kept 30 days, with no lease, once the run started', async () => {
@@ -227,27 +294,42 @@ describe('receive', () => {
   });
 
   test('GIVEN a delivery id seen before WHEN the delivery is replayed THEN 200 duplicate delivery, and neither GitHub nor Step Functions is asked', async () => {
-    dynamodbMock.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    dynamodbMock
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     const response = await receive(delivery(pushPayload()), deps());
-    expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({ status: 200, body: { status: 'duplicate delivery' } });
+    expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
+      status: 200,
+      body: { status: 'duplicate delivery' },
+    });
     expect(sfnMock.calls()).toHaveLength(0);
     expect(fetched).toEqual([]);
   });
 
   test('GIVEN a deletion delivered twice WHEN the id is seen before THEN the Fabric Branch Deleted event is not put again', async () => {
-    dynamodbMock.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    dynamodbMock
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     const response = await receive(delivery(pushPayload({ deleted: true, after: '0'.repeat(40) })), deps());
     expect(JSON.parse(response.body)).toEqual({ status: 'duplicate delivery' });
     expect(eventsMock.calls()).toHaveLength(0);
   });
 
   test('fails when GitHub cannot be read: the claim is released, so a redelivery under the same id is handled', async () => {
-    await expect(receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch })).rejects.toThrow(/500/);
+    await expect(
+      receive(delivery(pushPayload()), {
+        ...deps(),
+        fetchImpl: (async () => new Response('boom', { status: 500 })) as unknown as typeof fetch,
+      }),
+    ).rejects.toThrow(/500/);
     expect(deliveryWrites()).toEqual([claim, settled('released')]);
   });
 
   test('fails when fabric.json is unreadable (422): the claim is released, so the pusher can fix it and redeliver', async () => {
-    const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: (async () => new Response('{}', { status: 404 })) as unknown as typeof fetch });
+    const response = await receive(delivery(pushPayload()), {
+      ...deps(),
+      fetchImpl: (async () => new Response('{}', { status: 404 })) as unknown as typeof fetch,
+    });
     expect(response.statusCode).toBe(422);
     expect(deliveryWrites()).toEqual([claim, settled('released')]);
   });
@@ -256,7 +338,10 @@ describe('receive', () => {
     const response = await receive(delivery(pushPayload(), { id: null }), deps());
     expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
       status: 400,
-      body: { error: 'DeliveryIdMissing', reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it' },
+      body: {
+        error: 'DeliveryIdMissing',
+        reason: 'X-GitHub-Delivery is required on a push: GitHub sends a GUID with every delivery, and replays are refused by it',
+      },
     });
     expect(dynamodbMock.calls()).toHaveLength(0);
     expect(sfnMock.calls()).toHaveLength(0);
@@ -266,7 +351,10 @@ describe('receive', () => {
     const response = await receive(delivery(pushPayload(), { id: 'replay-1' }), deps());
     expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
       status: 400,
-      body: { error: 'DeliveryIdInvalid', reason: 'X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got "replay-1"' },
+      body: {
+        error: 'DeliveryIdInvalid',
+        reason: 'X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got "replay-1"',
+      },
     });
     expect(dynamodbMock.calls()).toHaveLength(0);
   });
@@ -279,7 +367,10 @@ describe('receive', () => {
 
   test('GIVEN a signed ping without a delivery id WHEN received THEN it is ignored (202) and nothing is recorded', async () => {
     const body = '{}';
-    const response = await receive({ headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body, isBase64Encoded: false }, deps());
+    const response = await receive(
+      { headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) }, body, isBase64Encoded: false },
+      deps(),
+    );
     expect(response.statusCode).toBe(202);
     expect(dynamodbMock.calls()).toHaveLength(0);
   });

@@ -56,14 +56,21 @@ describeWithMoto('github-webhook handler against moto', () => {
     await logs.send(new CreateLogGroupCommand({ logGroupName: '/test/fabric-events' }));
     const events = new EventBridgeClient({ region: 'us-east-2' });
     await events.send(new PutRuleCommand({ Name: 'fabric-events', EventPattern: JSON.stringify({ source: ['fabricctl'] }) }));
-    await events.send(new PutTargetsCommand({ Rule: 'fabric-events', Targets: [{ Id: 'log', Arn: 'arn:aws:logs:us-east-2:123456789012:log-group:/test/fabric-events' }] }));
+    await events.send(
+      new PutTargetsCommand({
+        Rule: 'fabric-events',
+        Targets: [{ Id: 'log', Arn: 'arn:aws:logs:us-east-2:123456789012:log-group:/test/fabric-events' }],
+      }),
+    );
 
-    await dynamodb().send(new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'delivery', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'delivery', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await dynamodb().send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        KeySchema: [{ AttributeName: 'delivery', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'delivery', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
 
     process.env.WEBHOOK_SECRET_ARN = webhookSecret.ARN;
     process.env.DELIVERY_TABLE_NAME = TABLE;
@@ -77,18 +84,36 @@ describeWithMoto('github-webhook handler against moto', () => {
 
   afterAll(async () => {
     await new Promise((resolve) => github.close(resolve));
-    for (const name of ['WEBHOOK_SECRET_ARN', 'DELIVERY_TABLE_NAME', 'GITHUB_TOKEN_SECRET_ARN', 'STATE_MACHINE_ARN', 'GITHUB_API_URL', 'MAX_BODY_BYTES']) delete process.env[name];
+    for (const name of [
+      'WEBHOOK_SECRET_ARN',
+      'DELIVERY_TABLE_NAME',
+      'GITHUB_TOKEN_SECRET_ARN',
+      'STATE_MACHINE_ARN',
+      'GITHUB_API_URL',
+      'MAX_BODY_BYTES',
+    ])
+      delete process.env[name];
   });
 
-  function delivery(payload: Record<string, unknown>, options: { event?: string; id?: string | null; signature?: string | null } = {}): FunctionUrlEvent {
+  function delivery(
+    payload: Record<string, unknown>,
+    options: { event?: string; id?: string | null; signature?: string | null } = {},
+  ): FunctionUrlEvent {
     const body = JSON.stringify(payload);
     const headers: Record<string, string> = { 'x-github-event': options.event ?? 'push' };
     if (options.id !== null) headers['x-github-delivery'] = options.id ?? randomUUID();
-    if (options.signature !== null) headers['x-hub-signature-256'] = options.signature ?? `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+    if (options.signature !== null)
+      headers['x-hub-signature-256'] = options.signature ?? `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
     return { headers, body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
   }
-  const push = (sha: string, ref = 'refs/heads/fabric/demo'): Record<string, unknown> => ({ ref, before: '0'.repeat(40), after: sha, repository: { full_name: 'octo/fabrics' } });
-  const deliveryItem = async (id: string) => (await dynamodb().send(new GetItemCommand({ TableName: TABLE, Key: { delivery: { S: id } } }))).Item;
+  const push = (sha: string, ref = 'refs/heads/fabric/demo'): Record<string, unknown> => ({
+    ref,
+    before: '0'.repeat(40),
+    after: sha,
+    repository: { full_name: 'octo/fabrics' },
+  });
+  const deliveryItem = async (id: string) =>
+    (await dynamodb().send(new GetItemCommand({ TableName: TABLE, Key: { delivery: { S: id } } }))).Item;
   const executions = async (): Promise<string[]> =>
     ((await sfn().send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).map((e) => e.name ?? '');
 
@@ -103,7 +128,10 @@ describeWithMoto('github-webhook handler against moto', () => {
       spec: SPEC,
       source: { provider: 'github', repository: 'octo/fabrics', branch: 'fabric/demo', commit: commit(1) },
     });
-    expect(githubRequests.at(-1)).toEqual({ url: `/repos/octo/fabrics/contents/fabric.json?ref=${commit(1)}`, authorization: `Bearer ${TOKEN}` });
+    expect(githubRequests.at(-1)).toEqual({
+      url: `/repos/octo/fabrics/contents/fabric.json?ref=${commit(1)}`,
+      authorization: `Bearer ${TOKEN}`,
+    });
   });
 
   test('GIVEN a push already received WHEN the same delivery is replayed THEN 200 duplicate delivery and still one execution of that commit', async () => {
@@ -128,7 +156,10 @@ describeWithMoto('github-webhook handler against moto', () => {
     expect((await handler(delivery(push(commit(11))))).statusCode).toBe(202);
     const second = await handler(delivery(push(commit(11))));
     expect(second.statusCode).toBe(200);
-    expect(JSON.parse(second.body)).toMatchObject({ duplicate: true, executionArn: expect.stringContaining(`demo-${commit(11).slice(0, 12)}`) });
+    expect(JSON.parse(second.body)).toMatchObject({
+      duplicate: true,
+      executionArn: expect.stringContaining(`demo-${commit(11).slice(0, 12)}`),
+    });
   });
 
   test('fails when GitHub is down during a delivery: an error, and the redelivery (same id) starts the run', async () => {
@@ -144,14 +175,24 @@ describeWithMoto('github-webhook handler against moto', () => {
   test('GIVEN a delivery claimed by an invocation that crashed WHEN redelivered after its lease THEN it is handled', async () => {
     const id = randomUUID();
     const past = Math.floor(Date.now() / 1000) - 10;
-    await dynamodb().send(new PutItemCommand({ TableName: TABLE, Item: { delivery: { S: id }, status: { S: 'claimed' }, leaseUntil: { N: String(past) }, expiresAt: { N: String(past + 3600) } } }));
+    await dynamodb().send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { delivery: { S: id }, status: { S: 'claimed' }, leaseUntil: { N: String(past) }, expiresAt: { N: String(past + 3600) } },
+      }),
+    );
     expect((await handler(delivery(push(commit(13)), { id }))).statusCode).toBe(202);
   });
 
   test('GIVEN a delivery being handled (claim within its lease) WHEN the same id arrives THEN 200 duplicate delivery', async () => {
     const id = randomUUID();
     const later = Math.floor(Date.now() / 1000) + 100;
-    await dynamodb().send(new PutItemCommand({ TableName: TABLE, Item: { delivery: { S: id }, status: { S: 'claimed' }, leaseUntil: { N: String(later) }, expiresAt: { N: String(later + 3600) } } }));
+    await dynamodb().send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { delivery: { S: id }, status: { S: 'claimed' }, leaseUntil: { N: String(later) }, expiresAt: { N: String(later + 3600) } },
+      }),
+    );
     const response = await handler(delivery(push(commit(14)), { id }));
     expect(JSON.parse(response.body)).toEqual({ status: 'duplicate delivery' });
     expect(await executions()).not.toContain(`demo-${commit(14).slice(0, 12)}`);
@@ -210,11 +251,23 @@ describeWithMoto('github-webhook handler against moto', () => {
 
   test('GIVEN a signed deletion of fabric/demo WHEN received THEN nothing starts and a Fabric Branch Deleted event is put', async () => {
     const before = await executions();
-    const response = await handler(delivery({ ref: 'refs/heads/fabric/demo', before: commit(1), after: '0'.repeat(40), deleted: true, repository: { full_name: 'octo/fabrics' } }));
+    const response = await handler(
+      delivery({
+        ref: 'refs/heads/fabric/demo',
+        before: commit(1),
+        after: '0'.repeat(40),
+        deleted: true,
+        repository: { full_name: 'octo/fabrics' },
+      }),
+    );
     expect(response.statusCode).toBe(202);
     expect(await executions()).toEqual(before);
-    const logged = await new CloudWatchLogsClient({ region: 'us-east-2' }).send(new FilterLogEventsCommand({ logGroupName: '/test/fabric-events' }));
+    const logged = await new CloudWatchLogsClient({ region: 'us-east-2' }).send(
+      new FilterLogEventsCommand({ logGroupName: '/test/fabric-events' }),
+    );
     const events = (logged.events ?? []).map((e) => JSON.parse(e.message ?? '{}') as { 'detail-type': string; detail: { name: string } });
-    expect(events).toEqual([expect.objectContaining({ 'detail-type': 'Fabric Branch Deleted', detail: expect.objectContaining({ name: 'demo' }) })]);
+    expect(events).toEqual([
+      expect.objectContaining({ 'detail-type': 'Fabric Branch Deleted', detail: expect.objectContaining({ name: 'demo' }) }),
+    ]);
   });
 });

@@ -37,7 +37,11 @@ describe('buildRecord', () => {
   test('GIVEN a successful first run WHEN built THEN READY with zones, outputs and both times now', () => {
     const event: RecordEvent = {
       status: 'READY',
-      state: { fabric, prepared: testPrepared(), jobs: { network: { result: network, buildId: 'b1' }, cluster: { result: testCluster(fabric, 'arn:kc'), buildId: 'b2' } } },
+      state: {
+        fabric,
+        prepared: testPrepared(),
+        jobs: { network: { result: network, buildId: 'b1' }, cluster: { result: testCluster(fabric, 'arn:kc'), buildId: 'b2' } },
+      },
     };
     expect(buildRecord(event, undefined, NOW)).toEqual({
       name: 'demo',
@@ -45,7 +49,13 @@ describe('buildRecord', () => {
       status: 'READY',
       spec: fabric.spec,
       zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
-      outputs: { vpcId: 'vpc-123', subnetIds: network.subnetIds, apiName: 'api.demo.example.com', kubeconfigSecretArn: 'arn:kc', stateBucket: fabric.stateBucket },
+      outputs: {
+        vpcId: 'vpc-123',
+        subnetIds: network.subnetIds,
+        apiName: 'api.demo.example.com',
+        kubeconfigSecretArn: 'arn:kc',
+        stateBucket: fabric.stateBucket,
+      },
       lastExecution: fabric.execution,
       createdAt: NOW.toISOString(),
       updatedAt: NOW.toISOString(),
@@ -59,24 +69,40 @@ describe('buildRecord', () => {
   });
 
   test('GIVEN a failure with an error WHEN built THEN FAILED with lastError from the Catch', () => {
-    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'ClusterNotReady', Cause: 'dns: NOT ready' } } }, undefined, NOW);
+    const record = buildRecord(
+      { status: 'FAILED', state: { fabric, error: { Error: 'ClusterNotReady', Cause: 'dns: NOT ready' } } },
+      undefined,
+      NOW,
+    );
     expect(record.status).toBe('FAILED');
     expect(record.lastError).toEqual({ error: 'ClusterNotReady', cause: 'dns: NOT ready' });
   });
 
   test('GIVEN a failed previous run WHEN a success is built THEN the old lastError is gone', () => {
-    const record = buildRecord({ status: 'READY', state: { fabric } }, previousRecord({ status: 'FAILED', lastError: { error: 'X', cause: 'y' } }), NOW);
+    const record = buildRecord(
+      { status: 'READY', state: { fabric } },
+      previousRecord({ status: 'FAILED', lastError: { error: 'X', cause: 'y' } }),
+      NOW,
+    );
     expect(record.lastError).toBeUndefined();
   });
 
   test('GIVEN a failure before zones were chosen WHEN built THEN the zones and outputs of the previous record are kept', () => {
-    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'FabricBusy', Cause: 'locked' } } }, previousRecord(), NOW);
+    const record = buildRecord(
+      { status: 'FAILED', state: { fabric, error: { Error: 'FabricBusy', Cause: 'locked' } } },
+      previousRecord(),
+      NOW,
+    );
     expect(record.zones).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
     expect(record.outputs.vpcId).toBe('vpc-old');
   });
 
   test('GIVEN a destroy WHEN built THEN DESTROYED keeps only the state bucket as output', () => {
-    const record = buildRecord({ status: 'DESTROYED', state: { fabric, jobs: { network: { result: network, buildId: 'b' } } } }, previousRecord(), NOW);
+    const record = buildRecord(
+      { status: 'DESTROYED', state: { fabric, jobs: { network: { result: network, buildId: 'b' } } } },
+      previousRecord(),
+      NOW,
+    );
     expect(record.status).toBe('DESTROYED');
     expect(record.outputs).toEqual({ stateBucket: fabric.stateBucket });
   });
@@ -110,7 +136,13 @@ function s3Error(name: string, status: number): Error {
 }
 
 describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', () => {
-  const clusterPlan = (changes: { add: number; change: number; destroy: number }, rolls: string[] = []) => ({ ...testCluster(fabric, ''), action: 'plan' as const, changes, planDigest: 'c'.repeat(64), rolls });
+  const clusterPlan = (changes: { add: number; change: number; destroy: number }, rolls: string[] = []) => ({
+    ...testCluster(fabric, ''),
+    action: 'plan' as const,
+    changes,
+    planDigest: 'c'.repeat(64),
+    rolls,
+  });
   const networkPlan = { ...network, action: 'plan' as const, changes: { add: 0, change: 1, destroy: 0 }, planDigest: 'n'.repeat(64) };
 
   test('GIVEN a provision starts on a READY fabric WHEN PROVISIONING is built THEN the READY status is kept as statusBeforeRun, outputs stay', () => {
@@ -120,7 +152,14 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
 
   test('GIVEN a run waits for approval WHEN built THEN AWAITING_APPROVAL carries the plan summary and the status before the run', () => {
     const inProgress = previousRecord({ status: 'PROVISIONING', statusBeforeRun: 'READY' });
-    const state = { fabric, prepared: testPrepared(), jobs: { network: { result: networkPlan, buildId: 'p1' }, cluster: { result: clusterPlan({ add: 0, change: 2, destroy: 0 }, ['nodes']), buildId: 'p2' } } };
+    const state = {
+      fabric,
+      prepared: testPrepared(),
+      jobs: {
+        network: { result: networkPlan, buildId: 'p1' },
+        cluster: { result: clusterPlan({ add: 0, change: 2, destroy: 0 }, ['nodes']), buildId: 'p2' },
+      },
+    };
     const record = buildRecord({ status: 'AWAITING_APPROVAL', state }, inProgress, NOW);
     expect(record.statusBeforeRun).toBe('READY');
     expect(record.outputs.vpcId).toBe('vpc-old');
@@ -137,26 +176,49 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
     });
   });
 
-  test.each(['ApprovalRejected', 'ApprovalTimedOut'])('GIVEN %s WHEN the failure is built THEN the fabric gets its status before the run back, with the error kept', (error) => {
-    const waiting = previousRecord({ status: 'AWAITING_APPROVAL', statusBeforeRun: 'READY' });
-    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: error, Cause: 'nothing was applied' } } }, waiting, NOW);
-    expect(record).toMatchObject({ status: 'READY', lastError: { error, cause: 'nothing was applied' } });
-    expect(record.statusBeforeRun).toBeUndefined();
-    expect(record.pendingPlan).toBeUndefined();
-  });
+  test.each(['ApprovalRejected', 'ApprovalTimedOut'])(
+    'GIVEN %s WHEN the failure is built THEN the fabric gets its status before the run back, with the error kept',
+    (error) => {
+      const waiting = previousRecord({ status: 'AWAITING_APPROVAL', statusBeforeRun: 'READY' });
+      const record = buildRecord(
+        { status: 'FAILED', state: { fabric, error: { Error: error, Cause: 'nothing was applied' } } },
+        waiting,
+        NOW,
+      );
+      expect(record).toMatchObject({ status: 'READY', lastError: { error, cause: 'nothing was applied' } });
+      expect(record.statusBeforeRun).toBeUndefined();
+      expect(record.pendingPlan).toBeUndefined();
+    },
+  );
 
-  test('GIVEN a run in progress or a rejected plan WHEN built THEN the recorded spec stays the applied one (what exists), not the run\'s', () => {
+  test("GIVEN a run in progress or a rejected plan WHEN built THEN the recorded spec stays the applied one (what exists), not the run's", () => {
     const applied = previousRecord();
     const upgrade = { ...fabric, spec: { ...fabric.spec, kubernetes: { ...fabric.spec.kubernetes, version: '1.36.4' } } };
-    const waiting = buildRecord({ status: 'AWAITING_APPROVAL', state: { fabric: upgrade } }, buildRecord({ status: 'PROVISIONING', state: { fabric: upgrade } }, applied, NOW), NOW);
+    const waiting = buildRecord(
+      { status: 'AWAITING_APPROVAL', state: { fabric: upgrade } },
+      buildRecord({ status: 'PROVISIONING', state: { fabric: upgrade } }, applied, NOW),
+      NOW,
+    );
     expect(waiting.spec).toBe(applied.spec);
-    const rejected = buildRecord({ status: 'FAILED', state: { fabric: upgrade, error: { Error: 'ApprovalRejected', Cause: 'no' } } }, waiting, NOW);
-    expect({ status: rejected.status, version: rejected.spec.kubernetes.version, lastExecution: rejected.lastExecution }).toEqual({ status: 'READY', version: applied.spec.kubernetes.version, lastExecution: upgrade.execution });
+    const rejected = buildRecord(
+      { status: 'FAILED', state: { fabric: upgrade, error: { Error: 'ApprovalRejected', Cause: 'no' } } },
+      waiting,
+      NOW,
+    );
+    expect({ status: rejected.status, version: rejected.spec.kubernetes.version, lastExecution: rejected.lastExecution }).toEqual({
+      status: 'READY',
+      version: applied.spec.kubernetes.version,
+      lastExecution: upgrade.execution,
+    });
     expect(buildRecord({ status: 'READY', state: { fabric: upgrade } }, waiting, NOW).spec.kubernetes.version).toBe('1.36.4');
   });
 
   test('GIVEN a build failure during a provision WHEN built THEN FAILED (something may have been applied)', () => {
-    const record = buildRecord({ status: 'FAILED', state: { fabric, error: { Error: 'States.TaskFailed', Cause: 'x' } } }, previousRecord({ status: 'PROVISIONING', statusBeforeRun: 'READY' }), NOW);
+    const record = buildRecord(
+      { status: 'FAILED', state: { fabric, error: { Error: 'States.TaskFailed', Cause: 'x' } } },
+      previousRecord({ status: 'PROVISIONING', statusBeforeRun: 'READY' }),
+      NOW,
+    );
     expect(record.status).toBe('FAILED');
   });
 
@@ -168,16 +230,57 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
 
   test('GIVEN an extend run WHEN built without a status THEN only the lease moves: status, spec, last execution and error stay', () => {
     const lease = { expiresAt: '2026-03-05T12:00:00.000Z', expiresAfter: '72h' };
-    const previous = previousRecord({ status: 'READY', lease: { ...lease, expiresAt: '2026-03-04T12:00:00.000Z' }, lastError: { error: 'ApprovalRejected', cause: 'x' } });
+    const previous = previousRecord({
+      status: 'READY',
+      lease: { ...lease, expiresAt: '2026-03-04T12:00:00.000Z' },
+      lastError: { error: 'ApprovalRejected', cause: 'x' },
+    });
     const record = buildRecord({ state: { fabric: { ...fabric, action: 'extend', lease } } }, previous, NOW);
-    expect(record).toMatchObject({ status: 'READY', lease, lastExecution: 'arn:old', lastError: { error: 'ApprovalRejected' }, spec: previous.spec });
+    expect(record).toMatchObject({
+      status: 'READY',
+      lease,
+      lastExecution: 'arn:old',
+      lastError: { error: 'ApprovalRejected' },
+      spec: previous.spec,
+    });
   });
 
   test('GIVEN a drift check WHEN its plan is not empty THEN drift is recorded with the summary and the status stays; an empty plan records no drift; a provision clears it', () => {
     const planFabric = { ...fabric, action: 'plan' as const, check: 'drift' as const };
-    const drifted = buildRecord({ check: 'drift', state: { fabric: planFabric, jobs: { network: { result: networkPlan, buildId: 'p1' }, cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' } } } }, previousRecord(), NOW);
-    expect(drifted).toMatchObject({ status: 'READY', outputs: { vpcId: 'vpc-old' }, lastExecution: 'arn:old', drift: { drifted: true, checkedAt: NOW.toISOString(), execution: fabric.execution, summary: { network: { change: 1 } } } });
-    const clean = buildRecord({ check: 'drift', state: { fabric: planFabric, jobs: { network: { result: { ...networkPlan, changes: { add: 0, change: 0, destroy: 0 } }, buildId: 'p1' }, cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' } } } }, drifted, NOW);
+    const drifted = buildRecord(
+      {
+        check: 'drift',
+        state: {
+          fabric: planFabric,
+          jobs: {
+            network: { result: networkPlan, buildId: 'p1' },
+            cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' },
+          },
+        },
+      },
+      previousRecord(),
+      NOW,
+    );
+    expect(drifted).toMatchObject({
+      status: 'READY',
+      outputs: { vpcId: 'vpc-old' },
+      lastExecution: 'arn:old',
+      drift: { drifted: true, checkedAt: NOW.toISOString(), execution: fabric.execution, summary: { network: { change: 1 } } },
+    });
+    const clean = buildRecord(
+      {
+        check: 'drift',
+        state: {
+          fabric: planFabric,
+          jobs: {
+            network: { result: { ...networkPlan, changes: { add: 0, change: 0, destroy: 0 } }, buildId: 'p1' },
+            cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' },
+          },
+        },
+      },
+      drifted,
+      NOW,
+    );
     expect(clean.drift?.drifted).toBe(false);
     expect(buildRecord({ status: 'READY', state: { fabric } }, drifted, NOW).drift).toBeUndefined();
   });
@@ -235,15 +338,24 @@ describe('recordFabric', () => {
       },
     } as unknown as S3Client;
     await recordFabric({ status: 'READY', state: { fabric } }, s3, lockHeldBy(fabric.execution, reads), { now: () => NOW });
-    expect(reads.map((r) => r.input)).toEqual([{ TableName: 'locks', Key: { fabric: { S: 'demo' } }, ConsistentRead: true, ProjectionExpression: 'holder' }]);
+    expect(reads.map((r) => r.input)).toEqual([
+      { TableName: 'locks', Key: { fabric: { S: 'demo' } }, ConsistentRead: true, ProjectionExpression: 'holder' },
+    ]);
     expect(puts).toHaveLength(1);
   });
 
   test('fails when another execution holds the lock, and writes nothing', async () => {
     const sent: unknown[] = [];
-    const s3 = { send: async (c: unknown) => { sent.push(c); return {}; } } as unknown as S3Client;
+    const s3 = {
+      send: async (c: unknown) => {
+        sent.push(c);
+        return {};
+      },
+    } as unknown as S3Client;
     const loser = { ...fabric, execution: 'arn:aws:states:us-east-2:123456789012:execution:FabricProvisioner:second' };
-    await expect(recordFabric({ status: 'FAILED', state: { fabric: loser, error: { Error: 'FabricBusy', Cause: 'locked' } } }, s3, ours)).rejects.toMatchObject({
+    await expect(
+      recordFabric({ status: 'FAILED', state: { fabric: loser, error: { Error: 'FabricBusy', Cause: 'locked' } } }, s3, ours),
+    ).rejects.toMatchObject({
       name: 'LockNotHeld',
       message: expect.stringContaining(`locked by execution ${fabric.execution}, not ${loser.execution}`),
     });
@@ -252,7 +364,12 @@ describe('recordFabric', () => {
 
   test('fails when the fabric is not locked at all, and writes nothing', async () => {
     const sent: unknown[] = [];
-    const s3 = { send: async (c: unknown) => { sent.push(c); return {}; } } as unknown as S3Client;
+    const s3 = {
+      send: async (c: unknown) => {
+        sent.push(c);
+        return {};
+      },
+    } as unknown as S3Client;
     await expect(recordFabric({ status: 'READY', state: { fabric } }, s3, lockHeldBy(undefined))).rejects.toMatchObject({
       name: 'LockNotHeld',
       message: expect.stringContaining('is not locked'),

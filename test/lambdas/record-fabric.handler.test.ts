@@ -1,5 +1,12 @@
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { handler as Handler } from '../../lambdas/record-fabric/handler';
 import type { FabricRecord } from '../../lib/domain/contract';
 import { describeWithMoto, resetMoto, useMoto } from '../support/moto';
@@ -15,15 +22,19 @@ describeWithMoto('RecordFabric handler against moto', () => {
     process.env.LOCK_TABLE_NAME = 'locks';
     ({ handler } = await import('../../lambdas/record-fabric/handler'));
   });
-  afterAll(() => { delete process.env.LOCK_TABLE_NAME; });
+  afterAll(() => {
+    delete process.env.LOCK_TABLE_NAME;
+  });
   beforeEach(async () => {
     await resetMoto(moto.current());
-    await dynamodb().send(new CreateTableCommand({
-      TableName: 'locks',
-      KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }));
+    await dynamodb().send(
+      new CreateTableCommand({
+        TableName: 'locks',
+        KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
   });
 
   async function lockFor(execution: string): Promise<void> {
@@ -31,7 +42,9 @@ describeWithMoto('RecordFabric handler against moto', () => {
   }
 
   async function createStateBucket(): Promise<void> {
-    await s3().send(new CreateBucketCommand({ Bucket: fabric.stateBucket, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await s3().send(
+      new CreateBucketCommand({ Bucket: fabric.stateBucket, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }),
+    );
     await s3().send(new PutBucketVersioningCommand({ Bucket: fabric.stateBucket, VersioningConfiguration: { Status: 'Enabled' } }));
   }
 
@@ -45,7 +58,10 @@ describeWithMoto('RecordFabric handler against moto', () => {
     await lockFor(fabric.execution);
     const first = await handler({ status: 'READY', state: { fabric, prepared: testPrepared() } });
     await lockFor('arn:run-2');
-    const second = await handler({ status: 'FAILED', state: { fabric: { ...fabric, execution: 'arn:run-2' }, error: { Error: 'States.TaskFailed', Cause: 'terraform failed' } } });
+    const second = await handler({
+      status: 'FAILED',
+      state: { fabric: { ...fabric, execution: 'arn:run-2' }, error: { Error: 'States.TaskFailed', Cause: 'terraform failed' } },
+    });
 
     const record = await stored();
     expect(record).toEqual(second);
@@ -70,7 +86,9 @@ describeWithMoto('RecordFabric handler against moto', () => {
     await lockFor(fabric.execution);
     const written = await handler({ status: 'READY', state: { fabric, prepared: testPrepared() } });
     const loser = { ...fabric, execution: 'arn:run-loser' };
-    await expect(handler({ status: 'FAILED', state: { fabric: loser, error: { Error: 'FabricBusy', Cause: 'locked' } } })).rejects.toMatchObject({ name: 'LockNotHeld' });
+    await expect(
+      handler({ status: 'FAILED', state: { fabric: loser, error: { Error: 'FabricBusy', Cause: 'locked' } } }),
+    ).rejects.toMatchObject({ name: 'LockNotHeld' });
     expect(await stored()).toEqual(written);
   });
 });

@@ -63,7 +63,9 @@ describe('fabric spec: name', () => {
   });
 
   test('fails when the normalised name starts with a digit', () => {
-    expect(problemAt({ ...base, name: '1fabric' }, 'name').fix).toBe('start the name with a letter a-z (after normalising it is "1fabric")');
+    expect(problemAt({ ...base, name: '1fabric' }, 'name').fix).toBe(
+      'start the name with a letter a-z (after normalising it is "1fabric")',
+    );
   });
 
   test('fails when the name is not a string', () => {
@@ -121,7 +123,11 @@ describe('fabric spec: domain and region', () => {
   });
 
   test('fails when the region is not shaped like an AWS region', () => {
-    expect(problemAt({ ...base, region: 'ohio' }, 'region')).toEqual({ field: 'region', received: '"ohio"', fix: 'use an AWS region name such as us-east-2' });
+    expect(problemAt({ ...base, region: 'ohio' }, 'region')).toEqual({
+      field: 'region',
+      received: '"ohio"',
+      fix: 'use an AWS region name such as us-east-2',
+    });
   });
 });
 
@@ -157,8 +163,12 @@ describe('fabric spec: defaults', () => {
       return [];
     };
     expect(fixOf({ expiresAfter: '30m' })).toEqual(['expiresAfter: use a lease from 1h to 90d']);
-    expect(fixOf({ expiresAfter: '3 days' })).toEqual(['expiresAfter: write a whole number and a unit (m, h or d), such as "72h" or "14d"']);
-    expect(fixOf({ protected: true, expiresAfter: '72h' })).toEqual(['expiresAfter: drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically']);
+    expect(fixOf({ expiresAfter: '3 days' })).toEqual([
+      'expiresAfter: write a whole number and a unit (m, h or d), such as "72h" or "14d"',
+    ]);
+    expect(fixOf({ protected: true, expiresAfter: '72h' })).toEqual([
+      'expiresAfter: drop expiresAfter or set protected to false: a protected fabric is never destroyed automatically',
+    ]);
     expect(fixOf({ approve: 'maybe' })).toEqual(['approve: use "required" (stop after the plan for approval) or "auto"']);
   });
 
@@ -188,11 +198,15 @@ describe('fabric spec: network CIDR', () => {
   });
 
   test('fails when the prefix is wider than /16', () => {
-    expect(problemAt({ ...base, network: { cidr: '10.0.0.0/15' } }, 'network.cidr').fix).toBe('use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /15');
+    expect(problemAt({ ...base, network: { cidr: '10.0.0.0/15' } }, 'network.cidr').fix).toBe(
+      'use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /15',
+    );
   });
 
   test('fails when the prefix is narrower than /22', () => {
-    expect(problemAt({ ...base, network: { cidr: '10.0.0.0/23' } }, 'network.cidr').fix).toBe('use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /23');
+    expect(problemAt({ ...base, network: { cidr: '10.0.0.0/23' } }, 'network.cidr').fix).toBe(
+      'use a prefix from /16 to /22 (room for one subnet per zone, and growth); got /23',
+    );
   });
 
   test('fails when host bits are set, and the fix names the aligned CIDR', () => {
@@ -227,7 +241,11 @@ describe('fabric spec: access CIDRs', () => {
     ['api', '10.0.0.0/33', 'use a CIDR such as 203.0.113.0/24 or 2001:db8::/32'],
     ['api', '::ffff:10.0.0.0/104', 'use a CIDR such as 203.0.113.0/24 or 2001:db8::/32'],
   ])('fails when access.%s lists %s', (list, cidr, fix) => {
-    expect(problemAt({ ...base, access: { [list]: [cidr] } }, `access.${list}.0`)).toEqual({ field: `access.${list}.0`, received: JSON.stringify(cidr), fix });
+    expect(problemAt({ ...base, access: { [list]: [cidr] } }, `access.${list}.0`)).toEqual({
+      field: `access.${list}.0`,
+      received: JSON.stringify(cidr),
+      fix,
+    });
   });
 
   test.each(['0.0.0.0/0', '::/0'])('fails when SSH is open to the whole internet (%s)', (cidr) => {
@@ -239,11 +257,13 @@ describe('fabric spec: access CIDRs', () => {
   });
 
   test.each(['api', 'ssh'])('fails when access.%s lists a CIDR twice, naming the first', (list) => {
-    expect(problemAt({ ...base, access: { [list]: ['203.0.113.0/24', '198.51.100.0/24', '203.0.113.0/24'] } }, `access.${list}.2`)).toEqual({
-      field: `access.${list}.2`,
-      received: '"203.0.113.0/24"',
-      fix: `remove the duplicate: 203.0.113.0/24 is already access.${list}.0 (AWS refuses a duplicate security group rule)`,
-    });
+    expect(problemAt({ ...base, access: { [list]: ['203.0.113.0/24', '198.51.100.0/24', '203.0.113.0/24'] } }, `access.${list}.2`)).toEqual(
+      {
+        field: `access.${list}.2`,
+        received: '"203.0.113.0/24"',
+        fix: `remove the duplicate: 203.0.113.0/24 is already access.${list}.0 (AWS refuses a duplicate security group rule)`,
+      },
+    );
   });
 
   test('fails when the API access list is empty', () => {
@@ -265,11 +285,15 @@ describe('fabric spec: zones', () => {
   });
 
   test('fails when zoneCount is even (etcd quorum)', () => {
-    expect(problemAt({ ...base, zoneCount: 4 }, 'zoneCount').fix).toBe('use 3 or 5: an odd number of control-plane nodes keeps etcd quorum');
+    expect(problemAt({ ...base, zoneCount: 4 }, 'zoneCount').fix).toBe(
+      'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum',
+    );
   });
 
   test('fails when the number of pinned zones is not 3 or 5', () => {
-    expect(problemAt({ ...base, zones: ['us-east-2a', 'us-east-2b'] }, 'zones').fix).toBe('list 3 or 5 zones (an odd count keeps etcd quorum); got 2');
+    expect(problemAt({ ...base, zones: ['us-east-2a', 'us-east-2b'] }, 'zones').fix).toBe(
+      'list 3 or 5 zones (an odd count keeps etcd quorum); got 2',
+    );
   });
 
   test('fails when a pinned zone repeats, naming the first', () => {
@@ -302,13 +326,16 @@ describe('fabric spec: zones', () => {
   });
 
   // Local Zones and Wavelength Zones are not supported: only the region's availability zones.
-  test.each(['us-east-2', 'us-east-2-lax-1a', 'us-east-2-wl1-chi-wlz-1', 'US-EAST-2A', 'use2-az1'])('fails when a zone name is %s, not an availability zone name', (zone) => {
-    expect(problemAt({ ...base, zones: [zone, 'us-east-2b', 'us-east-2c'] }, 'zones.0')).toEqual({
-      field: 'zones.0',
-      received: JSON.stringify(zone),
-      fix: 'use an availability zone name: the region and one letter, such as us-east-2a',
-    });
-  });
+  test.each(['us-east-2', 'us-east-2-lax-1a', 'us-east-2-wl1-chi-wlz-1', 'US-EAST-2A', 'use2-az1'])(
+    'fails when a zone name is %s, not an availability zone name',
+    (zone) => {
+      expect(problemAt({ ...base, zones: [zone, 'us-east-2b', 'us-east-2c'] }, 'zones.0')).toEqual({
+        field: 'zones.0',
+        received: JSON.stringify(zone),
+        fix: 'use an availability zone name: the region and one letter, such as us-east-2a',
+      });
+    },
+  );
 });
 
 describe('fabric spec: Kubernetes version', () => {
@@ -323,26 +350,51 @@ describe('fabric spec: Kubernetes version', () => {
   });
 
   test.each([
-    ['1.35.10', 'use 1.35.0 to 1.35.9: 1.35.10 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)'],
-    ['1.30.15', 'use 1.30.0 to 1.30.14: 1.30.15 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)'],
-    ['1.29.0', 'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, 1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4'],
-    ['1.37.0', 'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, 1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4'],
+    [
+      '1.35.10',
+      'use 1.35.0 to 1.35.9: 1.35.10 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)',
+    ],
+    [
+      '1.30.15',
+      'use 1.30.0 to 1.30.14: 1.30.15 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)',
+    ],
+    [
+      '1.29.0',
+      'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, 1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4',
+    ],
+    [
+      '1.37.0',
+      'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, 1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4',
+    ],
     ['1.35', 'use a Kubernetes release, major.minor.patch, such as 1.35.0'],
     ['1.35.0-rc.1', 'use a Kubernetes release, major.minor.patch, such as 1.35.0'],
     ['1.35.01', 'use a Kubernetes release, major.minor.patch, such as 1.35.0'],
     ['latest', 'use a Kubernetes release, major.minor.patch, such as 1.35.0'],
   ])('fails when the Kubernetes version is %s', (version, fix) => {
-    expect(problemAt({ ...base, kubernetes: { version } }, 'kubernetes.version')).toEqual({ field: 'kubernetes.version', received: JSON.stringify(version), fix });
+    expect(problemAt({ ...base, kubernetes: { version } }, 'kubernetes.version')).toEqual({
+      field: 'kubernetes.version',
+      received: JSON.stringify(version),
+      fix,
+    });
   });
 });
 
 describe('fabric spec: instance types and nodes', () => {
-  test.each(['t3.medium', 'm7g.large', 'c6in.2xlarge', 'c7i-flex.large', 'x2iedn.16xlarge', 'm7i.metal-24xl', 'u-6tb1.112xlarge', 'mac2-m2pro.metal'])(
-    'GIVEN %s WHEN used for both roles THEN accepted',
-    (type) => {
-      expect(parseFabricSpec({ ...base, kubernetes: { controlPlaneSize: type, nodeSize: type } }).kubernetes).toMatchObject({ controlPlaneSize: type, nodeSize: type });
-    },
-  );
+  test.each([
+    't3.medium',
+    'm7g.large',
+    'c6in.2xlarge',
+    'c7i-flex.large',
+    'x2iedn.16xlarge',
+    'm7i.metal-24xl',
+    'u-6tb1.112xlarge',
+    'mac2-m2pro.metal',
+  ])('GIVEN %s WHEN used for both roles THEN accepted', (type) => {
+    expect(parseFabricSpec({ ...base, kubernetes: { controlPlaneSize: type, nodeSize: type } }).kubernetes).toMatchObject({
+      controlPlaneSize: type,
+      nodeSize: type,
+    });
+  });
 
   test.each(['t3.nano', 't4g.micro', 't3a.small'])('GIVEN %s WHEN used for the nodes THEN accepted', (type) => {
     expect(parseFabricSpec({ ...base, kubernetes: { nodeSize: type } }).kubernetes.nodeSize).toBe(type);
@@ -409,11 +461,26 @@ describe('fabric spec: tags', () => {
     ['Name', `${rename}fabricctl and kops set Name on every resource they create`],
     ['name', `${rename}fabricctl and kops set Name on every resource they create (IAM treats "name" and "Name" as one key)`],
     ['KubernetesCluster', `${rename}kops sets KubernetesCluster to the cluster name`],
-    ['kubernetes.io/cluster/demo.example.com', 'rename the key so it does not start with "kubernetes.io/": kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...'],
-    ['Kubernetes.io/role/elb', 'rename the key so it does not start with "kubernetes.io/": kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...'],
-    ['k8s.io/role/node', 'rename the key so it does not start with "k8s.io/": kops tags instance groups with k8s.io/role/... and k8s.io/cluster-autoscaler/...'],
-    ['kops.k8s.io/instancegroup', 'rename the key so it does not start with "kops.k8s.io/": kops tags instance groups with kops.k8s.io/instancegroup'],
-    ['aws-node-termination-handler/managed', 'rename the key so it does not start with "aws-node-termination-handler/": kops sets aws-node-termination-handler/managed on instance groups'],
+    [
+      'kubernetes.io/cluster/demo.example.com',
+      'rename the key so it does not start with "kubernetes.io/": kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...',
+    ],
+    [
+      'Kubernetes.io/role/elb',
+      'rename the key so it does not start with "kubernetes.io/": kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...',
+    ],
+    [
+      'k8s.io/role/node',
+      'rename the key so it does not start with "k8s.io/": kops tags instance groups with k8s.io/role/... and k8s.io/cluster-autoscaler/...',
+    ],
+    [
+      'kops.k8s.io/instancegroup',
+      'rename the key so it does not start with "kops.k8s.io/": kops tags instance groups with kops.k8s.io/instancegroup',
+    ],
+    [
+      'aws-node-termination-handler/managed',
+      'rename the key so it does not start with "aws-node-termination-handler/": kops sets aws-node-termination-handler/managed on instance groups',
+    ],
     ['fabricctl:fabric', 'rename the key so it does not start with "fabricctl:": fabricctl tags its resources with fabricctl:fabric'],
     ['aws:owner', 'rename the key so it does not start with "aws:": AWS reserves the prefix, in any case'],
     ['AWS:owner', 'rename the key so it does not start with "aws:": AWS reserves the prefix, in any case'],
@@ -423,20 +490,34 @@ describe('fabric spec: tags', () => {
     ['owner!', `remove "!" from the key: ${carriedByAws}`],
     ['say "hi"', `remove "\\"" from the key: ${carriedByAws}`],
     ['two\nlines', `remove "\\n" from the key: ${carriedByAws}`],
-    [' team', 'remove the leading space from the key: kops drops it from --cloud-labels, so the cluster\'s tags would differ from the network\'s'],
-    ['\u00a0team', 'remove the leading space from the key: kops drops it from --cloud-labels, so the cluster\'s tags would differ from the network\'s'],
+    [
+      ' team',
+      "remove the leading space from the key: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's",
+    ],
+    [
+      '\u00a0team',
+      "remove the leading space from the key: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's",
+    ],
     ['', 'give the tag a key of 1 to 128 characters, e.g. "team"'],
   ])('fails when a tag key is %j', (key, fix) => {
-    expect(problemAt({ ...base, tags: { [key]: 'x' } }, `tags.${key}`)).toEqual({ field: `tags.${key}`, received: JSON.stringify(key), fix });
+    expect(problemAt({ ...base, tags: { [key]: 'x' } }, `tags.${key}`)).toEqual({
+      field: `tags.${key}`,
+      received: JSON.stringify(key),
+      fix,
+    });
   });
 
   test('fails when a tag key is longer than 128 characters', () => {
     const key = 'k'.repeat(129);
-    expect(problemAt({ ...base, tags: { [key]: 'x' } }, `tags.${key}`).fix).toBe('shorten the key to at most 128 characters (AWS\'s limit); it has 129');
+    expect(problemAt({ ...base, tags: { [key]: 'x' } }, `tags.${key}`).fix).toBe(
+      "shorten the key to at most 128 characters (AWS's limit); it has 129",
+    );
   });
 
   test('fails when a tag value is longer than 256 characters', () => {
-    expect(problemAt({ ...base, tags: { team: 'v'.repeat(257) } }, 'tags.team').fix).toBe('shorten the value to at most 256 characters (AWS\'s limit); it has 257');
+    expect(problemAt({ ...base, tags: { team: 'v'.repeat(257) } }, 'tags.team').fix).toBe(
+      "shorten the value to at most 256 characters (AWS's limit); it has 257",
+    );
   });
 
   test.each([
@@ -444,11 +525,18 @@ describe('fabric spec: tags', () => {
     ['v=1', `remove "=" from the value: ${cloudLabels}${carriedByAws}`],
     ['#1', `remove "#" from the value: ${carriedByAws}`],
     ['yes!', `remove "!" from the value: ${carriedByAws}`],
-    [' platform', 'remove the leading space from the value: kops drops it from --cloud-labels, so the cluster\'s tags would differ from the network\'s'],
+    [
+      ' platform',
+      "remove the leading space from the value: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's",
+    ],
     ['aws:x', 'change the value so it does not start with aws: (AWS reserves that prefix for keys and values)'],
     ['AWS:x', 'change the value so it does not start with aws: (AWS reserves that prefix for keys and values)'],
   ])('fails when a tag value is %j', (value, fix) => {
-    expect(problemAt({ ...base, tags: { team: value } }, 'tags.team')).toEqual({ field: 'tags.team', received: JSON.stringify(value), fix });
+    expect(problemAt({ ...base, tags: { team: value } }, 'tags.team')).toEqual({
+      field: 'tags.team',
+      received: JSON.stringify(value),
+      fix,
+    });
   });
 
   test('fails when a tag value is not text', () => {
@@ -480,7 +568,9 @@ describe('fabric spec: tags', () => {
     ['a text value', '{"__proto__": "x", "team": "a"}'],
     ['an object value', '{"__proto__": {"polluted": "yes"}}'],
   ])('fails when a tag key is __proto__ with %s, instead of dropping it', (_, tags) => {
-    const p = problemsOf(JSON.parse(`{"name": "demo", "domain": "example.com", "tags": ${tags}}`)).find((q) => q.received === '"__proto__"');
+    const p = problemsOf(JSON.parse(`{"name": "demo", "domain": "example.com", "tags": ${tags}}`)).find(
+      (q) => q.received === '"__proto__"',
+    );
     expect(p).toEqual({
       field: 'tags.__proto__',
       received: '"__proto__"',
@@ -489,7 +579,9 @@ describe('fabric spec: tags', () => {
   });
 
   test('GIVEN tag keys constructor and prototype WHEN parsed THEN they are plain own text values and nothing is polluted', () => {
-    const tags = parseFabricSpec(JSON.parse('{"name": "demo", "domain": "example.com", "tags": {"constructor": "c", "prototype": "p"}}')).tags;
+    const tags = parseFabricSpec(
+      JSON.parse('{"name": "demo", "domain": "example.com", "tags": {"constructor": "c", "prototype": "p"}}'),
+    ).tags;
     expect(Object.entries(tags)).toEqual([
       ['constructor', 'c'],
       ['prototype', 'p'],
@@ -516,14 +608,29 @@ describe('fabric spec: messages state the fix', () => {
     ['domain', { domain: ['example.com'] }, '["example.com"]', 'write the domain as text, e.g. "example.com"'],
     ['region', { region: 42 }, '42', 'use an AWS region name such as us-east-2'],
     ['zones', { zones: 'us-east-2a' }, '"us-east-2a"', 'list the zones, e.g. ["us-east-2a", "us-east-2b", "us-east-2c"]'],
-    ['zones.0', { zones: [1, 'us-east-2b', 'us-east-2c'] }, '1', 'use an availability zone name: the region and one letter, such as us-east-2a'],
+    [
+      'zones.0',
+      { zones: [1, 'us-east-2b', 'us-east-2c'] },
+      '1',
+      'use an availability zone name: the region and one letter, such as us-east-2a',
+    ],
     ['zoneCount', { zoneCount: '3' }, '"3"', 'use 3 or 5: an odd number of control-plane nodes keeps etcd quorum'],
     ['network', { network: '10.10.0.0/16' }, '"10.10.0.0/16"', 'write network as an object, e.g. {"cidr": "10.10.0.0/16"}'],
     ['network.cidr', { network: { cidr: 10 } }, '10', 'use a private IPv4 CIDR such as 10.10.0.0/16'],
     ['kubernetes', { kubernetes: true }, 'true', 'write kubernetes as an object, e.g. {"version": "1.35.0"}'],
     ['kubernetes.version', { kubernetes: { version: 1.35 } }, '1.35', 'use a Kubernetes version such as 1.35.0'],
-    ['kubernetes.networking', { kubernetes: { networking: 1 } }, '1', 'use one of the networking options kops 1.36 offers: kubenet, external, flannel-vxlan, flannel, flannel-udp, calico, kube-router, amazonvpc, cilium, cilium-etcd, kindnet, cni (cilium when left out)'],
-    ['kubernetes.controlPlaneSize', { kubernetes: { controlPlaneSize: null } }, 'null', 'use an EC2 instance type, family.size, such as t3.medium, m7g.large or c6in.2xlarge'],
+    [
+      'kubernetes.networking',
+      { kubernetes: { networking: 1 } },
+      '1',
+      'use one of the networking options kops 1.36 offers: kubenet, external, flannel-vxlan, flannel, flannel-udp, calico, kube-router, amazonvpc, cilium, cilium-etcd, kindnet, cni (cilium when left out)',
+    ],
+    [
+      'kubernetes.controlPlaneSize',
+      { kubernetes: { controlPlaneSize: null } },
+      'null',
+      'use an EC2 instance type, family.size, such as t3.medium, m7g.large or c6in.2xlarge',
+    ],
     ['kubernetes.nodes', { kubernetes: { nodes: 3 } }, '3', 'write kubernetes.nodes as an object, e.g. {"min": 3, "max": 6}'],
     ['kubernetes.nodes.min', { kubernetes: { nodes: { min: 'three' } } }, '"three"', 'set nodes.min to a whole number from 1 to 100'],
     ['kubernetes.nodes.max', { kubernetes: { nodes: { max: 2.5 } } }, '2.5', 'set nodes.max to a whole number from 1 to 100'],
@@ -539,7 +646,9 @@ describe('fabric spec: messages state the fix', () => {
   });
 
   test('fails when the spec is not an object, saying what to write', () => {
-    expect(problemsOf('demo')).toEqual([{ field: '(spec)', received: '"demo"', fix: 'write the spec as an object, e.g. {"name": "demo", "domain": "example.com"}' }]);
+    expect(problemsOf('demo')).toEqual([
+      { field: '(spec)', received: '"demo"', fix: 'write the spec as an object, e.g. {"name": "demo", "domain": "example.com"}' },
+    ]);
   });
 
   test('fails when a top-level field is unknown, naming it', () => {
@@ -557,7 +666,9 @@ describe('fabric spec: messages state the fix', () => {
   });
 
   test('fails when a top-level field is __proto__, reporting it as unknown', () => {
-    expect(problemAt(JSON.parse('{"name": "demo", "domain": "example.com", "__proto__": {"region": "x"}}'), '__proto__').received).toBe('{"region":"x"}');
+    expect(problemAt(JSON.parse('{"name": "demo", "domain": "example.com", "__proto__": {"region": "x"}}'), '__proto__').received).toBe(
+      '{"region":"x"}',
+    );
   });
 
   test('GIVEN a spec with many problems WHEN parsed THEN each problem names the field, the value received and the fix', () => {
@@ -607,7 +718,7 @@ describe('fabric spec: the document', () => {
     expect(parseFabricSpec(parseSpecJson('\ufeff{"name": "demo", "domain": "example.com"}')).name).toBe('demo');
   });
 
-  test('fails when the spec text is not JSON, with JSON\'s own error', () => {
+  test("fails when the spec text is not JSON, with JSON's own error", () => {
     expect(() => parseSpecJson('\ufeff{"name":')).toThrow(SyntaxError);
   });
 });
@@ -628,7 +739,11 @@ describe('recorded spec (destroy by name)', () => {
   });
 
   test('fails when the same recorded values come in a new spec', () => {
-    expect(problemsOf(recorded).map((p) => p.field).sort()).toEqual([
+    expect(
+      problemsOf(recorded)
+        .map((p) => p.field)
+        .sort(),
+    ).toEqual([
       'access.api.0',
       'access.api.1',
       'access.api.1',

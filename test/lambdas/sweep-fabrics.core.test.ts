@@ -81,15 +81,23 @@ describe('sweepFabrics', () => {
     return {
       s3,
       s3ForRegion: () => s3,
-      events: { send: async (command: { input: unknown }) => { put.push(command.input); return {}; } },
+      events: {
+        send: async (command: { input: unknown }) => {
+          put.push(command.input);
+          return {};
+        },
+      },
       accountId: '123456789012',
       bucketPrefix: 'fabricctl-state',
       now: NOW,
-      start: async (request: RunRequest) => { started.push(request); return true; },
+      start: async (request: RunRequest) => {
+        started.push(request);
+        return true;
+      },
     } as never;
   };
 
-  test('GIVEN the account\'s buckets THEN only this account\'s state buckets are swept, by region', async () => {
+  test("GIVEN the account's buckets THEN only this account's state buckets are swept, by region", async () => {
     expect(await stateBucketRegions(deps([], []))).toEqual(['us-east-2', 'eu-west-1']);
   });
 
@@ -98,15 +106,27 @@ describe('sweepFabrics', () => {
     const put: Array<{ Entries: Array<{ DetailType: string; Detail: string }> }> = [];
     const actions = await sweepFabrics({ task: 'leases' }, deps(started, put));
     expect(actions.map((a) => `${a.fabric} ${a.kind}`)).toEqual(['old destroy', 'soon warn']);
-    expect(started).toEqual([{ name: 'expired-old-2026-12-01T11-59', input: { action: 'destroy', name: 'old', region: 'us-east-2', confirm: 'old' } }]);
+    expect(started).toEqual([
+      { name: 'expired-old-2026-12-01T11-59', input: { action: 'destroy', name: 'old', region: 'us-east-2', confirm: 'old' } },
+    ]);
     expect(put.map((p) => p.Entries[0]?.DetailType)).toEqual(['Fabric Expiring']);
-    expect(JSON.parse(put[0]?.Entries[0]?.Detail ?? '{}')).toEqual({ name: 'soon', region: 'us-east-2', expiresAt: minutes(24 * 60).toISOString(), extendWith: 'fabricctl extend soon 24h --region us-east-2' });
+    expect(JSON.parse(put[0]?.Entries[0]?.Detail ?? '{}')).toEqual({
+      name: 'soon',
+      region: 'us-east-2',
+      expiresAt: minutes(24 * 60).toISOString(),
+      extendWith: 'fabricctl extend soon 24h --region us-east-2',
+    });
   });
 
   test('GIVEN the drift sweep THEN every READY fabric of every region gets a plan of its recorded spec with check drift, named per minute', async () => {
     const started: RunRequest[] = [];
     await sweepFabrics({ task: 'drift' }, deps(started, []));
-    expect(started.map((s) => s.name)).toEqual(['drift-kept-2026-12-01T12-00', 'drift-old-2026-12-01T12-00', 'drift-soon-2026-12-01T12-00', 'drift-far-2026-12-01T12-00']);
+    expect(started.map((s) => s.name)).toEqual([
+      'drift-kept-2026-12-01T12-00',
+      'drift-old-2026-12-01T12-00',
+      'drift-soon-2026-12-01T12-00',
+      'drift-far-2026-12-01T12-00',
+    ]);
     expect(started[0]?.input).toEqual({ action: 'plan', check: 'drift', spec: { name: 'dev' } });
   });
 });

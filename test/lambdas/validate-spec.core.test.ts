@@ -30,7 +30,9 @@ function harness(options: { fabricJson?: string; optIn?: Record<string, string> 
       send: async (command) => {
         sent.push(command);
         if (!(command instanceof DescribeRegionsCommand)) throw new Error('unexpected EC2 call');
-        return { Regions: regions.map((RegionName) => ({ RegionName, OptInStatus: options.optIn?.[RegionName] ?? 'opt-in-not-required' })) };
+        return {
+          Regions: regions.map((RegionName) => ({ RegionName, OptInStatus: options.optIn?.[RegionName] ?? 'opt-in-not-required' })),
+        };
       },
     }),
     sts: asClient({
@@ -116,7 +118,13 @@ describe('validateSpec: provision and plan', () => {
           ...spec,
           region: 'eu-west-1',
           network: { cidr: '10.20.0.0/16' },
-          kubernetes: { version: '1.34.1', networking: 'calico', controlPlaneSize: 'm5.large', nodeSize: 't3.large', nodes: { min: 2, max: 4 } },
+          kubernetes: {
+            version: '1.34.1',
+            networking: 'calico',
+            controlPlaneSize: 'm5.large',
+            nodeSize: 't3.large',
+            nodes: { min: 2, max: 4 },
+          },
           access: { api: ['203.0.113.0/24', '198.51.100.0/24'], ssh: ['203.0.113.7/32'] },
           tags: { team: 'platform' },
         },
@@ -162,7 +170,9 @@ describe('validateSpec: provision and plan', () => {
   });
 
   test('fails when plan has no spec', async () => {
-    expect(field(await problemsOf(validateSpec(event({ action: 'plan' }), harness().deps, config)), 'spec').fix).toMatch(/plan needs the fabric spec/);
+    expect(field(await problemsOf(validateSpec(event({ action: 'plan' }), harness().deps, config)), 'spec').fix).toMatch(
+      /plan needs the fabric spec/,
+    );
   });
 
   test('fails when the input is not an object', async () => {
@@ -170,26 +180,39 @@ describe('validateSpec: provision and plan', () => {
   });
 
   test('fails when the action is unknown', async () => {
-    expect(field(await problemsOf(validateSpec(event({ action: 'apply', spec }), harness().deps, config)), 'action').fix).toMatch(/provision, plan, destroy or extend/);
+    expect(field(await problemsOf(validateSpec(event({ action: 'apply', spec }), harness().deps, config)), 'action').fix).toMatch(
+      /provision, plan, destroy or extend/,
+    );
   });
 
   test('fails when the input has an unknown field', async () => {
-    expect(field(await problemsOf(validateSpec(event({ spec, force: true }), harness().deps, config)), 'force').fix).toMatch(/unknown field/);
+    expect(field(await problemsOf(validateSpec(event({ spec, force: true }), harness().deps, config)), 'force').fix).toMatch(
+      /unknown field/,
+    );
   });
 
   test('fails when a spec field is invalid, with the field path prefixed by spec.', async () => {
-    const p = field(await problemsOf(validateSpec(event({ spec: { ...spec, network: { cidr: '8.8.0.0/16' } } }), harness().deps, config)), 'spec.network.cidr');
+    const p = field(
+      await problemsOf(validateSpec(event({ spec: { ...spec, network: { cidr: '8.8.0.0/16' } } }), harness().deps, config)),
+      'spec.network.cidr',
+    );
     expect(p.received).toBe('"8.8.0.0/16"');
   });
 
   test('fails when name, region or confirm are given for provision', async () => {
-    const problems = await problemsOf(validateSpec(event({ spec, name: 'demo', region: 'us-east-2', confirm: 'demo' }), harness().deps, config));
+    const problems = await problemsOf(
+      validateSpec(event({ spec, name: 'demo', region: 'us-east-2', confirm: 'demo' }), harness().deps, config),
+    );
     expect(problems.map((p) => p.field).sort()).toEqual(['confirm', 'name', 'region']);
   });
 
   test('GIVEN several kinds of problem WHEN validated THEN all are reported in one FabricSpecInvalid', async () => {
     const problems = await problemsOf(
-      validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1', zoneCount: 4 }, surprise: 1, source: { ...source, branch: 'main' } }), harness().deps, config),
+      validateSpec(
+        event({ spec: { ...spec, region: 'xx-nowhere-1', zoneCount: 4 }, surprise: 1, source: { ...source, branch: 'main' } }),
+        harness().deps,
+        config,
+      ),
     );
     expect(problems.map((p) => p.field).sort()).toEqual(['name', 'spec.region', 'spec.zoneCount', 'surprise']);
   });
@@ -212,26 +235,37 @@ describe('validateSpec: Kubernetes version of a recorded fabric', () => {
     const { h, s3 } = recordedAt('1.35.0');
     const fabric = await validateSpec(event({ spec: withVersion('1.36.4') }), h.deps, config);
     expect(fabric.buildEnv.KUBERNETES_VERSION).toBe('1.36.4');
-    expect(s3.sent.filter((c) => c instanceof GetObjectCommand).map((c) => (c as GetObjectCommand).input.Key)).toEqual([stateKeys.record('demo')]);
+    expect(s3.sent.filter((c) => c instanceof GetObjectCommand).map((c) => (c as GetObjectCommand).input.Key)).toEqual([
+      stateKeys.record('demo'),
+    ]);
     expect(s3.writes()).toEqual([]);
   });
 
   test('GIVEN a fabric recorded at 1.35.0 WHEN a later 1.35 patch is planned THEN it is accepted', async () => {
     const { h } = recordedAt('1.35.0');
-    expect((await validateSpec(event({ action: 'plan', spec: withVersion('1.35.9') }), h.deps, config)).spec.kubernetes.version).toBe('1.35.9');
+    expect((await validateSpec(event({ action: 'plan', spec: withVersion('1.35.9') }), h.deps, config)).spec.kubernetes.version).toBe(
+      '1.35.9',
+    );
   });
 
   test('fails when provision skips a minor (1.34.2 -> 1.36.4), naming the field, the value and the minor to take first', async () => {
     const { h } = recordedAt('1.34.2');
     const problems = await problemsOf(validateSpec(event({ spec: withVersion('1.36.4') }), h.deps, config));
     expect(problems).toEqual([
-      { field: 'spec.kubernetes.version', received: '"1.36.4"', fix: 'upgrade one minor at a time (the fabric runs 1.34.2): use 1.35.x (e.g. 1.35.9) first, then 1.36.4' },
+      {
+        field: 'spec.kubernetes.version',
+        received: '"1.36.4"',
+        fix: 'upgrade one minor at a time (the fabric runs 1.34.2): use 1.35.x (e.g. 1.35.9) first, then 1.36.4',
+      },
     ]);
   });
 
   test('fails when plan downgrades (1.36.4 -> 1.35.9), saying to keep 1.36.x or provision again', async () => {
     const { h } = recordedAt('1.36.4');
-    const p = field(await problemsOf(validateSpec(event({ action: 'plan', spec: withVersion('1.35.9') }), h.deps, config)), 'spec.kubernetes.version');
+    const p = field(
+      await problemsOf(validateSpec(event({ action: 'plan', spec: withVersion('1.35.9') }), h.deps, config)),
+      'spec.kubernetes.version',
+    );
     expect(p).toEqual({
       field: 'spec.kubernetes.version',
       received: '"1.35.9"',
@@ -246,13 +280,18 @@ describe('validateSpec: Kubernetes version of a recorded fabric', () => {
 
   test('GIVEN a fabric whose last run FAILED at 1.36.4 WHEN 1.34.2 is provisioned THEN it is refused as a downgrade of the recorded spec', async () => {
     const { h } = recordedAt('1.36.4', 'FAILED');
-    expect(field(await problemsOf(validateSpec(event({ spec: withVersion('1.34.2') }), h.deps, config)), 'spec.kubernetes.version').fix).toMatch(/^downgrades are not supported/);
+    expect(
+      field(await problemsOf(validateSpec(event({ spec: withVersion('1.34.2') }), h.deps, config)), 'spec.kubernetes.version').fix,
+    ).toMatch(/^downgrades are not supported/);
   });
 });
 
 describe('validateSpec: region', () => {
   test('fails when the region does not exist, listing the regions that do', async () => {
-    const p = field(await problemsOf(validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1' } }), harness().deps, config)), 'spec.region');
+    const p = field(
+      await problemsOf(validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1' } }), harness().deps, config)),
+      'spec.region',
+    );
     expect(p.received).toBe('"xx-nowhere-1"');
     expect(p.fix).toMatch(/no such AWS region; use one of .*us-east-2/);
   });
@@ -269,7 +308,9 @@ describe('validateSpec: region', () => {
   });
 
   test('GIVEN a spec with another invalid field WHEN the region is unknown too THEN both are reported', async () => {
-    const problems = await problemsOf(validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1', network: { cidr: 'x' } } }), harness().deps, config));
+    const problems = await problemsOf(
+      validateSpec(event({ spec: { ...spec, region: 'xx-nowhere-1', network: { cidr: 'x' } } }), harness().deps, config),
+    );
     expect(problems.map((p) => p.field).sort()).toEqual(['spec.network.cidr', 'spec.region']);
   });
 });
@@ -296,7 +337,10 @@ describe('validateSpec: destroy', () => {
     const h = harness();
     const recorded = fabricOf({ name: 'demo', tags: { team: 'a' } });
     const s3 = new FakeS3('us-east-2');
-    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify(recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c'])));
+    s3.addBucket(recorded.stateBucket).objects.set(
+      stateKeys.record('demo'),
+      JSON.stringify(recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c'])),
+    );
     h.s3.set('us-east-2', s3);
 
     const fabric = await validateSpec(event({ action: 'destroy', name: 'Demo', confirm: 'demo' }), h.deps, config);
@@ -307,11 +351,14 @@ describe('validateSpec: destroy', () => {
     expect(s3.writes()).toEqual([]);
   });
 
-  test('GIVEN a name and a region WHEN a record exists there THEN it is read from that region\'s bucket', async () => {
+  test("GIVEN a name and a region WHEN a record exists there THEN it is read from that region's bucket", async () => {
     const h = harness();
     const recorded = fabricOf({ name: 'demo', region: 'eu-west-1' });
     const s3 = new FakeS3('eu-west-1');
-    s3.addBucket('fabricctl-state-123456789012-eu-west-1').objects.set(stateKeys.record('demo'), JSON.stringify(recordOf(recorded, ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'])));
+    s3.addBucket('fabricctl-state-123456789012-eu-west-1').objects.set(
+      stateKeys.record('demo'),
+      JSON.stringify(recordOf(recorded, ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'])),
+    );
     h.s3.set('eu-west-1', s3);
 
     const fabric = await validateSpec(event({ action: 'destroy', name: 'demo', region: 'eu-west-1', confirm: 'demo' }), h.deps, config);
@@ -328,7 +375,12 @@ describe('validateSpec: destroy', () => {
   });
 
   test('fails when destroy by name finds no state bucket at all', async () => {
-    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'ghost', region: 'eu-west-1', confirm: 'ghost' }), harness().deps, config)), 'name');
+    const p = field(
+      await problemsOf(
+        validateSpec(event({ action: 'destroy', name: 'ghost', region: 'eu-west-1', confirm: 'ghost' }), harness().deps, config),
+      ),
+      'name',
+    );
     expect(p.fix).toMatch(/no fabric ghost is recorded in region eu-west-1/);
   });
 
@@ -338,20 +390,35 @@ describe('validateSpec: destroy', () => {
   });
 
   test('fails when destroy has neither a spec nor a name', async () => {
-    expect(field(await problemsOf(validateSpec(event({ action: 'destroy', confirm: 'demo' }), harness().deps, config)), 'name').fix).toMatch(/destroy needs the fabric/);
+    expect(
+      field(await problemsOf(validateSpec(event({ action: 'destroy', confirm: 'demo' }), harness().deps, config)), 'name').fix,
+    ).toMatch(/destroy needs the fabric/);
   });
 
   test('fails when destroy gives a region with a spec', async () => {
-    expect(field(await problemsOf(validateSpec(event({ action: 'destroy', spec, region: 'eu-west-1', confirm: 'demo' }), harness().deps, config)), 'region').fix).toMatch(/only with name/);
+    expect(
+      field(
+        await problemsOf(validateSpec(event({ action: 'destroy', spec, region: 'eu-west-1', confirm: 'demo' }), harness().deps, config)),
+        'region',
+      ).fix,
+    ).toMatch(/only with name/);
   });
 
   test('fails when destroy gives a name that disagrees with the spec', async () => {
-    expect(field(await problemsOf(validateSpec(event({ action: 'destroy', spec, name: 'other', confirm: 'demo' }), harness().deps, config)), 'name').fix).toMatch(/disagrees/);
+    expect(
+      field(
+        await problemsOf(validateSpec(event({ action: 'destroy', spec, name: 'other', confirm: 'demo' }), harness().deps, config)),
+        'name',
+      ).fix,
+    ).toMatch(/disagrees/);
   });
 
   test('fails when the region given for destroy does not exist, without reading any bucket', async () => {
     const h = harness();
-    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'demo', region: 'xx-nowhere-1', confirm: 'demo' }), h.deps, config)), 'region');
+    const p = field(
+      await problemsOf(validateSpec(event({ action: 'destroy', name: 'demo', region: 'xx-nowhere-1', confirm: 'demo' }), h.deps, config)),
+      'region',
+    );
     expect(p.fix).toMatch(/no such AWS region/);
     // S3: at most the fabric record's read (upgrades, protection, leases need it); no write.
     expect([...h.s3.values()].flatMap((fake) => fake.writes())).toEqual([]);
@@ -379,12 +446,20 @@ describe('validateSpec: git source', () => {
   });
 
   test('fails when the branch is not fabric/<normalised name>, naming the branch', async () => {
-    const p = field(await problemsOf(validateSpec(event({ spec, source: { ...source, branch: 'fabric/Demo' } }), harness().deps, config)), 'name');
+    const p = field(
+      await problemsOf(validateSpec(event({ spec, source: { ...source, branch: 'fabric/Demo' } }), harness().deps, config)),
+      'name',
+    );
     expect(p.fix).toMatch(/branch fabric\/Demo does not hold this fabric: .* lives on branch fabric\/demo/);
   });
 
   test('fails when a GitHub source comes without a spec', async () => {
-    const p = field(await problemsOf(validateSpec(event({ source: { ...source, provider: 'github', repository: 'acme/fabrics' } }), harness().deps, config)), 'spec');
+    const p = field(
+      await problemsOf(
+        validateSpec(event({ source: { ...source, provider: 'github', repository: 'acme/fabrics' } }), harness().deps, config),
+      ),
+      'spec',
+    );
     expect(p.fix).toMatch(/GitHub/);
   });
 
@@ -394,7 +469,9 @@ describe('validateSpec: git source', () => {
   });
 
   test('fails when fabric.json is not JSON', async () => {
-    expect(field(await problemsOf(validateSpec(event({ source }), harness({ fabricJson: '{name:' }).deps, config)), 'spec').fix).toMatch(/not JSON/);
+    expect(field(await problemsOf(validateSpec(event({ source }), harness({ fabricJson: '{name:' }).deps, config)), 'spec').fix).toMatch(
+      /not JSON/,
+    );
   });
 
   test('fails when fabric.json is invalid, with the fields under spec.', async () => {
@@ -403,7 +480,10 @@ describe('validateSpec: git source', () => {
   });
 
   test('fails when the source is incomplete', async () => {
-    expect(field(await problemsOf(validateSpec(event({ spec, source: { ...source, commit: 'HEAD' } }), harness().deps, config)), 'source.commit').received).toBe('"HEAD"');
+    expect(
+      field(await problemsOf(validateSpec(event({ spec, source: { ...source, commit: 'HEAD' } }), harness().deps, config)), 'source.commit')
+        .received,
+    ).toBe('"HEAD"');
   });
 });
 
@@ -423,13 +503,55 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
   const readsOnly = ['DescribeRegionsCommand', 'GetCallerIdentityCommand'];
 
   test.each([
-    ['a reserved tag key', { tags: { Name: 'web' } }, 'spec.tags.Name', '"Name"', 'rename the key, e.g. "team" or "cost-center": fabricctl and kops set Name on every resource they create'],
-    ['a tag value kops cannot carry', { tags: { team: 'a,b' } }, 'spec.tags.team', '"a,b"', 'remove "," from the value: kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @'],
-    ['a zone of another region', { zones: ['us-east-2a', 'us-east-2b', 'us-east-21a'] }, 'spec.zones.2', '"us-east-21a"', 'use a zone of region us-east-2: us-east-2 and one letter, such as us-east-2a'],
-    ['SSH open to everyone', { access: { ssh: ['0.0.0.0/0'] } }, 'spec.access.ssh.0', '"0.0.0.0/0"', 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet'],
-    ['an API CIDR with host bits', { access: { api: ['10.0.0.1/16'] } }, 'spec.access.api.0', '"10.0.0.1/16"', 'use 10.0.0.0/16, the network of this CIDR: the AWS provider refuses a CIDR with host bits set'],
-    ['a small control plane', { kubernetes: { controlPlaneSize: 't3.small' } }, 'spec.kubernetes.controlPlaneSize', '"t3.small"', 'use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops\'s controllers, which do not fit in the 2 GiB or less of a small type'],
-    ['an unpublished Kubernetes patch', { kubernetes: { version: '1.35.99' } }, 'spec.kubernetes.version', '"1.35.99"', 'use 1.35.0 to 1.35.9: 1.35.99 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)'],
+    [
+      'a reserved tag key',
+      { tags: { Name: 'web' } },
+      'spec.tags.Name',
+      '"Name"',
+      'rename the key, e.g. "team" or "cost-center": fabricctl and kops set Name on every resource they create',
+    ],
+    [
+      'a tag value kops cannot carry',
+      { tags: { team: 'a,b' } },
+      'spec.tags.team',
+      '"a,b"',
+      'remove "," from the value: kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @',
+    ],
+    [
+      'a zone of another region',
+      { zones: ['us-east-2a', 'us-east-2b', 'us-east-21a'] },
+      'spec.zones.2',
+      '"us-east-21a"',
+      'use a zone of region us-east-2: us-east-2 and one letter, such as us-east-2a',
+    ],
+    [
+      'SSH open to everyone',
+      { access: { ssh: ['0.0.0.0/0'] } },
+      'spec.access.ssh.0',
+      '"0.0.0.0/0"',
+      'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+    ],
+    [
+      'an API CIDR with host bits',
+      { access: { api: ['10.0.0.1/16'] } },
+      'spec.access.api.0',
+      '"10.0.0.1/16"',
+      'use 10.0.0.0/16, the network of this CIDR: the AWS provider refuses a CIDR with host bits set',
+    ],
+    [
+      'a small control plane',
+      { kubernetes: { controlPlaneSize: 't3.small' } },
+      'spec.kubernetes.controlPlaneSize',
+      '"t3.small"',
+      "use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a small type",
+    ],
+    [
+      'an unpublished Kubernetes patch',
+      { kubernetes: { version: '1.35.99' } },
+      'spec.kubernetes.version',
+      '"1.35.99"',
+      'use 1.35.0 to 1.35.9: 1.35.99 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)',
+    ],
   ])('fails when the spec has %s, with only reads made', async (_, change, fieldName, received, fix) => {
     const h = harness();
     const problems = await problemsOf(validateSpec(event({ spec: { ...spec, ...change } }), h.deps, config));
@@ -445,7 +567,9 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
   });
 
   test('fails when the execution input nests deeper than any spec, with a problem instead of a RangeError', async () => {
-    const input = JSON.parse(`{"spec": {"name": "demo", "domain": "example.com", "tags": {"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`) as unknown;
+    const input = JSON.parse(
+      `{"spec": {"name": "demo", "domain": "example.com", "tags": {"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`,
+    ) as unknown;
     expect(await problemsOf(validateSpec(event(input), harness().deps, config))).toEqual([
       {
         field: 'spec.tags.a.0.0.0.0.0.0.0',
@@ -457,7 +581,9 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
 
   test('fails when fabric.json at the commit nests deeper than any spec', async () => {
     const h = harness({ fabricJson: `{"name": "demo", "domain": "example.com", "extra": ${'['.repeat(100_000)}${']'.repeat(100_000)}}` });
-    expect(field(await problemsOf(validateSpec(event({ source }), h.deps, config)), 'spec.extra.0.0.0.0.0.0.0.0.0').received).toBe('a value nested more than 10 levels deep');
+    expect(field(await problemsOf(validateSpec(event({ source }), h.deps, config)), 'spec.extra.0.0.0.0.0.0.0.0.0').received).toBe(
+      'a value nested more than 10 levels deep',
+    );
   });
 
   test('GIVEN fabric.json with a UTF-8 byte order mark WHEN loaded from the commit THEN it is accepted', async () => {
@@ -467,13 +593,21 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
 
   test('fails when the name has non-ASCII letters, suggesting the ASCII name and not misreading the branch', async () => {
     const problems = await problemsOf(validateSpec(event({ spec: { ...spec, name: 'démo' }, source }), harness().deps, config));
-    expect(problems).toEqual([{ field: 'spec.name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }]);
+    expect(problems).toEqual([
+      {
+        field: 'spec.name',
+        received: '"démo"',
+        fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)',
+      },
+    ]);
   });
 
   test('fails when destroy by name is given non-ASCII letters, instead of destroying another fabric', async () => {
     const h = harness();
     const problems = await problemsOf(validateSpec(event({ action: 'destroy', name: 'démo', confirm: 'dmo' }), h.deps, config));
-    expect(problems).toEqual([{ field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' }]);
+    expect(problems).toEqual([
+      { field: 'name', received: '"démo"', fix: 'write the name in ASCII: "demo" ("é" would otherwise be dropped, naming another fabric)' },
+    ]);
     // S3: at most the fabric record's read (upgrades, protection, leases need it); no write.
     expect([...h.s3.values()].flatMap((fake) => fake.writes())).toEqual([]);
   });
@@ -483,7 +617,10 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
     const recorded = fabricOf({ name: 'demo' });
     const olderSpec = { ...recorded.spec, access: { api: ['10.0.0.1/16'], ssh: ['0.0.0.0/0'] }, tags: { Name: 'web' } };
     const s3 = new FakeS3('us-east-2');
-    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify({ ...recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c']), spec: olderSpec }));
+    s3.addBucket(recorded.stateBucket).objects.set(
+      stateKeys.record('demo'),
+      JSON.stringify({ ...recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c']), spec: olderSpec }),
+    );
     h.s3.set('us-east-2', s3);
 
     const fabric = await validateSpec(event({ action: 'destroy', name: 'demo', confirm: 'demo' }), h.deps, config);
@@ -497,7 +634,11 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
     ['name', { action: 'destroy', name: 5, confirm: 'demo' }, '5', 'name the fabric to destroy or extend as text, e.g. "demo"'],
     ['source.commit', { spec, source: { ...source, commit: 7 } }, '7', 'give the commit id, e.g. "a1b2c3d4e5f6"'],
   ])('fails when the envelope field %s has the wrong type, saying what to write', async (fieldName, input, received, fix) => {
-    expect(field(await problemsOf(validateSpec(event(input), harness().deps, config)), fieldName)).toEqual({ field: fieldName, received, fix });
+    expect(field(await problemsOf(validateSpec(event(input), harness().deps, config)), fieldName)).toEqual({
+      field: fieldName,
+      received,
+      fix,
+    });
   });
 });
 
@@ -507,15 +648,23 @@ describe('validateSpec: day 2 (protection, approvals, leases)', () => {
     const h = harness();
     const recorded = fabricOf({ name: 'demo', ...specOverrides });
     const s3 = new FakeS3('us-east-2');
-    s3.addBucket(recorded.stateBucket).objects.set(stateKeys.record('demo'), JSON.stringify({ ...recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c']), ...recordOverrides }));
+    s3.addBucket(recorded.stateBucket).objects.set(
+      stateKeys.record('demo'),
+      JSON.stringify({ ...recordOf(recorded, ['us-east-2a', 'us-east-2b', 'us-east-2c']), ...recordOverrides }),
+    );
     h.s3.set('us-east-2', s3);
     return { h, s3 };
   }
 
   test('fails when a protected fabric is destroyed by name, saying to provision "protected": false first; nothing is written', async () => {
     const { h, s3 } = withRecord({ protected: true });
-    const p = field(await problemsOf(validateSpec(event({ action: 'destroy', name: 'demo', confirm: 'demo' }), h.deps, config)), 'spec.protected');
-    expect(p.fix).toBe('fabric demo is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it');
+    const p = field(
+      await problemsOf(validateSpec(event({ action: 'destroy', name: 'demo', confirm: 'demo' }), h.deps, config)),
+      'spec.protected',
+    );
+    expect(p.fix).toBe(
+      'fabric demo is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it',
+    );
     expect(s3.writes()).toEqual([]);
   });
 
@@ -526,16 +675,26 @@ describe('validateSpec: day 2 (protection, approvals, leases)', () => {
   });
 
   test('GIVEN a protected fabric WHEN provisioned THEN approval is required by default; "approve": "auto" in the spec lifts it, the input\'s "approve": "required" sets it', async () => {
-    expect((await validateSpec(event({ spec: { ...spec, protected: true } }), harness().deps, config)).approval).toEqual({ required: true, timeoutSeconds: 3600 });
-    expect((await validateSpec(event({ spec: { ...spec, protected: true, approve: 'auto' } }), harness().deps, config)).approval.required).toBe(false);
+    expect((await validateSpec(event({ spec: { ...spec, protected: true } }), harness().deps, config)).approval).toEqual({
+      required: true,
+      timeoutSeconds: 3600,
+    });
+    expect(
+      (await validateSpec(event({ spec: { ...spec, protected: true, approve: 'auto' } }), harness().deps, config)).approval.required,
+    ).toBe(false);
     expect((await validateSpec(event({ spec, approve: 'required' }), harness().deps, config)).approval.required).toBe(true);
     expect((await validateSpec(event({ spec }), harness().deps, config)).approval.required).toBe(false);
   });
 
-  test('GIVEN an approvalTimeout WHEN within the stack\'s THEN the run waits that long; fails when longer, naming the ceiling', async () => {
+  test("GIVEN an approvalTimeout WHEN within the stack's THEN the run waits that long; fails when longer, naming the ceiling", async () => {
     const ceiling = { ...config, approvalTimeoutSeconds: 7200 };
-    expect((await validateSpec(event({ spec, approve: 'required', approvalTimeout: '30m' }), harness().deps, ceiling)).approval.timeoutSeconds).toBe(1800);
-    const p = field(await problemsOf(validateSpec(event({ spec, approve: 'required', approvalTimeout: '3h' }), harness().deps, ceiling)), 'approvalTimeout');
+    expect(
+      (await validateSpec(event({ spec, approve: 'required', approvalTimeout: '30m' }), harness().deps, ceiling)).approval.timeoutSeconds,
+    ).toBe(1800);
+    const p = field(
+      await problemsOf(validateSpec(event({ spec, approve: 'required', approvalTimeout: '3h' }), harness().deps, ceiling)),
+      'approvalTimeout',
+    );
     expect(p.fix).toBe("wait at most 2h (the stack's approvalTimeout; raise it there for longer waits)");
   });
 
@@ -550,26 +709,44 @@ describe('validateSpec: day 2 (protection, approvals, leases)', () => {
   });
 
   test('GIVEN a provision with expiresAfter WHEN no lease is recorded THEN the lease ends that long after the start; a recorded lease with the same expiresAfter is kept', async () => {
-    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), harness().deps, config)).lease).toEqual({ expiresAt: '2030-01-04T00:00:00.000Z', expiresAfter: '72h' });
+    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), harness().deps, config)).lease).toEqual({
+      expiresAt: '2030-01-04T00:00:00.000Z',
+      expiresAfter: '72h',
+    });
     const kept = { expiresAt: '2030-01-02T06:00:00.000Z', expiresAfter: '72h' };
     const { h } = withRecord({ expiresAfter: '72h' }, { lease: kept });
     expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), h.deps, config)).lease).toEqual(kept);
     const { h: changed } = withRecord({ expiresAfter: '72h' }, { lease: kept });
-    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '14d' } }), changed.deps, config)).lease).toEqual({ expiresAt: '2030-01-15T00:00:00.000Z', expiresAfter: '14d' });
+    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '14d' } }), changed.deps, config)).lease).toEqual({
+      expiresAt: '2030-01-15T00:00:00.000Z',
+      expiresAfter: '14d',
+    });
   });
 
   test('GIVEN extend by name WHEN the fabric has a lease THEN it moves from its end (or from now, if past), with the recorded spec', async () => {
     const { h } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2030-01-02T00:00:00.000Z', expiresAfter: '72h' } });
     const fabric = await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config);
-    expect({ action: fabric.action, lease: fabric.lease, expiresAfter: fabric.spec.expiresAfter }).toEqual({ action: 'extend', lease: { expiresAt: '2030-01-03T00:00:00.000Z', expiresAfter: '72h' }, expiresAfter: '72h' });
+    expect({ action: fabric.action, lease: fabric.lease, expiresAfter: fabric.spec.expiresAfter }).toEqual({
+      action: 'extend',
+      lease: { expiresAt: '2030-01-03T00:00:00.000Z', expiresAfter: '72h' },
+      expiresAfter: '72h',
+    });
     const { h: past } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2029-12-31T00:00:00.000Z', expiresAfter: '72h' } });
-    expect((await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '2h' }), past.deps, config)).lease?.expiresAt).toBe('2030-01-01T02:00:00.000Z');
+    expect((await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '2h' }), past.deps, config)).lease?.expiresAt).toBe(
+      '2030-01-01T02:00:00.000Z',
+    );
   });
 
   test('fails when extend has no lease to move, no extendBy, or a spec instead of a name', async () => {
     const { h } = withRecord({});
-    expect(field(await problemsOf(validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config)), 'name').fix).toMatch(/has no lease \(no "expiresAfter" in its spec\)/);
-    expect(field(await problemsOf(validateSpec(event({ action: 'extend', name: 'demo' }), h.deps, config)), 'extendBy').fix).toBe('say how much longer the fabric may live, e.g. "extendBy": "24h"');
-    expect(field(await problemsOf(validateSpec(event({ action: 'extend', spec, extendBy: '1h' }), h.deps, config)), 'spec').fix).toMatch(/extend takes the fabric by name/);
+    expect(
+      field(await problemsOf(validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config)), 'name').fix,
+    ).toMatch(/has no lease \(no "expiresAfter" in its spec\)/);
+    expect(field(await problemsOf(validateSpec(event({ action: 'extend', name: 'demo' }), h.deps, config)), 'extendBy').fix).toBe(
+      'say how much longer the fabric may live, e.g. "extendBy": "24h"',
+    );
+    expect(field(await problemsOf(validateSpec(event({ action: 'extend', spec, extendBy: '1h' }), h.deps, config)), 'spec').fix).toMatch(
+      /extend takes the fabric by name/,
+    );
   });
 });

@@ -29,7 +29,10 @@ describe('kubernetesUpgrade: the version steps kops can take on a running fabric
   });
 
   test('fails when a minor is skipped from a minor kops 1.36 no longer lists, without inventing a patch', () => {
-    expect(kubernetesUpgrade('1.28.1', '1.30.0')).toEqual({ allowed: false, fix: 'upgrade one minor at a time (the fabric runs 1.28.1): use 1.29.x first, then 1.30.0' });
+    expect(kubernetesUpgrade('1.28.1', '1.30.0')).toEqual({
+      allowed: false,
+      fix: 'upgrade one minor at a time (the fabric runs 1.28.1): use 1.29.x first, then 1.30.0',
+    });
   });
 
   test('fails when the minor goes down, saying what to keep or to provision again', () => {
@@ -40,7 +43,10 @@ describe('kubernetesUpgrade: the version steps kops can take on a running fabric
   });
 
   test('fails when the patch goes down within a minor', () => {
-    expect(kubernetesUpgrade('1.36.4', '1.36.2')).toMatchObject({ allowed: false, fix: expect.stringMatching(/^downgrades are not supported \(the fabric runs 1\.36\.4\)/) });
+    expect(kubernetesUpgrade('1.36.4', '1.36.2')).toMatchObject({
+      allowed: false,
+      fix: expect.stringMatching(/^downgrades are not supported \(the fabric runs 1\.36\.4\)/),
+    });
   });
 
   test('GIVEN a version that is not major.minor.patch WHEN judged THEN it is left to the spec rules', () => {

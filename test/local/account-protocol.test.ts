@@ -36,11 +36,18 @@ import {
  */
 const MACHINE = 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator';
 const execution = (name: string) => `arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:${name}`;
-const request = (target: string | undefined, body: string) => ({ method: 'POST', headers: target === undefined ? {} : { 'x-amz-target': target }, body });
+const request = (target: string | undefined, body: string) => ({
+  method: 'POST',
+  headers: target === undefined ? {} : { 'x-amz-target': target },
+  body,
+});
 
 describe('sfn-protocol: requests', () => {
   test('GIVEN a POST with X-Amz-Target AWSStepFunctions.StartExecution and a JSON body WHEN parsed THEN the action and its parameters', () => {
-    expect(parseSfnRequest(request('AWSStepFunctions.StartExecution', '{"stateMachineArn":"x","input":"{}"}'))).toEqual({ action: 'StartExecution', body: { stateMachineArn: 'x', input: '{}' } });
+    expect(parseSfnRequest(request('AWSStepFunctions.StartExecution', '{"stateMachineArn":"x","input":"{}"}'))).toEqual({
+      action: 'StartExecution',
+      body: { stateMachineArn: 'x', input: '{}' },
+    });
   });
 
   test('GIVEN an empty body WHEN parsed THEN no parameters (ListStateMachines takes none)', () => {
@@ -48,13 +55,19 @@ describe('sfn-protocol: requests', () => {
   });
 
   test('fails when the target is not AWSStepFunctions.<Action>: UnknownOperationException', () => {
-    expect(() => parseSfnRequest(request('DynamoDB_20120810.PutItem', '{}'))).toThrow(expect.objectContaining({ type: 'UnknownOperationException' }));
+    expect(() => parseSfnRequest(request('DynamoDB_20120810.PutItem', '{}'))).toThrow(
+      expect.objectContaining({ type: 'UnknownOperationException' }),
+    );
     expect(() => parseSfnRequest(request(undefined, '{}'))).toThrow(expect.objectContaining({ type: 'UnknownOperationException' }));
   });
 
   test('fails when the body is not a JSON object: SerializationException', () => {
-    expect(() => parseSfnRequest(request('AWSStepFunctions.StartExecution', '{nope'))).toThrow(expect.objectContaining({ type: 'SerializationException' }));
-    expect(() => parseSfnRequest(request('AWSStepFunctions.StartExecution', '[1]'))).toThrow(expect.objectContaining({ type: 'SerializationException' }));
+    expect(() => parseSfnRequest(request('AWSStepFunctions.StartExecution', '{nope'))).toThrow(
+      expect.objectContaining({ type: 'SerializationException' }),
+    );
+    expect(() => parseSfnRequest(request('AWSStepFunctions.StartExecution', '[1]'))).toThrow(
+      expect.objectContaining({ type: 'SerializationException' }),
+    );
   });
 });
 
@@ -70,22 +83,33 @@ describe('sfn-protocol: errors, ARNs, names, pages', () => {
 
   test('GIVEN an error of the endpoint itself WHEN answered THEN HTTP 500 InternalFailure with its message', () => {
     const reply = errorResponse(new Error('disk full'), 'req-2');
-    expect([reply.status, JSON.parse(reply.body)]).toEqual([500, { __type: 'InternalFailure', message: 'the local Step Functions endpoint failed: disk full' }]);
+    expect([reply.status, JSON.parse(reply.body)]).toEqual([
+      500,
+      { __type: 'InternalFailure', message: 'the local Step Functions endpoint failed: disk full' },
+    ]);
   });
 
   test('GIVEN ARNs WHEN parsed THEN region, account, state machine and execution name', () => {
     expect(parseStateMachineArn(MACHINE)).toEqual({ region: 'us-east-2', account: '123456789012', name: 'FabricOrchestrator' });
-    expect(parseExecutionArn(execution('demo-1'))).toEqual({ region: 'us-east-2', account: '123456789012', name: 'FabricOrchestrator', execution: 'demo-1' });
+    expect(parseExecutionArn(execution('demo-1'))).toEqual({
+      region: 'us-east-2',
+      account: '123456789012',
+      name: 'FabricOrchestrator',
+      execution: 'demo-1',
+    });
   });
 
   test('fails when an ARN is not a state machine or execution ARN: InvalidArn', () => {
-    expect(() => parseStateMachineArn(execution('demo-1'))).toThrow(expect.objectContaining({ type: 'InvalidArn', message: expect.stringContaining('Invalid Arn') }));
+    expect(() => parseStateMachineArn(execution('demo-1'))).toThrow(
+      expect.objectContaining({ type: 'InvalidArn', message: expect.stringContaining('Invalid Arn') }),
+    );
     expect(() => parseExecutionArn('arn:aws:states:us-east-2:123:execution:M:x')).toThrow(expect.objectContaining({ type: 'InvalidArn' }));
     expect(() => parseExecutionArn(MACHINE)).toThrow(expect.objectContaining({ type: 'InvalidArn' }));
   });
 
   test('fails when an execution name has a space, a slash or more than 80 characters: InvalidName', () => {
-    for (const name of ['has space', 'a/b', 'x'.repeat(81), '']) expect(() => checkExecutionName(name)).toThrow(expect.objectContaining({ type: 'InvalidName' }));
+    for (const name of ['has space', 'a/b', 'x'.repeat(81), ''])
+      expect(() => checkExecutionName(name)).toThrow(expect.objectContaining({ type: 'InvalidName' }));
     expect(() => checkExecutionName('demo-7f3c0e3b2a1d')).not.toThrow();
   });
 
@@ -139,7 +163,13 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
   const waiting = new Map<string, (output: unknown) => void>();
   const service = () =>
     new LocalStepFunctions({
-      stateMachine: { arn: MACHINE, name: 'FabricOrchestrator', definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }, roleArn: 'arn:aws:iam::123456789012:role/r', creationDate: Date.UTC(2026, 10, 26) },
+      stateMachine: {
+        arn: MACHINE,
+        name: 'FabricOrchestrator',
+        definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+        roleArn: 'arn:aws:iam::123456789012:role/r',
+        creationDate: Date.UTC(2026, 10, 26),
+      },
       region: 'us-east-2',
       store: new ExecutionStore(undefined),
       runner: runs.runner,
@@ -154,7 +184,12 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
     runs = manualRunner();
     const local = service();
     endpoint = await startSfnEndpoint((action, body) => local.handle(action, body));
-    sfn = new SFNClient({ region: 'us-east-2', endpoint: endpoint.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    sfn = new SFNClient({
+      region: 'us-east-2',
+      endpoint: endpoint.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
   afterEach(async () => {
     sfn.destroy();
@@ -173,7 +208,11 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
     await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-2' }));
     runs.end('demo-2', { status: 'SUCCEEDED', output: { status: 'READY' } });
     await flushed();
-    expect(await sfn.send(new DescribeExecutionCommand({ executionArn: execution('demo-2') }))).toMatchObject({ status: 'SUCCEEDED', output: '{"status":"READY"}', stopDate: expect.any(Date) });
+    expect(await sfn.send(new DescribeExecutionCommand({ executionArn: execution('demo-2') }))).toMatchObject({
+      status: 'SUCCEEDED',
+      output: '{"status":"READY"}',
+      stopDate: expect.any(Date),
+    });
   });
 
   test('fails when the execution does not exist: the SDK throws ExecutionDoesNotExist with the message', async () => {
@@ -184,18 +223,24 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
 
   test('fails when an ARN is malformed: InvalidArn; when it names another state machine: StateMachineDoesNotExist', async () => {
     await expect(sfn.send(new DescribeExecutionCommand({ executionArn: 'garbage' }))).rejects.toBeInstanceOf(InvalidArn);
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE.replace('FabricOrchestrator', 'Other') }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE.replace('FabricOrchestrator', 'Other') })),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
   });
 
   test('GIVEN a running execution WHEN started again with the same name and input THEN the same execution; with another input THEN ExecutionAlreadyExists', async () => {
     const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":1}' }));
     const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":1}' }));
     expect(again.executionArn).toBe(first.executionArn);
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":2}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":2}' })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
   });
 
   test('fails when the input is not JSON: InvalidExecutionInput', async () => {
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-4', input: '{' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-4', input: '{' }))).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+    });
   });
 
   test('GIVEN a running execution WHEN stopped THEN ABORTED with the error and cause given, and its history ends with ExecutionAborted', async () => {
@@ -203,7 +248,11 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
     await sfn.send(new StopExecutionCommand({ executionArn: execution('demo-5'), error: 'Manual', cause: 'not today' }));
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution('demo-5') }));
     expect(runs.stopped('demo-5')).toBe(true);
-    expect(await sfn.send(new DescribeExecutionCommand({ executionArn: execution('demo-5') }))).toMatchObject({ status: 'ABORTED', error: 'Manual', cause: 'not today' });
+    expect(await sfn.send(new DescribeExecutionCommand({ executionArn: execution('demo-5') }))).toMatchObject({
+      status: 'ABORTED',
+      error: 'Manual',
+      cause: 'not today',
+    });
     expect(history.events?.map((e) => e.type)).toEqual(['ExecutionStarted', 'ExecutionAborted']);
     expect(history.events?.[1]?.executionAbortedEventDetails).toEqual({ error: 'Manual', cause: 'not today' });
   });
@@ -232,9 +281,16 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
   });
 
   test('fails when the action is not one the endpoint answers: UnknownOperationException naming those it does', async () => {
-    const response = await fetch(endpoint.endpoint, { method: 'POST', headers: { 'x-amz-target': 'AWSStepFunctions.CreateStateMachine', 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+    const response = await fetch(endpoint.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AWSStepFunctions.CreateStateMachine', 'content-type': 'application/x-amz-json-1.0' },
+      body: '{}',
+    });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ __type: 'UnknownOperationException', message: expect.stringContaining('does not implement CreateStateMachine') });
+    expect(await response.json()).toEqual({
+      __type: 'UnknownOperationException',
+      message: expect.stringContaining('does not implement CreateStateMachine'),
+    });
   });
 });
 
@@ -243,7 +299,13 @@ describe('LocalStepFunctions: executions kept in a folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfn-store-'));
     const runs = manualRunner();
     const options = (store: ExecutionStore) => ({
-      stateMachine: { arn: MACHINE, name: 'FabricOrchestrator', definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }, roleArn: 'r', creationDate: 0 },
+      stateMachine: {
+        arn: MACHINE,
+        name: 'FabricOrchestrator',
+        definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+        roleArn: 'r',
+        creationDate: 0,
+      },
       region: 'us-east-2',
       store,
       runner: runs.runner,
@@ -263,7 +325,10 @@ describe('LocalStepFunctions: executions kept in a folder', () => {
     expect(readdirSync(dir).sort()).toEqual(['cut-1.json', 'done-1.json']);
     expect(interrupted.map((e) => e.record.name)).toEqual(['cut-1']);
     expect(await second.handle('DescribeExecution', { executionArn: execution('done-1') })).toMatchObject({ status: 'SUCCEEDED' });
-    expect(await second.handle('DescribeExecution', { executionArn: execution('cut-1') })).toMatchObject({ status: 'ABORTED', error: 'LocalAccountStopped' });
+    expect(await second.handle('DescribeExecution', { executionArn: execution('cut-1') })).toMatchObject({
+      status: 'ABORTED',
+      error: 'LocalAccountStopped',
+    });
     const history = (await second.handle('GetExecutionHistory', { executionArn: execution('cut-1') })) as { events: { type: string }[] };
     expect(history.events.map((e) => e.type)).toEqual(['ExecutionStarted', 'ExecutionAborted']);
   });

@@ -19,13 +19,16 @@ import { MOTO_AVAILABLE } from '../support/moto';
  * One plan runs the real jobs (about a minute on 2 cores); the other runs fail in seconds.
  */
 const describeAccount = MOTO_AVAILABLE ? describe : describe.skip;
+// A skipped test says why (DEVELOPERS.md).
+// eslint-disable-next-line no-console
 if (!MOTO_AVAILABLE) console.warn('SKIPPED: moto_server (pip install moto[server]) is not installed, so no local account can start.');
 
 const AWS_CLI = spawnSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
 
 /** A fabrics repository with `fabric.json` on branch `fabric/<name>`, as a push leaves it; returns the commit. */
 function fabricRepository(dir: string, name: string, spec: unknown): string {
-  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
   git('init', '-q', '-b', `fabric/${name}`);
   writeFileSync(join(dir, 'fabric.json'), JSON.stringify(spec));
   git('add', 'fabric.json');
@@ -84,7 +87,15 @@ describeAccount('fabricctl local: a local account that persists', () => {
     const started = await cli(['local', 'start', '--json', '--repository', `fabrics=${repository}`]);
     expect(started.code).toBe(0);
     const state = JSON.parse(started.out) as LocalAccountState;
-    expect(state).toMatchObject({ status: 'running', home, region: 'us-east-2', stepFunctions: { endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), stateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator' } });
+    expect(state).toMatchObject({
+      status: 'running',
+      home,
+      region: 'us-east-2',
+      stepFunctions: {
+        endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        stateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
+      },
+    });
     expect(readAccountState(home)).toEqual(state);
     const status = await cli(['local', 'status']);
     expect(status.code).toBe(0);
@@ -101,18 +112,29 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(account()).toEqual(before);
   });
 
-  test('GIVEN an invalid spec started through the endpoint WHEN it runs THEN it fails FabricSpecInvalid in seconds, with Step Functions\' history', async () => {
+  test("GIVEN an invalid spec started through the endpoint WHEN it runs THEN it fails FabricSpecInvalid in seconds, with Step Functions' history", async () => {
     const sfn = sfnClient();
-    const { executionArn = '' } = await sfn.send(new StartExecutionCommand({ stateMachineArn: account().stepFunctions?.stateMachineArn, name: 'invalid-1', input: JSON.stringify({ action: 'provision', spec: { name: 'demo', domain: 'not a domain' } }) }));
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: account().stepFunctions?.stateMachineArn,
+        name: 'invalid-1',
+        input: JSON.stringify({ action: 'provision', spec: { name: 'demo', domain: 'not a domain' } }),
+      }),
+    );
     const described = await finished(sfn, executionArn);
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
     expect(described).toMatchObject({ status: 'FAILED', error: 'FabricSpecInvalid' });
-    expect(history.events?.slice(0, 2).map((e) => [e.type, e.stateEnteredEventDetails?.name])).toEqual([['ExecutionStarted', undefined], ['TaskStateEntered', 'ValidateSpec']]);
+    expect(history.events?.slice(0, 2).map((e) => [e.type, e.stateEnteredEventDetails?.name])).toEqual([
+      ['ExecutionStarted', undefined],
+      ['TaskStateEntered', 'ValidateSpec'],
+    ]);
     expect(history.events?.at(-1)).toMatchObject({ type: 'ExecutionFailed', executionFailedEventDetails: { error: 'FabricSpecInvalid' } });
   }, 120_000);
 
-  test('GIVEN the AWS CLI WHEN it starts, describes and reads the history of an execution at the endpoint THEN it gets Step Functions\' answers', () => {
+  test("GIVEN the AWS CLI WHEN it starts, describes and reads the history of an execution at the endpoint THEN it gets Step Functions' answers", () => {
     if (!AWS_CLI) {
+      // A skipped test says why (DEVELOPERS.md).
+      // eslint-disable-next-line no-console
       console.warn('SKIPPED: the aws command is not installed here, so the AWS CLI cannot be driven against the local endpoint.');
       return;
     }
@@ -120,12 +142,28 @@ describeAccount('fabricctl local: a local account that persists', () => {
     const aws = (...args: string[]) => {
       const run = spawnSync('aws', ['stepfunctions', ...args, '--endpoint-url', state.stepFunctions?.endpoint ?? '', '--output', 'json'], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: home, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-2', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_DEFAULT_REGION: 'us-east-2',
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        },
         timeout: 60_000,
       });
       return { code: run.status, out: run.stdout, err: run.stderr };
     };
-    const started = aws('start-execution', '--state-machine-arn', state.stepFunctions?.stateMachineArn ?? '', '--name', 'aws-cli-1', '--input', '{"action":"provision","spec":{"name":"demo","domain":"not a domain"}}');
+    const started = aws(
+      'start-execution',
+      '--state-machine-arn',
+      state.stepFunctions?.stateMachineArn ?? '',
+      '--name',
+      'aws-cli-1',
+      '--input',
+      '{"action":"provision","spec":{"name":"demo","domain":"not a domain"}}',
+    );
     expect(started.code).toBe(0);
     const { executionArn } = JSON.parse(started.out) as { executionArn: string };
     let described: { status: string; error?: string } = { status: 'RUNNING' };
@@ -139,10 +177,13 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(history.events[0]?.type).toBe('ExecutionStarted');
     expect(history.events.at(-1)?.type).toBe('ExecutionFailed');
     // AWS CLI v1 exits 255 on a service error, v2 254.
-    expect([missing.code === 254 || missing.code === 255, missing.err]).toEqual([true, expect.stringContaining('An error occurred (ExecutionDoesNotExist) when calling the DescribeExecution operation')]);
+    expect([missing.code === 254 || missing.code === 255, missing.err]).toEqual([
+      true,
+      expect.stringContaining('An error occurred (ExecutionDoesNotExist) when calling the DescribeExecution operation'),
+    ]);
   }, 180_000);
 
-  test('GIVEN a CodeCommit push WHEN the push function\'s core starts its run through the endpoint THEN one execution named after the commit runs the fabric.json of that commit, and the same push again starts nothing', async () => {
+  test("GIVEN a CodeCommit push WHEN the push function's core starts its run through the endpoint THEN one execution named after the commit runs the fabric.json of that commit, and the same push again starts nothing", async () => {
     const sfn = sfnClient();
     const stateMachineArn = account().stepFunctions?.stateMachineArn ?? '';
     // What a user makes by hand once (an execution with a spec gets it made; a push's names no domain).
@@ -153,7 +194,10 @@ describeAccount('fabricctl local: a local account that persists', () => {
     const again = await startPush(event, { sfn, stateMachineArn });
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
     expect([first.outcome, again.outcome, first.executionName]).toEqual(['started', 'duplicate', `pushed-${pushedCommit.slice(0, 12)}`]);
-    expect(JSON.parse(described.input ?? '')).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/pushed', commit: pushedCommit } });
+    expect(JSON.parse(described.input ?? '')).toEqual({
+      action: 'provision',
+      source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/pushed', commit: pushedCommit },
+    });
     // ValidateSpec read the commit's fabric.json from the CodeCommit stand-in: its five zones are what fails.
     expect(await finished(sfn, first.executionArn)).toMatchObject({ status: 'FAILED', error: 'InsufficientZones' });
   }, 120_000);
@@ -177,14 +221,24 @@ describeAccount('fabricctl local: a local account that persists', () => {
     const list = await cli(['list', '--local']);
     expect(list.out).toMatch(/^kept\s+FAILED\s/m);
     const status = await cli(['status', 'kept', '--local', '--json']);
-    expect(JSON.parse(status.out)).toMatchObject({ name: 'kept', status: 'FAILED', lastExecution: expect.stringContaining(':execution:FabricOrchestrator:kept-provision-') });
+    expect(JSON.parse(status.out)).toMatchObject({
+      name: 'kept',
+      status: 'FAILED',
+      lastExecution: expect.stringContaining(':execution:FabricOrchestrator:kept-provision-'),
+    });
     const logs = await cli(['logs', 'kept', '--local']);
     expect(logs.out).toContain('✗ DiscoverZones InsufficientZones');
     // approve and kubeconfig find the account too (no --endpoint): the lock table, then the record.
     const approve = await cli(['approve', 'kept', '--local']);
-    expect([approve.code, approve.err]).toEqual([3, 'error: NotAwaitingApproval: no run of fabric kept is waiting for approval (fabricctl status kept shows its state)\n']);
+    expect([approve.code, approve.err]).toEqual([
+      3,
+      'error: NotAwaitingApproval: no run of fabric kept is waiting for approval (fabricctl status kept shows its state)\n',
+    ]);
     const kubeconfig = await cli(['kubeconfig', 'kept', '--local', '--out', join(cwd, 'kubeconfig')]);
-    expect([kubeconfig.code, kubeconfig.err]).toEqual([1, expect.stringContaining('error: FabricNotReady: fabric kept is FAILED, not READY')]);
+    expect([kubeconfig.code, kubeconfig.err]).toEqual([
+      1,
+      expect.stringContaining('error: FabricNotReady: fabric kept is FAILED, not READY'),
+    ]);
   }, 120_000);
 
   test('GIVEN the account stopped and started again on its folder THEN the fabric record and the executions are still there', async () => {
@@ -197,7 +251,11 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(after.moto?.replayedRequests).toBeGreaterThan(0);
     const status = await cli(['status', 'kept', '--local', '--json']);
     expect(JSON.parse(status.out)).toMatchObject({ name: 'kept', status: 'FAILED' });
-    const described = await sfnClient().send(new DescribeExecutionCommand({ executionArn: `${after.stepFunctions?.stateMachineArn.replace(':stateMachine:', ':execution:')}:invalid-1` }));
+    const described = await sfnClient().send(
+      new DescribeExecutionCommand({
+        executionArn: `${after.stepFunctions?.stateMachineArn.replace(':stateMachine:', ':execution:')}:invalid-1`,
+      }),
+    );
     expect(described).toMatchObject({ status: 'FAILED', error: 'FabricSpecInvalid' });
   }, 300_000);
 
@@ -216,6 +274,9 @@ describe('--local without a running account', () => {
   test('fails when status --local finds no account: LocalAccountNotRunning, exit 3, saying how to start one', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'fabricctl-no-account-'));
     const run = await runCli(['status', 'demo', '--local'], { env: { AWS_REGION: 'us-east-2', FABRICCTL_LOCAL_HOME: empty } });
-    expect([run.code, run.err]).toEqual([3, `error: LocalAccountNotRunning: no local account runs in ${empty}: start one with fabricctl local start (or set FABRICCTL_LOCAL_HOME to the folder of the one you started)\n`]);
+    expect([run.code, run.err]).toEqual([
+      3,
+      `error: LocalAccountNotRunning: no local account runs in ${empty}: start one with fabricctl local start (or set FABRICCTL_LOCAL_HOME to the folder of the one you started)\n`,
+    ]);
   });
 });

@@ -18,6 +18,8 @@ describe('--local --aws', () => {
   });
 
   test('fails when there is no kops on PATH', () => {
-    expect(() => realKopsVersion({ ...process.env, PATH: empty })).toThrow(expect.objectContaining({ name: 'RealKopsRequired', message: expect.stringMatching(/found no kops/) }));
+    expect(() => realKopsVersion({ ...process.env, PATH: empty })).toThrow(
+      expect.objectContaining({ name: 'RealKopsRequired', message: expect.stringMatching(/found no kops/) }),
+    );
   });
 });

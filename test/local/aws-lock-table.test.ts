@@ -11,14 +11,24 @@ function cloudFormation(outputs: Record<string, string> | undefined) {
         error.name = 'ValidationError';
         throw error;
       }
-      return { Stacks: [{ StackName: command.input.StackName, Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] };
+      return {
+        Stacks: [
+          {
+            StackName: command.input.StackName,
+            Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+          },
+        ],
+      };
     },
   } as never;
 }
 
 describe('lockTableForAwsRun (local --aws runs)', () => {
   test("GIVEN the stack deployed in the region WHEN a local --aws run starts THEN it locks in the stack's table, shared with cloud runs", async () => {
-    const cfn = cloudFormation({ StateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator', LockTableName: 'FabricOrchestrator-LockTable1234' });
+    const cfn = cloudFormation({
+      StateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
+      LockTableName: 'FabricOrchestrator-LockTable1234',
+    });
     await expect(lockTableForAwsRun(cfn, 'FabricOrchestrator')).resolves.toEqual({
       table: 'FabricOrchestrator-LockTable1234',
       why: 'the locks of stack FabricOrchestrator, shared with its cloud runs',
@@ -33,7 +43,10 @@ describe('lockTableForAwsRun (local --aws runs)', () => {
   });
 
   test('GIVEN CloudFormation refuses the call WHEN a local --aws run starts THEN the run stops rather than lock in a table no cloud run sees', async () => {
-    const denied = { send: async () => Promise.reject(Object.assign(new Error('not authorized to perform cloudformation:DescribeStacks'), { name: 'AccessDenied' })) } as never;
+    const denied = {
+      send: async () =>
+        Promise.reject(Object.assign(new Error('not authorized to perform cloudformation:DescribeStacks'), { name: 'AccessDenied' })),
+    } as never;
     await expect(lockTableForAwsRun(denied, 'FabricOrchestrator')).rejects.toThrow(/not authorized/);
   });
 });

@@ -17,11 +17,20 @@ describe('local CodeBuild stand-in (runBuild)', () => {
     if (savedEndpoint !== undefined) process.env.AWS_ENDPOINT_URL = savedEndpoint;
   });
 
-  async function run(buildspec: string, extra: Partial<RunBuildOptions> = {}): Promise<{ result?: StartBuildSyncOutput; failed?: BuildTaskFailed; lines: string[] }> {
+  async function run(
+    buildspec: string,
+    extra: Partial<RunBuildOptions> = {},
+  ): Promise<{ result?: StartBuildSyncOutput; failed?: BuildTaskFailed; lines: string[] }> {
     writeFileSync(join(dir, 'buildspec.yml'), buildspec);
     const lines: string[] = [];
     try {
-      const result = await runBuild({ projectName: 'unit', buildspecPath: 'buildspec.yml', sourceDir: dir, onLine: (l) => lines.push(l), ...extra });
+      const result = await runBuild({
+        projectName: 'unit',
+        buildspecPath: 'buildspec.yml',
+        sourceDir: dir,
+        onLine: (l) => lines.push(l),
+        ...extra,
+      });
       return { result, lines };
     } catch (error) {
       if (error instanceof BuildTaskFailed) return { failed: error, lines };
@@ -41,7 +50,17 @@ phases:
 `);
     expect(output(lines)).toEqual(['one', 'two', 'three', 'four']);
     expect(phaseTypes(result!.Build)).toEqual([
-      'SUBMITTED', 'QUEUED', 'PROVISIONING', 'DOWNLOAD_SOURCE', 'INSTALL', 'PRE_BUILD', 'BUILD', 'POST_BUILD', 'UPLOAD_ARTIFACTS', 'FINALIZING', 'COMPLETED',
+      'SUBMITTED',
+      'QUEUED',
+      'PROVISIONING',
+      'DOWNLOAD_SOURCE',
+      'INSTALL',
+      'PRE_BUILD',
+      'BUILD',
+      'POST_BUILD',
+      'UPLOAD_ARTIFACTS',
+      'FINALIZING',
+      'COMPLETED',
     ]);
   });
 
@@ -67,12 +86,15 @@ phases:
   });
 
   test('GIVEN a variable in the buildspec, the project and the overrides WHEN the build runs THEN the override wins, then the project, then the buildspec', async () => {
-    const { result, lines } = await run(`version: 0.2
+    const { result, lines } = await run(
+      `version: 0.2
 env:
   variables: { A: buildspec, B: buildspec, C: buildspec }
 phases:
   build: { commands: ["echo \\"$A $B $C\\""] }
-`, { environment: { A: 'project', B: 'project' }, overrides: [{ Name: 'A', Value: 'override', Type: 'PLAINTEXT' }] });
+`,
+      { environment: { A: 'project', B: 'project' }, overrides: [{ Name: 'A', Value: 'override', Type: 'PLAINTEXT' }] },
+    );
     expect(output(lines)).toEqual(['override project buildspec']);
     expect(result!.Build.Environment.EnvironmentVariables).toEqual([
       { Name: 'A', Value: 'override', Type: 'PLAINTEXT' },
@@ -154,7 +176,10 @@ phases:
   test('fails when the buildspec is not version 0.2, in DOWNLOAD_SOURCE, without running anything', async () => {
     const { failed, lines } = await run('version: 0.1\nphases:\n  build:\n    commands: ["echo ran"]\n');
     expect(output(lines)).toEqual([]);
-    expect(failed!.build.Phases.find((p) => p.PhaseType === 'DOWNLOAD_SOURCE')).toMatchObject({ PhaseStatus: 'FAILED', Contexts: [{ StatusCode: 'CLIENT_ERROR' }] });
+    expect(failed!.build.Phases.find((p) => p.PhaseType === 'DOWNLOAD_SOURCE')).toMatchObject({
+      PhaseStatus: 'FAILED',
+      Contexts: [{ StatusCode: 'CLIENT_ERROR' }],
+    });
   });
 
   test('fails with TIMED_OUT when the build outlives its timeout, and its processes are stopped', async () => {

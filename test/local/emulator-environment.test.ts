@@ -6,7 +6,12 @@ describeWithMoto('the emulator environment', () => {
   let env: LocalEnvironment;
   const saved = { ...process.env };
   beforeAll(async () => {
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAREALLOOKINGKEY00', AWS_SECRET_ACCESS_KEY: 'real-looking', AWS_PROFILE: 'prod', AWS_SESSION_TOKEN: 'token' });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAREALLOOKINGKEY00',
+      AWS_SECRET_ACCESS_KEY: 'real-looking',
+      AWS_PROFILE: 'prod',
+      AWS_SESSION_TOKEN: 'token',
+    });
     env = await createLocalEnvironment({ region: 'us-east-2' });
   }, 60_000);
   afterAll(async () => {
@@ -15,8 +20,12 @@ describeWithMoto('the emulator environment', () => {
   });
 
   test('GIVEN real-looking credentials in the shell WHEN local mode starts THEN functions and builds get fake ones, pointed at the emulator', async () => {
-    expect({ key: process.env.AWS_ACCESS_KEY_ID, profile: process.env.AWS_PROFILE, token: process.env.AWS_SESSION_TOKEN, endpoint: process.env.AWS_ENDPOINT_URL })
-      .toEqual({ key: 'test', profile: undefined, token: undefined, endpoint: env.endpoint });
+    expect({
+      key: process.env.AWS_ACCESS_KEY_ID,
+      profile: process.env.AWS_PROFILE,
+      token: process.env.AWS_SESSION_TOKEN,
+      endpoint: process.env.AWS_ENDPOINT_URL,
+    }).toEqual({ key: 'test', profile: undefined, token: undefined, endpoint: env.endpoint });
     const build = await env.buildEnvironment('demo.example.com');
     expect(build).toMatchObject({ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL: env.endpoint });
     expect(env.accountId).toBe(EMULATOR_ACCOUNT);

@@ -54,7 +54,14 @@ function flagsUsedByClusterScript(): Map<string, Set<string>> {
   const common = /kops_common=\(([^)]*)\)/.exec(text)?.[1] ?? '';
   const commonFlags = [...common.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1] ?? '');
   const used = new Map<string, Set<string>>();
-  for (const command of ['create cluster', 'update cluster', 'set cluster', 'rolling-update cluster', 'export kubeconfig', 'delete cluster']) {
+  for (const command of [
+    'create cluster',
+    'update cluster',
+    'set cluster',
+    'rolling-update cluster',
+    'export kubeconfig',
+    'delete cluster',
+  ]) {
     const flags = new Set<string>(commonFlags);
     // A kops command line, with its backslash continuations.
     for (const match of text.matchAll(new RegExp(`kops ${command}((?:[^\\n]*\\\\\\n)*[^\\n]*)`, 'g'))) {
@@ -63,7 +70,9 @@ function flagsUsedByClusterScript(): Map<string, Set<string>> {
     used.set(command, flags);
   }
   // The create command is an array, extended after it is built; plan adds --dry-run and --output.
-  const createExtras = [...text.matchAll(/create=\(([\s\S]*?)\n\s*\)|create\+=\(([^)]*)\)|"\$\{create\[@\]\}"([^>\n]*)/g)].flatMap((m) => [...`${m[1] ?? ''}${m[2] ?? ''}${m[3] ?? ''}`.matchAll(/--([a-z][a-z-]*)/g)].map((f) => f[1] ?? ''));
+  const createExtras = [...text.matchAll(/create=\(([\s\S]*?)\n\s*\)|create\+=\(([^)]*)\)|"\$\{create\[@\]\}"([^>\n]*)/g)].flatMap((m) =>
+    [...`${m[1] ?? ''}${m[2] ?? ''}${m[3] ?? ''}`.matchAll(/--([a-z][a-z-]*)/g)].map((f) => f[1] ?? ''),
+  );
   for (const flag of createExtras) used.get('create cluster')?.add(flag);
   return used;
 }
@@ -88,13 +97,20 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
 
   test('GIVEN the flags cluster.sh passes WHEN each command is parsed THEN every one is accepted', () => {
     const used = flagsUsedByClusterScript();
-    expect([...(used.get('create cluster') ?? [])]).toEqual(expect.arrayContaining(['control-plane-zones', 'network-id', 'subnets', 'ssh-public-key', 'unset', 'dry-run']));
+    expect([...(used.get('create cluster') ?? [])]).toEqual(
+      expect.arrayContaining(['control-plane-zones', 'network-id', 'subnets', 'ssh-public-key', 'unset', 'dry-run']),
+    );
     for (const [command, flags] of used) {
       expect(flags.size).toBeGreaterThan(1);
       for (const flag of flags) {
         const spec = reference.get(command)?.flags.get(flag);
         expect({ command, flag, known: spec !== undefined }).toEqual({ command, flag, known: true });
-        const argv = [...command.split(' '), spec?.type === 'bool' ? `--${flag}` : `--${flag}=${spec?.type.startsWith('int') ? '1' : spec?.type === 'duration' ? '15m' : spec?.type === 'target' ? 'terraform' : 'x'}`];
+        const argv = [
+          ...command.split(' '),
+          spec?.type === 'bool'
+            ? `--${flag}`
+            : `--${flag}=${spec?.type.startsWith('int') ? '1' : spec?.type === 'duration' ? '15m' : spec?.type === 'target' ? 'terraform' : 'x'}`,
+        ];
         expect(() => parse(argv)).not.toThrow();
       }
     }
@@ -122,12 +138,25 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
 
   test('fails when create cluster asks for a control-plane zone count the stand-in does not render, or an even one as kops refuses', () => {
     const create = (zones: string[]) =>
-      spawnSync(join(STANDIN, 'bin/kops'), ['create', 'cluster', '--name=demo.example.org', '--state=s3://no-such-bucket', `--zones=${zones.join(',')}`, `--control-plane-zones=${zones.join(',')}`], {
-        encoding: 'utf8',
-      });
+      spawnSync(
+        join(STANDIN, 'bin/kops'),
+        [
+          'create',
+          'cluster',
+          '--name=demo.example.org',
+          '--state=s3://no-such-bucket',
+          `--zones=${zones.join(',')}`,
+          `--control-plane-zones=${zones.join(',')}`,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
     const seven = create(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((l) => `us-east-1${l}`));
     expect(seven.status).toBe(1);
-    expect(seven.stderr).toContain('Error: the stand-in renders 3 or 5 control-plane zones (the counts a fabric spec allows, generated from kops\'s golden three-zone output), got 7 (us-east-1a,');
+    expect(seven.stderr).toContain(
+      "Error: the stand-in renders 3 or 5 control-plane zones (the counts a fabric spec allows, generated from kops's golden three-zone output), got 7 (us-east-1a,",
+    );
     const four = create(['a', 'b', 'c', 'd'].map((l) => `us-east-1${l}`));
     expect(four.status).toBe(1);
     expect(four.stderr).toContain('Error: there should be an odd number of control-plane-zones');
@@ -146,8 +175,10 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
   const rendered = renderSharedSubnets(golden, options);
   const everything = [rendered.tf, ...rendered.data.keys(), ...rendered.data.values()].join('\n');
 
-  test('GIVEN three zones WHEN rendered THEN there is one control-plane group per zone, in that zone\'s subnet', () => {
-    const groups = [...rendered.tf.matchAll(/resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]/g)].map((m) => [m[1], m[2]]);
+  test("GIVEN three zones WHEN rendered THEN there is one control-plane group per zone, in that zone's subnet", () => {
+    const groups = [
+      ...rendered.tf.matchAll(/resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]/g),
+    ].map((m) => [m[1], m[2]]);
     expect(groups).toEqual([
       ['master-us-east-2a-masters-demo-example-org', '"subnet-0aaa"'],
       ['master-us-east-2b-masters-demo-example-org', '"subnet-0bbb"'],
@@ -157,24 +188,40 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
   });
 
   test('GIVEN an existing VPC and subnets WHEN rendered THEN, as in golden/shared_subnet, kops creates no network and reads the VPC', () => {
-    expect(rendered.tf).not.toMatch(/resource "aws_(vpc|subnet|internet_gateway|route|route_table|route_table_association|vpc_dhcp_options|vpc_dhcp_options_association)" /);
+    expect(rendered.tf).not.toMatch(
+      /resource "aws_(vpc|subnet|internet_gateway|route|route_table|route_table_association|vpc_dhcp_options|vpc_dhcp_options_association)" /,
+    );
     expect(rendered.tf).toContain('data "aws_vpc" "demo-example-org" {\n  id = "vpc-0abc"\n}');
     expect(rendered.tf).toMatch(/vpc_id += "vpc-0abc"/);
     expect(rendered.tf).toMatch(/subnet_ids += \["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"\]/);
     expect(rendered.tf).not.toContain('route_table_public_id');
   });
 
-  test('GIVEN the fabric\'s names WHEN rendered THEN none of the kops test cluster\'s names, region, zones or buckets are left', () => {
-    for (const golden of ['ha.example.com', 'ha-example-com', 'us-test-1', 'testingBucket', 'placeholder-', 'memfs://', 'arn:aws-test:', 'Z1AFAKE1ZON3YO', '123456789012']) {
+  test("GIVEN the fabric's names WHEN rendered THEN none of the kops test cluster's names, region, zones or buckets are left", () => {
+    for (const golden of [
+      'ha.example.com',
+      'ha-example-com',
+      'us-test-1',
+      'testingBucket',
+      'placeholder-',
+      'memfs://',
+      'arn:aws-test:',
+      'Z1AFAKE1ZON3YO',
+      '123456789012',
+    ]) {
       expect({ golden, left: everything.includes(golden) }).toEqual({ golden, left: false });
     }
     expect(rendered.tf).toContain('key                    = "fabrics/demo/kops/demo.example.org/cluster-completed.spec"');
     expect(rendered.tf).toContain(`bucket                 = "${options.stateBucket}"`);
-    expect(rendered.data.get('aws_s3_object_cluster-completed.spec_content')).toContain('configBase: s3://fabricctl-state-210987654321-us-east-2/fabrics/demo/kops/demo.example.org');
+    expect(rendered.data.get('aws_s3_object_cluster-completed.spec_content')).toContain(
+      'configBase: s3://fabricctl-state-210987654321-us-east-2/fabrics/demo/kops/demo.example.org',
+    );
   });
 
   test('GIVEN access CIDRs and closed SSH WHEN rendered THEN one 443 rule per API CIDR and no port 22 rule', () => {
-    const rules = [...rendered.tf.matchAll(/resource "aws_security_group_rule" "([^"]*-ingress-tcp-(?:22to22|443to443)-[^"]*)"/g)].map((m) => m[1]);
+    const rules = [...rendered.tf.matchAll(/resource "aws_security_group_rule" "([^"]*-ingress-tcp-(?:22to22|443to443)-[^"]*)"/g)].map(
+      (m) => m[1],
+    );
     expect(rules).toEqual([
       'from-198-51-100-0--24-ingress-tcp-443to443-masters-demo-example-org',
       'from-203-0-113-0--24-ingress-tcp-443to443-masters-demo-example-org',
@@ -182,7 +229,7 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
     expect(rendered.tf).toContain('cidr_blocks       = ["198.51.100.0/24"]');
   });
 
-  test('GIVEN sizes WHEN rendered THEN control-plane and node machine types and the node count are the fabric\'s', () => {
+  test("GIVEN sizes WHEN rendered THEN control-plane and node machine types and the node count are the fabric's", () => {
     expect(rendered.tf.match(/instance_type = "t3\.medium"/g)).toHaveLength(3);
     expect(rendered.tf.match(/instance_type = "t3\.large"/g)).toHaveLength(1);
     const nodes = /resource "aws_autoscaling_group" "nodes-demo-example-org" \{[\s\S]*?\n\}/.exec(rendered.tf)?.[0] ?? '';
@@ -197,7 +244,9 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
       ),
     );
     const seven = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-    expect(() => renderSharedSubnets(golden, { ...options, zones: seven.map((l) => `us-east-1${l}`), subnetIds: seven.map((l) => `subnet-0${l}`) })).toThrow(/got 7 \(us-east-1a,/);
+    expect(() =>
+      renderSharedSubnets(golden, { ...options, zones: seven.map((l) => `us-east-1${l}`), subnetIds: seven.map((l) => `subnet-0${l}`) }),
+    ).toThrow(/got 7 \(us-east-1a,/);
   });
 });
 
@@ -219,7 +268,7 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
   const five = renderSharedSubnets(golden, inUsEast1(5));
   const resources = (tf: string): string[] => [...tf.matchAll(/^resource "([^"]+)" "([^"]+)"/gm)].map((m) => `${m[1]} ${m[2]}`);
 
-  test('GIVEN 3 zones WHEN kops\'s golden output is expanded THEN the blocks and files generated for b and c are kops\'s own, byte for byte', () => {
+  test("GIVEN 3 zones WHEN kops's golden output is expanded THEN the blocks and files generated for b and c are kops's own, byte for byte", () => {
     const expanded = expandZones(golden, 3);
     expect(expanded.tf).toBe(golden.tf);
     expect([...expanded.data.keys()]).toEqual([...golden.data.keys()]);
@@ -237,7 +286,9 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
       '    etcdMembers:\n    - instanceGroup: master-us-east-2a\n      name: a\n    - instanceGroup: master-us-east-2b\n      name: b\n    - instanceGroup: master-us-east-2c\n      name: c\n    manager:\n',
     );
     // kops's own hash of zone b's nodeupconfig, kept as the golden output has it.
-    expect(three.data.get('aws_launch_template_master-us-east-2b.masters.demo.example.org_user_data')).toContain('NodeupConfigHash: C+IYcLKAMrAZI1mXHgJKAoW2AHsBBVwnMiv/r311y0M=\n');
+    expect(three.data.get('aws_launch_template_master-us-east-2b.masters.demo.example.org_user_data')).toContain(
+      'NodeupConfigHash: C+IYcLKAMrAZI1mXHgJKAoW2AHsBBVwnMiv/r311y0M=\n',
+    );
     expect([...three.data.keys()].filter((f) => f.includes('us-east-2'))).toEqual([
       'aws_launch_template_master-us-east-2a.masters.demo.example.org_user_data',
       'aws_launch_template_master-us-east-2b.masters.demo.example.org_user_data',
@@ -254,20 +305,36 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
     ]);
   });
 
-  test('GIVEN 5 zones WHEN rendered THEN there are 5 control-plane groups, each pinned to its own zone\'s subnet, with its own launch template', () => {
-    const groups = [...five.tf.matchAll(/resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?id += aws_launch_template\.([^.]+)\.id[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]/g)].map((m) => [m[1], m[2], m[3]]);
+  test("GIVEN 5 zones WHEN rendered THEN there are 5 control-plane groups, each pinned to its own zone's subnet, with its own launch template", () => {
+    const groups = [
+      ...five.tf.matchAll(
+        /resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?id += aws_launch_template\.([^.]+)\.id[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]/g,
+      ),
+    ].map((m) => [m[1], m[2], m[3]]);
     expect(groups).toEqual(
-      letters.map((l) => [`master-us-east-1${l}-masters-demo-example-org`, `master-us-east-1${l}-masters-demo-example-org`, `"subnet-0${l}${l}${l}"`]),
+      letters.map((l) => [
+        `master-us-east-1${l}-masters-demo-example-org`,
+        `master-us-east-1${l}-masters-demo-example-org`,
+        `"subnet-0${l}${l}${l}"`,
+      ]),
     );
-    expect(five.tf).toContain(`  master_autoscaling_group_ids = [${letters.map((l) => `aws_autoscaling_group.master-us-east-1${l}-masters-demo-example-org.id`).join(', ')}]\n`);
+    expect(five.tf).toContain(
+      `  master_autoscaling_group_ids = [${letters.map((l) => `aws_autoscaling_group.master-us-east-1${l}-masters-demo-example-org.id`).join(', ')}]\n`,
+    );
     expect(five.tf).toContain('  vpc_zone_identifier = ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc", "subnet-0ddd", "subnet-0eee"]\n}');
     expect(five.tf).toContain('output "subnet_us-east-1e_id" {\n  value = "subnet-0eee"\n}');
   });
 
   test('GIVEN 5 zones WHEN rendered THEN 10 etcd volumes, main and events in every zone, each tagged with its member and all 5 members', () => {
-    const volumes = [...five.tf.matchAll(/resource "aws_ebs_volume" "([^"]+)" \{\n {2}availability_zone = "([^"]+)"[\s\S]*?"k8s\.io\/etcd\/(main|events)" += "([^"]+)"/g)].map((m) => [m[1], m[2], m[3], m[4]]);
+    const volumes = [
+      ...five.tf.matchAll(
+        /resource "aws_ebs_volume" "([^"]+)" \{\n {2}availability_zone = "([^"]+)"[\s\S]*?"k8s\.io\/etcd\/(main|events)" += "([^"]+)"/g,
+      ),
+    ].map((m) => [m[1], m[2], m[3], m[4]]);
     expect(volumes).toEqual(
-      letters.flatMap((l) => ['events', 'main'].map((cluster) => [`${l}-etcd-${cluster}-demo-example-org`, `us-east-1${l}`, cluster, `${l}/a,b,c,d,e`])),
+      letters.flatMap((l) =>
+        ['events', 'main'].map((cluster) => [`${l}-etcd-${cluster}-demo-example-org`, `us-east-1${l}`, cluster, `${l}/a,b,c,d,e`]),
+      ),
     );
     expect(five.tf).toContain('"Name"                                 = "e.etcd-main.demo.example.org"');
   });
@@ -277,27 +344,38 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
     const members = letters.map((l) => `    - instanceGroup: master-us-east-1${l}\n      name: ${l}\n`).join('');
     expect(spec.split(`    etcdMembers:\n${members}    manager:\n`)).toHaveLength(3);
     expect(spec).toContain(
-      letters.map((l, i) => `  - cidr: 172.20.${32 * (i + 1)}.0/19\n    name: us-east-1${l}\n    type: Public\n    zone: us-east-1${l}\n`).join(''),
+      letters
+        .map((l, i) => `  - cidr: 172.20.${32 * (i + 1)}.0/19\n    name: us-east-1${l}\n    type: Public\n    zone: us-east-1${l}\n`)
+        .join(''),
     );
-    for (const cluster of ['main', 'events']) expect(five.data.get(`aws_s3_object_etcd-cluster-spec-${cluster}_content`)).toContain('"memberCount": 5,');
+    for (const cluster of ['main', 'events'])
+      expect(five.data.get(`aws_s3_object_etcd-cluster-spec-${cluster}_content`)).toContain('"memberCount": 5,');
   });
 
-  test('GIVEN 5 zones WHEN expanded THEN each new zone has its own user_data, etcd-manager manifests and nodeupconfig, and user_data carries its nodeupconfig\'s hash', () => {
+  test("GIVEN 5 zones WHEN expanded THEN each new zone has its own user_data, etcd-manager manifests and nodeupconfig, and user_data carries its nodeupconfig's hash", () => {
     const expanded = expandZones(golden, 5);
     for (const l of ['d', 'e']) {
       const zone = `us-test-1${l}`;
       const nodeup = expanded.data.get(`aws_s3_object_nodeupconfig-master-${zone}_content`) ?? '';
-      expect(nodeup).toContain(`- memfs://tests/ha.example.com/manifests/etcd/main-master-${zone}.yaml\n- memfs://tests/ha.example.com/manifests/etcd/events-master-${zone}.yaml\n`);
+      expect(nodeup).toContain(
+        `- memfs://tests/ha.example.com/manifests/etcd/main-master-${zone}.yaml\n- memfs://tests/ha.example.com/manifests/etcd/events-master-${zone}.yaml\n`,
+      );
       const userData = expanded.data.get(`aws_launch_template_master-${zone}.masters.ha.example.com_user_data`) ?? '';
       expect(userData).toContain(`InstanceGroupName: master-${zone}\n`);
       expect(userData).toContain(`NodeupConfigHash: ${createHash('sha256').update(nodeup).digest('base64')}\n`);
-      expect(expanded.data.get(`aws_s3_object_manifests-etcdmanager-main-master-${zone}_content`)).toBe(golden.data.get('aws_s3_object_manifests-etcdmanager-main-master-us-test-1a_content'));
+      expect(expanded.data.get(`aws_s3_object_manifests-etcdmanager-main-master-${zone}_content`)).toBe(
+        golden.data.get('aws_s3_object_manifests-etcdmanager-main-master-us-test-1a_content'),
+      );
     }
-    expect(five.tf).toContain('  key                    = "fabrics/demo/kops/demo.example.org/igconfig/control-plane/master-us-east-1d/nodeupconfig.yaml"\n');
-    expect(five.data.get('aws_launch_template_master-us-east-1d.masters.demo.example.org_user_data')).toContain('InstanceGroupName: master-us-east-1d\n');
+    expect(five.tf).toContain(
+      '  key                    = "fabrics/demo/kops/demo.example.org/igconfig/control-plane/master-us-east-1d/nodeupconfig.yaml"\n',
+    );
+    expect(five.data.get('aws_launch_template_master-us-east-1d.masters.demo.example.org_user_data')).toContain(
+      'InstanceGroupName: master-us-east-1d\n',
+    );
   });
 
-  test('GIVEN 5 zones WHEN rendered THEN no resource is added that kops\'s output for 3 zones lacks, per zone', () => {
+  test("GIVEN 5 zones WHEN rendered THEN no resource is added that kops's output for 3 zones lacks, per zone", () => {
     const threeInUsEast1 = resources(renderSharedSubnets(golden, inUsEast1(3)).tf);
     const fiveInUsEast1 = resources(five.tf);
     const asZoneA = (resource: string): string => resource.replace(/us-east-1[b-e]/g, 'us-east-1a').replace(/ [b-e]-etcd-/, ' a-etcd-');
@@ -308,27 +386,37 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
     expect(five.data.size - three.data.size).toBe(2 * 4);
   });
 
-  (TERRAFORM_SKIP_REASON ? test.skip : test)('GIVEN 5 zones WHEN terraform validates the output offline (provider mirror) THEN it is valid', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kops-standin-5-zones-'));
-    try {
-      mkdirSync(join(dir, 'data'));
-      writeFileSync(join(dir, 'kubernetes.tf'), five.tf);
-      for (const [file, content] of five.data) writeFileSync(join(dir, 'data', file), content);
-      const env = { ...process.env, TF_CLI_CONFIG_FILE: mirrorCliConfig(), TF_IN_AUTOMATION: '1', NO_COLOR: '1' };
-      const terraform = (...args: string[]) => spawnSync('terraform', [`-chdir=${dir}`, ...args], { env, encoding: 'utf8', timeout: 120000 });
-      expect(terraform('init', '-backend=false', '-input=false', '-no-color').status).toBe(0);
-      const validate = terraform('validate', '-no-color');
-      expect(`${validate.stdout}${validate.stderr}`).toContain('Success! The configuration is valid.');
-      expect(validate.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  (TERRAFORM_SKIP_REASON ? test.skip : test)(
+    'GIVEN 5 zones WHEN terraform validates the output offline (provider mirror) THEN it is valid',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kops-standin-5-zones-'));
+      try {
+        mkdirSync(join(dir, 'data'));
+        writeFileSync(join(dir, 'kubernetes.tf'), five.tf);
+        for (const [file, content] of five.data) writeFileSync(join(dir, 'data', file), content);
+        const env = { ...process.env, TF_CLI_CONFIG_FILE: mirrorCliConfig(), TF_IN_AUTOMATION: '1', NO_COLOR: '1' };
+        const terraform = (...args: string[]) =>
+          spawnSync('terraform', [`-chdir=${dir}`, ...args], { env, encoding: 'utf8', timeout: 120000 });
+        expect(terraform('init', '-backend=false', '-input=false', '-no-color').status).toBe(0);
+        const validate = terraform('validate', '-no-color');
+        expect(`${validate.stdout}${validate.stderr}`).toContain('Success! The configuration is valid.');
+        expect(validate.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('kops stand-in: set cluster (flags read from the vendored kops_set_cluster.md)', () => {
   test('GIVEN the reference WHEN set cluster is parsed THEN --name, --state and a field=value argument are accepted', () => {
-    const parsed = parse(['set', 'cluster', '--name=demo.example.org', '--state=s3://bucket/fabrics/demo/kops', 'spec.kubernetesVersion=1.36.4']);
+    const parsed = parse([
+      'set',
+      'cluster',
+      '--name=demo.example.org',
+      '--state=s3://bucket/fabrics/demo/kops',
+      'spec.kubernetesVersion=1.36.4',
+    ]);
     expect(parsed.command.path).toBe('set cluster');
     expect(parsed.positionals).toEqual(['spec.kubernetesVersion=1.36.4']);
     expect(parsed.flags.get('name')).toEqual(['demo.example.org']);
@@ -344,13 +432,13 @@ describe('kops stand-in: set cluster (flags read from the vendored kops_set_clus
   });
 });
 
-describe('kops stand-in output for another Kubernetes release (the cluster config\'s spec.kubernetesVersion)', () => {
+describe("kops stand-in output for another Kubernetes release (the cluster config's spec.kubernetesVersion)", () => {
   const golden = readGolden(join(STANDIN, 'golden/ha'));
   const rendered = renderSharedSubnets(golden, { ...options, kubernetesVersion: '1.36.4' });
   const everything = [...rendered.data.values()].join('\n');
   const nodeupConfigs = [...rendered.data.entries()].filter(([file]) => file.startsWith('aws_s3_object_nodeupconfig-'));
 
-  test('GIVEN kops\'s golden output WHEN its release is read THEN it is the one its input spec asks for', () => {
+  test("GIVEN kops's golden output WHEN its release is read THEN it is the one its input spec asks for", () => {
     expect(goldenKubernetesVersion(golden)).toBe('1.32.0');
     expect(readFileSync(join(STANDIN, 'golden/ha/in-v1alpha2.yaml'), 'utf8')).toContain('  kubernetesVersion: v1.32.0\n');
   });
@@ -358,14 +446,15 @@ describe('kops stand-in output for another Kubernetes release (the cluster confi
   test('GIVEN 1.36.4 WHEN rendered THEN the completed spec, every nodeupconfig and the control-plane images carry it', () => {
     expect(rendered.data.get('aws_s3_object_cluster-completed.spec_content')).toContain('\n  kubernetesVersion: 1.36.4\n');
     expect(nodeupConfigs.map(([file]) => file)).toHaveLength(4);
-    for (const [file, content] of nodeupConfigs) expect({ file, version: /^KubernetesVersion: (.+)$/m.exec(content)?.[1] }).toEqual({ file, version: '1.36.4' });
+    for (const [file, content] of nodeupConfigs)
+      expect({ file, version: /^KubernetesVersion: (.+)$/m.exec(content)?.[1] }).toEqual({ file, version: '1.36.4' });
     for (const image of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
       expect(everything).toContain(`registry.k8s.io/${image}:v1.36.4\n`);
     }
     expect(everything).not.toMatch(/registry\.k8s\.io\/kube-[a-z-]+:v1\.32\.0|ubernetesVersion: 1\.32\.0/);
   });
 
-  test('GIVEN 1.36.4 WHEN rendered THEN the kubelet and kubectl assets keep the golden release and kops\'s hashes of it (the stand-in cannot fetch another\'s)', () => {
+  test("GIVEN 1.36.4 WHEN rendered THEN the kubelet and kubectl assets keep the golden release and kops's hashes of it (the stand-in cannot fetch another's)", () => {
     expect(rendered.data.get('aws_s3_object_nodeupconfig-nodes_content')).toContain(
       '- 5ad4965598773d56a37a8e8429c3dc3d86b4c5c26d8417ab333ae345c053dae2@https://dl.k8s.io/release/v1.32.0/bin/linux/amd64/kubelet\n',
     );
@@ -373,16 +462,24 @@ describe('kops stand-in output for another Kubernetes release (the cluster confi
 
   test('GIVEN 1.36.4 WHEN expanded THEN every user_data carries the SHA-256 of its own nodeupconfig, so each launch template changes', () => {
     const expanded = expandZones(withKubernetesVersion(golden, '1.36.4'), 3);
-    for (const [template, group] of [['master-us-test-1a.masters', 'master-us-test-1a'], ['master-us-test-1c.masters', 'master-us-test-1c'], ['nodes', 'nodes']]) {
+    for (const [template, group] of [
+      ['master-us-test-1a.masters', 'master-us-test-1a'],
+      ['master-us-test-1c.masters', 'master-us-test-1c'],
+      ['nodes', 'nodes'],
+    ]) {
       const userData = `aws_launch_template_${template}.ha.example.com_user_data`;
-      const hash = createHash('sha256').update(expanded.data.get(`aws_s3_object_nodeupconfig-${group}_content`) ?? '').digest('base64');
+      const hash = createHash('sha256')
+        .update(expanded.data.get(`aws_s3_object_nodeupconfig-${group}_content`) ?? '')
+        .digest('base64');
       expect(expanded.data.get(userData)).toContain(`NodeupConfigHash: ${hash}\n`);
       expect(golden.data.get(userData)).not.toContain(`NodeupConfigHash: ${hash}\n`);
     }
   });
 
   test('fails when the version is not a Kubernetes release', () => {
-    expect(() => withKubernetesVersion(golden, 'latest')).toThrow(new GoldenUnsupported('spec.kubernetesVersion must be a release such as 1.36.4, got "latest"'));
+    expect(() => withKubernetesVersion(golden, 'latest')).toThrow(
+      new GoldenUnsupported('spec.kubernetesVersion must be a release such as 1.36.4, got "latest"'),
+    );
   });
 });
 
@@ -395,19 +492,28 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
   const scratch = mkdtempSync(join(tmpdir(), 'kops-standin-set-'));
   const callLog = join(scratch, 'calls.jsonl');
   // jest's process.env is not the child's default; AWS_ENDPOINT_URL is moto's by now.
-  const kops = (...args: string[]) => spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env: { ...process.env, KOPS_STANDIN_CALL_LOG: callLog } });
-  const calls = (): CallRecord[] => readFileSync(callLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as CallRecord);
+  const kops = (...args: string[]) =>
+    spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env: { ...process.env, KOPS_STANDIN_CALL_LOG: callLog } });
+  const calls = (): CallRecord[] =>
+    readFileSync(callLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as CallRecord);
   const rendered = (out: string, file: string): string => readFileSync(join(scratch, out, 'data', file), 'utf8');
-  const completedVersion = (out: string): string | undefined => /^ {2}kubernetesVersion: (.+)$/m.exec(rendered(out, 'aws_s3_object_cluster-completed.spec_content'))?.[1];
+  const completedVersion = (out: string): string | undefined =>
+    /^ {2}kubernetesVersion: (.+)$/m.exec(rendered(out, 'aws_s3_object_cluster-completed.spec_content'))?.[1];
   const update = (out: string) => kops('update', 'cluster', ...common, '--target=terraform', `--out=${join(scratch, out)}`);
   const s3 = () => new S3Client({ forcePathStyle: true });
   /** Where fabricctl kubeconfig reads the cluster CA (its own rule, not the stand-in's). */
   const keysetKey = clusterCaKey('demo', CLUSTER);
-  const readKeyset = async (): Promise<string> => (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: keysetKey }))).Body!.transformToString();
+  const readKeyset = async (): Promise<string> =>
+    (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: keysetKey }))).Body!.transformToString();
   let firstKeyset = '';
 
   beforeAll(async () => {
-    await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await new S3Client({ forcePathStyle: true }).send(
+      new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }),
+    );
     await new Route53Client({}).send(new CreateHostedZoneCommand({ Name: 'example.org', CallerReference: 'kops-standin-set-cluster' }));
     writeFileSync(join(scratch, 'id_rsa.pub'), readFileSync(join(STANDIN, 'golden/ha/id_rsa.pub')));
   });
@@ -415,19 +521,41 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
 
   test('GIVEN a cluster created at 1.35.0 WHEN update renders it THEN the completed spec says 1.35.0', () => {
     const zones = '--zones=us-east-2a,us-east-2b,us-east-2c';
-    const create = kops('create', 'cluster', ...common, zones, zones.replace('--zones', '--control-plane-zones'), '--network-id=vpc-0abc', '--subnets=subnet-0aaa,subnet-0bbb,subnet-0ccc',
-      '--dns-zone=example.org', '--kubernetes-version=1.35.0', `--ssh-public-key=${join(scratch, 'id_rsa.pub')}`);
+    const create = kops(
+      'create',
+      'cluster',
+      ...common,
+      zones,
+      zones.replace('--zones', '--control-plane-zones'),
+      '--network-id=vpc-0abc',
+      '--subnets=subnet-0aaa,subnet-0bbb,subnet-0ccc',
+      '--dns-zone=example.org',
+      '--kubernetes-version=1.35.0',
+      `--ssh-public-key=${join(scratch, 'id_rsa.pub')}`,
+    );
     expect({ status: create.status, stderr: create.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
     expect(update('before').status).toBe(0);
     expect(completedVersion('before')).toBe('1.35.0');
   });
 
-  test('GIVEN update ran with no CA handed over WHEN the state store is read THEN it holds kops\'s kubernetes-ca Keyset of a new CA, where fabricctl kubeconfig reads it', async () => {
+  test("GIVEN update ran with no CA handed over WHEN the state store is read THEN it holds kops's kubernetes-ca Keyset of a new CA, where fabricctl kubeconfig reads it", async () => {
     expect(keysetKey).toBe(`fabrics/demo/kops/${CLUSTER}/${CLUSTER_CA_KEYSET.path}`);
     firstKeyset = await readKeyset();
-    const doc = parseYaml(firstKeyset) as { apiVersion: string; kind: string; metadata: unknown; spec: { keys: { id: string; privateMaterial: string }[]; primaryId: string; type: string } };
-    expect({ apiVersion: doc.apiVersion, kind: doc.kind, metadata: doc.metadata, type: doc.spec.type, keys: doc.spec.keys.length })
-      .toEqual({ apiVersion: 'kops.k8s.io/v1alpha2', kind: 'Keyset', metadata: { creationTimestamp: null, name: 'kubernetes-ca' }, type: 'Keypair', keys: 1 });
+    const doc = parseYaml(firstKeyset) as {
+      apiVersion: string;
+      kind: string;
+      metadata: unknown;
+      spec: { keys: { id: string; privateMaterial: string }[]; primaryId: string; type: string };
+    };
+    expect({ apiVersion: doc.apiVersion, kind: doc.kind, metadata: doc.metadata, type: doc.spec.type, keys: doc.spec.keys.length }).toEqual(
+      {
+        apiVersion: 'kops.k8s.io/v1alpha2',
+        kind: 'Keyset',
+        metadata: { creationTimestamp: null, name: 'kubernetes-ca' },
+        type: 'Keypair',
+        keys: 1,
+      },
+    );
     expect(doc.spec.primaryId).toMatch(/^[1-9][0-9]{20,}$/);
     expect(doc.spec.keys[0]?.id).toBe(doc.spec.primaryId);
     expect(Buffer.from(doc.spec.keys[0]?.privateMaterial ?? '', 'base64').toString()).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
@@ -438,8 +566,12 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
   test('GIVEN the cluster WHEN set cluster spec.kubernetesVersion=1.36.4 THEN the state store config says 1.36.4 and the next update renders it, with new user_data for every group', async () => {
     const set = kops('set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4');
     expect({ status: set.status, stderr: set.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
-    const config = await new S3Client({ forcePathStyle: true }).send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/demo/kops/${CLUSTER}/config` }));
-    expect((parseYaml(await config.Body!.transformToString()) as { spec: { kubernetesVersion: string } }).spec.kubernetesVersion).toBe('1.36.4');
+    const config = await new S3Client({ forcePathStyle: true }).send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/demo/kops/${CLUSTER}/config` }),
+    );
+    expect((parseYaml(await config.Body!.transformToString()) as { spec: { kubernetesVersion: string } }).spec.kubernetesVersion).toBe(
+      '1.36.4',
+    );
 
     expect(update('after').status).toBe(0);
     expect(completedVersion('after')).toBe('1.36.4');
@@ -459,16 +591,23 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
     expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=control-plane').stdout).toContain(
       'kops stand-in: instance groups selected (roles control-plane): master-us-east-2a, master-us-east-2b, master-us-east-2c\n',
     );
-    expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=node').stdout).toContain('kops stand-in: instance groups selected (roles node): nodes\n');
+    expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=node').stdout).toContain(
+      'kops stand-in: instance groups selected (roles node): nodes\n',
+    );
   });
 
   test('fails when set cluster is given an undocumented flag, a field the stand-in does not set, or an argument without =; or rolling-update an undocumented role', () => {
     const flag = kops('set', 'cluster', ...common, '--set=spec.kubernetesVersion=1.36.4');
-    expect({ status: flag.status, stderr: flag.stderr }).toEqual({ status: 1, stderr: 'kops stand-in (kops is not installed)\nError: unknown flag: --set\n' });
+    expect({ status: flag.status, stderr: flag.stderr }).toEqual({
+      status: 1,
+      stderr: 'kops stand-in (kops is not installed)\nError: unknown flag: --set\n',
+    });
     expect(kops('set', 'cluster', ...common, 'spec.networking.cilium.version=1.0').stderr).toContain(
       'Error: the stand-in sets only spec.kubernetesVersion (kops sets more), got "spec.networking.cilium.version"',
     );
-    expect(kops('set', 'cluster', CLUSTER, `--state=${STATE}`, 'spec.kubernetesVersion').stderr).toContain('Error: unrecognized parameter "spec.kubernetesVersion" (missing \'=\')');
+    expect(kops('set', 'cluster', CLUSTER, `--state=${STATE}`, 'spec.kubernetesVersion').stderr).toContain(
+      'Error: unrecognized parameter "spec.kubernetesVersion" (missing \'=\')',
+    );
     expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=master').stderr).toContain(
       'Error: unknown instance group role "master" in --instance-group-roles: use control-plane, apiserver, node, bastion',
     );
@@ -476,16 +615,26 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
 
   test('GIVEN every call above WHEN the call log is read THEN it lists them in order, each with its command line, the command it named and its exit status', () => {
     expect(calls().map((c) => [c.command, c.exitCode])).toEqual([
-      ['create cluster', 0], ['update cluster', 0], ['set cluster', 0], ['update cluster', 0],
-      ['rolling-update cluster', 0], ['rolling-update cluster', 0],
+      ['create cluster', 0],
+      ['update cluster', 0],
+      ['set cluster', 0],
+      ['update cluster', 0],
+      ['rolling-update cluster', 0],
+      ['rolling-update cluster', 0],
       // A command line that does not parse names no command.
-      [null, 1], ['set cluster', 1], ['set cluster', 1], ['rolling-update cluster', 1],
+      [null, 1],
+      ['set cluster', 1],
+      ['set cluster', 1],
+      ['rolling-update cluster', 1],
     ]);
     expect(calls()[2]?.argv).toEqual(['set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4']);
   });
 
   test('GIVEN the cluster WHEN delete cluster --yes runs THEN nothing of it is left in the state store, its CA keyset included', async () => {
-    const listed = async () => ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `fabrics/demo/kops/${CLUSTER}/` }))).Contents ?? []).map((o) => o.Key);
+    const listed = async () =>
+      ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `fabrics/demo/kops/${CLUSTER}/` }))).Contents ?? []).map(
+        (o) => o.Key,
+      );
     expect(await listed()).toContain(keysetKey);
     const deleted = kops('delete', 'cluster', ...common, '--yes');
     expect({ status: deleted.status, stderr: deleted.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
@@ -497,11 +646,26 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
     const handed = createTestCa('fabricctl test CA (stand-in) for the API');
     writeFileSync(join(scratch, 'ca.pem'), handed.certPem);
     writeFileSync(join(scratch, 'ca-key.pem'), handed.keyPem, { mode: 0o600 });
-    const env = { ...process.env, KOPS_STANDIN_API_CA_FILE: join(scratch, 'ca.pem'), KOPS_STANDIN_API_CA_KEY_FILE: join(scratch, 'ca-key.pem') };
+    const env = {
+      ...process.env,
+      KOPS_STANDIN_API_CA_FILE: join(scratch, 'ca.pem'),
+      KOPS_STANDIN_API_CA_KEY_FILE: join(scratch, 'ca-key.pem'),
+    };
     const zones = '--zones=us-east-2a,us-east-2b,us-east-2c';
     const withCa = (...args: string[]) => spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env });
-    expect(withCa('create', 'cluster', ...common, zones, zones.replace('--zones', '--control-plane-zones'), '--network-id=vpc-0abc', '--subnets=subnet-0aaa,subnet-0bbb,subnet-0ccc',
-      '--dns-zone=example.org', `--ssh-public-key=${join(scratch, 'id_rsa.pub')}`).status).toBe(0);
+    expect(
+      withCa(
+        'create',
+        'cluster',
+        ...common,
+        zones,
+        zones.replace('--zones', '--control-plane-zones'),
+        '--network-id=vpc-0abc',
+        '--subnets=subnet-0aaa,subnet-0bbb,subnet-0ccc',
+        '--dns-zone=example.org',
+        `--ssh-public-key=${join(scratch, 'id_rsa.pub')}`,
+      ).status,
+    ).toBe(0);
     expect(withCa('update', 'cluster', ...common, '--target=terraform', `--out=${join(scratch, 'handed')}`).status).toBe(0);
     const ca = parseClusterCaKeyset(await readKeyset(), keysetKey);
     expect(ca.certPem).toBe(handed.certPem.replace(/\r\n/g, '\n'));

@@ -53,7 +53,13 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     };
     await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `fabrics/${name}/fabric.json`, Body: JSON.stringify(record) }));
     if (withCa) {
-      await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: clusterCaKey(name, clusterName), Body: kopsCaKeyset([{ id: '6982820025135291416230495506', ca: api.ca }], '6982820025135291416230495506') }));
+      await s3().send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: clusterCaKey(name, clusterName),
+          Body: kopsCaKeyset([{ id: '6982820025135291416230495506', ca: api.ca }], '6982820025135291416230495506'),
+        }),
+      );
     }
   }
 
@@ -71,7 +77,15 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
         Bucket: BUCKET,
         Policy: JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Sid: 'DenyKopsSecretReadsToOthers', Effect: 'Deny', Principal: '*', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${BUCKET}/fabrics/locked/kops/*/pki/private/*` }],
+          Statement: [
+            {
+              Sid: 'DenyKopsSecretReadsToOthers',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: ['s3:GetObject'],
+              Resource: `arn:aws:s3:::${BUCKET}/fabrics/locked/kops/*/pki/private/*`,
+            },
+          ],
         }),
       }),
     );
@@ -106,7 +120,7 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     return { doc: parseYaml(readFileSync(path, 'utf8')) as KubeconfigDoc, path, out: run.out };
   }
 
-  test('GIVEN $KUBECONFIG with another cluster WHEN kubeconfig demo runs THEN its first file holds both, mode 0600, with the fabric\'s context current', async () => {
+  test("GIVEN $KUBECONFIG with another cluster WHEN kubeconfig demo runs THEN its first file holds both, mode 0600, with the fabric's context current", async () => {
     const { doc, path, out } = await writeKubeconfig();
     expect(doc.contexts.map((c) => c.name)).toEqual(['staging', CLUSTER]);
     expect(doc['current-context']).toBe(CLUSTER);
@@ -115,14 +129,29 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     expect(out).toContain('next: kubectl get nodes');
   });
 
-  test('GIVEN the written kubeconfig THEN it trusts the cluster CA from kops\'s keyset, checks api.<cluster>, and holds no key', async () => {
+  test("GIVEN the written kubeconfig THEN it trusts the cluster CA from kops's keyset, checks api.<cluster>, and holds no key", async () => {
     const { doc, path } = await writeKubeconfig();
     const cluster = doc.clusters.find((c) => c.name === CLUSTER)?.cluster;
-    expect(cluster).toEqual({ server: `https://127.0.0.1:${api.port}`, 'certificate-authority-data': Buffer.from(api.ca.certPem).toString('base64'), 'tls-server-name': `api.${CLUSTER}` });
+    expect(cluster).toEqual({
+      server: `https://127.0.0.1:${api.port}`,
+      'certificate-authority-data': Buffer.from(api.ca.certPem).toString('base64'),
+      'tls-server-name': `api.${CLUSTER}`,
+    });
     expect(Object.keys(doc.users.find((u) => u.name === CLUSTER)?.user ?? {})).toEqual(['exec']);
     expect(readFileSync(path, 'utf8')).not.toMatch(/client-key-data|client-certificate-data|PRIVATE KEY/);
     expect(doc.users.find((u) => u.name === CLUSTER)?.user.exec?.args).toEqual([
-      'kubeconfig', 'demo', '--credential', '--region', REGION, '--bucket-prefix', 'fabricctl-state', '--ttl', '1h', '--local', '--endpoint', moto.current().endpoint,
+      'kubeconfig',
+      'demo',
+      '--credential',
+      '--region',
+      REGION,
+      '--bucket-prefix',
+      'fabricctl-state',
+      '--ttl',
+      '1h',
+      '--local',
+      '--endpoint',
+      moto.current().endpoint,
     ]);
   });
 
@@ -148,14 +177,24 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
   test('fails when the client certificate was signed by another CA: HTTP 401', async () => {
     const { doc } = await writeKubeconfig();
     const foreign = createTestCa('kubernetes-ca');
-    const minted = mintClientCertificate({ ...foreign, trustedPem: foreign.certPem }, { commonName: MOTO_CALLER, groups: [ADMIN_GROUP] }, MIN_TTL_MS, new Date());
+    const minted = mintClientCertificate(
+      { ...foreign, trustedPem: foreign.certPem },
+      { commonName: MOTO_CALLER, groups: [ADMIN_GROUP] },
+      MIN_TTL_MS,
+      new Date(),
+    );
     expect((await readyz(doc, minted)).status).toBe(401);
   });
 
-  test('fails when the cluster CA\'s certificate has expired: HTTP 401', async () => {
+  test("fails when the cluster CA's certificate has expired: HTTP 401", async () => {
     const { doc } = await writeKubeconfig();
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    const minted = mintClientCertificate({ ...api.ca, trustedPem: api.ca.certPem }, { commonName: MOTO_CALLER, groups: [ADMIN_GROUP] }, MIN_TTL_MS, twoHoursAgo);
+    const minted = mintClientCertificate(
+      { ...api.ca, trustedPem: api.ca.certPem },
+      { commonName: MOTO_CALLER, groups: [ADMIN_GROUP] },
+      MIN_TTL_MS,
+      twoHoursAgo,
+    );
     expect(minted.notAfter.getTime()).toBeLessThan(Date.now());
     expect((await readyz(doc, minted)).status).toBe(401);
   });
@@ -171,13 +210,23 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     expect(new Date(cert.validTo).getTime() - Date.now()).toBeGreaterThan(29 * 60_000);
   });
 
-  test('GIVEN no --local WHEN the SDK\'s endpoint is the emulator THEN the record is found under the default prefix and the plugin is not sent to an emulator', async () => {
+  test("GIVEN no --local WHEN the SDK's endpoint is the emulator THEN the record is found under the default prefix and the plugin is not sent to an emulator", async () => {
     const out = join(tempDir(), 'demo.kubeconfig');
     const run = await runCli(['kubeconfig', 'demo', '--out', out], { env: { AWS_REGION: REGION, PATH: '' } });
     expect(run.code).toBe(0);
     const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
     expect(doc.clusters[0]?.cluster).toMatchObject({ server: `https://api.${CLUSTER}` });
-    expect(doc.users[0]?.user.exec?.args).toEqual(['kubeconfig', 'demo', '--credential', '--region', REGION, '--bucket-prefix', 'fabricctl-state', '--ttl', '1h']);
+    expect(doc.users[0]?.user.exec?.args).toEqual([
+      'kubeconfig',
+      'demo',
+      '--credential',
+      '--region',
+      REGION,
+      '--bucket-prefix',
+      'fabricctl-state',
+      '--ttl',
+      '1h',
+    ]);
     expect(statSync(out).mode & 0o777).toBe(0o600);
   });
 
@@ -190,19 +239,25 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
   test('fails when the fabric is not READY: FabricNotReady names its last error and what to run', async () => {
     const run = await runCli(['kubeconfig', 'broken', ...local()]);
     expect(run.code).toBe(1);
-    expect(run.err).toContain('error: FabricNotReady: fabric broken is FAILED, not READY: its last run failed (ClusterNotReady: the API did not answer): fabricctl logs broken shows that run');
+    expect(run.err).toContain(
+      'error: FabricNotReady: fabric broken is FAILED, not READY: its last run failed (ClusterNotReady: the API did not answer): fabricctl logs broken shows that run',
+    );
   });
 
-  test('fails when kops\'s state store has no cluster CA: ClusterCaNotFound names where it looked', async () => {
+  test("fails when kops's state store has no cluster CA: ClusterCaNotFound names where it looked", async () => {
     const run = await runCli(['kubeconfig', 'nopki', ...local()]);
     expect(run.code).toBe(3);
-    expect(run.err).toContain(`error: ClusterCaNotFound: no cluster CA at s3://${BUCKET}/fabrics/nopki/kops/nopki.example.com/pki/private/kubernetes-ca/keyset.yaml`);
+    expect(run.err).toContain(
+      `error: ClusterCaNotFound: no cluster CA at s3://${BUCKET}/fabrics/nopki/kops/nopki.example.com/pki/private/kubernetes-ca/keyset.yaml`,
+    );
   });
 
   test('fails when the bucket policy denies the caller the CA: ClusterCaAccessDenied names the caller, stateAdminPrincipalArns and the IAM grant', async () => {
     const run = await runCli(['kubeconfig', 'locked', ...local()]);
     expect(run.code).toBe(1);
-    expect(run.err).toContain(`error: ClusterCaAccessDenied: ${MOTO_CALLER} may not read s3://${BUCKET}/fabrics/locked/kops/locked.example.com/pki/private/kubernetes-ca/keyset.yaml`);
+    expect(run.err).toContain(
+      `error: ClusterCaAccessDenied: ${MOTO_CALLER} may not read s3://${BUCKET}/fabrics/locked/kops/locked.example.com/pki/private/kubernetes-ca/keyset.yaml`,
+    );
     expect(run.err).toContain(`add ${MOTO_CALLER} to fabricctl:stateAdminPrincipalArns`);
     expect(run.err).toContain(`allow s3:GetObject on arn:aws:s3:::${BUCKET}/fabrics/locked/kops/*`);
   });

@@ -11,8 +11,15 @@ import {
 } from '../../lib/local/prerequisites';
 
 /** A machine as the checks see it: platform, arch, which programs answer, moto, the provider mirror. */
-function machine(overrides: Partial<SystemProbe> & { tools?: Record<string, string | undefined>; folders?: Record<string, string[]> } = {}): SystemProbe {
-  const tools: Record<string, string | undefined> = { terraform: '{"terraform_version":"1.11.4"}', jq: 'jq-1.7', aws: 'aws-cli/2.15.0', ...overrides.tools };
+function machine(
+  overrides: Partial<SystemProbe> & { tools?: Record<string, string | undefined>; folders?: Record<string, string[]> } = {},
+): SystemProbe {
+  const tools: Record<string, string | undefined> = {
+    terraform: '{"terraform_version":"1.11.4"}',
+    jq: 'jq-1.7',
+    aws: 'aws-cli/2.15.0',
+    ...overrides.tools,
+  };
   const folders = overrides.folders ?? {};
   return {
     platform: 'linux',
@@ -95,15 +102,30 @@ describe('local mode prerequisites', () => {
   });
 
   test.each([
-    ['an unpacked mirror with the arm64 build', [], { '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'], '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_arm64'] }],
-    ['a packed mirror with the arm64 zip', [], { '/m/registry.terraform.io/hashicorp/aws': ['terraform-provider-aws_5.100.0_linux_arm64.zip'] }],
-    ['a mirror with the amd64 build only', ['terraform provider mirror'], { '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'], '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_amd64'] }],
+    [
+      'an unpacked mirror with the arm64 build',
+      [],
+      { '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'], '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_arm64'] },
+    ],
+    [
+      'a packed mirror with the arm64 zip',
+      [],
+      { '/m/registry.terraform.io/hashicorp/aws': ['terraform-provider-aws_5.100.0_linux_arm64.zip'] },
+    ],
+    [
+      'a mirror with the amd64 build only',
+      ['terraform provider mirror'],
+      { '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'], '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_amd64'] },
+    ],
   ])('GIVEN linux arm64 and %s WHEN checked THEN missing: %j', (_case, expected, folders) => {
     expect(fields(machine({ arch: 'arm64', providerMirror: () => '/m', folders }))).toEqual(expected);
   });
 
-  test('GIVEN a mirror without this platform\'s provider WHEN checked THEN the fix names the platform to mirror', () => {
-    const folders = { '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'], '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_amd64'] };
+  test("GIVEN a mirror without this platform's provider WHEN checked THEN the fix names the platform to mirror", () => {
+    const folders = {
+      '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'],
+      '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_amd64'],
+    };
     const [problem] = missingLocalPrerequisites(machine({ arch: 'arm64', providerMirror: () => '/m', folders }));
     expect(problem?.received).toBe('/m holds no linux_arm64 build of hashicorp/aws');
     expect(problem?.fix).toContain('terraform providers mirror -platform=linux_arm64');
@@ -111,9 +133,18 @@ describe('local mode prerequisites', () => {
 
   test('fails on macOS before checking any tool, saying what breaks there and that the cloud commands work', () => {
     let asked = false;
-    const probe = machine({ platform: 'darwin', arch: 'arm64', motoInstalled: () => { asked = true; return true; } });
+    const probe = machine({
+      platform: 'darwin',
+      arch: 'arm64',
+      motoInstalled: () => {
+        asked = true;
+        return true;
+      },
+    });
     expect(() => missingLocalPrerequisites(probe)).toThrow(LocalPlatformUnsupported);
-    expect(() => missingLocalPrerequisites(probe)).toThrow(/this machine is darwin\/arm64\. .*mapfile; macOS's \/bin\/bash is 3\.2.*leave out --local: the cloud commands need Node\.js only/);
+    expect(() => missingLocalPrerequisites(probe)).toThrow(
+      /this machine is darwin\/arm64\. .*mapfile; macOS's \/bin\/bash is 3\.2.*leave out --local: the cloud commands need Node\.js only/,
+    );
     expect(asked).toBe(false);
   });
 

@@ -48,7 +48,16 @@ function get(server: TestApiServer, clusterName: string, path: string): Promise<
   const admin = adminOf(server.ca);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: server.port, path, ca: server.caPem, servername: `api.${clusterName}`, cert: admin.certPem, key: admin.keyPem, agent: false },
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path,
+        ca: server.caPem,
+        servername: `api.${clusterName}`,
+        cert: admin.certPem,
+        key: admin.keyPem,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
@@ -84,11 +93,21 @@ describeWithMoto('local stand-ins', () => {
     await route53().send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: hostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: `api.${fabric.clusterName}`, Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.123' }] } }] },
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: { Name: `api.${fabric.clusterName}`, Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.123' }] },
+            },
+          ],
+        },
       }),
     );
     const secret = await new SecretsManagerClient({ region: 'us-east-2' }).send(
-      new CreateSecretCommand({ Name: 'fabricctl/demo/kubeconfig', SecretString: kubeconfigFor(fabric.clusterName, serverUrl, caPem, admin) }),
+      new CreateSecretCommand({
+        Name: 'fabricctl/demo/kubeconfig',
+        SecretString: kubeconfigFor(fabric.clusterName, serverUrl, caPem, admin),
+      }),
     );
     return {
       fabric,
@@ -103,24 +122,32 @@ describeWithMoto('local stand-ins', () => {
     expect((await get(api, fabric.clusterName, '/api')).status).toBe(404);
   });
 
-  test('GIVEN kops\'s completed cluster spec WHEN its API server auth is read THEN anonymous auth is off', () => {
+  test("GIVEN kops's completed cluster spec WHEN its API server auth is read THEN anonymous auth is off", () => {
     expect(API_SERVER_AUTH).toMatchObject({ anonymousAuth: false, authorizationMode: 'Node,RBAC', adminLifetime: '18h0m0s' });
   });
 
   const probeAs = (credentials: Parameters<typeof probeReadyz>[0]['credentials']) =>
-    probeReadyz({ address: '127.0.0.1', port: api.port, hostname: `api.${fabric.clusterName}`, caPem: api.caPem, ...(credentials ? { credentials } : {}) });
+    probeReadyz({
+      address: '127.0.0.1',
+      port: api.port,
+      hostname: `api.${fabric.clusterName}`,
+      caPem: api.caPem,
+      ...(credentials ? { credentials } : {}),
+    });
 
-  test('fails when the probe is anonymous (the old readiness probe): HTTP 401, as kops\'s API servers answer it', async () => {
+  test("fails when the probe is anonymous (the old readiness probe): HTTP 401, as kops's API servers answer it", async () => {
     const result = await probeAs(undefined);
     expect(result.ready).toBe(false);
-    expect(result.detail).toMatch(/^\/readyz answered HTTP 401 \(no credentials were presented, and kops clusters refuse anonymous requests\): \{"kind":"Status"/);
+    expect(result.detail).toMatch(
+      /^\/readyz answered HTTP 401 \(no credentials were presented, and kops clusters refuse anonymous requests\): \{"kind":"Status"/,
+    );
   });
 
   test('fails when the client certificate was issued by another CA: HTTP 401', async () => {
     const foreign = adminOf(createTestCa('not the cluster CA'));
     const result = await probeAs({ kind: 'client-certificate', certPem: foreign.certPem, keyPem: foreign.keyPem });
     expect(result.ready).toBe(false);
-    expect(result.detail).toContain('HTTP 401 (the API server refused the kubeconfig\'s client-certificate');
+    expect(result.detail).toContain("HTTP 401 (the API server refused the kubeconfig's client-certificate");
   });
 
   test('fails when the bearer token is not one the server issued: HTTP 401', async () => {
@@ -129,7 +156,10 @@ describeWithMoto('local stand-ins', () => {
   });
 
   test('GIVEN a token the server issued WHEN probed with it THEN ok', async () => {
-    expect(await probeAs({ kind: 'token', token: api.issueToken() })).toEqual({ ready: true, detail: `https://api.${fabric.clusterName}:${api.port}/readyz answered ok` });
+    expect(await probeAs({ kind: 'token', token: api.issueToken() })).toEqual({
+      ready: true,
+      detail: `https://api.${fabric.clusterName}:${api.port}/readyz answered ok`,
+    });
   });
 
   test('GIVEN kops placeholder address WHEN readiness is checked THEN not ready on dns and api', async () => {
@@ -143,7 +173,12 @@ describeWithMoto('local stand-ins', () => {
 
   test('GIVEN the dns-controller stand-in promoted the record WHEN readiness is checked THEN ready over verified TLS', async () => {
     const event = await kopsCluster(api.caPem);
-    await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
+    await promoteApiRecord({
+      hostedZoneId: event.prepared.dns.hostedZoneId,
+      clusterName: fabric.clusterName,
+      address: '127.0.0.1',
+      route53: route53(),
+    });
     const state = await checkReadiness(event, clients());
     expect(state.checks?.dns).toEqual({ ready: true, detail: `api.${fabric.clusterName} -> 127.0.0.1` });
     expect(state.checks?.api).toEqual({ ready: true, detail: `https://api.${fabric.clusterName}:${api.port}/readyz answered ok` });
@@ -154,7 +189,12 @@ describeWithMoto('local stand-ins', () => {
     const impostor = await startTestApiServer({ clusterName: fabric.clusterName });
     try {
       const event = await kopsCluster(impostor.caPem);
-      await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
+      await promoteApiRecord({
+        hostedZoneId: event.prepared.dns.hostedZoneId,
+        clusterName: fabric.clusterName,
+        address: '127.0.0.1',
+        route53: route53(),
+      });
       const state = await checkReadiness(event, clients());
       expect(state.ready).toBe(false);
       expect(state.checks?.api.detail).toMatch(/certificate|self.signed|verify/i);
@@ -167,7 +207,12 @@ describeWithMoto('local stand-ins', () => {
     const booting = await startTestApiServer({ clusterName: fabric.clusterName, readyAfterMs: 60_000 });
     try {
       const event = await kopsCluster(booting.caPem, booting.serverUrl, adminOf(booting.ca));
-      await promoteApiRecord({ hostedZoneId: event.prepared.dns.hostedZoneId, clusterName: fabric.clusterName, address: '127.0.0.1', route53: route53() });
+      await promoteApiRecord({
+        hostedZoneId: event.prepared.dns.hostedZoneId,
+        clusterName: fabric.clusterName,
+        address: '127.0.0.1',
+        route53: route53(),
+      });
       const state = await checkReadiness(event, clients());
       expect(state.checks?.api.ready).toBe(false);
       expect(state.checks?.api.detail).toContain('HTTP 503');

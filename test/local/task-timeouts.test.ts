@@ -19,7 +19,7 @@ describe('withStepFunctionsTaskTimeouts (local runner)', () => {
     },
   };
 
-  test('GIVEN Tasks without TimeoutSeconds, top level and in a Parallel branch WHEN prepared THEN each gets the execution\'s timeout; explicit ones are kept', () => {
+  test("GIVEN Tasks without TimeoutSeconds, top level and in a Parallel branch WHEN prepared THEN each gets the execution's timeout; explicit ones are kept", () => {
     const prepared = withStepFunctionsTaskTimeouts(definition);
     const branch = prepared.States.Checks?.Branches?.[0];
     expect({
@@ -40,7 +40,15 @@ describe('withStepFunctionsTaskTimeouts (local runner)', () => {
   test('GIVEN a TimeoutSecondsPath on a Task with Parameters WHEN prepared THEN its value rides in the Parameters, where the interpreter reads it (Step Functions reads the state input)', () => {
     const waiting: AslDefinition = {
       StartAt: 'Wait',
-      States: { Wait: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { Payload: { 'state.$': '$' } }, TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds', End: true } },
+      States: {
+        Wait: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Parameters: { Payload: { 'state.$': '$' } },
+          TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds',
+          End: true,
+        },
+      },
     };
     expect(withStepFunctionsTaskTimeouts(waiting).States.Wait).toMatchObject({
       Parameters: { Payload: { 'state.$': '$' }, 'LocalTimeoutSeconds.$': '$.fabric.approval.timeoutSeconds' },

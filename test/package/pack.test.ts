@@ -15,14 +15,19 @@ import { TEST_KOPS_SHA256, testStackProps } from '../support/stack';
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const installedVersion = (name: string) => (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const installedVersion = (name: string) =>
+  (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 const work = mkdtempSync(path.join(tmpdir(), 'fabricctl-pack-'));
 const app = path.join(work, 'app');
 
 function run(command: string, args: string[], options: SpawnSyncOptions & { timeout: number }) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
-  return { status: result.status, stdout: String(result.stdout ?? ''), stderr: `${String(result.stderr ?? '')}${result.error ? String(result.error) : ''}` };
+  return {
+    status: result.status,
+    stdout: String(result.stdout ?? ''),
+    stderr: `${String(result.stderr ?? '')}${result.error ? String(result.error) : ''}`,
+  };
 }
 
 /** Packs the repository and installs the tarball in `app`: the tarball's path, or why npm could not install it. */
@@ -36,17 +41,33 @@ function preparePackage(): { tarball: string } | { skip: string } {
 
   mkdirSync(app);
   // The repository's versions, so that npm finds them in its cache.
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({
-    name: 'fabricctl-consumer',
-    version: '1.0.0',
-    private: true,
-    dependencies: { 'aws-cdk-lib': installedVersion('aws-cdk-lib'), constructs: installedVersion('constructs'), fabricctl: `file:../${tarball}` },
-  }, null, 2));
+  writeFileSync(
+    path.join(app, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'fabricctl-consumer',
+        version: '1.0.0',
+        private: true,
+        dependencies: {
+          'aws-cdk-lib': installedVersion('aws-cdk-lib'),
+          constructs: installedVersion('constructs'),
+          fabricctl: `file:../${tarball}`,
+        },
+      },
+      null,
+      2,
+    ),
+  );
   const packedAt = Date.now();
   const installed = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, timeout: 600_000 });
   // eslint-disable-next-line no-console
-  console.log(`npm pack (with the build) ${((packedAt - started) / 1000).toFixed(0)} s, npm install ${((Date.now() - packedAt) / 1000).toFixed(0)} s`);
-  if (installed.status !== 0) return { skip: `npm could not install the tarball and its dependencies from its cache or the registry:\n${installed.stderr.slice(-2000)}` };
+  console.log(
+    `npm pack (with the build) ${((packedAt - started) / 1000).toFixed(0)} s, npm install ${((Date.now() - packedAt) / 1000).toFixed(0)} s`,
+  );
+  if (installed.status !== 0)
+    return {
+      skip: `npm could not install the tarball and its dependencies from its cache or the registry:\n${installed.stderr.slice(-2000)}`,
+    };
   return { tarball: path.join(work, tarball) };
 }
 
@@ -71,7 +92,10 @@ function expectDeployableStack(outdir: string, stackName: string): void {
   const functions = ofType(template, 'AWS::Lambda::Function');
   expect(functions).toHaveLength(10);
   for (const [, fn] of functions) {
-    expect({ handler: fn.Properties?.Handler, runtime: fn.Properties?.Runtime }).toEqual({ handler: 'index.handler', runtime: 'nodejs24.x' });
+    expect({ handler: fn.Properties?.Handler, runtime: fn.Properties?.Runtime }).toEqual({
+      handler: 'index.handler',
+      runtime: 'nodejs24.x',
+    });
     const asset = path.join(outdir, `asset.${String(fn.Properties?.Code?.S3Key).replace(/\.zip$/, '')}`);
     expect(existsSync(asset) ? readdirSync(asset).sort() : `no asset at ${asset}`).toEqual(['index.js', 'index.js.map']);
   }
@@ -83,13 +107,16 @@ describePackage('the npm package', () => {
   /** The plain JavaScript app, synthesized once for the tests that read its output. */
   const synthJs = () => {
     if (jsSynth) return jsSynth;
-    writeFileSync(path.join(app, 'app.js'), [
-      "const { App } = require('aws-cdk-lib');",
-      "const { FabricOrchestratorStack } = require('fabricctl');",
-      "const app = new App({ outdir: 'cdk.out.js' });",
-      `new FabricOrchestratorStack(app, 'FabricOrchestrator', { kopsSha256: '${TEST_KOPS_SHA256}' });`,
-      'app.synth();',
-    ].join('\n'));
+    writeFileSync(
+      path.join(app, 'app.js'),
+      [
+        "const { App } = require('aws-cdk-lib');",
+        "const { FabricOrchestratorStack } = require('fabricctl');",
+        "const app = new App({ outdir: 'cdk.out.js' });",
+        `new FabricOrchestratorStack(app, 'FabricOrchestrator', { kopsSha256: '${TEST_KOPS_SHA256}' });`,
+        'app.synth();',
+      ].join('\n'),
+    );
     jsSynth = run(process.execPath, ['app.js'], { cwd: app, timeout: 240_000 });
     return jsSynth;
   };
@@ -97,11 +124,30 @@ describePackage('the npm package', () => {
   test('GIVEN the tarball THEN it holds dist/, the bin, buildspecs/, terraform/ and the README, and no sources, tests, lockfile or Terraform state', () => {
     const listed = run('tar', ['-tzf', tarball], { timeout: 60_000 });
     expect(listed.status).toBe(0);
-    const files = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    const files = listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
     // eslint-disable-next-line no-console
     console.log(`${path.basename(tarball)}: ${(statSync(tarball).size / 1024 / 1024).toFixed(2)} MiB, ${files.length} files`);
-    expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual(['README.md', 'bin', 'buildspecs', 'dist', 'package.json', 'terraform']);
-    expect(files).toEqual(expect.arrayContaining(['bin/fabricctl.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lambdas/validate-spec/index.js', 'buildspecs/tools.env', 'terraform/network/main.tf']));
+    expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual([
+      'README.md',
+      'bin',
+      'buildspecs',
+      'dist',
+      'package.json',
+      'terraform',
+    ]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'bin/fabricctl.js',
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lambdas/validate-spec/index.js',
+        'buildspecs/tools.env',
+        'terraform/network/main.tf',
+      ]),
+    );
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => /(^|\/)(\.terraform|[^/]*\.tfstate[^/]*|package-lock\.json)(\/|$)/.test(f))).toEqual([]);
   });
@@ -124,47 +170,60 @@ describePackage('the npm package', () => {
     const installed = readTemplate(path.join(app, 'cdk.out.js', 'FabricOrchestrator.template.json'));
     // A bundle's asset hash covers its source map, whose paths to the sources depend on where it was
     // bundled (dist/ or the synth's output folder): compare the code, then the rest of the template.
-    const code = (t: Template, dir: string) => Object.fromEntries(ofType(t, 'AWS::Lambda::Function').map(([id, r]) => {
-      const asset = path.join(dir, `asset.${String(r.Properties?.Code?.S3Key).replace(/\.zip$/, '')}`);
-      return [id, readFileSync(path.join(asset, 'index.js'), 'utf8')];
-    }));
+    const code = (t: Template, dir: string) =>
+      Object.fromEntries(
+        ofType(t, 'AWS::Lambda::Function').map(([id, r]) => {
+          const asset = path.join(dir, `asset.${String(r.Properties?.Code?.S3Key).replace(/\.zip$/, '')}`);
+          return [id, readFileSync(path.join(asset, 'index.js'), 'utf8')];
+        }),
+      );
     expect(code(installed, path.join(app, 'cdk.out.js'))).toEqual(code(fromSources, outdir));
     const withoutCodeKeys = (t: Template) => {
       const copy = JSON.parse(JSON.stringify(t)) as Template;
-      for (const [, fn] of ofType(copy, 'AWS::Lambda::Function')) fn.Properties = { ...fn.Properties, Code: { ...fn.Properties?.Code, S3Key: 'bundle' } };
+      for (const [, fn] of ofType(copy, 'AWS::Lambda::Function'))
+        fn.Properties = { ...fn.Properties, Code: { ...fn.Properties?.Code, S3Key: 'bundle' } };
       return copy;
     };
     expect(withoutCodeKeys(installed)).toEqual(withoutCodeKeys(fromSources));
   }, 300_000);
 
   test('GIVEN the installed package WHEN a TypeScript app is type-checked against its declarations (node16 resolution, through exports) and run THEN the stack and the construct in a Stack of its own synthesize', () => {
-    writeFileSync(path.join(app, 'app-ts.ts'), [
-      "import { App, Stack } from 'aws-cdk-lib';",
-      "import { FabricOrchestrator, FabricOrchestratorStack, type FabricOrchestratorStackProps } from 'fabricctl';",
-      '',
-      "const app = new App({ outdir: 'cdk.out.ts' });",
-      `const props: FabricOrchestratorStackProps = { kopsSha256: '${TEST_KOPS_SHA256}' };`,
-      "new FabricOrchestratorStack(app, 'FabricOrchestrator', props);",
-      "new FabricOrchestrator(new Stack(app, 'Mine'), 'Fabric', props);",
-      'app.synth();',
-    ].join('\n'));
-    writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        module: 'node16',
-        moduleResolution: 'node16',
-        target: 'ES2022',
-        // aws-cdk-lib's own declarations name Disposable; no skipLibCheck, so fabricctl's are checked too.
-        lib: ['ES2022', 'ESNext.Disposable'],
-        // A CDK app has @types/node; this one borrows the repository's rather than installing it.
-        typeRoots: [path.join(ROOT, 'node_modules', '@types')],
-        types: ['node'],
-        outDir: 'out-ts',
-      },
-      files: ['app-ts.ts'],
-    }));
+    writeFileSync(
+      path.join(app, 'app-ts.ts'),
+      [
+        "import { App, Stack } from 'aws-cdk-lib';",
+        "import { FabricOrchestrator, FabricOrchestratorStack, type FabricOrchestratorStackProps } from 'fabricctl';",
+        '',
+        "const app = new App({ outdir: 'cdk.out.ts' });",
+        `const props: FabricOrchestratorStackProps = { kopsSha256: '${TEST_KOPS_SHA256}' };`,
+        "new FabricOrchestratorStack(app, 'FabricOrchestrator', props);",
+        "new FabricOrchestrator(new Stack(app, 'Mine'), 'Fabric', props);",
+        'app.synth();',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'ES2022',
+          // aws-cdk-lib's own declarations name Disposable; no skipLibCheck, so fabricctl's are checked too.
+          lib: ['ES2022', 'ESNext.Disposable'],
+          // A CDK app has @types/node; this one borrows the repository's rather than installing it.
+          typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+          types: ['node'],
+          outDir: 'out-ts',
+        },
+        files: ['app-ts.ts'],
+      }),
+    );
     const compiled = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { cwd: app, timeout: 240_000 });
-    expect({ status: compiled.status, output: compiled.status === 0 ? '' : compiled.stdout + compiled.stderr }).toEqual({ status: 0, output: '' });
+    expect({ status: compiled.status, output: compiled.status === 0 ? '' : compiled.stdout + compiled.stderr }).toEqual({
+      status: 0,
+      output: '',
+    });
     const result = run(process.execPath, [path.join('out-ts', 'app-ts.js')], { cwd: app, timeout: 240_000 });
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
     expectDeployableStack(path.join(app, 'cdk.out.ts'), 'FabricOrchestrator');
@@ -180,7 +239,8 @@ describePackage('the npm package', () => {
     const result = run('npx', ['fabricctl', 'up', '--local', 'fabric.json'], { cwd: app, timeout: 60_000 });
     expect({ status: result.status, stderr: result.stderr.trim() }).toEqual({
       status: 2,
-      stderr: 'fabricctl: --local runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only.',
+      stderr:
+        'fabricctl: --local runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only.',
     });
   });
 });

@@ -1,11 +1,19 @@
 /** What EventBridge does with an InputTransformer: substitute each <key> by the JSON of the value at its path. */
-export function applyInputTransformer(transformer: { InputPathsMap: Record<string, string>; InputTemplate: string }, event: unknown): unknown {
+export function applyInputTransformer(
+  transformer: { InputPathsMap: Record<string, string>; InputTemplate: string },
+  event: unknown,
+): unknown {
   const valueAt = (path: string): unknown =>
     path
       .replace(/^\$\./, '')
       .split('.')
-      .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), event);
-  const text = transformer.InputTemplate.replace(/<([A-Za-z0-9_.-]+)>/g, (_m, key: string) => JSON.stringify(valueAt(transformer.InputPathsMap[key] ?? '') ?? null));
+      .reduce<unknown>(
+        (node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+        event,
+      );
+  const text = transformer.InputTemplate.replace(/<([A-Za-z0-9_.-]+)>/g, (_m, key: string) =>
+    JSON.stringify(valueAt(transformer.InputPathsMap[key] ?? '') ?? null),
+  );
   return JSON.parse(text);
 }
 

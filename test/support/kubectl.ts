@@ -15,7 +15,12 @@ export interface KubeconfigDoc {
 }
 
 /** GET `path` (default /readyz) from the cluster `clusterName` of the kubeconfig, with `credential` when given. */
-export function kubeGet(doc: KubeconfigDoc, clusterName: string, credential?: { certPem: string; keyPem: string }, path = '/readyz'): Promise<{ status: number; body: string }> {
+export function kubeGet(
+  doc: KubeconfigDoc,
+  clusterName: string,
+  credential?: { certPem: string; keyPem: string },
+  path = '/readyz',
+): Promise<{ status: number; body: string }> {
   const cluster = doc.clusters.find((c) => c.name === clusterName)?.cluster;
   if (!cluster) throw new Error(`no cluster entry ${clusterName} in the kubeconfig`);
   const url = new URL(cluster.server);
@@ -47,9 +52,14 @@ export function runExecPlugin(doc: KubeconfigDoc, clusterName: string): Promise<
   if (!exec) throw new Error(`no exec plugin for user ${clusterName} in the kubeconfig`);
   const execInfo = JSON.stringify({ kind: 'ExecCredential', apiVersion: exec.apiVersion, spec: { interactive: false } });
   return new Promise((resolve, reject) => {
-    execFile(exec.command, exec.args, { env: { ...process.env, KUBERNETES_EXEC_INFO: execInfo }, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stderr}`));
-      else resolve({ stdout, stderr });
-    });
+    execFile(
+      exec.command,
+      exec.args,
+      { env: { ...process.env, KUBERNETES_EXEC_INFO: execInfo }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve({ stdout, stderr });
+      },
+    );
   });
 }

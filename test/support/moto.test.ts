@@ -42,10 +42,14 @@ describeWithMoto('the emulator handles one request at a time (lib/local/serial-m
       await fetch(`${moto.endpoint}/one-at-a-time`, { method: 'PUT' });
       const order: string[] = [];
       const slowPut = request({ hostname, port, method: 'PUT', path: '/one-at-a-time/object', headers: { 'content-length': '10' } });
-      const slowAnswered = new Promise<void>((resolve) => slowPut.on('response', (response) => response.resume().on('end', () => {
-        order.push('slow put answered');
-        resolve();
-      })));
+      const slowAnswered = new Promise<void>((resolve) =>
+        slowPut.on('response', (response) =>
+          response.resume().on('end', () => {
+            order.push('slow put answered');
+            resolve();
+          }),
+        ),
+      );
       slowPut.write('12345');
       await new Promise((r) => setTimeout(r, 300));
       const otherAnswered = fetch(`${moto.endpoint}/moto-api/data.json`).then(() => order.push('other request answered'));

@@ -10,7 +10,20 @@ export const START_ONCE_STATEMENTS = [
     Action: 'states:DescribeExecution',
     Effect: 'Allow',
     Resource: {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [expect.stringMatching(/^Machine/), 'Name'] }, ':*']],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':execution:',
+          { 'Fn::GetAtt': [expect.stringMatching(/^Machine/), 'Name'] },
+          ':*',
+        ],
+      ],
     },
   },
 ];

@@ -25,6 +25,9 @@ export const TERRAFORM_SKIP_REASON = terraformProblem();
 /** A CLI config that installs providers from the mirror only (offline). */
 export function mirrorCliConfig(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'tf-cli-')), 'terraform.rc');
-  writeFileSync(file, `provider_installation {\n  filesystem_mirror {\n    path    = "${TF_PLUGIN_MIRROR}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`);
+  writeFileSync(
+    file,
+    `provider_installation {\n  filesystem_mirror {\n    path    = "${TF_PLUGIN_MIRROR}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`,
+  );
   return file;
 }

@@ -21,7 +21,9 @@ import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
-  console.warn(`SKIPPED day-2 workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`);
+  console.warn(
+    `SKIPPED day-2 workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+  );
 }
 const describeWorkflow = ready ? describe : describe.skip;
 jest.setTimeout(600_000);
@@ -37,15 +39,19 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
   let env: LocalEnvironment;
   const s3 = () => new S3Client({ forcePathStyle: true });
   const ec2 = () => new EC2Client({});
-  const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> => executeLocal(env, input, { ...FAST, ...options });
+  const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> =>
+    executeLocal(env, input, { ...FAST, ...options });
   const record = async (): Promise<FabricRecord> =>
-    JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${NAME}/fabric.json` }))).Body!.transformToString()) as FabricRecord;
+    JSON.parse(
+      await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${NAME}/fabric.json` }))).Body!.transformToString(),
+    ) as FabricRecord;
   const locks = async () => (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
   const nodeGroupMax = async () =>
     ((await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [])
       .filter((g) => g.AutoScalingGroupName?.startsWith('nodes') && g.AutoScalingGroupName.endsWith(`${NAME}.${DOMAIN}`))
       .reduce((sum, g) => sum + (g.MaxSize ?? 0), 0);
-  const fabricVpc = async () => (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [NAME] }] }))).Vpcs?.[0]?.VpcId ?? '';
+  const fabricVpc = async () =>
+    (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [NAME] }] }))).Vpcs?.[0]?.VpcId ?? '';
 
   /** Answers the approval as `fabricctl approve|reject` would: reads the lock item, sends the token. */
   const answer = (decision: 'approve' | 'reject', before?: () => Promise<void>) => {
@@ -70,18 +76,26 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
     const put: unknown[] = [];
     const events = new EventBridgeClient({});
     const runs: LocalRunResult[] = [];
-    const actions = await sweepFabrics({ task }, {
-      s3: s3(),
-      s3ForRegion: () => s3(),
-      events: { send: async (command: PutEventsCommand) => { put.push(JSON.parse(command.input.Entries?.[0]?.Detail ?? '{}')); return events.send(command); } } as never,
-      accountId: ACCOUNT,
-      bucketPrefix: 'fabricctl-state',
-      now,
-      start: async ({ name, input }) => {
-        runs.push(await run(input as Record<string, unknown>, { executionName: name }));
-        return true;
+    const actions = await sweepFabrics(
+      { task },
+      {
+        s3: s3(),
+        s3ForRegion: () => s3(),
+        events: {
+          send: async (command: PutEventsCommand) => {
+            put.push(JSON.parse(command.input.Entries?.[0]?.Detail ?? '{}'));
+            return events.send(command);
+          },
+        } as never,
+        accountId: ACCOUNT,
+        bucketPrefix: 'fabricctl-state',
+        now,
+        start: async ({ name, input }) => {
+          runs.push(await run(input as Record<string, unknown>, { executionName: name }));
+          return true;
+        },
       },
-    });
+    );
     return { actions, put, runs };
   };
 
@@ -98,7 +112,11 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
   test('1. approval required: the run plans, records AWAITING_APPROVAL, puts the plan in Fabric Awaiting Approval, and applies once approved', async () => {
     const { seen, onApprovalRequested } = answer('approve');
     const result = await run({ action: 'provision', spec: spec({ approve: 'required' }) }, { onApprovalRequested });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
     expect(seen.status).toBe('AWAITING_APPROVAL');
     expect(seen.request?.summary.lines[0]).toMatch(/^network \(Terraform\): \d+ to add, 0 to change, 0 to destroy$/);
     expect(seen.request?.summary.digests.network).toMatch(/^[0-9a-f]{64}$/);
@@ -110,8 +128,14 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
   test('2. a rejected plan ends the run with ApprovalRejected, applies nothing, and the fabric stays READY', async () => {
     const { seen, onApprovalRequested } = answer('reject');
     const maxBefore = await nodeGroupMax();
-    const result = await run({ action: 'provision', spec: spec({ approve: 'required', kubernetes: { nodes: { min: 3, max: 9 } } }) }, { onApprovalRequested });
-    expect({ error: result.error, cause: result.error === 'ApprovalRejected' ? '' : result.cause }).toEqual({ error: 'ApprovalRejected', cause: '' });
+    const result = await run(
+      { action: 'provision', spec: spec({ approve: 'required', kubernetes: { nodes: { min: 3, max: 9 } } }) },
+      { onApprovalRequested },
+    );
+    expect({ error: result.error, cause: result.error === 'ApprovalRejected' ? '' : result.cause }).toEqual({
+      error: 'ApprovalRejected',
+      cause: '',
+    });
     expect(result.cause).toMatch(/rejected by arn:aws:iam::123456789012:user\/reviewer: not this week; nothing was applied/);
     expect(seen.request?.summary.lines[1]).toMatch(/^cluster \(kops Terraform\): 0 to add, [1-9]\d* to change, 0 to destroy$/);
     expect(await nodeGroupMax()).toBe(maxBefore);
@@ -119,8 +143,12 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
     expect(await locks()).toEqual([]);
   });
 
-  test('3. an unanswered approval ends with ApprovalTimedOut after the run\'s approvalTimeout; nothing changes', async () => {
-    const result = await run({ action: 'provision', approvalTimeout: '2s', spec: spec({ approve: 'required', kubernetes: { nodes: { min: 3, max: 9 } } }) });
+  test("3. an unanswered approval ends with ApprovalTimedOut after the run's approvalTimeout; nothing changes", async () => {
+    const result = await run({
+      action: 'provision',
+      approvalTimeout: '2s',
+      spec: spec({ approve: 'required', kubernetes: { nodes: { min: 3, max: 9 } } }),
+    });
     expect(result.error).toBe('ApprovalTimedOut');
     expect(result.cause).toMatch(/nobody approved or rejected the plan of fabric gate within 2 seconds/);
     expect(await record()).toMatchObject({ status: 'READY', lastError: { error: 'ApprovalTimedOut' } });
@@ -128,7 +156,8 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
   });
 
   test('4. drift: a resource changed in the emulator is found by the drift sweep, which puts Fabric Drifted and records it', async () => {
-    const subnets = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [await fabricVpc()] }] }))).Subnets ?? [];
+    const subnets =
+      (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [await fabricVpc()] }] }))).Subnets ?? [];
     expect(subnets.length).toBe(3);
     await ec2().send(new CreateTagsCommand({ Resources: [subnets[0]!.SubnetId!], Tags: [{ Key: 'Name', Value: 'renamed-by-hand' }] }));
 
@@ -181,8 +210,10 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
   });
 
   test('7. a protected spec cannot be destroyed: refused before anything, naming the field and the fix', async () => {
-    const result = await run({ action: 'destroy', spec: spec({ protected: true }) , confirm: NAME });
+    const result = await run({ action: 'destroy', spec: spec({ protected: true }), confirm: NAME });
     expect(result.error).toBe('FabricSpecInvalid');
-    expect(result.cause).toMatch(/spec\.protected: received true; fabric gate is protected: set .*protected.*: false in its fabric\.json and provision it/);
+    expect(result.cause).toMatch(
+      /spec\.protected: received true; fabric gate is protected: set .*protected.*: false in its fabric\.json and provision it/,
+    );
   });
 });

@@ -14,7 +14,9 @@ import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
-  console.warn(`SKIPPED 5-zone workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`);
+  console.warn(
+    `SKIPPED 5-zone workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+  );
 }
 const describeWorkflow = ready ? describe : describe.skip;
 // Two Terraform configurations with five zones' worth of resources; a 2-core machine takes minutes.
@@ -34,7 +36,9 @@ describeWorkflow('a 5-zone fabric (local mode, moto us-east-1, real Terraform)',
   /** The cluster's control-plane groups in moto, by name. */
   const controlPlaneGroups = async (): Promise<AutoScalingGroup[]> =>
     ((await new AutoScalingClient({ region: REGION }).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [])
-      .filter((g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`.masters.${CLUSTER}`))
+      .filter(
+        (g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`.masters.${CLUSTER}`),
+      )
       .sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
   let vpcId = '';
 
@@ -47,9 +51,13 @@ describeWorkflow('a 5-zone fabric (local mode, moto us-east-1, real Terraform)',
     await env?.stop();
   });
 
-  test('GIVEN zoneCount 5 in us-east-1 WHEN provisioned THEN the fabric is READY with one control-plane group in each of 5 zones, each in its zone\'s subnet', async () => {
+  test("GIVEN zoneCount 5 in us-east-1 WHEN provisioned THEN the fabric is READY with one control-plane group in each of 5 zones, each in its zone's subnet", async () => {
     const result = await run({ action: 'provision', spec: { name: NAME, domain: DOMAIN, region: REGION, zoneCount: 5 } });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
     expect(result.output).toMatchObject({ name: NAME, status: 'READY', zones: ZONES });
     vpcId = (result.output as { outputs: { vpcId: string } }).outputs.vpcId;
 
@@ -66,12 +74,19 @@ describeWorkflow('a 5-zone fabric (local mode, moto us-east-1, real Terraform)',
         inService: (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.AvailabilityZone),
       })),
     ).toEqual(
-      ZONES.map((zone) => ({ name: `master-${zone}.masters.${CLUSTER}`, zones: [zone], subnets: subnetOfZone.get(zone), inService: [zone] })),
+      ZONES.map((zone) => ({
+        name: `master-${zone}.masters.${CLUSTER}`,
+        zones: [zone],
+        subnets: subnetOfZone.get(zone),
+        inService: [zone],
+      })),
     );
   });
 
   test('GIVEN the 5-zone fabric WHEN its etcd volumes are listed THEN main and events sit in every zone, each tagged with its member and all 5 members', async () => {
-    const volumes = (await ec2().send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ['owned'] }] }))).Volumes ?? [];
+    const volumes =
+      (await ec2().send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ['owned'] }] })))
+        .Volumes ?? [];
     const etcd = volumes
       .map((v) => {
         const tag = (v.Tags ?? []).find((t) => t.Key === 'k8s.io/etcd/main' || t.Key === 'k8s.io/etcd/events');

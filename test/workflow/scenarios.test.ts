@@ -6,7 +6,14 @@ import * as path from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
 import type { ExecCredential } from '../../lib/cli/client-credential';
 import { clusterCaKey } from '../../lib/cli/cluster-ca';
@@ -23,7 +30,8 @@ import { runCli } from '../cli/support';
 
 /** A fabrics repository with `fabric.json` on branch `fabric/<name>`; returns the commit id. */
 function fabricRepository(dir: string, name: string, spec: unknown): string {
-  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' }).trim();
   git('init', '-q', '-b', `fabric/${name}`);
   writeFileSync(path.join(dir, 'fabric.json'), JSON.stringify(spec, null, 2));
   git('add', 'fabric.json');
@@ -42,7 +50,9 @@ function fabricRepository(dir: string, name: string, spec: unknown): string {
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
-  console.warn(`SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`);
+  console.warn(
+    `SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+  );
 }
 const describeWorkflow = ready ? describe : describe.skip;
 // A provisioning run applies two Terraform configurations; on a busy 2-core machine one takes minutes.
@@ -59,15 +69,28 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
   const repoDir = mkdtempSync(path.join(tmpdir(), 'fabrics-repo-'));
   const s3 = () => new S3Client({ forcePathStyle: true });
   const ec2 = () => new EC2Client({});
-  const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> => executeLocal(env, input, { ...FAST, ...options });
-  const bucketExists = async () => s3().send(new HeadBucketCommand({ Bucket: BUCKET })).then(() => true, () => false);
+  const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> =>
+    executeLocal(env, input, { ...FAST, ...options });
+  const bucketExists = async () =>
+    s3()
+      .send(new HeadBucketCommand({ Bucket: BUCKET }))
+      .then(
+        () => true,
+        () => false,
+      );
   const vpcsWithCidr = async (cidr: string) =>
     (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: [cidr] }] }))).Vpcs ?? [];
   const locks = async () => (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
   const record = async (fabric: string) =>
-    JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${fabric}/fabric.json` }))).Body!.transformToString()) as Record<string, unknown>;
+    JSON.parse(
+      await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${fabric}/fabric.json` }))).Body!.transformToString(),
+    ) as Record<string, unknown>;
   /** What a build printed, from the run's progress events. */
-  const buildLog = (lines: Array<{ state: string; line: string }>, state: string) => lines.filter((l) => l.state === state).map((l) => l.line).join('\n');
+  const buildLog = (lines: Array<{ state: string; line: string }>, state: string) =>
+    lines
+      .filter((l) => l.state === state)
+      .map((l) => l.line)
+      .join('\n');
 
   beforeAll(async () => {
     process.env.FABRIC_LOG_LEVEL = 'silent';
@@ -124,7 +147,11 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
 
   test('1. provision succeeds from an empty emulator: record READY, lock gone, VPC in 3 zones, one control plane per zone', async () => {
     const result = await run({ action: 'provision', spec: spec('demo') });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
     expect(result.output).toMatchObject({ name: 'demo', status: 'READY', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
     expect(await record('demo')).toMatchObject({ status: 'READY', clusterName: `demo.${DOMAIN}` });
     expect(await locks()).toEqual([]);
@@ -134,20 +161,33 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
     expect((await ec2().send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).toEqual([]);
     const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
-    const controlPlanes = groups.filter((g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`demo.${DOMAIN}`));
+    const controlPlanes = groups.filter(
+      (g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`demo.${DOMAIN}`),
+    );
     expect(controlPlanes.flatMap((g) => g.AvailabilityZones ?? []).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
   });
 
   test('2. provisioning the same spec again, from a CodeCommit push to fabric/demo, succeeds with no Terraform changes', async () => {
     const commit = fabricRepository(repoDir, 'demo', spec('demo'));
     // What the CodeCommit push function starts for this push: the commit-derived name and the provision input.
-    const request = buildPushRequest('arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator', parsePushEvent(codeCommitPushEvent('fabrics', 'fabric/demo', commit)));
-    expect(request.input).toEqual({ action: 'provision', source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit } });
-    const lines: Array<{ state: string; line: string }> = [];
-    const result = await run({ ...request.input }, {
-      executionName: request.name,
-      onEvent: (e) => { if (e.type === 'log') lines.push({ state: e.state, line: e.line }); },
+    const request = buildPushRequest(
+      'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
+      parsePushEvent(codeCommitPushEvent('fabrics', 'fabric/demo', commit)),
+    );
+    expect(request.input).toEqual({
+      action: 'provision',
+      source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit },
     });
+    const lines: Array<{ state: string; line: string }> = [];
+    const result = await run(
+      { ...request.input },
+      {
+        executionName: request.name,
+        onEvent: (e) => {
+          if (e.type === 'log') lines.push({ state: e.state, line: e.line });
+        },
+      },
+    );
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output).toMatchObject({ status: 'READY' });
     expect(buildLog(lines, 'NetworkJob')).toMatch(/No changes\./);
@@ -162,10 +202,13 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     const dir = mkdtempSync(path.join(tmpdir(), 'scenario-kubeconfig-'));
     const out = path.join(dir, 'config');
     // The real clock: the API stand-in checks the certificate's validity against it.
-    const written = await runCli(['kubeconfig', 'demo', '--local', '--endpoint', env.endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out], {
-      env: { AWS_REGION: 'us-east-2', HOME: dir, PATH: '' },
-      now: () => new Date(),
-    });
+    const written = await runCli(
+      ['kubeconfig', 'demo', '--local', '--endpoint', env.endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out],
+      {
+        env: { AWS_REGION: 'us-east-2', HOME: dir, PATH: '' },
+        now: () => new Date(),
+      },
+    );
     expect({ code: written.code, err: written.err }).toEqual({ code: 0, err: '' });
     const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
     // The CA kops's state store holds is the one the API stand-in serves with: the file trusts it.
@@ -177,7 +220,10 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
 
     const credential = (JSON.parse((await runExecPlugin(doc, clusterName)).stdout) as ExecCredential).status;
     expect(new X509Certificate(credential.clientCertificateData).checkIssued(new X509Certificate(api.caPem))).toBe(true);
-    expect(await kubeGet(doc, clusterName, { certPem: credential.clientCertificateData, keyPem: credential.clientKeyData })).toEqual({ status: 200, body: 'ok' });
+    expect(await kubeGet(doc, clusterName, { certPem: credential.clientCertificateData, keyPem: credential.clientKeyData })).toEqual({
+      status: 200,
+      body: 'ok',
+    });
     expect((await kubeGet(doc, clusterName)).status).toBe(401);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -187,11 +233,23 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     // The second starts once the first holds the lock (not after a fixed delay: on a loaded machine
     // the first could still be validating, and the second would take the lock instead).
     let holding!: () => void;
-    const firstHoldsLock = new Promise<void>((resolve) => { holding = resolve; });
+    const firstHoldsLock = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
     const [first, second] = await Promise.all([
-      run({ action: 'provision', spec: spec('demo') }, { executionName: 'first', onEvent: (e) => { if (e.type === 'stateExited' && e.state === 'AcquireLock') holding(); } }),
+      run(
+        { action: 'provision', spec: spec('demo') },
+        {
+          executionName: 'first',
+          onEvent: (e) => {
+            if (e.type === 'stateExited' && e.state === 'AcquireLock') holding();
+          },
+        },
+      ),
       firstHoldsLock.then(() => {
-        const onEvent = (e: ProgressEvent) => { if (e.type === 'retry') retries.push({ state: e.state, error: e.error }); };
+        const onEvent = (e: ProgressEvent) => {
+          if (e.type === 'retry') retries.push({ state: e.state, error: e.error });
+        };
         return run({ action: 'provision', spec: spec('demo') }, { executionName: 'second', onEvent });
       }),
     ]);
@@ -204,7 +262,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await locks()).toEqual([]);
   });
 
-  test('4. a Terraform failure in the network job ends in Fabric Failed with Terraform\'s error, lock released, state kept; a stale Terraform lock is released and the re-run completes', async () => {
+  test("4. a Terraform failure in the network job ends in Fabric Failed with Terraform's error, lock released, state kept; a stale Terraform lock is released and the re-run completes", async () => {
     const versionsBefore = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
     const failed = await run(
       { action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) },
@@ -221,17 +279,31 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
 
     // A build that is stopped or times out never unlocks: leave the lock Terraform would have left.
     // Unreleased, the re-run's Terraform would wait out -lock-timeout=120s and fail.
-    const staleLock = { ID: 'stale-lock-of-a-stopped-build', Operation: 'OperationTypeApply', Info: '', Who: 'root@codebuild', Version: '1.11.4', Created: new Date().toISOString() };
-    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/broken/network.tfstate.tflock', Body: JSON.stringify(staleLock) }));
+    const staleLock = {
+      ID: 'stale-lock-of-a-stopped-build',
+      Operation: 'OperationTypeApply',
+      Info: '',
+      Who: 'root@codebuild',
+      Version: '1.11.4',
+      Created: new Date().toISOString(),
+    };
+    await s3().send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/broken/network.tfstate.tflock', Body: JSON.stringify(staleLock) }),
+    );
 
     const fixed = await run({ action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) });
-    expect({ status: fixed.status, error: fixed.error, cause: fixed.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: fixed.status, error: fixed.error, cause: fixed.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
     expect(await record('broken')).toMatchObject({ status: 'READY' });
   });
 
-  test('7. destroy without the right confirm does nothing; with it, cluster and network go, kops\'s state with its CA keyset too, and the state bucket stays', async () => {
+  test("7. destroy without the right confirm does nothing; with it, cluster and network go, kops's state with its CA keyset too, and the state bucket stays", async () => {
     const kopsState = `fabrics/broken/kops/broken.${DOMAIN}/`;
-    const kopsObjects = async () => ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: kopsState }))).Contents ?? []).map((o) => o.Key);
+    const kopsObjects = async () =>
+      ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: kopsState }))).Contents ?? []).map((o) => o.Key);
     expect(await kopsObjects()).toContain(clusterCaKey('broken', `broken.${DOMAIN}`));
     const refused = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'demo' });
     expect(refused.error).toBe('FabricSpecInvalid');

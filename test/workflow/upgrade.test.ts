@@ -19,7 +19,9 @@ import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
-  console.warn(`SKIPPED upgrade workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`);
+  console.warn(
+    `SKIPPED upgrade workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+  );
 }
 const describeWorkflow = ready ? describe : describe.skip;
 // A provisioning run applies two Terraform configurations; on a busy 2-core machine one takes minutes.
@@ -50,7 +52,9 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
   let runs = 0;
   const s3 = () => new S3Client({ forcePathStyle: true });
   const record = async (fabric: string) =>
-    JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${fabric}/fabric.json` }))).Body!.transformToString()) as {
+    JSON.parse(
+      await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${fabric}/fabric.json` }))).Body!.transformToString(),
+    ) as {
       status: string;
       spec: { kubernetes: { version: string } };
     } & Record<string, unknown>;
@@ -62,8 +66,17 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
     const onEvent = (e: ProgressEvent) => {
       if (e.type === 'stateEntered') entered.push(e.state);
     };
-    const result = await executeLocal(env, input, { ...FAST, onEvent, injectBuildEnvironment: { ClusterJob: { KOPS_STANDIN_CALL_LOG: callLog } } });
-    const calls = existsSync(callLog) ? readFileSync(callLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as CallRecord) : [];
+    const result = await executeLocal(env, input, {
+      ...FAST,
+      onEvent,
+      injectBuildEnvironment: { ClusterJob: { KOPS_STANDIN_CALL_LOG: callLog } },
+    });
+    const calls = existsSync(callLog)
+      ? readFileSync(callLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as CallRecord)
+      : [];
     const kops = calls.map((c) => [c.command ?? '(unparsed)', ...c.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' '));
     return { result, entered, kops, callLog };
   }
@@ -83,14 +96,22 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
 
   test('GIVEN an empty emulator WHEN Kubernetes 1.35.0 is provisioned THEN the fabric is READY at 1.35.0', async () => {
     const { result, kops } = await run({ action: 'provision', spec: spec('1.35.0') });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
     expect(kops).toEqual(['version', 'create cluster', 'update cluster', 'export kubeconfig']);
     expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.35.0' } } });
   });
 
   test('GIVEN the fabric READY at 1.35.0 WHEN 1.36.4 is provisioned THEN kops sets the version, updates, the control plane rolls, then the nodes, and the fabric is READY at 1.36.4', async () => {
     const { result, entered, kops } = await run({ action: 'provision', spec: spec('1.36.4') });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
     expect(kops).toEqual([
       'version',
       'set cluster',
@@ -121,12 +142,26 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
     // A fabric READY at 1.34.2, as its provisioning run records it (the record is all ValidateSpec
     // reads): the record above, renamed, at 1.34.2. Provisioning a second cluster would only cost time.
     const upgraded = await record(NAME);
-    const legacy = { ...upgraded, name: 'legacy', clusterName: `legacy.${DOMAIN}`, spec: { ...upgraded.spec, name: 'legacy', kubernetes: { ...upgraded.spec.kubernetes, version: '1.34.2' } } };
-    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/legacy/fabric.json', Body: JSON.stringify(legacy), ContentType: 'application/json' }));
+    const legacy = {
+      ...upgraded,
+      name: 'legacy',
+      clusterName: `legacy.${DOMAIN}`,
+      spec: { ...upgraded.spec, name: 'legacy', kubernetes: { ...upgraded.spec.kubernetes, version: '1.34.2' } },
+    };
+    await s3().send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'fabrics/legacy/fabric.json',
+        Body: JSON.stringify(legacy),
+        ContentType: 'application/json',
+      }),
+    );
 
     const { result, entered, callLog } = await run({ action: 'provision', spec: spec('1.36.4', 'legacy') });
     expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
-    expect(errorMessage(result.cause)).toBe('spec.kubernetes.version: received "1.36.4"; upgrade one minor at a time (the fabric runs 1.34.2): use 1.35.x (e.g. 1.35.9) first, then 1.36.4');
+    expect(errorMessage(result.cause)).toBe(
+      'spec.kubernetes.version: received "1.36.4"; upgrade one minor at a time (the fabric runs 1.34.2): use 1.35.x (e.g. 1.35.9) first, then 1.36.4',
+    );
     expect(entered.filter((state) => JOB_STATES.includes(state))).toEqual([]);
     expect(existsSync(callLog)).toBe(false);
     expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);

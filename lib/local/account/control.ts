@@ -30,7 +30,9 @@ export class LocalAccountRunning extends Error {
 /** The daemon runs the handlers and the stand-ins from their TypeScript sources, which the published package does not ship. */
 export class LocalAccountNeedsSources extends Error {
   constructor() {
-    super('the local account runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only');
+    super(
+      'the local account runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only',
+    );
     this.name = 'LocalAccountNeedsSources';
   }
 }
@@ -124,14 +126,23 @@ export async function startLocalAccount(options: StartOptions): Promise<LocalAcc
   if (!tsx || !existsSync(DAEMON_MAIN)) throw new LocalAccountNeedsSources();
   mkdirSync(home, { recursive: true });
   const paths = accountPaths(home);
-  const placeholder: LocalAccountState = { version: 1, status: 'starting', home, startedAt: new Date().toISOString(), region: options.region, accountId: '', daemon: { pid: process.pid, log: paths.log } };
+  const placeholder: LocalAccountState = {
+    version: 1,
+    status: 'starting',
+    home,
+    startedAt: new Date().toISOString(),
+    region: options.region,
+    accountId: '',
+    daemon: { pid: process.pid, log: paths.log },
+  };
   try {
     writeAccountState(home, placeholder, { exclusive: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const existing = readAccountState(home);
     // While starting, the PID may still be the starting command's own, which has no marker.
-    if (existing && processAlive(existing.daemon.pid, existing.status === 'running' ? DAEMON_MARKER : undefined)) throw new LocalAccountRunning(existing);
+    if (existing && processAlive(existing.daemon.pid, existing.status === 'running' ? DAEMON_MARKER : undefined))
+      throw new LocalAccountRunning(existing);
     // Left by a daemon that died: what it started may still run.
     await stopLeftovers(existing);
     removeAccountState(home);
@@ -139,18 +150,27 @@ export async function startLocalAccount(options: StartOptions): Promise<LocalAcc
   }
 
   const logFd = openSync(paths.log, 'a');
-  const child = spawn(process.execPath, ['--require', tsx, DAEMON_MAIN, JSON.stringify({ home, region: options.region, port: options.port, repositories: options.repositories })], {
-    cwd: home,
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-    env: {
-      ...process.env,
-      // Inherited by everything the daemon starts (moto, builds): what belongs to this account can be found.
-      FABRICCTL_LOCAL_HOME: home,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...(options.verbose ? { FABRICCTL_LOCAL_VERBOSE: '1' } : {}),
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      tsx,
+      DAEMON_MAIN,
+      JSON.stringify({ home, region: options.region, port: options.port, repositories: options.repositories }),
+    ],
+    {
+      cwd: home,
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: {
+        ...process.env,
+        // Inherited by everything the daemon starts (moto, builds): what belongs to this account can be found.
+        FABRICCTL_LOCAL_HOME: home,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...(options.verbose ? { FABRICCTL_LOCAL_VERBOSE: '1' } : {}),
+      },
     },
-  });
+  );
   closeSync(logFd);
   child.unref();
   const pid = child.pid;
@@ -174,7 +194,10 @@ export async function startLocalAccount(options: StartOptions): Promise<LocalAcc
     }
     if (Date.now() > deadline) {
       await stopLocalAccount(home);
-      throw new LocalAccountStartFailed(`nothing answered within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`, logTail(paths.log));
+      throw new LocalAccountStartFailed(
+        `nothing answered within ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`,
+        logTail(paths.log),
+      );
     }
     await sleep(200);
   }
@@ -224,13 +247,37 @@ export async function localAccountStatus(home: string): Promise<LocalAccountStat
   if (!state) return { home, status: 'stopped', components: [] };
   const daemonAlive = processAlive(state.daemon.pid, state.status === 'running' ? DAEMON_MARKER : undefined);
   const components: ComponentStatus[] = [{ name: 'daemon', pid: state.daemon.pid, alive: daemonAlive }];
-  if (state.moto) components.push({ name: 'AWS emulator (moto)', pid: state.moto.pid, endpoint: state.moto.endpoint, alive: processAlive(state.moto.pid, MOTO_MARKER) && (await listening(state.moto.endpoint)) });
-  if (state.stepFunctions) components.push({ name: 'Step Functions', pid: state.daemon.pid, endpoint: state.stepFunctions.endpoint, alive: daemonAlive && (await listening(state.stepFunctions.endpoint)) });
+  if (state.moto)
+    components.push({
+      name: 'AWS emulator (moto)',
+      pid: state.moto.pid,
+      endpoint: state.moto.endpoint,
+      alive: processAlive(state.moto.pid, MOTO_MARKER) && (await listening(state.moto.endpoint)),
+    });
+  if (state.stepFunctions)
+    components.push({
+      name: 'Step Functions',
+      pid: state.daemon.pid,
+      endpoint: state.stepFunctions.endpoint,
+      alive: daemonAlive && (await listening(state.stepFunctions.endpoint)),
+    });
   // The stand-ins live in the daemon: alive with it (the DNS stand-in is UDP, nothing to connect to).
-  if (state.publicDns) components.push({ name: 'public DNS stand-in', pid: state.daemon.pid, endpoint: state.publicDns.address, alive: daemonAlive });
-  if (state.codeCommit) components.push({ name: 'CodeCommit stand-in', pid: state.daemon.pid, endpoint: state.codeCommit.endpoint, alive: daemonAlive && (await listening(state.codeCommit.endpoint)) });
+  if (state.publicDns)
+    components.push({ name: 'public DNS stand-in', pid: state.daemon.pid, endpoint: state.publicDns.address, alive: daemonAlive });
+  if (state.codeCommit)
+    components.push({
+      name: 'CodeCommit stand-in',
+      pid: state.daemon.pid,
+      endpoint: state.codeCommit.endpoint,
+      alive: daemonAlive && (await listening(state.codeCommit.endpoint)),
+    });
   for (const [cluster, api] of Object.entries(state.apiServers ?? {})) {
-    components.push({ name: `Kubernetes API stand-in ${cluster}`, pid: state.daemon.pid, endpoint: api.url, alive: daemonAlive && (await listening(api.url)) });
+    components.push({
+      name: `Kubernetes API stand-in ${cluster}`,
+      pid: state.daemon.pid,
+      endpoint: api.url,
+      alive: daemonAlive && (await listening(api.url)),
+    });
   }
   if (state.status === 'starting') return { home, state, status: daemonAlive ? 'starting' : 'degraded', components };
   return { home, state, status: components.every((c) => c.alive) ? 'running' : 'degraded', components };
@@ -254,7 +301,9 @@ export async function stopLocalAccount(home: string, options: { readonly graceMs
   if (!state) return { home, stopped: [], remaining: [], wasRunning: false };
   const stopped: { name: string; pid: number }[] = [];
   const remaining: { name: string; pid: number }[] = [];
-  const parts: Array<{ name: string; pid: number; marker?: string }> = [{ name: 'daemon', pid: state.daemon.pid, marker: state.status === 'running' ? DAEMON_MARKER : undefined }];
+  const parts: Array<{ name: string; pid: number; marker?: string }> = [
+    { name: 'daemon', pid: state.daemon.pid, marker: state.status === 'running' ? DAEMON_MARKER : undefined },
+  ];
   if (state.moto) parts.push({ name: 'AWS emulator (moto)', pid: state.moto.pid, marker: MOTO_MARKER });
   for (const part of parts) {
     if (!processAlive(part.pid, part.marker)) continue;

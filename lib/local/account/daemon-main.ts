@@ -4,7 +4,12 @@
  */
 import { runDaemon } from './daemon';
 
-const config = JSON.parse(process.argv[2] ?? '{}') as { home?: string; region?: string; port?: number; repositories?: Record<string, string> };
+const config = JSON.parse(process.argv[2] ?? '{}') as {
+  home?: string;
+  region?: string;
+  port?: number;
+  repositories?: Record<string, string>;
+};
 if (!config.home || !config.region) {
   process.stderr.write('usage: daemon-main.ts \'{"home": "...", "region": "..."}\'\n');
   process.exit(2);

@@ -68,7 +68,9 @@ async function motoApi(endpoint: string, path: string): Promise<string> {
 
 function recordedRequests(file: string): number {
   if (!existsSync(file) || statSync(file).size === 0) return 0;
-  return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '').length;
 }
 
 /** The account's emulator: moto with its recorder on, brought back to where it was by a replay. */
@@ -83,7 +85,9 @@ async function startRecordingMoto(recording: string, log: (line: string) => void
     } else {
       const started = Date.now();
       await motoApi(moto.endpoint, '/moto-api/recorder/replay-recording');
-      log(`AWS emulator: moto_server on ${moto.endpoint} (pid ${moto.pid}), ${earlier} recorded requests replayed in ${Math.round((Date.now() - started) / 100) / 10} s`);
+      log(
+        `AWS emulator: moto_server on ${moto.endpoint} (pid ${moto.pid}), ${earlier} recorded requests replayed in ${Math.round((Date.now() - started) / 100) / 10} s`,
+      );
     }
   } catch (error) {
     await moto.stop();
@@ -102,7 +106,14 @@ async function releaseLocksOf(lockTable: string, executionArns: readonly string[
     const fabric = item.fabric?.S;
     if (!holder || !fabric || !executionArns.includes(holder)) continue;
     try {
-      await dynamodb.send(new DeleteItemCommand({ TableName: lockTable, Key: { fabric: { S: fabric } }, ConditionExpression: 'holder = :me', ExpressionAttributeValues: { ':me': { S: holder } } }));
+      await dynamodb.send(
+        new DeleteItemCommand({
+          TableName: lockTable,
+          Key: { fabric: { S: fabric } },
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': { S: holder } },
+        }),
+      );
       log(`released the lock of fabric ${fabric}, held by ${holder}, which ended with the account`);
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
@@ -180,10 +191,24 @@ export async function serveLocalAccount(options: ServeOptions): Promise<ServedAc
     const repositories = options.repositories ?? {};
     codeCommit = await startCodeCommitStandIn(repositories);
     process.env.AWS_ENDPOINT_URL_CODECOMMIT = codeCommit.endpoint;
-    log(`CodeCommit stand-in on ${codeCommit.endpoint}: GetFile from ${Object.keys(repositories).length === 0 ? 'no repository (local start --repository name=dir adds one)' : Object.entries(repositories).map(([name, dir]) => `${name} (${dir})`).join(', ')}`);
+    log(
+      `CodeCommit stand-in on ${codeCommit.endpoint}: GetFile from ${
+        Object.keys(repositories).length === 0
+          ? 'no repository (local start --repository name=dir adds one)'
+          : Object.entries(repositories)
+              .map(([name, dir]) => `${name} (${dir})`)
+              .join(', ')
+      }`,
+    );
     const stateMachineArn = `arn:aws:states:${region}:${EMULATOR_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
     service = new LocalStepFunctions({
-      stateMachine: { arn: stateMachineArn, name: STATE_MACHINE_NAME, definition: orchestrator.asl, roleArn: `arn:aws:iam::${EMULATOR_ACCOUNT}:role/fabricctl-local-orchestrator`, creationDate: Date.now() },
+      stateMachine: {
+        arn: stateMachineArn,
+        name: STATE_MACHINE_NAME,
+        definition: orchestrator.asl,
+        roleArn: `arn:aws:iam::${EMULATOR_ACCOUNT}:role/fabricctl-local-orchestrator`,
+        creationDate: Date.now(),
+      },
       region,
       store: new ExecutionStore(paths.executions),
       runner: executionRunner(env),
@@ -192,7 +217,11 @@ export async function serveLocalAccount(options: ServeOptions): Promise<ServedAc
     await env.ensureLockTable(lockTable);
     const interrupted = service.load();
     if (interrupted.length > 0) log(`${interrupted.length} execution(s) that ran when the account stopped are recorded as ABORTED`);
-    await releaseLocksOf(lockTable, interrupted.map((e) => e.record.executionArn), log);
+    await releaseLocksOf(
+      lockTable,
+      interrupted.map((e) => e.record.executionArn),
+      log,
+    );
     const served = service;
     sfn = await startSfnEndpoint((action, body) => served.handle(action, body), { port: options.port });
     log(`Step Functions endpoint on ${sfn.endpoint}: ${stateMachineArn}, the synthesized definition run by aws-local-stepfunctions`);
@@ -230,7 +259,11 @@ function trackApiServers(env: LocalEnvironment, home: string): void {
     if (!known.has(clusterName)) {
       known.add(clusterName);
       const current = readAccountState(home);
-      if (current) writeAccountState(home, { ...current, apiServers: { ...current.apiServers, [clusterName]: { url: `https://127.0.0.1:${server.port}`, port: server.port } } });
+      if (current)
+        writeAccountState(home, {
+          ...current,
+          apiServers: { ...current.apiServers, [clusterName]: { url: `https://127.0.0.1:${server.port}`, port: server.port } },
+        });
     }
     return server;
   };

@@ -54,7 +54,9 @@ export class ExecutionStore {
   load(onInterrupted: (execution: StoredExecution) => void): StoredExecution[] {
     if (!this.dir) return [];
     const interrupted: StoredExecution[] = [];
-    for (const file of readdirSync(this.dir).filter((f) => f.endsWith('.json')).sort()) {
+    for (const file of readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       const stored = JSON.parse(readFileSync(join(this.dir, file), 'utf8')) as StoredExecution;
       this.executions.set(stored.record.executionArn, stored);
       if (stored.record.status === 'RUNNING') {
@@ -78,7 +80,9 @@ export class ExecutionStore {
 
   /** Newest first, as ListExecutions answers. */
   list(stateMachineArn: string): StoredExecution[] {
-    return [...this.executions.values()].filter((e) => e.record.stateMachineArn === stateMachineArn).sort((a, b) => b.record.startDate - a.record.startDate);
+    return [...this.executions.values()]
+      .filter((e) => e.record.stateMachineArn === stateMachineArn)
+      .sort((a, b) => b.record.startDate - a.record.startDate);
   }
 
   running(): StoredExecution[] {

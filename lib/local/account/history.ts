@@ -30,13 +30,19 @@ interface StateInfo {
 function statesOf(definition: Pick<AslMachine, 'States'>): Map<string, StateInfo> {
   const infos = new Map<string, StateInfo>();
   for (const [name, state] of allStates(definition)) {
-    infos.set(name, { type: state.Type, resource: state.Resource, timeoutSeconds: typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined });
+    infos.set(name, {
+      type: state.Type,
+      resource: state.Resource,
+      timeoutSeconds: typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined,
+    });
   }
   return infos;
 }
 
 /** How Step Functions names a Task's service in its events: a Lambda ARN, or `<service>:<action>[.sync|.waitForTaskToken]`. */
-function taskResource(resource: string): { kind: 'lambda'; arn: string } | { kind: 'task'; resourceType: string; resource: string; pattern?: 'sync' | 'callback' } {
+function taskResource(
+  resource: string,
+): { kind: 'lambda'; arn: string } | { kind: 'task'; resourceType: string; resource: string; pattern?: 'sync' | 'callback' } {
   const integration = /^arn:aws[a-z-]*:states:::([a-z0-9-]+):(.+)$/.exec(resource);
   if (!integration) return { kind: 'lambda', arn: resource };
   const action = integration[2] ?? '';
@@ -90,7 +96,7 @@ export class HistoryRecorder {
     // A stopped run's interpreter may still report a state finishing: the history ended already.
     if (this.closed) return this.events.length;
     const id = this.events.length + 1;
-    this.events.push({ id, previousEventId: previous ?? (id - 1), timestamp: at / 1000, type, ...details });
+    this.events.push({ id, previousEventId: previous ?? id - 1, timestamp: at / 1000, type, ...details });
     this.options.onChange?.();
     return id;
   }
@@ -111,9 +117,19 @@ export class HistoryRecorder {
   }
 
   started(input: string, at: number): void {
-    this.add('ExecutionStarted', at, {
-      executionStartedEventDetails: { input, inputDetails: notTruncated, roleArn: this.options.roleArn, stateMachineArn: this.options.stateMachineArn },
-    }, 0);
+    this.add(
+      'ExecutionStarted',
+      at,
+      {
+        executionStartedEventDetails: {
+          input,
+          inputDetails: notTruncated,
+          roleArn: this.options.roleArn,
+          stateMachineArn: this.options.stateMachineArn,
+        },
+      },
+      0,
+    );
   }
 
   /** A Task handler's call (lib/local/run.ts `onTask`). */
@@ -139,7 +155,15 @@ export class HistoryRecorder {
     const info = this.states.get(state);
     if (slot.submitted === undefined || !info?.resource) return;
     const resource = taskResource(info.resource);
-    if (resource.kind === 'task') this.addFor(state, 'TaskSubmitted', this.now(), { taskSubmittedEventDetails: { resourceType: resource.resourceType, resource: resource.resource, output: json(slot.submitted), outputDetails: notTruncated } });
+    if (resource.kind === 'task')
+      this.addFor(state, 'TaskSubmitted', this.now(), {
+        taskSubmittedEventDetails: {
+          resourceType: resource.resourceType,
+          resource: resource.resource,
+          output: json(slot.submitted),
+          outputDetails: notTruncated,
+        },
+      });
     slot.submitted = undefined;
   }
 
@@ -156,13 +180,28 @@ export class HistoryRecorder {
     const at = this.now();
     const resource = taskResource(info.resource);
     if (resource.kind === 'lambda') {
-      this.addFor(state, 'LambdaFunctionScheduled', at, { lambdaFunctionScheduledEventDetails: { resource: resource.arn, input: json(parameters), inputDetails: notTruncated, ...(info.timeoutSeconds ? { timeoutInSeconds: info.timeoutSeconds } : {}) } });
+      this.addFor(state, 'LambdaFunctionScheduled', at, {
+        lambdaFunctionScheduledEventDetails: {
+          resource: resource.arn,
+          input: json(parameters),
+          inputDetails: notTruncated,
+          ...(info.timeoutSeconds ? { timeoutInSeconds: info.timeoutSeconds } : {}),
+        },
+      });
       this.addFor(state, 'LambdaFunctionStarted', at);
     } else {
       this.addFor(state, 'TaskScheduled', at, {
-        taskScheduledEventDetails: { resourceType: resource.resourceType, resource: resource.resource, region: this.options.region, parameters: json(parameters), ...(info.timeoutSeconds ? { timeoutInSeconds: info.timeoutSeconds } : {}) },
+        taskScheduledEventDetails: {
+          resourceType: resource.resourceType,
+          resource: resource.resource,
+          region: this.options.region,
+          parameters: json(parameters),
+          ...(info.timeoutSeconds ? { timeoutInSeconds: info.timeoutSeconds } : {}),
+        },
       });
-      this.addFor(state, 'TaskStarted', at, { taskStartedEventDetails: { resourceType: resource.resourceType, resource: resource.resource } });
+      this.addFor(state, 'TaskStarted', at, {
+        taskStartedEventDetails: { resourceType: resource.resourceType, resource: resource.resource },
+      });
       this.flushSubmitted(state);
     }
   }
@@ -178,7 +217,9 @@ export class HistoryRecorder {
         // A state entered again (a loop) starts from its entry, not from its last attempt.
         slot.lastId = undefined;
         // Event types start with the state's type: TaskStateEntered, ChoiceStateEntered...
-        const entered = this.add(`${type}StateEntered`, at, { stateEnteredEventDetails: { name, input: json(input), inputDetails: notTruncated } });
+        const entered = this.add(`${type}StateEntered`, at, {
+          stateEnteredEventDetails: { name, input: json(input), inputDetails: notTruncated },
+        });
         slot.lastId = entered;
         if (type === 'Task') {
           slot.awaitingSchedule = true;
@@ -230,14 +271,28 @@ export class HistoryRecorder {
     const build = outcome && 'error' in outcome ? (outcome.error as Error & { build?: unknown }).build : undefined;
     if (resource.kind === 'task' && resource.pattern === 'sync' && build !== undefined) {
       // A build that ran and failed: its id and logs are in the history, as the service records them.
-      this.addFor(state, 'TaskSubmitted', at, { taskSubmittedEventDetails: { resourceType: resource.resourceType, resource: resource.resource, output: json({ Build: build }), outputDetails: notTruncated } });
+      this.addFor(state, 'TaskSubmitted', at, {
+        taskSubmittedEventDetails: {
+          resourceType: resource.resourceType,
+          resource: resource.resource,
+          output: json({ Build: build }),
+          outputDetails: notTruncated,
+        },
+      });
     }
     const timedOut = error === 'States.Timeout';
     if (resource.kind === 'lambda') {
-      this.addFor(state, timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', at, { [timedOut ? 'lambdaFunctionTimedOutEventDetails' : 'lambdaFunctionFailedEventDetails']: { error, cause } });
+      this.addFor(state, timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', at, {
+        [timedOut ? 'lambdaFunctionTimedOutEventDetails' : 'lambdaFunctionFailedEventDetails']: { error, cause },
+      });
     } else {
       this.addFor(state, timedOut ? 'TaskTimedOut' : 'TaskFailed', at, {
-        [timedOut ? 'taskTimedOutEventDetails' : 'taskFailedEventDetails']: { resourceType: resource.resourceType, resource: resource.resource, error, cause },
+        [timedOut ? 'taskTimedOutEventDetails' : 'taskFailedEventDetails']: {
+          resourceType: resource.resourceType,
+          resource: resource.resource,
+          error,
+          cause,
+        },
       });
     }
   }
@@ -250,17 +305,36 @@ export class HistoryRecorder {
       const result = outcome && 'output' in outcome ? outcome.output : undefined;
       const resource = taskResource(info?.resource ?? '');
       if (resource.kind === 'lambda') {
-        this.addFor(state, 'LambdaFunctionSucceeded', at, { lambdaFunctionSucceededEventDetails: { output: json(result), outputDetails: notTruncated } });
+        this.addFor(state, 'LambdaFunctionSucceeded', at, {
+          lambdaFunctionSucceededEventDetails: { output: json(result), outputDetails: notTruncated },
+        });
       } else {
-        if (resource.pattern === 'sync') this.addFor(state, 'TaskSubmitted', at, { taskSubmittedEventDetails: { resourceType: resource.resourceType, resource: resource.resource, output: json(result), outputDetails: notTruncated } });
-        this.addFor(state, 'TaskSucceeded', at, { taskSucceededEventDetails: { resourceType: resource.resourceType, resource: resource.resource, output: json(result), outputDetails: notTruncated } });
+        if (resource.pattern === 'sync')
+          this.addFor(state, 'TaskSubmitted', at, {
+            taskSubmittedEventDetails: {
+              resourceType: resource.resourceType,
+              resource: resource.resource,
+              output: json(result),
+              outputDetails: notTruncated,
+            },
+          });
+        this.addFor(state, 'TaskSucceeded', at, {
+          taskSucceededEventDetails: {
+            resourceType: resource.resourceType,
+            resource: resource.resource,
+            output: json(result),
+            outputDetails: notTruncated,
+          },
+        });
       }
     } else if (type === 'Parallel' && !slot.failed) {
       this.addFor(state, 'ParallelStateSucceeded', at);
     }
     // A Fail state ends the execution without an exit of its own.
     if (type === 'Fail') return;
-    this.addFor(state, `${type}StateExited`, at, { stateExitedEventDetails: { name: state, output: json(output), outputDetails: notTruncated } });
+    this.addFor(state, `${type}StateExited`, at, {
+      stateExitedEventDetails: { name: state, output: json(output), outputDetails: notTruncated },
+    });
   }
 
   /** The run failed outside the interpreter's log (its setup threw); no-op once the history is closed. */
@@ -270,7 +344,9 @@ export class HistoryRecorder {
 
   /** StopExecution, or the account stopping while the run was under way. */
   aborted(at: number, error?: string, cause?: string): void {
-    this.add('ExecutionAborted', at, { executionAbortedEventDetails: { ...(error === undefined ? {} : { error }), ...(cause === undefined ? {} : { cause }) } });
+    this.add('ExecutionAborted', at, {
+      executionAbortedEventDetails: { ...(error === undefined ? {} : { error }), ...(cause === undefined ? {} : { cause }) },
+    });
   }
 }
 
@@ -285,7 +361,9 @@ export function withoutExecutionData(event: WireHistoryEvent): WireHistoryEvent 
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(event)) {
     if (key.endsWith('EventDetails') && value !== null && typeof value === 'object') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !['input', 'output', 'parameters'].includes(k)));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).filter(([k]) => !['input', 'output', 'parameters'].includes(k)),
+      );
     } else {
       out[key] = value;
     }

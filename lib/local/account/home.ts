@@ -61,7 +61,8 @@ export function readAccountState(home: string): LocalAccountState | undefined {
   } catch (error) {
     throw new LocalAccountStateInvalid(file, (error as Error).message);
   }
-  if (state.version !== 1 || typeof state.daemon?.pid !== 'number') throw new LocalAccountStateInvalid(file, 'no version 1 or no daemon pid');
+  if (state.version !== 1 || typeof state.daemon?.pid !== 'number')
+    throw new LocalAccountStateInvalid(file, 'no version 1 or no daemon pid');
   return state;
 }
 

@@ -39,10 +39,14 @@ function header(request: RawRequest, name: string): string | undefined {
 
 /** The action and its parameters; what the service cannot read is an error of the service's own kind. */
 export function parseSfnRequest(request: RawRequest): SfnRequest {
-  if (request.method !== 'POST') throw new SfnServiceError('UnknownOperationException', `Step Functions answers POST /, not ${request.method}`, 404);
+  if (request.method !== 'POST')
+    throw new SfnServiceError('UnknownOperationException', `Step Functions answers POST /, not ${request.method}`, 404);
   const target = header(request, 'x-amz-target') ?? '';
   if (!target.startsWith(TARGET_PREFIX) || target.length === TARGET_PREFIX.length) {
-    throw new SfnServiceError('UnknownOperationException', `X-Amz-Target must be ${TARGET_PREFIX}<Action>; received ${JSON.stringify(target)}`);
+    throw new SfnServiceError(
+      'UnknownOperationException',
+      `X-Amz-Target must be ${TARGET_PREFIX}<Action>; received ${JSON.stringify(target)}`,
+    );
   }
   let body: unknown;
   try {
@@ -50,7 +54,8 @@ export function parseSfnRequest(request: RawRequest): SfnRequest {
   } catch (error) {
     throw new SfnServiceError('SerializationException', `the request body is not JSON: ${(error as Error).message}`);
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SfnServiceError('SerializationException', 'the request body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new SfnServiceError('SerializationException', 'the request body must be a JSON object');
   return { action: target.slice(TARGET_PREFIX.length), body: body as Record<string, unknown> };
 }
 
@@ -66,7 +71,14 @@ export function successResponse(result: unknown, requestId: string): RawResponse
 }
 
 export function errorResponse(error: unknown, requestId: string): RawResponse {
-  const known = error instanceof SfnServiceError ? error : new SfnServiceError('InternalFailure', `the local Step Functions endpoint failed: ${(error as Error)?.message ?? String(error)}`, 500);
+  const known =
+    error instanceof SfnServiceError
+      ? error
+      : new SfnServiceError(
+          'InternalFailure',
+          `the local Step Functions endpoint failed: ${(error as Error)?.message ?? String(error)}`,
+          500,
+        );
   return {
     status: known.status,
     headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId, 'x-amzn-errortype': known.type },
@@ -83,14 +95,19 @@ export function epochSeconds(date: Date | number): number {
 
 export function requiredString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== 'string' || value === '') throw new SfnServiceError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== 'string' || value === '')
+    throw new SfnServiceError(
+      'ValidationException',
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   return value;
 }
 
 export function optionalString(body: Record<string, unknown>, field: string): string | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new SfnServiceError('ValidationException', `1 validation error detected: Value at '${field}' must be a string`);
+  if (typeof value !== 'string')
+    throw new SfnServiceError('ValidationException', `1 validation error detected: Value at '${field}' must be a string`);
   return value;
 }
 
@@ -99,13 +116,20 @@ export function pageSize(body: Record<string, unknown>, fallback = 100): number 
   const value = body.maxResults;
   if (value === undefined || value === null || value === 0) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) {
-    throw new SfnServiceError('ValidationException', `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`);
+    throw new SfnServiceError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+    );
   }
   return value;
 }
 
 /** One page of `items` from the opaque `nextToken` (an offset, base64url), and the token of the next. */
-export function paginate<T>(items: readonly T[], body: Record<string, unknown>, fallback?: number): { readonly page: T[]; readonly nextToken?: string } {
+export function paginate<T>(
+  items: readonly T[],
+  body: Record<string, unknown>,
+  fallback?: number,
+): { readonly page: T[]; readonly nextToken?: string } {
   const size = pageSize(body, fallback);
   const token = optionalString(body, 'nextToken');
   let offset = 0;
@@ -137,13 +161,21 @@ export interface ExecutionArn extends StateMachineArn {
 
 export function parseStateMachineArn(arn: string): StateMachineArn {
   const match = STATE_MACHINE_ARN.exec(arn);
-  if (!match) throw new SfnServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}' (expected arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+  if (!match)
+    throw new SfnServiceError(
+      'InvalidArn',
+      `Invalid Arn: 'Resource type not valid in this context: ${arn}' (expected arn:aws:states:<region>:<account>:stateMachine:<name>)`,
+    );
   return { region: match[1] ?? '', account: match[2] ?? '', name: match[3] ?? '' };
 }
 
 export function parseExecutionArn(arn: string): ExecutionArn {
   const match = EXECUTION_ARN.exec(arn);
-  if (!match) throw new SfnServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}' (expected arn:aws:states:<region>:<account>:execution:<state machine>:<name>)`);
+  if (!match)
+    throw new SfnServiceError(
+      'InvalidArn',
+      `Invalid Arn: 'Resource type not valid in this context: ${arn}' (expected arn:aws:states:<region>:<account>:execution:<state machine>:<name>)`,
+    );
   return { region: match[1] ?? '', account: match[2] ?? '', name: match[3] ?? '', execution: match[4] ?? '' };
 }
 
@@ -154,14 +186,18 @@ export function parseExecutionArn(arn: string): ExecutionArn {
 export function checkExecutionName(name: string): void {
   // eslint-disable-next-line no-control-regex
   if (name.length === 0 || name.length > 80 || /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/.test(name)) {
-    throw new SfnServiceError('InvalidName', `Invalid Name: '${name}' (1 to 80 characters, no spaces, no < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /)`);
+    throw new SfnServiceError(
+      'InvalidName',
+      `Invalid Name: '${name}' (1 to 80 characters, no spaces, no < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /)`,
+    );
   }
 }
 
 /** The execution input: JSON text, at most 256 KiB, as the service takes it. */
 export function parseExecutionInput(text: string | undefined): unknown {
   if (text === undefined) return {};
-  if (Buffer.byteLength(text) > 256 * 1024) throw new SfnServiceError('InvalidExecutionInput', 'Invalid Execution Input: larger than 262144 bytes');
+  if (Buffer.byteLength(text) > 256 * 1024)
+    throw new SfnServiceError('InvalidExecutionInput', 'Invalid Execution Input: larger than 262144 bytes');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

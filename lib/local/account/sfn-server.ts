@@ -19,7 +19,12 @@ export type SfnHandler = (action: string, body: Record<string, unknown>) => Prom
 /** Step Functions' limit on a request (StartExecution's input is at most 256 KiB). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export async function answer(handle: SfnHandler, method: string, headers: Record<string, string | string[] | undefined>, body: string): Promise<RawResponse> {
+export async function answer(
+  handle: SfnHandler,
+  method: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: string,
+): Promise<RawResponse> {
   const requestId = randomUUID();
   try {
     const request = parseSfnRequest({ method, headers, body });
@@ -29,7 +34,10 @@ export async function answer(handle: SfnHandler, method: string, headers: Record
   }
 }
 
-export async function startSfnEndpoint(handle: SfnHandler, options: { readonly port?: number; readonly host?: string } = {}): Promise<SfnEndpoint> {
+export async function startSfnEndpoint(
+  handle: SfnHandler,
+  options: { readonly port?: number; readonly host?: string } = {},
+): Promise<SfnEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -41,7 +49,12 @@ export async function startSfnEndpoint(handle: SfnHandler, options: { readonly p
     request.on('end', () => {
       const reply =
         size > MAX_BODY_BYTES
-          ? Promise.resolve(errorResponse(new SfnServiceError('ValidationException', `the request is ${size} bytes; at most ${MAX_BODY_BYTES} are read`), randomUUID()))
+          ? Promise.resolve(
+              errorResponse(
+                new SfnServiceError('ValidationException', `the request is ${size} bytes; at most ${MAX_BODY_BYTES} are read`),
+                randomUUID(),
+              ),
+            )
           : answer(handle, request.method ?? 'GET', request.headers, Buffer.concat(chunks).toString('utf8'));
       void reply.then((r) => {
         response.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });

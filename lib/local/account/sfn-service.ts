@@ -87,7 +87,14 @@ export class LocalStepFunctions {
   private recorder(stored: StoredExecution): HistoryRecorder {
     const { stateMachine } = this.options;
     return new HistoryRecorder(
-      { definition: stateMachine.definition, region: this.options.region, roleArn: stateMachine.roleArn, stateMachineArn: stateMachine.arn, now: this.now, onChange: () => this.options.store.changed(stored.record.executionArn) },
+      {
+        definition: stateMachine.definition,
+        region: this.options.region,
+        roleArn: stateMachine.roleArn,
+        stateMachineArn: stateMachine.arn,
+        now: this.now,
+        onChange: () => this.options.store.changed(stored.record.executionArn),
+      },
       stored.events,
     );
   }
@@ -120,13 +127,20 @@ export class LocalStepFunctions {
         this.waitingToken(requiredString(body, 'taskToken'));
         return {};
       default:
-        throw new SfnServiceError('UnknownOperationException', `the local Step Functions endpoint does not implement ${action}; it answers StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions, StopExecution, ListStateMachines, DescribeStateMachine, DescribeStateMachineForExecution, SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat`);
+        throw new SfnServiceError(
+          'UnknownOperationException',
+          `the local Step Functions endpoint does not implement ${action}; it answers StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions, StopExecution, ListStateMachines, DescribeStateMachine, DescribeStateMachineForExecution, SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat`,
+        );
     }
   }
 
   private stateMachine(arn: string): LocalStateMachine {
     parseStateMachineArn(arn);
-    if (arn !== this.options.stateMachine.arn) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}' (this local account has ${this.options.stateMachine.arn})`);
+    if (arn !== this.options.stateMachine.arn)
+      throw new SfnServiceError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${arn}' (this local account has ${this.options.stateMachine.arn})`,
+      );
     return this.options.stateMachine;
   }
 
@@ -147,10 +161,18 @@ export class LocalStepFunctions {
     const existing = this.options.store.get(executionArn);
     if (existing) {
       // Standard workflows: the same name and input while it runs is the same start; anything else is refused.
-      if (existing.record.status === 'RUNNING' && existing.record.input === inputText) return { executionArn, startDate: epochSeconds(existing.record.startDate) };
+      if (existing.record.status === 'RUNNING' && existing.record.input === inputText)
+        return { executionArn, startDate: epochSeconds(existing.record.startDate) };
       throw new SfnServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const record: ExecutionRecord = { executionArn, stateMachineArn: stateMachine.arn, name, status: 'RUNNING', startDate: this.now(), input: inputText };
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn: stateMachine.arn,
+      name,
+      status: 'RUNNING',
+      startDate: this.now(),
+      input: inputText,
+    };
     const stored: StoredExecution = { record, events: [] };
     this.options.store.add(stored);
     const history = this.recorder(stored);
@@ -161,13 +183,24 @@ export class LocalStepFunctions {
     void handle.done
       .then(
         (end) => this.finish(stored, history, end, run.stopped),
-        (error: unknown) => this.finish(stored, history, { status: 'FAILED', error: 'States.Runtime', cause: String((error as Error)?.message ?? error) }, run.stopped),
+        (error: unknown) =>
+          this.finish(
+            stored,
+            history,
+            { status: 'FAILED', error: 'States.Runtime', cause: String((error as Error)?.message ?? error) },
+            run.stopped,
+          ),
       )
       .finally(() => this.runs.delete(executionArn));
     return { executionArn, startDate: epochSeconds(record.startDate) };
   }
 
-  private finish(stored: StoredExecution, history: HistoryRecorder, end: RunEnd, stopped: { error?: string; cause?: string } | undefined): void {
+  private finish(
+    stored: StoredExecution,
+    history: HistoryRecorder,
+    end: RunEnd,
+    stopped: { error?: string; cause?: string } | undefined,
+  ): void {
     const { record } = stored;
     if (record.status !== 'RUNNING') return;
     const at = this.now();
@@ -245,7 +278,15 @@ export class LocalStepFunctions {
   private listStateMachines(body: Body): unknown {
     const { stateMachine } = this.options;
     const { page, nextToken } = paginate([stateMachine], body);
-    return { stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: epochSeconds(m.creationDate) })), ...(nextToken ? { nextToken } : {}) };
+    return {
+      stateMachines: page.map((m) => ({
+        stateMachineArn: m.arn,
+        name: m.name,
+        type: 'STANDARD',
+        creationDate: epochSeconds(m.creationDate),
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
   }
 
   private describeStateMachine(): unknown {
@@ -264,7 +305,11 @@ export class LocalStepFunctions {
   }
 
   private waitingToken(token: string): string {
-    if (!this.options.tokens.isWaiting(token)) throw new SfnServiceError('TaskDoesNotExist', `Task Does Not Exist: no task of this local account waits on token ${token.slice(0, 24)}...; its run is over, was stopped, or timed out`);
+    if (!this.options.tokens.isWaiting(token))
+      throw new SfnServiceError(
+        'TaskDoesNotExist',
+        `Task Does Not Exist: no task of this local account waits on token ${token.slice(0, 24)}...; its run is over, was stopped, or timed out`,
+      );
     return token;
   }
 

@@ -41,7 +41,15 @@ export interface TestApiServer {
 }
 
 /** kube-apiserver's answer to an unauthenticated request. */
-const UNAUTHORIZED = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+const UNAUTHORIZED = JSON.stringify({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'Unauthorized',
+  reason: 'Unauthorized',
+  code: 401,
+});
 
 /** Who the request is, or undefined when it carries no credentials this server accepts. */
 function authenticate(req: IncomingMessage, tokens: ReadonlySet<string>): string | undefined {
@@ -74,7 +82,9 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
         if (Date.now() >= readyAt) {
           res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         } else {
-          res.writeHead(503, { 'content-type': 'text/plain' }).end('[-]etcd failed: reason withheld (stand-in still booting)\nreadyz check failed');
+          res
+            .writeHead(503, { 'content-type': 'text/plain' })
+            .end('[-]etcd failed: reason withheld (stand-in still booting)\nreadyz check failed');
         }
         return;
       }

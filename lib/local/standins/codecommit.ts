@@ -33,8 +33,12 @@ export async function startCodeCommitStandIn(repositories: Readonly<Record<strin
         response.end(JSON.stringify(type ? { __type: type, message: String(body) } : body));
       };
       const target = String(request.headers['x-amz-target'] ?? '');
-      if (target !== 'CodeCommit_20150413.GetFile') return reply(400, `the CodeCommit stand-in only answers GetFile, not ${target}`, 'InvalidActionException');
-      const { repositoryName, commitSpecifier, filePath } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
+      if (target !== 'CodeCommit_20150413.GetFile')
+        return reply(400, `the CodeCommit stand-in only answers GetFile, not ${target}`, 'InvalidActionException');
+      const { repositoryName, commitSpecifier, filePath } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<
+        string,
+        string
+      >;
       const dir = repositories[repositoryName ?? ''];
       if (!dir) return reply(400, `${repositoryName} does not exist`, 'RepositoryDoesNotExistException');
       const content = gitShow(dir, commitSpecifier ?? 'HEAD', filePath ?? '');

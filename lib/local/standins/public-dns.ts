@@ -60,9 +60,20 @@ export async function startPublicDnsStandIn(options: PublicDnsStandInOptions): P
         if (servers === undefined) {
           reply.flags = (reply.flags ?? 0) | 3; // RCODE 3 = NXDOMAIN
         } else if (question.type === 'NS') {
-          reply.answers = servers.map((ns) => ({ type: 'NS' as const, class: 'IN' as const, name: question.name, ttl: 60, data: ns.replace(/\.$/, '') }));
+          reply.answers = servers.map((ns) => ({
+            type: 'NS' as const,
+            class: 'IN' as const,
+            name: question.name,
+            ttl: 60,
+            data: ns.replace(/\.$/, ''),
+          }));
         }
-        logger.info('public DNS stand-in answered', { standIn: 'public-dns', name: question.name, type: question.type, nameServers: servers ?? 'NXDOMAIN' });
+        logger.info('public DNS stand-in answered', {
+          standIn: 'public-dns',
+          name: question.name,
+          type: question.type,
+          nameServers: servers ?? 'NXDOMAIN',
+        });
       } catch (error) {
         reply.flags = (reply.flags ?? 0) | 2; // RCODE 2 = SERVFAIL: the emulator did not answer
         logger.warn('public DNS stand-in could not read Route 53', { standIn: 'public-dns', error: (error as Error).message });

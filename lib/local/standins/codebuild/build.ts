@@ -4,7 +4,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import { Build, BuildPhase, BuildStatus, BuildTaskFailed, EnvironmentVariable, LOG_PREFIX, PhaseContext, PhaseType, RunBuildOptions, StartBuildSyncOutput } from './types';
+import {
+  Build,
+  BuildPhase,
+  BuildStatus,
+  BuildTaskFailed,
+  EnvironmentVariable,
+  LOG_PREFIX,
+  PhaseContext,
+  PhaseType,
+  RunBuildOptions,
+  StartBuildSyncOutput,
+} from './types';
 import { Buildspec, NAME, PHASES, PhaseName, parseBuildspec } from './buildspec';
 import { ShellSession } from './shell';
 import { normaliseEnvironment, resolveValue } from './environment';
@@ -13,7 +24,10 @@ import { writeLogs } from './logs';
 export const buildNumbers = new Map<string, number>();
 
 export function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
 }
 
 /**
@@ -40,7 +54,14 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
   const phases: BuildPhase[] = [];
   const finishPhase = (type: PhaseType, start: number, status: BuildStatus, contexts: BuildPhase['Contexts'] = []): void => {
     const end = Date.now();
-    phases.push({ PhaseType: type, PhaseStatus: status, StartTime: start, EndTime: end, DurationInSeconds: Math.round((end - start) / 1000), Contexts: contexts });
+    phases.push({
+      PhaseType: type,
+      PhaseStatus: status,
+      StartTime: start,
+      EndTime: end,
+      DurationInSeconds: Math.round((end - start) / 1000),
+      Contexts: contexts,
+    });
   };
   for (const type of ['SUBMITTED', 'QUEUED'] as const) finishPhase(type, startTime, 'SUCCEEDED');
 

@@ -50,7 +50,8 @@ export function parseBuildspec(text: string, path = 'buildspec.yml'): Buildspec 
   for (const key of Object.keys(env)) {
     if (!ENV_KEYS.has(key)) throw new BuildspecInvalid(path, `env.${key} is not supported by the local stand-in`);
   }
-  if (env.shell !== undefined && env.shell !== 'bash') throw new BuildspecInvalid(path, `env.shell must be bash; got ${JSON.stringify(env.shell)}`);
+  if (env.shell !== undefined && env.shell !== 'bash')
+    throw new BuildspecInvalid(path, `env.shell must be bash; got ${JSON.stringify(env.shell)}`);
   const variables: Record<string, string> = {};
   if (env.variables !== undefined) {
     if (!isRecord(env.variables)) throw new BuildspecInvalid(path, 'env.variables must be a mapping');

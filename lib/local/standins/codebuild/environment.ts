@@ -26,5 +26,7 @@ export async function resolveValue(variable: EnvironmentVariable, region: string
     if (value === undefined) throw new Error(`${LOG_PREFIX} secret ${secretId} has no key ${jsonKey} (variable ${variable.Name})`);
     return String(value);
   }
-  throw new Error(`${LOG_PREFIX} environment variable ${variable.Name}: type ${type} is not supported locally; use PLAINTEXT or SECRETS_MANAGER`);
+  throw new Error(
+    `${LOG_PREFIX} environment variable ${variable.Name}: type ${type} is not supported locally; use PLAINTEXT or SECRETS_MANAGER`,
+  );
 }

@@ -1,7 +1,19 @@
 /** The build's log lines to CloudWatch Logs (`/aws/codebuild/<project>`), as CodeBuild writes them. */
-import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+  type InputLogEvent,
+} from '@aws-sdk/client-cloudwatch-logs';
 
-export async function writeLogs(endpoint: string, region: string, group: string, stream: string, events: readonly InputLogEvent[]): Promise<void> {
+export async function writeLogs(
+  endpoint: string,
+  region: string,
+  group: string,
+  stream: string,
+  events: readonly InputLogEvent[],
+): Promise<void> {
   const client = new CloudWatchLogsClient({ region, endpoint, maxAttempts: 5 });
   try {
     await client.send(new CreateLogGroupCommand({ logGroupName: group }));

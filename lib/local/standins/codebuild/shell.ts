@@ -36,7 +36,12 @@ export class ShellSession {
   private counter = 0;
   readonly closed: Promise<void>;
 
-  constructor(cwd: string, env: NodeJS.ProcessEnv, private readonly scratch: string, log: (line: string) => void) {
+  constructor(
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    private readonly scratch: string,
+    log: (line: string) => void,
+  ) {
     this.child = spawn('bash', ['--noprofile', '--norc'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
     const control = this.child.stdio[3] as Readable;
     const outputs = Promise.all([lines(this.child.stdout, log), lines(this.child.stderr, log)]);
@@ -81,7 +86,9 @@ export class ShellSession {
     const found: { Name: string; Value: string }[] = [];
     for (const name of names) {
       if (this.exited) break;
-      this.child.stdin.write(`if [[ -v ${name} ]]; then printf 'set %s\\n' "$(printf '%s' "\${${name}}" | base64 -w0)" >&3; else printf 'unset\\n' >&3; fi\n`);
+      this.child.stdin.write(
+        `if [[ -v ${name} ]]; then printf 'set %s\\n' "$(printf '%s' "\${${name}}" | base64 -w0)" >&3; else printf 'unset\\n' >&3; fi\n`,
+      );
       const line = await this.nextControlLine();
       if (line?.startsWith('set ')) found.push({ Name: name, Value: Buffer.from(line.slice(4), 'base64').toString('utf8') });
     }

@@ -36,8 +36,17 @@ export interface RunBuildOptions {
 
 export type BuildStatus = 'SUCCEEDED' | 'FAILED' | 'FAULT' | 'TIMED_OUT' | 'IN_PROGRESS' | 'STOPPED';
 export type PhaseType =
-  | 'SUBMITTED' | 'QUEUED' | 'PROVISIONING' | 'DOWNLOAD_SOURCE' | 'INSTALL' | 'PRE_BUILD' | 'BUILD'
-  | 'POST_BUILD' | 'UPLOAD_ARTIFACTS' | 'FINALIZING' | 'COMPLETED';
+  | 'SUBMITTED'
+  | 'QUEUED'
+  | 'PROVISIONING'
+  | 'DOWNLOAD_SOURCE'
+  | 'INSTALL'
+  | 'PRE_BUILD'
+  | 'BUILD'
+  | 'POST_BUILD'
+  | 'UPLOAD_ARTIFACTS'
+  | 'FINALIZING'
+  | 'COMPLETED';
 
 export interface BuildPhase {
   readonly PhaseType: PhaseType;

@@ -60,7 +60,9 @@ function parseFlagBlock(markdown: string, heading: string): FlagSpec[] {
 /** Reads every `kops_*.md` in the reference folder: command path -> its flags (own + inherited). */
 export function loadReference(dir: string): Map<string, CommandSpec> {
   const commands = new Map<string, CommandSpec>();
-  for (const file of readdirSync(dir).filter((f) => /^kops_.+\.md$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /^kops_.+\.md$/.test(f))
+    .sort()) {
     const text = readFileSync(join(dir, file), 'utf8');
     const title = /^## kops (.+)$/m.exec(text);
     if (!title?.[1]) continue;
@@ -87,7 +89,8 @@ function checkValue(flag: FlagSpec, value: string): string[] {
   const bad = (why: string): KopsError => new KopsError(`invalid argument "${value}" for "--${flag.name}" flag: ${why}`);
   switch (flag.type) {
     case 'bool':
-      if (!/^(1|0|t|f|T|F|true|false|TRUE|FALSE|True|False)$/.test(value)) throw bad(`strconv.ParseBool: parsing "${value}": invalid syntax`);
+      if (!/^(1|0|t|f|T|F|true|false|TRUE|FALSE|True|False)$/.test(value))
+        throw bad(`strconv.ParseBool: parsing "${value}": invalid syntax`);
       return [/^(1|t|T|true|TRUE|True)$/.test(value) ? 'true' : 'false'];
     case 'int':
     case 'int32':
@@ -210,7 +213,10 @@ export function clusterName(parsed: ParsedCommand, env: NodeJS.ProcessEnv): stri
 }
 
 /** State store: `--state` or `KOPS_STATE_STORE`. Only `s3://bucket[/path]` is supported, as fabricctl uses. */
-export function stateStore(parsed: ParsedCommand, env: NodeJS.ProcessEnv): { readonly bucket: string; readonly prefix: string; readonly url: string } {
+export function stateStore(
+  parsed: ParsedCommand,
+  env: NodeJS.ProcessEnv,
+): { readonly bucket: string; readonly prefix: string; readonly url: string } {
   const url = flagValue(parsed, 'state') ?? env.KOPS_STATE_STORE;
   if (!url) {
     throw new KopsError(

@@ -23,7 +23,9 @@ export function handedOverCa(env: NodeJS.ProcessEnv): Issued | undefined {
   const keyFile = env.KOPS_STANDIN_API_CA_KEY_FILE;
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) {
-    throw new KopsError('the stand-in needs both KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE (the cluster CA\'s certificate and key), or neither');
+    throw new KopsError(
+      "the stand-in needs both KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE (the cluster CA's certificate and key), or neither",
+    );
   }
   for (const file of [certFile, keyFile]) if (!existsSync(file)) throw new KopsError(`cluster CA file ${file} does not exist`);
   return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
@@ -45,7 +47,8 @@ const GO_DURATION_UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e
 /** A Go duration (`18h0m0s`, `90m`, `1.5h`) in milliseconds; the flag parser has checked its syntax. */
 export function goDurationMs(text: string): number {
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * (GO_DURATION_UNIT_MS[unit ?? ''] ?? 0);
+  for (const [, amount, unit] of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(amount) * (GO_DURATION_UNIT_MS[unit ?? ''] ?? 0);
   return total;
 }
 
@@ -65,7 +68,8 @@ export function kubeconfigPath(explicit: string | undefined, env: NodeJS.Process
 
 /** Server, CA and credentials of the kubeconfig context named after the cluster, as kops looks it up. */
 export function kubeconfigContext(file: string, cluster: string): ReturnType<typeof parseKubeconfig> {
-  if (!existsSync(file)) throw new KopsError(`cannot load kubecfg settings for "${cluster}": ${file} does not exist (run kops export kubeconfig first)`);
+  if (!existsSync(file))
+    throw new KopsError(`cannot load kubecfg settings for "${cluster}": ${file} does not exist (run kops export kubeconfig first)`);
   const text = readFileSync(file, 'utf8');
   const doc = parseYaml(text) as { contexts?: { name?: string }[] } | null;
   if (!(doc?.contexts ?? []).some((c) => c.name === cluster)) {

@@ -66,8 +66,14 @@ export const SUPPORTED_ZONE_COUNTS: readonly number[] = [3, 5];
 
 /** Resource types kops emits only when it owns the network (absent from `shared_subnet`). */
 const NETWORK_RESOURCE_TYPES = [
-  'aws_internet_gateway', 'aws_route', 'aws_route_table', 'aws_route_table_association', 'aws_subnet',
-  'aws_vpc', 'aws_vpc_dhcp_options', 'aws_vpc_dhcp_options_association',
+  'aws_internet_gateway',
+  'aws_route',
+  'aws_route_table',
+  'aws_route_table_association',
+  'aws_subnet',
+  'aws_vpc',
+  'aws_vpc_dhcp_options',
+  'aws_vpc_dhcp_options_association',
 ] as const;
 
 export interface GoldenOutput {
@@ -133,7 +139,12 @@ function splitBlocks(tf: string): Block[] {
       const words = [...header.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? '');
       const kind = header.split(/\s/)[0] ?? '';
       // `resource "type" "name"` and `data "type" "name"`; `output "name"` keeps its one label as type.
-      blocks.push({ kind, type: words[0] ?? '', name: kind === 'resource' || kind === 'data' ? (words[1] ?? '') : '', text: current.join('\n') });
+      blocks.push({
+        kind,
+        type: words[0] ?? '',
+        name: kind === 'resource' || kind === 'data' ? (words[1] ?? '') : '',
+        text: current.join('\n'),
+      });
       current = [];
     }
   }
@@ -172,7 +183,8 @@ const range = (count: number): number[] => Array.from({ length: count }, (_, i) 
 /** Indexes of the golden zones a text names (`us-test-1b` -> 1). */
 function zonesNamed(text: string): Set<number> {
   const found = new Set<number>();
-  for (const m of text.matchAll(new RegExp(`${escapeRegExp(GOLDEN_REGION)}([a-z])`, 'g'))) found.add((m[1] ?? 'a').charCodeAt(0) - 'a'.charCodeAt(0));
+  for (const m of text.matchAll(new RegExp(`${escapeRegExp(GOLDEN_REGION)}([a-z])`, 'g')))
+    found.add((m[1] ?? 'a').charCodeAt(0) - 'a'.charCodeAt(0));
   return found;
 }
 
@@ -235,8 +247,13 @@ function expandShared(text: string, plan: ZonePlan): string {
   const lists = text.replace(/\[([^[\]\n]*)\]/g, (whole, inner: string) => {
     const items = inner.split(', ');
     const template = items[0] ?? '';
-    const perZone = items.length === GOLDEN_ZONE_COUNT && zonesNamed(template).has(0) && items.every((item, i) => item === forZone(template, i, plan));
-    return perZone ? `[${range(plan.count).map((i) => forZone(template, i, plan)).join(', ')}]` : whole;
+    const perZone =
+      items.length === GOLDEN_ZONE_COUNT && zonesNamed(template).has(0) && items.every((item, i) => item === forZone(template, i, plan));
+    return perZone
+      ? `[${range(plan.count)
+          .map((i) => forZone(template, i, plan))
+          .join(', ')}]`
+      : whole;
   });
   return expandUnits(lists.split('\n'), plan).join('\n');
 }
@@ -315,7 +332,9 @@ export function expandZones(golden: GoldenOutput, count: number): GoldenOutput {
       blocks.push({ ...block, text: expandShared(block.text, plan) });
     }
   }
-  const tf = `${kopsOrder(blocks).map((b) => b.text).join('\n\n')}\n`;
+  const tf = `${kopsOrder(blocks)
+    .map((b) => b.text)
+    .join('\n\n')}\n`;
 
   const data = new Map<string, string>();
   for (const [file, content] of golden.data) {
@@ -357,7 +376,8 @@ export function goldenKubernetesVersion(golden: GoldenOutput): string {
  * derives from spec.kubernetesVersion (see the header; asset hashes are not among them). Pure.
  */
 export function withKubernetesVersion(golden: GoldenOutput, version: string): GoldenOutput {
-  if (!/^v?\d+\.\d+\.\d+$/.test(version)) throw new GoldenUnsupported(`spec.kubernetesVersion must be a release such as 1.36.4, got ${JSON.stringify(version)}`);
+  if (!/^v?\d+\.\d+\.\d+$/.test(version))
+    throw new GoldenUnsupported(`spec.kubernetesVersion must be a release such as 1.36.4, got ${JSON.stringify(version)}`);
   const to = version.replace(/^v/, '');
   const from = goldenKubernetesVersion(golden);
   const fields = new RegExp(`^( *)(kubernetesVersion|KubernetesVersion): ${escapeRegExp(from)}$`, 'gm');
@@ -369,7 +389,8 @@ export function withKubernetesVersion(golden: GoldenOutput, version: string): Go
 
 /** Renders kubernetes.tf and data/ for a cluster of 3 or 5 control-plane zones in existing subnets. Pure. */
 export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions): { tf: string; data: Map<string, string> } {
-  if (!SUPPORTED_ZONE_COUNTS.includes(options.zones.length)) throw new GoldenUnsupported(unsupportedZoneCount(options.zones.length, options.zones));
+  if (!SUPPORTED_ZONE_COUNTS.includes(options.zones.length))
+    throw new GoldenUnsupported(unsupportedZoneCount(options.zones.length, options.zones));
   if (options.subnetIds.length !== options.zones.length) {
     throw new GoldenUnsupported(`one shared subnet per zone is needed: ${options.zones.length} zones, ${options.subnetIds.length} subnets`);
   }
@@ -378,13 +399,16 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
   const goldenZones = range(options.zones.length).map(goldenZoneAt);
   const goldenDashed = dashed(GOLDEN_CLUSTER);
   let blocks = splitBlocks(expanded.tf).filter(
-    (b) => !(b.kind === 'resource' && (NETWORK_RESOURCE_TYPES as readonly string[]).includes(b.type)) && !(b.kind === 'output' && b.type === 'route_table_public_id'),
+    (b) =>
+      !(b.kind === 'resource' && (NETWORK_RESOURCE_TYPES as readonly string[]).includes(b.type)) &&
+      !(b.kind === 'output' && b.type === 'route_table_public_id'),
   );
 
   // Access rules: one per CIDR, from the golden 0.0.0.0/0 rules as templates.
   const accessRule = (port: number, role: string): string => `from-0-0-0-0--0-ingress-tcp-${port}to${port}-${role}-${goldenDashed}`;
   const templates = new Map<string, Block>();
-  for (const b of blocks) if (b.type === 'aws_security_group_rule' && /^from-0-0-0-0--0-ingress-tcp-(22to22|443to443)-/.test(b.name)) templates.set(b.name, b);
+  for (const b of blocks)
+    if (b.type === 'aws_security_group_rule' && /^from-0-0-0-0--0-ingress-tcp-(22to22|443to443)-/.test(b.name)) templates.set(b.name, b);
   const wanted: Array<[string, readonly string[]]> = [
     [accessRule(443, 'masters'), options.adminAccess],
     [accessRule(22, 'masters'), options.sshAccess],
@@ -401,16 +425,28 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
   }
   blocks = blocks.filter((b) => !templates.has(b.name));
   const firstRule = blocks.findIndex((b) => b.type === 'aws_security_group_rule');
-  const rules = [...blocks.filter((b) => b.type === 'aws_security_group_rule'), ...generated].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rules = [...blocks.filter((b) => b.type === 'aws_security_group_rule'), ...generated].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   blocks = blocks.filter((b) => b.type !== 'aws_security_group_rule');
   blocks.splice(firstRule, 0, ...rules);
 
   // Existing network: ids as literals, the VPC as a data source (as in golden/shared_subnet).
   const subnetList = `[${options.subnetIds.map((id) => `"${id}"`).join(', ')}]`;
   const terraformIndex = blocks.findIndex((b) => b.kind === 'terraform');
-  blocks.splice(terraformIndex, 0, { kind: 'data', type: 'aws_vpc', name: goldenDashed, text: `data "aws_vpc" "${goldenDashed}" {\n  id = "${options.vpcId}"\n}` });
+  blocks.splice(terraformIndex, 0, {
+    kind: 'data',
+    type: 'aws_vpc',
+    name: goldenDashed,
+    text: `data "aws_vpc" "${goldenDashed}" {\n  id = "${options.vpcId}"\n}`,
+  });
   const subnetOutput = blocks.findIndex((b) => b.kind === 'output' && b.type === `subnet_${TEMPLATE_ZONE}_id`);
-  blocks.splice(subnetOutput, 0, { kind: 'output', type: 'subnet_ids', name: '', text: `output "subnet_ids" {\n  value = ${subnetList}\n}` });
+  blocks.splice(subnetOutput, 0, {
+    kind: 'output',
+    type: 'subnet_ids',
+    name: '',
+    text: `output "subnet_ids" {\n  value = ${subnetList}\n}`,
+  });
 
   let tf = `${blocks.map((b) => b.text).join('\n\n')}\n`;
   tf = tf.replace(/^ {2}route_table_public_id +=.*\n/m, '');
@@ -429,9 +465,8 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
   // Sizes: machine types, and the node group's size (kops sets min = max = --node-count).
   tf = tf.replace(/instance_type = "m3\.medium"/g, `instance_type = "${options.controlPlaneSize}"`);
   tf = tf.replace(/instance_type = "t2\.medium"/g, `instance_type = "${options.nodeSize}"`);
-  tf = tf.replace(
-    new RegExp(`(resource "aws_autoscaling_group" "nodes-${escapeRegExp(goldenDashed)}" \\{[\\s\\S]*?\\n\\})`),
-    (block) => block.replace(/max_size( +)= \d+/, `max_size$1= ${options.nodeCount}`).replace(/min_size( +)= \d+/, `min_size$1= ${options.nodeCount}`),
+  tf = tf.replace(new RegExp(`(resource "aws_autoscaling_group" "nodes-${escapeRegExp(goldenDashed)}" \\{[\\s\\S]*?\\n\\})`), (block) =>
+    block.replace(/max_size( +)= \d+/, `max_size$1= ${options.nodeCount}`).replace(/min_size( +)= \d+/, `min_size$1= ${options.nodeCount}`),
   );
 
   const data = new Map(expanded.data);
@@ -460,20 +495,33 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
     out = replaceAll(out, goldenFingerprint, fingerprintHex);
     out = replaceAll(out, `memfs://tests/${GOLDEN_CLUSTER}`, `s3://${options.stateBucket}/${statePath}`);
     out = replaceAll(out, `tests/${GOLDEN_CLUSTER}`, statePath);
-    for (const bucket of ['testingBucket', 'placeholder-read-bucket', 'placeholder-write-bucket']) out = replaceAll(out, bucket, options.stateBucket);
+    for (const bucket of ['testingBucket', 'placeholder-read-bucket', 'placeholder-write-bucket'])
+      out = replaceAll(out, bucket, options.stateBucket);
     out = replaceAll(out, 'arn:aws-test:', `arn:${partition}:`);
     out = replaceAll(out, 'Z1AFAKE1ZON3YO', options.hostedZoneId);
     // etcd members: volume names, their tags, and the cluster spec's member list.
-    out = out.replace(new RegExp(`"(${memberClass})\\.etcd-(main|events)\\.`, 'g'), (_m, l: string, c: string) => `"${members[goldenMembers.indexOf(l)] ?? l}.etcd-${c}.`);
-    out = out.replace(new RegExp(`"(${memberClass})-etcd-(main|events)-`, 'g'), (_m, l: string, c: string) => `"${members[goldenMembers.indexOf(l)] ?? l}-etcd-${c}-`);
-    out = out.replace(new RegExp(`"(${memberClass})/${goldenMembers.join(',')}"`, 'g'), (_m, l: string) => `"${members[goldenMembers.indexOf(l)] ?? l}/${members.join(',')}"`);
+    out = out.replace(
+      new RegExp(`"(${memberClass})\\.etcd-(main|events)\\.`, 'g'),
+      (_m, l: string, c: string) => `"${members[goldenMembers.indexOf(l)] ?? l}.etcd-${c}.`,
+    );
+    out = out.replace(
+      new RegExp(`"(${memberClass})-etcd-(main|events)-`, 'g'),
+      (_m, l: string, c: string) => `"${members[goldenMembers.indexOf(l)] ?? l}-etcd-${c}-`,
+    );
+    out = out.replace(
+      new RegExp(`"(${memberClass})/${goldenMembers.join(',')}"`, 'g'),
+      (_m, l: string) => `"${members[goldenMembers.indexOf(l)] ?? l}/${members.join(',')}"`,
+    );
     out = out.replace(
       new RegExp(`(- instanceGroup: master-${escapeRegExp(GOLDEN_REGION)}(${memberClass})\\n\\s+name: )(${memberClass})\\n`, 'g'),
       (_m, head: string, l: string) => `${head}${members[goldenMembers.indexOf(l)] ?? l}\n`,
     );
     out = replaceAll(out, GOLDEN_CLUSTER, options.clusterName);
     out = replaceAll(out, goldenDashed, dashed(options.clusterName));
-    out = out.replace(new RegExp(`${escapeRegExp(GOLDEN_REGION)}(${memberClass})`, 'g'), (_m, l: string) => options.zones[goldenMembers.indexOf(l)] ?? _m);
+    out = out.replace(
+      new RegExp(`${escapeRegExp(GOLDEN_REGION)}(${memberClass})`, 'g'),
+      (_m, l: string) => options.zones[goldenMembers.indexOf(l)] ?? _m,
+    );
     out = replaceAll(out, GOLDEN_REGION, options.region);
     return out;
   };

@@ -35,7 +35,8 @@ export function clusterCaKeyset(ca: Issued, now: Date = new Date()): string {
     throw new KopsError(`the cluster CA is not a certificate and an RSA private key: ${(error as Error).message}`);
   }
   if (!cert.ca) throw new KopsError(`the cluster CA ${cert.subject} is not a CA certificate`);
-  if (!privatePem.startsWith(`-----BEGIN ${CLUSTER_CA_KEYSET.privateKeyPem}-----`)) throw new KopsError('the cluster CA\'s key did not encode as PKCS#1');
+  if (!privatePem.startsWith(`-----BEGIN ${CLUSTER_CA_KEYSET.privateKeyPem}-----`))
+    throw new KopsError("the cluster CA's key did not encode as PKCS#1");
   const id = keyId(ca.certPem, now);
   return stringify(
     {

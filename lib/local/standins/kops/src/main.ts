@@ -159,7 +159,8 @@ async function findHostedZone(route53: Route53Client, cluster: string, dnsZone: 
   let marker: string | undefined;
   do {
     const page = await route53.send(new ListHostedZonesCommand({ Marker: marker }));
-    for (const z of page.HostedZones ?? []) zones.push({ id: (z.Id ?? '').replace('/hostedzone/', ''), name: (z.Name ?? '').replace(/\.$/, '') });
+    for (const z of page.HostedZones ?? [])
+      zones.push({ id: (z.Id ?? '').replace('/hostedzone/', ''), name: (z.Name ?? '').replace(/\.$/, '') });
     marker = page.IsTruncated ? page.NextMarker : undefined;
   } while (marker);
   const wanted = dnsZone?.replace(/\.$/, '');
@@ -209,7 +210,12 @@ function clusterSpec(cluster: string, reg: Registry, parsed: ParsedCommand, requ
     api: { dns: {}, access: request.adminAccess },
     channel: flagValue(parsed, 'channel') ?? 'stable',
     cloudProvider: { aws: {} },
-    cloudLabels: Object.fromEntries((flagValue(parsed, 'cloud-labels') ?? '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')])),
+    cloudLabels: Object.fromEntries(
+      (flagValue(parsed, 'cloud-labels') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')]),
+    ),
     configBase: `${reg.url}/${cluster}`,
     dnsZone: flagValue(parsed, 'dns-zone'),
     etcdClusters: ['main', 'events'].map((name) => ({
@@ -242,9 +248,12 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   const { zones, controlPlaneZones } = request;
   if (zones.length === 0) throw new KopsError('must specify at least one zone for the cluster (use --zones)');
   if (controlPlaneZones.length % 2 === 0) {
-    throw new KopsError('there should be an odd number of control-plane-zones, for etcd\'s quorum.  Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately');
+    throw new KopsError(
+      "there should be an odd number of control-plane-zones, for etcd's quorum.  Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately",
+    );
   }
-  if (!SUPPORTED_ZONE_COUNTS.includes(controlPlaneZones.length)) throw new KopsError(unsupportedZoneCount(controlPlaneZones.length, controlPlaneZones));
+  if (!SUPPORTED_ZONE_COUNTS.includes(controlPlaneZones.length))
+    throw new KopsError(unsupportedZoneCount(controlPlaneZones.length, controlPlaneZones));
   const cloud = flagValue(parsed, 'cloud') ?? 'aws';
   if (cloud !== 'aws') throw new KopsError(`the stand-in models AWS only, got --cloud=${cloud}`);
   const subnets = flagList(parsed, 'subnets');
@@ -256,14 +265,25 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   const reg = registry(parsed, cluster, request.region);
   const config = clusterSpec(cluster, reg, parsed, request);
   const groups = [
-    ...controlPlaneZones.map((z) => ({ name: `master-${z}`, text: instanceGroup(cluster, `master-${z}`, 'Master', request.controlPlaneSize, 1, [z]) })),
+    ...controlPlaneZones.map((z) => ({
+      name: `master-${z}`,
+      text: instanceGroup(cluster, `master-${z}`, 'Master', request.controlPlaneSize, 1, [z]),
+    })),
     { name: 'nodes', text: instanceGroup(cluster, 'nodes', 'Node', request.nodeSize, request.nodeCount, zones) },
   ];
 
   if (flagBool(parsed, 'dry-run')) {
     const format = flagValue(parsed, 'output') ?? 'yaml';
     const docs = [config, ...groups.map((g) => g.text)];
-    io.out(format === 'json' ? JSON.stringify(docs.map((d) => parse(d) as unknown), null, 2) : docs.join('---\n'));
+    io.out(
+      format === 'json'
+        ? JSON.stringify(
+            docs.map((d) => parse(d) as unknown),
+            null,
+            2,
+          )
+        : docs.join('---\n'),
+    );
     return;
   }
   if (await exists(reg, 'config')) {
@@ -302,8 +322,11 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
   const yes = flagBool(parsed, 'yes');
   const target = flagValue(parsed, 'target') ?? 'direct';
   if (target === 'direct') {
-    if (yes) throw new KopsError('the stand-in cannot create cloud resources itself: use --target=terraform and apply the output with Terraform');
-    io.out(`Will create or update the resources of ${cluster}: instance groups ${[...controlPlaneZones.map((z) => `master-${z}`), 'nodes'].join(', ')}.`);
+    if (yes)
+      throw new KopsError('the stand-in cannot create cloud resources itself: use --target=terraform and apply the output with Terraform');
+    io.out(
+      `Will create or update the resources of ${cluster}: instance groups ${[...controlPlaneZones.map((z) => `master-${z}`), 'nodes'].join(', ')}.`,
+    );
     io.out('Must specify --yes to apply changes');
     return;
   }
@@ -350,14 +373,19 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     // Non-gossip DNS: kops pre-creates the API records with a placeholder until dns-controller runs.
     const names = [`api.${cluster}`, `api.internal.${cluster}`];
     const current = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id }));
-    const missing = names.filter((n) => !(current.ResourceRecordSets ?? []).some((r) => r.Type === 'A' && r.Name?.replace(/\.$/, '') === n));
+    const missing = names.filter(
+      (n) => !(current.ResourceRecordSets ?? []).some((r) => r.Type === 'A' && r.Name?.replace(/\.$/, '') === n),
+    );
     if (missing.length > 0) {
       await route53.send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: zone.id,
           ChangeBatch: {
             Comment: 'kops stand-in: placeholder until dns-controller runs',
-            Changes: missing.map((name) => ({ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: KOPS_PLACEHOLDER_ADDRESS }] } })),
+            Changes: missing.map((name) => ({
+              Action: 'UPSERT',
+              ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: KOPS_PLACEHOLDER_ADDRESS }] },
+            })),
           },
         }),
       );
@@ -410,7 +438,8 @@ async function setCluster(parsed: ParsedCommand, io: Io): Promise<void> {
     if (!SETTABLE_CLUSTER_FIELDS.includes(field)) {
       throw new KopsError(`the stand-in sets only ${SETTABLE_CLUSTER_FIELDS.join(', ')} (kops sets more), got ${JSON.stringify(field)}`);
     }
-    if (!KUBERNETES_RELEASE.test(value)) throw new KopsError(`the stand-in takes a Kubernetes release such as 1.36.4 for ${field}, got ${JSON.stringify(value)}`);
+    if (!KUBERNETES_RELEASE.test(value))
+      throw new KopsError(`the stand-in takes a Kubernetes release such as 1.36.4 for ${field}, got ${JSON.stringify(value)}`);
     spec.kubernetesVersion = value;
   }
   await put(reg, 'config', stringify(doc));
@@ -459,10 +488,17 @@ async function deleteCluster(parsed: ParsedCommand, io: Io): Promise<void> {
   }
   if (zone !== undefined && records.length > 0) {
     // DELETE takes the record sets exactly as listed above.
-    await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: records.map((set) => ({ Action: 'DELETE', ResourceRecordSet: set })) } }));
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone.id,
+        ChangeBatch: { Changes: records.map((set) => ({ Action: 'DELETE', ResourceRecordSet: set })) },
+      }),
+    );
   }
   for (let i = 0; i < listed.length; i += 1000) {
-    await reg.s3.send(new DeleteObjectsCommand({ Bucket: reg.bucket, Delete: { Objects: listed.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+    await reg.s3.send(
+      new DeleteObjectsCommand({ Bucket: reg.bucket, Delete: { Objects: listed.slice(i, i + 1000).map((Key) => ({ Key })) } }),
+    );
   }
   io.out(`\nDeleted cluster: "${cluster}"`);
 }
@@ -474,22 +510,40 @@ async function exportKubeconfig(parsed: ParsedCommand, io: Io): Promise<void> {
   await requireCluster(reg, cluster);
   const server = flagValue(parsed, 'api-server') ?? process.env.KOPS_STANDIN_API_SERVER;
   if (!server) {
-    throw new KopsError(`the stand-in has no Kubernetes API for https://api.${cluster}: set KOPS_STANDIN_API_SERVER (local mode starts a TLS test server and sets it)`);
+    throw new KopsError(
+      `the stand-in has no Kubernetes API for https://api.${cluster}: set KOPS_STANDIN_API_SERVER (local mode starts a TLS test server and sets it)`,
+    );
   }
   const ca = clusterCa(process.env);
   // `--admin` alone means kops's default lifetime (the flag's NoOptDefVal in the reference).
   const adminLifetime = flagValue(parsed, 'admin');
   const admin = adminLifetime === undefined ? undefined : adminCredential(ca, adminLifetime);
   const user = admin ? cluster : flagValue(parsed, 'user');
-  if (!user) io.err('Warning: Exported kubeconfig with no user authentication; use --admin, --user or --auth-plugin flags with `kops export kubeconfig`');
+  if (!user)
+    io.err(
+      'Warning: Exported kubeconfig with no user authentication; use --admin, --user or --auth-plugin flags with `kops export kubeconfig`',
+    );
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: cluster, cluster: { server, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64'), 'tls-server-name': `api.${cluster}` } }],
+    clusters: [
+      {
+        name: cluster,
+        cluster: { server, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64'), 'tls-server-name': `api.${cluster}` },
+      },
+    ],
     contexts: [{ name: cluster, context: { cluster, ...(user ? { user } : {}) } }],
     'current-context': cluster,
     users: admin
-      ? [{ name: cluster, user: { 'client-certificate-data': Buffer.from(admin.certPem).toString('base64'), 'client-key-data': Buffer.from(admin.keyPem).toString('base64') } }]
+      ? [
+          {
+            name: cluster,
+            user: {
+              'client-certificate-data': Buffer.from(admin.certPem).toString('base64'),
+              'client-key-data': Buffer.from(admin.keyPem).toString('base64'),
+            },
+          },
+        ]
       : [],
     preferences: {},
   };
@@ -504,26 +558,41 @@ async function apiAddress(cluster: string, invocation: Invocation): Promise<stri
   const route53 = new Route53Client(clientOptions(regionOfZone(invocation.flags.zones?.[0] ?? '')));
   const zone = await findHostedZone(route53, cluster, invocation.flags['dns-zone']?.[0]);
   const name = `api.${cluster}`;
-  const records = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.id, StartRecordName: name, StartRecordType: 'A', MaxItems: 1 }));
+  const records = await route53.send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: zone.id, StartRecordName: name, StartRecordType: 'A', MaxItems: 1 }),
+  );
   const record = (records.ResourceRecordSets ?? []).find((r) => r.Type === 'A' && r.Name?.replace(/\.$/, '') === name);
   const address = record?.ResourceRecords?.[0]?.Value;
   if (address === undefined) throw new KopsError(`validation failed: ${name} has no A record`);
-  if (address === KOPS_PLACEHOLDER_ADDRESS) throw new KopsError(`validation failed: ${name} still resolves to the placeholder ${KOPS_PLACEHOLDER_ADDRESS} (dns-controller has not run)`);
+  if (address === KOPS_PLACEHOLDER_ADDRESS)
+    throw new KopsError(
+      `validation failed: ${name} still resolves to the placeholder ${KOPS_PLACEHOLDER_ADDRESS} (dns-controller has not run)`,
+    );
   return address;
 }
 
 /** The `--instance-group-roles` value of each instance group role kops writes (`Master` before `ControlPlane`). */
-const ROLLING_UPDATE_ROLE: Readonly<Record<string, string>> = { ControlPlane: 'control-plane', Master: 'control-plane', APIServer: 'apiserver', Node: 'node', Bastion: 'bastion' };
+const ROLLING_UPDATE_ROLE: Readonly<Record<string, string>> = {
+  ControlPlane: 'control-plane',
+  Master: 'control-plane',
+  APIServer: 'apiserver',
+  Node: 'node',
+  Bastion: 'bastion',
+};
 
 /**
  * The instance groups `--instance-group-roles` and `--instance-group` select (all when neither is
  * given), read from the state store. Roles are checked against the list the reference documents.
  */
-async function groupsToRoll(parsed: ParsedCommand, reg: Registry): Promise<{ readonly roles: readonly string[]; readonly groups: readonly string[] }> {
+async function groupsToRoll(
+  parsed: ParsedCommand,
+  reg: Registry,
+): Promise<{ readonly roles: readonly string[]; readonly groups: readonly string[] }> {
   const documented = /--instance-group-roles strings\s.*\(([^)]*)\)/.exec(parsed.command.text)?.[1]?.split(',') ?? [];
   const roles = flagList(parsed, 'instance-group-roles');
   for (const role of roles) {
-    if (!documented.includes(role)) throw new KopsError(`unknown instance group role "${role}" in --instance-group-roles: use ${documented.join(', ')}`);
+    if (!documented.includes(role))
+      throw new KopsError(`unknown instance group role "${role}" in --instance-group-roles: use ${documented.join(', ')}`);
   }
   const names = flagList(parsed, 'instance-group');
   const listed = await reg.s3.send(new ListObjectsV2Command({ Bucket: reg.bucket, Prefix: `${reg.base}/instancegroup/` }));
@@ -532,7 +601,8 @@ async function groupsToRoll(parsed: ParsedCommand, reg: Registry): Promise<{ rea
     const name = key.slice(`${reg.base}/instancegroup/`.length);
     const group = parse(await get(reg, `instancegroup/${name}`)) as { spec?: { role?: string } } | null;
     const role = ROLLING_UPDATE_ROLE[group?.spec?.role ?? ''];
-    if ((roles.length === 0 || (role !== undefined && roles.includes(role))) && (names.length === 0 || names.includes(name))) groups.push(name);
+    if ((roles.length === 0 || (role !== undefined && roles.includes(role))) && (names.length === 0 || names.includes(name)))
+      groups.push(name);
   }
   return { roles, groups };
 }
@@ -550,7 +620,9 @@ async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
   const { roles, groups } = await groupsToRoll(parsed, reg);
   io.out(`kops stand-in: instance groups selected (roles ${roles.length === 0 ? 'all' : roles.join(',')}): ${groups.join(', ') || 'none'}`);
   if (!flagBool(parsed, 'yes')) {
-    io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll (dry run: Must specify --yes to rolling-update).`);
+    io.out(
+      `kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll (dry run: Must specify --yes to rolling-update).`,
+    );
     return;
   }
   if (flagBool(parsed, 'cloudonly')) {
@@ -559,20 +631,31 @@ async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
   }
   const invocation = JSON.parse(await get(reg, INVOCATION_FILE)) as Invocation;
   // --use-kubeconfig: the endpoint (and CA) of the kubeconfig's context; otherwise inferred from the name.
-  const fromKubeconfig = flagBool(parsed, 'use-kubeconfig') ? kubeconfigContext(kubeconfigPath(undefined, process.env), cluster) : undefined;
+  const fromKubeconfig = flagBool(parsed, 'use-kubeconfig')
+    ? kubeconfigContext(kubeconfigPath(undefined, process.env), cluster)
+    : undefined;
   const ca = clusterCa(process.env);
-  const server = flagValue(parsed, 'api-server') ?? fromKubeconfig?.serverUrl ?? process.env.KOPS_STANDIN_API_SERVER ?? `https://api.${cluster}`;
+  const server =
+    flagValue(parsed, 'api-server') ?? fromKubeconfig?.serverUrl ?? process.env.KOPS_STANDIN_API_SERVER ?? `https://api.${cluster}`;
   const port = new URL(server).port === '' ? 443 : Number(new URL(server).port);
   // kops issues its own admin credential for the validation (--admin, default from the reference).
   const credential = adminCredential(ca, flagValue(parsed, 'admin') ?? API_SERVER_AUTH.adminLifetime);
   const address = await apiAddress(cluster, invocation);
-  const result = await probeReadyz({ address, port, hostname: `api.${cluster}`, caPem: fromKubeconfig?.caPem ?? ca.certPem, credentials: credential });
+  const result = await probeReadyz({
+    address,
+    port,
+    hostname: `api.${cluster}`,
+    caPem: fromKubeconfig?.caPem ?? ca.certPem,
+    credentials: credential,
+  });
   if (!result.ready) {
     const message = `cluster "${cluster}" did not validate: ${result.detail}`;
     if (flagValue(parsed, 'fail-on-validate-error') !== 'false') throw new KopsError(message);
     io.err(`W ${message} (continuing: --fail-on-validate-error=false)`);
   } else {
-    io.out(`kops stand-in: validated ${cluster} at ${server} as ${credential.commonName} (${API_SERVER_AUTH.adminGroup}): ${result.detail}`);
+    io.out(
+      `kops stand-in: validated ${cluster} at ${server} as ${credential.commonName} (${API_SERVER_AUTH.adminGroup}): ${result.detail}`,
+    );
   }
   io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll.`);
 }
@@ -608,7 +691,8 @@ async function run(argv: readonly string[], io: Io, named: (command: string) => 
       named('version');
       // Not in the vendored reference: kops's own `version [--short]` (install-tools.sh uses --short).
       const extra = argv.slice(1).find((a) => a !== '--short');
-      if (extra) throw new KopsError(extra.startsWith('-') ? `unknown flag: ${extra.split('=')[0] ?? extra}` : `unexpected argument "${extra}"`);
+      if (extra)
+        throw new KopsError(extra.startsWith('-') ? `unknown flag: ${extra.split('=')[0] ?? extra}` : `unexpected argument "${extra}"`);
       io.out(argv.includes('--short') ? KOPS_VERSION : `Client version: ${KOPS_VERSION} (kops stand-in, kops is not installed)`);
       return 0;
     }
