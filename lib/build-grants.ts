@@ -41,6 +41,15 @@ export function kopsIamArns(kind: 'role' | 'instance-profile'): string[] {
   return KOPS_ROLE_PREFIXES.map((prefix) => iamArn(`${kind}/${prefix}*`));
 }
 
+/** The fabric's DNS records in the allowed hosted zones: the cluster job's and the control plane's (dns-controller). */
+function dnsRecordsStatement(hostedZoneIds: readonly string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DnsRecords',
+    actions: ['route53:ChangeResourceRecordSets', 'route53:GetHostedZone', 'route53:ListResourceRecordSets', 'route53:ListTagsForResource'],
+    resources: hostedZoneArns(hostedZoneIds),
+  });
+}
+
 function hostedZoneArns(ids: readonly string[]): string[] {
   const zones = ids.length === 0 ? ['*'] : ids;
   return zones.map((id) => `arn:${Aws.PARTITION}:route53:::hostedzone/${id}`);
@@ -135,16 +144,7 @@ export class NodeRoleBoundary extends iam.ManagedPolicy {
           actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:PutObject'],
           resources: [`${props.stateBucketArn}/fabrics/*/kops/*/backups/etcd/*`],
         }),
-        new iam.PolicyStatement({
-          sid: 'DnsRecords',
-          actions: [
-            'route53:ChangeResourceRecordSets',
-            'route53:GetHostedZone',
-            'route53:ListResourceRecordSets',
-            'route53:ListTagsForResource',
-          ],
-          resources: hostedZoneArns(props.hostedZoneIds),
-        }),
+        dnsRecordsStatement(props.hostedZoneIds),
         new iam.PolicyStatement({
           sid: 'DnsChanges',
           actions: ['route53:GetChange'],
@@ -506,18 +506,7 @@ export function grantClusterBuilder(
     }),
   );
 
-  add(
-    new iam.PolicyStatement({
-      sid: 'DnsRecords',
-      actions: [
-        'route53:ChangeResourceRecordSets',
-        'route53:GetHostedZone',
-        'route53:ListResourceRecordSets',
-        'route53:ListTagsForResource',
-      ],
-      resources: hostedZoneArns(props.hostedZoneIds),
-    }),
-  );
+  add(dnsRecordsStatement(props.hostedZoneIds));
   add(
     new iam.PolicyStatement({ sid: 'DnsChanges', actions: ['route53:GetChange'], resources: [`arn:${Aws.PARTITION}:route53:::change/*`] }),
   );
