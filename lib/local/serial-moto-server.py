@@ -15,6 +15,7 @@ the lock its requests queue on. The recorder touches only its own file, never th
 Usage: serial-moto-server.py HOST PORT   (PORT 0: the kernel picks one; the address is printed)
 """
 
+import collections
 import signal
 import sys
 import threading
@@ -24,16 +25,43 @@ from werkzeug.serving import run_simple
 
 
 class OneRequestAtATime:
+    """Serves one request at a time, and answers a retried SDK call the way it answered the call.
+
+    The AWS SDKs send one `amz-sdk-invocation-id` for every attempt of one call. A call this server
+    already answered with success comes back only when its client lost the answer; serving it again
+    would create what the first attempt created a second time (a duplicate VPC, a Duplicate rule).
+    The first answer is given again instead. Failed answers are not kept: their retries run again.
+    """
+
+    KEPT_ANSWERS = 20000
+
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
+        self.answers = collections.OrderedDict()
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/moto-api/recorder/"):
             return self.app(environ, start_response)
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
         with self.lock:
+            if invocation is not None and invocation in self.answers:
+                status, headers, body = self.answers[invocation]
+                start_response(status, headers)
+                return [body]
+            answered = {}
+
+            def remember(status, headers, exc_info=None):
+                answered["status"], answered["headers"] = status, headers
+                return start_response(status, headers, exc_info)
+
             # The answer is consumed inside the lock: moto builds it from the shared models.
-            return list(self.app(environ, start_response))
+            body = b"".join(self.app(environ, remember))
+            if invocation is not None and answered.get("status", "").startswith("2"):
+                self.answers[invocation] = (answered["status"], answered["headers"], body)
+                while len(self.answers) > self.KEPT_ANSWERS:
+                    self.answers.popitem(last=False)
+            return [body]
 
 
 def main(host: str, port: int) -> None:

@@ -1,3 +1,4 @@
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
@@ -78,6 +79,34 @@ describeWithMoto('the emulator handles one request at a time (lib/local/serial-m
       // requests in order (the answers themselves are written outside the lock, in either order).
       expect(order[0]).toBe('slow body finished');
       expect(other).toEqual({ status: 200, body: '1234567890' });
+    } finally {
+      await moto.stop();
+    }
+  });
+
+  test('GIVEN an SDK call answered with success WHEN its client sends it again (same amz-sdk-invocation-id) THEN the first answer is repeated and nothing is made twice', async () => {
+    const moto = await startMoto();
+    try {
+      const createVpc = (invocation: string) =>
+        fetch(`${moto.endpoint}/`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'amz-sdk-invocation-id': invocation,
+            authorization: 'AWS4-HMAC-SHA256 Credential=test/20261201/us-east-2/ec2/aws4_request, SignedHeaders=host, Signature=0',
+          },
+          body: 'Action=CreateVpc&Version=2016-11-15&CidrBlock=10.99.0.0%2F16',
+        }).then((response) => response.text());
+      const first = await createVpc('invocation-1');
+      expect(await createVpc('invocation-1')).toBe(first);
+      await createVpc('invocation-2');
+      const ec2 = new EC2Client({
+        endpoint: moto.endpoint,
+        region: 'us-east-2',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      const vpcs = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.99.0.0/16'] }] }))).Vpcs ?? [];
+      expect(vpcs).toHaveLength(2);
     } finally {
       await moto.stop();
     }
