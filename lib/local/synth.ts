@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { FabricFunction } from '../fabric-function';
@@ -29,9 +32,16 @@ export type LocalStackProps = Omit<FabricOrchestratorStackProps, 'kopsSha256' | 
  * checksum is asked for or made up.
  */
 export function synthesizeOrchestrator(props: LocalStackProps = {}): SynthesizedOrchestrator {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // Only the template is read: the cloud assembly (with a copy of the job source) is removed at once.
+  const outdir = mkdtempSync(join(tmpdir(), 'fabricctl-synth-'));
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', { ...props, kopsFromPath: true });
-  const template = app.synth().getStackByName('FabricOrchestrator').template as Template;
+  let template: Template;
+  try {
+    template = app.synth().getStackByName('FabricOrchestrator').template as Template;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
   const functions: Record<string, { entry: string; environment: Record<string, string> }> = {};
   const projects: Record<string, { buildspec: string }> = {};
   for (const construct of stack.node.findAll()) {

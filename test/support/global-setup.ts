@@ -1,0 +1,5 @@
+import { createRunTempRoot } from './temp-root';
+
+export default function globalSetup(): void {
+  createRunTempRoot();
+}

@@ -1,0 +1,5 @@
+import { removeRunTempRoot } from './temp-root';
+
+export default function globalTeardown(): void {
+  removeRunTempRoot();
+}

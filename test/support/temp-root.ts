@@ -1,0 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * One temporary folder per test run, removed when the run ends. Tests (and what they start: CDK
+ * apps without an outdir, terraform, moto, the CLI's work folders) make their temporary files with
+ * os.tmpdir(), which reads TMPDIR: pointing it here keeps a run from leaving hundreds of folders in
+ * /tmp. The workers are started after this and inherit it.
+ */
+const RUN_TMPDIR = 'FABRICCTL_TEST_RUN_TMPDIR';
+
+export function createRunTempRoot(): void {
+  const root = mkdtempSync(join(tmpdir(), 'fabricctl-test-run-'));
+  process.env[RUN_TMPDIR] = root;
+  process.env.TMPDIR = root;
+}
+
+export function removeRunTempRoot(): void {
+  const root = process.env[RUN_TMPDIR];
+  if (root) rmSync(root, { recursive: true, force: true });
+}
