@@ -41,6 +41,8 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     stateAdminPrincipalArns: list('fabricctl:stateAdminPrincipalArns'),
     driftCheckSchedule: context('fabricctl:driftCheckSchedule') as string | undefined,
     approvalTimeout: minutes('fabricctl:approvalTimeoutMinutes'),
+    // Only `false` turns it off (a region without CodeBuild Lambda compute).
+    lambdaBuilds: !(context('fabricctl:lambdaBuilds') === false || context('fabricctl:lambdaBuilds') === 'false'),
   });
   // An unacknowledged finding fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -2,6 +2,7 @@ import { Aws, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { logicalIdOf } from './logical-id';
 
 /**
  * What the two build jobs may do, and the permissions boundary every role they create carries.
@@ -240,6 +241,24 @@ function acknowledgeProjectDefaults(project: codebuild.Project, logicalId: strin
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`,
       reason: "CodeBuild's default grant on the project's own report groups.",
+    },
+  );
+}
+
+/**
+ * A job's Lambda-compute project runs under its EC2 project's role: CodeBuild's default grants for
+ * the second project's own log group and report groups land in that role's policy.
+ */
+export function acknowledgeSharedRole(roleOwner: codebuild.Project, sibling: codebuild.Project): void {
+  const logicalId = logicalIdOf(sibling);
+  Validations.of(roleOwner).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${logicalId}>:*]`,
+      reason: "CodeBuild's default grant on the Lambda-compute project's own log group, in the role both projects share.",
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${logicalId}>-*]`,
+      reason: "CodeBuild's default grant on the Lambda-compute project's own report groups, in the role both projects share.",
     },
   );
 }

@@ -10,11 +10,13 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { BUILD_COMPUTE_ENV, type BuildCompute } from './domain/contract';
 import { EVENT_SOURCE } from './domain/events';
 import { DEFAULT_BUCKET_PREFIX } from './domain/naming';
 import { LEASE_SWEEP_MINUTES, type SweepTask } from './domain/leases';
-import { grantClusterBuilder, grantNetworkBuilder, NodeRoleBoundary, stateReaderEnvironment } from './build-grants';
+import { acknowledgeSharedRole, grantClusterBuilder, grantNetworkBuilder, NodeRoleBoundary, stateReaderEnvironment } from './build-grants';
 import { PROJECT_ROOT } from './fabric-function';
+import { JOB_SOURCE_EXCLUDES } from './job-source';
 import { checkKopsSha256, KOPS_SHA256_ENV } from './kops-checksum';
 import { logicalIdOf } from './logical-id';
 import { acknowledgeOrchestratorFindings } from './nag-acknowledgements';
@@ -22,6 +24,12 @@ import { createFabricFunctions, STATE_LOCK_PATTERN } from './orchestrator-functi
 import { BUILD_QUEUED_TIMEOUT, BUILD_TIMEOUT, FabricWorkflow } from './workflow';
 
 export { EVENT_SOURCE };
+
+/**
+ * Memory (and with it vCPUs) of the Lambda-compute builds: Terraform's AWS provider and kops each
+ * take a few hundred MB; 4 GB leaves room for both and buys the CPU Terraform's plan uses.
+ */
+const LAMBDA_BUILD_COMPUTE = codebuild.ComputeType.LAMBDA_4GB;
 export { BUILD_TASK_TIMEOUT, LAMBDA_THROTTLE_RETRY } from './workflow';
 
 export interface FabricOrchestratorProps {
@@ -51,6 +59,15 @@ export interface FabricOrchestratorProps {
    * @default codebuild.ComputeType.SMALL
    */
   readonly buildComputeType?: codebuild.ComputeType;
+  /**
+   * Create a new fabric's network and cluster with CodeBuild's Lambda compute, which starts a build in
+   * seconds instead of the minute and more an EC2 build spends provisioning (README.md, Speed).
+   * Only builds that cannot roll instances go there (ValidatedFabric.buildCompute): Lambda compute
+   * ends a build at 15 minutes. Turn it off where the stack's region has no CodeBuild Lambda compute
+   * (context key `fabricctl:lambdaBuilds` = `false`); every build then runs on EC2.
+   * @default true
+   */
+  readonly lambdaBuilds?: boolean;
   /**
    * SHA-256 of the kops binary the cluster job downloads: `kops-linux-amd64` of the kops version
    * pinned in buildspecs/tools.env (1.36.2), 64 hexadecimal characters, read from the release's own
@@ -135,6 +152,9 @@ export class FabricOrchestrator extends Construct {
   public readonly lockTable: dynamodb.TableV2;
   public readonly networkProject: codebuild.Project;
   public readonly clusterProject: codebuild.Project;
+  /** The same jobs on Lambda compute, for new fabrics (`lambdaBuilds`); undefined when turned off. */
+  public readonly networkLambdaProject?: codebuild.Project;
+  public readonly clusterLambdaProject?: codebuild.Project;
   public readonly functions: FabricFunctions;
   public readonly stateBucketPrefix: string;
   /** The hosted zones the jobs may change (`hostedZoneIds`); empty: any. */
@@ -194,17 +214,9 @@ export class FabricOrchestrator extends Construct {
     // Build jobs: the scripts and Terraform modules travel as one asset; the buildspec is in it.
     const jobSource = new assets.Asset(this, 'JobSource', {
       path: PROJECT_ROOT,
-      exclude: [
-        '*',
-        '.*',
-        '!buildspecs',
-        '!buildspecs/**',
-        '!terraform',
-        '!terraform/**',
-        'terraform/**/.terraform',
-        'terraform/**/*.tfstate*',
-      ],
+      exclude: [...JOB_SOURCE_EXCLUDES],
     });
+    const lambdaBuilds = props.lambdaBuilds ?? true;
     const buildKey = new kms.Key(this, 'BuildKey', {
       enableKeyRotation: true,
       description: 'Encrypts fabricctl build artifacts and logs',
@@ -220,22 +232,36 @@ export class FabricOrchestrator extends Construct {
         retention: logs.RetentionDays.THREE_MONTHS,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const project = new codebuild.Project(this, id, {
-        description,
+      const common = {
         source: codebuild.Source.s3({ bucket: jobSource.bucket, path: jobSource.s3ObjectKey }),
         buildSpec: codebuild.BuildSpec.fromSourceFilename(buildspec),
+        encryptionKey: buildKey,
+        logging: { cloudWatch: { logGroup } },
+      };
+      const project = new codebuild.Project(this, id, {
+        ...common,
+        description,
         environment: {
           buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
           computeType: props.buildComputeType ?? codebuild.ComputeType.SMALL,
         },
-        environmentVariables,
-        encryptionKey: buildKey,
+        environmentVariables: { ...environmentVariables, [BUILD_COMPUTE_ENV]: { value: 'ec2' satisfies BuildCompute } },
         timeout: BUILD_TIMEOUT,
         queuedTimeout: BUILD_QUEUED_TIMEOUT,
-        logging: { cloudWatch: { logGroup } },
       });
       jobSource.grantRead(project);
-      return { project, logGroup };
+      // The same job on Lambda compute: same role, source, key and log group; no timeouts of its own
+      // (Lambda compute takes none: a build ends at 15 minutes). x86_64, as install-tools.sh downloads.
+      const lambdaProject = lambdaBuilds
+        ? new codebuild.Project(this, id.replace(/Project$/, 'LambdaProject'), {
+            ...common,
+            description: `${description} (new fabrics, on Lambda compute)`,
+            role: project.role,
+            environment: { buildImage: codebuild.LinuxLambdaBuildImage.AMAZON_LINUX_2023_NODE_22, computeType: LAMBDA_BUILD_COMPUTE },
+            environmentVariables: { ...environmentVariables, [BUILD_COMPUTE_ENV]: { value: 'lambda' satisfies BuildCompute } },
+          })
+        : undefined;
+      return { project, lambdaProject, projects: lambdaProject ? [project, lambdaProject] : [project], logGroup };
     };
     const grants = { stateBucketArn, hostedZoneIds };
     const boundary = new NodeRoleBoundary(this, 'NodeRoleBoundary', grants);
@@ -247,19 +273,22 @@ export class FabricOrchestrator extends Construct {
     });
     this.networkProject = network.project;
     this.clusterProject = cluster.project;
+    this.networkLambdaProject = network.lambdaProject;
+    this.clusterLambdaProject = cluster.lambdaProject;
+    const allProjects = [...network.projects, ...cluster.projects];
     grantNetworkBuilder(network.project, grants, logicalIdOf(network.project));
     grantClusterBuilder(cluster.project, { ...grants, boundary }, logicalIdOf(cluster.project));
+    for (const { project, lambdaProject } of [network, cluster]) if (lambdaProject) acknowledgeSharedRole(project, lambdaProject);
     const buildRoles = [network.project, cluster.project].map((p) => p.role).filter((r): r is iam.IRole => r !== undefined);
     for (const [name, value] of Object.entries(stateReaderEnvironment(buildRoles, stateAdmins)))
       ensureStateBucket.addEnvironment(name, value);
     // Stale Terraform locks (lambdas/ensure-state-bucket/stale-locks.ts): it reads a lock, asks which
     // builds of the fabric still run, and deletes a lock no running build holds.
-    ensureStateBucket.addEnvironment('NETWORK_PROJECT_NAME', network.project.projectName);
-    ensureStateBucket.addEnvironment('CLUSTER_PROJECT_NAME', cluster.project.projectName);
+    ensureStateBucket.addEnvironment('BUILD_PROJECT_NAMES', allProjects.map((p) => p.projectName).join(','));
     ensureStateBucket.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'],
-        resources: [network.project.projectArn, cluster.project.projectArn],
+        resources: allProjects.map((p) => p.projectArn),
       }),
     );
     ensureStateBucket.addToRolePolicy(

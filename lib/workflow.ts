@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { BUILD_ENV_NAMES, type RunAction } from './domain/contract';
+import { BUILD_ENV_NAMES, type BuildCompute, type RunAction } from './domain/contract';
 import { EVENT_SOURCE, FABRIC_DESTROYED, FABRIC_DRIFTED, FABRIC_FAILED, FABRIC_READY } from './domain/events';
 import type { FabricFunctions } from './fabric-orchestrator';
 
@@ -64,6 +64,16 @@ export interface WorkflowResources {
   readonly lockTable: dynamodb.ITableV2;
   readonly networkProject: codebuild.IProject;
   readonly clusterProject: codebuild.IProject;
+  /** The jobs on Lambda compute, for a new fabric's provision (ValidatedFabric.buildCompute). */
+  readonly networkLambdaProject?: codebuild.IProject;
+  readonly clusterLambdaProject?: codebuild.IProject;
+}
+
+/** A provision build that runs on Lambda or EC2 compute, as ValidateSpec chose; `then` continues both. */
+interface ProvisionJob {
+  readonly start: sfn.State;
+  readonly tasks: readonly tasks.CodeBuildStartBuild[];
+  then(next: sfn.IChainable): void;
 }
 
 /**
@@ -77,6 +87,8 @@ export class FabricWorkflow {
   private readonly lockTable: dynamodb.ITableV2;
   private readonly networkProject: codebuild.IProject;
   private readonly clusterProject: codebuild.IProject;
+  private readonly networkLambdaProject?: codebuild.IProject;
+  private readonly clusterLambdaProject?: codebuild.IProject;
 
   constructor(
     private readonly scope: Construct,
@@ -86,6 +98,8 @@ export class FabricWorkflow {
     this.lockTable = resources.lockTable;
     this.networkProject = resources.networkProject;
     this.clusterProject = resources.clusterProject;
+    this.networkLambdaProject = resources.networkLambdaProject;
+    this.clusterLambdaProject = resources.clusterLambdaProject;
   }
 
   definition(pollInterval: Duration): sfn.IChainable {
@@ -250,10 +264,10 @@ export class FabricWorkflow {
     // ---- 4-6. provision ----
     const sshKey = lambdaTask('EnsureSshKey', f.ensureSshKey, fabricOnly, '$.sshKey');
     onFailure(sshKey);
-    const networkJob = this.buildTask('NetworkJob', this.networkProject, 'provision', '$.jobs.network', {
+    const networkJob = this.provisionJob('NetworkJob', this.networkProject, this.networkLambdaProject, '$.jobs.network', {
       APPROVED_PLAN_DIGEST: '$.approvedPlan.network',
     });
-    const clusterJob = this.buildTask('ClusterJob', this.clusterProject, 'provision', '$.jobs.cluster', {
+    const clusterJob = this.provisionJob('ClusterJob', this.clusterProject, this.clusterLambdaProject, '$.jobs.cluster', {
       VPC_ID: '$.jobs.network.result.vpcId',
       SUBNET_IDS_CSV: '$.jobs.network.result.subnetIdsCsv',
       SSH_PUBLIC_KEY: '$.sshKey.publicKey',
@@ -344,12 +358,12 @@ export class FabricWorkflow {
       .next(waitForApproval)
       .next(approvedPlan)
       .next(recordApproved)
-      .next(networkJob);
-    noApproval.next(networkJob);
+      .next(networkJob.start);
+    noApproval.next(networkJob.start);
 
-    networkJob
-      .next(clusterJob)
-      .next(initReadiness)
+    networkJob.then(clusterJob.start);
+    clusterJob.then(initReadiness);
+    initReadiness
       .next(checkReadiness)
       .next(
         new sfn.Choice(this.scope, 'IsClusterReady')
@@ -424,7 +438,8 @@ export class FabricWorkflow {
       .next(emitDestroyed)
       .next(new sfn.Succeed(this.scope, 'FabricDestroyed', { outputPath: '$.record' }));
 
-    for (const state of [networkJob, clusterJob, planNetwork, planCluster, destroyCluster, destroyNetwork]) onFailure(state);
+    for (const state of [...networkJob.tasks, ...clusterJob.tasks, planNetwork, planCluster, destroyCluster, destroyNetwork])
+      onFailure(state);
 
     // ---- extend: only the record's lease moves; nothing is prepared or built ----
     const recordLease = lambdaTask('RecordLease', f.recordFabric, { 'state.$': '$' }, '$.record');
@@ -477,6 +492,36 @@ export class FabricWorkflow {
     });
     emit.addRetry(EVENTS_RETRY);
     return emit;
+  }
+
+  /**
+   * A provision build. With a Lambda-compute project: a Choice runs `<id>OnLambda` unless ValidateSpec
+   * chose EC2 (`$.fabric.buildCompute`); Lambda is the Default because it is a new fabric's path,
+   * the one bench/critical-path.ts walks. Without one: the EC2 task alone.
+   */
+  private provisionJob(
+    id: string,
+    project: codebuild.IProject,
+    lambdaProject: codebuild.IProject | undefined,
+    resultPath: string,
+    extra: Record<string, string>,
+  ): ProvisionJob {
+    const onEc2 = this.buildTask(id, project, 'provision', resultPath, extra);
+    if (lambdaProject === undefined) return { start: onEc2, tasks: [onEc2], then: (next) => void onEc2.next(next) };
+    const onLambda = this.buildTask(`${id}OnLambda`, lambdaProject, 'provision', resultPath, extra);
+    const choice = new sfn.Choice(this.scope, `${id}Compute`, {
+      comment: 'Lambda compute starts in seconds but ends a build at 15 minutes: only for a new fabric, which never rolls.',
+    })
+      .when(sfn.Condition.stringEquals('$.fabric.buildCompute', 'ec2' satisfies BuildCompute), onEc2)
+      .otherwise(onLambda);
+    return {
+      start: choice,
+      tasks: [onEc2, onLambda],
+      then: (next) => {
+        onEc2.next(next);
+        onLambda.next(next);
+      },
+    };
   }
 
   /**

@@ -13,6 +13,8 @@
 #   means the network does not exist yet); SSH_ACCESS (CSV, may be empty: SSH closed);
 #   PERMISSIONS_BOUNDARY_ARN: the stack's boundary for the roles kops creates (the project sets it;
 #   the build role may create those roles only with it). Empty only in local runs, which run as you.
+#   BUILD_COMPUTE (optional, lambda|ec2, set by the project): on lambda (CodeBuild's Lambda compute,
+#   15 minutes at most) the job never starts a rolling update, which can take longer.
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -223,6 +225,12 @@ control_plane_groups() {
 # the exported kubeconfig: export it first.
 rolling_update() {
   local group_roles="$1"
+  # ValidateSpec sends only new fabrics to Lambda compute; a cluster found there anyway is rolled by
+  # the next run, which runs on EC2 because this one records the fabric FAILED.
+  if [[ "${BUILD_COMPUTE:-ec2}" == lambda ]]; then
+    die "a rolling update (${group_roles}) can outlast Lambda compute's 15 minutes;" \
+      "the cluster is applied: run the provision again, which rolls it on EC2 compute"
+  fi
   KUBECONFIG="${kubeconfig_file}" kops rolling-update cluster "${kops_common[@]}" --yes --use-kubeconfig \
     "--instance-group-roles=${group_roles}" --fail-on-validate-error=true --validate-count=2 --validation-timeout=15m >&2
 }

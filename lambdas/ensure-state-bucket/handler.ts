@@ -13,8 +13,11 @@ import { releaseStaleStateLocks } from './stale-locks';
 const sts = new STSClient(clientOptions());
 const s3In = perRegion((region) => new S3Client(s3Options(region)));
 const codebuildIn = perRegion((region) => new CodeBuildClient(clientOptions(region)));
-/** The jobs whose builds take the fabric's Terraform locks. */
-const buildProjects = [requiredEnv('NETWORK_PROJECT_NAME'), requiredEnv('CLUSTER_PROJECT_NAME')];
+/** The jobs whose builds take the fabric's Terraform locks (EC2 and Lambda compute), comma-separated. */
+const buildProjects = requiredEnv('BUILD_PROJECT_NAMES')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name) => name !== '');
 /** `false` only in local mode (plain-HTTP emulator); see EnsureStateBucketDeps.requireTls. */
 const requireTls = optionalEnv('STATE_BUCKET_REQUIRE_TLS', 'true') !== 'false';
 /** `false` only in local mode (moto ignores policy conditions); see EnsureStateBucketDeps.restrictSecretReads. */

@@ -342,6 +342,8 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     ...(action === 'provision' && typeof recordedVersion === 'string' && recordedVersion !== spec.kubernetes.version
       ? { upgradeFrom: recordedVersion }
       : {}),
+    // A fabric with no live cluster is created, never rolled: its builds fit Lambda compute's 15 minutes.
+    buildCompute: action === 'provision' && recorded === undefined ? 'lambda' : 'ec2',
     buildEnv: buildEnvironment(spec),
   };
 }

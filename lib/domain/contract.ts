@@ -11,6 +11,12 @@ export const FABRIC_ACTIONS = ['provision', 'plan', 'destroy', 'extend'] as cons
 export type FabricAction = (typeof FABRIC_ACTIONS)[number];
 /** The actions that run the build jobs (extend only writes the record). */
 export type RunAction = Exclude<FabricAction, 'extend'>;
+/** CodeBuild compute of a run's provision builds (ValidatedFabric.buildCompute). */
+export type BuildCompute = 'lambda' | 'ec2';
+/** CodeBuild ends a build on Lambda compute at 15 minutes (its projects take no timeout of their own). */
+export const LAMBDA_COMPUTE_MINUTES = 15;
+/** Set on each build project: the compute its builds run on (cluster.sh refuses to roll on `lambda`). */
+export const BUILD_COMPUTE_ENV = 'BUILD_COMPUTE';
 
 /** Where a spec came from when a git push started the run. */
 export interface SpecSource {
@@ -74,6 +80,12 @@ export interface ValidatedFabric {
   readonly check?: 'drift';
   /** provision: the recorded Kubernetes version when this run changes it. */
   readonly upgradeFrom?: string;
+  /**
+   * Where this run's provision builds run (README.md, Speed). `lambda`: CodeBuild's Lambda compute,
+   * which starts in seconds but ends a build at 15 minutes; only the provision of a fabric with no
+   * cluster yet, which never rolls instances. `ec2`: everything else (updates may roll for an hour).
+   */
+  readonly buildCompute: BuildCompute;
   /** Per-run values for the build jobs, all strings (CodeBuild environment overrides take strings). */
   readonly buildEnv: BuildEnvironment;
 }

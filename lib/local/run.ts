@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { PROJECT_ROOT } from '../fabric-function';
+import { inJobSource, JOB_SOURCE_FOLDERS } from '../job-source';
 import type { ProgressEvent, ProgressListener } from '../progress-events';
 import { LOCK_TABLE_ENV } from '../../lambdas/shared/config';
 import { clusterNameOf, normaliseName } from '../domain/spec';
@@ -194,11 +195,17 @@ export async function executeLocal(
     runBuild: async (request) => {
       const vars = Object.fromEntries(request.overrides.map((o) => [o.Name, o.Value]));
       const clusterName = vars.CLUSTER_NAME ?? '';
+      const { project } = request;
       const response = await runBuild({
         projectName: request.projectLogicalId,
-        buildspecPath: request.buildspec,
+        buildspecPath: project.buildspec,
         sourceDir: PROJECT_ROOT,
-        environment: { ...(await env.buildEnvironment(clusterName)), ...options.injectBuildEnvironment?.[request.stateName] },
+        ...(project.compute === 'lambda' ? { compute: 'lambda', sourceFolders: JOB_SOURCE_FOLDERS, sourceIncludes: inJobSource } : {}),
+        environment: {
+          ...project.environment,
+          ...(await env.buildEnvironment(clusterName)),
+          ...options.injectBuildEnvironment?.[request.stateName],
+        },
         overrides: request.overrides.map((o) => ({
           Name: o.Name,
           Value: o.Value,
@@ -206,7 +213,8 @@ export async function executeLocal(
         })),
         onLine: (line: string) => emit({ type: 'log', state: request.stateName, at: new Date(), line }),
       });
-      if (request.stateName === 'ClusterJob' && env.kind === 'emulator')
+      // After the cluster job's provision, kops's dns-controller (a stand-in here) publishes the API.
+      if (project.buildspec === 'buildspecs/cluster.yml' && vars.ACTION === 'provision' && env.kind === 'emulator')
         scheduleDnsController(env, vars, options.dnsControllerDelayMs ?? 500);
       return response;
     },

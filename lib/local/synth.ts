@@ -15,11 +15,23 @@ export interface SynthesizedOrchestrator extends ResolvedDefinition {
   readonly template: Template;
   /** Lambda logical id -> folder under lambdas/ and its environment. */
   readonly functions: Readonly<Record<string, { readonly entry: string; readonly environment: Readonly<Record<string, string>> }>>;
-  /** CodeBuild project logical id -> buildspec file inside the job source. */
-  readonly projects: Readonly<Record<string, { readonly buildspec: string }>>;
+  /** CodeBuild project logical id -> buildspec file inside the job source, compute, plain-text variables. */
+  readonly projects: Readonly<Record<string, SynthesizedProject>>;
   /** Logical id of the lock table (its name in local mode). */
   readonly lockTable: string;
 }
+
+export interface SynthesizedProject {
+  readonly buildspec: string;
+  readonly compute: 'ec2' | 'lambda';
+  /** The project's environment variables with a literal value (others, e.g. Refs, are left out). */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+type ProjectProperties = {
+  Source?: { BuildSpec?: string };
+  Environment?: { Type?: string; EnvironmentVariables?: { Name: string; Value: unknown }[] };
+};
 
 /** Stack props local mode may vary: how the cluster job gets kops is not one of them. */
 export type LocalStackProps = Omit<FabricOrchestratorStackProps, 'kopsSha256' | 'kopsFromPath'>;
@@ -43,7 +55,7 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
     rmSync(outdir, { recursive: true, force: true });
   }
   const functions: Record<string, { entry: string; environment: Record<string, string> }> = {};
-  const projects: Record<string, { buildspec: string }> = {};
+  const projects: Record<string, SynthesizedProject> = {};
   for (const construct of stack.node.findAll()) {
     if (construct instanceof FabricFunction) {
       const id = logicalIdOf(construct);
@@ -52,9 +64,15 @@ export function synthesizeOrchestrator(props: LocalStackProps = {}): Synthesized
       functions[id] = { entry: construct.entryFolder, environment: localVariables(id, variables) };
     } else if (construct instanceof codebuild.Project) {
       const id = logicalIdOf(construct);
-      const source = template.Resources[id]?.Properties?.Source as { BuildSpec?: string } | undefined;
-      if (!source?.BuildSpec) throw new Error(`CodeBuild project ${id} has no buildspec file in its source`);
-      projects[id] = { buildspec: source.BuildSpec };
+      const properties = template.Resources[id]?.Properties as ProjectProperties | undefined;
+      const buildspec = properties?.Source?.BuildSpec;
+      if (!buildspec) throw new Error(`CodeBuild project ${id} has no buildspec file in its source`);
+      const variables = properties?.Environment?.EnvironmentVariables ?? [];
+      projects[id] = {
+        buildspec,
+        compute: properties?.Environment?.Type === 'LINUX_LAMBDA_CONTAINER' ? 'lambda' : 'ec2',
+        environment: Object.fromEntries(variables.flatMap((v) => (typeof v.Value === 'string' ? [[v.Name, v.Value]] : []))),
+      };
     }
   }
   return {
@@ -79,11 +97,22 @@ const SUPPLIED_LOCALLY = new Set(['STATE_BUILD_PRINCIPAL_ARNS']);
 function localVariables(functionId: string, variables: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(variables)) {
-    if (typeof value === 'string') out[key] = value;
-    else if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string')
-      out[key] = (value as { Ref: string }).Ref;
+    const local = localValue(value);
+    if (local !== undefined) out[key] = local;
     else if (SUPPLIED_LOCALLY.has(key)) continue;
-    else throw new Error(`${functionId} sets ${key} to ${JSON.stringify(value)}; local mode resolves only strings and Ref`);
+    else
+      throw new Error(`${functionId} sets ${key} to ${JSON.stringify(value)}; local mode resolves only strings, Ref and Fn::Join of them`);
   }
   return out;
+}
+
+/** A string, a `Ref` (the logical id), or an `Fn::Join` of those; undefined for anything else. */
+function localValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { Ref: ref, 'Fn::Join': join } = value as { Ref?: unknown; 'Fn::Join'?: unknown };
+  if (typeof ref === 'string') return ref;
+  if (!Array.isArray(join) || typeof join[0] !== 'string' || !Array.isArray(join[1])) return undefined;
+  const parts = (join[1] as unknown[]).map(localValue);
+  return parts.every((p): p is string => p !== undefined) ? parts.join(join[0]) : undefined;
 }

@@ -12,7 +12,7 @@ import {
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PROJECT_ROOT } from '../fabric-function';
 import { allStates, type AslDefinition, type AslState } from '../definition';
-import type { SynthesizedOrchestrator } from './synth';
+import type { SynthesizedOrchestrator, SynthesizedProject } from './synth';
 
 /**
  * One local handler per Task state of the real definition, chosen by the state's Resource, doing
@@ -27,7 +27,7 @@ export type TaskHandler = (input: unknown) => Promise<unknown>;
 export interface BuildRequest {
   readonly stateName: string;
   readonly projectLogicalId: string;
-  readonly buildspec: string;
+  readonly project: SynthesizedProject;
   readonly overrides: readonly { Name: string; Value: string; Type?: string }[];
 }
 
@@ -158,7 +158,7 @@ export function buildTaskHandlers(options: TaskHandlerOptions): Record<string, T
         return options.runBuild({
           stateName: name,
           projectLogicalId: ProjectName,
-          buildspec: project.buildspec,
+          project,
           overrides: EnvironmentVariablesOverride ?? [],
         });
       };

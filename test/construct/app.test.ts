@@ -60,6 +60,17 @@ describe('the fabricctl app', () => {
     });
   });
 
+  test.each([
+    [undefined, ['LINUX_CONTAINER', 'LINUX_CONTAINER', 'LINUX_LAMBDA_CONTAINER', 'LINUX_LAMBDA_CONTAINER']],
+    ['false', ['LINUX_CONTAINER', 'LINUX_CONTAINER']],
+    [false, ['LINUX_CONTAINER', 'LINUX_CONTAINER']],
+  ])('GIVEN fabricctl:lambdaBuilds %p WHEN the app is built THEN the build projects run on %p', (value, types) => {
+    const lambdaBuilds = value === undefined ? {} : { 'fabricctl:lambdaBuilds': value };
+    const { stack } = createFabricApp({ context: { ...NO_BUNDLING, 'fabricctl:kopsSha256': TEST_KOPS_SHA256, ...lambdaBuilds } });
+    const projects = Object.values(Template.fromStack(stack).findResources('AWS::CodeBuild::Project'));
+    expect(projects.map((p) => p.Properties.Environment.Type).sort()).toEqual(types);
+  });
+
   test('fails when the context has no fabricctl:kopsSha256, saying how to pass it', () => {
     expect(() => createFabricApp({ context: NO_BUNDLING })).toThrow(
       expect.objectContaining({

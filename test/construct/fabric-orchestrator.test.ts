@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import aslValidator from 'asl-validator';
 import { FabricOrchestratorStack } from '../../lib/fabric-orchestrator-stack';
 import { AslDefinition, AslState, resolveDefinition } from '../../lib/definition';
+import { LAMBDA_COMPUTE_MINUTES } from '../../lib/domain/contract';
 import { taskStates } from '../../lib/local/task-handlers';
 import { testStackProps } from '../support/stack';
 
@@ -212,7 +213,7 @@ describe('FabricOrchestrator state machine', () => {
       ResultPath: '$.jobs.network',
       TimeoutSeconds: (60 + 30 + 10) * 60,
       Catch: [TO_FAILURE_PATH],
-      Next: 'ClusterJob',
+      Next: 'ClusterJobCompute',
     });
     const parameters = network.Parameters as { ProjectName: string; EnvironmentVariablesOverride: Array<Record<string, string>> };
     expect(parameters.ProjectName).toBe(logicalIdOf('OrchestratorNetworkProject'));
@@ -230,6 +231,26 @@ describe('FabricOrchestrator state machine', () => {
     const clusterNames = cluster.EnvironmentVariablesOverride.map((v) => v.Name);
     expect(clusterNames).toEqual(expect.arrayContaining(['VPC_ID', 'SUBNET_IDS_CSV', 'SSH_PUBLIC_KEY']));
     expect(JSON.stringify(cluster)).not.toMatch(/private/i);
+  });
+
+  test('GIVEN a provision WHEN ValidateSpec chose Lambda compute (a new fabric) THEN each job runs as the same task on the Lambda-compute project', () => {
+    for (const job of ['NetworkJob', 'ClusterJob']) {
+      expect(state(`${job}Compute`)).toEqual({
+        Type: 'Choice',
+        Comment: 'Lambda compute starts in seconds but ends a build at 15 minutes: only for a new fabric, which never rolls.',
+        Choices: [{ Variable: '$.fabric.buildCompute', StringEquals: 'ec2', Next: job }],
+        Default: `${job}OnLambda`,
+      });
+      const onEc2 = state(job);
+      const onLambda = state(`${job}OnLambda`);
+      const project = job === 'NetworkJob' ? 'Network' : 'Cluster';
+      expect(onLambda).toEqual({
+        ...onEc2,
+        Parameters: { ...(onEc2.Parameters as object), ProjectName: logicalIdOf(`Orchestrator${project}LambdaProject`) },
+      });
+    }
+    expect(state('ClusterJob').Next).toBe('StartReadinessClock');
+    expect(state('NetworkJobOnLambda').Next).toBe('ClusterJobCompute');
   });
 
   test('GIVEN the cluster job WHEN waiting for readiness THEN a Lambda poll and a Wait form a loop that ends on ready', () => {
@@ -362,8 +383,12 @@ describe('FabricOrchestrator state machine', () => {
 
   test("GIVEN every Task, inside Parallel branches too, WHEN synthesized THEN each has a timeout and retries its service's throttling", () => {
     const projectMinutes = (name: string) => {
-      const project = template.toJSON().Resources[name] as { Properties: { TimeoutInMinutes: number; QueuedTimeoutInMinutes: number } };
-      return project.Properties.TimeoutInMinutes + project.Properties.QueuedTimeoutInMinutes;
+      const project = template.toJSON().Resources[name] as {
+        Properties: { TimeoutInMinutes?: number; QueuedTimeoutInMinutes?: number; Environment: { Type: string } };
+      };
+      // Lambda compute takes no timeouts: CodeBuild ends such a build at 15 minutes.
+      if (project.Properties.Environment.Type === 'LINUX_LAMBDA_CONTAINER') return LAMBDA_COMPUTE_MINUTES;
+      return (project.Properties.TimeoutInMinutes ?? NaN) + (project.Properties.QueuedTimeoutInMinutes ?? NaN);
     };
     const throttling: Array<[RegExp, string]> = [
       [/^arn:aws:lambda:/, 'Lambda.TooManyRequestsException'],
@@ -446,19 +471,29 @@ describe('FabricOrchestrator state machine', () => {
       ResultPath: '$.approvedPlan',
       Next: 'RecordApproved',
     });
-    expect(state('RecordApproved').Next).toBe('NetworkJob');
+    expect(state('RecordApproved').Next).toBe('NetworkJobCompute');
     expect(state('NoApprovalNeeded')).toEqual({
       Type: 'Pass',
       Result: { network: '', cluster: '' },
       ResultPath: '$.approvedPlan',
-      Next: 'NetworkJob',
+      Next: 'NetworkJobCompute',
     });
     const digestOf = (job: string) =>
       (
         state(job).Parameters as { EnvironmentVariablesOverride: Array<{ Name: string; Value?: string; 'Value.$'?: string }> }
       ).EnvironmentVariablesOverride.find((v) => v.Name === 'APPROVED_PLAN_DIGEST');
-    expect(digestOf('NetworkJob')).toEqual({ Name: 'APPROVED_PLAN_DIGEST', Type: 'PLAINTEXT', 'Value.$': '$.approvedPlan.network' });
-    expect(digestOf('ClusterJob')).toEqual({ Name: 'APPROVED_PLAN_DIGEST', Type: 'PLAINTEXT', 'Value.$': '$.approvedPlan.cluster' });
+    for (const compute of ['', 'OnLambda']) {
+      expect(digestOf(`NetworkJob${compute}`)).toEqual({
+        Name: 'APPROVED_PLAN_DIGEST',
+        Type: 'PLAINTEXT',
+        'Value.$': '$.approvedPlan.network',
+      });
+      expect(digestOf(`ClusterJob${compute}`)).toEqual({
+        Name: 'APPROVED_PLAN_DIGEST',
+        Type: 'PLAINTEXT',
+        'Value.$': '$.approvedPlan.cluster',
+      });
+    }
   });
 
   test('GIVEN a drift check or a lease extension WHEN synthesized THEN drift is recorded and announced only when found, and extend touches only the record', () => {

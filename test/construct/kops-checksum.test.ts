@@ -33,15 +33,18 @@ function errorOf(props: FabricOrchestratorProps): Error {
  * Every CodeBuild project's environment variables, by the project's buildspec, without the cluster
  * job's PERMISSIONS_BOUNDARY_ARN (privilege.test.ts checks that one); undefined when none is left.
  */
+/** Each project's variables but the boundary and its compute, by `<buildspec> on <compute>`. */
 function projectVariables(template: Template): Record<string, unknown> {
-  type Variable = { Name: string };
+  type Variable = { Name: string; Value?: unknown };
   const projects = Object.values(template.findResources('AWS::CodeBuild::Project')) as Array<{
     Properties: { Source: { BuildSpec: string }; Environment: { EnvironmentVariables?: Variable[] } };
   }>;
   return Object.fromEntries(
     projects.map((p) => {
-      const variables = (p.Properties.Environment.EnvironmentVariables ?? []).filter((v) => v.Name !== 'PERMISSIONS_BOUNDARY_ARN');
-      return [p.Properties.Source.BuildSpec, variables.length === 0 ? undefined : variables];
+      const all = p.Properties.Environment.EnvironmentVariables ?? [];
+      const compute = all.find((v) => v.Name === 'BUILD_COMPUTE')?.Value;
+      const variables = all.filter((v) => v.Name !== 'PERMISSIONS_BOUNDARY_ARN' && v.Name !== 'BUILD_COMPUTE');
+      return [`${p.Properties.Source.BuildSpec} on ${String(compute)}`, variables.length === 0 ? undefined : variables];
     }),
   );
 }
@@ -87,30 +90,33 @@ describe('kopsSha256', () => {
     );
   });
 
-  test('GIVEN a valid kopsSha256 WHEN synthesized THEN the cluster project, and only it, gets it as KOPS_SHA256', () => {
+  test('GIVEN a valid kopsSha256 WHEN synthesized THEN the cluster projects (EC2 and Lambda compute), and only they, get it as KOPS_SHA256', () => {
     const template = Template.fromStack(Stack.of(orchestrator({ kopsSha256: TEST_KOPS_SHA256 })));
+    const kops = [{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }];
     expect(projectVariables(template)).toEqual({
-      'buildspecs/cluster.yml': [{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }],
-      'buildspecs/network.yml': undefined,
+      'buildspecs/cluster.yml on ec2': kops,
+      'buildspecs/cluster.yml on lambda': kops,
+      'buildspecs/network.yml on ec2': undefined,
+      'buildspecs/network.yml on lambda': undefined,
     });
   });
 
   test('GIVEN a checksum in upper case WHEN synthesized THEN the cluster job gets it in lower case, as sha256sum prints it', () => {
     const template = Template.fromStack(Stack.of(orchestrator({ kopsSha256: TEST_KOPS_SHA256.toUpperCase() })));
-    expect(projectVariables(template)['buildspecs/cluster.yml']).toEqual([
+    expect(projectVariables(template)['buildspecs/cluster.yml on ec2']).toEqual([
       { Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 },
     ]);
   });
 
   test('GIVEN kopsFromPath WHEN synthesized without a checksum THEN no project gets KOPS_SHA256', () => {
     const template = Template.fromStack(Stack.of(orchestrator({ kopsFromPath: true })));
-    expect(projectVariables(template)).toEqual({ 'buildspecs/cluster.yml': undefined, 'buildspecs/network.yml': undefined });
+    expect(Object.values(projectVariables(template))).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   test('GIVEN local mode WHEN it synthesizes the stack THEN it needs no checksum and its cluster job gets none (kops comes from PATH)', () => {
     const { template } = synthesizeOrchestrator();
     const projects = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CodeBuild::Project');
-    expect(projects).toHaveLength(2);
+    expect(projects).toHaveLength(4);
     for (const project of projects) expect(JSON.stringify(project)).not.toContain('KOPS_SHA256');
   });
 });

@@ -46,10 +46,14 @@ function logicalId(resources: Resources, type: string, match: (props: Record<str
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   return found[0]?.[0] ?? '';
 }
+/** The role of a job's projects (EC2 and Lambda compute): one role, so both have exactly the same grants. */
 const projectRole = (resources: Resources, buildspec: string) => {
-  const project =
-    resources[logicalId(resources, 'AWS::CodeBuild::Project', (p) => (p.Source as { BuildSpec?: string }).BuildSpec === buildspec)];
-  return (project?.Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const roles = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::CodeBuild::Project' && (r.Properties.Source as { BuildSpec?: string }).BuildSpec === buildspec)
+    .map((project) => (project.Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+  if (roles.length !== 2 || new Set(roles).size !== 1)
+    throw new Error(`expected two projects of ${buildspec} with one role: ${roles.join(', ')}`);
+  return roles[0] ?? '';
 };
 /** Every statement of the inline policies attached to a role. */
 function statementsOf(resources: Resources, roleId: string): Statement[] {
@@ -124,17 +128,21 @@ function escalations(statements: Statement[], ownRoleId: string, boundaryArn: un
 }
 
 describe('the permissions boundary of the roles kops creates', () => {
-  test('GIVEN the stack WHEN synthesized THEN the cluster job gets the boundary ARN in its project environment', () => {
-    configured.template.hasResourceProperties('AWS::CodeBuild::Project', {
-      Source: Match.objectLike({ BuildSpec: 'buildspecs/cluster.yml' }),
-      Environment: Match.objectLike({
-        EnvironmentVariables: [
-          { Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 },
-          { Name: 'PERMISSIONS_BOUNDARY_ARN', Type: 'PLAINTEXT', Value: boundaryRef },
-        ],
-      }),
-    });
-  });
+  test.each(['ec2', 'lambda'])(
+    'GIVEN the stack WHEN synthesized THEN the cluster job on %s compute gets the boundary ARN in its project environment',
+    (compute) => {
+      configured.template.hasResourceProperties('AWS::CodeBuild::Project', {
+        Source: Match.objectLike({ BuildSpec: 'buildspecs/cluster.yml' }),
+        Environment: Match.objectLike({
+          EnvironmentVariables: [
+            { Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 },
+            { Name: 'PERMISSIONS_BOUNDARY_ARN', Type: 'PLAINTEXT', Value: boundaryRef },
+            { Name: 'BUILD_COMPUTE', Type: 'PLAINTEXT', Value: compute },
+          ],
+        }),
+      });
+    },
+  );
 
   test("GIVEN kops's own golden policies for the control plane and the nodes WHEN checked against the boundary THEN every action they use is within it", () => {
     const data = path.resolve(__dirname, '../../lib/local/standins/kops/golden/ha/data');

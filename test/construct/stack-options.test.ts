@@ -96,6 +96,16 @@ describe('day-2 options: schedules and the approval timeout', () => {
     );
   });
 
+  test('GIVEN lambdaBuilds false WHEN synthesized THEN every build runs on EC2 compute: two projects, no compute Choice, the nag rules still pass', () => {
+    const template = synth({ lambdaBuilds: false });
+    const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
+    expect(projects.map((p) => p.Properties.Environment.Type)).toEqual(['LINUX_CONTAINER', 'LINUX_CONTAINER']);
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(machine?.Properties.DefinitionString);
+    expect(definition).not.toContain('OnLambda');
+    expect(definition).not.toContain('JobCompute');
+  });
+
   test('GIVEN approvalTimeout WHEN synthesized THEN ValidateSpec gets it as its ceiling; one that leaves no room for the builds fails', () => {
     synth({ approvalTimeout: Duration.minutes(90) }).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ APPROVAL_TIMEOUT_SECONDS: '5400' }) },

@@ -33,8 +33,7 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
     // As the stack sets them (read once, at load).
     process.env.STATE_BUILD_PRINCIPAL_ARNS = BUILD_ROLE;
     process.env.STATE_ADMIN_PRINCIPAL_ARNS = ADMIN;
-    process.env.NETWORK_PROJECT_NAME = 'NetworkProject';
-    process.env.CLUSTER_PROJECT_NAME = 'ClusterProject';
+    process.env.BUILD_PROJECT_NAMES = 'NetworkProject,NetworkLambdaProject,ClusterProject,ClusterLambdaProject';
     ({ handler } = await import('../../lambdas/ensure-state-bucket/handler'));
     process.env.STATE_BUCKET_REQUIRE_TLS = 'false';
     jest.isolateModules(() => {

@@ -284,6 +284,30 @@ describe('validateSpec: Kubernetes version of a recorded fabric', () => {
       field(await problemsOf(validateSpec(event({ spec: withVersion('1.34.2') }), h.deps, config)), 'spec.kubernetes.version').fix,
     ).toMatch(/^downgrades are not supported/);
   });
+  describe('where the provision builds run (buildCompute)', () => {
+    test('a fabric with no record is created on Lambda compute (it never rolls, so 15 minutes suffice)', async () => {
+      expect((await validateSpec(event({ spec }), harness().deps, config)).buildCompute).toBe('lambda');
+    });
+
+    test('a fabric recorded DESTROYED is created again on Lambda compute', async () => {
+      const { h } = recordedAt('1.36.4', 'DESTROYED');
+      expect((await validateSpec(event({ spec }), h.deps, config)).buildCompute).toBe('lambda');
+    });
+
+    test.each(['READY', 'FAILED'] as const)(
+      'a fabric recorded %s is updated on EC2 compute (a rolling update may outlast 15 minutes)',
+      async (status) => {
+        const { h } = recordedAt('1.35.0', status);
+        expect((await validateSpec(event({ spec }), h.deps, config)).buildCompute).toBe('ec2');
+      },
+    );
+
+    test('plan and destroy run on EC2 compute whatever the record says', async () => {
+      expect((await validateSpec(event({ action: 'plan', spec }), harness().deps, config)).buildCompute).toBe('ec2');
+      const { h } = recordedAt('1.36.4', 'READY');
+      expect((await validateSpec(event({ action: 'destroy', spec, confirm: 'demo' }), h.deps, config)).buildCompute).toBe('ec2');
+    });
+  });
 });
 
 describe('validateSpec: region', () => {

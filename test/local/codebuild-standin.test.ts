@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Build, BuildTaskFailed, LOG_PREFIX, runBuild, RunBuildOptions, StartBuildSyncOutput } from '../../lib/local/standins/codebuild';
@@ -192,5 +192,75 @@ phases:
   test('GIVEN any build WHEN it runs THEN its own log lines say it is a stand-in for CodeBuild', async () => {
     const { lines } = await run('version: 0.2\nphases:\n  build:\n    commands: ["true"]\n');
     expect(lines.some((l) => l.startsWith('[CodeBuild stand-in]') && l.includes('Entering phase BUILD'))).toBe(true);
+  });
+});
+
+/** Lambda compute's limits, as the stand-in keeps them (lib/local/standins/codebuild/lambda-compute.ts). */
+describe('local CodeBuild stand-in on Lambda compute', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'build-runner-lambda-test-'));
+    mkdirSync(join(dir, 'jobs'));
+    mkdirSync(join(dir, 'other'));
+    writeFileSync(join(dir, 'jobs', 'data.txt'), 'from the source\n');
+    writeFileSync(join(dir, 'other', 'secret.txt'), 'not part of the source\n');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function runOnLambda(commands: string[], extra: Partial<RunBuildOptions> = {}) {
+    writeFileSync(
+      join(dir, 'jobs', 'buildspec.yml'),
+      `version: 0.2\nphases:\n  build:\n    commands:\n${commands.map((c) => `      - ${JSON.stringify(c)}`).join('\n')}\n`,
+    );
+    const lines: string[] = [];
+    try {
+      const result = await runBuild({
+        projectName: 'unit-lambda',
+        buildspecPath: 'jobs/buildspec.yml',
+        sourceDir: dir,
+        compute: 'lambda',
+        sourceFolders: ['jobs'],
+        sourceIncludes: (path) => !path.endsWith('.skip'),
+        onLine: (l) => lines.push(l),
+        ...extra,
+      });
+      return { build: result.Build, lines };
+    } catch (error) {
+      if (error instanceof BuildTaskFailed) return { build: error.build, failed: error, lines };
+      throw error;
+    }
+  }
+
+  test('GIVEN a build that writes only under TMPDIR and HOME WHEN it runs THEN it succeeds in a copy of its source folders, with HOME in /tmp as the Lambda images set it', async () => {
+    writeFileSync(join(dir, 'jobs', 'left-out.skip'), 'x');
+    const { build, failed, lines } = await runOnLambda([
+      'cat jobs/data.txt',
+      'test ! -e other/secret.txt && test ! -e jobs/left-out.skip && echo only-the-source',
+      'test "$HOME" = "$TMPDIR" && echo home-is-tmp',
+      'echo scratch > "$TMPDIR/file" && mkdir -p "$HOME/.cache" && echo ok > "$HOME/.cache/x"',
+      'test "$CODEBUILD_SRC_DIR" != "' + dir + '" && echo copied',
+    ]);
+    expect(failed).toBeUndefined();
+    const out = lines.filter((l) => !l.startsWith(LOG_PREFIX));
+    expect(out).toEqual(['from the source', 'only-the-source', 'home-is-tmp', 'copied']);
+    expect(build.Environment).toMatchObject({ Type: 'LINUX_LAMBDA_CONTAINER', ComputeType: 'BUILD_LAMBDA_4GB' });
+    expect(build.TimeoutInMinutes).toBe(15);
+  });
+
+  test('GIVEN a build that writes into its source WHEN it ends THEN it fails, naming what it wrote (only /tmp is writable on Lambda compute), and the real source is untouched', async () => {
+    const { failed, build } = await runOnLambda(['echo changed > jobs/data.txt', 'touch jobs/new-file']);
+    expect(failed).toBeDefined();
+    const finalizing = build.Phases.find((p) => p.PhaseType === 'FINALIZING');
+    expect(finalizing?.PhaseStatus).toBe('FAILED');
+    expect(finalizing?.Contexts?.[0]?.Message).toBe(
+      'Lambda compute allows writes under /tmp only; the build changed its source: jobs, jobs/data.txt, jobs/new-file',
+    );
+    expect(readFileSync(join(dir, 'jobs', 'data.txt'), 'utf8')).toBe('from the source\n');
+  });
+
+  test('fails when a Lambda-compute build is given a timeout: the project takes none', async () => {
+    await expect(runOnLambda(['true'], { timeoutInMinutes: 30 })).rejects.toThrow(
+      `${LOG_PREFIX} a project on Lambda compute takes no timeout (its builds end at 15 minutes)`,
+    );
   });
 });

@@ -22,6 +22,7 @@ export function validatedFabric(
     stateBucket: stateBucketName(TEST_ACCOUNT, spec.region),
     lock: { expiresAt: expires.toISOString(), ttl: Math.floor(expires.getTime() / 1000) },
     approval: { required: false, timeoutSeconds: 3600 },
+    buildCompute: (options.action ?? 'provision') === 'provision' ? 'lambda' : 'ec2',
     buildEnv: buildEnvironment(spec),
   };
 }

@@ -27,7 +27,9 @@ const BUCKET = 'fabricctl-state-123456789012-us-east-2';
 const DOMAIN = 'fabric.example.com';
 const RECORD_KEY = 'fabrics/race/fabric.json';
 const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 50 } };
-const FAIL_NETWORK_APPLY = { NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } };
+const FAULT = { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' };
+/** On either compute: a new fabric's network job runs on Lambda compute, an existing one's on EC2. */
+const FAIL_NETWORK_APPLY = { NetworkJob: FAULT, NetworkJobOnLambda: FAULT };
 
 describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', () => {
   let env: LocalEnvironment;

@@ -266,7 +266,8 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     const versionsBefore = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
     const failed = await run(
       { action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) },
-      { injectBuildEnvironment: { NetworkJob: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } } },
+      // A new fabric: its network job runs on Lambda compute.
+      { injectBuildEnvironment: { NetworkJobOnLambda: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } } },
     );
     expect(failed.error).toBe('States.TaskFailed');
     expect(failed.cause).toMatch(/network job/);

@@ -35,7 +35,17 @@ const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, 
 /** The message of a Lambda error as Step Functions puts it in the cause: `{"errorType", "errorMessage", ...}`. */
 const errorMessage = (cause: string | undefined): unknown => (JSON.parse(cause ?? '{}') as { errorMessage?: unknown }).errorMessage;
 /** States that change something; a refused spec must reach none of them. */
-const JOB_STATES = ['AcquireLock', 'EnsureStateBucket', 'EnsureSshKey', 'NetworkJob', 'ClusterJob', 'PlanNetworkJob', 'PlanClusterJob'];
+const JOB_STATES = [
+  'AcquireLock',
+  'EnsureStateBucket',
+  'EnsureSshKey',
+  'NetworkJob',
+  'NetworkJobOnLambda',
+  'ClusterJob',
+  'ClusterJobOnLambda',
+  'PlanNetworkJob',
+  'PlanClusterJob',
+];
 
 interface Observed {
   readonly result: LocalRunResult;
@@ -69,7 +79,8 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
     const result = await executeLocal(env, input, {
       ...FAST,
       onEvent,
-      injectBuildEnvironment: { ClusterJob: { KOPS_STANDIN_CALL_LOG: callLog } },
+      // A new fabric's cluster job runs on Lambda compute, an existing one's on EC2.
+      injectBuildEnvironment: { ClusterJob: { KOPS_STANDIN_CALL_LOG: callLog }, ClusterJobOnLambda: { KOPS_STANDIN_CALL_LOG: callLog } },
     });
     const calls = existsSync(callLog)
       ? readFileSync(callLog, 'utf8')
@@ -95,13 +106,20 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
   });
 
   test('GIVEN an empty emulator WHEN Kubernetes 1.35.0 is provisioned THEN the fabric is READY at 1.35.0', async () => {
-    const { result, kops } = await run({ action: 'provision', spec: spec('1.35.0') });
+    const { result, kops, entered } = await run({ action: 'provision', spec: spec('1.35.0') });
     expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
       status: 'SUCCEEDED',
       error: undefined,
       cause: undefined,
     });
     expect(kops).toEqual(['version', 'create cluster', 'update cluster', 'export kubeconfig']);
+    // A new fabric never rolls: its builds run on Lambda compute.
+    expect(entered.filter((state) => /^(Network|Cluster)Job/.test(state))).toEqual([
+      'NetworkJobCompute',
+      'NetworkJobOnLambda',
+      'ClusterJobCompute',
+      'ClusterJobOnLambda',
+    ]);
     expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.35.0' } } });
   });
 
@@ -120,8 +138,10 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
       'rolling-update cluster --instance-group-roles=control-plane',
       'rolling-update cluster --instance-group-roles=node',
     ]);
-    // The rolls are inside the cluster job; readiness is checked after it, as for any provision.
+    // The rolls are inside the cluster job, on EC2 compute (a roll may outlast Lambda's 15 minutes);
+    // readiness is checked after it, as for any provision.
     expect(inOrder(entered, ['ValidateSpec', 'AcquireLock', 'NetworkJob', 'ClusterJob', 'CheckReadiness', 'RecordReady'])).toBe(true);
+    expect(entered.filter((state) => state.endsWith('OnLambda'))).toEqual([]);
     expect(result.output).toMatchObject({ name: NAME, status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
     expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
     expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);

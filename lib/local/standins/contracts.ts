@@ -154,8 +154,14 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
     name: 'CodeBuild stand-in',
     standsFor: 'AWS CodeBuild (moto cannot run builds)',
     keeps: [
-      "runs the real buildspecs and scripts with the project's environment and overrides; returns CodeBuild's StartBuild.sync shape with exported-variables",
+      "runs the real buildspecs and scripts with the project's environment and overrides; " +
+        "returns CodeBuild's StartBuild.sync shape with exported-variables",
+      'Lambda compute (the projects of new fabrics): builds end at 15 minutes, take no timeout of their own, run in a copy of ' +
+        'the job source with HOME in /tmp, and fail when they change that source (only /tmp is writable there)',
     ],
-    lacks: ['runs on this machine, not in a CodeBuild container'],
+    lacks: [
+      'runs on this machine, not in a CodeBuild container',
+      "Lambda compute: a write outside /tmp and the source is not refused (runs as you, maybe root); the image's tools are yours",
+    ],
   },
 ];

@@ -17,6 +17,7 @@ import {
   StartBuildSyncOutput,
 } from './types';
 import { Buildspec, NAME, PHASES, PhaseName, parseBuildspec } from './buildspec';
+import { changedPaths, copySource, LAMBDA_COMPUTE_MINUTES, snapshot } from './lambda-compute';
 import { ShellSession } from './shell';
 import { normaliseEnvironment, resolveValue } from './environment';
 import { writeLogs } from './logs';
@@ -37,7 +38,10 @@ export function timestamp(ms: number): string {
 export async function runBuild(options: RunBuildOptions): Promise<StartBuildSyncOutput> {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-2';
   const accountId = options.accountId ?? '123456789012';
-  const timeoutInMinutes = options.timeoutInMinutes ?? 60;
+  const onLambda = options.compute === 'lambda';
+  if (onLambda && options.timeoutInMinutes !== undefined)
+    throw new Error(`${LOG_PREFIX} a project on Lambda compute takes no timeout (its builds end at ${LAMBDA_COMPUTE_MINUTES} minutes)`);
+  const timeoutInMinutes = onLambda ? LAMBDA_COMPUTE_MINUTES : (options.timeoutInMinutes ?? 60);
   const uuid = randomUUID();
   const id = `${options.projectName}:${uuid}`;
   const buildNumber = (buildNumbers.get(options.projectName) ?? 0) + 1;
@@ -67,7 +71,12 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
 
   const projectVariables = normaliseEnvironment(options.environment);
   const overrides = [...(options.overrides ?? [])];
-  const buildspecFile = isAbsolute(options.buildspecPath) ? options.buildspecPath : join(options.sourceDir, options.buildspecPath);
+  // Lambda compute: the build runs in a copy of its source, which it must not change (only /tmp is writable).
+  const sourceDir = onLambda
+    ? copySource(options.sourceDir, options.sourceFolders ?? [], options.sourceIncludes ?? (() => true))
+    : options.sourceDir;
+  const sourceBefore = onLambda ? snapshot(sourceDir) : undefined;
+  const buildspecFile = isAbsolute(options.buildspecPath) ? options.buildspecPath : join(sourceDir, options.buildspecPath);
 
   // PROVISIONING: the environment. DOWNLOAD_SOURCE: the buildspec (the source is already here).
   let provisionStart = Date.now();
@@ -95,11 +104,12 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
       CODEBUILD_BUILD_ARN: `arn:aws:codebuild:${region}:${accountId}:build/${id}`,
       CODEBUILD_BUILD_NUMBER: String(buildNumber),
       CODEBUILD_INITIATOR: 'fabricctl-local',
-      CODEBUILD_SRC_DIR: options.sourceDir,
+      CODEBUILD_SRC_DIR: sourceDir,
       CODEBUILD_LOG_PATH: uuid,
       CODEBUILD_BUILD_SUCCEEDING: '1',
       // Each build gets its own TMPDIR, as each CodeBuild build gets its own container.
       TMPDIR: scratch,
+      ...(onLambda ? { HOME: scratch } : {}),
     };
     finishPhase('DOWNLOAD_SOURCE', provisionStart, 'SUCCEEDED');
   } catch (error) {
@@ -108,11 +118,12 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
     const failedType = phases.some((p) => p.PhaseType === 'PROVISIONING') ? 'DOWNLOAD_SOURCE' : 'PROVISIONING';
     finishPhase(failedType, provisionStart, 'FAILED', [{ StatusCode: 'CLIENT_ERROR', Message: message }]);
     rmSync(scratch, { recursive: true, force: true });
+    if (onLambda) rmSync(sourceDir, { recursive: true, force: true });
     return finish('FAILED', []);
   }
 
-  say(`Running build ${id} of ${options.projectName} with ${options.buildspecPath} in ${options.sourceDir}`);
-  const session = new ShellSession(options.sourceDir, shellEnv, scratch, log);
+  say(`Running build ${id} of ${options.projectName} with ${options.buildspecPath} in ${sourceDir}${onLambda ? ' (Lambda compute)' : ''}`);
+  const session = new ShellSession(sourceDir, shellEnv, scratch, log);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -172,7 +183,22 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
     await session.close();
     rmSync(scratch, { recursive: true, force: true });
   }
-  for (const type of ['UPLOAD_ARTIFACTS', 'FINALIZING'] as const) finishPhase(type, Date.now(), 'SUCCEEDED');
+  let finalizing: PhaseContext | undefined;
+  if (sourceBefore !== undefined) {
+    const written = changedPaths(sourceBefore, snapshot(sourceDir));
+    rmSync(sourceDir, { recursive: true, force: true });
+    if (written.length > 0) {
+      // On Lambda compute such a write fails when it happens; here it is found afterwards.
+      finalizing = {
+        StatusCode: 'CLIENT_ERROR',
+        Message: `Lambda compute allows writes under /tmp only; the build changed its source: ${written.slice(0, 10).join(', ')}`,
+      };
+      say(`Phase context status code: ${finalizing.StatusCode} Message: ${finalizing.Message}`);
+      succeeding = false;
+    }
+  }
+  finishPhase('UPLOAD_ARTIFACTS', Date.now(), 'SUCCEEDED');
+  finishPhase('FINALIZING', Date.now(), finalizing ? 'FAILED' : 'SUCCEEDED', finalizing ? [finalizing] : []);
   return finish(timedOut ? 'TIMED_OUT' : succeeding ? 'SUCCEEDED' : 'FAILED', exported);
 
   async function finish(status: BuildStatus, exportedVariables: { Name: string; Value: string }[]): Promise<StartBuildSyncOutput> {
@@ -190,16 +216,16 @@ export async function runBuild(options: RunBuildOptions): Promise<StartBuildSync
       BuildComplete: true,
       ProjectName: options.projectName,
       Phases: phases,
-      Source: { Type: 'NO_SOURCE', Buildspec: options.buildspecPath, Location: options.sourceDir },
+      Source: { Type: 'NO_SOURCE', Buildspec: options.buildspecPath, Location: sourceDir },
       SecondarySources: [],
       SecondarySourceVersions: [],
       Artifacts: { Location: '' },
       SecondaryArtifacts: [],
       Cache: { Type: 'NO_CACHE' },
       Environment: {
-        Type: 'LINUX_CONTAINER',
+        Type: onLambda ? 'LINUX_LAMBDA_CONTAINER' : 'LINUX_CONTAINER',
         Image: 'local bash (CodeBuild stand-in)',
-        ComputeType: 'BUILD_GENERAL1_SMALL',
+        ComputeType: onLambda ? 'BUILD_LAMBDA_4GB' : 'BUILD_GENERAL1_SMALL',
         PrivilegedMode: false,
         ImagePullCredentialsType: 'CODEBUILD',
         EnvironmentVariables: [...variables.values()].map((v) => ({ Name: v.Name, Value: v.Value, Type: v.Type ?? 'PLAINTEXT' })),

@@ -26,8 +26,19 @@ export interface RunBuildOptions {
   readonly region?: string;
   /** @default 123456789012 (the emulator's account) */
   readonly accountId?: string;
-  /** Build timeout; the build ends TIMED_OUT. @default 60 */
+  /** Build timeout; the build ends TIMED_OUT. Not for Lambda compute, which takes none. @default 60 */
   readonly timeoutInMinutes?: number;
+  /**
+   * The project's compute. `lambda` keeps CodeBuild Lambda compute's limits: a build ends at 15
+   * minutes, HOME is the build's TMPDIR (the Lambda images set HOME=/tmp), and the build runs in a
+   * copy of `sourceFolders` that it must leave unchanged (only /tmp is writable there).
+   * @default 'ec2'
+   */
+  readonly compute?: 'ec2' | 'lambda';
+  /** Lambda compute: the folders of `sourceDir` the project's source holds. */
+  readonly sourceFolders?: readonly string[];
+  /** Lambda compute: which paths of those folders the source leaves out ('/'-separated, from `sourceDir`). */
+  readonly sourceIncludes?: (relativePath: string) => boolean;
   /** The process environment the shell starts from (the "image"). @default process.env */
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Called with every log line as it is produced. */
@@ -80,9 +91,9 @@ export interface Build {
   readonly SecondaryArtifacts: readonly never[];
   readonly Cache: { readonly Type: 'NO_CACHE' };
   readonly Environment: {
-    readonly Type: 'LINUX_CONTAINER';
+    readonly Type: 'LINUX_CONTAINER' | 'LINUX_LAMBDA_CONTAINER';
     readonly Image: string;
-    readonly ComputeType: 'BUILD_GENERAL1_SMALL';
+    readonly ComputeType: 'BUILD_GENERAL1_SMALL' | 'BUILD_LAMBDA_4GB';
     readonly PrivilegedMode: false;
     readonly ImagePullCredentialsType: 'CODEBUILD';
     readonly EnvironmentVariables: readonly { readonly Name: string; readonly Value: string; readonly Type: EnvironmentVariableType }[];
