@@ -44,6 +44,16 @@ export const FIGURES = {
     source:
       'aws/aws-codebuild-docker-images issue 526: "provisioning times exceed 90 seconds per run" (https://github.com/aws/aws-codebuild-docker-images/issues/526); issue 793 reports 180-190 s for ARM images',
   },
+  codebuildLambdaStart: {
+    seconds: 10,
+    what: 'CodeBuild on Lambda compute: start + DOWNLOAD_SOURCE (no EC2 provisioning, no queue)',
+    source:
+      'AWS CodeBuild user guide, "Run builds on AWS Lambda compute": "optimized start-up speeds", "a lower start-up latency", ' +
+      '"builds aren\'t waiting in queue to run" (https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html)',
+    estimate:
+      'AWS gives no figure: a Lambda cold start of a large container image (the operator guide: under 100 ms to over 1 s) ' +
+      'plus the source download, with 10 s allowed',
+  },
   terraformInstall: {
     seconds: 5,
     what: 'install-tools.sh terraform: download and verify the Terraform zip (about 27 MB)',
@@ -68,11 +78,18 @@ export const FIGURES = {
     source: 'estimate',
     estimate: 'the kops tasks run in a few seconds each; S3 writes of about 26 objects',
   },
-  dnsPropagation: {
-    seconds: 60,
-    what: 'dns-controller replaces the placeholder API record; Route 53 propagation',
+  dnsControllerPublish: {
+    seconds: 15,
+    what:
+      "dns-controller starts on a control-plane node and replaces kops's placeholder API record; CheckReadiness reads the " +
+      'record through the Route 53 API, which returns a change at once, before it reaches every name server',
     source:
-      'Route 53 developer guide: "Changes generally propagate to all Route 53 name servers within 60 seconds" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-editing.html)',
+      'Route 53 API reference, ListResourceRecordSets: "This action returns the most current version of the records. This ' +
+      'includes records that are PENDING, and that are not yet available on all Route 53 DNS servers." ' +
+      '(https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html)',
+    estimate:
+      'dns-controller is a pod scheduled once the API server answers; 15 s allowed for it to start and write. ' +
+      "Resolvers see the record within Route 53's propagation (generally under 60 s) after READY, not before",
   },
   instanceBoot: {
     seconds: 29,
@@ -175,7 +192,7 @@ export function cloudCriticalPath(
       const entry = functionOfArn(orchestrator, resource);
       if (entry === 'check-readiness') {
         return sum(
-          [FIGURES.instanceBoot, FIGURES.controlPlaneStart, FIGURES.dnsPropagation, FIGURES.lambdaColdStart],
+          [FIGURES.instanceBoot, FIGURES.controlPlaneStart, FIGURES.dnsControllerPublish, FIGURES.lambdaColdStart],
           'readiness polling until ready',
         );
       }
@@ -184,6 +201,7 @@ export function cloudCriticalPath(
     if (resource.startsWith('arn:aws:states:::codebuild:startBuild')) {
       const project = String((step.definition.Parameters as { ProjectName?: unknown } | undefined)?.ProjectName ?? '');
       const buildspec = orchestrator.projects[project]?.buildspec ?? '';
+      const start = orchestrator.projects[project]?.compute === 'lambda' ? FIGURES.codebuildLambdaStart : FIGURES.codebuildProvisioning;
       if (buildspec.endsWith('network.yml')) {
         const apply: Figure = {
           seconds: TERRAFORM_APPLY.networkSeconds,
@@ -194,7 +212,7 @@ export function cloudCriticalPath(
           source: TERRAFORM_APPLY.source,
           estimate: TERRAFORM_APPLY.estimate,
         };
-        return sum([FIGURES.codebuildProvisioning, FIGURES.terraformInstall, FIGURES.terraformInit, apply], `CodeBuild ${buildspec}`);
+        return sum([start, FIGURES.terraformInstall, FIGURES.terraformInit, apply], `CodeBuild ${buildspec}`);
       }
       if (buildspec.endsWith('cluster.yml')) {
         const apply: Figure = {
@@ -204,22 +222,11 @@ export function cloudCriticalPath(
           estimate: TERRAFORM_APPLY.estimate,
         };
         return sum(
-          [
-            FIGURES.codebuildProvisioning,
-            FIGURES.terraformInstall,
-            FIGURES.kopsInstall,
-            FIGURES.kopsUpdateTarget,
-            FIGURES.terraformInit,
-            apply,
-          ],
+          [start, FIGURES.terraformInstall, FIGURES.kopsInstall, FIGURES.kopsUpdateTarget, FIGURES.terraformInit, apply],
           `CodeBuild ${buildspec}`,
         );
       }
-      return {
-        seconds: FIGURES.codebuildProvisioning.seconds,
-        what: `CodeBuild ${project} (unknown buildspec)`,
-        source: FIGURES.codebuildProvisioning.source,
-      };
+      return { seconds: start.seconds, what: `CodeBuild ${project} (unknown buildspec)`, source: start.source };
     }
     if (resource.startsWith('arn:aws:states:::')) return FIGURES.serviceIntegration;
     return { seconds: 0, what: `unknown resource ${resource}`, source: 'none', estimate: 'no figure for this resource' };

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { KOPS_HA_GOLDEN, kopsClusterResourceCount } from '../../bench/cloud-model';
+import { cloudCriticalPath, FIGURES, KOPS_HA_GOLDEN, kopsClusterResourceCount } from '../../bench/cloud-model';
+import { synthesizeOrchestrator } from '../../lib/local/synth';
 
 /** The cloud model counts the cluster's resources in kops's golden output, read from the repository itself. */
 describe('kopsClusterResourceCount', () => {
@@ -29,5 +30,38 @@ describe('kopsClusterResourceCount', () => {
 
   test('fails when the golden output is missing, instead of falling back to a made-up count', () => {
     expect(() => kopsClusterResourceCount(join(tmpdir(), 'no-such-dir', 'kubernetes.tf'))).toThrow(/ENOENT/);
+  });
+});
+
+/** The modelled path follows the real definition: a new fabric's jobs on the compute ValidateSpec picks for it. */
+describe('cloudCriticalPath', () => {
+  const jobsOf = (lambdaBuilds: boolean) => {
+    const path = cloudCriticalPath({ orchestrator: synthesizeOrchestrator({ lambdaBuilds }) });
+    return {
+      total: path.totalSeconds,
+      jobs: path.steps
+        .filter((s) => s.state.startsWith('NetworkJob') || s.state.startsWith('ClusterJob'))
+        .map((s) => [s.state, s.parts?.[0]?.what]),
+    };
+  };
+
+  test('GIVEN the stack WHEN the provision path is walked THEN both jobs run on Lambda compute, started without EC2 provisioning', () => {
+    const { jobs } = jobsOf(true);
+    expect(jobs).toEqual([
+      ['NetworkJobCompute', undefined],
+      ['NetworkJobOnLambda', FIGURES.codebuildLambdaStart.what],
+      ['ClusterJobCompute', undefined],
+      ['ClusterJobOnLambda', FIGURES.codebuildLambdaStart.what],
+    ]);
+  });
+
+  test('GIVEN lambdaBuilds false WHEN walked THEN each job pays CodeBuild provisioning, and the path is longer by the difference twice', () => {
+    const lambda = jobsOf(true);
+    const ec2 = jobsOf(false);
+    expect(ec2.jobs).toEqual([
+      ['NetworkJob', FIGURES.codebuildProvisioning.what],
+      ['ClusterJob', FIGURES.codebuildProvisioning.what],
+    ]);
+    expect(ec2.total - lambda.total).toBeCloseTo(2 * (FIGURES.codebuildProvisioning.seconds - FIGURES.codebuildLambdaStart.seconds));
   });
 });
