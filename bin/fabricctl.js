@@ -16,7 +16,10 @@ const fromSources = existsSync(sources);
 if (!fromSources && args.includes('--local')) {
   // Local mode loads the handlers and the kops stand-in from their TypeScript sources, which the
   // package does not ship: say so instead of failing on a missing file halfway through a run.
-  process.stderr.write('fabricctl: --local runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only.\n');
+  process.stderr.write(
+    'fabricctl: --local runs from a clone of the fabricctl repository (README, "Local mode"); ' +
+      'an installed fabricctl runs against AWS only.\n',
+  );
   process.exitCode = 2;
 } else {
   if (fromSources) require('tsx/cjs');

@@ -134,7 +134,10 @@ export function addCodeCommitTrigger(scope: Construct, props: CodeCommitTriggerP
       // No angle brackets in the text: EventBridge reads <x> in a template as a placeholder.
       events.RuleTargetInput.fromObject({
         timestamp: events.EventField.time,
-        message: `branch ${events.EventField.fromPath('$.detail.referenceName')} of ${events.EventField.fromPath('$.detail.repositoryName')} deleted (last commit ${events.EventField.fromPath('$.detail.oldCommitId')}): nothing was destroyed; to destroy the fabric run fabricctl down NAME --confirm NAME`,
+        message:
+          `branch ${events.EventField.fromPath('$.detail.referenceName')} of ${events.EventField.fromPath('$.detail.repositoryName')} ` +
+          `deleted (last commit ${events.EventField.fromPath('$.detail.oldCommitId')}): ` +
+          `nothing was destroyed; to destroy the fabric run fabricctl down NAME --confirm NAME`,
       }),
     ),
   );

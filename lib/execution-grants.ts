@@ -19,7 +19,9 @@ export function grantStartOnce(fn: FabricFunction, stateMachine: sfn.StateMachin
     }),
   );
   Validations.of(fn).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
+    id:
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:` +
+      `execution:<${logicalIdOf(stateMachine)}.Name>:*]`,
     reason: 'Duplicate deliveries are detected by describing the execution named after the commit, which does not exist before.',
   });
 }

@@ -113,7 +113,9 @@ export class FabricFunction extends nodejs.NodejsFunction {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'X-Ray trace writes (tracing is on) and the Describe/List calls some functions make (ec2:DescribeRegions, route53:ListHostedZonesByName, autoscaling:DescribeAutoScalingGroups) have no resource-level permissions.',
+          'X-Ray trace writes (tracing is on) and the Describe/List calls some functions make ' +
+          '(ec2:DescribeRegions, route53:ListHostedZonesByName, ' +
+          'autoscaling:DescribeAutoScalingGroups) have no resource-level permissions.',
       },
     );
   }

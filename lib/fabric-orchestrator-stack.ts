@@ -42,12 +42,14 @@ export class FabricOrchestratorStack extends Stack {
     const tokenArn = props.githubTokenSecretArn;
     if (tokenArn !== undefined && !props.githubWebhook) {
       throw new StackOptionInvalid(
-        'githubTokenSecretArn is set but githubWebhook is not: only the GitHub webhook uses the token. Add the webhook (-c fabricctl:githubWebhook=true) or drop the token.',
+        'githubTokenSecretArn is set but githubWebhook is not: only the GitHub webhook uses the token. ' +
+          'Add the webhook (-c fabricctl:githubWebhook=true) or drop the token.',
       );
     }
     if (tokenArn !== undefined && (typeof tokenArn !== 'string' || !COMPLETE_SECRET_ARN.test(tokenArn))) {
       throw new StackOptionInvalid(
-        `githubTokenSecretArn must be the complete ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> as the console shows it; got ${JSON.stringify(tokenArn)}`,
+        `githubTokenSecretArn must be the complete ARN of a Secrets Manager secret, ` +
+          `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> as the console shows it; got ${JSON.stringify(tokenArn)}`,
       );
     }
     this.orchestrator = new FabricOrchestrator(this, 'Orchestrator', props);

@@ -59,7 +59,8 @@ export function addGithubWebhook(scope: Construct, props: GithubWebhookProps): G
   const reservedConcurrency = props.reservedConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
   if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) {
     throw new Error(
-      `reservedConcurrency of the GitHub webhook must be a whole number of at least 1 (default ${DEFAULT_WEBHOOK_CONCURRENCY}); got ${reservedConcurrency}`,
+      `reservedConcurrency of the GitHub webhook must be a whole number of at least 1 ` +
+        `(default ${DEFAULT_WEBHOOK_CONCURRENCY}); got ${reservedConcurrency}`,
     );
   }
   const webhookSecret = new secretsmanager.Secret(scope, 'GithubWebhookSecret', {

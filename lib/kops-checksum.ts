@@ -34,7 +34,8 @@ function howToPass(version: string): string {
 export class KopsChecksumMissing extends Error {
   constructor(version: string) {
     super(
-      `FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${version} (kops-linux-amd64) that the cluster job verifies its download of kops against. ${howToPass(version)}`,
+      `FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${version} (kops-linux-amd64) ` +
+        `that the cluster job verifies its download of kops against. ${howToPass(version)}`,
     );
     this.name = 'KopsChecksumMissing';
   }
@@ -57,7 +58,8 @@ export function checkKopsSha256(value: unknown, kopsFromPath: boolean): string |
   if (kopsFromPath) {
     if (value !== undefined) {
       throw new KopsChecksumInvalid(
-        'kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, so the checksum would be ignored. Drop one of the two.',
+        'kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, ' +
+          'so the checksum would be ignored. Drop one of the two.',
       );
     }
     return undefined;
@@ -67,7 +69,8 @@ export function checkKopsSha256(value: unknown, kopsFromPath: boolean): string |
     const version = pinnedKopsVersion();
     const shown = typeof value === 'string' ? `'${value}'` : `${JSON.stringify(value)} (a ${typeof value})`;
     throw new KopsChecksumInvalid(
-      `kopsSha256 must be the 64 hexadecimal characters of kops ${version}'s SHA-256 (kops-linux-amd64); got ${shown}. ${howToPass(version)}`,
+      `kopsSha256 must be the 64 hexadecimal characters of kops ${version}'s SHA-256 (kops-linux-amd64); ` +
+        `got ${shown}. ${howToPass(version)}`,
     );
   }
   return value.toLowerCase();

@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   const shim = path.join(dist, 'bin', 'fabricctl.js');
   writeFileSync(
     shim,
-    "#!/usr/bin/env node\n'use strict';\n// kubectl's exec plugin command when fabricctl is not on PATH: the package's own bin.\nrequire('../../bin/fabricctl.js');\n",
+    "#!/usr/bin/env node\n'use strict';\n" +
+      "// kubectl's exec plugin command when fabricctl is not on PATH: the package's own bin.\n" +
+      "require('../../bin/fabricctl.js');\n",
   );
   chmodSync(shim, 0o755);
 

@@ -37,7 +37,7 @@ describe('addCodeCommitTrigger', () => {
   const pushFunction = (): string => logicalId('AWS::Lambda::Function', 'CodeCommitTriggerPushFunction');
   const deadLetterQueue = (): string => logicalId('AWS::SQS::Queue', 'CodeCommitTriggerDeadLetterQueue');
 
-  test('GIVEN the trigger WHEN synthesized THEN the push rule matches creates and updates of fabric/ branches of this repository exactly', () => {
+  test('GIVEN the trigger WHEN synthesized THEN the push rule matches only created or updated fabric/ branches of the repository', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.codecommit'],
@@ -49,20 +49,24 @@ describe('addCodeCommitTrigger', () => {
     });
   });
 
-  test('GIVEN the push rule WHEN synthesized THEN its only target is the push function, given the whole event, with the retry policy and the dead-letter queue', () => {
-    const rules = template.findResources('AWS::Events::Rule', {
-      Properties: { EventPattern: { detail: { event: ['referenceCreated', 'referenceUpdated'] } } },
-    });
-    const [rule] = Object.values(rules) as { Properties: { Targets: unknown[] } }[];
-    expect(rule?.Properties.Targets).toEqual([
-      {
-        Arn: { 'Fn::GetAtt': [pushFunction(), 'Arn'] },
-        Id: 'Target0',
-        RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 4 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
-      },
-    ]);
-  });
+  test(
+    'GIVEN the push rule WHEN synthesized ' +
+      'THEN its only target is the push function, given the whole event, with the retry policy and the dead-letter queue',
+    () => {
+      const rules = template.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { detail: { event: ['referenceCreated', 'referenceUpdated'] } } },
+      });
+      const [rule] = Object.values(rules) as { Properties: { Targets: unknown[] } }[];
+      expect(rule?.Properties.Targets).toEqual([
+        {
+          Arn: { 'Fn::GetAtt': [pushFunction(), 'Arn'] },
+          Id: 'Target0',
+          RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 4 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
+        },
+      ]);
+    },
+  );
 
   test('GIVEN the push rule WHEN synthesized THEN EventBridge may invoke the push function from this rule only', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
@@ -73,7 +77,7 @@ describe('addCodeCommitTrigger', () => {
     });
   });
 
-  test('GIVEN the push function WHEN synthesized THEN it gets the state machine ARN and keeps events it failed on in the dead-letter queue', () => {
+  test('GIVEN the push function WHEN synthesized THEN it has the state machine ARN; events it fails on go to the dead-letter queue', () => {
     const fn = template.findResources('AWS::Lambda::Function')[pushFunction()] as {
       Properties: { Environment: { Variables: Record<string, unknown> }; DeadLetterConfig: unknown };
     };
@@ -84,22 +88,26 @@ describe('addCodeCommitTrigger', () => {
     expect(fn.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } });
   });
 
-  test('GIVEN the push function role WHEN synthesized THEN it may start this state machine, describe its executions and write to the dead-letter queue, nothing else', () => {
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CodeCommitTriggerPushFunctionServiceRole') }] },
-    });
-    const statements = Object.values(policies).flatMap(
-      (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
-    );
-    expect(statements).toEqual([
-      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
-      // X-Ray (tracing is on) has no resource-level permissions.
-      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
-      ...START_ONCE_STATEMENTS,
-    ]);
-  });
+  test(
+    'GIVEN the push function role WHEN synthesized ' +
+      'THEN it may start this state machine, describe its executions and write to the dead-letter queue, nothing else',
+    () => {
+      const policies = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CodeCommitTriggerPushFunctionServiceRole') }] },
+      });
+      const statements = Object.values(policies).flatMap(
+        (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+      );
+      expect(statements).toEqual([
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] } },
+        // X-Ray (tracing is on) has no resource-level permissions.
+        { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+        ...START_ONCE_STATEMENTS,
+      ]);
+    },
+  );
 
-  test('GIVEN the trigger WHEN synthesized THEN EventBridge has no role to start the state machine with: only the push function starts it', () => {
+  test('GIVEN the trigger WHEN synthesized THEN EventBridge has no role to start the state machine: only the push function does', () => {
     const roles = Object.values(template.findResources('AWS::IAM::Role')) as {
       Properties: { AssumeRolePolicyDocument: { Statement: { Principal: { Service?: string } }[] } };
     }[];
@@ -108,32 +116,36 @@ describe('addCodeCommitTrigger', () => {
     ).toEqual([]);
   });
 
-  test('GIVEN the dead-letter queue WHEN synthesized THEN it is encrypted, keeps events 14 days, refuses requests without TLS, and EventBridge may send to it from the push rule only', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as {
-      Properties: { PolicyDocument: { Statement: unknown[] } };
-    }[];
-    const queueArn = { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] };
-    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
-      {
-        Action: 'sqs:*',
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Resource: queueArn,
-      },
-      {
-        Action: 'sqs:SendMessage',
-        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^CodeCommitTriggerPushRule/), 'Arn'] } } },
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Resource: queueArn,
-        Sid: expect.any(String),
-      },
-    ]);
-  });
+  test(
+    'GIVEN the dead-letter queue WHEN synthesized ' +
+      'THEN it is encrypted, keeps events 14 days, refuses requests without TLS, and EventBridge may send to it from the push rule only',
+    () => {
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as {
+        Properties: { PolicyDocument: { Statement: unknown[] } };
+      }[];
+      const queueArn = { 'Fn::GetAtt': [deadLetterQueue(), 'Arn'] };
+      expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+        {
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Resource: queueArn,
+        },
+        {
+          Action: 'sqs:SendMessage',
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^CodeCommitTriggerPushRule/), 'Arn'] } } },
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Resource: queueArn,
+          Sid: expect.any(String),
+        },
+      ]);
+    },
+  );
 
-  test('GIVEN the trigger WHEN synthesized THEN branch deletions match a second rule whose only target is the log group, never the state machine', () => {
+  test('GIVEN the trigger WHEN synthesized THEN branch deletions match a second rule whose only target is the log group', () => {
     const rules = template.findResources('AWS::Events::Rule', {
       Properties: { EventPattern: { detail: { event: ['referenceDeleted'] } } },
     });
@@ -156,7 +168,9 @@ describe('addCodeCommitTrigger', () => {
             'detail-oldCommitId': '$.detail.oldCommitId',
           },
           InputTemplate:
-            '{"timestamp":<time>,"message":"branch <detail-referenceName> of <detail-repositoryName> deleted (last commit <detail-oldCommitId>): nothing was destroyed; to destroy the fabric run fabricctl down NAME --confirm NAME"}',
+            '{"timestamp":<time>,"message":"branch <detail-referenceName> of <' +
+            'detail-repositoryName> deleted (last commit <' +
+            'detail-oldCommitId>): nothing was destroyed; to destroy the fabric run fabricctl down NAME --confirm NAME"}',
         },
       },
     ]);
@@ -201,24 +215,31 @@ describe('addCodeCommitTrigger', () => {
 });
 
 describe('addCodeCommitTrigger under cdk-nag', () => {
-  test('GIVEN the stack with a CodeCommit repository WHEN synthesized with the AWS Solutions rules THEN no finding is left and each acknowledgement of the trigger names one finding', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics' }));
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    // synth() throws listing the findings when any is not acknowledged.
-    expect(() => app.synth()).not.toThrow();
-    const trigger = stack.node.findChild('CodeCommitTrigger');
-    const acknowledged = trigger.node
-      .findAll()
-      .flatMap((c) => c.node.metadata)
-      .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
-      .flatMap((m) => Object.keys(m.data as Record<string, string>));
-    expect(acknowledged.sort()).toEqual([
-      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'Annotation::AwsSolutions-IAM5[Resource::*]',
-      expect.stringMatching(
-        /^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/,
-      ),
-    ]);
-  });
+  test(
+    'GIVEN the stack with a CodeCommit repository WHEN synthesized with the AWS Solutions rules ' +
+      'THEN no finding is left and each acknowledgement of the trigger names one finding',
+    () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ codeCommitRepositoryName: 'fabrics' }));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // synth() throws listing the findings when any is not acknowledged.
+      expect(() => app.synth()).not.toThrow();
+      const trigger = stack.node.findChild('CodeCommitTrigger');
+      const acknowledged = trigger.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+        .flatMap((m) => Object.keys(m.data as Record<string, string>));
+      expect(acknowledged.sort()).toEqual([
+        'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'Annotation::AwsSolutions-IAM5[Resource::*]',
+        expect.stringMatching(
+          new RegExp(
+            String.raw`^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:` +
+              String.raw`execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$`,
+          ),
+        ),
+      ]);
+    },
+  );
 });

@@ -51,7 +51,7 @@ const deliveryTableId = (template: Template): string => {
 };
 
 describe('addGithubWebhook', () => {
-  test('GIVEN a token secret WHEN synthesized THEN the receiver gets its ARN as GITHUB_TOKEN_SECRET_ARN and may read that secret only', () => {
+  test('GIVEN a token secret WHEN synthesized THEN the receiver gets its ARN as GITHUB_TOKEN_SECRET_ARN, may read that secret only', () => {
     const { environment, secretStatements } = receiver(synth(true));
     expect(environment.GITHUB_TOKEN_SECRET_ARN).toBe(TOKEN_ARN);
     expect(secretStatements).toEqual([
@@ -90,7 +90,7 @@ describe('addGithubWebhook', () => {
     );
   });
 
-  test('GIVEN the webhook WHEN synthesized THEN the delivery table is keyed by delivery id, on demand, with PITR and the TTL attribute expiresAt', () => {
+  test('GIVEN the webhook WHEN synthesized THEN the delivery table: keyed by delivery id, on demand, PITR, TTL attribute expiresAt', () => {
     const template = synth(false);
     const table = template.findResources('AWS::DynamoDB::GlobalTable')[deliveryTableId(template)] as {
       Properties: Record<string, unknown>;
@@ -113,31 +113,38 @@ describe('addGithubWebhook', () => {
     ]);
   });
 
-  test('GIVEN the webhook WHEN synthesized THEN the receiver may start this state machine and describe its executions, nothing more of Step Functions', () => {
+  test('GIVEN the webhook WHEN synthesized THEN the receiver may start this state machine and describe its executions, no more', () => {
     const { statements } = receiver(synth(false));
     expect(statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('states:')))).toEqual(START_ONCE_STATEMENTS);
   });
 });
 
 describe('addGithubWebhook under cdk-nag', () => {
-  test('GIVEN the stack with the webhook WHEN synthesized with the AWS Solutions rules THEN no finding is left and each acknowledgement of the webhook names one finding', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ githubWebhook: true }));
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    // synth() throws listing the findings when any is not acknowledged.
-    expect(() => app.synth()).not.toThrow();
-    const acknowledged = ['GithubWebhookSecret', 'GithubWebhookFunction', 'GithubWebhookDeliveries']
-      .flatMap((id) => stack.node.findChild(id).node.findAll())
-      .flatMap((c) => c.node.metadata)
-      .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
-      .flatMap((m) => Object.keys(m.data as Record<string, string>));
-    expect(acknowledged.sort()).toEqual([
-      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'Annotation::AwsSolutions-IAM5[Resource::*]',
-      expect.stringMatching(
-        /^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$/,
-      ),
-      'Annotation::AwsSolutions-SMG4',
-    ]);
-  });
+  test(
+    'GIVEN the stack with the webhook WHEN synthesized with the AWS Solutions rules ' +
+      'THEN no finding is left and each acknowledgement of the webhook names one finding',
+    () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', testStackProps({ githubWebhook: true }));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // synth() throws listing the findings when any is not acknowledged.
+      expect(() => app.synth()).not.toThrow();
+      const acknowledged = ['GithubWebhookSecret', 'GithubWebhookFunction', 'GithubWebhookDeliveries']
+        .flatMap((id) => stack.node.findChild(id).node.findAll())
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+        .flatMap((m) => Object.keys(m.data as Record<string, string>));
+      expect(acknowledged.sort()).toEqual([
+        'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'Annotation::AwsSolutions-IAM5[Resource::*]',
+        expect.stringMatching(
+          new RegExp(
+            String.raw`^Annotation::AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:` +
+              String.raw`execution:<OrchestratorStateMachine[0-9A-F]+\.Name>:\*\]$`,
+          ),
+        ),
+        'Annotation::AwsSolutions-SMG4',
+      ]);
+    },
+  );
 });

@@ -30,8 +30,10 @@ SUBNET_IDS_CSV="${SUBNET_IDS_CSV:-}"
 SSH_ACCESS="${SSH_ACCESS:-}"
 SSH_PUBLIC_KEY="${SSH_PUBLIC_KEY:-}"
 PERMISSIONS_BOUNDARY_ARN="${PERMISSIONS_BOUNDARY_ARN:-}"
-if [[ -n "${PERMISSIONS_BOUNDARY_ARN}" && ! "${PERMISSIONS_BOUNDARY_ARN}" =~ ^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$ ]]; then
-  die "PERMISSIONS_BOUNDARY_ARN must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/NodeRoleBoundary; got '${PERMISSIONS_BOUNDARY_ARN}'"
+boundary_re='^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$'
+if [[ -n "${PERMISSIONS_BOUNDARY_ARN}" && ! "${PERMISSIONS_BOUNDARY_ARN}" =~ ${boundary_re} ]]; then
+  die "PERMISSIONS_BOUNDARY_ARN must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/NodeRoleBoundary;" \
+    "got '${PERMISSIONS_BOUNDARY_ARN}'"
 fi
 if [[ "${ACTION}" == provision ]]; then require_env VPC_ID SUBNET_IDS_CSV SSH_PUBLIC_KEY; fi
 # A plan of a registered cluster needs no SSH key (kops has it); only a dry-run create does.
@@ -39,15 +41,19 @@ if [[ "${ACTION}" == plan && -n "${VPC_ID}" ]]; then require_env SUBNET_IDS_CSV;
 
 csv_re='^[a-z0-9-]+(,[a-z0-9-]+)*$'
 cidrs_re='^[0-9a-fA-F:./]+(,[0-9a-fA-F:./]+)*$'
-[[ "${ZONES_CSV}" =~ ${csv_re} ]] || die "ZONES_CSV must be comma-separated zone names such as us-east-2a,us-east-2b,us-east-2c; got '${ZONES_CSV}'"
+[[ "${ZONES_CSV}" =~ ${csv_re} ]] ||
+  die "ZONES_CSV must be comma-separated zone names such as us-east-2a,us-east-2b,us-east-2c; got '${ZONES_CSV}'"
 IFS=, read -r -a zones <<<"${ZONES_CSV}"
-((${#zones[@]} % 2 == 1)) || die "ZONES_CSV must list an odd number of zones (one control-plane node per zone keeps etcd quorum); got ${#zones[@]}"
+((${#zones[@]} % 2 == 1)) ||
+  die "ZONES_CSV must list an odd number of zones (one control-plane node per zone keeps etcd quorum); got ${#zones[@]}"
 if [[ -n "${SUBNET_IDS_CSV}" ]]; then
   [[ "${SUBNET_IDS_CSV}" =~ ${csv_re} ]] || die "SUBNET_IDS_CSV must be comma-separated subnet ids; got '${SUBNET_IDS_CSV}'"
   IFS=, read -r -a subnets <<<"${SUBNET_IDS_CSV}"
-  ((${#subnets[@]} == ${#zones[@]})) || die "SUBNET_IDS_CSV lists ${#subnets[@]} subnets for ${#zones[@]} zones; one per zone, in zone order"
+  ((${#subnets[@]} == ${#zones[@]})) ||
+    die "SUBNET_IDS_CSV lists ${#subnets[@]} subnets for ${#zones[@]} zones; one per zone, in zone order"
 fi
-[[ "${NODE_MIN}" =~ ^[0-9]+$ && "${NODE_MAX}" =~ ^[0-9]+$ ]] || die "NODE_MIN and NODE_MAX must be whole numbers; got '${NODE_MIN}' and '${NODE_MAX}'"
+[[ "${NODE_MIN}" =~ ^[0-9]+$ && "${NODE_MAX}" =~ ^[0-9]+$ ]] ||
+  die "NODE_MIN and NODE_MAX must be whole numbers; got '${NODE_MIN}' and '${NODE_MAX}'"
 ((NODE_MIN >= 1 && NODE_MIN <= NODE_MAX)) || die "need 1 <= NODE_MIN <= NODE_MAX; got ${NODE_MIN} and ${NODE_MAX}"
 [[ "${API_ACCESS}" =~ ${cidrs_re} ]] || die "API_ACCESS must be comma-separated CIDRs; got '${API_ACCESS}'"
 [[ -z "${SSH_ACCESS}" || "${SSH_ACCESS}" =~ ${cidrs_re} ]] || die "SSH_ACCESS must be empty or comma-separated CIDRs; got '${SSH_ACCESS}'"
@@ -155,7 +161,8 @@ kubernetes_upgrade_step() {
   elif ((t[0] == f[0] && t[1] == f[1] + 1)); then
     printf 'minor\n'
   elif ((t[0] < f[0] || (t[0] == f[0] && (t[1] < f[1] || (t[1] == f[1] && t[2] < f[2]))))); then
-    die "kubernetesVersion ${from} -> ${to} is a downgrade, which kops does not support; keep ${f[0]}.${f[1]}.x (${from} or a later patch), or destroy and provision the fabric again"
+    die "kubernetesVersion ${from} -> ${to} is a downgrade, which kops does not support;" \
+      "keep ${f[0]}.${f[1]}.x (${from} or a later patch), or destroy and provision the fabric again"
   else
     die "kubernetesVersion ${from} -> ${to} skips a minor; kops upgrades one minor at a time: use ${f[0]}.$((f[1] + 1)).x first, then ${to}"
   fi
@@ -176,7 +183,9 @@ refuse_unappliable_changes() {
   others="$(jq -r -n --argjson old "${recorded}" --argjson new "$(cluster_inputs)" \
     '[$new | keys[] | select(. != "kubernetesVersion") as $k | select($old[$k] != $new[$k])] | join(", ")')"
   [[ -z "${others}" ]] ||
-    die "the spec changes what kops created the cluster with (${changed}); this job applies node counts, drift and Kubernetes upgrades only. Revert those fields, or destroy and provision the fabric again, or change the cluster with kops edit/replace by hand"
+    die "the spec changes what kops created the cluster with (${changed});" \
+      "this job applies node counts, drift and Kubernetes upgrades only." \
+      "Revert those fields, or destroy and provision the fabric again, or change the cluster with kops edit/replace by hand"
   from="$(jq -r '.kubernetesVersion' <<<"${recorded}")"
   if [[ "${from}" != "${KUBERNETES_VERSION}" ]]; then
     step="$(kubernetes_upgrade_step "${from}" "${KUBERNETES_VERSION}")" || exit 1
@@ -272,12 +281,14 @@ export_admin_kubeconfig() {
 
 store_kubeconfig() {
   local arn
-  if arn="$("${aws_r[@]}" secretsmanager describe-secret --secret-id "${KUBECONFIG_SECRET_NAME}" --query ARN --output text 2>/dev/null)"; then
+  if arn="$("${aws_r[@]}" secretsmanager describe-secret --secret-id "${KUBECONFIG_SECRET_NAME}" \
+    --query ARN --output text 2>/dev/null)"; then
     "${aws_r[@]}" secretsmanager put-secret-value --secret-id "${arn}" --secret-string "file://${kubeconfig_file}" >/dev/null
   else
     arn="$("${aws_r[@]}" secretsmanager create-secret --name "${KUBECONFIG_SECRET_NAME}" \
       --description "Admin kubeconfig of kops cluster ${CLUSTER_NAME} (fabricctl)" \
-      --tags "$(jq -c '[to_entries[] | {Key: .key, Value: .value}] + [{Key: "fabricctl:fabric", Value: $f}]' --arg f "${FABRIC_NAME}" <<<"${TAGS_JSON}")" \
+      --tags "$(jq -c '[to_entries[] | {Key: .key, Value: .value}] + [{Key: "fabricctl:fabric", Value: $f}]' \
+        --arg f "${FABRIC_NAME}" <<<"${TAGS_JSON}")" \
       --secret-string "file://${kubeconfig_file}" --query ARN --output text)"
   fi
   log "admin kubeconfig stored in Secrets Manager: ${KUBECONFIG_SECRET_NAME}"
@@ -320,20 +331,24 @@ create_args() {
 delete_kubernetes_load_balancers() {
   local tag_key="kubernetes.io/cluster/${CLUSTER_NAME}" name arn sg attempt
   local -a names=() arns=() groups=()
-  mapfile -t names < <("${aws_r[@]}" elb describe-load-balancers --query 'LoadBalancerDescriptions[].LoadBalancerName' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
+  mapfile -t names < <("${aws_r[@]}" elb describe-load-balancers --query 'LoadBalancerDescriptions[].LoadBalancerName' \
+    --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
   for name in "${names[@]}"; do
     if "${aws_r[@]}" elb describe-tags --load-balancer-names "${name}" --output json |
       jq -e --arg k "${tag_key}" '[.TagDescriptions[].Tags[]? | select(.Key == $k)] | length > 0' >/dev/null; then
-      mapfile -t -O "${#groups[@]}" groups < <("${aws_r[@]}" elb describe-load-balancers --load-balancer-names "${name}" --query 'LoadBalancerDescriptions[].SecurityGroups[]' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
+      mapfile -t -O "${#groups[@]}" groups < <("${aws_r[@]}" elb describe-load-balancers --load-balancer-names "${name}" \
+        --query 'LoadBalancerDescriptions[].SecurityGroups[]' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
       log "deleting classic load balancer ${name} (tagged ${tag_key})"
       "${aws_r[@]}" elb delete-load-balancer --load-balancer-name "${name}"
     fi
   done
-  mapfile -t arns < <("${aws_r[@]}" elbv2 describe-load-balancers --query 'LoadBalancers[].LoadBalancerArn' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
+  mapfile -t arns < <("${aws_r[@]}" elbv2 describe-load-balancers --query 'LoadBalancers[].LoadBalancerArn' \
+    --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
   for arn in "${arns[@]}"; do
     if "${aws_r[@]}" elbv2 describe-tags --resource-arns "${arn}" --output json |
       jq -e --arg k "${tag_key}" '[.TagDescriptions[].Tags[]? | select(.Key == $k)] | length > 0' >/dev/null; then
-      mapfile -t -O "${#groups[@]}" groups < <("${aws_r[@]}" elbv2 describe-load-balancers --load-balancer-arns "${arn}" --query 'LoadBalancers[].SecurityGroups[]' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
+      mapfile -t -O "${#groups[@]}" groups < <("${aws_r[@]}" elbv2 describe-load-balancers --load-balancer-arns "${arn}" \
+        --query 'LoadBalancers[].SecurityGroups[]' --output text | tr '\t' '\n' | sed '/^$/d;/^None$/d')
       log "deleting load balancer ${arn} (tagged ${tag_key})"
       "${aws_r[@]}" elbv2 delete-load-balancer --load-balancer-arn "${arn}"
     fi
@@ -389,7 +404,8 @@ case "${ACTION}" in
     if [[ -n "${upgrade_from}" && -n "${APPROVED_PLAN_DIGEST:-}" ]]; then
       # The approved plan named the upgrade in its summary; its Terraform exists only after kops set
       # cluster, which a plan must not run, so there is no digest of it to hold this plan to.
-      log "approved: the Kubernetes upgrade ${upgrade_from} -> ${KUBERNETES_VERSION}, which the approved plan named but could not contain; its digest is not compared"
+      log "approved: the Kubernetes upgrade ${upgrade_from} -> ${KUBERNETES_VERSION}," \
+        "which the approved plan named but could not contain; its digest is not compared"
       APPROVED_PLAN_DIGEST=""
     fi
     require_approved_plan "${dir}" "${plan_file}"
@@ -418,18 +434,24 @@ case "${ACTION}" in
     if [[ -z "${VPC_ID}" ]]; then
       finish "" '[]' "${zero_changes}" "the cluster waits for the network: no VPC exists yet, so kops and Terraform cannot plan it"
     elif ! cluster_registered && [[ -z "${SSH_PUBLIC_KEY}" ]]; then
-      finish "" '[]' "${zero_changes}" "cluster ${CLUSTER_NAME} would be created; kops validates the request once the fabric's SSH key exists (the first provision makes it)"
+      summary="cluster ${CLUSTER_NAME} would be created;"
+      summary+=" kops validates the request once the fabric's SSH key exists (the first provision makes it)"
+      finish "" '[]' "${zero_changes}" "${summary}"
     elif ! cluster_registered; then
       create_args
       # --dry-run validates the whole request and writes nothing to the state store.
       "${create[@]}" --dry-run --output=yaml >"${work}/cluster.yaml"
-      finish "" '[]' "${zero_changes}" "cluster ${CLUSTER_NAME} would be created (kops validated the request with --dry-run); its Terraform plan is known once kops has registered it"
+      summary="cluster ${CLUSTER_NAME} would be created (kops validated the request with --dry-run);"
+      summary+=" its Terraform plan is known once kops has registered it"
+      finish "" '[]' "${zero_changes}" "${summary}"
     else
       summary="plan of cluster ${CLUSTER_NAME}"
-      if recorded="$(recorded_cluster_inputs)" && from="$(jq -r '.kubernetesVersion' <<<"${recorded}")" && [[ "${from}" != "${KUBERNETES_VERSION}" ]]; then
+      if recorded="$(recorded_cluster_inputs)" && from="$(jq -r '.kubernetesVersion' <<<"${recorded}")" &&
+        [[ "${from}" != "${KUBERNETES_VERSION}" ]]; then
         step="$(kubernetes_upgrade_step "${from}" "${KUBERNETES_VERSION}")" || exit 1
         # Planning writes nothing, so kops keeps the current version and the plan cannot show the new one.
-        summary+="; not in this plan: the Kubernetes ${step} upgrade ${from} -> ${KUBERNETES_VERSION} (provision sets it with kops, applies, then rolls the control plane and the nodes)"
+        summary+="; not in this plan: the Kubernetes ${step} upgrade ${from} -> ${KUBERNETES_VERSION}"
+        summary+=" (provision sets it with kops, applies, then rolls the control plane and the nodes)"
       fi
       kops_update_terraform
       prepare_terraform

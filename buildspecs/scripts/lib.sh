@@ -93,7 +93,8 @@ require_carried_tags() {
     def reserved:
       lower as $k
       | ($k == "name" or $k == "kubernetescluster"
-        or any("aws:", "fabricctl:", "kubernetes.io/", "k8s.io/", "kops.k8s.io/", "aws-node-termination-handler/"; . as $p | $k | startswith($p)));
+        or any("aws:", "fabricctl:", "kubernetes.io/", "k8s.io/", "kops.k8s.io/", "aws-node-termination-handler/";
+          . as $p | $k | startswith($p)));
     [
       (to_entries[]
         | (select(.key == "__proto__" or (.key | length) < 1 or (.key | length) > 128 or (.key | carried | not) or (.key | reserved))
@@ -111,7 +112,8 @@ require_carried_tags() {
 tf_cli_config() {
   local dir
   if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
-    [[ -d "${TF_PLUGIN_MIRROR}/registry.terraform.io" ]] || die "TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR} holds no registry.terraform.io/ folder"
+    [[ -d "${TF_PLUGIN_MIRROR}/registry.terraform.io" ]] ||
+      die "TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR} holds no registry.terraform.io/ folder"
     dir="$(mktemp -d)"
     cat >"${dir}/terraform.rc" <<RC
 provider_installation {
@@ -229,7 +231,8 @@ tf_plan_changes() {
 tf_plan_digest() {
   local dir="$1" plan="$2"
   terraform -chdir="${dir}" show -json "${plan}" |
-    jq -c -S '[.resource_changes[]? | select(.change.actions != ["no-op"]) | {address, actions: .change.actions, after: .change.after}] | sort_by(.address)' |
+    jq -c -S '[.resource_changes[]? | select(.change.actions != ["no-op"])
+      | {address, actions: .change.actions, after: .change.after}] | sort_by(.address)' |
     sha256sum | cut -c1-64
 }
 
@@ -240,7 +243,9 @@ require_approved_plan() {
   [[ -n "${APPROVED_PLAN_DIGEST:-}" ]] || return 0
   digest="$(tf_plan_digest "${dir}" "${plan}")"
   [[ "${digest}" == "${APPROVED_PLAN_DIGEST}" ]] ||
-    die "PlanChanged: the plan differs from the approved one (approved ${APPROVED_PLAN_DIGEST}, now ${digest}); something changed the state or the cloud since the approval. Nothing was applied: run the provision again and approve the new plan"
+    die "PlanChanged: the plan differs from the approved one (approved ${APPROVED_PLAN_DIGEST}, now ${digest});" \
+      "something changed the state or the cloud since the approval." \
+      "Nothing was applied: run the provision again and approve the new plan"
   log "the plan is the approved one (${digest})"
 }
 
@@ -249,7 +254,8 @@ require_approved_plan() {
 # no network) stops the job: an empty value would pass for "not created yet".
 tf_output() {
   local dir="$1" name="$2" outputs
-  outputs="$(terraform -chdir="${dir}" output -no-color -json)" || die "could not read the Terraform state's outputs in ${dir} (see the error above)"
+  outputs="$(terraform -chdir="${dir}" output -no-color -json)" ||
+    die "could not read the Terraform state's outputs in ${dir} (see the error above)"
   jq -r --arg name "${name}" '.[$name].value // empty | if type == "string" then . else tojson end' <<<"${outputs}"
 }
 

@@ -85,7 +85,8 @@ case "${ACTION}" in
     "${tf[@]}" plan -input=false -no-color -lock=false "-out=${plan_file}"
     changes="$(tf_plan_changes "${dir}" "${plan_file}")"
     # fabric_result is a jsonencode()d string, as tf_output reads it: decoded here the same way.
-    planned="$("${tf[@]}" show -no-color -json "${plan_file}" | jq -c '.planned_values.outputs.fabric_result.value // empty | if type == "string" then fromjson else . end')"
+    planned="$("${tf[@]}" show -no-color -json "${plan_file}" |
+      jq -c '.planned_values.outputs.fabric_result.value // empty | if type == "string" then fromjson else . end')"
     finish "${planned:-${unknown_result}}" "${changes}" "$(tf_plan_digest "${dir}" "${plan_file}")"
     ;;
   destroy)

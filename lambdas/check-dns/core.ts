@@ -60,8 +60,11 @@ export async function checkDns(fabric: ValidatedFabric, deps: CheckDnsDeps): Pro
   if (publicZones.length === 0) {
     throw new DnsNotDelegated(
       zones.length > 0
-        ? `the hosted zone ${domain} in this account is private; kops publishes api.${fabric.clusterName} for clients outside the VPC, so create a public hosted zone ${domain} and delegate to it`
-        : `no hosted zone named ${domain} in this account; create a public one (aws route53 create-hosted-zone --name ${domain} --caller-reference <unique>) and set its NS records at your registrar`,
+        ? `the hosted zone ${domain} in this account is private; kops publishes api.${fabric.clusterName} for clients outside the VPC, ` +
+            `so create a public hosted zone ${domain} and delegate to it`
+        : `no hosted zone named ${domain} in this account; ` +
+            `create a public one (aws route53 create-hosted-zone --name ${domain} --caller-reference <unique>) ` +
+            `and set its NS records at your registrar`,
     );
   }
 
@@ -87,6 +90,8 @@ export async function checkDns(fabric: ValidatedFabric, deps: CheckDnsDeps): Pro
   const fix =
     candidates.length === 1
       ? `at your registrar (or in the parent zone), set the NS records of ${domain} to: ${expected.join(', ')}`
-      : `there are ${candidates.length} public hosted zones named ${domain} (${candidates.map((c) => `${c.id}: ${c.nameServers.join(', ')}`).join('; ')}); keep one, delete the others, and set the NS records of ${domain} at your registrar to the kept zone's name servers, e.g. ${expected.join(', ')}`;
+      : `there are ${candidates.length} public hosted zones named ${domain} ` +
+        `(${candidates.map((c) => `${c.id}: ${c.nameServers.join(', ')}`).join('; ')}); keep one, delete the others, ` +
+        `and set the NS records of ${domain} at your registrar to the kept zone's name servers, e.g. ${expected.join(', ')}`;
   throw new DnsNotDelegated(`domain ${domain} is not delegated to its Route 53 hosted zone: ${seen}; ${fix}`, expected);
 }

@@ -80,7 +80,9 @@ export async function checkApiRecord(route53: Route53Client, hostedZoneId: strin
   if (real.length === 0) {
     return {
       ready: false,
-      detail: `${apiName} still holds kops's placeholder ${KOPS_PLACEHOLDER_ADDRESS} (dns-controller has not run on a control-plane node yet)`,
+      detail:
+        `${apiName} still holds kops's placeholder ${KOPS_PLACEHOLDER_ADDRESS} ` +
+        `(dns-controller has not run on a control-plane node yet)`,
     };
   }
   return { ready: true, detail: `${apiName} -> ${real.join(', ')}`, address: real[0] };

@@ -190,7 +190,9 @@ export const TOKEN_OPTION =
  */
 export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   const [owner = '', repo = ''] = options.repository.split('/');
-  const url = `${options.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/contents/fabric.json?ref=${encodeURIComponent(options.commit)}`;
+  const url =
+    `${options.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}` +
+    `/contents/fabric.json?ref=${encodeURIComponent(options.commit)}`;
   const headers: Record<string, string> = {
     accept: 'application/vnd.github.raw+json',
     'user-agent': 'fabricctl-webhook',
@@ -204,14 +206,17 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   if (!options.token && [401, 403, 404].includes(response.status) && !rateLimited) {
     throw new SpecNotReadable(
       `GitHub answered ${response.status} for fabric.json in ${options.repository} at ${options.commit}, read without a token. ` +
-        `If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager and pass it with ${TOKEN_OPTION}. ` +
+        `If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager ` +
+        `and pass it with ${TOKEN_OPTION}. ` +
         'If it is public, commit a fabric.json at the root of the branch (fabricctl init writes one).',
       422,
     );
   }
   if (response.status === 404) {
     throw new SpecNotReadable(
-      `fabric.json not found in ${options.repository} at ${options.commit}: commit a fabric.json at the root of the branch (fabricctl init writes one), and check that the webhook's token can read the repository`,
+      `fabric.json not found in ${options.repository} at ${options.commit}: ` +
+        `commit a fabric.json at the root of the branch (fabricctl init writes one), ` +
+        `and check that the webhook's token can read the repository`,
       422,
     );
   }
@@ -413,7 +418,9 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
   if (!DELIVERY_ID.test(delivery)) {
     return respond(400, {
       error: 'DeliveryIdInvalid',
-      reason: `X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); got ${JSON.stringify(delivery.slice(0, 64))}`,
+      reason:
+        `X-GitHub-Delivery must be the GUID GitHub sends (8-4-4-4-12 hexadecimal digits); ` +
+        `got ${JSON.stringify(delivery.slice(0, 64))}`,
     });
   }
   let payload: unknown;

@@ -52,7 +52,8 @@ export class ClusterCaAccessDenied extends CliError {
       'ClusterCaAccessDenied',
       `${caller} may not read ${location} (the cluster CA, which signs the short-lived client certificate). ` +
         "The state bucket lets only the build jobs, the control plane and the stack's state admins read it: " +
-        `add ${principalArnOf(caller)} to fabricctl:stateAdminPrincipalArns (npx cdk deploy FabricOrchestrator -c fabricctl:stateAdminPrincipalArns=<arns>), ` +
+        `add ${principalArnOf(caller)} to fabricctl:stateAdminPrincipalArns ` +
+        `(npx cdk deploy FabricOrchestrator -c fabricctl:stateAdminPrincipalArns=<arns>), ` +
         `run fabricctl up for the fabric once so that EnsureStateBucket applies it to the bucket policy, ` +
         `and allow s3:GetObject on arn:aws:s3:::${bucket}/${stateKeys.kops(fabric)}/* in your own IAM policy`,
     );
@@ -65,7 +66,8 @@ export class ClusterCaUnusable extends CliError {
     super(
       EXIT.FAILED,
       'ClusterCaUnusable',
-      `the cluster CA at ${location} cannot sign: ${why}. kops's own files are the reference (kops get keypairs kubernetes-ca shows the keyset)`,
+      `the cluster CA at ${location} cannot sign: ${why}. ` +
+        `kops's own files are the reference (kops get keypairs kubernetes-ca shows the keyset)`,
     );
   }
 }

@@ -39,7 +39,9 @@ export class FabricNotReady extends CliError {
     const name = record.name;
     const why: Record<FabricRecord['status'], string> = {
       READY: '',
-      FAILED: `its last run failed${record.lastError ? ` (${record.lastError.error}: ${record.lastError.cause})` : ''}: fabricctl logs ${name} shows that run; fix it and run fabricctl up again`,
+      FAILED:
+        `its last run failed${record.lastError ? ` (${record.lastError.error}: ${record.lastError.cause})` : ''}: ` +
+        `fabricctl logs ${name} shows that run; fix it and run fabricctl up again`,
       DESTROYED: `it was destroyed (${record.updatedAt}): there is no cluster to connect to; fabricctl up makes it again`,
       PLANNED: 'it was only planned, never provisioned: fabricctl up provisions it',
       PROVISIONING: `its first provision is still running: wait for it (fabricctl logs ${name}), then try again`,
@@ -55,7 +57,9 @@ export class EmulatorEndpointRequired extends CliError {
     super(
       EXIT.USAGE,
       'EmulatorEndpointRequired',
-      '--local reads the fabric from a running emulator, and a local run stops its own at the end: start a local account (fabricctl local start) and provision in it, or run fabricctl up --local fabric.json --keep-emulator and pass the endpoint it prints with --endpoint',
+      '--local reads the fabric from a running emulator, and a local run stops its own at the end: ' +
+        'start a local account (fabricctl local start) and provision in it, ' +
+        'or run fabricctl up --local fabric.json --keep-emulator and pass the endpoint it prints with --endpoint',
     );
   }
 }
@@ -205,7 +209,9 @@ export async function kubeconfigCommand(deps: CliDeps, rawName: string, options:
       exec: {
         command,
         args,
-        installHint: `fabricctl makes this cluster's credentials: install fabricctl (npm ci in its repository), then run fabricctl kubeconfig ${record.name} again from there`,
+        installHint:
+          `fabricctl makes this cluster's credentials: install fabricctl (npm ci in its repository), ` +
+          `then run fabricctl kubeconfig ${record.name} again from there`,
       },
     },
     target,

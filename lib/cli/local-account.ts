@@ -93,7 +93,8 @@ export function localAccountClients(state: LocalAccountState): AwsClientFactory 
     throw new CliError(
       EXIT.FAILED,
       'LocalAccountIncomplete',
-      `the local account in ${state.home} has no emulator or Step Functions endpoint in account.json: fabricctl local stop, then start it again`,
+      `the local account in ${state.home} has no emulator or Step Functions endpoint in account.json: ` +
+        `fabricctl local stop, then start it again`,
     );
   // Fake credentials: nothing pointed here can reach a real account.
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -174,7 +175,8 @@ export function parseRepositories(values: readonly string[], cwd: string): Recor
       throw new CliError(
         EXIT.USAGE,
         'RepositoryInvalid',
-        `--repository ${JSON.stringify(value)}: give NAME=DIR, a CodeCommit repository name and the folder of a local git work tree holding its branches`,
+        `--repository ${JSON.stringify(value)}: give NAME=DIR, ` +
+          `a CodeCommit repository name and the folder of a local git work tree holding its branches`,
       );
     }
     repositories[match[1] ?? ''] = dir;

@@ -52,7 +52,8 @@ function addRunOptions(command: Command): Command {
     .option('--keep-emulator', 'with --local: leave the emulator running afterwards (prints its endpoint and pid)')
     .option(
       '--verbose',
-      "print every build log line as it comes (otherwise only a failed build's last lines); with --local, also the functions' own log lines",
+      "print every build log line as it comes (otherwise only a failed build's last lines); " +
+        "with --local, also the functions' own log lines",
     )
     .option('--approve', 'with --local: approve the plan when the run asks (otherwise asked on a terminal)')
     .option('--rerun', 'start a new execution even if this commit already ran');
@@ -97,7 +98,8 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
 
   addGlobals(program.command('validate <spec...>'))
     .description(
-      'check specs with the schema the state machine uses; lists every problem (field, value, fix). A directory means every fabric.json under it; two specs naming the same fabric are reported',
+      'check specs with the schema the state machine uses; lists every problem (field, value, fix). ' +
+        'A directory means every fabric.json under it; two specs naming the same fabric are reported',
     )
     .action(run((opts, c) => validateCommand(deps, c.args, opts)));
 
@@ -147,7 +149,8 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
 
   addGlobals(program.command('kubeconfig <name>'))
     .description(
-      "write a kubeconfig for the fabric's cluster (merged into $KUBECONFIG's first file or ~/.kube/config, as the current context) whose credentials are short-lived client certificates fabricctl mints when kubectl asks",
+      "write a kubeconfig for the fabric's cluster (merged into $KUBECONFIG's first file or ~/.kube/config, as the current context) " +
+        'whose credentials are short-lived client certificates fabricctl mints when kubectl asks',
     )
     .option('--out <file>', 'write to this file instead (mode 0600; other entries in it are kept)')
     .option('--ttl <duration>', 'lifetime of each client certificate, 5m to 24h', '1h')
@@ -162,11 +165,13 @@ export function buildProgram(deps: CliDeps, setExit: (code: ExitCode) => void): 
   const local = program
     .command('local')
     .description(
-      'a local account on this machine that keeps running: the AWS emulator with its state in a folder, the stand-ins, and a Step Functions endpoint running the synthesized state machine',
+      'a local account on this machine that keeps running: the AWS emulator with its state in a folder, the stand-ins, ' +
+        'and a Step Functions endpoint running the synthesized state machine',
     );
   addGlobals(local.command('start'))
     .description(
-      'start the local account in the background (its folder: $FABRICCTL_LOCAL_HOME, else ~/.fabricctl/local); then --local commands and aws --endpoint-url use it',
+      'start the local account in the background (its folder: $FABRICCTL_LOCAL_HOME, else ~/.fabricctl/local); ' +
+        'then --local commands and aws --endpoint-url use it',
     )
     .option('--port <port>', "the Step Functions endpoint's port (default: a free one)")
     .option(

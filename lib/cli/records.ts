@@ -82,7 +82,8 @@ export function renderStatus(record: FabricRecord, now: Date): string {
     const left = Date.parse(record.lease.expiresAt) - now.getTime();
     rows.push([
       'Expires',
-      `${record.lease.expiresAt} (${left > 0 ? `in ${formatAge(now, new Date(record.lease.expiresAt))}` : 'due now'}; lease ${record.lease.expiresAfter}; fabricctl extend ${record.name} 24h)`,
+      `${record.lease.expiresAt} (${left > 0 ? `in ${formatAge(now, new Date(record.lease.expiresAt))}` : 'due now'}; ` +
+        `lease ${record.lease.expiresAfter}; fabricctl extend ${record.name} 24h)`,
     ]);
   }
   rows.push(['Protected', record.spec.protected ? 'yes (destroy refused until a provision records "protected": false)' : 'no']);

@@ -73,7 +73,8 @@ export function renderNatComparison(comparison: NatComparison): string {
     ]),
   ];
   return [
-    `The same capacity with NAT gateways (nodes at min (${comparison.nodes}), ${comparison.natGbPerMonth} GB a month through NAT, internet egress itself equal in all):`,
+    `The same capacity with NAT gateways (nodes at min (${comparison.nodes}), ` +
+      `${comparison.natGbPerMonth} GB a month through NAT, internet egress itself equal in all):`,
     table(rows, new Set([1, 2, 3])),
   ].join('\n');
 }

@@ -53,7 +53,8 @@ export class InsufficientZones extends FabricError {
     super(
       'InsufficientZones',
       `region ${region} has ${available.length} usable availability zone(s) (${available.join(', ') || 'none'}) ` +
-        `but zoneCount is ${wanted}; choose a region with at least ${wanted} zones or set zoneCount to ${available.length >= 3 ? 3 : 'a smaller odd number'}`,
+        `but zoneCount is ${wanted}; ` +
+        `choose a region with at least ${wanted} zones or set zoneCount to ${available.length >= 3 ? 3 : 'a smaller odd number'}`,
     );
   }
 }
@@ -96,8 +97,10 @@ export class LockNotHeld extends FabricError {
     super(
       'LockNotHeld',
       holder === undefined
-        ? `fabric ${fabric} is not locked, so execution ${execution} may not write its record; only the run holding the lock records the fabric`
-        : `fabric ${fabric} is locked by execution ${holder}, not ${execution}; only the lock holder records the fabric, so this run's outcome is not recorded`,
+        ? `fabric ${fabric} is not locked, so execution ${execution} may not write its record; ` +
+            `only the run holding the lock records the fabric`
+        : `fabric ${fabric} is locked by execution ${holder}, not ${execution}; ` +
+            `only the lock holder records the fabric, so this run's outcome is not recorded`,
     );
   }
 }
@@ -160,7 +163,8 @@ export class FabricRecordUnreadable extends FabricError {
   constructor(bucket: string, key: string, reason: string) {
     super(
       'FabricRecordUnreadable',
-      `fabric record s3://${bucket}/${key} cannot be read (${reason}); restore a previous version of it (the bucket is versioned) or delete it`,
+      `fabric record s3://${bucket}/${key} cannot be read (${reason}); ` +
+        `restore a previous version of it (the bucket is versioned) or delete it`,
     );
   }
 }

@@ -138,7 +138,10 @@ export function nameProblem(raw: string): string | undefined {
   const name = normaliseName(raw);
   if (name.length === 0) return 'use at least one letter a-z, e.g. "demo" (a name keeps only a-z and 0-9 after lowercasing)';
   if (name.length > 32)
-    return `shorten the name to at most 32 letters and digits (it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`;
+    return (
+      `shorten the name to at most 32 letters and digits ` +
+      `(it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`
+    );
   if (!/^[a-z]/.test(name)) return `start the name with a letter a-z (after normalising it is "${name}")`;
   return undefined;
 }
@@ -165,10 +168,16 @@ function tagCharactersProblem(text: string, what: 'key' | 'value'): string | und
     const why = bad.some((c) => c === ',' || c === '=')
       ? 'kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; '
       : '';
-    return `remove ${listed} from the ${what}: ${why}AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @`;
+    return (
+      `remove ${listed} from the ${what}: ${why}` +
+      `AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @`
+    );
   }
   if (/^\p{Z}/u.test(text))
-    return `remove the leading space from the ${what}: kops drops it from --cloud-labels, so the cluster's tags would differ from the network's`;
+    return (
+      `remove the leading space from the ${what}: kops drops it from --cloud-labels, ` +
+      `so the cluster's tags would differ from the network's`
+    );
   return undefined;
 }
 
@@ -230,7 +239,9 @@ function tagsSchema(rules: Rules) {
             ctx.addIssue({
               code: 'custom',
               path: [key],
-              message: `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" (AWS tag values are strings)`,
+              message:
+                `write the value as text, e.g. "${typeof value === 'number' ? String(value) : 'platform'}" ` +
+                `(AWS tag values are strings)`,
             });
           }
         }
@@ -247,7 +258,9 @@ function tagsSchema(rules: Rules) {
               code: 'custom',
               path: [key],
               params: { received: key },
-              message: `keep one of "${other}" and "${key}": IAM, where kops also puts these tags, treats keys that differ only in case as one key`,
+              message:
+                `keep one of "${other}" and "${key}": ` +
+                `IAM, where kops also puts these tags, treats keys that differ only in case as one key`,
             });
           }
           seen.set(asciiLower(key), key);
@@ -256,7 +269,9 @@ function tagsSchema(rules: Rules) {
           ctx.addIssue({
             code: 'custom',
             params: { received: `${entries.length} tags` },
-            message: `remove ${entries.length - MAX_TAGS} tag(s): at most ${MAX_TAGS} (AWS allows 50 a resource and kops adds 10 of its own to the control-plane instances)`,
+            message:
+              `remove ${entries.length - MAX_TAGS} tag(s): at most ${MAX_TAGS} ` +
+              `(AWS allows 50 a resource and kops adds 10 of its own to the control-plane instances)`,
           });
         }
       }),
@@ -290,7 +305,8 @@ function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
         ctx.addIssue({
           code: 'custom',
           message:
-            'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+            'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, ' +
+            'or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
         });
       }
     }),
@@ -333,7 +349,10 @@ function versionProblem(version: string, rules: Rules): string | undefined {
   if (ceiling === undefined)
     return `use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): ${releaseRanges()}; e.g. 1.36.${KUBERNETES_RELEASES[36] ?? 0}`;
   if (patch > ceiling)
-    return `use 1.${minor}.0 to 1.${minor}.${ceiling}: 1.${minor}.${patch} is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)`;
+    return (
+      `use 1.${minor}.0 to 1.${minor}.${ceiling}: 1.${minor}.${patch} is not a Kubernetes release kops 1.36 is known to build ` +
+      `(kops fetches its binaries when it builds the cluster)`
+    );
   return undefined;
 }
 
@@ -353,7 +372,10 @@ function instanceTypeSchema(role: 'controlPlaneSize' | 'nodeSize', rules: Rules)
       if (role === 'controlPlaneSize' && TOO_SMALL_FOR_CONTROL_PLANE.has(size)) {
         ctx.addIssue({
           code: 'custom',
-          message: `use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a ${size} type`,
+          message:
+            `use size medium or larger for the control plane, e.g. t3.medium: ` +
+            `each control-plane node runs etcd, the API server and kops's controllers, ` +
+            `which do not fit in the 2 GiB or less of a ${size} type`,
         });
       }
     }),
@@ -481,7 +503,8 @@ function buildSpecSchema(rules: Rules) {
           cidrListSchema('api', rules).check(
             z.minLength(1, {
               message:
-                'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)',
+                'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 ' +
+                '(0.0.0.0/0 opens it to everyone)',
             }),
           ),
           ['0.0.0.0/0'],

@@ -77,7 +77,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   const endpoint = options.endpoint ?? moto?.endpoint ?? '';
   if (moto)
     log(
-      `AWS emulator: moto_server on ${endpoint} (pid ${moto.pid}); the state bucket gets no TLS-only policy here, as the emulator speaks plain HTTP`,
+      `AWS emulator: moto_server on ${endpoint} (pid ${moto.pid}); ` +
+        `the state bucket gets no TLS-only policy here, as the emulator speaks plain HTTP`,
     );
   // The SDK (handlers in process) and Terraform (builds) both honour AWS_ENDPOINT_URL.
   // Fake credentials always: even a tool that ignored the endpoint could not reach a real account.
@@ -108,7 +109,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   }
   process.env.DNS_RESOLVERS = publicDns.address;
   log(
-    `kops stand-in (kops is not installed): ${KOPS_STANDIN_BIN}/kops accepts only kops 1.36.2's documented flags and writes kops's own golden Terraform output`,
+    `kops stand-in (kops is not installed): ${KOPS_STANDIN_BIN}/kops accepts only kops 1.36.2's documented flags ` +
+      `and writes kops's own golden Terraform output`,
   );
   log('CodeBuild stand-in: builds run the real buildspecs and scripts on this machine, with real Terraform against the emulator');
   log(`public DNS stand-in on ${publicDns.address}: answers NS from the emulator's hosted zones (no internet here)`);
@@ -133,7 +135,8 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
         apiServers.set(clusterName, server);
         void server.then((s) =>
           log(
-            `Kubernetes API stand-in for ${clusterName} on 127.0.0.1:${s.port} (a local TLS server with a test cluster CA; anonymous requests get 401, as kops's API servers answer them)`,
+            `Kubernetes API stand-in for ${clusterName} on 127.0.0.1:${s.port} ` +
+              `(a local TLS server with a test cluster CA; anonymous requests get 401, as kops's API servers answer them)`,
           ),
         );
       }

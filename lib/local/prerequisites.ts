@@ -93,8 +93,10 @@ function platformProblem(probe: SystemProbe): LocalPlatformUnsupported | undefin
     return new LocalPlatformUnsupported(
       platform,
       arch,
-      "Its build jobs run the buildspec scripts on this machine, and they need GNU bash 4 or later (cluster.sh uses mapfile; macOS's /bin/bash is 3.2) " +
-        'and GNU coreutils (sha256sum); they have not been run on macOS. Run local mode in a Linux VM or container (Lima, colima, a Docker container of this repository), ' +
+      'Its build jobs run the buildspec scripts on this machine, and they need GNU bash 4 or later (cluster.sh uses mapfile; ' +
+        "macOS's /bin/bash is 3.2) " +
+        'and GNU coreutils (sha256sum); they have not been run on macOS. ' +
+        'Run local mode in a Linux VM or container (Lima, colima, a Docker container of this repository), ' +
         'or leave out --local: the cloud commands need Node.js only and work from macOS.',
     );
   }
@@ -115,7 +117,8 @@ function platformProblem(probe: SystemProbe): LocalPlatformUnsupported | undefin
     return new LocalPlatformUnsupported(
       platform,
       arch,
-      'Terraform and its AWS provider are published for linux amd64 and arm64 (and 32-bit builds local mode does not use); leave out --local to use the cloud.',
+      'Terraform and its AWS provider are published for linux amd64 and arm64 (and 32-bit builds local mode does not use); ' +
+        'leave out --local to use the cloud.',
     );
   }
   return undefined;
@@ -124,7 +127,9 @@ function platformProblem(probe: SystemProbe): LocalPlatformUnsupported | undefin
 function terraformProblem(probe: SystemProbe, minimum: string, pinned: string): Problem | undefined {
   const zip = `https://releases.hashicorp.com/terraform/${pinned}/terraform_${pinned}_linux_${goArch(probe.arch)}.zip`;
   const fix =
-    `install terraform ${minimum} or newer: from HashiCorp's apt repository (https://developer.hashicorp.com/terraform/install: add https://apt.releases.hashicorp.com, then apt-get install terraform), ` +
+    `install terraform ${minimum} or newer: from HashiCorp's apt repository ` +
+    `(https://developer.hashicorp.com/terraform/install: ` +
+    `add https://apt.releases.hashicorp.com, then apt-get install terraform), ` +
     `or unzip the release ${zip} (checksums in terraform_${pinned}_SHA256SUMS next to it) into a folder on PATH`;
   const result = probe.run('terraform', ['version', '-json']);
   if (result === undefined) return { field: 'terraform', received: 'not on PATH', fix };
@@ -155,7 +160,10 @@ function mirrorProblem(probe: SystemProbe): Problem | undefined {
   return {
     field: 'terraform provider mirror',
     received: `${mirror} holds no ${platform} build of hashicorp/aws`,
-    fix: `point TF_PLUGIN_MIRROR at a mirror that has one (terraform providers mirror -platform=${platform} DIR, run in terraform/fabric-network with internet access), or move ${mirror} away so that Terraform downloads the provider from its registry`,
+    fix:
+      `point TF_PLUGIN_MIRROR at a mirror that has one ` +
+      `(terraform providers mirror -platform=${platform} DIR, run in terraform/fabric-network with internet access), ` +
+      `or move ${mirror} away so that Terraform downloads the provider from its registry`,
   };
 }
 
@@ -180,7 +188,9 @@ export function missingLocalPrerequisites(probe: SystemProbe, options: Prerequis
     problems.push({
       field: 'aws',
       received: 'the AWS CLI is not on PATH (the cluster job reads and writes the state bucket and secrets with it)',
-      fix: 'apt-get install awscli, pipx install awscli, or AWS CLI v2 from https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html',
+      fix:
+        'apt-get install awscli, pipx install awscli, ' +
+        'or AWS CLI v2 from https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html',
     });
   }
   if (options.aws) {
@@ -194,7 +204,10 @@ export function missingLocalPrerequisites(probe: SystemProbe, options: Prerequis
         field: 'kops',
         received:
           version === undefined ? 'not on PATH (--aws runs the real kops here)' : `${version}, not the ${pinned} the cluster job runs`,
-        fix: `install kops ${pinned}: https://github.com/kubernetes/kops/releases/download/v${pinned}/kops-linux-${goArch(probe.arch)} (check it against the .sha256 beside it), as kops on PATH`,
+        fix:
+          `install kops ${pinned}: ` +
+          `https://github.com/kubernetes/kops/releases/download/v${pinned}/kops-linux-${goArch(probe.arch)} ` +
+          `(check it against the .sha256 beside it), as kops on PATH`,
       });
     }
   }

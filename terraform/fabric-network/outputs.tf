@@ -1,5 +1,8 @@
 output "fabric_result" {
-  description = "The network job's result as JSON: NetworkJobResult (lib/domain/contract.ts) without action and changes, which the script adds."
+  description = <<-EOT
+    The network job's result as JSON: NetworkJobResult (lib/domain/contract.ts) without action and changes,
+    which the script adds.
+  EOT
   value = jsonencode({
     vpcId           = module.network.vpc_id
     vpcCidr         = module.network.vpc_cidr_block

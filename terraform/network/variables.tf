@@ -9,7 +9,10 @@ variable "name" {
 }
 
 variable "cluster_name" {
-  description = "The kops cluster name (e.g. fabric.example.com); subnets are tagged kubernetes.io/cluster/<cluster_name>=shared so kops and Kubernetes may use them."
+  description = <<-EOT
+    The kops cluster name (e.g. fabric.example.com); subnets are tagged kubernetes.io/cluster/<cluster_name>=shared
+    so kops and Kubernetes may use them.
+  EOT
   type        = string
 
   validation {
@@ -23,7 +26,10 @@ variable "cidr" {
   type        = string
 
   validation {
-    condition     = can(cidrnetmask(var.cidr)) && try(tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 22, false)
+    condition = can(cidrnetmask(var.cidr)) && try(
+      tonumber(split("/", var.cidr)[1]) >= 16 && tonumber(split("/", var.cidr)[1]) <= 22,
+      false,
+    )
     error_message = "The cidr must be an IPv4 CIDR block from /16 to /22, such as 10.10.0.0/16."
   }
 
@@ -34,7 +40,10 @@ variable "cidr" {
 }
 
 variable "zones" {
-  description = "Availability zones, one public subnet in each, in this order. 1 to 5 distinct zones (the CIDR is split in 8 slots, leaving room for growth)."
+  description = <<-EOT
+    Availability zones, one public subnet in each, in this order.
+    1 to 5 distinct zones (the CIDR is split in 8 slots, leaving room for growth).
+  EOT
   type        = list(string)
 
   validation {

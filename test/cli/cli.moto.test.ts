@@ -80,7 +80,7 @@ describeWithMoto('fabricctl against moto', () => {
     return dir;
   }
 
-  test('GIVEN the deployed stack WHEN up --no-watch THEN the state machine from its outputs has an execution with the provision input', async () => {
+  test("GIVEN a deployed stack WHEN up --no-watch THEN its outputs' state machine has an execution with the provision input", async () => {
     const run = await runCli(['up', 'fabric.json', '--no-watch', '--json'], {
       cwd: specDir(),
       git: () => ({ commit: 'f'.repeat(40), clean: true }),

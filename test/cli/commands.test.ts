@@ -109,7 +109,8 @@ describe('fabricctl validate with several specs', () => {
     const run = await runCli(['validate', 'a.json', 'b.json'], { cwd });
     expect(run.code).toBe(0);
     expect(run.out).toBe(
-      'a.json: valid (fabric alpha, cluster alpha.example.com, region us-east-2)\nb.json: valid (fabric beta, cluster beta.example.com, region us-east-2)\n',
+      'a.json: valid (fabric alpha, cluster alpha.example.com, region us-east-2)\n' +
+        'b.json: valid (fabric beta, cluster beta.example.com, region us-east-2)\n',
     );
   });
 
@@ -129,7 +130,9 @@ describe('fabricctl validate with several specs', () => {
           {
             field: 'name',
             received: '"Demo"',
-            fix: 'rename this fabric or the other: "de-mo" in b.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record',
+            fix:
+              'rename this fabric or the other: "de-mo" in b.json also normalises to demo, ' +
+              'and one fabric has one branch (fabric/demo), one lock and one record',
           },
         ],
       ],
@@ -139,14 +142,16 @@ describe('fabricctl validate with several specs', () => {
           {
             field: 'name',
             received: '"de-mo"',
-            fix: 'rename this fabric or the other: "Demo" in a.json also normalises to demo, and one fabric has one branch (fabric/demo), one lock and one record',
+            fix:
+              'rename this fabric or the other: "Demo" in a.json also normalises to demo, ' +
+              'and one fabric has one branch (fabric/demo), one lock and one record',
           },
         ],
       ],
     ]);
   });
 
-  test('GIVEN a directory WHEN validated THEN every fabric.json under it is checked and a collision is printed with both files', async () => {
+  test('GIVEN a directory WHEN validated THEN every fabric.json under it is checked; a collision is printed with both files', async () => {
     const cwd = specTree({
       'fabrics/one/fabric.json': { name: 'Shop', domain: 'example.com' },
       'fabrics/two/fabric.json': { name: 'shop', domain: 'example.org' },
@@ -158,10 +163,12 @@ describe('fabricctl validate with several specs', () => {
     expect(run.code).toBe(2);
     expect(run.out).toBe('fabrics/three/fabric.json: valid (fabric other, cluster other.example.com, region us-east-2)\n');
     expect(run.err).toContain(
-      'fabrics/one/fabric.json: 1 problem(s)\n  name\n    received: "Shop"\n    fix: rename this fabric or the other: "shop" in fabrics/two/fabric.json also normalises to shop',
+      'fabrics/one/fabric.json: 1 problem(s)\n  name\n    received: "Shop"\n' +
+        '    fix: rename this fabric or the other: "shop" in fabrics/two/fabric.json also normalises to shop',
     );
     expect(run.err).toContain(
-      'fabrics/two/fabric.json: 1 problem(s)\n  name\n    received: "shop"\n    fix: rename this fabric or the other: "Shop" in fabrics/one/fabric.json also normalises to shop',
+      'fabrics/two/fabric.json: 1 problem(s)\n  name\n    received: "shop"\n' +
+        '    fix: rename this fabric or the other: "Shop" in fabrics/one/fabric.json also normalises to shop',
     );
   });
 
@@ -230,7 +237,7 @@ describe('fabricctl init', () => {
 });
 
 describe('fabricctl up (remote)', () => {
-  test('GIVEN a clean git commit WHEN up --no-watch THEN one StartExecution named <name>-<commit 12> with the provision input', async () => {
+  test('GIVEN a clean commit WHEN up --no-watch THEN one StartExecution named <name>-<commit 12> with the provision input', async () => {
     sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: `${MACHINE.replace('stateMachine', 'execution')}:demo-abcdef012345`, startDate: new Date() });
@@ -343,7 +350,7 @@ describe('fabricctl up (remote)', () => {
     });
   });
 
-  test('GIVEN Ctrl-C while watching WHEN the signal aborts THEN watching stops with exit 130 and the execution is not stopped', async () => {
+  test('GIVEN Ctrl-C while watching WHEN the signal aborts THEN watching stops with exit 130; the execution is not stopped', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-2:1:execution:F:x', startDate: new Date() });
     sfn.on(DescribeExecutionCommand).resolves({
       executionArn: 'arn:aws:states:us-east-2:1:execution:F:x',
@@ -418,7 +425,7 @@ describe('fabricctl down', () => {
 });
 
 describe('--local', () => {
-  test('GIVEN up --local WHEN the local run succeeds THEN runLocal gets the action and spec, and --json prints the final output', async () => {
+  test('GIVEN up --local WHEN the local run succeeds THEN runLocal gets the action and spec; --json prints the final output', async () => {
     const calls: LocalRunOptions[] = [];
     const runLocal = async (options: LocalRunOptions) => {
       calls.push(options);
@@ -482,7 +489,7 @@ describe('--local', () => {
     },
   );
 
-  test("GIVEN plan --local WHEN the plan succeeds THEN the output also gives the planned fabric's monthly cost, naming the price table", async () => {
+  test("GIVEN plan --local WHEN it succeeds THEN the output also gives the fabric's monthly cost, naming the price table", async () => {
     const runLocal = async () => ({
       status: 'SUCCEEDED' as const,
       output: { action: 'plan', network: { changes: { add: 11, change: 0, destroy: 0 } } },

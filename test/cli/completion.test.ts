@@ -107,15 +107,19 @@ describe('completion scripts are made from the program', () => {
     expect(zshCompletion(model)).toContain("'frobnicate:a new command'");
   });
 
-  test('GIVEN the zsh script WHEN read THEN every command is described, -o offers the formats, the hidden option is absent and it registers itself', async () => {
-    const run = await runCli(['completion', 'zsh']);
-    expect(run.code).toBe(0);
-    expect(run.out.split('\n')[0]).toBe('#compdef fabricctl');
-    for (const command of program().commands) expect(run.out).toContain(`    '${command.name()}:`);
-    expect(run.out).toContain("'(-o --output)'{-o,--output}'[output format]:value:(text json yaml)'");
-    expect(run.out).not.toContain('--credential');
-    expect(run.out).toContain('compdef _fabricctl fabricctl');
-  });
+  test(
+    'GIVEN the zsh script WHEN read ' +
+      'THEN every command is described, -o offers the formats, the hidden option is absent and it registers itself',
+    async () => {
+      const run = await runCli(['completion', 'zsh']);
+      expect(run.code).toBe(0);
+      expect(run.out.split('\n')[0]).toBe('#compdef fabricctl');
+      for (const command of program().commands) expect(run.out).toContain(`    '${command.name()}:`);
+      expect(run.out).toContain("'(-o --output)'{-o,--output}'[output format]:value:(text json yaml)'");
+      expect(run.out).not.toContain('--credential');
+      expect(run.out).toContain('compdef _fabricctl fabricctl');
+    },
+  );
 
   (HAS_ZSH ? test : test.skip)('GIVEN zsh WHEN it parses the script THEN there is no syntax error', async () => {
     const run = await runCli(['completion', 'zsh']);

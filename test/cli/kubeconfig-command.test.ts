@@ -23,7 +23,7 @@ describe('locating the API and the plugin', () => {
     expect(() => serverOf(record, 'http://127.0.0.1:8080')).toThrow(expect.objectContaining({ name: 'ServerInvalid' }));
   });
 
-  test('GIVEN a profile and local mode THEN the plugin is asked for the same fabric, bucket, region, lifetime, profile and emulator', () => {
+  test('GIVEN a profile and local mode THEN the plugin gets the same fabric, bucket, region, lifetime, profile and emulator', () => {
     expect(
       pluginArgs(
         'demo',

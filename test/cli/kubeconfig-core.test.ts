@@ -81,7 +81,7 @@ current-context: demo.example.com
 `;
 
 describe('mergeKubeconfig', () => {
-  test('GIVEN a kubeconfig with another cluster WHEN the fabric is merged THEN the other cluster, user, context, settings and comments are kept', () => {
+  test('GIVEN a kubeconfig with another cluster WHEN merged THEN the other cluster, user, context, settings and comments are kept', () => {
     const text = mergeKubeconfig(OTHER_KUBECONFIG, entry());
     const doc = parseYaml(text) as Doc;
     expect(doc.clusters.map((c) => c.name)).toEqual(['staging', 'demo.example.com']);
@@ -100,7 +100,7 @@ describe('mergeKubeconfig', () => {
     expect((parseYaml(mergeKubeconfig(OTHER_KUBECONFIG, entry())) as Doc)['current-context']).toBe('demo.example.com');
   });
 
-  test("GIVEN kops's 18-hour admin user of the same name WHEN merged THEN the user is replaced by the exec plugin and no client key is left", () => {
+  test("GIVEN kops's 18-hour admin user of the same name WHEN merged THEN the exec plugin replaces the user; no client key is left", () => {
     const text = mergeKubeconfig(KOPS_ADMIN, entry());
     const doc = parseYaml(text) as Doc;
     expect(doc.users).toHaveLength(1);
@@ -189,7 +189,7 @@ describe('kubeconfig file', () => {
 });
 
 describe('mintClientCertificate', () => {
-  test('GIVEN the cluster CA WHEN a certificate is minted THEN its CN is the caller, its O system:masters, and the cluster CA issued it', () => {
+  test('GIVEN the cluster CA WHEN a certificate is minted THEN its CN is the caller, O system:masters, issued by the cluster CA', () => {
     const minted = mintClientCertificate(caOf(clusterCa), { commonName: CALLER, groups: [ADMIN_GROUP] }, HOUR_MS, NOW);
     const cert = new X509Certificate(minted.certPem);
     const ca = new X509Certificate(clusterCa.certPem);

@@ -52,7 +52,7 @@ describe('local account clients', () => {
     });
   });
 
-  test('GIVEN the account WHEN clients are made THEN Step Functions goes to its endpoint and every other service to its emulator', async () => {
+  test('GIVEN the account WHEN clients are made THEN Step Functions uses its endpoint, every other service its emulator', async () => {
     const clients = localAccountClients(STATE)('eu-west-1');
     const endpointOf = async (client: { config: { endpoint?: () => Promise<{ hostname: string; port?: number }> } }) => {
       const url = await client.config.endpoint?.();
@@ -63,7 +63,7 @@ describe('local account clients', () => {
       expect(await endpointOf(client as never)).toBe('127.0.0.1:4566');
   });
 
-  test("GIVEN AWS_REGION set for the real account WHEN a command runs against the local account THEN the account's region, no profile", () => {
+  test("GIVEN AWS_REGION of the real account WHEN a command runs against the local account THEN the account's region, no profile", () => {
     const deps = localAccountDeps({ io: { env: { AWS_REGION: 'us-west-2', AWS_PROFILE: 'prod' } } } as never, STATE);
     expect([deps.io.env.AWS_REGION, deps.io.env.AWS_PROFILE]).toEqual(['eu-west-1', undefined]);
   });
@@ -84,11 +84,15 @@ describe('local start --repository', () => {
 });
 
 describe('kubeconfig --local against the account', () => {
-  test("GIVEN --local without --endpoint WHEN the exec plugin's arguments are written THEN --local alone: each kubectl call finds the running account again", () => {
-    const args = pluginArgs('kc', { region: 'us-east-2', prefix: 'fabricctl-state' }, { local: true, ttl: '1h' }, undefined);
-    expect(args.slice(-2)).toEqual(['1h', '--local']);
-    expect(args).not.toContain('--endpoint');
-  });
+  test(
+    "GIVEN --local without --endpoint WHEN the exec plugin's arguments are written " +
+      'THEN --local alone: each kubectl call finds the running account again',
+    () => {
+      const args = pluginArgs('kc', { region: 'us-east-2', prefix: 'fabricctl-state' }, { local: true, ttl: '1h' }, undefined);
+      expect(args.slice(-2)).toEqual(['1h', '--local']);
+      expect(args).not.toContain('--endpoint');
+    },
+  );
 });
 
 describe('approveWhenAsked (up --local --approve against the account)', () => {
@@ -102,7 +106,7 @@ describe('approveWhenAsked (up --local --approve against the account)', () => {
 
   const itemOf = (asking?: ApprovalRequest) => (asking ? { fabric: { S: 'demo' }, approval: { S: JSON.stringify(asking) } } : undefined);
 
-  test("GIVEN the run asks after a while WHEN watched THEN its token gets SendTaskSuccess once, and another run's request is left alone", async () => {
+  test("GIVEN a run that asks later WHEN watched THEN one SendTaskSuccess for its token; another run's request is left alone", async () => {
     const answers: unknown[] = [];
     const asked = [undefined, request('arn:other'), request('arn:mine')];
     const clients = {

@@ -27,7 +27,7 @@ describeLocal('fabricctl up --local', () => {
     expect(run.err).toContain('  ✗ DiscoverZones InsufficientZones: region us-east-2 has 3 usable availability zone(s)');
   }, 180000);
 
-  test('GIVEN --keep-emulator WHEN the run ends THEN fabricctl exits, its stand-ins stopped, and the emulator it names still answers', async () => {
+  test('GIVEN --keep-emulator WHEN the run ends THEN fabricctl exits, its stand-ins stop, the named emulator still answers', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'fabric.json'), JSON.stringify({ name: 'demo', domain: 'example.com', zoneCount: 5 }));
     // A real process: what kept it alive (listening stand-ins, the emulator's child handle) only shows there.

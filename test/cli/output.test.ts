@@ -37,7 +37,8 @@ const BUILD_CAUSE = JSON.stringify({
   },
 });
 const EXPLAINED =
-  'fabric demo: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED)\nLast error lines of the build log:\nError: invalid CIDR';
+  'fabric demo: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED)\n' +
+  'Last error lines of the build log:\nError: invalid CIDR';
 
 function specDir(): string {
   const dir = tempDir();
@@ -72,19 +73,24 @@ beforeEach(() => {
 });
 
 describe('a failed build, locally', () => {
-  test('GIVEN a build that fails WHEN up --local THEN the cause is explained, its last 30 lines shown, the raw build JSON never, and the next command reruns it verbose', async () => {
-    const run = await runCli(['up', '--local', 'fabric.json'], { cwd: specDir(), runLocal: failingLocalRun(40) });
-    expect(run.code).toBe(1);
-    expect(run.out).toContain(
-      '  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c',
-    );
-    expect(run.out).toContain("    last 30 line(s) of NetworkJob's build log (--verbose shows every line):\n    │ terraform line 11\n");
-    expect(run.out).toContain('    │ terraform line 40\n');
-    expect(run.out).not.toContain('terraform line 10\n');
-    expect(run.out).not.toContain('"Build"');
-    expect(run.out).toContain(`cause: ${EXPLAINED}`);
-    expect(run.out.trimEnd().split('\n').at(-1)).toBe('next: fabricctl up fabric.json --local --verbose    # every build line');
-  });
+  test(
+    'GIVEN a build that fails WHEN up --local ' +
+      'THEN the cause is explained, its last 30 lines shown, the raw build JSON never, and the next command reruns it verbose',
+    async () => {
+      const run = await runCli(['up', '--local', 'fabric.json'], { cwd: specDir(), runLocal: failingLocalRun(40) });
+      expect(run.code).toBe(1);
+      expect(run.out).toContain(
+        '  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ' +
+          'ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c',
+      );
+      expect(run.out).toContain("    last 30 line(s) of NetworkJob's build log (--verbose shows every line):\n    │ terraform line 11\n");
+      expect(run.out).toContain('    │ terraform line 40\n');
+      expect(run.out).not.toContain('terraform line 10\n');
+      expect(run.out).not.toContain('"Build"');
+      expect(run.out).toContain(`cause: ${EXPLAINED}`);
+      expect(run.out.trimEnd().split('\n').at(-1)).toBe('next: fabricctl up fabric.json --local --verbose    # every build line');
+    },
+  );
 
   test('GIVEN --verbose WHEN up --local THEN every build line is shown as it comes, once', async () => {
     const run = await runCli(['up', '--local', 'fabric.json', '--verbose'], { cwd: specDir(), runLocal: failingLocalRun(40) });
@@ -150,7 +156,7 @@ describe('watching a cloud run', () => {
       .resolves({ events: [...start, ...ending] });
   }
 
-  test('GIVEN a build that fails WHEN watched THEN the explained cause and the build lines read so far, then the logs command next', async () => {
+  test('GIVEN a build that fails WHEN watched THEN the explained cause, the build lines read so far, then the logs command', async () => {
     execution([
       {
         id: 5,
@@ -174,7 +180,11 @@ describe('watching a cloud run', () => {
     const run = await runCli(['up', 'fabric.json', '--watch'], { cwd: specDir() });
     expect(run.code).toBe(1);
     expect(run.out).toContain(
-      "  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: exit status 1\n    Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.\n    last 1 line(s) of NetworkJob's build log (--verbose shows every line):\n    │ Terraform v1.11\n",
+      '  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ' +
+        'ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: exit status 1\n' +
+        '    Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.\n' +
+        "    last 1 line(s) of NetworkJob's build log (--verbose shows every line):\n" +
+        '    │ Terraform v1.11\n',
     );
     // Read after the failure: shown as it comes.
     expect(run.out).toContain('    │ Error: invalid CIDR\n');

@@ -58,7 +58,8 @@ describe('createRenderer', () => {
       expiresAt: '2026-12-01T13:00:00.000Z',
     });
     expect(text()).toBe(
-      '  ⏸ WaitForApproval: fabric demo waits for approval until 2026-12-01T13:00:00.000Z\n    network (Terraform): no changes\n    kops rolls: nodes\n',
+      '  ⏸ WaitForApproval: fabric demo waits for approval until 2026-12-01T13:00:00.000Z\n' +
+        '    network (Terraform): no changes\n    kops rolls: nodes\n',
     );
   });
 
@@ -100,7 +101,11 @@ describe('createRenderer', () => {
       90000,
     );
     expect(text()).toContain(
-      'status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\nzones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\nstate bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\nstate keys: fabrics/demo/network.tfstate, fabrics/demo/cluster.tfstate, fabrics/demo/kops/\ntotal: 1m30s\ntime per step:\n  NetworkJob  1m01s\n',
+      'status: SUCCEEDED\nfabric: demo\nrecord status: READY\ncluster: demo.example.com\n' +
+        'zones: us-east-2a\nvpc: vpc-1\nsubnets: us-east-2a=subnet-1\n' +
+        'state bucket: b\nrecord: s3://b/fabrics/demo/fabric.json\n' +
+        'state keys: fabrics/demo/network.tfstate, fabrics/demo/cluster.tfstate, fabrics/demo/kops/\n' +
+        'total: 1m30s\ntime per step:\n  NetworkJob  1m01s\n',
     );
   });
 
@@ -216,13 +221,14 @@ describe('build logs', () => {
     expect(text()).toBe('  ▸ NetworkJob\n  ✓ NetworkJob 1.0s\n');
   });
 
-  test('GIVEN a build that fails WHEN not verbose THEN the explained cause, never the build JSON, then its last lines, then the lines still to come', () => {
+  test('GIVEN a failing build WHEN not verbose THEN the explained cause (never the build JSON), its last lines, then those to come', () => {
     const { renderer, text } = render(false, () => 0, { failedBuildTail: 3 });
     logs(renderer, 'NetworkJob', 5);
     renderer.onEvent({ type: 'stateFailed', state: 'NetworkJob', at, error: 'States.TaskFailed', cause: BUILD_CAUSE });
     renderer.onEvent({ type: 'log', state: 'NetworkJob', at, line: 'late line' });
     expect(text()).toBe(
-      '  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: ' +
+      '  ✗ NetworkJob States.TaskFailed: the network job (CodeBuild project FabricNetworkJob) ' +
+        'ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: ' +
         'COMMAND_EXECUTION_ERROR: Error while executing command: bash buildspecs/scripts/network.sh. Reason: exit status 1\n' +
         '    Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.\n' +
         "    last 3 line(s) of NetworkJob's build log (--verbose shows every line):\n" +
@@ -261,7 +267,9 @@ describe('build logs', () => {
 describe('readableCause', () => {
   test('GIVEN a build cause WHEN read THEN which job, phase and build, and where the log is', () => {
     expect(readableCause(BUILD_CAUSE).split('\n')).toEqual([
-      'the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: Error while executing command: bash buildspecs/scripts/network.sh. Reason: exit status 1',
+      'the network job (CodeBuild project FabricNetworkJob) ' +
+        'ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: ' +
+        'Error while executing command: bash buildspecs/scripts/network.sh. Reason: exit status 1',
       'Full log: CloudWatch Logs group /aws/codebuild/FabricNetworkJob, stream 1b2c.',
     ]);
   });

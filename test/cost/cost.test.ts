@@ -35,7 +35,7 @@ function expectPriceUnknown(fn: () => unknown, ...mentions: string[]): void {
 }
 
 describe('estimateFabricCost', () => {
-  it('GIVEN the default spec (3 zones, t3.medium, 3 nodes) WHEN priced in us-east-2 THEN the monthly total is the hand sum of the table figures', () => {
+  it("GIVEN the default spec (3 zones, t3.medium, 3 nodes) in us-east-2 THEN the monthly total is the table figures' hand sum", () => {
     const estimate = estimateFabricCost(parseFabricSpec(defaults), table);
     const expected =
       3 * H * 0.0416 + // control plane, one per zone
@@ -99,14 +99,18 @@ describe('estimateFabricCost', () => {
 });
 
 describe('compareWithNat', () => {
-  it('GIVEN 3 zones and 100 GB a month WHEN one NAT gateway per zone THEN it costs the gateways, their processing and addresses, minus the instance addresses', () => {
-    const comparison = compareWithNat(parseFabricSpec(defaults), table);
-    const perZone = comparison.designs.find((d) => d.name === 'one NAT gateway per zone');
-    const expected = 3 * H * 0.045 + 100 * 0.045 + 3 * H * 0.005 - 6 * H * 0.005;
-    expect(perZone?.natGateways).toBe(3);
-    expect(perZone?.differenceFromNoNat).toBeCloseTo(expected, 9);
-    expect(perZone?.differenceFromNoNat).toBeCloseTo(92.1, 9);
-  });
+  it(
+    'GIVEN 3 zones and 100 GB a month WHEN one NAT gateway per zone ' +
+      'THEN it costs the gateways, their processing and addresses, minus the instance addresses',
+    () => {
+      const comparison = compareWithNat(parseFabricSpec(defaults), table);
+      const perZone = comparison.designs.find((d) => d.name === 'one NAT gateway per zone');
+      const expected = 3 * H * 0.045 + 100 * 0.045 + 3 * H * 0.005 - 6 * H * 0.005;
+      expect(perZone?.natGateways).toBe(3);
+      expect(perZone?.differenceFromNoNat).toBeCloseTo(expected, 9);
+      expect(perZone?.differenceFromNoNat).toBeCloseTo(92.1, 9);
+    },
+  );
 
   it('GIVEN 3 zones and 100 GB a month WHEN a single NAT gateway THEN two zones also pay cross-zone transfer on both sides', () => {
     const comparison = compareWithNat(parseFabricSpec(defaults), table);

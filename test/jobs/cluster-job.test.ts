@@ -228,42 +228,46 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(await registryKeys()).toEqual([]);
   });
 
-  test("GIVEN an existing VPC WHEN the job provisions THEN Terraform applies kops's output: one control-plane group per zone, in that zone's subnet", async () => {
-    const run = await runClusterJob('provision');
-    const result = resultOf(run);
-    const groups = await autoScalingGroups();
-    const controlPlane = groups
-      .filter((g) => g.AutoScalingGroupName?.startsWith('master-'))
-      .sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
-    expect(controlPlane.map((g) => [g.AutoScalingGroupName, g.VPCZoneIdentifier, g.MinSize, g.MaxSize])).toEqual(
-      ZONES.map((z, i) => [`master-${z}.masters.${fabric.clusterName}`, network.subnetIds[i], 1, 1]),
-    );
-    const nodes = groups.find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`);
-    expect([nodes?.MinSize, nodes?.MaxSize, nodes?.VPCZoneIdentifier?.split(',').sort()]).toEqual([2, 5, [...network.subnetIds].sort()]);
-    expect(result).toEqual({
-      action: 'provision',
-      clusterName: fabric.clusterName,
-      apiName: `api.${fabric.clusterName}`,
-      kubeconfigSecretArn: expect.stringMatching(new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secretName}-`)),
-      controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`),
-      changes: { add: expect.any(Number), change: 0, destroy: 0 },
-      summary: `cluster ${fabric.clusterName} applied`,
-      // A provision applies; only a plan carries a digest and the groups it would roll.
-      planDigest: '',
-      rolls: [],
-    });
-    expect(result.changes.add).toBeGreaterThan(60);
-    // kops pre-creates the API records with its placeholder address until dns-controller runs.
-    expect(await apiRecords()).toEqual(
-      expect.arrayContaining([
-        [`api.${fabric.clusterName}.`, '203.0.113.123'],
-        [`api.internal.${fabric.clusterName}.`, '203.0.113.123'],
-      ]),
-    );
-    expect(run.lines.join('\n')).toContain('kops stand-in (kops is not installed)');
-  });
+  test(
+    'GIVEN an existing VPC WHEN the job provisions ' +
+      "THEN Terraform applies kops's output: one control-plane group per zone, in that zone's subnet",
+    async () => {
+      const run = await runClusterJob('provision');
+      const result = resultOf(run);
+      const groups = await autoScalingGroups();
+      const controlPlane = groups
+        .filter((g) => g.AutoScalingGroupName?.startsWith('master-'))
+        .sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
+      expect(controlPlane.map((g) => [g.AutoScalingGroupName, g.VPCZoneIdentifier, g.MinSize, g.MaxSize])).toEqual(
+        ZONES.map((z, i) => [`master-${z}.masters.${fabric.clusterName}`, network.subnetIds[i], 1, 1]),
+      );
+      const nodes = groups.find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`);
+      expect([nodes?.MinSize, nodes?.MaxSize, nodes?.VPCZoneIdentifier?.split(',').sort()]).toEqual([2, 5, [...network.subnetIds].sort()]);
+      expect(result).toEqual({
+        action: 'provision',
+        clusterName: fabric.clusterName,
+        apiName: `api.${fabric.clusterName}`,
+        kubeconfigSecretArn: expect.stringMatching(new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secretName}-`)),
+        controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`),
+        changes: { add: expect.any(Number), change: 0, destroy: 0 },
+        summary: `cluster ${fabric.clusterName} applied`,
+        // A provision applies; only a plan carries a digest and the groups it would roll.
+        planDigest: '',
+        rolls: [],
+      });
+      expect(result.changes.add).toBeGreaterThan(60);
+      // kops pre-creates the API records with its placeholder address until dns-controller runs.
+      expect(await apiRecords()).toEqual(
+        expect.arrayContaining([
+          [`api.${fabric.clusterName}.`, '203.0.113.123'],
+          [`api.internal.${fabric.clusterName}.`, '203.0.113.123'],
+        ]),
+      );
+      expect(run.lines.join('\n')).toContain('kops stand-in (kops is not installed)');
+    },
+  );
 
-  test("GIVEN the provisioned cluster WHEN its Terraform state is read THEN both roles kops made carry the stack's permissions boundary", async () => {
+  test("GIVEN the provisioned cluster THEN its Terraform state gives both roles kops made the stack's permissions boundary", async () => {
     const state = JSON.parse(
       await (
         await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: stateKeys.cluster(fabric.name) }))
@@ -303,58 +307,66 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     );
   });
 
-  test('GIVEN the provisioned cluster WHEN the recorded kops invocation is read THEN it carried every spec value, with one control-plane node per zone', async () => {
-    const body = await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: `${kopsBase}/standin-invocation.json` }));
-    const invocation = JSON.parse((await body.Body?.transformToString()) ?? '{}') as Invocation;
-    expect(invocation.command).toBe('create cluster');
-    expect(invocation.flags).toEqual({
-      name: [fabric.clusterName],
-      state: [`s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`],
-      cloud: ['aws'],
-      zones: ZONES,
-      'control-plane-zones': ZONES,
-      'network-id': [network.vpcId],
-      subnets: network.subnetIds,
-      'network-cidr': ['10.10.0.0/16'],
-      topology: ['public'],
-      'dns-zone': ['example.com'],
-      networking: ['calico'],
-      'kubernetes-version': ['1.35.0'],
-      'control-plane-size': ['t3.large'],
-      'node-size': ['m5.large'],
-      'node-count': ['2'],
-      'admin-access': ['203.0.113.0/24', '198.51.100.7/32'],
-      'ssh-public-key': [expect.stringMatching(/ssh_key\.pub$/)],
-      'cloud-labels': ['Team=platform,CostCentre=k8s'],
-      // SSH closed: kops would otherwise copy --admin-access into spec.sshAccess.
-      unset: ['spec.sshAccess'],
-    });
-    expect(await registryKeys()).toEqual(
-      expect.arrayContaining([
-        `${kopsBase}/config`,
-        `${kopsBase}/instancegroup/nodes`,
-        ...ZONES.map((z) => `${kopsBase}/instancegroup/master-${z}`),
-      ]),
-    );
-  });
+  test(
+    'GIVEN the provisioned cluster WHEN the recorded kops invocation is read ' +
+      'THEN it carried every spec value, with one control-plane node per zone',
+    async () => {
+      const body = await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: `${kopsBase}/standin-invocation.json` }));
+      const invocation = JSON.parse((await body.Body?.transformToString()) ?? '{}') as Invocation;
+      expect(invocation.command).toBe('create cluster');
+      expect(invocation.flags).toEqual({
+        name: [fabric.clusterName],
+        state: [`s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`],
+        cloud: ['aws'],
+        zones: ZONES,
+        'control-plane-zones': ZONES,
+        'network-id': [network.vpcId],
+        subnets: network.subnetIds,
+        'network-cidr': ['10.10.0.0/16'],
+        topology: ['public'],
+        'dns-zone': ['example.com'],
+        networking: ['calico'],
+        'kubernetes-version': ['1.35.0'],
+        'control-plane-size': ['t3.large'],
+        'node-size': ['m5.large'],
+        'node-count': ['2'],
+        'admin-access': ['203.0.113.0/24', '198.51.100.7/32'],
+        'ssh-public-key': [expect.stringMatching(/ssh_key\.pub$/)],
+        'cloud-labels': ['Team=platform,CostCentre=k8s'],
+        // SSH closed: kops would otherwise copy --admin-access into spec.sshAccess.
+        unset: ['spec.sshAccess'],
+      });
+      expect(await registryKeys()).toEqual(
+        expect.arrayContaining([
+          `${kopsBase}/config`,
+          `${kopsBase}/instancegroup/nodes`,
+          ...ZONES.map((z) => `${kopsBase}/instancegroup/master-${z}`),
+        ]),
+      );
+    },
+  );
 
-  test('GIVEN the provisioned cluster WHEN the kubeconfig secret is read THEN it holds an admin client certificate of the cluster CA, which appears in no log line', async () => {
-    const secrets = new SecretsManagerClient(clientOptions(REGION));
-    await secrets.send(new DescribeSecretCommand({ SecretId: secretName }));
-    const value = (await secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString ?? '';
-    const kubeconfig = parseYaml(value) as {
-      clusters: Array<{ cluster: { server: string; 'tls-server-name': string } }>;
-      users: Array<{ user: Record<string, string> }>;
-    };
-    expect(kubeconfig.clusters[0]?.cluster['tls-server-name']).toBe(`api.${fabric.clusterName}`);
-    const user = kubeconfig.users[0]?.user ?? {};
-    expect(Object.keys(user).sort()).toEqual(['client-certificate-data', 'client-key-data']);
-    const cert = new X509Certificate(Buffer.from(user['client-certificate-data'] ?? '', 'base64'));
-    expect(cert.verify(new X509Certificate(api.ca.certPem).publicKey)).toBe(true);
-    expect(cert.subject).toMatch(/^O=system:masters\nCN=kubecfg-/);
-    const key = user['client-key-data'] ?? '';
-    expect(allLines.filter((l) => l.includes(key.slice(0, 40)) || l.includes('PRIVATE KEY'))).toEqual([]);
-  });
+  test(
+    'GIVEN the provisioned cluster WHEN the kubeconfig secret is read ' +
+      'THEN it holds an admin client certificate of the cluster CA, which appears in no log line',
+    async () => {
+      const secrets = new SecretsManagerClient(clientOptions(REGION));
+      await secrets.send(new DescribeSecretCommand({ SecretId: secretName }));
+      const value = (await secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString ?? '';
+      const kubeconfig = parseYaml(value) as {
+        clusters: Array<{ cluster: { server: string; 'tls-server-name': string } }>;
+        users: Array<{ user: Record<string, string> }>;
+      };
+      expect(kubeconfig.clusters[0]?.cluster['tls-server-name']).toBe(`api.${fabric.clusterName}`);
+      const user = kubeconfig.users[0]?.user ?? {};
+      expect(Object.keys(user).sort()).toEqual(['client-certificate-data', 'client-key-data']);
+      const cert = new X509Certificate(Buffer.from(user['client-certificate-data'] ?? '', 'base64'));
+      expect(cert.verify(new X509Certificate(api.ca.certPem).publicKey)).toBe(true);
+      expect(cert.subject).toMatch(/^O=system:masters\nCN=kubecfg-/);
+      const key = user['client-key-data'] ?? '';
+      expect(allLines.filter((l) => l.includes(key.slice(0, 40)) || l.includes('PRIVATE KEY'))).toEqual([]);
+    },
+  );
 
   test('fails when kops rolling-update --use-kubeconfig finds no kubeconfig for the cluster, as kops does', () => {
     const run = kops(['rolling-update', 'cluster', '--yes', '--use-kubeconfig'], { KUBECONFIG: join(scratch, 'missing-kubeconfig') });
@@ -393,28 +405,32 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(run.lines.join('\n')).not.toContain('rolling update');
   });
 
-  test('GIVEN a changed spec (node maximum 5 -> 6) WHEN the job provisions THEN Terraform changes the node group, the kubeconfig is exported, then kops rolls the cluster validating with admin credentials', async () => {
-    // dns-controller has long replaced the placeholder on a running cluster: its stand-in does that here.
-    await promoteApiRecord({
-      hostedZoneId: zoneId,
-      clusterName: fabric.clusterName,
-      address: '127.0.0.1',
-      route53: new Route53Client(clientOptions(REGION)),
-    });
-    const run = await runClusterJob('provision', { NODE_MAX: '6' });
-    expect(resultOf(run).changes).toEqual({ add: 0, change: 1, destroy: 0 });
-    expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
-    const position = (text: string): number => run.lines.findIndex((l) => l.includes(text));
-    const order = [
-      position('Apply complete!'),
-      position(`admin kubeconfig exported for ${fabric.clusterName}`),
-      position('rolling update, one instance at a time'),
-      position(`kops stand-in: validated ${fabric.clusterName} at ${api.serverUrl} as kubecfg-`),
-      position(`kops stand-in: ${fabric.clusterName} has no Kubernetes nodes in the emulator, nothing to roll.`),
-    ];
-    expect(order.every((p) => p >= 0)).toBe(true);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
-  });
+  test(
+    'GIVEN a changed spec (node maximum 5 -> 6) WHEN the job provisions ' +
+      'THEN Terraform changes the node group, the kubeconfig is exported, then kops rolls the cluster validating with admin credentials',
+    async () => {
+      // dns-controller has long replaced the placeholder on a running cluster: its stand-in does that here.
+      await promoteApiRecord({
+        hostedZoneId: zoneId,
+        clusterName: fabric.clusterName,
+        address: '127.0.0.1',
+        route53: new Route53Client(clientOptions(REGION)),
+      });
+      const run = await runClusterJob('provision', { NODE_MAX: '6' });
+      expect(resultOf(run).changes).toEqual({ add: 0, change: 1, destroy: 0 });
+      expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
+      const position = (text: string): number => run.lines.findIndex((l) => l.includes(text));
+      const order = [
+        position('Apply complete!'),
+        position(`admin kubeconfig exported for ${fabric.clusterName}`),
+        position('rolling update, one instance at a time'),
+        position(`kops stand-in: validated ${fabric.clusterName} at ${api.serverUrl} as kubecfg-`),
+        position(`kops stand-in: ${fabric.clusterName} has no Kubernetes nodes in the emulator, nothing to roll.`),
+      ];
+      expect(order.every((p) => p >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+    },
+  );
 
   /** `spec.kubernetesVersion` of kops's config in the state store, and of the completed spec Terraform uploaded. */
   const clusterVersions = async (): Promise<{ config: unknown; completed: unknown }> => {
@@ -433,7 +449,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
   });
 
-  test('fails when the spec skips a Kubernetes minor (1.35.0 -> 1.37.0), saying to take 1.36.x first, before kops changes anything', async () => {
+  test('fails before kops changes anything when the spec skips a minor (1.35.0 -> 1.37.0), saying to take 1.36.x first', async () => {
     const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.37.0' });
     expect(run.failure).toBeDefined();
     expect(run.lines.join('\n')).toContain(
@@ -443,48 +459,58 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
   });
 
-  test("GIVEN the cluster at 1.35.0 WHEN the job plans 1.36.4 THEN the summary names the upgrade the plan leaves out and kops's config is untouched", async () => {
-    const run = await runClusterJob('plan', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
-    expect(resultOf(run)).toMatchObject({
-      changes: { add: 0, change: 0, destroy: 0 },
-      summary: `plan of cluster ${fabric.clusterName}; not in this plan: the Kubernetes minor upgrade 1.35.0 -> 1.36.4 (provision sets it with kops, applies, then rolls the control plane and the nodes)`,
-    });
-    expect(run.calls.map(callName)).toEqual(['version', 'update cluster']);
-    expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
-  });
+  test(
+    'GIVEN the cluster at 1.35.0 WHEN the job plans 1.36.4 ' +
+      "THEN the summary names the upgrade the plan leaves out and kops's config is untouched",
+    async () => {
+      const run = await runClusterJob('plan', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
+      expect(resultOf(run)).toMatchObject({
+        changes: { add: 0, change: 0, destroy: 0 },
+        summary:
+          `plan of cluster ${fabric.clusterName}; not in this plan: the Kubernetes minor upgrade 1.35.0 -> 1.36.4 ` +
+          `(provision sets it with kops, applies, then rolls the control plane and the nodes)`,
+      });
+      expect(run.calls.map(callName)).toEqual(['version', 'update cluster']);
+      expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
+    },
+  );
 
-  test('GIVEN the cluster at 1.35.0 WHEN the job provisions 1.36.4 THEN kops sets the version, updates, Terraform applies, then the control plane rolls and then the nodes', async () => {
-    const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
-    const result = resultOf(run);
-    expect(run.calls.map(callName)).toEqual([
-      'version',
-      'set cluster',
-      'update cluster',
-      'export kubeconfig',
-      'rolling-update cluster --instance-group-roles=control-plane',
-      'rolling-update cluster --instance-group-roles=node',
-    ]);
-    expect(run.calls.every((c) => c.exitCode === 0)).toBe(true);
-    expect(run.calls[1]?.argv).toEqual([
-      'set',
-      'cluster',
-      `--name=${fabric.clusterName}`,
-      `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`,
-      'spec.kubernetesVersion=1.36.4',
-    ]);
-    expect(result.summary).toBe(`cluster ${fabric.clusterName} applied; Kubernetes upgraded 1.35.0 -> 1.36.4`);
-    // The state-store objects and every group's launch template (its user_data hashes its nodeupconfig).
-    expect(result.changes).toMatchObject({ add: 0, destroy: 0 });
-    expect(result.changes.change).toBeGreaterThanOrEqual(9);
-    expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
-    // Terraform applied before the rolls; each roll validated the cluster through its API.
-    const position = (text: string, from = 0): number => run.lines.findIndex((l, i) => i >= from && l.includes(text));
-    const applied = position('Apply complete!');
-    const controlPlane = position('instance groups selected (roles control-plane): ' + ZONES.map((z) => `master-${z}`).join(', '));
-    const nodes = position('instance groups selected (roles node): nodes');
-    expect([applied >= 0, controlPlane > applied, nodes > controlPlane]).toEqual([true, true, true]);
-    expect(position(`kops stand-in: validated ${fabric.clusterName}`, nodes)).toBeGreaterThan(nodes);
-  });
+  test(
+    'GIVEN the cluster at 1.35.0 WHEN the job provisions 1.36.4 ' +
+      'THEN kops sets the version, updates, Terraform applies, then the control plane rolls and then the nodes',
+    async () => {
+      const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
+      const result = resultOf(run);
+      expect(run.calls.map(callName)).toEqual([
+        'version',
+        'set cluster',
+        'update cluster',
+        'export kubeconfig',
+        'rolling-update cluster --instance-group-roles=control-plane',
+        'rolling-update cluster --instance-group-roles=node',
+      ]);
+      expect(run.calls.every((c) => c.exitCode === 0)).toBe(true);
+      expect(run.calls[1]?.argv).toEqual([
+        'set',
+        'cluster',
+        `--name=${fabric.clusterName}`,
+        `--state=s3://${fabric.stateBucket}/${stateKeys.kops(fabric.name)}`,
+        'spec.kubernetesVersion=1.36.4',
+      ]);
+      expect(result.summary).toBe(`cluster ${fabric.clusterName} applied; Kubernetes upgraded 1.35.0 -> 1.36.4`);
+      // The state-store objects and every group's launch template (its user_data hashes its nodeupconfig).
+      expect(result.changes).toMatchObject({ add: 0, destroy: 0 });
+      expect(result.changes.change).toBeGreaterThanOrEqual(9);
+      expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
+      // Terraform applied before the rolls; each roll validated the cluster through its API.
+      const position = (text: string, from = 0): number => run.lines.findIndex((l, i) => i >= from && l.includes(text));
+      const applied = position('Apply complete!');
+      const controlPlane = position('instance groups selected (roles control-plane): ' + ZONES.map((z) => `master-${z}`).join(', '));
+      const nodes = position('instance groups selected (roles node): nodes');
+      expect([applied >= 0, controlPlane > applied, nodes > controlPlane]).toEqual([true, true, true]);
+      expect(position(`kops stand-in: validated ${fabric.clusterName}`, nodes)).toBeGreaterThan(nodes);
+    },
+  );
 
   test('GIVEN the upgraded cluster WHEN the same spec is provisioned again THEN nothing changes and nothing rolls', async () => {
     const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
@@ -496,7 +522,8 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.35.0' });
     expect(run.failure).toBeDefined();
     expect(run.lines.join('\n')).toContain(
-      'kubernetesVersion 1.36.4 -> 1.35.0 is a downgrade, which kops does not support; keep 1.36.x (1.36.4 or a later patch), or destroy and provision the fabric again',
+      'kubernetesVersion 1.36.4 -> 1.35.0 is a downgrade, which kops does not support; ' +
+        'keep 1.36.x (1.36.4 or a later patch), or destroy and provision the fabric again',
     );
     expect(run.calls.map(callName)).toEqual(['version']);
     expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
@@ -511,7 +538,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     });
   });
 
-  test('GIVEN the cluster WHEN the job destroys it THEN its groups, kops registry, DNS records and secret are gone and the state bucket stays', async () => {
+  test('GIVEN a cluster WHEN the job destroys it THEN groups, kops registry, DNS records, secret go; the state bucket stays', async () => {
     const result = resultOf(await runClusterJob('destroy'));
     expect(result).toMatchObject({ action: 'destroy', changes: { add: 0, change: 0, destroy: expect.any(Number) } });
     expect(result.changes.destroy).toBeGreaterThan(60);

@@ -83,7 +83,9 @@ describe('install-tools.sh', () => {
     // A curl that records its call and writes FAKE_DOWNLOAD's file, or else one whose checksum matches nothing pinned.
     writeFileSync(
       join(bin, 'curl'),
-      `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\nwhile [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then if [[ -n "\${FAKE_DOWNLOAD:-}" ]]; then cp "\${FAKE_DOWNLOAD}" "$2"; else echo tampered > "$2"; fi; fi; shift; done\n`,
+      `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\n` +
+        `while [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then ` +
+        `if [[ -n "\${FAKE_DOWNLOAD:-}" ]]; then cp "\${FAKE_DOWNLOAD}" "$2"; else echo tampered > "$2"; fi; fi; shift; done\n`,
     );
     chmodSync(join(bin, 'curl'), 0o755);
   });
@@ -149,7 +151,7 @@ describe('install-tools.sh', () => {
   }
   const curlCalls = (): string => (existsSync(join(bin, 'curl.calls')) ? readFileSync(join(bin, 'curl.calls'), 'utf8') : '');
 
-  test('GIVEN KOPS_SHA256 from the stack and tools.env unpinned WHEN kops is installed THEN the download is verified against KOPS_SHA256 and installed', () => {
+  test('GIVEN KOPS_SHA256 from the stack, tools.env unpinned WHEN kops is installed THEN it is checked against KOPS_SHA256', () => {
     const release = kopsRelease('unknown');
     const result = run(['kops'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, KOPS_SHA256: release.sha });
     expect(result.output).toContain('kops checksum from KOPS_SHA256');
@@ -168,7 +170,8 @@ describe('install-tools.sh', () => {
     const result = run(['kops'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, KOPS_SHA256: other });
     expect(result.status).not.toBe(0);
     expect(result.output).toContain(
-      `SHA-256 of https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64 is not the pinned ${other}`,
+      `SHA-256 of https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64 ` +
+        `is not the pinned ${other}`,
     );
     expect(existsSync(join(tools, 'bin', 'kops'))).toBe(false);
   });
@@ -183,7 +186,9 @@ describe('install-tools.sh', () => {
     const result = run(['kops'], { TOOLS_ENV: release.toolsEnv, FAKE_DOWNLOAD: release.download, KOPS_SHA256: value });
     expect(result.status).not.toBe(0);
     expect(result.output).toContain(
-      `[install-tools.sh] ERROR: KOPS_SHA256 must be the 64 lowercase hex characters of kops ${pinned('KOPS_VERSION')}'s SHA-256 (https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64.sha256); got '${value}'`,
+      `[install-tools.sh] ERROR: KOPS_SHA256 must be the 64 lowercase hex characters of kops ${pinned('KOPS_VERSION')}'s SHA-256 ` +
+        `(https://github.com/kubernetes/kops/releases/download/v${pinned('KOPS_VERSION')}/kops-linux-amd64.sha256); ` +
+        `got '${value}'`,
     );
     expect(curlCalls()).toBe('');
   });
@@ -194,8 +199,12 @@ describe('install-tools.sh', () => {
     expect(result.status).not.toBe(0);
     const version = pinned('KOPS_VERSION');
     expect(result.output).toContain(
-      `no SHA-256 pinned for https://github.com/kubernetes/kops/releases/download/v${version}/kops-linux-amd64 (got 'unknown'); refusing to download. ` +
-        `Give the cluster job kops's checksum: deploy with -c fabricctl:kopsSha256=<the value in https://github.com/kubernetes/kops/releases/download/v${version}/kops-linux-amd64.sha256> (it arrives as KOPS_SHA256)`,
+      `no SHA-256 pinned for https://github.com/kubernetes/kops/releases/download/v${version}/kops-linux-amd64 (got 'unknown'); ` +
+        `refusing to download. ` +
+        `Give the cluster job kops's checksum: ` +
+        `deploy with -c fabricctl:kopsSha256=<the value in ` +
+        `https://github.com/kubernetes/kops/releases/download/v${version}/kops-linux-amd64.sha256> ` +
+        `(it arrives as KOPS_SHA256)`,
     );
     expect(curlCalls()).toBe('');
   });
@@ -222,7 +231,7 @@ describe('install-tools.sh', () => {
     return { toolsEnv, download };
   }
 
-  test("GIVEN an older terraform of the user on PATH WHEN the pinned one is installed THEN it goes into the tools folder and the user's is untouched", () => {
+  test("GIVEN an old terraform on PATH WHEN the pinned one is installed THEN it goes to the tools folder; the user's is untouched", () => {
     fakeTerraform('1.5.7');
     const users = readFileSync(join(bin, 'terraform'), 'utf8');
     const release = terraformRelease();
@@ -235,7 +244,7 @@ describe('install-tools.sh', () => {
     expect(readdirSync(tools)).toEqual(['bin']);
   });
 
-  test('GIVEN no FABRICCTL_TOOLS_DIR WHEN terraform is installed THEN it goes under $TMPDIR/fabricctl-tools and /usr/local/bin is untouched', () => {
+  test('GIVEN no FABRICCTL_TOOLS_DIR WHEN terraform is installed THEN it goes under $TMPDIR/fabricctl-tools, not /usr/local/bin', () => {
     // On a machine where the tests run as root, the script used to write /usr/local/bin/terraform here.
     const before = snapshot('/usr/local/bin');
     const scratch = join(bin, 'tmp');

@@ -128,35 +128,39 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
     expect((events.events ?? []).some((e) => e.message?.includes('Error: creating EC2 Subnet'))).toBe(true);
   });
 
-  test('GIVEN the failed apply WHEN the job re-runs with the zones fixed THEN it continues from the saved state: one VPC, a subnet in each of three zones, an internet gateway, no NAT gateway', async () => {
-    const [partialVpc] = await vpcsNamed('netjob');
-    expect(partialVpc).toBeDefined(); // the failed run had created the VPC and recorded it in its state
+  test(
+    'GIVEN the failed apply WHEN the job re-runs with the zones fixed ' +
+      'THEN it continues from the saved state: one VPC, a subnet in each of three zones, an internet gateway, no NAT gateway',
+    async () => {
+      const [partialVpc] = await vpcsNamed('netjob');
+      expect(partialVpc).toBeDefined(); // the failed run had created the VPC and recorded it in its state
 
-    const result = resultOf(await runNetworkJob(fabric));
-    vpcId = result.vpcId;
-    expect(await vpcsNamed('netjob')).toEqual([partialVpc]);
-    expect(vpcId).toBe(partialVpc);
+      const result = resultOf(await runNetworkJob(fabric));
+      vpcId = result.vpcId;
+      expect(await vpcsNamed('netjob')).toEqual([partialVpc]);
+      expect(vpcId).toBe(partialVpc);
 
-    const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
-    expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(ZONES);
-    for (const subnet of subnets) {
-      expect(subnet.MapPublicIpOnLaunch).toBe(true);
-      expect(subnet.Tags).toEqual(
-        expect.arrayContaining([
-          { Key: 'kubernetes.io/role/elb', Value: '1' },
-          { Key: `kubernetes.io/cluster/${fabric.clusterName}`, Value: 'shared' },
-          { Key: 'Team', Value: 'platform' },
-        ]),
-      );
-    }
-    const igws = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
-    expect(igws.InternetGateways).toHaveLength(1);
-    const routes = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
-    const defaultRoutes = (routes.RouteTables ?? []).flatMap((t) => t.Routes ?? []).filter((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-    expect(defaultRoutes.map((r) => r.GatewayId)).toEqual([igws.InternetGateways?.[0]?.InternetGatewayId]);
-    const nats = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }));
-    expect(nats.NatGateways ?? []).toEqual([]);
-  });
+      const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
+      expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(ZONES);
+      for (const subnet of subnets) {
+        expect(subnet.MapPublicIpOnLaunch).toBe(true);
+        expect(subnet.Tags).toEqual(
+          expect.arrayContaining([
+            { Key: 'kubernetes.io/role/elb', Value: '1' },
+            { Key: `kubernetes.io/cluster/${fabric.clusterName}`, Value: 'shared' },
+            { Key: 'Team', Value: 'platform' },
+          ]),
+        );
+      }
+      const igws = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
+      expect(igws.InternetGateways).toHaveLength(1);
+      const routes = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+      const defaultRoutes = (routes.RouteTables ?? []).flatMap((t) => t.Routes ?? []).filter((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+      expect(defaultRoutes.map((r) => r.GatewayId)).toEqual([igws.InternetGateways?.[0]?.InternetGatewayId]);
+      const nats = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+      expect(nats.NatGateways ?? []).toEqual([]);
+    },
+  );
 
   test('GIVEN the applied network WHEN FABRIC_RESULT is read THEN it is the NetworkJobResult the state machine expects', async () => {
     const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
@@ -176,27 +180,32 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
     });
   });
 
-  test('GIVEN the applied network WHEN planned THEN the result carries its outputs and a digest; the digest is stable; an apply held to another digest stops with PlanChanged, applying nothing', async () => {
-    const planned = resultOf(await runNetworkJob(fabric, { ACTION: 'plan' }));
-    expect(planned).toMatchObject({
-      action: 'plan',
-      vpcId,
-      changes: { add: 0, change: 0, destroy: 0 },
-      planDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
-    });
-    expect(resultOf(await runNetworkJob(fabric, { ACTION: 'plan' })).planDigest).toBe(planned.planDigest);
+  test(
+    'GIVEN the applied network WHEN planned ' +
+      'THEN the result carries its outputs and a digest; the digest is stable; ' +
+      'an apply held to another digest stops with PlanChanged, applying nothing',
+    async () => {
+      const planned = resultOf(await runNetworkJob(fabric, { ACTION: 'plan' }));
+      expect(planned).toMatchObject({
+        action: 'plan',
+        vpcId,
+        changes: { add: 0, change: 0, destroy: 0 },
+        planDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      expect(resultOf(await runNetworkJob(fabric, { ACTION: 'plan' })).planDigest).toBe(planned.planDigest);
 
-    const held = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: planned.planDigest });
-    expect(resultOf(held).changes).toEqual({ add: 0, change: 0, destroy: 0 });
-    expect(held.lines.join('\n')).toContain(`the plan is the approved one (${planned.planDigest})`);
+      const held = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: planned.planDigest });
+      expect(resultOf(held).changes).toEqual({ add: 0, change: 0, destroy: 0 });
+      expect(held.lines.join('\n')).toContain(`the plan is the approved one (${planned.planDigest})`);
 
-    const other = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: 'f'.repeat(64) });
-    expect(other.failure).toBeDefined();
-    expect(other.lines.join('\n')).toMatch(/PlanChanged: the plan differs from the approved one \(approved f{64}, now [0-9a-f]{64}\)/);
-    expect(other.lines.join('\n')).not.toMatch(/Apply complete/);
-  });
+      const other = await runNetworkJob(fabric, { APPROVED_PLAN_DIGEST: 'f'.repeat(64) });
+      expect(other.failure).toBeDefined();
+      expect(other.lines.join('\n')).toMatch(/PlanChanged: the plan differs from the approved one \(approved f{64}, now [0-9a-f]{64}\)/);
+      expect(other.lines.join('\n')).not.toMatch(/Apply complete/);
+    },
+  );
 
-  test('GIVEN no state bucket yet WHEN the job plans THEN it reports what it would add and creates nothing, not even the bucket', async () => {
+  test('GIVEN no state bucket yet WHEN the job plans THEN it reports what it would add, creates nothing, not even the bucket', async () => {
     const other = fabricOf('planonly', 'plan');
     const bucket = 'fabricctl-plan-only-bucket-that-does-not-exist';
     const result = resultOf(await runNetworkJob(other, { STATE_BUCKET: bucket, STATE_BUCKET_EXISTS: 'false' }));
@@ -205,7 +214,7 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
     await expect(s3.send(new HeadBucketCommand({ Bucket: bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 
-  test('GIVEN the applied network WHEN the job destroys it THEN the VPC is gone and the state bucket keeps every version of the state', async () => {
+  test('GIVEN the applied network WHEN the job destroys it THEN the VPC is gone; the state bucket keeps every state version', async () => {
     const result = resultOf(await runNetworkJob(fabricOf('netjob', 'destroy')));
     expect(result).toMatchObject({ action: 'destroy', vpcId, changes: { add: 0, change: 0, destroy: 11 } });
     expect(await vpcsNamed('netjob')).toEqual([]);

@@ -258,26 +258,30 @@ describe('checkReadiness', () => {
     readiness: { ready: false, startedAt: new Date().toISOString(), attempts: 0 },
   };
 
-  test('GIVEN a real address WHEN checked THEN the API is probed at it, on the kubeconfig port, as api.<cluster> with the cluster CA and the admin certificate', async () => {
-    const seen: ProbeTarget[] = [];
-    const probe = async (t: ProbeTarget): Promise<Check> => {
-      seen.push(t);
-      return { ready: true, detail: 'ok' };
-    };
-    const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com:6443')), { probe });
-    expect(seen).toEqual([
-      {
-        address: '10.10.1.5',
-        port: 6443,
-        hostname: `api.${CLUSTER}`,
-        caPem: CA,
-        credentials: { kind: 'client-certificate', certPem: CLIENT_CERT, keyPem: CLIENT_KEY },
-      },
-    ]);
-    expect(state.ready).toBe(true);
-  });
+  test(
+    'GIVEN a real address WHEN checked ' +
+      'THEN the API is probed at it, on the kubeconfig port, as api.<cluster> with the cluster CA and the admin certificate',
+    async () => {
+      const seen: ProbeTarget[] = [];
+      const probe = async (t: ProbeTarget): Promise<Check> => {
+        seen.push(t);
+        return { ready: true, detail: 'ok' };
+      };
+      const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com:6443')), { probe });
+      expect(seen).toEqual([
+        {
+          address: '10.10.1.5',
+          port: 6443,
+          hostname: `api.${CLUSTER}`,
+          caPem: CA,
+          credentials: { kind: 'client-certificate', certPem: CLIENT_CERT, keyPem: CLIENT_KEY },
+        },
+      ]);
+      expect(state.ready).toBe(true);
+    },
+  );
 
-  test('GIVEN a kubeconfig without credentials WHEN checked THEN the API is not probed anonymously and the api check says why', async () => {
+  test('GIVEN a kubeconfig without credentials WHEN checked THEN the API is not probed anonymously; the api check says why', async () => {
     const probe = jest.fn();
     const state = await checkReadiness(event, clients('10.10.1.5', kubeconfig('https://api.demo.example.com', [])), { probe });
     expect(probe).not.toHaveBeenCalled();

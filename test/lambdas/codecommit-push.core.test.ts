@@ -101,7 +101,7 @@ describe('startPush', () => {
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
   });
 
-  test('GIVEN a push of a commit never run WHEN handled THEN one StartExecution with the commit-derived name and the provision input', async () => {
+  test('GIVEN a commit never run WHEN pushed THEN one StartExecution with the commit-derived name and the provision input', async () => {
     expect(await startPush(push(), deps())).toEqual({ outcome: 'started', executionName: 'demo-7f3c0e3b2a1d', executionArn: EXECUTION });
     expect(sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
       {
@@ -115,7 +115,7 @@ describe('startPush', () => {
     ]);
   });
 
-  test('GIVEN the execution of that commit exists WHEN the event is delivered again THEN duplicate, logged, and no StartExecution', async () => {
+  test('GIVEN the execution of that commit exists WHEN the event comes again THEN duplicate, logged, and no StartExecution', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status: 'RUNNING' });
     expect(await startPush(push(), deps())).toEqual({ outcome: 'duplicate', executionName: 'demo-7f3c0e3b2a1d', executionArn: EXECUTION });
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);

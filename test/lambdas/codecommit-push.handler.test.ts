@@ -29,17 +29,21 @@ describeWithMoto('codecommit-push handler against moto', () => {
     delete process.env.STATE_MACHINE_ARN;
   });
 
-  test('GIVEN a push to fabric/demo WHEN the event arrives THEN one provision execution named after the commit, with the CodeCommit source as input', async () => {
-    const result = await handler(codeCommitPushEvent('fabrics', 'fabric/demo', commit(1)));
-    expect(result).toMatchObject({ outcome: 'started', executionName: `demo-${commit(1).slice(0, 12)}` });
-    const execution = await sfn().send(new DescribeExecutionCommand({ executionArn: result.executionArn }));
-    expect(JSON.parse(execution.input ?? '{}')).toEqual({
-      action: 'provision',
-      source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit: commit(1) },
-    });
-  });
+  test(
+    'GIVEN a push to fabric/demo WHEN the event arrives ' +
+      'THEN one provision execution named after the commit, with the CodeCommit source as input',
+    async () => {
+      const result = await handler(codeCommitPushEvent('fabrics', 'fabric/demo', commit(1)));
+      expect(result).toMatchObject({ outcome: 'started', executionName: `demo-${commit(1).slice(0, 12)}` });
+      const execution = await sfn().send(new DescribeExecutionCommand({ executionArn: result.executionArn }));
+      expect(JSON.parse(execution.input ?? '{}')).toEqual({
+        action: 'provision',
+        source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/demo', commit: commit(1) },
+      });
+    },
+  );
 
-  test('GIVEN a push already handled WHEN EventBridge delivers the same event again THEN duplicate and still one execution of that commit', async () => {
+  test('GIVEN a handled push WHEN EventBridge delivers the event again THEN duplicate; still one execution of that commit', async () => {
     const event = codeCommitPushEvent('fabrics', 'fabric/demo', commit(2));
     expect((await handler(event)).outcome).toBe('started');
     const again = await handler(event);

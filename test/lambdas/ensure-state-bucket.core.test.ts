@@ -63,18 +63,22 @@ describe('ensureStateBucket: creation', () => {
     expect(createBucketInput('b', 'us-east-1')).toEqual({ Bucket: 'b', ObjectOwnership: 'BucketOwnerEnforced' });
   });
 
-  test('GIVEN a created bucket WHEN ensured THEN versioning, encryption, public access block, ownership, the TLS policy and the secret-read denials are set', async () => {
-    const s3 = new FakeS3();
-    await run(s3);
-    const bucket = s3.buckets.get('fabricctl-state-123456789012-us-east-2');
-    expect(bucket).toMatchObject({
-      versioning: 'Enabled',
-      encryption: 'AES256',
-      publicAccessBlock: fullyBlocked,
-      ownership: 'BucketOwnerEnforced',
-    });
-    expect(JSON.parse(bucket?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] });
-  });
+  test(
+    'GIVEN a created bucket WHEN ensured ' +
+      'THEN versioning, encryption, public access block, ownership, the TLS policy and the secret-read denials are set',
+    async () => {
+      const s3 = new FakeS3();
+      await run(s3);
+      const bucket = s3.buckets.get('fabricctl-state-123456789012-us-east-2');
+      expect(bucket).toMatchObject({
+        versioning: 'Enabled',
+        encryption: 'AES256',
+        publicAccessBlock: fullyBlocked,
+        ownership: 'BucketOwnerEnforced',
+      });
+      expect(JSON.parse(bucket?.policy ?? '{}')).toEqual({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] });
+    },
+  );
 
   test('GIVEN spec tags WHEN the bucket is created THEN it carries them plus fabricctl:managed=true', async () => {
     const s3 = new FakeS3();
@@ -90,18 +94,22 @@ describe('ensureStateBucket: creation', () => {
     expect(tlsOnlyPolicy('b', 'cn-north-1')).toContain('arn:aws-cn:s3:::b/*');
   });
 
-  test('GIVEN another execution created the bucket meanwhile (BucketAlreadyOwnedByYou) WHEN ensured THEN it is configured and reported not created', async () => {
-    const s3 = new FakeS3();
-    const send = s3.send;
-    // The bucket appears between HeadBucket (404) and CreateBucket.
-    s3.send = async (command) => {
-      if (command instanceof CreateBucketCommand) s3.addBucket(command.input.Bucket ?? '');
-      return send(command);
-    };
-    const result = await run(s3);
-    expect(result).toMatchObject({ exists: true, created: false });
-    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')).toMatchObject({ versioning: 'Enabled', encryption: 'AES256' });
-  });
+  test(
+    'GIVEN another execution created the bucket meanwhile (BucketAlreadyOwnedByYou) WHEN ensured ' +
+      'THEN it is configured and reported not created',
+    async () => {
+      const s3 = new FakeS3();
+      const send = s3.send;
+      // The bucket appears between HeadBucket (404) and CreateBucket.
+      s3.send = async (command) => {
+        if (command instanceof CreateBucketCommand) s3.addBucket(command.input.Bucket ?? '');
+        return send(command);
+      };
+      const result = await run(s3);
+      expect(result).toMatchObject({ exists: true, created: false });
+      expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')).toMatchObject({ versioning: 'Enabled', encryption: 'AES256' });
+    },
+  );
 });
 
 describe('ensureStateBucket: plan', () => {
@@ -126,7 +134,7 @@ describe('ensureStateBucket: plan', () => {
 });
 
 describe('ensureStateBucket: existing bucket', () => {
-  test('GIVEN a sound bucket of ours with our current policy WHEN ensured THEN it is verified with ExpectedBucketOwner and left as it is', async () => {
+  test('GIVEN our sound bucket with our current policy WHEN ensured THEN verified with ExpectedBucketOwner, left as it is', async () => {
     const s3 = new FakeS3();
     const policy = JSON.stringify({ Version: '2012-10-17', Statement: [TLS_STATEMENT, ...SECRET_STATEMENTS] }, null, 2);
     const bucket = s3.addBucket('fabricctl-state-123456789012-us-east-2', {
@@ -146,7 +154,7 @@ describe('ensureStateBucket: existing bucket', () => {
     });
   });
 
-  test('GIVEN a sound bucket with an older policy of ours and a statement of someone else WHEN ensured THEN only our statements are replaced', async () => {
+  test("GIVEN a sound bucket with our older policy and someone else's statement WHEN ensured THEN only ours are replaced", async () => {
     const s3 = new FakeS3();
     const theirs = {
       Sid: 'AllowAuditRead',
@@ -190,19 +198,23 @@ describe('ensureStateBucket: existing bucket', () => {
     });
   });
 
-  test('GIVEN local mode (moto applies Deny statements without their conditions) WHEN a bucket is created THEN it gets no policy (neither the TLS statement nor the secret-read denials)', async () => {
-    const s3 = new FakeS3();
-    await ensureStateBucket(fabricOf(), {
-      s3: asClient(s3),
-      accountId: ACCOUNT,
-      stateReaders: READERS,
-      requireTls: false,
-      restrictSecretReads: false,
-    });
-    expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy).toBeUndefined();
-  });
+  test(
+    'GIVEN local mode (moto applies Deny statements without their conditions) WHEN a bucket is created ' +
+      'THEN it gets no policy (neither the TLS statement nor the secret-read denials)',
+    async () => {
+      const s3 = new FakeS3();
+      await ensureStateBucket(fabricOf(), {
+        s3: asClient(s3),
+        accountId: ACCOUNT,
+        stateReaders: READERS,
+        requireTls: false,
+        restrictSecretReads: false,
+      });
+      expect(s3.buckets.get('fabricctl-state-123456789012-us-east-2')?.policy).toBeUndefined();
+    },
+  );
 
-  test('fails when the existing bucket has versioning suspended, no encryption and no public access block, naming each fix and writing nothing', async () => {
+  test('fails on a bucket with versioning suspended, no encryption, no public access block: names each fix, writes nothing', async () => {
     const s3 = new FakeS3();
     s3.addBucket('fabricctl-state-123456789012-us-east-2', { versioning: 'Suspended' });
     const error = await run(s3).catch((e: unknown) => e);
@@ -233,7 +245,7 @@ describe('ensureStateBucket: existing bucket', () => {
   });
 
   // moto ignores ExpectedBucketOwner and lets every account see every bucket, so this rule is tested here only.
-  test('fails with BucketNameTaken when HeadBucket with ExpectedBucketOwner answers 403 (another account owns the name; not emulated by moto)', async () => {
+  test("fails with BucketNameTaken when HeadBucket with ExpectedBucketOwner gets 403 (another account's name; not in moto)", async () => {
     const s3 = new FakeS3();
     s3.addBucket('fabricctl-state-123456789012-us-east-2', { owner: OTHER_ACCOUNT });
     const error = await run(s3).catch((e: unknown) => e);

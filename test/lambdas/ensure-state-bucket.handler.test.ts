@@ -89,7 +89,7 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
     );
   });
 
-  test('GIVEN no bucket in us-east-1 WHEN ensured THEN it is created (moto, like S3, rejects a LocationConstraint of us-east-1: defect 2)', async () => {
+  test('GIVEN no bucket in us-east-1 WHEN ensured THEN created (moto, as S3, rejects LocationConstraint us-east-1: defect 2)', async () => {
     const fabric = fabricOf({ region: 'us-east-1' });
     await expect(handler({ fabric })).resolves.toMatchObject({ bucket: 'fabricctl-state-123456789012-us-east-1', created: true });
     await expect(s3('us-east-1').send(new HeadBucketCommand({ Bucket: fabric.stateBucket }))).resolves.toBeDefined();
@@ -107,7 +107,7 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
   });
 
   // moto evaluates ArnNotLike on aws:PrincipalArn only partly: the denial itself is tested on the document (core test).
-  test("GIVEN the stack's build role and admin WHEN a bucket is created THEN S3 keeps the secret-read denials naming exactly them", async () => {
+  test("GIVEN the stack's build role and admin WHEN a bucket is created THEN S3 keeps secret-read denials naming just them", async () => {
     const fabric = fabricOf();
     await handler({ fabric });
     const policy = JSON.parse((await s3('us-east-2').send(new GetBucketPolicyCommand({ Bucket: fabric.stateBucket }))).Policy ?? '{}');
@@ -177,21 +177,25 @@ describeWithMoto('EnsureStateBucket handler against moto', () => {
       await s3('us-east-2').send(new PutObjectCommand({ Bucket: fabric.stateBucket, Key: lockKey, Body: JSON.stringify(lockInfo) }));
     }
 
-    test('GIVEN a lock a stopped build left and no build of the fabric running WHEN ensured THEN the lock is released, reported, and kept as an old version', async () => {
-      const fabric = fabricOf();
-      await leaveLock(fabric);
-      const result = await plainHttpHandler({ fabric });
-      expect(result.releasedLocks).toEqual([
-        { key: lockKey, id: lockInfo.ID, operation: 'OperationTypeApply', who: 'root@ip-10-0-1-2', created: lockInfo.Created },
-      ]);
-      const client = s3('us-east-2');
-      await expect(client.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: lockKey }))).rejects.toMatchObject({
-        name: 'NoSuchKey',
-      });
-      const versions = await client.send(new ListObjectVersionsCommand({ Bucket: fabric.stateBucket, Prefix: lockKey }));
-      expect(versions.Versions?.length).toBe(1);
-      expect(versions.DeleteMarkers?.length).toBe(1);
-    });
+    test(
+      'GIVEN a lock a stopped build left and no build of the fabric running WHEN ensured ' +
+        'THEN the lock is released, reported, and kept as an old version',
+      async () => {
+        const fabric = fabricOf();
+        await leaveLock(fabric);
+        const result = await plainHttpHandler({ fabric });
+        expect(result.releasedLocks).toEqual([
+          { key: lockKey, id: lockInfo.ID, operation: 'OperationTypeApply', who: 'root@ip-10-0-1-2', created: lockInfo.Created },
+        ]);
+        const client = s3('us-east-2');
+        await expect(client.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: lockKey }))).rejects.toMatchObject({
+          name: 'NoSuchKey',
+        });
+        const versions = await client.send(new ListObjectVersionsCommand({ Bucket: fabric.stateBucket, Prefix: lockKey }));
+        expect(versions.Versions?.length).toBe(1);
+        expect(versions.DeleteMarkers?.length).toBe(1);
+      },
+    );
 
     test('GIVEN a lock WHEN planning THEN it is left alone (plan takes no lock and writes nothing)', async () => {
       const fabric = fabricOf();

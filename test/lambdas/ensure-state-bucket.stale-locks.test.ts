@@ -91,7 +91,8 @@ describe('releaseStaleStateLocks', () => {
     const attempt = releaseStaleStateLocks(fabric, deps);
     await expect(attempt).rejects.toBeInstanceOf(StateLockHeld);
     await expect(attempt).rejects.toThrow(
-      /build ClusterProject:2 of this fabric is still running; wait for it to end or stop it \(aws codebuild stop-build --id ClusterProject:2\)/,
+      'build ClusterProject:2 of this fabric is still running; ' +
+        'wait for it to end or stop it (aws codebuild stop-build --id ClusterProject:2)',
     );
     expect(bucket.objects.size).toBe(2);
     expect(s3.writes()).toEqual([]);

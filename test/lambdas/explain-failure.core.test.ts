@@ -35,7 +35,8 @@ const TERRAFORM_LOG = [
   '[Container] 2026/11/26 10:00:00.000 Running command buildspecs/scripts/network.sh',
   'aws_vpc.this: Creating...',
   '╷',
-  '│ Error: creating EC2 VPC: operation error EC2: CreateVpc, https response error StatusCode: 400, InvalidVpc.Range: The CIDR 10.0.0.0/30 is invalid.',
+  '│ Error: creating EC2 VPC: operation error EC2: CreateVpc, ' +
+    'https response error StatusCode: 400, InvalidVpc.Range: The CIDR 10.0.0.0/30 is invalid.',
   '│ ',
   '│   with aws_vpc.this,',
   '│   on main.tf line 12, in resource "aws_vpc" "this":',
@@ -106,7 +107,8 @@ describe('parseBuildCause', () => {
 describe('extractErrorLines', () => {
   test('GIVEN a boxed Terraform error WHEN extracted THEN the Error line and its context, without box characters', () => {
     expect(extractErrorLines(TERRAFORM_LOG)).toEqual([
-      'Error: creating EC2 VPC: operation error EC2: CreateVpc, https response error StatusCode: 400, InvalidVpc.Range: The CIDR 10.0.0.0/30 is invalid.',
+      'Error: creating EC2 VPC: operation error EC2: CreateVpc, ' +
+        'https response error StatusCode: 400, InvalidVpc.Range: The CIDR 10.0.0.0/30 is invalid.',
       '    with aws_vpc.this,',
       '    on main.tf line 12, in resource "aws_vpc" "this":',
       '    12: resource "aws_vpc" "this" {',
@@ -132,7 +134,10 @@ describe('extractErrorLines', () => {
 
   test('GIVEN colour codes WHEN extracted THEN they are removed', () => {
     expect(
-      extractErrorLines(['\u001b[31m╷\u001b[0m', '\u001b[31m│\u001b[0m \u001b[1m\u001b[31mError: \u001b[0m\u001b[0m\u001b[1mbad\u001b[0m']),
+      extractErrorLines([
+        '\u001b[31m╷\u001b[0m',
+        '\u001b[31m│\u001b[0m \u001b[1m\u001b[31mError: ' + '\u001b[0m\u001b[0m\u001b[1mbad\u001b[0m',
+      ]),
     ).toEqual(['Error: bad']);
   });
 
@@ -147,7 +152,7 @@ describe('extractErrorLines', () => {
 describe('explainFailure', () => {
   const fabric = { name: 'demo', execution: 'arn:exec' };
 
-  test('GIVEN a failed network build WHEN explained THEN the cause names job, phase, Terraform error and log location, and the Error is kept', async () => {
+  test('GIVEN a failed network build THEN the explained cause names job, phase, Terraform error, log location; Error kept', async () => {
     const seen: GetLogEventsCommand[] = [];
     const result = await explainFailure(
       { fabric, error: { Error: 'States.TaskFailed', Cause: buildCause() } },
@@ -156,9 +161,12 @@ describe('explainFailure', () => {
     expect(result.Error).toBe('States.TaskFailed');
     expect(result.Cause).toBe(
       [
-        'fabric demo: the network job (CodeBuild project FabricNetworkJob) ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: Error while executing command: buildspecs/scripts/network.sh. Reason: exit status 1',
+        'fabric demo: the network job (CodeBuild project FabricNetworkJob) ' +
+          'ended FAILED in phase BUILD (FAILED), build FabricNetworkJob:1b2c: COMMAND_EXECUTION_ERROR: ' +
+          'Error while executing command: buildspecs/scripts/network.sh. Reason: exit status 1',
         'Last error lines of the build log:',
-        'Error: creating EC2 VPC: operation error EC2: CreateVpc, https response error StatusCode: 400, InvalidVpc.Range: The CIDR 10.0.0.0/30 is invalid.',
+        'Error: creating EC2 VPC: operation error EC2: CreateVpc, ' +
+          'https response error StatusCode: 400, InvalidVpc.Range: The CIDR 10.0.0.0/30 is invalid.',
         '    with aws_vpc.this,',
         '    on main.tf line 12, in resource "aws_vpc" "this":',
         '    12: resource "aws_vpc" "this" {',

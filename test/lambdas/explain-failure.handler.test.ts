@@ -34,7 +34,7 @@ describeWithMoto('ExplainFailure handler against moto', () => {
   });
   beforeEach(async () => resetMoto(moto.current()));
 
-  test('GIVEN a failed cluster build whose log is in CloudWatch Logs WHEN explained THEN the cause carries kops error from the log tail', async () => {
+  test("GIVEN a failed cluster build logged to CloudWatch WHEN explained THEN the cause has kops's error from the log tail", async () => {
     const logs = new CloudWatchLogsClient({});
     await logs.send(new CreateLogGroupCommand({ logGroupName: '/aws/codebuild/FabricClusterJob' }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: '/aws/codebuild/FabricClusterJob', logStreamName: 'b-1' }));
@@ -67,7 +67,7 @@ describeWithMoto('ExplainFailure handler against moto', () => {
     expect(result.Cause).toContain('Full log: CloudWatch Logs group /aws/codebuild/FabricClusterJob, stream b-1.');
   });
 
-  test('GIVEN a build whose log stream does not exist WHEN explained THEN the cause says the log could not be read and keeps the original', async () => {
+  test('GIVEN a build without a log stream WHEN explained THEN the cause says the log was unreadable, keeps the original', async () => {
     const original = cause('/aws/codebuild/Missing', 'nope');
     const result = await handler({ error: { Error: 'States.TaskFailed', Cause: original } });
     expect(result.Cause).toContain('The build log could not be read (ResourceNotFoundException');

@@ -232,7 +232,8 @@ describe('receive', () => {
         error: 'SpecNotReadable',
         reason:
           `GitHub answered ${status} for fabric.json in octo/fabrics at ${COMMIT}, read without a token. ` +
-          'If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager and pass it with ' +
+          'If the repository is private, the webhook needs a token that can read its contents: store one in Secrets Manager ' +
+          'and pass it with ' +
           'the githubTokenSecret option of the GitHub webhook (`npx cdk deploy -c fabricctl:githubTokenSecretArn=<secret ARN>`). ' +
           'If it is public, commit a fabric.json at the root of the branch (fabricctl init writes one).',
       });
@@ -244,7 +245,9 @@ describe('receive', () => {
     const response = await receive(delivery(pushPayload()), { ...deps(), fetchImpl: answering(404) });
     expect(response.statusCode).toBe(422);
     expect(JSON.parse(response.body).reason).toBe(
-      `fabric.json not found in octo/fabrics at ${COMMIT}: commit a fabric.json at the root of the branch (fabricctl init writes one), and check that the webhook's token can read the repository`,
+      `fabric.json not found in octo/fabrics at ${COMMIT}: ` +
+        `commit a fabric.json at the root of the branch (fabricctl init writes one), ` +
+        `and check that the webhook's token can read the repository`,
     );
   });
 
@@ -288,23 +291,31 @@ describe('receive', () => {
     },
   });
 
-  test('GIVEN a new signed push WHEN received THEN its delivery id is claimed before anything starts and kept 30 days, with no lease, once the run started', async () => {
-    expect((await receive(delivery(pushPayload()), deps())).statusCode).toBe(202);
-    expect(deliveryWrites()).toEqual([claim, settled('handled')]);
-  });
+  test(
+    'GIVEN a new signed push WHEN received ' +
+      'THEN its delivery id is claimed before anything starts and kept 30 days, with no lease, once the run started',
+    async () => {
+      expect((await receive(delivery(pushPayload()), deps())).statusCode).toBe(202);
+      expect(deliveryWrites()).toEqual([claim, settled('handled')]);
+    },
+  );
 
-  test('GIVEN a delivery id seen before WHEN the delivery is replayed THEN 200 duplicate delivery, and neither GitHub nor Step Functions is asked', async () => {
-    dynamodbMock
-      .on(PutItemCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-    const response = await receive(delivery(pushPayload()), deps());
-    expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
-      status: 200,
-      body: { status: 'duplicate delivery' },
-    });
-    expect(sfnMock.calls()).toHaveLength(0);
-    expect(fetched).toEqual([]);
-  });
+  test(
+    'GIVEN a delivery id seen before WHEN the delivery is replayed ' +
+      'THEN 200 duplicate delivery, and neither GitHub nor Step Functions is asked',
+    async () => {
+      dynamodbMock
+        .on(PutItemCommand)
+        .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+      const response = await receive(delivery(pushPayload()), deps());
+      expect({ status: response.statusCode, body: JSON.parse(response.body) }).toEqual({
+        status: 200,
+        body: { status: 'duplicate delivery' },
+      });
+      expect(sfnMock.calls()).toHaveLength(0);
+      expect(fetched).toEqual([]);
+    },
+  );
 
   test('GIVEN a deletion delivered twice WHEN the id is seen before THEN the Fabric Branch Deleted event is not put again', async () => {
     dynamodbMock
@@ -395,7 +406,10 @@ describe('fetchSpec', () => {
     await expect(fetchSpec({ ...options, fetchImpl: github(text) })).rejects.toMatchObject({
       name: 'SpecNotReadable',
       status: 422,
-      message: `fabric.json in octo/fabrics at ${COMMIT}: tags.a.0.0.0.0.0.0.0.0 is a value nested more than 10 levels deep; remove the nesting: a fabric spec nests at most 3 levels (kubernetes.nodes.min), see the spec reference in README.md`,
+      message:
+        `fabric.json in octo/fabrics at ${COMMIT}: tags.a.0.0.0.0.0.0.0.0 is a value nested more than 10 levels deep; ` +
+        `remove the nesting: a fabric spec nests at most 3 levels (kubernetes.nodes.min), ` +
+        `see the spec reference in README.md`,
     });
   });
 });

@@ -117,7 +117,7 @@ describeWithMoto('github-webhook handler against moto', () => {
   const executions = async (): Promise<string[]> =>
     ((await sfn().send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).map((e) => e.name ?? '');
 
-  test('GIVEN a valid signed push to fabric/demo WHEN received THEN 202 and a provision execution of that commit with the spec read from GitHub', async () => {
+  test('GIVEN a valid signed push to fabric/demo WHEN received THEN 202, a provision of the commit with the spec from GitHub', async () => {
     const response = await handler(delivery(push(commit(1))));
     expect(response.statusCode).toBe(202);
     const { executionArn } = JSON.parse(response.body) as { executionArn: string };
@@ -134,7 +134,7 @@ describeWithMoto('github-webhook handler against moto', () => {
     });
   });
 
-  test('GIVEN a push already received WHEN the same delivery is replayed THEN 200 duplicate delivery and still one execution of that commit', async () => {
+  test('GIVEN a received push WHEN its delivery is replayed THEN 200 duplicate delivery; still one execution of that commit', async () => {
     const first = delivery(push(commit(2)));
     expect((await handler(first)).statusCode).toBe(202);
     const replay = await handler(first);
@@ -142,7 +142,7 @@ describeWithMoto('github-webhook handler against moto', () => {
     expect((await executions()).filter((n) => n === `demo-${commit(2).slice(0, 12)}`)).toHaveLength(1);
   });
 
-  test('GIVEN a handled push WHEN its delivery id is looked up THEN it is kept about 30 days by TTL, with no lease left to take over', async () => {
+  test('GIVEN a handled push THEN its delivery id is kept about 30 days by TTL, with no lease left to take over', async () => {
     const id = randomUUID();
     const before = Math.floor(Date.now() / 1000);
     expect((await handler(delivery(push(commit(10)), { id }))).statusCode).toBe(202);
@@ -152,7 +152,7 @@ describeWithMoto('github-webhook handler against moto', () => {
     expect(Number(item?.expiresAt?.N) - before).toBeLessThan(30 * 24 * 3600 + 60);
   });
 
-  test('GIVEN the same push under a new delivery id (a second webhook) WHEN received THEN 200 duplicate of the execution of that commit', async () => {
+  test("GIVEN the same push under a new delivery id (a second webhook) THEN 200 duplicate of that commit's execution", async () => {
     expect((await handler(delivery(push(commit(11))))).statusCode).toBe(202);
     const second = await handler(delivery(push(commit(11))));
     expect(second.statusCode).toBe(200);

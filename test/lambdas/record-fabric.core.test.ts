@@ -145,7 +145,7 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
   });
   const networkPlan = { ...network, action: 'plan' as const, changes: { add: 0, change: 1, destroy: 0 }, planDigest: 'n'.repeat(64) };
 
-  test('GIVEN a provision starts on a READY fabric WHEN PROVISIONING is built THEN the READY status is kept as statusBeforeRun, outputs stay', () => {
+  test('GIVEN a provision starts on a READY fabric WHEN PROVISIONING is built THEN READY is kept as statusBeforeRun, outputs stay', () => {
     const record = buildRecord({ status: 'PROVISIONING', state: { fabric, prepared: testPrepared() } }, previousRecord(), NOW);
     expect(record).toMatchObject({ status: 'PROVISIONING', statusBeforeRun: 'READY', outputs: { vpcId: 'vpc-old' } });
   });
@@ -191,7 +191,7 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
     },
   );
 
-  test("GIVEN a run in progress or a rejected plan WHEN built THEN the recorded spec stays the applied one (what exists), not the run's", () => {
+  test("GIVEN a run in progress or a rejected plan WHEN built THEN the record keeps the applied spec (what exists), not the run's", () => {
     const applied = previousRecord();
     const upgrade = { ...fabric, spec: { ...fabric.spec, kubernetes: { ...fabric.spec.kubernetes, version: '1.36.4' } } };
     const waiting = buildRecord(
@@ -245,45 +245,49 @@ describe('buildRecord: day 2 (in-progress statuses, approvals, leases, drift)', 
     });
   });
 
-  test('GIVEN a drift check WHEN its plan is not empty THEN drift is recorded with the summary and the status stays; an empty plan records no drift; a provision clears it', () => {
-    const planFabric = { ...fabric, action: 'plan' as const, check: 'drift' as const };
-    const drifted = buildRecord(
-      {
-        check: 'drift',
-        state: {
-          fabric: planFabric,
-          jobs: {
-            network: { result: networkPlan, buildId: 'p1' },
-            cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' },
+  test(
+    'GIVEN a drift check WHEN its plan is not empty ' +
+      'THEN drift is recorded with the summary and the status stays; an empty plan records no drift; a provision clears it',
+    () => {
+      const planFabric = { ...fabric, action: 'plan' as const, check: 'drift' as const };
+      const drifted = buildRecord(
+        {
+          check: 'drift',
+          state: {
+            fabric: planFabric,
+            jobs: {
+              network: { result: networkPlan, buildId: 'p1' },
+              cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' },
+            },
           },
         },
-      },
-      previousRecord(),
-      NOW,
-    );
-    expect(drifted).toMatchObject({
-      status: 'READY',
-      outputs: { vpcId: 'vpc-old' },
-      lastExecution: 'arn:old',
-      drift: { drifted: true, checkedAt: NOW.toISOString(), execution: fabric.execution, summary: { network: { change: 1 } } },
-    });
-    const clean = buildRecord(
-      {
-        check: 'drift',
-        state: {
-          fabric: planFabric,
-          jobs: {
-            network: { result: { ...networkPlan, changes: { add: 0, change: 0, destroy: 0 } }, buildId: 'p1' },
-            cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' },
+        previousRecord(),
+        NOW,
+      );
+      expect(drifted).toMatchObject({
+        status: 'READY',
+        outputs: { vpcId: 'vpc-old' },
+        lastExecution: 'arn:old',
+        drift: { drifted: true, checkedAt: NOW.toISOString(), execution: fabric.execution, summary: { network: { change: 1 } } },
+      });
+      const clean = buildRecord(
+        {
+          check: 'drift',
+          state: {
+            fabric: planFabric,
+            jobs: {
+              network: { result: { ...networkPlan, changes: { add: 0, change: 0, destroy: 0 } }, buildId: 'p1' },
+              cluster: { result: clusterPlan({ add: 0, change: 0, destroy: 0 }), buildId: 'p2' },
+            },
           },
         },
-      },
-      drifted,
-      NOW,
-    );
-    expect(clean.drift?.drifted).toBe(false);
-    expect(buildRecord({ status: 'READY', state: { fabric } }, drifted, NOW).drift).toBeUndefined();
-  });
+        drifted,
+        NOW,
+      );
+      expect(clean.drift?.drifted).toBe(false);
+      expect(buildRecord({ status: 'READY', state: { fabric } }, drifted, NOW).drift).toBeUndefined();
+    },
+  );
 });
 
 describe('recordFabric', () => {
@@ -327,7 +331,7 @@ describe('recordFabric', () => {
     await expect(recordFabric({ status: 'READY', state: { fabric } }, s3, ours)).rejects.toMatchObject({ name: 'SlowDown' });
   });
 
-  test('GIVEN this execution holds the lock WHEN recording THEN the lock is read strongly consistent, by fabric, before the write', async () => {
+  test('GIVEN this execution holds the lock WHEN recording THEN the lock is read strongly consistent, by fabric, first', async () => {
     const reads: GetItemCommand[] = [];
     const puts: PutObjectCommand[] = [];
     const s3 = {

@@ -53,7 +53,7 @@ describeWithMoto('RecordFabric handler against moto', () => {
     return JSON.parse((await object.Body?.transformToString()) ?? '') as FabricRecord;
   }
 
-  test('GIVEN a READY run then a FAILED run WHEN recorded THEN the object says FAILED, keeps createdAt and zones, and both versions exist', async () => {
+  test('GIVEN a READY then a FAILED run WHEN recorded THEN the object is FAILED, keeps createdAt, zones; both versions exist', async () => {
     await createStateBucket();
     await lockFor(fabric.execution);
     const first = await handler({ status: 'READY', state: { fabric, prepared: testPrepared() } });

@@ -48,34 +48,38 @@ function deps(failUpdate?: Error) {
 }
 
 describe('requestApproval', () => {
-  test('GIVEN the run holds the lock WHEN it asks for approval THEN the token and plan go on the lock item (conditioned on the holder) and in Fabric Awaiting Approval', async () => {
-    const { sent, deps: d } = deps();
-    const request = await requestApproval({ taskToken: 'token-123', state: { fabric, jobs } }, d);
-    expect(request).toMatchObject({
-      name: 'demo',
-      taskToken: 'token-123',
-      expiresAt: '2026-12-01T12:30:00.000Z',
-      summary: {
-        network: { add: 9 },
-        lines: ['network (Terraform): 9 to add, 0 to change, 0 to destroy', 'cluster (kops Terraform): no changes'],
-      },
-    });
-    const update = sent[0] as UpdateItemCommand;
-    expect(update).toBeInstanceOf(UpdateItemCommand);
-    expect(update.input).toMatchObject({
-      TableName: 'locks',
-      Key: { fabric: { S: 'demo' } },
-      ConditionExpression: 'holder = :me',
-      ExpressionAttributeValues: { ':me': { S: fabric.execution } },
-    });
-    expect(JSON.parse(update.input.ExpressionAttributeValues?.[':request']?.S ?? '{}')).toEqual(request);
-    const put = sent[1] as PutEventsCommand;
-    expect(put.input.Entries?.[0]).toMatchObject({ Source: 'fabricctl', DetailType: 'Fabric Awaiting Approval' });
-    expect(JSON.parse(put.input.Entries?.[0]?.Detail ?? '{}')).toEqual({
-      ...request,
-      approveWith: 'fabricctl approve demo --region us-east-2',
-    });
-  });
+  test(
+    'GIVEN the run holds the lock WHEN it asks for approval ' +
+      'THEN the token and plan go on the lock item (conditioned on the holder) and in Fabric Awaiting Approval',
+    async () => {
+      const { sent, deps: d } = deps();
+      const request = await requestApproval({ taskToken: 'token-123', state: { fabric, jobs } }, d);
+      expect(request).toMatchObject({
+        name: 'demo',
+        taskToken: 'token-123',
+        expiresAt: '2026-12-01T12:30:00.000Z',
+        summary: {
+          network: { add: 9 },
+          lines: ['network (Terraform): 9 to add, 0 to change, 0 to destroy', 'cluster (kops Terraform): no changes'],
+        },
+      });
+      const update = sent[0] as UpdateItemCommand;
+      expect(update).toBeInstanceOf(UpdateItemCommand);
+      expect(update.input).toMatchObject({
+        TableName: 'locks',
+        Key: { fabric: { S: 'demo' } },
+        ConditionExpression: 'holder = :me',
+        ExpressionAttributeValues: { ':me': { S: fabric.execution } },
+      });
+      expect(JSON.parse(update.input.ExpressionAttributeValues?.[':request']?.S ?? '{}')).toEqual(request);
+      const put = sent[1] as PutEventsCommand;
+      expect(put.input.Entries?.[0]).toMatchObject({ Source: 'fabricctl', DetailType: 'Fabric Awaiting Approval' });
+      expect(JSON.parse(put.input.Entries?.[0]?.Detail ?? '{}')).toEqual({
+        ...request,
+        approveWith: 'fabricctl approve demo --region us-east-2',
+      });
+    },
+  );
 
   test('fails with LockNotHeld, putting no event, when another run holds the fabric', async () => {
     const { sent, deps: d } = deps(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));

@@ -252,7 +252,9 @@ describe('fabric spec: access CIDRs', () => {
     expect(problemAt({ ...base, access: { ssh: [cidr] } }, 'access.ssh.0')).toEqual({
       field: 'access.ssh.0',
       received: JSON.stringify(cidr),
-      fix: 'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+      fix:
+        'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, ' +
+        'or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
     });
   });
 
@@ -352,19 +354,23 @@ describe('fabric spec: Kubernetes version', () => {
   test.each([
     [
       '1.35.10',
-      'use 1.35.0 to 1.35.9: 1.35.10 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)',
+      'use 1.35.0 to 1.35.9: 1.35.10 is not a Kubernetes release kops 1.36 is known to build ' +
+        '(kops fetches its binaries when it builds the cluster)',
     ],
     [
       '1.30.15',
-      'use 1.30.0 to 1.30.14: 1.30.15 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)',
+      'use 1.30.0 to 1.30.14: 1.30.15 is not a Kubernetes release kops 1.36 is known to build ' +
+        '(kops fetches its binaries when it builds the cluster)',
     ],
     [
       '1.29.0',
-      'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, 1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4',
+      'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, ' +
+        '1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4',
     ],
     [
       '1.37.0',
-      'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, 1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4',
+      'use a release kops 1.36 builds (Kubernetes 1.30 to 1.36): 1.30.0 to 1.30.14, 1.31.0 to 1.31.14, 1.32.0 to 1.32.13, ' +
+        '1.33.0 to 1.33.10, 1.34.0 to 1.34.9, 1.35.0 to 1.35.9, 1.36.0 to 1.36.4; e.g. 1.36.4',
     ],
     ['1.35', 'use a Kubernetes release, major.minor.patch, such as 1.35.0'],
     ['1.35.0-rc.1', 'use a Kubernetes release, major.minor.patch, such as 1.35.0'],
@@ -417,7 +423,10 @@ describe('fabric spec: instance types and nodes', () => {
     expect(problemAt({ ...base, kubernetes: { controlPlaneSize: type } }, 'kubernetes.controlPlaneSize')).toEqual({
       field: 'kubernetes.controlPlaneSize',
       received: JSON.stringify(type),
-      fix: `use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a ${size} type`,
+      fix:
+        `use size medium or larger for the control plane, e.g. t3.medium: ` +
+        `each control-plane node runs etcd, the API server and kops's controllers, ` +
+        `which do not fit in the 2 GiB or less of a ${size} type`,
     });
   });
 
@@ -425,7 +434,10 @@ describe('fabric spec: instance types and nodes', () => {
     expect(problemAt({ ...base, kubernetes: { networking: 'weave' } }, 'kubernetes.networking')).toEqual({
       field: 'kubernetes.networking',
       received: '"weave"',
-      fix: 'use one of the networking options kops 1.36 offers: kubenet, external, flannel-vxlan, flannel, flannel-udp, calico, kube-router, amazonvpc, cilium, cilium-etcd, kindnet, cni (cilium when left out)',
+      fix:
+        'use one of the networking options kops 1.36 offers: ' +
+        'kubenet, external, flannel-vxlan, flannel, flannel-udp, calico, kube-router, ' +
+        'amazonvpc, cilium, cilium-etcd, kindnet, cni (cilium when left out)',
     });
   });
 
@@ -463,15 +475,18 @@ describe('fabric spec: tags', () => {
     ['KubernetesCluster', `${rename}kops sets KubernetesCluster to the cluster name`],
     [
       'kubernetes.io/cluster/demo.example.com',
-      'rename the key so it does not start with "kubernetes.io/": kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...',
+      'rename the key so it does not start with "kubernetes.io/": ' +
+        "kops and Kubernetes tag the cluster's resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...",
     ],
     [
       'Kubernetes.io/role/elb',
-      'rename the key so it does not start with "kubernetes.io/": kops and Kubernetes tag the cluster\'s resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...',
+      'rename the key so it does not start with "kubernetes.io/": ' +
+        "kops and Kubernetes tag the cluster's resources with kubernetes.io/cluster/<cluster> and kubernetes.io/role/...",
     ],
     [
       'k8s.io/role/node',
-      'rename the key so it does not start with "k8s.io/": kops tags instance groups with k8s.io/role/... and k8s.io/cluster-autoscaler/...',
+      'rename the key so it does not start with "k8s.io/": ' +
+        'kops tags instance groups with k8s.io/role/... and k8s.io/cluster-autoscaler/...',
     ],
     [
       'kops.k8s.io/instancegroup',
@@ -479,7 +494,8 @@ describe('fabric spec: tags', () => {
     ],
     [
       'aws-node-termination-handler/managed',
-      'rename the key so it does not start with "aws-node-termination-handler/": kops sets aws-node-termination-handler/managed on instance groups',
+      'rename the key so it does not start with "aws-node-termination-handler/": ' +
+        'kops sets aws-node-termination-handler/managed on instance groups',
     ],
     ['fabricctl:fabric', 'rename the key so it does not start with "fabricctl:": fabricctl tags its resources with fabricctl:fabric'],
     ['aws:owner', 'rename the key so it does not start with "aws:": AWS reserves the prefix, in any case'],
@@ -623,7 +639,9 @@ describe('fabric spec: messages state the fix', () => {
       'kubernetes.networking',
       { kubernetes: { networking: 1 } },
       '1',
-      'use one of the networking options kops 1.36 offers: kubenet, external, flannel-vxlan, flannel, flannel-udp, calico, kube-router, amazonvpc, cilium, cilium-etcd, kindnet, cni (cilium when left out)',
+      'use one of the networking options kops 1.36 offers: ' +
+        'kubenet, external, flannel-vxlan, flannel, flannel-udp, calico, kube-router, ' +
+        'amazonvpc, cilium, cilium-etcd, kindnet, cni (cilium when left out)',
     ],
     [
       'kubernetes.controlPlaneSize',

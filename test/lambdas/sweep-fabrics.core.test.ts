@@ -101,24 +101,28 @@ describe('sweepFabrics', () => {
     expect(await stateBucketRegions(deps([], []))).toEqual(['us-east-2', 'eu-west-1']);
   });
 
-  test('GIVEN the lease sweep THEN an expired fabric is destroyed by name with its confirm, a fabric 24h from its end is warned about, others are left', async () => {
-    const started: RunRequest[] = [];
-    const put: Array<{ Entries: Array<{ DetailType: string; Detail: string }> }> = [];
-    const actions = await sweepFabrics({ task: 'leases' }, deps(started, put));
-    expect(actions.map((a) => `${a.fabric} ${a.kind}`)).toEqual(['old destroy', 'soon warn']);
-    expect(started).toEqual([
-      { name: 'expired-old-2026-12-01T11-59', input: { action: 'destroy', name: 'old', region: 'us-east-2', confirm: 'old' } },
-    ]);
-    expect(put.map((p) => p.Entries[0]?.DetailType)).toEqual(['Fabric Expiring']);
-    expect(JSON.parse(put[0]?.Entries[0]?.Detail ?? '{}')).toEqual({
-      name: 'soon',
-      region: 'us-east-2',
-      expiresAt: minutes(24 * 60).toISOString(),
-      extendWith: 'fabricctl extend soon 24h --region us-east-2',
-    });
-  });
+  test(
+    'GIVEN the lease sweep ' +
+      'THEN an expired fabric is destroyed by name with its confirm, a fabric 24h from its end is warned about, others are left',
+    async () => {
+      const started: RunRequest[] = [];
+      const put: Array<{ Entries: Array<{ DetailType: string; Detail: string }> }> = [];
+      const actions = await sweepFabrics({ task: 'leases' }, deps(started, put));
+      expect(actions.map((a) => `${a.fabric} ${a.kind}`)).toEqual(['old destroy', 'soon warn']);
+      expect(started).toEqual([
+        { name: 'expired-old-2026-12-01T11-59', input: { action: 'destroy', name: 'old', region: 'us-east-2', confirm: 'old' } },
+      ]);
+      expect(put.map((p) => p.Entries[0]?.DetailType)).toEqual(['Fabric Expiring']);
+      expect(JSON.parse(put[0]?.Entries[0]?.Detail ?? '{}')).toEqual({
+        name: 'soon',
+        region: 'us-east-2',
+        expiresAt: minutes(24 * 60).toISOString(),
+        extendWith: 'fabricctl extend soon 24h --region us-east-2',
+      });
+    },
+  );
 
-  test('GIVEN the drift sweep THEN every READY fabric of every region gets a plan of its recorded spec with check drift, named per minute', async () => {
+  test('GIVEN a drift sweep THEN each READY fabric in all regions: a drift-check plan of its recorded spec, named per minute', async () => {
     const started: RunRequest[] = [];
     await sweepFabrics({ task: 'drift' }, deps(started, []));
     expect(started.map((s) => s.name)).toEqual([

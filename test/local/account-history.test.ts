@@ -123,7 +123,7 @@ describe("HistoryRecorder (the local account's GetExecutionHistory)", () => {
     });
   });
 
-  test("GIVEN a Lambda task that failed once and was retried WHEN recorded THEN Step Functions' Lambda events: failed, scheduled again, succeeded", () => {
+  test("GIVEN a Lambda task failed once and retried WHEN recorded THEN Step Functions' events: failed, scheduled again, succeeded", () => {
     const lambda = events.filter((e) => e.type.startsWith('LambdaFunction'));
     expect(lambda.slice(0, 6).map((e) => e.type)).toEqual([
       'LambdaFunctionScheduled',
@@ -144,7 +144,7 @@ describe("HistoryRecorder (the local account's GetExecutionHistory)", () => {
     });
   });
 
-  test('GIVEN a failed build WHEN recorded THEN TaskSubmitted carries the build (its logs) before TaskFailed, and the caught state exits', () => {
+  test('GIVEN a failed build WHEN recorded THEN TaskSubmitted has the build (its logs) before TaskFailed; the caught state exits', () => {
     const types = events.map((e) => e.type);
     const submitted = types.indexOf('TaskSubmitted');
     expect(types.slice(submitted, submitted + 3)).toEqual(['TaskSubmitted', 'TaskFailed', 'TaskStateExited']);
@@ -156,7 +156,7 @@ describe("HistoryRecorder (the local account's GetExecutionHistory)", () => {
     });
   });
 
-  test('GIVEN the recorded history WHEN the CLI reads it THEN the steps, the retry, the failed build with its log stream, and the outcome', () => {
+  test('GIVEN the recorded history WHEN the CLI reads it THEN the steps, retry, failed build with its log stream, the outcome', () => {
     const converter = new HistoryConverter({ execution: 'arn:aws:states:us-east-2:123456789012:execution:M:demo', definition });
     const progress = asSdk(events).flatMap((e) => converter.push(e));
     const steps = progress.filter((p) => p.type !== 'executionStarted').map((p) => `${p.type} ${'state' in p ? p.state : ''}`.trim());

@@ -43,7 +43,7 @@ const request = (target: string | undefined, body: string) => ({
 });
 
 describe('sfn-protocol: requests', () => {
-  test('GIVEN a POST with X-Amz-Target AWSStepFunctions.StartExecution and a JSON body WHEN parsed THEN the action and its parameters', () => {
+  test('GIVEN a POST with X-Amz-Target AWSStepFunctions.StartExecution and a JSON body WHEN parsed THEN the action and parameters', () => {
     expect(parseSfnRequest(request('AWSStepFunctions.StartExecution', '{"stateMachineArn":"x","input":"{}"}'))).toEqual({
       action: 'StartExecution',
       body: { stateMachineArn: 'x', input: '{}' },
@@ -228,14 +228,18 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
     ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
   });
 
-  test('GIVEN a running execution WHEN started again with the same name and input THEN the same execution; with another input THEN ExecutionAlreadyExists', async () => {
-    const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":1}' }));
-    const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":1}' }));
-    expect(again.executionArn).toBe(first.executionArn);
-    await expect(
-      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":2}' })),
-    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
-  });
+  test(
+    'GIVEN a running execution WHEN started again with the same name and input ' +
+      'THEN the same execution; with another input THEN ExecutionAlreadyExists',
+    async () => {
+      const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":1}' }));
+      const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":1}' }));
+      expect(again.executionArn).toBe(first.executionArn);
+      await expect(
+        sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-3', input: '{"a":2}' })),
+      ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    },
+  );
 
   test('fails when the input is not JSON: InvalidExecutionInput', async () => {
     await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-4', input: '{' }))).rejects.toMatchObject({
@@ -243,7 +247,7 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
     });
   });
 
-  test('GIVEN a running execution WHEN stopped THEN ABORTED with the error and cause given, and its history ends with ExecutionAborted', async () => {
+  test('GIVEN a running execution WHEN stopped THEN ABORTED with the given error and cause; history ends in ExecutionAborted', async () => {
     await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'demo-5' }));
     await sfn.send(new StopExecutionCommand({ executionArn: execution('demo-5'), error: 'Manual', cause: 'not today' }));
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution('demo-5') }));
@@ -295,41 +299,45 @@ describe('LocalStepFunctions behind the endpoint, called with the AWS SDK', () =
 });
 
 describe('LocalStepFunctions: executions kept in a folder', () => {
-  test('GIVEN an execution that ended and one still running WHEN a new service loads the folder THEN both are there, the running one ABORTED by the account stop', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sfn-store-'));
-    const runs = manualRunner();
-    const options = (store: ExecutionStore) => ({
-      stateMachine: {
-        arn: MACHINE,
-        name: 'FabricOrchestrator',
-        definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
-        roleArn: 'r',
-        creationDate: 0,
-      },
-      region: 'us-east-2',
-      store,
-      runner: runs.runner,
-      tokens: { isWaiting: () => false, sendTaskSuccess: async () => undefined, sendTaskFailure: async () => undefined },
-    });
-    const firstStore = new ExecutionStore(dir);
-    const first = new LocalStepFunctions(options(firstStore));
-    await first.handle('StartExecution', { stateMachineArn: MACHINE, name: 'done-1' });
-    await first.handle('StartExecution', { stateMachineArn: MACHINE, name: 'cut-1' });
-    runs.end('done-1', { status: 'SUCCEEDED', output: {} });
-    await flushed();
-    // What a process that ends writes last (the store writes in the background otherwise).
-    firstStore.flush();
+  test(
+    'GIVEN an execution that ended and one still running WHEN a new service loads the folder ' +
+      'THEN both are there, the running one ABORTED by the account stop',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sfn-store-'));
+      const runs = manualRunner();
+      const options = (store: ExecutionStore) => ({
+        stateMachine: {
+          arn: MACHINE,
+          name: 'FabricOrchestrator',
+          definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+          roleArn: 'r',
+          creationDate: 0,
+        },
+        region: 'us-east-2',
+        store,
+        runner: runs.runner,
+        tokens: { isWaiting: () => false, sendTaskSuccess: async () => undefined, sendTaskFailure: async () => undefined },
+      });
+      const firstStore = new ExecutionStore(dir);
+      const first = new LocalStepFunctions(options(firstStore));
+      await first.handle('StartExecution', { stateMachineArn: MACHINE, name: 'done-1' });
+      await first.handle('StartExecution', { stateMachineArn: MACHINE, name: 'cut-1' });
+      runs.end('done-1', { status: 'SUCCEEDED', output: {} });
+      await flushed();
+      // What a process that ends writes last (the store writes in the background otherwise).
+      firstStore.flush();
 
-    const second = new LocalStepFunctions(options(new ExecutionStore(dir)));
-    const interrupted = second.load();
-    expect(readdirSync(dir).sort()).toEqual(['cut-1.json', 'done-1.json']);
-    expect(interrupted.map((e) => e.record.name)).toEqual(['cut-1']);
-    expect(await second.handle('DescribeExecution', { executionArn: execution('done-1') })).toMatchObject({ status: 'SUCCEEDED' });
-    expect(await second.handle('DescribeExecution', { executionArn: execution('cut-1') })).toMatchObject({
-      status: 'ABORTED',
-      error: 'LocalAccountStopped',
-    });
-    const history = (await second.handle('GetExecutionHistory', { executionArn: execution('cut-1') })) as { events: { type: string }[] };
-    expect(history.events.map((e) => e.type)).toEqual(['ExecutionStarted', 'ExecutionAborted']);
-  });
+      const second = new LocalStepFunctions(options(new ExecutionStore(dir)));
+      const interrupted = second.load();
+      expect(readdirSync(dir).sort()).toEqual(['cut-1.json', 'done-1.json']);
+      expect(interrupted.map((e) => e.record.name)).toEqual(['cut-1']);
+      expect(await second.handle('DescribeExecution', { executionArn: execution('done-1') })).toMatchObject({ status: 'SUCCEEDED' });
+      expect(await second.handle('DescribeExecution', { executionArn: execution('cut-1') })).toMatchObject({
+        status: 'ABORTED',
+        error: 'LocalAccountStopped',
+      });
+      const history = (await second.handle('GetExecutionHistory', { executionArn: execution('cut-1') })) as { events: { type: string }[] };
+      expect(history.events.map((e) => e.type)).toEqual(['ExecutionStarted', 'ExecutionAborted']);
+    },
+  );
 });

@@ -83,26 +83,31 @@ describeAccount('fabricctl local: a local account that persists', () => {
     await stopLocalAccount(home);
   }, 60_000);
 
-  test('GIVEN no account WHEN local start THEN the daemon, moto and the Step Functions endpoint run on free ports, account.json names them, local status says each is alive', async () => {
-    const started = await cli(['local', 'start', '--json', '--repository', `fabrics=${repository}`]);
-    expect(started.code).toBe(0);
-    const state = JSON.parse(started.out) as LocalAccountState;
-    expect(state).toMatchObject({
-      status: 'running',
-      home,
-      region: 'us-east-2',
-      stepFunctions: {
-        endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
-        stateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
-      },
-    });
-    expect(readAccountState(home)).toEqual(state);
-    const status = await cli(['local', 'status']);
-    expect(status.code).toBe(0);
-    expect(status.out).toMatch(/daemon\s+\d+\s+-\s+yes/);
-    expect(status.out).toMatch(/AWS emulator \(moto\)\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+yes/);
-    expect(status.out).toMatch(/Step Functions\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+yes/);
-  }, 300_000);
+  test(
+    'GIVEN no account WHEN local start ' +
+      'THEN the daemon, moto and the Step Functions endpoint run on free ports, account.json names them, local status says each is alive',
+    async () => {
+      const started = await cli(['local', 'start', '--json', '--repository', `fabrics=${repository}`]);
+      expect(started.code).toBe(0);
+      const state = JSON.parse(started.out) as LocalAccountState;
+      expect(state).toMatchObject({
+        status: 'running',
+        home,
+        region: 'us-east-2',
+        stepFunctions: {
+          endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+          stateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
+        },
+      });
+      expect(readAccountState(home)).toEqual(state);
+      const status = await cli(['local', 'status']);
+      expect(status.code).toBe(0);
+      expect(status.out).toMatch(/daemon\s+\d+\s+-\s+yes/);
+      expect(status.out).toMatch(/AWS emulator \(moto\)\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+yes/);
+      expect(status.out).toMatch(/Step Functions\s+\d+\s+http:\/\/127\.0\.0\.1:\d+\s+yes/);
+    },
+    300_000,
+  );
 
   test('fails when a second start is asked: LocalAccountRunning (exit 1) naming the running one, which is left alone', async () => {
     const before = account();
@@ -112,7 +117,7 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(account()).toEqual(before);
   });
 
-  test("GIVEN an invalid spec started through the endpoint WHEN it runs THEN it fails FabricSpecInvalid in seconds, with Step Functions' history", async () => {
+  test("GIVEN an invalid spec run at the endpoint THEN it fails FabricSpecInvalid in seconds, with Step Functions' history", async () => {
     const sfn = sfnClient();
     const { executionArn = '' } = await sfn.send(
       new StartExecutionCommand({
@@ -131,7 +136,7 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(history.events?.at(-1)).toMatchObject({ type: 'ExecutionFailed', executionFailedEventDetails: { error: 'FabricSpecInvalid' } });
   }, 120_000);
 
-  test("GIVEN the AWS CLI WHEN it starts, describes and reads the history of an execution at the endpoint THEN it gets Step Functions' answers", () => {
+  test("GIVEN the AWS CLI WHEN it starts, describes and reads an execution's history at the endpoint THEN Step Functions' answers", () => {
     if (!AWS_CLI) {
       // A skipped test says why (DEVELOPERS.md).
       // eslint-disable-next-line no-console
@@ -183,26 +188,31 @@ describeAccount('fabricctl local: a local account that persists', () => {
     ]);
   }, 180_000);
 
-  test("GIVEN a CodeCommit push WHEN the push function's core starts its run through the endpoint THEN one execution named after the commit runs the fabric.json of that commit, and the same push again starts nothing", async () => {
-    const sfn = sfnClient();
-    const stateMachineArn = account().stepFunctions?.stateMachineArn ?? '';
-    // What a user makes by hand once (an execution with a spec gets it made; a push's names no domain).
-    const route53 = new Route53Client({ region: 'us-east-1', endpoint: account().moto?.endpoint, credentials });
-    await route53.send(new CreateHostedZoneCommand({ Name: 'pushed.example.com.', CallerReference: 'account-test' }));
-    const event = codeCommitPushEvent('fabrics', 'fabric/pushed', pushedCommit);
-    const first = await startPush(event, { sfn, stateMachineArn });
-    const again = await startPush(event, { sfn, stateMachineArn });
-    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
-    expect([first.outcome, again.outcome, first.executionName]).toEqual(['started', 'duplicate', `pushed-${pushedCommit.slice(0, 12)}`]);
-    expect(JSON.parse(described.input ?? '')).toEqual({
-      action: 'provision',
-      source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/pushed', commit: pushedCommit },
-    });
-    // ValidateSpec read the commit's fabric.json from the CodeCommit stand-in: its five zones are what fails.
-    expect(await finished(sfn, first.executionArn)).toMatchObject({ status: 'FAILED', error: 'InsufficientZones' });
-  }, 120_000);
+  test(
+    "GIVEN a CodeCommit push WHEN the push function's core starts its run through the endpoint " +
+      'THEN one execution named after the commit runs the fabric.json of that commit, and the same push again starts nothing',
+    async () => {
+      const sfn = sfnClient();
+      const stateMachineArn = account().stepFunctions?.stateMachineArn ?? '';
+      // What a user makes by hand once (an execution with a spec gets it made; a push's names no domain).
+      const route53 = new Route53Client({ region: 'us-east-1', endpoint: account().moto?.endpoint, credentials });
+      await route53.send(new CreateHostedZoneCommand({ Name: 'pushed.example.com.', CallerReference: 'account-test' }));
+      const event = codeCommitPushEvent('fabrics', 'fabric/pushed', pushedCommit);
+      const first = await startPush(event, { sfn, stateMachineArn });
+      const again = await startPush(event, { sfn, stateMachineArn });
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
+      expect([first.outcome, again.outcome, first.executionName]).toEqual(['started', 'duplicate', `pushed-${pushedCommit.slice(0, 12)}`]);
+      expect(JSON.parse(described.input ?? '')).toEqual({
+        action: 'provision',
+        source: { provider: 'codecommit', repository: 'fabrics', branch: 'fabric/pushed', commit: pushedCommit },
+      });
+      // ValidateSpec read the commit's fabric.json from the CodeCommit stand-in: its five zones are what fails.
+      expect(await finished(sfn, first.executionArn)).toMatchObject({ status: 'FAILED', error: 'InsufficientZones' });
+    },
+    120_000,
+  );
 
-  test('GIVEN a spec WHEN plan --local --watch --verbose THEN it runs in the account with the real jobs, and the watch shows their build logs', async () => {
+  test('WHEN plan --local --watch --verbose THEN it runs the real jobs in the account; the watch shows their logs', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fabricctl-account-spec-'));
     writeFileSync(join(cwd, 'fabric.json'), JSON.stringify({ name: 'planned', domain: 'example.com' }));
     const plan = await cli(['plan', '--local', 'fabric.json', '--watch', '--verbose'], cwd);
@@ -213,7 +223,7 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(plan.code).toBe(0);
   }, 300_000);
 
-  test('GIVEN up --local of a fabric the region cannot hold WHEN it fails THEN list, status and logs --local read its record and its steps back', async () => {
+  test('GIVEN up --local failed on a fabric the region cannot hold THEN list, status, logs --local read its record and steps', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fabricctl-account-spec-'));
     writeFileSync(join(cwd, 'fabric.json'), JSON.stringify({ name: 'kept', domain: 'example.com', zoneCount: 5 }));
     const up = await cli(['up', '--local', 'fabric.json', '--watch'], cwd);
@@ -259,7 +269,7 @@ describeAccount('fabricctl local: a local account that persists', () => {
     expect(described).toMatchObject({ status: 'FAILED', error: 'FabricSpecInvalid' });
   }, 300_000);
 
-  test('WHEN local stop THEN nothing of the account runs any more (daemon, moto, nothing started with its folder) and local status says so', async () => {
+  test('WHEN local stop THEN nothing of the account runs (daemon, moto, anything run with its folder); local status says so', async () => {
     const state = account();
     expect(processesOfAccount().length).toBeGreaterThan(0);
     const stopped = await cli(['local', 'stop']);
@@ -276,7 +286,8 @@ describe('--local without a running account', () => {
     const run = await runCli(['status', 'demo', '--local'], { env: { AWS_REGION: 'us-east-2', FABRICCTL_LOCAL_HOME: empty } });
     expect([run.code, run.err]).toEqual([
       3,
-      `error: LocalAccountNotRunning: no local account runs in ${empty}: start one with fabricctl local start (or set FABRICCTL_LOCAL_HOME to the folder of the one you started)\n`,
+      `error: LocalAccountNotRunning: no local account runs in ${empty}: start one with fabricctl local start ` +
+        `(or set FABRICCTL_LOCAL_HOME to the folder of the one you started)\n`,
     ]);
   });
 });

@@ -24,7 +24,7 @@ function cloudFormation(outputs: Record<string, string> | undefined) {
 }
 
 describe('lockTableForAwsRun (local --aws runs)', () => {
-  test("GIVEN the stack deployed in the region WHEN a local --aws run starts THEN it locks in the stack's table, shared with cloud runs", async () => {
+  test("GIVEN the stack in the region WHEN a local --aws run starts THEN it locks in the stack's table, as cloud runs do", async () => {
     const cfn = cloudFormation({
       StateMachineArn: 'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
       LockTableName: 'FabricOrchestrator-LockTable1234',
@@ -35,14 +35,14 @@ describe('lockTableForAwsRun (local --aws runs)', () => {
     });
   });
 
-  test('GIVEN no stack in the region WHEN a local --aws run starts THEN it uses its own table: there is no cloud run to exclude', async () => {
+  test('GIVEN no stack in the region WHEN a local --aws run starts THEN it uses its own table: no cloud run to exclude', async () => {
     await expect(lockTableForAwsRun(cloudFormation(undefined), 'FabricOrchestrator')).resolves.toEqual({
       table: LOCAL_LOCK_TABLE,
       why: 'no stack FabricOrchestrator in this region, so no cloud run to share locks with',
     });
   });
 
-  test('GIVEN CloudFormation refuses the call WHEN a local --aws run starts THEN the run stops rather than lock in a table no cloud run sees', async () => {
+  test('GIVEN CloudFormation refuses WHEN a local --aws run starts THEN it stops rather than lock a table no cloud run sees', async () => {
     const denied = {
       send: async () =>
         Promise.reject(Object.assign(new Error('not authorized to perform cloudformation:DescribeStacks'), { name: 'AccessDenied' })),

@@ -19,7 +19,7 @@ describeWithMoto('the emulator environment', () => {
     process.env = saved;
   });
 
-  test('GIVEN real-looking credentials in the shell WHEN local mode starts THEN functions and builds get fake ones, pointed at the emulator', async () => {
+  test("GIVEN real-looking shell credentials THEN local mode's functions and builds get fake ones, pointed at the emulator", async () => {
     expect({
       key: process.env.AWS_ACCESS_KEY_ID,
       profile: process.env.AWS_PROFILE,
@@ -31,7 +31,11 @@ describeWithMoto('the emulator environment', () => {
     expect(env.accountId).toBe(EMULATOR_ACCOUNT);
   });
 
-  test('GIVEN local mode WHEN its builds install tools THEN they use the terraform on PATH (checked at least 1.11 first) instead of downloading the pinned one', async () => {
-    expect(await env.buildEnvironment('demo.example.com')).toMatchObject({ TERRAFORM_ACCEPT_INSTALLED: 'true' });
-  });
+  test(
+    'GIVEN local mode WHEN its builds install tools ' +
+      'THEN they use the terraform on PATH (checked at least 1.11 first) instead of downloading the pinned one',
+    async () => {
+      expect(await env.buildEnvironment('demo.example.com')).toMatchObject({ TERRAFORM_ACCEPT_INSTALLED: 'true' });
+    },
+  );
 });

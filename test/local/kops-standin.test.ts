@@ -105,12 +105,8 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
       for (const flag of flags) {
         const spec = reference.get(command)?.flags.get(flag);
         expect({ command, flag, known: spec !== undefined }).toEqual({ command, flag, known: true });
-        const argv = [
-          ...command.split(' '),
-          spec?.type === 'bool'
-            ? `--${flag}`
-            : `--${flag}=${spec?.type.startsWith('int') ? '1' : spec?.type === 'duration' ? '15m' : spec?.type === 'target' ? 'terraform' : 'x'}`,
-        ];
+        const value = spec?.type.startsWith('int') ? '1' : spec?.type === 'duration' ? '15m' : spec?.type === 'target' ? 'terraform' : 'x';
+        const argv = [...command.split(' '), spec?.type === 'bool' ? `--${flag}` : `--${flag}=${value}`];
         expect(() => parse(argv)).not.toThrow();
       }
     }
@@ -155,7 +151,8 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
     const seven = create(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((l) => `us-east-1${l}`));
     expect(seven.status).toBe(1);
     expect(seven.stderr).toContain(
-      "Error: the stand-in renders 3 or 5 control-plane zones (the counts a fabric spec allows, generated from kops's golden three-zone output), got 7 (us-east-1a,",
+      'Error: the stand-in renders 3 or 5 control-plane zones ' +
+        "(the counts a fabric spec allows, generated from kops's golden three-zone output), got 7 (us-east-1a,",
     );
     const four = create(['a', 'b', 'c', 'd'].map((l) => `us-east-1${l}`));
     expect(four.status).toBe(1);
@@ -187,10 +184,18 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
     expect(rendered.tf).toMatch(/name += "master-us-east-2b\.masters\.demo\.example\.org"/);
   });
 
-  test('GIVEN an existing VPC and subnets WHEN rendered THEN, as in golden/shared_subnet, kops creates no network and reads the VPC', () => {
-    expect(rendered.tf).not.toMatch(
-      /resource "aws_(vpc|subnet|internet_gateway|route|route_table|route_table_association|vpc_dhcp_options|vpc_dhcp_options_association)" /,
-    );
+  test('GIVEN an existing VPC and subnets WHEN rendered THEN, as in golden/shared_subnet, kops makes no network and reads the VPC', () => {
+    const networkResources = [
+      'vpc',
+      'subnet',
+      'internet_gateway',
+      'route',
+      'route_table',
+      'route_table_association',
+      'vpc_dhcp_options',
+      'vpc_dhcp_options_association',
+    ];
+    expect(rendered.tf).not.toMatch(new RegExp(`resource "aws_(${networkResources.join('|')})" `));
     expect(rendered.tf).toContain('data "aws_vpc" "demo-example-org" {\n  id = "vpc-0abc"\n}');
     expect(rendered.tf).toMatch(/vpc_id += "vpc-0abc"/);
     expect(rendered.tf).toMatch(/subnet_ids += \["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"\]/);
@@ -240,7 +245,8 @@ describe('kops stand-in output (kops golden "ha" output, reshaped as kops does f
   test('fails when the control plane has other than 3 or 5 zones: the stand-in renders the counts a fabric spec allows', () => {
     expect(() => renderSharedSubnets(golden, { ...options, zones: ['us-east-2a'], subnetIds: ['subnet-0aaa'] })).toThrow(
       new GoldenUnsupported(
-        "the stand-in renders 3 or 5 control-plane zones (the counts a fabric spec allows, generated from kops's golden three-zone output), got 1 (us-east-2a)",
+        'the stand-in renders 3 or 5 control-plane zones ' +
+          "(the counts a fabric spec allows, generated from kops's golden three-zone output), got 1 (us-east-2a)",
       ),
     );
     const seven = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
@@ -268,7 +274,7 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
   const five = renderSharedSubnets(golden, inUsEast1(5));
   const resources = (tf: string): string[] => [...tf.matchAll(/^resource "([^"]+)" "([^"]+)"/gm)].map((m) => `${m[1]} ${m[2]}`);
 
-  test("GIVEN 3 zones WHEN kops's golden output is expanded THEN the blocks and files generated for b and c are kops's own, byte for byte", () => {
+  test("GIVEN 3 zones WHEN kops's golden output is expanded THEN blocks and files made for b and c are kops's own, byte for byte", () => {
     const expanded = expandZones(golden, 3);
     expect(expanded.tf).toBe(golden.tf);
     expect([...expanded.data.keys()]).toEqual([...golden.data.keys()]);
@@ -277,13 +283,17 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
 
   test('GIVEN 3 zones WHEN rendered THEN the output is what the stand-in rendered before it could render 5', () => {
     expect(three.tf).toContain(
-      '  master_autoscaling_group_ids = [aws_autoscaling_group.master-us-east-2a-masters-demo-example-org.id, aws_autoscaling_group.master-us-east-2b-masters-demo-example-org.id, aws_autoscaling_group.master-us-east-2c-masters-demo-example-org.id]\n',
+      '  master_autoscaling_group_ids = [aws_autoscaling_group.master-us-east-2a-masters-demo-example-org.id, ' +
+        'aws_autoscaling_group.master-us-east-2b-masters-demo-example-org.id, ' +
+        'aws_autoscaling_group.master-us-east-2c-masters-demo-example-org.id]\n',
     );
     expect(three.tf).toContain('    "k8s.io/etcd/main"                     = "c/a,b,c"\n');
     expect(three.tf).toContain('  vpc_zone_identifier = ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"]\n}');
     expect(three.data.get('aws_s3_object_etcd-cluster-spec-main_content')).toContain('"memberCount": 3,');
     expect(three.data.get('aws_s3_object_cluster-completed.spec_content')).toContain(
-      '    etcdMembers:\n    - instanceGroup: master-us-east-2a\n      name: a\n    - instanceGroup: master-us-east-2b\n      name: b\n    - instanceGroup: master-us-east-2c\n      name: c\n    manager:\n',
+      '    etcdMembers:\n    - instanceGroup: master-us-east-2a\n      name: a\n' +
+        '    - instanceGroup: master-us-east-2b\n      name: b\n' +
+        '    - instanceGroup: master-us-east-2c\n      name: c\n    manager:\n',
     );
     // kops's own hash of zone b's nodeupconfig, kept as the golden output has it.
     expect(three.data.get('aws_launch_template_master-us-east-2b.masters.demo.example.org_user_data')).toContain(
@@ -305,10 +315,14 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
     ]);
   });
 
-  test("GIVEN 5 zones WHEN rendered THEN there are 5 control-plane groups, each pinned to its own zone's subnet, with its own launch template", () => {
+  test("GIVEN 5 zones WHEN rendered THEN 5 control-plane groups, each pinned to its zone's subnet, with its own launch template", () => {
     const groups = [
       ...five.tf.matchAll(
-        /resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?id += aws_launch_template\.([^.]+)\.id[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]/g,
+        new RegExp(
+          String.raw`resource "aws_autoscaling_group" "(master-[^"]+)" \{[\s\S]*?id += aws_launch_template\.([^.]+)\.id` +
+            String.raw`[\s\S]*?vpc_zone_identifier = \[([^\]]*)\]`,
+          'g',
+        ),
       ),
     ].map((m) => [m[1], m[2], m[3]]);
     expect(groups).toEqual(
@@ -318,14 +332,13 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
         `"subnet-0${l}${l}${l}"`,
       ]),
     );
-    expect(five.tf).toContain(
-      `  master_autoscaling_group_ids = [${letters.map((l) => `aws_autoscaling_group.master-us-east-1${l}-masters-demo-example-org.id`).join(', ')}]\n`,
-    );
+    const groupIds = letters.map((l) => `aws_autoscaling_group.master-us-east-1${l}-masters-demo-example-org.id`).join(', ');
+    expect(five.tf).toContain(`  master_autoscaling_group_ids = [${groupIds}]\n`);
     expect(five.tf).toContain('  vpc_zone_identifier = ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc", "subnet-0ddd", "subnet-0eee"]\n}');
     expect(five.tf).toContain('output "subnet_us-east-1e_id" {\n  value = "subnet-0eee"\n}');
   });
 
-  test('GIVEN 5 zones WHEN rendered THEN 10 etcd volumes, main and events in every zone, each tagged with its member and all 5 members', () => {
+  test('GIVEN 5 zones WHEN rendered THEN 10 etcd volumes, main and events per zone, each tagged with its member and all 5 members', () => {
     const volumes = [
       ...five.tf.matchAll(
         /resource "aws_ebs_volume" "([^"]+)" \{\n {2}availability_zone = "([^"]+)"[\s\S]*?"k8s\.io\/etcd\/(main|events)" += "([^"]+)"/g,
@@ -339,7 +352,7 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
     expect(five.tf).toContain('"Name"                                 = "e.etcd-main.demo.example.org"');
   });
 
-  test('GIVEN 5 zones WHEN rendered THEN the cluster spec lists 5 etcd members and 5 subnets, and the etcd cluster specs count 5 members', () => {
+  test('GIVEN 5 zones WHEN rendered THEN the cluster spec lists 5 etcd members, 5 subnets; the etcd cluster specs count 5 members', () => {
     const spec = five.data.get('aws_s3_object_cluster-completed.spec_content') ?? '';
     const members = letters.map((l) => `    - instanceGroup: master-us-east-1${l}\n      name: ${l}\n`).join('');
     expect(spec.split(`    etcdMembers:\n${members}    manager:\n`)).toHaveLength(3);
@@ -352,28 +365,33 @@ describe('kops stand-in output for 3 and 5 control-plane zones (per-zone output 
       expect(five.data.get(`aws_s3_object_etcd-cluster-spec-${cluster}_content`)).toContain('"memberCount": 5,');
   });
 
-  test("GIVEN 5 zones WHEN expanded THEN each new zone has its own user_data, etcd-manager manifests and nodeupconfig, and user_data carries its nodeupconfig's hash", () => {
-    const expanded = expandZones(golden, 5);
-    for (const l of ['d', 'e']) {
-      const zone = `us-test-1${l}`;
-      const nodeup = expanded.data.get(`aws_s3_object_nodeupconfig-master-${zone}_content`) ?? '';
-      expect(nodeup).toContain(
-        `- memfs://tests/ha.example.com/manifests/etcd/main-master-${zone}.yaml\n- memfs://tests/ha.example.com/manifests/etcd/events-master-${zone}.yaml\n`,
+  test(
+    'GIVEN 5 zones WHEN expanded ' +
+      "THEN each new zone has its own user_data, etcd-manager manifests and nodeupconfig, and user_data carries its nodeupconfig's hash",
+    () => {
+      const expanded = expandZones(golden, 5);
+      for (const l of ['d', 'e']) {
+        const zone = `us-test-1${l}`;
+        const nodeup = expanded.data.get(`aws_s3_object_nodeupconfig-master-${zone}_content`) ?? '';
+        expect(nodeup).toContain(
+          `- memfs://tests/ha.example.com/manifests/etcd/main-master-${zone}.yaml\n` +
+            `- memfs://tests/ha.example.com/manifests/etcd/events-master-${zone}.yaml\n`,
+        );
+        const userData = expanded.data.get(`aws_launch_template_master-${zone}.masters.ha.example.com_user_data`) ?? '';
+        expect(userData).toContain(`InstanceGroupName: master-${zone}\n`);
+        expect(userData).toContain(`NodeupConfigHash: ${createHash('sha256').update(nodeup).digest('base64')}\n`);
+        expect(expanded.data.get(`aws_s3_object_manifests-etcdmanager-main-master-${zone}_content`)).toBe(
+          golden.data.get('aws_s3_object_manifests-etcdmanager-main-master-us-test-1a_content'),
+        );
+      }
+      expect(five.tf).toContain(
+        '  key                    = "fabrics/demo/kops/demo.example.org/igconfig/control-plane/master-us-east-1d/nodeupconfig.yaml"\n',
       );
-      const userData = expanded.data.get(`aws_launch_template_master-${zone}.masters.ha.example.com_user_data`) ?? '';
-      expect(userData).toContain(`InstanceGroupName: master-${zone}\n`);
-      expect(userData).toContain(`NodeupConfigHash: ${createHash('sha256').update(nodeup).digest('base64')}\n`);
-      expect(expanded.data.get(`aws_s3_object_manifests-etcdmanager-main-master-${zone}_content`)).toBe(
-        golden.data.get('aws_s3_object_manifests-etcdmanager-main-master-us-test-1a_content'),
+      expect(five.data.get('aws_launch_template_master-us-east-1d.masters.demo.example.org_user_data')).toContain(
+        'InstanceGroupName: master-us-east-1d\n',
       );
-    }
-    expect(five.tf).toContain(
-      '  key                    = "fabrics/demo/kops/demo.example.org/igconfig/control-plane/master-us-east-1d/nodeupconfig.yaml"\n',
-    );
-    expect(five.data.get('aws_launch_template_master-us-east-1d.masters.demo.example.org_user_data')).toContain(
-      'InstanceGroupName: master-us-east-1d\n',
-    );
-  });
+    },
+  );
 
   test("GIVEN 5 zones WHEN rendered THEN no resource is added that kops's output for 3 zones lacks, per zone", () => {
     const threeInUsEast1 = resources(renderSharedSubnets(golden, inUsEast1(3)).tf);
@@ -454,13 +472,17 @@ describe("kops stand-in output for another Kubernetes release (the cluster confi
     expect(everything).not.toMatch(/registry\.k8s\.io\/kube-[a-z-]+:v1\.32\.0|ubernetesVersion: 1\.32\.0/);
   });
 
-  test("GIVEN 1.36.4 WHEN rendered THEN the kubelet and kubectl assets keep the golden release and kops's hashes of it (the stand-in cannot fetch another's)", () => {
-    expect(rendered.data.get('aws_s3_object_nodeupconfig-nodes_content')).toContain(
-      '- 5ad4965598773d56a37a8e8429c3dc3d86b4c5c26d8417ab333ae345c053dae2@https://dl.k8s.io/release/v1.32.0/bin/linux/amd64/kubelet\n',
-    );
-  });
+  test(
+    'GIVEN 1.36.4 WHEN rendered ' +
+      "THEN the kubelet and kubectl assets keep the golden release and kops's hashes of it (the stand-in cannot fetch another's)",
+    () => {
+      expect(rendered.data.get('aws_s3_object_nodeupconfig-nodes_content')).toContain(
+        '- 5ad4965598773d56a37a8e8429c3dc3d86b4c5c26d8417ab333ae345c053dae2@https://dl.k8s.io/release/v1.32.0/bin/linux/amd64/kubelet\n',
+      );
+    },
+  );
 
-  test('GIVEN 1.36.4 WHEN expanded THEN every user_data carries the SHA-256 of its own nodeupconfig, so each launch template changes', () => {
+  test('GIVEN 1.36.4 WHEN expanded THEN each user_data carries the SHA-256 of its nodeupconfig, so each launch template changes', () => {
     const expanded = expandZones(withKubernetesVersion(golden, '1.36.4'), 3);
     for (const [template, group] of [
       ['master-us-test-1a.masters', 'master-us-test-1a'],
@@ -538,56 +560,68 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
     expect(completedVersion('before')).toBe('1.35.0');
   });
 
-  test("GIVEN update ran with no CA handed over WHEN the state store is read THEN it holds kops's kubernetes-ca Keyset of a new CA, where fabricctl kubeconfig reads it", async () => {
-    expect(keysetKey).toBe(`fabrics/demo/kops/${CLUSTER}/${CLUSTER_CA_KEYSET.path}`);
-    firstKeyset = await readKeyset();
-    const doc = parseYaml(firstKeyset) as {
-      apiVersion: string;
-      kind: string;
-      metadata: unknown;
-      spec: { keys: { id: string; privateMaterial: string }[]; primaryId: string; type: string };
-    };
-    expect({ apiVersion: doc.apiVersion, kind: doc.kind, metadata: doc.metadata, type: doc.spec.type, keys: doc.spec.keys.length }).toEqual(
-      {
+  test(
+    'GIVEN update ran with no CA handed over WHEN the state store is read ' +
+      "THEN it holds kops's kubernetes-ca Keyset of a new CA, where fabricctl kubeconfig reads it",
+    async () => {
+      expect(keysetKey).toBe(`fabrics/demo/kops/${CLUSTER}/${CLUSTER_CA_KEYSET.path}`);
+      firstKeyset = await readKeyset();
+      const doc = parseYaml(firstKeyset) as {
+        apiVersion: string;
+        kind: string;
+        metadata: unknown;
+        spec: { keys: { id: string; privateMaterial: string }[]; primaryId: string; type: string };
+      };
+      expect({
+        apiVersion: doc.apiVersion,
+        kind: doc.kind,
+        metadata: doc.metadata,
+        type: doc.spec.type,
+        keys: doc.spec.keys.length,
+      }).toEqual({
         apiVersion: 'kops.k8s.io/v1alpha2',
         kind: 'Keyset',
         metadata: { creationTimestamp: null, name: 'kubernetes-ca' },
         type: 'Keypair',
         keys: 1,
-      },
-    );
-    expect(doc.spec.primaryId).toMatch(/^[1-9][0-9]{20,}$/);
-    expect(doc.spec.keys[0]?.id).toBe(doc.spec.primaryId);
-    expect(Buffer.from(doc.spec.keys[0]?.privateMaterial ?? '', 'base64').toString()).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
-    const ca = parseClusterCaKeyset(firstKeyset, keysetKey);
-    expect(new X509Certificate(ca.certPem).subject).toBe('CN=kubernetes-ca');
-  });
+      });
+      expect(doc.spec.primaryId).toMatch(/^[1-9][0-9]{20,}$/);
+      expect(doc.spec.keys[0]?.id).toBe(doc.spec.primaryId);
+      expect(Buffer.from(doc.spec.keys[0]?.privateMaterial ?? '', 'base64').toString()).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+      const ca = parseClusterCaKeyset(firstKeyset, keysetKey);
+      expect(new X509Certificate(ca.certPem).subject).toBe('CN=kubernetes-ca');
+    },
+  );
 
-  test('GIVEN the cluster WHEN set cluster spec.kubernetesVersion=1.36.4 THEN the state store config says 1.36.4 and the next update renders it, with new user_data for every group', async () => {
-    const set = kops('set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4');
-    expect({ status: set.status, stderr: set.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
-    const config = await new S3Client({ forcePathStyle: true }).send(
-      new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/demo/kops/${CLUSTER}/config` }),
-    );
-    expect((parseYaml(await config.Body!.transformToString()) as { spec: { kubernetesVersion: string } }).spec.kubernetesVersion).toBe(
-      '1.36.4',
-    );
+  test(
+    'GIVEN the cluster WHEN set cluster spec.kubernetesVersion=1.36.4 ' +
+      'THEN the state store config says 1.36.4 and the next update renders it, with new user_data for every group',
+    async () => {
+      const set = kops('set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4');
+      expect({ status: set.status, stderr: set.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
+      const config = await new S3Client({ forcePathStyle: true }).send(
+        new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/demo/kops/${CLUSTER}/config` }),
+      );
+      expect((parseYaml(await config.Body!.transformToString()) as { spec: { kubernetesVersion: string } }).spec.kubernetesVersion).toBe(
+        '1.36.4',
+      );
 
-    expect(update('after').status).toBe(0);
-    expect(completedVersion('after')).toBe('1.36.4');
-    expect(rendered('after', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.36.4\n');
-    for (const group of ['master-us-east-2a.masters', 'master-us-east-2b.masters', 'master-us-east-2c.masters', 'nodes']) {
-      const file = `aws_launch_template_${group}.${CLUSTER}_user_data`;
-      expect({ file, changed: rendered('after', file) !== rendered('before', file) }).toEqual({ file, changed: true });
-    }
-  });
+      expect(update('after').status).toBe(0);
+      expect(completedVersion('after')).toBe('1.36.4');
+      expect(rendered('after', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.36.4\n');
+      for (const group of ['master-us-east-2a.masters', 'master-us-east-2b.masters', 'master-us-east-2c.masters', 'nodes']) {
+        const file = `aws_launch_template_${group}.${CLUSTER}_user_data`;
+        expect({ file, changed: rendered('after', file) !== rendered('before', file) }).toEqual({ file, changed: true });
+      }
+    },
+  );
 
   test('GIVEN the CA keyset WHEN a later update runs THEN the keyset is kept as it was (kops never makes a cluster CA twice)', async () => {
     expect(firstKeyset).not.toBe('');
     expect(await readKeyset()).toBe(firstKeyset);
   });
 
-  test('GIVEN the cluster WHEN rolling-update selects a role THEN control-plane names the three control-plane groups and node the node group', () => {
+  test('GIVEN the cluster WHEN rolling-update selects a role THEN control-plane names 3 control-plane groups, node the node group', () => {
     expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=control-plane').stdout).toContain(
       'kops stand-in: instance groups selected (roles control-plane): master-us-east-2a, master-us-east-2b, master-us-east-2c\n',
     );
@@ -596,41 +630,49 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
     );
   });
 
-  test('fails when set cluster is given an undocumented flag, a field the stand-in does not set, or an argument without =; or rolling-update an undocumented role', () => {
-    const flag = kops('set', 'cluster', ...common, '--set=spec.kubernetesVersion=1.36.4');
-    expect({ status: flag.status, stderr: flag.stderr }).toEqual({
-      status: 1,
-      stderr: 'kops stand-in (kops is not installed)\nError: unknown flag: --set\n',
-    });
-    expect(kops('set', 'cluster', ...common, 'spec.networking.cilium.version=1.0').stderr).toContain(
-      'Error: the stand-in sets only spec.kubernetesVersion (kops sets more), got "spec.networking.cilium.version"',
-    );
-    expect(kops('set', 'cluster', CLUSTER, `--state=${STATE}`, 'spec.kubernetesVersion').stderr).toContain(
-      'Error: unrecognized parameter "spec.kubernetesVersion" (missing \'=\')',
-    );
-    expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=master').stderr).toContain(
-      'Error: unknown instance group role "master" in --instance-group-roles: use control-plane, apiserver, node, bastion',
-    );
-  });
+  test(
+    'fails when set cluster is given an undocumented flag, a field the stand-in does not set, or an argument without =; ' +
+      'or rolling-update an undocumented role',
+    () => {
+      const flag = kops('set', 'cluster', ...common, '--set=spec.kubernetesVersion=1.36.4');
+      expect({ status: flag.status, stderr: flag.stderr }).toEqual({
+        status: 1,
+        stderr: 'kops stand-in (kops is not installed)\nError: unknown flag: --set\n',
+      });
+      expect(kops('set', 'cluster', ...common, 'spec.networking.cilium.version=1.0').stderr).toContain(
+        'Error: the stand-in sets only spec.kubernetesVersion (kops sets more), got "spec.networking.cilium.version"',
+      );
+      expect(kops('set', 'cluster', CLUSTER, `--state=${STATE}`, 'spec.kubernetesVersion').stderr).toContain(
+        'Error: unrecognized parameter "spec.kubernetesVersion" (missing \'=\')',
+      );
+      expect(kops('rolling-update', 'cluster', ...common, '--instance-group-roles=master').stderr).toContain(
+        'Error: unknown instance group role "master" in --instance-group-roles: use control-plane, apiserver, node, bastion',
+      );
+    },
+  );
 
-  test('GIVEN every call above WHEN the call log is read THEN it lists them in order, each with its command line, the command it named and its exit status', () => {
-    expect(calls().map((c) => [c.command, c.exitCode])).toEqual([
-      ['create cluster', 0],
-      ['update cluster', 0],
-      ['set cluster', 0],
-      ['update cluster', 0],
-      ['rolling-update cluster', 0],
-      ['rolling-update cluster', 0],
-      // A command line that does not parse names no command.
-      [null, 1],
-      ['set cluster', 1],
-      ['set cluster', 1],
-      ['rolling-update cluster', 1],
-    ]);
-    expect(calls()[2]?.argv).toEqual(['set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4']);
-  });
+  test(
+    'GIVEN every call above WHEN the call log is read ' +
+      'THEN it lists them in order, each with its command line, the command it named and its exit status',
+    () => {
+      expect(calls().map((c) => [c.command, c.exitCode])).toEqual([
+        ['create cluster', 0],
+        ['update cluster', 0],
+        ['set cluster', 0],
+        ['update cluster', 0],
+        ['rolling-update cluster', 0],
+        ['rolling-update cluster', 0],
+        // A command line that does not parse names no command.
+        [null, 1],
+        ['set cluster', 1],
+        ['set cluster', 1],
+        ['rolling-update cluster', 1],
+      ]);
+      expect(calls()[2]?.argv).toEqual(['set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4']);
+    },
+  );
 
-  test('GIVEN the cluster WHEN delete cluster --yes runs THEN nothing of it is left in the state store, its CA keyset included', async () => {
+  test('GIVEN the cluster WHEN delete cluster --yes runs THEN nothing of it is left in the state store, CA keyset included', async () => {
     const listed = async () =>
       ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `fabrics/demo/kops/${CLUSTER}/` }))).Contents ?? []).map(
         (o) => o.Key,
@@ -642,7 +684,7 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
     expect(await listed()).toEqual([]);
   });
 
-  test('GIVEN a CA handed over in KOPS_STANDIN_API_CA_FILE and _KEY_FILE WHEN a cluster is created and updated THEN the keyset holds that CA', async () => {
+  test('GIVEN a CA in KOPS_STANDIN_API_CA_FILE and _KEY_FILE WHEN a cluster is created, updated THEN the keyset holds it', async () => {
     const handed = createTestCa('fabricctl test CA (stand-in) for the API');
     writeFileSync(join(scratch, 'ca.pem'), handed.certPem);
     writeFileSync(join(scratch, 'ca-key.pem'), handed.keyPem, { mode: 0o600 });

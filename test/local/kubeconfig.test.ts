@@ -103,7 +103,9 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     const path = join(dir, 'config');
     writeFileSync(
       path,
-      'apiVersion: v1\nkind: Config\nclusters:\n- name: staging\n  cluster: {server: "https://staging.example.org"}\nusers:\n- name: staging\n  user: {token: t}\ncontexts:\n- name: staging\n  context: {cluster: staging, user: staging}\ncurrent-context: staging\n',
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: staging\n  cluster: {server: "https://staging.example.org"}\n' +
+        'users:\n- name: staging\n  user: {token: t}\n' +
+        'contexts:\n- name: staging\n  context: {cluster: staging, user: staging}\ncurrent-context: staging\n',
       { mode: 0o644 },
     );
     return { path, env: { AWS_REGION: REGION, HOME: dir, KUBECONFIG: `${path}:${join(dir, 'second')}`, PATH: '' } };
@@ -120,16 +122,20 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     return { doc: parseYaml(readFileSync(path, 'utf8')) as KubeconfigDoc, path, out: run.out };
   }
 
-  test("GIVEN $KUBECONFIG with another cluster WHEN kubeconfig demo runs THEN its first file holds both, mode 0600, with the fabric's context current", async () => {
-    const { doc, path, out } = await writeKubeconfig();
-    expect(doc.contexts.map((c) => c.name)).toEqual(['staging', CLUSTER]);
-    expect(doc['current-context']).toBe(CLUSTER);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(out).toContain(`wrote context ${CLUSTER} to ${path} (now the current context)`);
-    expect(out).toContain('next: kubectl get nodes');
-  });
+  test(
+    'GIVEN $KUBECONFIG with another cluster WHEN kubeconfig demo runs ' +
+      "THEN its first file holds both, mode 0600, with the fabric's context current",
+    async () => {
+      const { doc, path, out } = await writeKubeconfig();
+      expect(doc.contexts.map((c) => c.name)).toEqual(['staging', CLUSTER]);
+      expect(doc['current-context']).toBe(CLUSTER);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(out).toContain(`wrote context ${CLUSTER} to ${path} (now the current context)`);
+      expect(out).toContain('next: kubectl get nodes');
+    },
+  );
 
-  test("GIVEN the written kubeconfig THEN it trusts the cluster CA from kops's keyset, checks api.<cluster>, and holds no key", async () => {
+  test("GIVEN the written kubeconfig THEN it trusts the cluster CA of kops's keyset, checks api.<cluster>, and holds no key", async () => {
     const { doc, path } = await writeKubeconfig();
     const cluster = doc.clusters.find((c) => c.name === CLUSTER)?.cluster;
     expect(cluster).toEqual({
@@ -155,7 +161,7 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     ]);
   });
 
-  test('GIVEN the written kubeconfig WHEN kubectl runs its exec plugin THEN it prints an ExecCredential, and the API accepts its certificate', async () => {
+  test('GIVEN the written kubeconfig WHEN kubectl runs its exec plugin THEN it prints an ExecCredential the API accepts', async () => {
     const { doc } = await writeKubeconfig();
     const before = Date.now();
     const { stdout } = await runPlugin(doc);
@@ -169,7 +175,7 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     expect(result).toEqual({ status: 200, body: 'ok' });
   });
 
-  test('GIVEN the written kubeconfig WHEN a request carries no certificate THEN the API answers 401 (the kubeconfig alone grants nothing)', async () => {
+  test('GIVEN the written kubeconfig WHEN a request has no certificate THEN 401: the kubeconfig alone grants nothing', async () => {
     const { doc } = await writeKubeconfig();
     expect((await readyz(doc)).status).toBe(401);
   });
@@ -199,7 +205,7 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     expect((await readyz(doc, minted)).status).toBe(401);
   });
 
-  test('GIVEN the credential mode WHEN run in process THEN the certificate names the caller from STS, in system:masters, for --ttl', async () => {
+  test('GIVEN credential mode WHEN run in process THEN the certificate names the STS caller, in system:masters, for --ttl', async () => {
     const run = await runCli(['kubeconfig', 'demo', '--credential', '--ttl', '30m', ...local()], { ...realClock });
     expect(run.err).toBe('');
     const credential = JSON.parse(run.out) as ExecCredential;
@@ -210,25 +216,29 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     expect(new Date(cert.validTo).getTime() - Date.now()).toBeGreaterThan(29 * 60_000);
   });
 
-  test("GIVEN no --local WHEN the SDK's endpoint is the emulator THEN the record is found under the default prefix and the plugin is not sent to an emulator", async () => {
-    const out = join(tempDir(), 'demo.kubeconfig');
-    const run = await runCli(['kubeconfig', 'demo', '--out', out], { env: { AWS_REGION: REGION, PATH: '' } });
-    expect(run.code).toBe(0);
-    const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
-    expect(doc.clusters[0]?.cluster).toMatchObject({ server: `https://api.${CLUSTER}` });
-    expect(doc.users[0]?.user.exec?.args).toEqual([
-      'kubeconfig',
-      'demo',
-      '--credential',
-      '--region',
-      REGION,
-      '--bucket-prefix',
-      'fabricctl-state',
-      '--ttl',
-      '1h',
-    ]);
-    expect(statSync(out).mode & 0o777).toBe(0o600);
-  });
+  test(
+    "GIVEN no --local WHEN the SDK's endpoint is the emulator " +
+      'THEN the record is found under the default prefix and the plugin is not sent to an emulator',
+    async () => {
+      const out = join(tempDir(), 'demo.kubeconfig');
+      const run = await runCli(['kubeconfig', 'demo', '--out', out], { env: { AWS_REGION: REGION, PATH: '' } });
+      expect(run.code).toBe(0);
+      const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
+      expect(doc.clusters[0]?.cluster).toMatchObject({ server: `https://api.${CLUSTER}` });
+      expect(doc.users[0]?.user.exec?.args).toEqual([
+        'kubeconfig',
+        'demo',
+        '--credential',
+        '--region',
+        REGION,
+        '--bucket-prefix',
+        'fabricctl-state',
+        '--ttl',
+        '1h',
+      ]);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+    },
+  );
 
   test('fails when the fabric does not exist: FabricNotFound, exit 3', async () => {
     const run = await runCli(['kubeconfig', 'nosuch', ...local()]);
@@ -240,7 +250,8 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     const run = await runCli(['kubeconfig', 'broken', ...local()]);
     expect(run.code).toBe(1);
     expect(run.err).toContain(
-      'error: FabricNotReady: fabric broken is FAILED, not READY: its last run failed (ClusterNotReady: the API did not answer): fabricctl logs broken shows that run',
+      'error: FabricNotReady: fabric broken is FAILED, not READY: ' +
+        'its last run failed (ClusterNotReady: the API did not answer): fabricctl logs broken shows that run',
     );
   });
 
@@ -248,15 +259,17 @@ describeWithMoto('fabricctl kubeconfig against moto and the Kubernetes API stand
     const run = await runCli(['kubeconfig', 'nopki', ...local()]);
     expect(run.code).toBe(3);
     expect(run.err).toContain(
-      `error: ClusterCaNotFound: no cluster CA at s3://${BUCKET}/fabrics/nopki/kops/nopki.example.com/pki/private/kubernetes-ca/keyset.yaml`,
+      `error: ClusterCaNotFound: no cluster CA at ` +
+        `s3://${BUCKET}/fabrics/nopki/kops/nopki.example.com/pki/private/kubernetes-ca/keyset.yaml`,
     );
   });
 
-  test('fails when the bucket policy denies the caller the CA: ClusterCaAccessDenied names the caller, stateAdminPrincipalArns and the IAM grant', async () => {
+  test('fails when the bucket policy denies the CA: ClusterCaAccessDenied names caller, stateAdminPrincipalArns, IAM grant', async () => {
     const run = await runCli(['kubeconfig', 'locked', ...local()]);
     expect(run.code).toBe(1);
     expect(run.err).toContain(
-      `error: ClusterCaAccessDenied: ${MOTO_CALLER} may not read s3://${BUCKET}/fabrics/locked/kops/locked.example.com/pki/private/kubernetes-ca/keyset.yaml`,
+      `error: ClusterCaAccessDenied: ${MOTO_CALLER} may not read ` +
+        `s3://${BUCKET}/fabrics/locked/kops/locked.example.com/pki/private/kubernetes-ca/keyset.yaml`,
     );
     expect(run.err).toContain(`add ${MOTO_CALLER} to fabricctl:stateAdminPrincipalArns`);
     expect(run.err).toContain(`allow s3:GetObject on arn:aws:s3:::${BUCKET}/fabrics/locked/kops/*`);

@@ -19,40 +19,48 @@ describe('withStepFunctionsTaskTimeouts (local runner)', () => {
     },
   };
 
-  test("GIVEN Tasks without TimeoutSeconds, top level and in a Parallel branch WHEN prepared THEN each gets the execution's timeout; explicit ones are kept", () => {
-    const prepared = withStepFunctionsTaskTimeouts(definition);
-    const branch = prepared.States.Checks?.Branches?.[0];
-    expect({
-      build: prepared.States.Build?.TimeoutSeconds,
-      probe: branch?.States.Probe?.TimeoutSeconds,
-      quick: prepared.States.Quick?.TimeoutSeconds,
-      byPath: [prepared.States.ByPath?.TimeoutSeconds, prepared.States.ByPath?.TimeoutSecondsPath],
-      succeed: prepared.States.Done?.TimeoutSeconds,
-    }).toEqual({ build: 10800, probe: 10800, quick: 5, byPath: [undefined, '$.timeout'], succeed: undefined });
-    expect(definition.States.Build?.TimeoutSeconds).toBeUndefined();
-  });
+  test(
+    'GIVEN Tasks without TimeoutSeconds, top level and in a Parallel branch WHEN prepared ' +
+      "THEN each gets the execution's timeout; explicit ones are kept",
+    () => {
+      const prepared = withStepFunctionsTaskTimeouts(definition);
+      const branch = prepared.States.Checks?.Branches?.[0];
+      expect({
+        build: prepared.States.Build?.TimeoutSeconds,
+        probe: branch?.States.Probe?.TimeoutSeconds,
+        quick: prepared.States.Quick?.TimeoutSeconds,
+        byPath: [prepared.States.ByPath?.TimeoutSeconds, prepared.States.ByPath?.TimeoutSecondsPath],
+        succeed: prepared.States.Done?.TimeoutSeconds,
+      }).toEqual({ build: 10800, probe: 10800, quick: 5, byPath: [undefined, '$.timeout'], succeed: undefined });
+      expect(definition.States.Build?.TimeoutSeconds).toBeUndefined();
+    },
+  );
 
-  test('GIVEN a definition without an execution timeout WHEN prepared THEN Tasks get the longest timer Node.js keeps, not one that fires at once', () => {
+  test("GIVEN a definition with no execution timeout WHEN prepared THEN Tasks get Node.js's longest timer, not one firing at once", () => {
     const { TimeoutSeconds: _none, ...untimed } = definition;
     expect(withStepFunctionsTaskTimeouts(untimed).States.Build?.TimeoutSeconds).toBe(2147483);
   });
 
-  test('GIVEN a TimeoutSecondsPath on a Task with Parameters WHEN prepared THEN its value rides in the Parameters, where the interpreter reads it (Step Functions reads the state input)', () => {
-    const waiting: AslDefinition = {
-      StartAt: 'Wait',
-      States: {
-        Wait: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { Payload: { 'state.$': '$' } },
-          TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds',
-          End: true,
+  test(
+    'GIVEN a TimeoutSecondsPath on a Task with Parameters WHEN prepared ' +
+      'THEN its value rides in the Parameters, where the interpreter reads it (Step Functions reads the state input)',
+    () => {
+      const waiting: AslDefinition = {
+        StartAt: 'Wait',
+        States: {
+          Wait: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { Payload: { 'state.$': '$' } },
+            TimeoutSecondsPath: '$.fabric.approval.timeoutSeconds',
+            End: true,
+          },
         },
-      },
-    };
-    expect(withStepFunctionsTaskTimeouts(waiting).States.Wait).toMatchObject({
-      Parameters: { Payload: { 'state.$': '$' }, 'LocalTimeoutSeconds.$': '$.fabric.approval.timeoutSeconds' },
-      TimeoutSecondsPath: '$.LocalTimeoutSeconds',
-    });
-  });
+      };
+      expect(withStepFunctionsTaskTimeouts(waiting).States.Wait).toMatchObject({
+        Parameters: { Payload: { 'state.$': '$' }, 'LocalTimeoutSeconds.$': '$.fabric.approval.timeoutSeconds' },
+        TimeoutSecondsPath: '$.LocalTimeoutSeconds',
+      });
+    },
+  );
 });

@@ -121,7 +121,7 @@ describePackage('the npm package', () => {
     return jsSynth;
   };
 
-  test('GIVEN the tarball THEN it holds dist/, the bin, buildspecs/, terraform/ and the README, and no sources, tests, lockfile or Terraform state', () => {
+  test('GIVEN the tarball THEN it has dist/, bin, buildspecs/, terraform/, README; no sources, tests, lockfile, Terraform state', () => {
     const listed = run('tar', ['-tzf', tarball], { timeout: 60_000 });
     expect(listed.status).toBe(0);
     const files = listed.stdout
@@ -152,83 +152,100 @@ describePackage('the npm package', () => {
     expect(files.filter((f) => /(^|\/)(\.terraform|[^/]*\.tfstate[^/]*|package-lock\.json)(\/|$)/.test(f))).toEqual([]);
   });
 
-  test('GIVEN the tarball installed next to aws-cdk-lib and constructs WHEN a plain JavaScript app requires fabricctl and synthesizes FabricOrchestratorStack THEN it has the state machine and 10 prebuilt functions, with neither esbuild nor a lockfile installed', () => {
-    const result = synthJs();
-    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
-    expectDeployableStack(path.join(app, 'cdk.out.js'), 'FabricOrchestrator');
-    expect(existsSync(path.join(app, 'node_modules', 'esbuild'))).toBe(false);
-    expect(existsSync(path.join(app, 'node_modules', 'fabricctl', 'package-lock.json'))).toBe(false);
-  }, 300_000);
+  test(
+    'GIVEN the tarball installed next to aws-cdk-lib and constructs ' +
+      'WHEN a plain JavaScript app requires fabricctl and synthesizes FabricOrchestratorStack ' +
+      'THEN it has the state machine and 10 prebuilt functions, with neither esbuild nor a lockfile installed',
+    () => {
+      const result = synthJs();
+      expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
+      expectDeployableStack(path.join(app, 'cdk.out.js'), 'FabricOrchestrator');
+      expect(existsSync(path.join(app, 'node_modules', 'esbuild'))).toBe(false);
+      expect(existsSync(path.join(app, 'node_modules', 'fabricctl', 'package-lock.json'))).toBe(false);
+    },
+    300_000,
+  );
 
-  test('GIVEN the installed package WHEN it synthesizes FabricOrchestratorStack THEN it is the stack the repository synthesizes from its sources, each function running the same bundled code', () => {
-    expect(synthJs().status).toBe(0);
-    const outdir = path.join(work, 'from-sources');
-    const repoApp = new App({ outdir });
-    new FabricOrchestratorStack(repoApp, 'FabricOrchestrator', testStackProps());
-    repoApp.synth();
-    const fromSources = readTemplate(path.join(outdir, 'FabricOrchestrator.template.json'));
-    const installed = readTemplate(path.join(app, 'cdk.out.js', 'FabricOrchestrator.template.json'));
-    // A bundle's asset hash covers its source map, whose paths to the sources depend on where it was
-    // bundled (dist/ or the synth's output folder): compare the code, then the rest of the template.
-    const code = (t: Template, dir: string) =>
-      Object.fromEntries(
-        ofType(t, 'AWS::Lambda::Function').map(([id, r]) => {
-          const asset = path.join(dir, `asset.${String(r.Properties?.Code?.S3Key).replace(/\.zip$/, '')}`);
-          return [id, readFileSync(path.join(asset, 'index.js'), 'utf8')];
+  test(
+    'GIVEN the installed package WHEN it synthesizes FabricOrchestratorStack ' +
+      'THEN it is the stack the repository synthesizes from its sources, each function running the same bundled code',
+    () => {
+      expect(synthJs().status).toBe(0);
+      const outdir = path.join(work, 'from-sources');
+      const repoApp = new App({ outdir });
+      new FabricOrchestratorStack(repoApp, 'FabricOrchestrator', testStackProps());
+      repoApp.synth();
+      const fromSources = readTemplate(path.join(outdir, 'FabricOrchestrator.template.json'));
+      const installed = readTemplate(path.join(app, 'cdk.out.js', 'FabricOrchestrator.template.json'));
+      // A bundle's asset hash covers its source map, whose paths to the sources depend on where it was
+      // bundled (dist/ or the synth's output folder): compare the code, then the rest of the template.
+      const code = (t: Template, dir: string) =>
+        Object.fromEntries(
+          ofType(t, 'AWS::Lambda::Function').map(([id, r]) => {
+            const asset = path.join(dir, `asset.${String(r.Properties?.Code?.S3Key).replace(/\.zip$/, '')}`);
+            return [id, readFileSync(path.join(asset, 'index.js'), 'utf8')];
+          }),
+        );
+      expect(code(installed, path.join(app, 'cdk.out.js'))).toEqual(code(fromSources, outdir));
+      const withoutCodeKeys = (t: Template) => {
+        const copy = JSON.parse(JSON.stringify(t)) as Template;
+        for (const [, fn] of ofType(copy, 'AWS::Lambda::Function'))
+          fn.Properties = { ...fn.Properties, Code: { ...fn.Properties?.Code, S3Key: 'bundle' } };
+        return copy;
+      };
+      expect(withoutCodeKeys(installed)).toEqual(withoutCodeKeys(fromSources));
+    },
+    300_000,
+  );
+
+  test(
+    'GIVEN the installed package ' +
+      'WHEN a TypeScript app is type-checked against its declarations (node16 resolution, through exports) and run ' +
+      'THEN the stack and the construct in a Stack of its own synthesize',
+    () => {
+      writeFileSync(
+        path.join(app, 'app-ts.ts'),
+        [
+          "import { App, Stack } from 'aws-cdk-lib';",
+          "import { FabricOrchestrator, FabricOrchestratorStack, type FabricOrchestratorStackProps } from 'fabricctl';",
+          '',
+          "const app = new App({ outdir: 'cdk.out.ts' });",
+          `const props: FabricOrchestratorStackProps = { kopsSha256: '${TEST_KOPS_SHA256}' };`,
+          "new FabricOrchestratorStack(app, 'FabricOrchestrator', props);",
+          "new FabricOrchestrator(new Stack(app, 'Mine'), 'Fabric', props);",
+          'app.synth();',
+        ].join('\n'),
+      );
+      writeFileSync(
+        path.join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'node16',
+            moduleResolution: 'node16',
+            target: 'ES2022',
+            // aws-cdk-lib's own declarations name Disposable; no skipLibCheck, so fabricctl's are checked too.
+            lib: ['ES2022', 'ESNext.Disposable'],
+            // A CDK app has @types/node; this one borrows the repository's rather than installing it.
+            typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+            types: ['node'],
+            outDir: 'out-ts',
+          },
+          files: ['app-ts.ts'],
         }),
       );
-    expect(code(installed, path.join(app, 'cdk.out.js'))).toEqual(code(fromSources, outdir));
-    const withoutCodeKeys = (t: Template) => {
-      const copy = JSON.parse(JSON.stringify(t)) as Template;
-      for (const [, fn] of ofType(copy, 'AWS::Lambda::Function'))
-        fn.Properties = { ...fn.Properties, Code: { ...fn.Properties?.Code, S3Key: 'bundle' } };
-      return copy;
-    };
-    expect(withoutCodeKeys(installed)).toEqual(withoutCodeKeys(fromSources));
-  }, 300_000);
-
-  test('GIVEN the installed package WHEN a TypeScript app is type-checked against its declarations (node16 resolution, through exports) and run THEN the stack and the construct in a Stack of its own synthesize', () => {
-    writeFileSync(
-      path.join(app, 'app-ts.ts'),
-      [
-        "import { App, Stack } from 'aws-cdk-lib';",
-        "import { FabricOrchestrator, FabricOrchestratorStack, type FabricOrchestratorStackProps } from 'fabricctl';",
-        '',
-        "const app = new App({ outdir: 'cdk.out.ts' });",
-        `const props: FabricOrchestratorStackProps = { kopsSha256: '${TEST_KOPS_SHA256}' };`,
-        "new FabricOrchestratorStack(app, 'FabricOrchestrator', props);",
-        "new FabricOrchestrator(new Stack(app, 'Mine'), 'Fabric', props);",
-        'app.synth();',
-      ].join('\n'),
-    );
-    writeFileSync(
-      path.join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'node16',
-          moduleResolution: 'node16',
-          target: 'ES2022',
-          // aws-cdk-lib's own declarations name Disposable; no skipLibCheck, so fabricctl's are checked too.
-          lib: ['ES2022', 'ESNext.Disposable'],
-          // A CDK app has @types/node; this one borrows the repository's rather than installing it.
-          typeRoots: [path.join(ROOT, 'node_modules', '@types')],
-          types: ['node'],
-          outDir: 'out-ts',
-        },
-        files: ['app-ts.ts'],
-      }),
-    );
-    const compiled = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { cwd: app, timeout: 240_000 });
-    expect({ status: compiled.status, output: compiled.status === 0 ? '' : compiled.stdout + compiled.stderr }).toEqual({
-      status: 0,
-      output: '',
-    });
-    const result = run(process.execPath, [path.join('out-ts', 'app-ts.js')], { cwd: app, timeout: 240_000 });
-    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
-    expectDeployableStack(path.join(app, 'cdk.out.ts'), 'FabricOrchestrator');
-    expectDeployableStack(path.join(app, 'cdk.out.ts'), 'Mine');
-  }, 300_000);
+      const compiled = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { cwd: app, timeout: 240_000 });
+      expect({ status: compiled.status, output: compiled.status === 0 ? '' : compiled.stdout + compiled.stderr }).toEqual({
+        status: 0,
+        output: '',
+      });
+      const result = run(process.execPath, [path.join('out-ts', 'app-ts.js')], { cwd: app, timeout: 240_000 });
+      expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
+      expectDeployableStack(path.join(app, 'cdk.out.ts'), 'FabricOrchestrator');
+      expectDeployableStack(path.join(app, 'cdk.out.ts'), 'Mine');
+    },
+    300_000,
+  );
 
   test("GIVEN the installed package WHEN `npx fabricctl --version` runs in that folder THEN it prints package.json's version", () => {
     const result = run('npx', ['fabricctl', '--version'], { cwd: app, timeout: 60_000 });
@@ -240,7 +257,8 @@ describePackage('the npm package', () => {
     expect({ status: result.status, stderr: result.stderr.trim() }).toEqual({
       status: 2,
       stderr:
-        'fabricctl: --local runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only.',
+        'fabricctl: --local runs from a clone of the fabricctl repository (README, "Local mode"); ' +
+        'an installed fabricctl runs against AWS only.',
     });
   });
 });

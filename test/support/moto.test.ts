@@ -31,13 +31,17 @@ describeWithMoto('startMoto', () => {
 });
 
 describeWithMoto('the emulator handles one request at a time (lib/local/serial-moto-server.py)', () => {
-  test("GIVEN moto's own models WHEN one thread reads the EC2 tag store while another tags a resource THEN reads fail: the race behind InvalidPermission.Duplicate", () => {
-    const run = spawnSync(motoPython(), [join(__dirname, 'moto-tag-race.py'), '3'], { encoding: 'utf8', timeout: 120_000 });
-    expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^[1-9]\d*\tdictionary changed size during iteration$/m);
-  });
+  test(
+    "GIVEN moto's own models WHEN one thread reads the EC2 tag store while another tags a resource " +
+      'THEN reads fail: the race behind InvalidPermission.Duplicate',
+    () => {
+      const run = spawnSync(motoPython(), [join(__dirname, 'moto-tag-race.py'), '3'], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^[1-9]\d*\tdictionary changed size during iteration$/m);
+    },
+  );
 
-  test('GIVEN a request whose body is still arriving WHEN another request is sent THEN it is served only after the first one, and sees its write', async () => {
+  test('GIVEN a body still arriving WHEN another request is sent THEN it is served only after the first, and sees its write', async () => {
     const moto = await startMoto();
     try {
       const { hostname, port } = new URL(moto.endpoint);
@@ -84,31 +88,35 @@ describeWithMoto('the emulator handles one request at a time (lib/local/serial-m
     }
   });
 
-  test('GIVEN an SDK call answered with success WHEN its client sends it again (same amz-sdk-invocation-id) THEN the first answer is repeated and nothing is made twice', async () => {
-    const moto = await startMoto();
-    try {
-      const createVpc = (invocation: string) =>
-        fetch(`${moto.endpoint}/`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'amz-sdk-invocation-id': invocation,
-            authorization: 'AWS4-HMAC-SHA256 Credential=test/20261201/us-east-2/ec2/aws4_request, SignedHeaders=host, Signature=0',
-          },
-          body: 'Action=CreateVpc&Version=2016-11-15&CidrBlock=10.99.0.0%2F16',
-        }).then((response) => response.text());
-      const first = await createVpc('invocation-1');
-      expect(await createVpc('invocation-1')).toBe(first);
-      await createVpc('invocation-2');
-      const ec2 = new EC2Client({
-        endpoint: moto.endpoint,
-        region: 'us-east-2',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      });
-      const vpcs = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.99.0.0/16'] }] }))).Vpcs ?? [];
-      expect(vpcs).toHaveLength(2);
-    } finally {
-      await moto.stop();
-    }
-  });
+  test(
+    'GIVEN an SDK call answered with success WHEN its client sends it again (same amz-sdk-invocation-id) ' +
+      'THEN the first answer is repeated and nothing is made twice',
+    async () => {
+      const moto = await startMoto();
+      try {
+        const createVpc = (invocation: string) =>
+          fetch(`${moto.endpoint}/`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'amz-sdk-invocation-id': invocation,
+              authorization: 'AWS4-HMAC-SHA256 Credential=test/20261201/us-east-2/ec2/aws4_request, SignedHeaders=host, Signature=0',
+            },
+            body: 'Action=CreateVpc&Version=2016-11-15&CidrBlock=10.99.0.0%2F16',
+          }).then((response) => response.text());
+        const first = await createVpc('invocation-1');
+        expect(await createVpc('invocation-1')).toBe(first);
+        await createVpc('invocation-2');
+        const ec2 = new EC2Client({
+          endpoint: moto.endpoint,
+          region: 'us-east-2',
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        });
+        const vpcs = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.99.0.0/16'] }] }))).Vpcs ?? [];
+        expect(vpcs).toHaveLength(2);
+      } finally {
+        await moto.stop();
+      }
+    },
+  );
 });

@@ -27,7 +27,8 @@ export function mirrorCliConfig(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'tf-cli-')), 'terraform.rc');
   writeFileSync(
     file,
-    `provider_installation {\n  filesystem_mirror {\n    path    = "${TF_PLUGIN_MIRROR}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`,
+    `provider_installation {\n  filesystem_mirror {\n    path    = "${TF_PLUGIN_MIRROR}"\n` +
+      `    include = ["registry.terraform.io/*/*"]\n  }\n}\n`,
   );
   return file;
 }

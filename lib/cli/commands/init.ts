@@ -39,7 +39,8 @@ export async function initCommand(deps: CliDeps, rawName: string, options: InitO
     `git checkout -b fabric/${name}`,
     `git add ${options.file ?? 'fabric.json'} && git commit -m "fabric ${name}"`,
     `git push -u origin fabric/${name}    # the push trigger provisions it`,
-    `# or, without a push: fabricctl up ${options.file ?? 'fabric.json'}   (fabricctl up --local ${options.file ?? 'fabric.json'} to try it on this machine)`,
+    `# or, without a push: fabricctl up ${options.file ?? 'fabric.json'}   ` +
+      `(fabricctl up --local ${options.file ?? 'fabric.json'} to try it on this machine)`,
   ];
   if (wantsJson(options)) {
     printJson(io, { path, spec, next });

@@ -144,7 +144,9 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   if (account) {
     deps = lazy<typeof import('../local-account')>('../local-account').localAccountDeps(deps, account);
     io.err(
-      `local account in ${account.home}: Step Functions ${account.stepFunctions?.endpoint ?? '?'}, AWS emulator ${account.moto?.endpoint ?? '?'}${options.keepEmulator ? ' (it keeps running: --keep-emulator is not needed)' : ''}\n`,
+      `local account in ${account.home}: Step Functions ${account.stepFunctions?.endpoint ?? '?'}, ` +
+        `AWS emulator ${account.moto?.endpoint ?? '?'}` +
+        `${options.keepEmulator ? ' (it keeps running: --keep-emulator is not needed)' : ''}\n`,
     );
   }
 

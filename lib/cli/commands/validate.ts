@@ -79,7 +79,8 @@ export function reportCollisions(verdicts: readonly FileVerdict[]): void {
         problem(
           'name',
           v.rawName,
-          `rename this fabric or the other: ${others} also normalises to ${fabric}, and one fabric has one branch (fabric/${fabric}), one lock and one record`,
+          `rename this fabric or the other: ${others} also normalises to ${fabric}, ` +
+            `and one fabric has one branch (fabric/${fabric}), one lock and one record`,
         ),
       );
     }

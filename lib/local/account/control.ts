@@ -20,7 +20,9 @@ export class LocalAccountRunning extends Error {
   constructor(readonly state: LocalAccountState) {
     super(
       state.status === 'running'
-        ? `a local account already runs in ${state.home} (daemon pid ${state.daemon.pid}, Step Functions ${state.stepFunctions?.endpoint ?? '?'}, AWS emulator ${state.moto?.endpoint ?? '?'}): use it, or stop it first with fabricctl local stop`
+        ? `a local account already runs in ${state.home} (daemon pid ${state.daemon.pid}, ` +
+            `Step Functions ${state.stepFunctions?.endpoint ?? '?'}, AWS emulator ${state.moto?.endpoint ?? '?'}): ` +
+            `use it, or stop it first with fabricctl local stop`
         : `a local account is starting in ${state.home} (pid ${state.daemon.pid}): wait for it, or stop it with fabricctl local stop`,
     );
     this.name = 'LocalAccountRunning';
@@ -31,7 +33,8 @@ export class LocalAccountRunning extends Error {
 export class LocalAccountNeedsSources extends Error {
   constructor() {
     super(
-      'the local account runs from a clone of the fabricctl repository (README, "Local mode"); an installed fabricctl runs against AWS only',
+      'the local account runs from a clone of the fabricctl repository (README, "Local mode"); ' +
+        'an installed fabricctl runs against AWS only',
     );
     this.name = 'LocalAccountNeedsSources';
   }
@@ -58,7 +61,8 @@ export class LocalAccountNotRunning extends Error {
     super(
       home === undefined
         ? 'no local account: neither FABRICCTL_LOCAL_HOME nor HOME is set, so there is no folder to find one in'
-        : `no local account runs in ${home}: start one with fabricctl local start (or set FABRICCTL_LOCAL_HOME to the folder of the one you started)`,
+        : `no local account runs in ${home}: start one with fabricctl local start ` +
+            `(or set FABRICCTL_LOCAL_HOME to the folder of the one you started)`,
     );
     this.name = 'LocalAccountNotRunning';
   }

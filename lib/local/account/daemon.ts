@@ -86,7 +86,8 @@ async function startRecordingMoto(recording: string, log: (line: string) => void
       const started = Date.now();
       await motoApi(moto.endpoint, '/moto-api/recorder/replay-recording');
       log(
-        `AWS emulator: moto_server on ${moto.endpoint} (pid ${moto.pid}), ${earlier} recorded requests replayed in ${Math.round((Date.now() - started) / 100) / 10} s`,
+        `AWS emulator: moto_server on ${moto.endpoint} (pid ${moto.pid}), ` +
+          `${earlier} recorded requests replayed in ${Math.round((Date.now() - started) / 100) / 10} s`,
       );
     }
   } catch (error) {

@@ -118,7 +118,8 @@ export function pageSize(body: Record<string, unknown>, fallback = 100): number 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) {
     throw new SfnServiceError(
       'ValidationException',
-      `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+      `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: ` +
+        `Member must have value less than or equal to 1000`,
     );
   }
   return value;
@@ -174,7 +175,8 @@ export function parseExecutionArn(arn: string): ExecutionArn {
   if (!match)
     throw new SfnServiceError(
       'InvalidArn',
-      `Invalid Arn: 'Resource type not valid in this context: ${arn}' (expected arn:aws:states:<region>:<account>:execution:<state machine>:<name>)`,
+      `Invalid Arn: 'Resource type not valid in this context: ${arn}' ` +
+        `(expected arn:aws:states:<region>:<account>:execution:<state machine>:<name>)`,
     );
   return { region: match[1] ?? '', account: match[2] ?? '', name: match[3] ?? '', execution: match[4] ?? '' };
 }

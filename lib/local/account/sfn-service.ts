@@ -129,7 +129,10 @@ export class LocalStepFunctions {
       default:
         throw new SfnServiceError(
           'UnknownOperationException',
-          `the local Step Functions endpoint does not implement ${action}; it answers StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions, StopExecution, ListStateMachines, DescribeStateMachine, DescribeStateMachineForExecution, SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat`,
+          `the local Step Functions endpoint does not implement ${action}; ` +
+            `it answers StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions, ` +
+            `StopExecution, ListStateMachines, DescribeStateMachine, DescribeStateMachineForExecution, ` +
+            `SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat`,
         );
     }
   }
@@ -308,7 +311,8 @@ export class LocalStepFunctions {
     if (!this.options.tokens.isWaiting(token))
       throw new SfnServiceError(
         'TaskDoesNotExist',
-        `Task Does Not Exist: no task of this local account waits on token ${token.slice(0, 24)}...; its run is over, was stopped, or timed out`,
+        `Task Does Not Exist: no task of this local account waits on token ${token.slice(0, 24)}...; ` +
+          `its run is over, was stopped, or timed out`,
       );
     return token;
   }

@@ -84,7 +84,8 @@ export const CLUSTER_CA_KEYSET: ClusterCaKeysetContract = {
   type: 'Keypair',
   privateKeyPem: 'RSA PRIVATE KEY',
   source:
-    'kops source (read for facts, not vendored): pkg/apis/kops/v1alpha2/keyset.go, upup/pkg/fi/vfs_castore.go, upup/pkg/fi/fitasks/keypair.go',
+    'kops source (read for facts, not vendored): ' +
+    'pkg/apis/kops/v1alpha2/keyset.go, upup/pkg/fi/vfs_castore.go, upup/pkg/fi/fitasks/keypair.go',
 };
 
 export interface StandInContract {
@@ -103,24 +104,40 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
     standsFor: 'kops 1.36.2 (not installable here)',
     keeps: [
       'flags: exactly those of kops/reference/kops_*.md, parsed with their pflag types; anything else is refused as kops refuses it',
-      "outputs: kops/golden/ha kubernetes.tf and data/ with the fabric's names, reshaped for existing subnets as kops/golden/shared_subnet is",
-      `DNS placeholder: api.<cluster> and api.internal.<cluster> pre-created as ${KOPS_PLACEHOLDER_ADDRESS} (kops's PlaceholderIP) until dns-controller runs`,
-      `auth: export kubeconfig --admin issues a client certificate (CN kubecfg-<user>, O ${API_SERVER_AUTH.adminGroup}, lifetime ${API_SERVER_AUTH.adminLifetime} by default) signed by the cluster CA; no token`,
-      'rolling-update --yes validates the cluster through the API with credentials (the kubeconfig with --use-kubeconfig, else a minted admin certificate) and fails when it cannot',
-      'rolling-update selects instance groups by --instance-group-roles (the roles its reference lists) and --instance-group, and names them',
-      'set cluster spec.kubernetesVersion=<version> changes the config in the state store; the next update renders that version (kops/golden is 1.32.0; see src/golden.ts for what carries it)',
-      "every invocation is appended, in order, to the JSON-lines file KOPS_STANDIN_CALL_LOG names, when set (the stand-in's own, for tests)",
-      `cluster CA: update cluster (any target but the dry run of --target=direct without --yes) writes ${CLUSTER_CA_KEYSET.path} when it is missing, as a ${CLUSTER_CA_KEYSET.apiVersion} ${CLUSTER_CA_KEYSET.kind} ` +
-        `(type ${CLUSTER_CA_KEYSET.type}; one key, the primaryId, its id made as kops makes it: the certificate's serial number, or a serial from the time when that is higher; publicMaterial the certificate, privateMaterial the ${CLUSTER_CA_KEYSET.privateKeyPem}, each base64 of its PEM); ` +
-        'an existing keyset is never replaced. It holds the CA the API stand-in trusts, which local mode hands over in KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE; without them the stand-in makes a CA, as kops does',
-      "delete cluster --yes removes every object under <state>/<cluster>/ (config, instance groups, SSH key, CA keyset), as kops deletes the cluster's whole state",
+      "outputs: kops/golden/ha kubernetes.tf and data/ with the fabric's names, " +
+        'reshaped for existing subnets as kops/golden/shared_subnet is',
+      `DNS placeholder: api.<cluster> and api.internal.<cluster> pre-created as ${KOPS_PLACEHOLDER_ADDRESS} ` +
+        `(kops's PlaceholderIP) until dns-controller runs`,
+      `auth: export kubeconfig --admin issues a client certificate (CN kubecfg-<user>, O ${API_SERVER_AUTH.adminGroup}, ` +
+        `lifetime ${API_SERVER_AUTH.adminLifetime} by default) signed by the cluster CA; no token`,
+      'rolling-update --yes validates the cluster through the API with credentials ' +
+        '(the kubeconfig with --use-kubeconfig, else a minted admin certificate) and fails when it cannot',
+      'rolling-update selects instance groups by --instance-group-roles (the roles its reference lists) ' +
+        'and --instance-group, and names them',
+      'set cluster spec.kubernetesVersion=<version> changes the config in the state store; ' +
+        'the next update renders that version (kops/golden is 1.32.0; see src/golden.ts for what carries it)',
+      'every invocation is appended, in order, to the JSON-lines file KOPS_STANDIN_CALL_LOG names, ' +
+        "when set (the stand-in's own, for tests)",
+      `cluster CA: update cluster (any target but the dry run of --target=direct without --yes) writes ${CLUSTER_CA_KEYSET.path} ` +
+        `when it is missing, as a ${CLUSTER_CA_KEYSET.apiVersion} ${CLUSTER_CA_KEYSET.kind} ` +
+        `(type ${CLUSTER_CA_KEYSET.type}; one key, the primaryId, its id made as kops makes it: ` +
+        `the certificate's serial number, or a serial from the time when that is higher; publicMaterial the certificate, ` +
+        `privateMaterial the ${CLUSTER_CA_KEYSET.privateKeyPem}, each base64 of its PEM); ` +
+        'an existing keyset is never replaced. ' +
+        'It holds the CA the API stand-in trusts, which local mode hands over in ' +
+        'KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE; without them the stand-in makes a CA, as kops does',
+      'delete cluster --yes removes every object under <state>/<cluster>/ (config, instance groups, SSH key, CA keyset), ' +
+        "as kops deletes the cluster's whole state",
     ],
     lacks: [
       'creates no cloud resources itself (--target=direct with --yes is refused)',
       'no nodes to drain or replace in the emulator',
       'set cluster sets spec.kubernetesVersion only; the kubelet/kubectl asset hashes stay those of the golden release',
-      `writes the ${CLUSTER_CA_KEYSET.name} keyset only (kops writes a keyset per CA and key it makes: etcd, service-account, aggregator...)`,
-      'export kubeconfig and rolling-update sign with the CA local mode hands over in files, not with the keyset: the same CA within one local run; a later run against a kept emulator starts an API stand-in with a new CA, while the keyset keeps the first (kops never replaces it)',
+      `writes the ${CLUSTER_CA_KEYSET.name} keyset only ` +
+        `(kops writes a keyset per CA and key it makes: etcd, service-account, aggregator...)`,
+      'export kubeconfig and rolling-update sign with the CA local mode hands over in files, not with the keyset: ' +
+        'the same CA within one local run; a later run against a kept emulator starts an API stand-in with a new CA, ' +
+        'while the keyset keeps the first (kops never replaces it)',
     ],
   },
   {
@@ -128,8 +145,10 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
     standsFor: "the cluster's kube-apiserver behind api.<cluster>",
     keeps: [
       `TLS with a certificate for api.<cluster> signed by the cluster CA (verified by clients against that CA only)`,
-      `anonymousAuth ${String(API_SERVER_AUTH.anonymousAuth)}: a request without credentials gets 401, as kops's spec sets it (${API_SERVER_AUTH.source})`,
-      'client certificates are verified against the cluster CA at request time, as kube-apiserver does: an unknown issuer gets 401; bearer tokens must be ones it issued',
+      `anonymousAuth ${String(API_SERVER_AUTH.anonymousAuth)}: a request without credentials gets 401, ` +
+        `as kops's spec sets it (${API_SERVER_AUTH.source})`,
+      'client certificates are verified against the cluster CA at request time, as kube-apiserver does: ' +
+        'an unknown issuer gets 401; bearer tokens must be ones it issued',
       '/readyz answers 503 while booting, then ok',
     ],
     lacks: ['serves /readyz only (404 elsewhere)', 'no RBAC beyond "authenticated"'],
@@ -138,7 +157,8 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
     name: 'dns-controller stand-in',
     standsFor: "kops's dns-controller on the control plane",
     keeps: [
-      `replaces the ${KOPS_PLACEHOLDER_ADDRESS} placeholder of api.<cluster> with the API's address (here 127.0.0.1) by one Route 53 UPSERT`,
+      `replaces the ${KOPS_PLACEHOLDER_ADDRESS} placeholder of api.<cluster> with the API's address ` +
+        `(here 127.0.0.1) by one Route 53 UPSERT`,
     ],
     lacks: ['does not run in the cluster; local mode calls it once the cluster job is done'],
   },
@@ -146,7 +166,8 @@ export const STAND_IN_CONTRACTS: readonly StandInContract[] = [
     name: 'public DNS stand-in',
     standsFor: "the internet's resolvers",
     keeps: [
-      'answers NS for a domain with the name servers of its public hosted zone (the delegation the registrar sets); NXDOMAIN for unknown names',
+      'answers NS for a domain with the name servers of its public hosted zone (the delegation the registrar sets); ' +
+        'NXDOMAIN for unknown names',
     ],
     lacks: ["answers from the emulator's Route 53, not from a real delegation"],
   },

@@ -24,7 +24,8 @@ export function handedOverCa(env: NodeJS.ProcessEnv): Issued | undefined {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) {
     throw new KopsError(
-      "the stand-in needs both KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE (the cluster CA's certificate and key), or neither",
+      'the stand-in needs both KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE ' +
+        "(the cluster CA's certificate and key), or neither",
     );
   }
   for (const file of [certFile, keyFile]) if (!existsSync(file)) throw new KopsError(`cluster CA file ${file} does not exist`);
@@ -36,7 +37,8 @@ export function clusterCa(env: NodeJS.ProcessEnv): Issued {
   const ca = handedOverCa(env);
   if (ca === undefined) {
     throw new KopsError(
-      'the stand-in has no cluster CA: set KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE (local mode starts a TLS test API server and sets both)',
+      'the stand-in has no cluster CA: set KOPS_STANDIN_API_CA_FILE and KOPS_STANDIN_API_CA_KEY_FILE ' +
+        '(local mode starts a TLS test API server and sets both)',
     );
   }
   return ca;

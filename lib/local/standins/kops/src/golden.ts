@@ -307,7 +307,8 @@ function kopsOrder(blocks: readonly Block[]): Block[] {
 /** Why a control-plane zone count is refused; kops itself refuses even counts before this. */
 export function unsupportedZoneCount(count: number, zones?: readonly string[]): string {
   return (
-    `the stand-in renders ${SUPPORTED_ZONE_COUNTS.join(' or ')} control-plane zones (the counts a fabric spec allows, generated from kops's golden three-zone output), ` +
+    `the stand-in renders ${SUPPORTED_ZONE_COUNTS.join(' or ')} control-plane zones ` +
+    `(the counts a fabric spec allows, generated from kops's golden three-zone output), ` +
     `got ${count}${zones ? ` (${zones.join(',')})` : ''}`
   );
 }

@@ -249,7 +249,8 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   if (zones.length === 0) throw new KopsError('must specify at least one zone for the cluster (use --zones)');
   if (controlPlaneZones.length % 2 === 0) {
     throw new KopsError(
-      "there should be an odd number of control-plane-zones, for etcd's quorum.  Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately",
+      "there should be an odd number of control-plane-zones, for etcd's quorum.  " +
+        'Hint: Use --zones and --control-plane-zones to declare node zones and control-plane zones separately',
     );
   }
   if (!SUPPORTED_ZONE_COUNTS.includes(controlPlaneZones.length))
@@ -325,7 +326,8 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     if (yes)
       throw new KopsError('the stand-in cannot create cloud resources itself: use --target=terraform and apply the output with Terraform');
     io.out(
-      `Will create or update the resources of ${cluster}: instance groups ${[...controlPlaneZones.map((z) => `master-${z}`), 'nodes'].join(', ')}.`,
+      `Will create or update the resources of ${cluster}: ` +
+        `instance groups ${[...controlPlaneZones.map((z) => `master-${z}`), 'nodes'].join(', ')}.`,
     );
     io.out('Must specify --yes to apply changes');
     return;
@@ -511,7 +513,8 @@ async function exportKubeconfig(parsed: ParsedCommand, io: Io): Promise<void> {
   const server = flagValue(parsed, 'api-server') ?? process.env.KOPS_STANDIN_API_SERVER;
   if (!server) {
     throw new KopsError(
-      `the stand-in has no Kubernetes API for https://api.${cluster}: set KOPS_STANDIN_API_SERVER (local mode starts a TLS test server and sets it)`,
+      `the stand-in has no Kubernetes API for https://api.${cluster}: ` +
+        `set KOPS_STANDIN_API_SERVER (local mode starts a TLS test server and sets it)`,
     );
   }
   const ca = clusterCa(process.env);
