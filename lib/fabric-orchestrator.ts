@@ -22,6 +22,7 @@ import { logicalIdOf } from './logical-id';
 import { acknowledgeOrchestratorFindings } from './nag-acknowledgements';
 import { createFabricFunctions, STATE_LOCK_PATTERN } from './orchestrator-functions';
 import { BUILD_QUEUED_TIMEOUT, BUILD_TIMEOUT, FabricWorkflow } from './workflow';
+import { LOCK_ATTRIBUTE } from './domain/lock';
 
 export { EVENT_SOURCE };
 
@@ -192,8 +193,8 @@ export class FabricOrchestrator extends Construct {
     const stateBucketArn = `arn:${Aws.PARTITION}:s3:::${prefix}-${Aws.ACCOUNT_ID}-*`;
 
     this.lockTable = new dynamodb.TableV2(this, 'LockTable', {
-      partitionKey: { name: 'fabric', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'ttl',
+      partitionKey: { name: LOCK_ATTRIBUTE.fabric, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: LOCK_ATTRIBUTE.ttl,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });

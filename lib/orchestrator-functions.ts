@@ -58,9 +58,8 @@ export function createFabricFunctions(scope: Construct, settings: FunctionSettin
   }
 
   const discoverZones = fn('DiscoverZonesFunction', 'discover-zones', 'Chooses the availability zones of a fabric');
-  discoverZones.addToRolePolicy(
-    new iam.PolicyStatement({ actions: ['ec2:DescribeRegions', 'ec2:DescribeAvailabilityZones'], resources: ['*'] }),
-  );
+  // The region was checked by ValidateSpec: only the zones are read here.
+  discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeAvailabilityZones'], resources: ['*'] }));
   discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/fabrics/*`] }));
   discoverZones.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [stateBucketArn] }));
 

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { BUILD_ENV_NAMES, type BuildCompute, type RunAction } from './domain/contract';
 import { EVENT_SOURCE, FABRIC_DESTROYED, FABRIC_DRIFTED, FABRIC_FAILED, FABRIC_READY } from './domain/events';
 import type { FabricFunctions } from './fabric-orchestrator';
+import { ACQUIRABLE, HELD_BY_ME, LOCK_ATTRIBUTE } from './domain/lock';
 
 /** How long a build may run, and wait in CodeBuild's queue, before CodeBuild ends it. */
 export const BUILD_TIMEOUT = Duration.minutes(60);
@@ -193,15 +194,15 @@ export class FabricWorkflow {
     const acquireLock = new tasks.DynamoPutItem(this.scope, 'AcquireLock', {
       table: this.lockTable,
       item: {
-        fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')),
-        holder: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
-        expiresAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.lock.expiresAt')),
-        ttl: tasks.DynamoAttributeValue.numberFromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fabric.lock.ttl'))),
-        action: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.action')),
+        [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')),
+        [LOCK_ATTRIBUTE.holder]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
+        [LOCK_ATTRIBUTE.expiresAt]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.lock.expiresAt')),
+        [LOCK_ATTRIBUTE.ttl]: tasks.DynamoAttributeValue.numberFromString(
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fabric.lock.ttl')),
+        ),
+        [LOCK_ATTRIBUTE.action]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.action')),
       },
-      // Free, ours already (a redriven run), or left behind by a run that was aborted and had
-      // expired before this one started.
-      conditionExpression: 'attribute_not_exists(fabric) OR holder = :me OR expiresAt < :started',
+      conditionExpression: ACQUIRABLE,
       expressionAttributeValues: {
         ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
         ':started': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
@@ -220,8 +221,11 @@ export class FabricWorkflow {
     acquireLock.addRetry(DYNAMODB_TRANSIENT_RETRY);
     const readHolder = new tasks.DynamoGetItem(this.scope, 'ReadLockHolder', {
       table: this.lockTable,
-      key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
-      resultSelector: { 'holder.$': '$.Item.holder.S', 'expiresAt.$': '$.Item.expiresAt.S' },
+      key: { [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
+      resultSelector: {
+        'holder.$': `$.Item.${LOCK_ATTRIBUTE.holder}.S`,
+        'expiresAt.$': `$.Item.${LOCK_ATTRIBUTE.expiresAt}.S`,
+      },
       resultPath: '$.lockHolder',
       taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),
     });
@@ -468,8 +472,8 @@ export class FabricWorkflow {
   private releaseLock(id: string): tasks.DynamoDeleteItem {
     const release = new tasks.DynamoDeleteItem(this.scope, id, {
       table: this.lockTable,
-      key: { fabric: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
-      conditionExpression: 'holder = :me',
+      key: { [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
+      conditionExpression: HELD_BY_ME,
       expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')) },
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(SERVICE_TASK_TIMEOUT),

@@ -1,4 +1,4 @@
-import { DescribeAvailabilityZonesCommand, DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { chooseZones, usableZoneNames } from '../../lib/domain/zones';
 import type { FabricRecord, ValidatedFabric, ZonesResult } from '../../lib/domain/contract';
 import { FabricSpecInvalid, FabricZonesChanged, problem } from '../../lib/domain/errors';
@@ -6,31 +6,15 @@ import { readFabricRecord, S3Sender } from '../shared/state-record';
 
 type Ec2Sender = Pick<EC2Client, 'send'>;
 
+/**
+ * The region is ValidateSpec's to check (it exists and is enabled, before anything is made): the
+ * fabric arrives validated, and its region is not asked about again here.
+ */
 export interface DiscoverZonesDeps {
-  /** EC2 in an enabled region (the function's own): DescribeRegions, to tell an unknown region apart. */
-  readonly regions: Ec2Sender;
   /** EC2 in the fabric's region: DescribeAvailabilityZones answers for the client's region only. */
   readonly zones: Ec2Sender;
   /** S3 in the fabric's region, to read the fabric record. */
   readonly s3: S3Sender;
-}
-
-async function assertRegionKnown(ec2: Ec2Sender, region: string): Promise<void> {
-  let found: { OptInStatus?: string } | undefined;
-  try {
-    const { Regions = [] } = await ec2.send(new DescribeRegionsCommand({ AllRegions: true, RegionNames: [region] }));
-    found = Regions.find((r) => r.RegionName === region);
-  } catch (error) {
-    // AWS answers an unknown region name with InvalidParameterValue; the emulator with an empty list.
-    if ((error as Error).name !== 'InvalidParameterValue') throw error;
-  }
-  if (!found)
-    throw new FabricSpecInvalid([
-      problem('region', region, 'no such AWS region; use one such as us-east-2 (aws ec2 describe-regions lists them)'),
-    ]);
-  if (found.OptInStatus === 'not-opted-in') {
-    throw new FabricSpecInvalid([problem('region', region, 'this region is not enabled in the account; enable it or pick another region')]);
-  }
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -71,7 +55,6 @@ function recordedZones(fabric: ValidatedFabric, record: FabricRecord, usable: re
  * deterministic), then pinned zones (verified usable), else the first `zoneCount` usable zones.
  */
 export async function discoverZones(fabric: ValidatedFabric, deps: DiscoverZonesDeps): Promise<ZonesResult> {
-  await assertRegionKnown(deps.regions, fabric.region);
   const { AvailabilityZones = [] } = await deps.zones.send(new DescribeAvailabilityZonesCommand({}));
   const usable = usableZoneNames(AvailabilityZones);
 

@@ -5,8 +5,6 @@ import type { FabricEvent, ZonesResult } from '../../lib/domain/contract';
 import { createLogger } from '../shared/logger';
 import { discoverZones } from './core';
 
-/** The function's own region answers DescribeRegions for every region. */
-const regions = new EC2Client(clientOptions());
 const ec2In = perRegion((region) => new EC2Client(clientOptions(region)));
 const s3In = perRegion((region) => new S3Client(s3Options(region)));
 
@@ -15,7 +13,6 @@ export const handler = async (event: FabricEvent): Promise<ZonesResult> => {
   const { fabric } = event;
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
   const result = await discoverZones(fabric, {
-    regions,
     zones: ec2In(fabric.region),
     s3: s3In(fabric.region),
   });

@@ -6,6 +6,7 @@ import { LockNotHeld } from '../../lib/domain/errors';
 import { createLogger, Logger } from '../shared/logger';
 import { stateKeys } from '../../lib/domain/naming';
 import { readFabricRecord } from '../shared/state-record';
+import { LOCK_ATTRIBUTE, lockKey } from '../../lib/domain/lock';
 
 /**
  * Writes `fabrics/<name>/fabric.json` at the end of every run, success or failure. The record keeps
@@ -22,7 +23,7 @@ import { readFabricRecord } from '../shared/state-record';
  * Records stay in S3 (versioned, next to the state) rather than moving into the lock table.
  */
 
-/** Where the fabric locks live: the stack's lock table (partition key `fabric`, holder `holder`). */
+/** Where the fabric locks live: the stack's lock table (lib/domain/lock.ts). */
 export interface LockTable {
   readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly table: string;
@@ -151,12 +152,12 @@ export async function assertLockHeld(lock: LockTable, fabric: string, execution:
   const { Item } = await lock.dynamodb.send(
     new GetItemCommand({
       TableName: lock.table,
-      Key: { fabric: { S: fabric } },
+      Key: lockKey(fabric),
       ConsistentRead: true,
-      ProjectionExpression: 'holder',
+      ProjectionExpression: LOCK_ATTRIBUTE.holder,
     }),
   );
-  const holder = Item?.holder?.S;
+  const holder = Item?.[LOCK_ATTRIBUTE.holder]?.S;
   if (holder !== execution) throw new LockNotHeld(fabric, execution, holder);
 }
 

@@ -4,6 +4,7 @@ import type { ApprovalRequest, StateDocument } from '../../lib/domain/contract';
 import { LockNotHeld } from '../../lib/domain/errors';
 import { EVENT_SOURCE, FABRIC_AWAITING_APPROVAL } from '../../lib/domain/events';
 import { planSummaryOf } from '../../lib/domain/plan-summary';
+import { HELD_BY_ME, LOCK_ATTRIBUTE, lockKey } from '../../lib/domain/lock';
 
 /** `RequestApproval` payload (`lambda:invoke.waitForTaskToken`): the token and the whole state document. */
 export interface RequestApprovalEvent {
@@ -39,9 +40,9 @@ export async function requestApproval(event: RequestApprovalEvent, deps: Request
     await deps.dynamodb.send(
       new UpdateItemCommand({
         TableName: deps.lockTable,
-        Key: { fabric: { S: fabric.name } },
-        UpdateExpression: 'SET approval = :request',
-        ConditionExpression: 'holder = :me',
+        Key: lockKey(fabric.name),
+        UpdateExpression: `SET ${LOCK_ATTRIBUTE.approval} = :request`,
+        ConditionExpression: HELD_BY_ME,
         ExpressionAttributeValues: { ':request': { S: JSON.stringify(request) }, ':me': { S: fabric.execution } },
       }),
     );

@@ -4,6 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ApprovalDecision, ApprovalRequest } from '../domain/contract';
 import type { TaskTokenSender } from '../local/task-tokens';
 import { CliError, EXIT } from './io';
+import { LOCK_ATTRIBUTE, lockKey } from '../domain/lock';
 
 /**
  * `fabricctl approve|reject <name>`: the run that waits for approval parked its task token on the
@@ -14,14 +15,14 @@ type Sender<C extends { send: unknown }> = Pick<C, 'send'>;
 
 /** The approval the fabric's locked run waits for; `NotAwaitingApproval` when none does. */
 export async function pendingApproval(dynamodb: Sender<DynamoDBClient>, lockTable: string, name: string): Promise<ApprovalRequest> {
-  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: lockTable, Key: { fabric: { S: name } }, ConsistentRead: true }));
-  const text = Item?.approval?.S;
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: lockTable, Key: lockKey(name), ConsistentRead: true }));
+  const text = Item?.[LOCK_ATTRIBUTE.approval]?.S;
   if (!text) {
     throw new CliError(
       EXIT.NOT_FOUND,
       'NotAwaitingApproval',
       Item
-        ? `fabric ${name} is locked by ${Item.holder?.S ?? 'a run'}, which is not waiting for approval`
+        ? `fabric ${name} is locked by ${Item[LOCK_ATTRIBUTE.holder]?.S ?? 'a run'}, which is not waiting for approval`
         : `no run of fabric ${name} is waiting for approval (fabricctl status ${name} shows its state)`,
     );
   }

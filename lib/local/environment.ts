@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../fabric-function';
 import { Moto, startMoto } from './moto';
 import { startPublicDnsStandIn, PublicDnsStandIn } from './standins/public-dns';
 import { startTestApiServer, TestApiServer } from './standins/api-server';
+import { LOCK_ATTRIBUTE } from '../domain/lock';
 
 /** moto's fixed account id. */
 export const EMULATOR_ACCOUNT = '123456789012';
@@ -206,8 +207,8 @@ async function createLockTable(dynamodb: DynamoDBClient, name: string): Promise<
     await dynamodb.send(
       new CreateTableCommand({
         TableName: name,
-        KeySchema: [{ AttributeName: 'fabric', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'fabric', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: LOCK_ATTRIBUTE.fabric, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: LOCK_ATTRIBUTE.fabric, AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );

@@ -1,4 +1,4 @@
-import { AvailabilityZone, DescribeAvailabilityZonesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import { AvailabilityZone, DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import type { ValidatedFabric } from '../../lib/domain/contract';
 import { FabricSpecInvalid, FabricZonesChanged, InsufficientZones } from '../../lib/domain/errors';
 import { stateKeys } from '../../lib/domain/naming';
@@ -21,9 +21,9 @@ const ohio = [zone('us-east-2a'), zone('us-east-2b'), zone('us-east-2c')];
 
 interface Options {
   readonly zones?: AvailabilityZone[];
-  /** Regions DescribeRegions knows; `throw` answers like AWS does for an unknown name. */
-  readonly regions?: 'all' | 'none' | 'throw' | 'not-opted-in';
   readonly s3?: FakeS3;
+  /** Every EC2 command sent, in order. */
+  readonly ec2Calls?: string[];
 }
 
 function deps(options: Options = {}): DiscoverZonesDeps & { s3Fake: FakeS3 } {
@@ -31,18 +31,9 @@ function deps(options: Options = {}): DiscoverZonesDeps & { s3Fake: FakeS3 } {
   return {
     s3Fake,
     s3: asClient(s3Fake),
-    regions: asClient({
-      send: async (command) => {
-        if (!(command instanceof DescribeRegionsCommand)) throw new Error('unexpected call');
-        const mode = options.regions ?? 'all';
-        if (mode === 'throw') throw awsError('InvalidParameterValue');
-        if (mode === 'none') return { Regions: [] };
-        const name = command.input.RegionNames?.[0];
-        return { Regions: [{ RegionName: name, OptInStatus: mode === 'not-opted-in' ? 'not-opted-in' : 'opt-in-not-required' }] };
-      },
-    }),
     zones: asClient({
       send: async (command) => {
+        options.ec2Calls?.push((command as object).constructor.name);
         if (!(command instanceof DescribeAvailabilityZonesCommand)) throw new Error('unexpected call');
         return { AvailabilityZones: options.zones ?? ohio };
       },
@@ -117,18 +108,10 @@ describe('discoverZones: discovery', () => {
 });
 
 describe('discoverZones: region', () => {
-  test('fails when the region is unknown (AWS answers InvalidParameterValue)', async () => {
-    const error = await discoverZones(fabricOf({ region: 'xx-nowhere-1' }), deps({ regions: 'throw' })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(FabricSpecInvalid);
-    expect((error as FabricSpecInvalid).problems[0]).toMatchObject({ field: 'region', received: '"xx-nowhere-1"' });
-  });
-
-  test('fails when the region is unknown (an empty region list)', async () => {
-    await expect(discoverZones(fabricOf({ region: 'xx-nowhere-1' }), deps({ regions: 'none' }))).rejects.toThrow(FabricSpecInvalid);
-  });
-
-  test('fails when the region is not enabled in the account', async () => {
-    await expect(discoverZones(fabricOf({ region: 'ap-east-1' }), deps({ regions: 'not-opted-in' }))).rejects.toThrow(/not enabled/);
+  test('GIVEN a validated fabric WHEN discovered THEN its region is not checked again (ValidateSpec owns that): one EC2 call, for the zones', async () => {
+    const ec2Calls: string[] = [];
+    await discoverZones(fabricOf(), deps({ ec2Calls }));
+    expect(ec2Calls).toEqual(['DescribeAvailabilityZonesCommand']);
   });
 });
 

@@ -49,13 +49,6 @@ describeWithMoto('DiscoverZones handler against moto', () => {
     expect((await handler({ fabric: fabricOf({ zones: ['us-east-2b', 'us-east-2c', 'us-east-2a'] }) })).origin).toBe('pinned');
   });
 
-  test('fails when the region does not exist', async () => {
-    await expect(handler({ fabric: fabricOf({ region: 'xx-nowhere-1' }) })).rejects.toMatchObject({
-      name: 'FabricSpecInvalid',
-      problems: [expect.objectContaining({ field: 'region' })],
-    });
-  });
-
   test('GIVEN a fabric record in the state bucket WHEN discovered THEN its zones are reused', async () => {
     const fabric = fabricOf({ region: 'us-east-1' });
     const s3 = new S3Client({ region: 'us-east-1', forcePathStyle: true });

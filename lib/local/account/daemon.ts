@@ -12,6 +12,7 @@ import { ExecutionStore } from './executions';
 import { accountPaths, LocalAccountState, readAccountState, removeAccountState, writeAccountState } from './home';
 import { ExecutionRunner, LocalStepFunctions } from './sfn-service';
 import { SfnEndpoint, startSfnEndpoint } from './sfn-server';
+import { HELD_BY_ME, LOCK_ATTRIBUTE, lockKey } from '../../domain/lock';
 
 /**
  * The local account's daemon: one process that keeps, until it is stopped,
@@ -103,15 +104,15 @@ async function releaseLocksOf(lockTable: string, executionArns: readonly string[
   const dynamodb = new DynamoDBClient({});
   const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: lockTable, ConsistentRead: true }));
   for (const item of Items) {
-    const holder = item.holder?.S;
-    const fabric = item.fabric?.S;
+    const holder = item[LOCK_ATTRIBUTE.holder]?.S;
+    const fabric = item[LOCK_ATTRIBUTE.fabric]?.S;
     if (!holder || !fabric || !executionArns.includes(holder)) continue;
     try {
       await dynamodb.send(
         new DeleteItemCommand({
           TableName: lockTable,
-          Key: { fabric: { S: fabric } },
-          ConditionExpression: 'holder = :me',
+          Key: lockKey(fabric),
+          ConditionExpression: HELD_BY_ME,
           ExpressionAttributeValues: { ':me': { S: holder } },
         }),
       );
