@@ -37,10 +37,15 @@ function computeTypeOf(orchestrator: SynthesizedOrchestrator, state: AslStateLik
   return typeof env?.ComputeType === 'string' ? env.ComputeType : 'BUILD_GENERAL1_SMALL';
 }
 
+/** CodeBuild bills EC2 compute by the started minute and Lambda compute by the second. */
+function billedMinutes(computeType: string, seconds: number): number {
+  return computeType.startsWith('BUILD_LAMBDA_') ? seconds / 60 : Math.max(1, Math.ceil(seconds / 60));
+}
+
 /**
  * Run counts from one measured local run: transitions as counted from its events, Lambda GB-seconds
  * from the measured duration of each Lambda task x the function's memory, CodeBuild minutes from
- * each build state's duration rounded up per build (CodeBuild bills whole minutes).
+ * each build state's duration, rounded up per build on EC2 compute (whole minutes), by the second on Lambda compute.
  */
 export function countsFromRun(
   orchestrator: SynthesizedOrchestrator,
@@ -60,7 +65,7 @@ export function countsFromRun(
       arch = lambda.arch;
     }
     const computeType = computeTypeOf(orchestrator, state);
-    if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + Math.max(1, Math.ceil(t.ms / 60_000));
+    if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + billedMinutes(computeType, t.ms / 1000);
   }
   return {
     stateTransitions: run.transitions,
@@ -101,7 +106,7 @@ export function countsFromModel(
       arch = lambda.arch;
     }
     const computeType = computeTypeOf(orchestrator, state);
-    if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + Math.max(1, Math.ceil(seconds / 60));
+    if (computeType) minutes[computeType] = (minutes[computeType] ?? 0) + billedMinutes(computeType, seconds);
   };
   const asl = orchestrator.asl;
   for (const step of model.steps) visit(step.state, step.seconds);

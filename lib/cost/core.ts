@@ -462,8 +462,8 @@ function codebuildKey(computeType: string): string {
 
 /**
  * The orchestrator's own cost for one provisioning run, before free tiers: Step Functions standard
- * transitions, Lambda duration and requests, CodeBuild minutes (CodeBuild bills whole minutes, so
- * pass minutes already rounded up per build). Not monthly: `total` is per run.
+ * transitions, Lambda duration and requests, CodeBuild minutes (EC2 compute bills whole minutes, so
+ * pass those rounded up per build; Lambda compute bills by the second). Not monthly: `total` is per run.
  */
 export function estimateRunCost(counts: RunCounts, table: PriceTable): RunCostEstimate {
   const arch = counts.lambdaArchitecture ?? 'x86_64';
