@@ -3,6 +3,7 @@ import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-ro
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ReadinessChecks, ReadinessEvent, ReadinessState } from '../../lib/domain/contract';
 import { ClusterNotReady } from '../../lib/domain/errors';
+import { KOPS_PLACEHOLDER_ADDRESS } from '../../lib/domain/kops';
 import { messageOf, parseKubeconfig, probeReadyz, ProbeTarget } from '../shared/kube-api';
 import { createLogger, Logger } from '../shared/logger';
 
@@ -14,8 +15,6 @@ import { createLogger, Logger } from '../shared/logger';
  * kops clusters refuse anonymous requests). Past the deadline a not-ready cluster is `ClusterNotReady`.
  */
 
-/** What kops writes for `api.<cluster>` until its dns-controller runs on a control-plane node. */
-export const KOPS_PLACEHOLDER_ADDRESS = '203.0.113.123';
 export const DEFAULT_DEADLINE_SECONDS = 1200;
 const CONTROL_PLANE_PREFIXES = ['control-plane-', 'master-'];
 

@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { ValidatedFabric } from '../../lib/domain/contract';
+import { buildHeadline, buildLogLocation, type BuildFacts, parseBuildCause } from '../../lib/domain/build-cause';
 import { createLogger, Logger } from '../shared/logger';
 
 /**
@@ -18,70 +19,6 @@ export interface TaskError {
 export interface ExplainEvent {
   readonly fabric?: Pick<ValidatedFabric, 'name' | 'execution'>;
   readonly error: TaskError;
-}
-
-/** The facts of a build that the explanation needs, whatever the case of the JSON keys. */
-export interface BuildFacts {
-  readonly id?: string;
-  readonly projectName?: string;
-  readonly buildStatus?: string;
-  readonly currentPhase?: string;
-  readonly failedPhase?: { readonly type: string; readonly status: string; readonly contexts: readonly string[] };
-  readonly logGroup?: string;
-  readonly logStream?: string;
-}
-
-/** Step Functions's cause uses the service's PascalCase; the CodeBuild API and SDKs use camelCase. */
-function field(value: unknown, name: string): unknown {
-  if (value === null || typeof value !== 'object') return undefined;
-  const record = value as Record<string, unknown>;
-  const pascal = name.charAt(0).toUpperCase() + name.slice(1);
-  return record[pascal] ?? record[name];
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** Pure: the build in a task failure's cause, or undefined when the cause is not a build. */
-export function parseBuildCause(cause: string): BuildFacts | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(cause);
-  } catch {
-    return undefined;
-  }
-  const build = field(parsed, 'build') ?? parsed;
-  const status = text(field(build, 'buildStatus'));
-  const logs = field(build, 'logs');
-  if (status === undefined && logs === undefined) return undefined;
-  const cloudWatch = field(logs, 'cloudWatchLogs');
-  const phases = field(build, 'phases');
-  const failed = Array.isArray(phases)
-    ? phases.find((p) => {
-        const s = text(field(p, 'phaseStatus'));
-        return s !== undefined && s !== 'SUCCEEDED';
-      })
-    : undefined;
-  const contexts = failed === undefined ? [] : field(failed, 'contexts');
-  return {
-    id: text(field(build, 'id')),
-    projectName: text(field(build, 'projectName')),
-    buildStatus: status,
-    currentPhase: text(field(build, 'currentPhase')),
-    failedPhase:
-      failed === undefined
-        ? undefined
-        : {
-            type: text(field(failed, 'phaseType')) ?? '?',
-            status: text(field(failed, 'phaseStatus')) ?? '?',
-            contexts: (Array.isArray(contexts) ? contexts : [])
-              .map((c) => [text(field(c, 'statusCode')), text(field(c, 'message'))].filter(Boolean).join(': '))
-              .filter((c) => c !== ''),
-          },
-    logGroup: text(field(logs, 'groupName')) ?? text(field(cloudWatch, 'groupName')),
-    logStream: text(field(logs, 'streamName')) ?? text(field(cloudWatch, 'streamName')),
-  };
 }
 
 // eslint-disable-next-line no-control-regex
@@ -131,37 +68,11 @@ export function extractErrorLines(lines: readonly string[]): string[] {
   return clean.filter((l) => l.trim() !== '' && !l.startsWith('[Container]')).slice(-15);
 }
 
-function jobLabel(projectName: string | undefined): string {
-  if (projectName === undefined) return 'a build job';
-  if (/network/i.test(projectName)) return `the network job (CodeBuild project ${projectName})`;
-  if (/cluster/i.test(projectName)) return `the cluster job (CodeBuild project ${projectName})`;
-  return `the build job (CodeBuild project ${projectName})`;
-}
-
 /** Step Functions caps a cause at 32,768 characters; stay well inside it. */
 const MAX_CAUSE = 8000;
 
 function cap(value: string): string {
   return value.length <= MAX_CAUSE ? value : `${value.slice(0, MAX_CAUSE - 20)}\n... (truncated)`;
-}
-
-/** Pure: the first line of an explanation: which job, how it ended, in which phase, which build. */
-export function buildHeadline(facts: BuildFacts, fabric: string | undefined): string {
-  const phase =
-    facts.failedPhase ?? (facts.currentPhase ? { type: facts.currentPhase, status: facts.buildStatus ?? '?', contexts: [] } : undefined);
-  return (
-    `${fabric ? `fabric ${fabric}: ` : ''}${jobLabel(facts.projectName)} ended ${facts.buildStatus ?? 'unsuccessfully'}` +
-    (phase ? ` in phase ${phase.type} (${phase.status})` : '') +
-    (facts.id ? `, build ${facts.id}` : '') +
-    (phase && phase.contexts.length > 0 ? `: ${phase.contexts.join('; ')}` : '')
-  );
-}
-
-/** Pure: where the build's whole log is. */
-export function buildLogLocation(facts: BuildFacts): string {
-  return facts.logGroup && facts.logStream
-    ? `Full log: CloudWatch Logs group ${facts.logGroup}, stream ${facts.logStream}.`
-    : 'The build recorded no CloudWatch Logs location.';
 }
 
 /** Pure: the readable cause. `logLines` undefined with `logProblem` when the log could not be read. */

@@ -1,7 +1,7 @@
 import type { ProgressEvent } from '../progress-events';
 import { formatDuration } from './io';
 import { stateKeys } from '../domain/naming';
-import { buildHeadline, buildLogLocation, parseBuildCause } from '../../lambdas/explain-failure/core';
+import { buildHeadline, buildLogLocation, parseBuildCause } from '../domain/build-cause';
 
 /**
  * The one progress display, for local runs and for executions watched in the cloud:

@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { explainFailure, extractErrorLines, parseBuildCause } from '../../lambdas/explain-failure/core';
+import { explainFailure, extractErrorLines } from '../../lambdas/explain-failure/core';
+import { parseBuildCause } from '../../lib/domain/build-cause';
 
 /** A failed build as Step Functions reports it for codebuild:startBuild.sync (PascalCase, abridged). */
 function buildCause(overrides: Record<string, unknown> = {}, wrap = true): string {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { KOPS_PLACEHOLDER_ADDRESS } from '../../../lambdas/check-readiness/core';
+import { KOPS_PLACEHOLDER_ADDRESS } from '../../domain/kops';
 
 export const KOPS_STANDIN_ROOT = join(__dirname, 'kops');
 export const KOPS_REFERENCE_DIR = join(KOPS_STANDIN_ROOT, 'reference');

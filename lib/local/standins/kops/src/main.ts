@@ -38,7 +38,7 @@ import { readGolden, renderSharedSubnets, SUPPORTED_ZONE_COUNTS, unsupportedZone
 import { probeReadyz } from '../../../../../lambdas/shared/kube-api';
 import { API_SERVER_AUTH, CLUSTER_CA_KEYSET, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
 import { createTestCa } from '../../test-pki';
-import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../../lambdas/check-readiness/core';
+import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../domain/kops';
 
 /**
  * The kops stand-in: kops cannot be installed on these machines, so local mode and the tests run
