@@ -21,6 +21,7 @@ import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
+import { inJobSource, JOB_SOURCE_FOLDERS } from '../../lib/job-source';
 
 /**
  * The cluster job for real: buildspecs/cluster.yml run by the local CodeBuild stand-in, with the
@@ -99,7 +100,11 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   let zoneId: string;
 
   let runs = 0;
-  async function runClusterJob(action: FabricAction, extra: Record<string, string> = {}): Promise<JobRun> {
+  async function runClusterJob(
+    action: FabricAction,
+    extra: Record<string, string> = {},
+    compute: 'ec2' | 'lambda' = 'ec2',
+  ): Promise<JobRun> {
     const lines: string[] = [];
     const callLog = join(scratch, `kops-calls-${(runs += 1)}.jsonl`);
     const calls = (): CallRecord[] =>
@@ -126,7 +131,10 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         projectName: 'fabricctl-cluster',
         buildspecPath: 'buildspecs/cluster.yml',
         sourceDir: REPO,
+        // As the Lambda-compute project runs it: a copy of the job source, HOME in /tmp, 15 minutes.
+        ...(compute === 'lambda' ? { compute, sourceFolders: JOB_SOURCE_FOLDERS, sourceIncludes: inJobSource } : {}),
         environment: {
+          BUILD_COMPUTE: compute,
           TF_PLUGIN_MIRROR,
           PATH: `${STANDIN_BIN}:${process.env.PATH ?? ''}`,
           KOPS_STANDIN_API_SERVER: api.serverUrl,
@@ -537,6 +545,23 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`),
     });
   });
+
+  test(
+    'GIVEN Lambda compute WHEN a provision would roll (node maximum 6 -> 7) ' +
+      'THEN Terraform applies, and the job fails before any rolling update, saying to provision again (on EC2)',
+    async () => {
+      const run = await runClusterJob('provision', { NODE_MAX: '7', KUBERNETES_VERSION: '1.36.4' }, 'lambda');
+      expect(run.failure).toBeDefined();
+      const log = run.lines.join('\n');
+      expect(log).toContain('Apply complete!');
+      expect(log).toContain(
+        "ERROR: a rolling update (control-plane,node) can outlast Lambda compute's 15 minutes; " +
+          'the cluster is applied: run the provision again, which rolls it on EC2 compute',
+      );
+      expect(run.calls.map((c) => c.command)).not.toContain('rolling-update cluster');
+      expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(7);
+    },
+  );
 
   test('GIVEN a cluster WHEN the job destroys it THEN groups, kops registry, DNS records, secret go; the state bucket stays', async () => {
     const result = resultOf(await runClusterJob('destroy'));
