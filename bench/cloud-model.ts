@@ -15,16 +15,20 @@ export interface Figure {
 }
 
 const KOPS_OUTPUT_SOURCE =
-  'kops update cluster output: "Cluster is starting. It should be ready in a few minutes." and its suggestion "kops validate cluster --wait 10m" (https://github.com/kubernetes/kops/blob/master/docs/cli/kops_validate_cluster.md)';
+  'kops update cluster output: "Cluster is starting. It should be ready in a few minutes." ' +
+  'and its suggestion "kops validate cluster --wait 10m" ' +
+  '(https://github.com/kubernetes/kops/blob/master/docs/cli/kops_validate_cluster.md)';
 
 export const FIGURES = {
   lambdaColdStart: {
     seconds: 1,
     what: 'Lambda cold start (every run is cold: runs are minutes apart)',
     source:
-      'AWS Lambda operator guide, "Lambda execution environments": cold starts vary "from under 100 ms to over 1 second" (https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html)',
+      'AWS Lambda operator guide, "Lambda execution environments": cold starts vary "from under 100 ms to over 1 second" ' +
+      '(https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html)',
     estimate:
-      'the upper end of the published range, to stay on the safe side (the SDK loads from the runtime; measured module loads are 69-280 ms locally)',
+      'the upper end of the published range, to stay on the safe side ' +
+      '(the SDK loads from the runtime; measured module loads are 69-280 ms locally)',
   },
   lambdaWork: {
     seconds: 1,
@@ -42,7 +46,8 @@ export const FIGURES = {
     seconds: 90,
     what: 'CodeBuild on-demand queue + PROVISIONING + DOWNLOAD_SOURCE',
     source:
-      'aws/aws-codebuild-docker-images issue 526: "provisioning times exceed 90 seconds per run" (https://github.com/aws/aws-codebuild-docker-images/issues/526); issue 793 reports 180-190 s for ARM images',
+      'aws/aws-codebuild-docker-images issue 526: "provisioning times exceed 90 seconds per run" ' +
+      '(https://github.com/aws/aws-codebuild-docker-images/issues/526); issue 793 reports 180-190 s for ARM images',
   },
   codebuildLambdaStart: {
     seconds: 10,
@@ -95,11 +100,15 @@ export const FIGURES = {
     seconds: 29,
     what: 'EC2 instance boot: RunInstances to SSH answering',
     source:
-      'ec2-boot-bench sample: RunInstances 1.5 s + pending to running 4.9 s + running to port closed 17.2 s + closed to open 5.6 s (https://www.daemonology.net/blog/2021-08-12-EC2-boot-time-benchmarking.html); brevdev/ec2-coldboot-research measured 25.8 s on t3.medium-class instances',
+      'ec2-boot-bench sample: RunInstances 1.5 s + pending to running 4.9 s + running to port closed 17.2 s + closed to open 5.6 s ' +
+      '(https://www.daemonology.net/blog/2021-08-12-EC2-boot-time-benchmarking.html); ' +
+      'brevdev/ec2-coldboot-research measured 25.8 s on t3.medium-class instances',
   },
   controlPlaneStart: {
     seconds: 240,
-    what: 'kops nodeup on the control-plane nodes: Kubernetes binaries, etcd-manager with its EBS volumes, kube-apiserver answering /readyz',
+    what:
+      'kops nodeup on the control-plane nodes: Kubernetes binaries, etcd-manager with its EBS volumes, ' +
+      'kube-apiserver answering /readyz',
     source: KOPS_OUTPUT_SOURCE,
     estimate: '"a few minutes": 4 minutes taken, within the 10 minutes kops itself waits',
   },
@@ -112,7 +121,8 @@ export const TERRAFORM_APPLY = {
   clusterSecondsPerResource: 1,
   source: 'estimate',
   estimate:
-    'VPC resources are created in 1-3 s each, in dependency waves of up to 10 in parallel; IAM instance profiles and ASGs are the slow ones in the cluster apply',
+    'VPC resources are created in 1-3 s each, in dependency waves of up to 10 in parallel; ' +
+    'IAM instance profiles and ASGs are the slow ones in the cluster apply',
 } as const;
 
 /** kops's own golden Terraform for an HA cluster, vendored with the kops stand-in (see its NOTICE.md). */
@@ -217,7 +227,9 @@ export function cloudCriticalPath(
       if (buildspec.endsWith('cluster.yml')) {
         const apply: Figure = {
           seconds: clusterResources * TERRAFORM_APPLY.clusterSecondsPerResource,
-          what: `terraform apply of the kops output (${clusterResources} resources, counted in the golden output, ~${TERRAFORM_APPLY.clusterSecondsPerResource} s each)`,
+          what:
+            `terraform apply of the kops output (${clusterResources} resources, counted in the golden output, ` +
+            `~${TERRAFORM_APPLY.clusterSecondsPerResource} s each)`,
           source: `${kops.source}; time per resource: ${TERRAFORM_APPLY.source}`,
           estimate: TERRAFORM_APPLY.estimate,
         };

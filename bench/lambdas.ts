@@ -52,7 +52,8 @@ function placeholder(name: string): string {
 // SDK packages it requires (argv after the bundle) are required first, timed apart: that share is
 // the runtime's, which no change to the bundle removes. Prints "<total ms> <SDK ms>".
 const LOAD_SCRIPT =
-  'const h=()=>process.hrtime.bigint();const t0=h();for(const p of process.argv.slice(2))require(p);const t1=h();require(process.argv[1]);const t2=h();process.stdout.write(`${Number(t2-t0)/1e6} ${Number(t1-t0)/1e6}`)';
+  'const h=()=>process.hrtime.bigint();const t0=h();for(const p of process.argv.slice(2))require(p);const t1=h();' +
+  'require(process.argv[1]);const t2=h();process.stdout.write(`${Number(t2-t0)/1e6} ${Number(t1-t0)/1e6}`)';
 
 function timedLoad(outfile: string, sdkPackages: readonly string[], env: NodeJS.ProcessEnv): { totalMs: number; sdkMs: number } | string {
   const child = spawnSync(process.execPath, ['-e', LOAD_SCRIPT, outfile, ...sdkPackages], { env, encoding: 'utf8', timeout: 30_000 });
@@ -192,7 +193,10 @@ export function latestLambdaBaseline(dir: string = BASELINE_DIR): { file: string
 
 export function machineDescription(): string {
   const [one, five] = loadavg();
-  return `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, load average ${one?.toFixed(2) ?? '?'} (1 min) ${five?.toFixed(2) ?? '?'} (5 min) at the start`;
+  return (
+    `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ` +
+    `load average ${one?.toFixed(2) ?? '?'} (1 min) ${five?.toFixed(2) ?? '?'} (5 min) at the start`
+  );
 }
 
 export function baselineOf(

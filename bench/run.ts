@@ -88,10 +88,12 @@ async function main(): Promise<void> {
   const wants = (s: Section) => args.only.has(s);
   const results: Record<string, unknown> = {};
   out(
-    `fabricctl benchmark: ${new Date(started).toISOString()}, node ${process.version}, ${cpus().length} CPUs, --runs ${args.runs}, sections: ${[...args.only].join(', ')}`,
+    `fabricctl benchmark: ${new Date(started).toISOString()}, node ${process.version}, ${cpus().length} CPUs, ` +
+      `--runs ${args.runs}, sections: ${[...args.only].join(', ')}`,
   );
   out(
-    `time budget ${(args.budgetMs / 60_000).toFixed(1)} min: repeated runs stop early when the next one would not fit (the run count used is printed)`,
+    `time budget ${(args.budgetMs / 60_000).toFixed(1)} min: ` +
+      'repeated runs stop early when the next one would not fit (the run count used is printed)',
   );
 
   // Synthesizing the stack takes seconds: once, for every section that reads the definition.
@@ -140,12 +142,17 @@ async function main(): Promise<void> {
       ),
     );
     out(
-      `${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); the external SDK loads from node_modules; 'of which SDK' = median time of each load spent requiring the @aws-sdk packages the bundle imports, required first (the runtime's share, which no bundle change removes); own ms = median of load less SDK, the bundle's own code; bytes in the JSON`,
+      `${lambdaEntries().length} handlers; KiB and load ms as deployed (AWS SDK external) unless the column says SDK bundled; ` +
+        `load ms = median of ${loads} require() of the bundle timed with process.hrtime inside a fresh node (process start not counted); ` +
+        "the external SDK loads from node_modules; 'of which SDK' = median time of each load spent requiring the @aws-sdk packages " +
+        "the bundle imports, required first (the runtime's share, which no bundle change removes); " +
+        "own ms = median of load less SDK, the bundle's own code; bytes in the JSON",
     );
     out(`this machine: ${machine}`);
     out(
       previous
-        ? `baseline: ${relative(PROJECT_ROOT, previous.file)}, measured ${previous.baseline.measuredAt} on ${previous.baseline.machine}, median of ${previous.baseline.runs}`
+        ? `baseline: ${relative(PROJECT_ROOT, previous.file)}, measured ${previous.baseline.measuredAt} ` +
+            `on ${previous.baseline.machine}, median of ${previous.baseline.runs}`
         : 'baseline: none in bench/baselines/ (--write-baseline stores one)',
     );
     const over = compared.filter((c) => c.flags.length > 0);
@@ -177,7 +184,8 @@ async function main(): Promise<void> {
       const run = await runDemoInChild();
       localRuns.push(run);
       out(
-        `run ${i + 1}: ${run.status} in ${ms(run.totalMs)} (wall ${ms(run.wallMs)}), ${run.transitions} transitions${run.error ? `; ${run.error}` : ''}`,
+        `run ${i + 1}: ${run.status} in ${ms(run.totalMs)} (wall ${ms(run.wallMs)}), ` +
+          `${run.transitions} transitions${run.error ? `; ${run.error}` : ''}`,
       );
     }
     const summary = summarise(localRuns);
@@ -219,7 +227,8 @@ async function main(): Promise<void> {
     if (base.status !== 'SUCCEEDED') {
       polling = pollingFigure(base, base, delay);
       out(
-        `one provisioning run: ${base.transitions} transitions (${base.status}: ${base.error ?? ''}); readiness was not reached, so the polling run was not made`,
+        `one provisioning run: ${base.transitions} transitions (${base.status}: ${base.error ?? ''}); ` +
+          'readiness was not reached, so the polling run was not made',
       );
     } else {
       const delayed = await runDemoInChild(delay);
@@ -276,7 +285,8 @@ async function main(): Promise<void> {
           ),
         );
         out(
-          `terraform ${terraform.terraformVersion ?? '?'}, provider from the local mirror, emulator overrides from buildspecs/scripts/lib.sh; runs interleaved; N = ${runs}`,
+          `terraform ${terraform.terraformVersion ?? '?'}, provider from the local mirror, ` +
+            `emulator overrides from buildspecs/scripts/lib.sh; runs interleaved; N = ${runs}`,
         );
       }
       results.terraform = terraform;
@@ -336,8 +346,12 @@ async function main(): Promise<void> {
       const { cloudPolls, transitionsOnePoll, transitionsPerPoll, ...runCounts } = counts;
       const text = costFigures(DEMO_SPEC, runCounts).text.split('\n\n').pop() ?? '';
       out('');
+      const perPollOrigin =
+        polling?.transitionsPerExtraPoll === undefined ? 'from the definition: not measured in this invocation' : 'measured';
       out(
-        `The same run in the cloud, from the critical-path model: ${cloudPolls} readiness polls ${waitSeconds} s apart; transitions = ${transitionsOnePoll} (the walked path, branches included) + ${cloudPolls - 1} x ${transitionsPerPoll} per extra poll (${polling?.transitionsPerExtraPoll === undefined ? 'from the definition: not measured in this invocation' : 'measured'}); build minutes from the modelled job times:`,
+        `The same run in the cloud, from the critical-path model: ${cloudPolls} readiness polls ${waitSeconds} s apart; ` +
+          `transitions = ${transitionsOnePoll} (the walked path, branches included) + ${cloudPolls - 1} x ${transitionsPerPoll} ` +
+          `per extra poll (${perPollOrigin}); build minutes from the modelled job times:`,
       );
       out(text);
       cloud = { counts, text };

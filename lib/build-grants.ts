@@ -169,7 +169,8 @@ export class NodeRoleBoundary extends iam.ManagedPolicy {
     Validations.of(this).acknowledge(
       ack(
         'Resource::*',
-        "A boundary caps actions, not resources: the cluster's volumes, groups and load balancers do not exist before it runs (the roles' own kops policies condition them on KubernetesCluster).",
+        "A boundary caps actions, not resources: the cluster's volumes, groups and load balancers do not exist before it runs " +
+          "(the roles' own kops policies condition them on KubernetesCluster).",
       ),
       ack('Action::autoscaling:Describe*', 'Read-only: the cloud controller and the node termination handler read Auto Scaling groups.'),
       ack('Action::ec2:Describe*', 'Read-only: the cloud controller, kops-controller and the EBS CSI driver read EC2.'),
@@ -347,7 +348,8 @@ export function grantNetworkBuilder(project: codebuild.Project, props: BuildGran
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'EC2 Describe* has no resource-level permissions; the VPC and its parts do not exist before the run and carry no cluster tag (README, Privilege).',
+        'EC2 Describe* has no resource-level permissions; the VPC and its parts do not exist before the run ' +
+        'and carry no cluster tag (README, Privilege).',
     },
   );
 }
@@ -583,7 +585,8 @@ export function grantClusterBuilder(
   Validations.of(project).acknowledge(
     ack(
       'Resource::*',
-      'Describe and List calls have no resource-level permissions; created resources have no ARN before the run; changes to existing ones require the KubernetesCluster tag (README, Privilege).',
+      'Describe and List calls have no resource-level permissions; created resources have no ARN before the run; ' +
+        'changes to existing ones require the KubernetesCluster tag (README, Privilege).',
     ),
     ack('Action::autoscaling:Describe*', 'Read-only: Terraform and kops read back the Auto Scaling groups.'),
     ack('Action::ec2:Describe*', 'Read-only: Terraform and kops read back every EC2 resource.'),

@@ -180,7 +180,8 @@ export class FabricOrchestrator extends Construct {
     const afterApproval = BUILD_TIMEOUT.toSeconds() + readinessDeadline.toSeconds();
     if (approvalTimeout.toSeconds() < 60 || approvalTimeout.toSeconds() + afterApproval > executionTimeout.toSeconds()) {
       throw new Error(
-        `approvalTimeout must be at least 1 minute and leave executionTimeout (${executionTimeout.toHumanString()}) ${Math.ceil(afterApproval / 60)} minutes for the builds and readiness after it; raise executionTimeout for longer approvals`,
+        `approvalTimeout must be at least 1 minute and leave executionTimeout (${executionTimeout.toHumanString()}) ` +
+          `${Math.ceil(afterApproval / 60)} minutes for the builds and readiness after it; raise executionTimeout for longer approvals`,
       );
     }
     this.stateBucketPrefix = prefix;
@@ -351,7 +352,8 @@ export class FabricOrchestrator extends Construct {
     if (driftCheckSchedule !== undefined) {
       if (!/^(rate|cron)\(.+\)$/.test(driftCheckSchedule)) {
         throw new Error(
-          `driftCheckSchedule must be an EventBridge Scheduler expression such as "rate(1 day)" or "cron(0 6 * * ? *)"; got ${JSON.stringify(driftCheckSchedule)}`,
+          'driftCheckSchedule must be an EventBridge Scheduler expression such as "rate(1 day)" or "cron(0 6 * * ? *)"; ' +
+            `got ${JSON.stringify(driftCheckSchedule)}`,
         );
       }
       new scheduler.Schedule(this, 'DriftCheck', {

@@ -24,7 +24,8 @@ export function acknowledgeOrchestratorFindings(o: {
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        "The state machine's log delivery (logs:*LogDelivery*, DescribeLogGroups, PutResourcePolicy) and X-Ray trace writes have no resource-level permissions.",
+        "The state machine's log delivery (logs:*LogDelivery*, DescribeLogGroups, PutResourcePolicy) " +
+        'and X-Ray trace writes have no resource-level permissions.',
     },
   );
   // Each function names the findings of its own grants (the build projects: lib/build-grants.ts).

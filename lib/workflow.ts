@@ -234,7 +234,8 @@ export class FabricWorkflow {
       parameters: {
         Error: 'FabricBusy',
         'Cause.$':
-          "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', $.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)",
+          "States.Format('fabric {} is locked by execution {} until {}; wait for it to finish or stop it, then retry', " +
+          '$.fabric.name, $.lockHolder.holder, $.lockHolder.expiresAt)',
       },
       resultPath: '$.error',
     });
@@ -339,7 +340,9 @@ export class FabricWorkflow {
       parameters: {
         Error: 'ApprovalTimedOut',
         'Cause.$':
-          "States.Format('nobody approved or rejected the plan of fabric {} within {} seconds; nothing was applied. Run the provision again and approve it with fabricctl approve {}', $.fabric.name, $.fabric.approval.timeoutSeconds, $.fabric.name)",
+          "States.Format('nobody approved or rejected the plan of fabric {} within {} seconds; nothing was applied. " +
+          "Run the provision again and approve it with fabricctl approve {}', " +
+          '$.fabric.name, $.fabric.approval.timeoutSeconds, $.fabric.name)',
       },
       resultPath: '$.error',
     });

@@ -94,7 +94,8 @@ download() {
   [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}'); refusing to download. ${how_to_pin}"
   # Only downloads need the platform: a tool already on PATH runs wherever it was built for.
   platform="$(uname -s)-$(uname -m)"
-  [[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned, this machine is ${platform}: put terraform ${TERRAFORM_MIN_VERSION} or newer on PATH and set TERRAFORM_ACCEPT_INSTALLED=true"
+  [[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned, this machine is ${platform}:" \
+    "put terraform ${TERRAFORM_MIN_VERSION} or newer on PATH and set TERRAFORM_ACCEPT_INSTALLED=true"
   log "downloading ${url}"
   curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
   if ! printf '%s  %s\n' "${sha}" "${file}" | sha256sum --check --strict --quiet -; then
@@ -105,10 +106,10 @@ download() {
 
 install_terraform() {
   new_scratch
-  local work="${scratch}"
-  download "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" \
+  local work="${scratch}" release="https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}"
+  download "${release}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" \
     "${TERRAFORM_SHA256_LINUX_AMD64}" "${work}/terraform.zip" \
-    "Pin TERRAFORM_SHA256_LINUX_AMD64 in ${tools_env} from https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_SHA256SUMS"
+    "Pin TERRAFORM_SHA256_LINUX_AMD64 in ${tools_env} from ${release}/terraform_${TERRAFORM_VERSION}_SHA256SUMS"
   command -v unzip >/dev/null || die "unzip is needed to unpack terraform"
   unzip -q -o "${work}/terraform.zip" terraform -d "${work}"
   install -m 0755 "${work}/terraform" "${bin_dir}/terraform"
@@ -135,8 +136,10 @@ for tool in "${tools[@]}"; do
     log "${tool} ${pinned} is already on PATH ($(command -v "${tool}")); not downloading"
     continue
   fi
-  if [[ "${tool}" == terraform && "${TERRAFORM_ACCEPT_INSTALLED}" == true && -n "${found}" ]] && version_at_least "${found}" "${TERRAFORM_MIN_VERSION}"; then
-    log "terraform ${found} on PATH ($(command -v terraform)) is ${TERRAFORM_MIN_VERSION} or newer and TERRAFORM_ACCEPT_INSTALLED=true; using it, not the pinned ${pinned}"
+  if [[ "${tool}" == terraform && "${TERRAFORM_ACCEPT_INSTALLED}" == true && -n "${found}" ]] &&
+    version_at_least "${found}" "${TERRAFORM_MIN_VERSION}"; then
+    log "terraform ${found} on PATH ($(command -v terraform)) is ${TERRAFORM_MIN_VERSION} or newer" \
+      "and TERRAFORM_ACCEPT_INSTALLED=true; using it, not the pinned ${pinned}"
     continue
   fi
   log "${tool}: want ${pinned}, found '${found:-none}'; installing into ${bin_dir}"

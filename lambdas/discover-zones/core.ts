@@ -35,7 +35,8 @@ function recordedZones(fabric: ValidatedFabric, record: FabricRecord, usable: re
   }
   if (spec.zoneCount !== zones.length) {
     throw new FabricZonesChanged(
-      `fabric ${fabric.name} is recorded with ${zones.length} zones (${zones.join(', ')}) but the spec asks for zoneCount ${spec.zoneCount}; ${REBUILD}: ` +
+      `fabric ${fabric.name} is recorded with ${zones.length} zones (${zones.join(', ')}) ` +
+        `but the spec asks for zoneCount ${spec.zoneCount}; ${REBUILD}: ` +
         `set zoneCount to ${zones.length}, or destroy the fabric and provision it again`,
     );
   }
@@ -43,7 +44,8 @@ function recordedZones(fabric: ValidatedFabric, record: FabricRecord, usable: re
   const gone = fabric.action === 'destroy' ? [] : zones.filter((z) => !usable.includes(z));
   if (gone.length > 0) {
     throw new FabricZonesChanged(
-      `recorded zone(s) ${gone.join(', ')} of fabric ${fabric.name} are no longer usable in ${fabric.region} (usable: ${usable.join(', ') || 'none'}); ${REBUILD}: ` +
+      `recorded zone(s) ${gone.join(', ')} of fabric ${fabric.name} are no longer usable in ${fabric.region} ` +
+        `(usable: ${usable.join(', ') || 'none'}); ${REBUILD}: ` +
         'wait for AWS to restore the zone, or destroy the fabric and provision it again',
     );
   }
@@ -70,7 +72,8 @@ export async function discoverZones(fabric: ValidatedFabric, deps: DiscoverZones
         problem(
           'zones',
           pinned,
-          `${unusable.join(', ')} ${unusable.length === 1 ? 'is' : 'are'} not usable in ${fabric.region}; pick from ${usable.join(', ') || 'none'} or drop "zones" to have them chosen`,
+          `${unusable.join(', ')} ${unusable.length === 1 ? 'is' : 'are'} not usable in ${fabric.region}; ` +
+            `pick from ${usable.join(', ') || 'none'} or drop "zones" to have them chosen`,
         ),
       ]);
     }

@@ -174,7 +174,8 @@ async function misconfigurations(s3: S3Sender, bucket: string, accountId: string
   const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket, ExpectedBucketOwner: accountId }));
   if (versioning.Status !== 'Enabled') {
     issues.push(
-      `versioning is ${versioning.Status ?? 'off'} (state needs old versions to recover from; run aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled)`,
+      `versioning is ${versioning.Status ?? 'off'} (state needs old versions to recover from; ` +
+        `run aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled)`,
     );
   }
   try {
@@ -184,7 +185,8 @@ async function misconfigurations(s3: S3Sender, bucket: string, accountId: string
   } catch (error) {
     if ((error as Error).name !== 'ServerSideEncryptionConfigurationNotFoundError') throw error;
     issues.push(
-      `default encryption is off (run aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}')`,
+      `default encryption is off (run aws s3api put-bucket-encryption --bucket ${bucket} ` +
+        `--server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}')`,
     );
   }
   try {

@@ -260,7 +260,8 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
         problem(
           'name',
           envelope.name,
-          `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); check the name and the region, or pass the spec`,
+          `no fabric ${name} is recorded in region ${region} (no fabrics/${name}/fabric.json in ${stateBucket}); ` +
+            'check the name and the region, or pass the spec',
         ),
       );
     } else {
@@ -275,7 +276,8 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
       problem(
         'spec.protected',
         true,
-        `fabric ${name ?? ''} is protected: set "protected": false in its fabric.json and provision it (that run records the change), then destroy it`,
+        `fabric ${name ?? ''} is protected: set "protected": false in its fabric.json ` +
+          'and provision it (that run records the change), then destroy it',
       ),
     );
   }
@@ -315,7 +317,8 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
       problem(
         'name',
         name,
-        `branch ${envelope.source.branch} does not hold this fabric: a fabric named ${name} lives on branch fabric/${name}; rename the branch or the fabric`,
+        `branch ${envelope.source.branch} does not hold this fabric: ` +
+          `a fabric named ${name} lives on branch fabric/${name}; rename the branch or the fabric`,
       ),
     );
   }

@@ -51,13 +51,17 @@ export function kubernetesUpgrade(recorded: string, requested: string): UpgradeV
   if (order < 0) {
     return {
       allowed: false,
-      fix: `downgrades are not supported (the fabric runs ${recorded}): keep ${from.major}.${from.minor}.x (${recorded} or a later patch) or destroy and provision again`,
+      fix:
+        `downgrades are not supported (the fabric runs ${recorded}): ` +
+        `keep ${from.major}.${from.minor}.x (${recorded} or a later patch) or destroy and provision again`,
     };
   }
   if (to.major === from.major && to.minor === from.minor) return { allowed: true, step: 'patch' };
   if (to.major === from.major && to.minor === from.minor + 1) return { allowed: true, step: 'minor' };
   return {
     allowed: false,
-    fix: `upgrade one minor at a time (the fabric runs ${recorded}): use ${minorExample(from.major, from.minor + 1)} first, then ${requested}`,
+    fix:
+      `upgrade one minor at a time (the fabric runs ${recorded}): ` +
+      `use ${minorExample(from.major, from.minor + 1)} first, then ${requested}`,
   };
 }

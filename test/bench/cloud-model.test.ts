@@ -55,13 +55,16 @@ describe('cloudCriticalPath', () => {
     ]);
   });
 
-  test('GIVEN lambdaBuilds false WHEN walked THEN each job pays CodeBuild provisioning, and the path is longer by the difference twice', () => {
-    const lambda = jobsOf(true);
-    const ec2 = jobsOf(false);
-    expect(ec2.jobs).toEqual([
-      ['NetworkJob', FIGURES.codebuildProvisioning.what],
-      ['ClusterJob', FIGURES.codebuildProvisioning.what],
-    ]);
-    expect(ec2.total - lambda.total).toBeCloseTo(2 * (FIGURES.codebuildProvisioning.seconds - FIGURES.codebuildLambdaStart.seconds));
-  });
+  test(
+    'GIVEN lambdaBuilds false WHEN walked ' + 'THEN each job pays CodeBuild provisioning, and the path is longer by the difference twice',
+    () => {
+      const lambda = jobsOf(true);
+      const ec2 = jobsOf(false);
+      expect(ec2.jobs).toEqual([
+        ['NetworkJob', FIGURES.codebuildProvisioning.what],
+        ['ClusterJob', FIGURES.codebuildProvisioning.what],
+      ]);
+      expect(ec2.total - lambda.total).toBeCloseTo(2 * (FIGURES.codebuildProvisioning.seconds - FIGURES.codebuildLambdaStart.seconds));
+    },
+  );
 });

@@ -17,48 +17,56 @@ describe('the fabricctl app', () => {
     });
   });
 
-  test('GIVEN fabricctl:hostedZoneIds and fabricctl:stateAdminPrincipalArns as comma-separated context WHEN the app is built THEN DNS changes and state reads are limited to them', () => {
-    const admins = 'arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:role/BreakGlass';
-    const { stack } = createFabricApp({
-      context: {
-        ...NO_BUNDLING,
-        'fabricctl:kopsSha256': TEST_KOPS_SHA256,
-        'fabricctl:hostedZoneIds': 'Z111111111111, Z222222222222',
-        'fabricctl:stateAdminPrincipalArns': admins,
-      },
-    });
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ STATE_ADMIN_PRINCIPAL_ARNS: admins }) },
-    });
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: Match.objectLike({
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Sid: 'DnsRecords',
-            Resource: ['Z111111111111', 'Z222222222222'].map((id) => ({
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${id}`]],
-            })),
-          }),
-        ]),
-      }),
-    });
-  });
+  test(
+    'GIVEN fabricctl:hostedZoneIds and fabricctl:stateAdminPrincipalArns as comma-separated context WHEN the app is built ' +
+      'THEN DNS changes and state reads are limited to them',
+    () => {
+      const admins = 'arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:role/BreakGlass';
+      const { stack } = createFabricApp({
+        context: {
+          ...NO_BUNDLING,
+          'fabricctl:kopsSha256': TEST_KOPS_SHA256,
+          'fabricctl:hostedZoneIds': 'Z111111111111, Z222222222222',
+          'fabricctl:stateAdminPrincipalArns': admins,
+        },
+      });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ STATE_ADMIN_PRINCIPAL_ARNS: admins }) },
+      });
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'DnsRecords',
+              Resource: ['Z111111111111', 'Z222222222222'].map((id) => ({
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::hostedzone/${id}`]],
+              })),
+            }),
+          ]),
+        }),
+      });
+    },
+  );
 
-  test('GIVEN fabricctl:githubWebhook and fabricctl:githubTokenSecretArn in the context WHEN the app is built THEN the webhook receiver gets the token ARN', () => {
-    const arn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token-AbC123';
-    const { stack } = createFabricApp({
-      context: {
-        ...NO_BUNDLING,
-        'fabricctl:kopsSha256': TEST_KOPS_SHA256,
-        'fabricctl:githubWebhook': 'true',
-        'fabricctl:githubTokenSecretArn': arn,
-      },
-    });
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ GITHUB_TOKEN_SECRET_ARN: arn }) },
-    });
-  });
+  test(
+    'GIVEN fabricctl:githubWebhook and fabricctl:githubTokenSecretArn in the context WHEN the app is built ' +
+      'THEN the webhook receiver gets the token ARN',
+    () => {
+      const arn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/github/token-AbC123';
+      const { stack } = createFabricApp({
+        context: {
+          ...NO_BUNDLING,
+          'fabricctl:kopsSha256': TEST_KOPS_SHA256,
+          'fabricctl:githubWebhook': 'true',
+          'fabricctl:githubTokenSecretArn': arn,
+        },
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ GITHUB_TOKEN_SECRET_ARN: arn }) },
+      });
+    },
+  );
 
   test.each([
     [undefined, ['LINUX_CONTAINER', 'LINUX_CONTAINER', 'LINUX_LAMBDA_CONTAINER', 'LINUX_LAMBDA_CONTAINER']],

@@ -54,7 +54,8 @@ describe('kopsSha256', () => {
     const error = errorOf({});
     expect(error.name).toBe('KopsChecksumMissing');
     expect(error.message).toBe(
-      `FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${KOPS_VERSION} (kops-linux-amd64) that the cluster job verifies its download of kops against. ${HOW_TO_PASS}`,
+      `FabricOrchestrator needs kopsSha256, the SHA-256 of kops ${KOPS_VERSION} (kops-linux-amd64) ` +
+        `that the cluster job verifies its download of kops against. ${HOW_TO_PASS}`,
     );
   });
 
@@ -71,14 +72,16 @@ describe('kopsSha256', () => {
     const error = errorOf({ kopsSha256: value });
     expect(error.name).toBe('KopsChecksumInvalid');
     expect(error.message).toBe(
-      `kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); got '${value}'. ${HOW_TO_PASS}`,
+      `kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); ` +
+        `got '${value}'. ${HOW_TO_PASS}`,
     );
   });
 
   test('fails when kopsSha256 is not a string (a JavaScript caller or a JSON context value)', () => {
     const error = errorOf({ kopsSha256: 1234 as unknown as string });
     expect(error.message).toBe(
-      `kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); got 1234 (a number). ${HOW_TO_PASS}`,
+      `kopsSha256 must be the 64 hexadecimal characters of kops ${KOPS_VERSION}'s SHA-256 (kops-linux-amd64); ` +
+        `got 1234 (a number). ${HOW_TO_PASS}`,
     );
   });
 
@@ -86,20 +89,25 @@ describe('kopsSha256', () => {
     const error = errorOf({ kopsSha256: TEST_KOPS_SHA256, kopsFromPath: true });
     expect(error.name).toBe('KopsChecksumInvalid');
     expect(error.message).toBe(
-      'kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, so the checksum would be ignored. Drop one of the two.',
+      'kopsSha256 is set but kopsFromPath is true: a cluster job that takes kops from PATH downloads nothing, ' +
+        'so the checksum would be ignored. Drop one of the two.',
     );
   });
 
-  test('GIVEN a valid kopsSha256 WHEN synthesized THEN the cluster projects (EC2 and Lambda compute), and only they, get it as KOPS_SHA256', () => {
-    const template = Template.fromStack(Stack.of(orchestrator({ kopsSha256: TEST_KOPS_SHA256 })));
-    const kops = [{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }];
-    expect(projectVariables(template)).toEqual({
-      'buildspecs/cluster.yml on ec2': kops,
-      'buildspecs/cluster.yml on lambda': kops,
-      'buildspecs/network.yml on ec2': undefined,
-      'buildspecs/network.yml on lambda': undefined,
-    });
-  });
+  test(
+    'GIVEN a valid kopsSha256 WHEN synthesized ' +
+      'THEN the cluster projects (EC2 and Lambda compute), and only they, get it as KOPS_SHA256',
+    () => {
+      const template = Template.fromStack(Stack.of(orchestrator({ kopsSha256: TEST_KOPS_SHA256 })));
+      const kops = [{ Name: 'KOPS_SHA256', Type: 'PLAINTEXT', Value: TEST_KOPS_SHA256 }];
+      expect(projectVariables(template)).toEqual({
+        'buildspecs/cluster.yml on ec2': kops,
+        'buildspecs/cluster.yml on lambda': kops,
+        'buildspecs/network.yml on ec2': undefined,
+        'buildspecs/network.yml on lambda': undefined,
+      });
+    },
+  );
 
   test('GIVEN a checksum in upper case WHEN synthesized THEN the cluster job gets it in lower case, as sha256sum prints it', () => {
     const template = Template.fromStack(Stack.of(orchestrator({ kopsSha256: TEST_KOPS_SHA256.toUpperCase() })));
@@ -113,10 +121,13 @@ describe('kopsSha256', () => {
     expect(Object.values(projectVariables(template))).toEqual([undefined, undefined, undefined, undefined]);
   });
 
-  test('GIVEN local mode WHEN it synthesizes the stack THEN it needs no checksum and its cluster job gets none (kops comes from PATH)', () => {
-    const { template } = synthesizeOrchestrator();
-    const projects = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CodeBuild::Project');
-    expect(projects).toHaveLength(4);
-    for (const project of projects) expect(JSON.stringify(project)).not.toContain('KOPS_SHA256');
-  });
+  test(
+    'GIVEN local mode WHEN it synthesizes the stack ' + 'THEN it needs no checksum and its cluster job gets none (kops comes from PATH)',
+    () => {
+      const { template } = synthesizeOrchestrator();
+      const projects = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CodeBuild::Project');
+      expect(projects).toHaveLength(4);
+      for (const project of projects) expect(JSON.stringify(project)).not.toContain('KOPS_SHA256');
+    },
+  );
 });

@@ -144,17 +144,21 @@ describe('the permissions boundary of the roles kops creates', () => {
     },
   );
 
-  test("GIVEN kops's own golden policies for the control plane and the nodes WHEN checked against the boundary THEN every action they use is within it", () => {
-    const data = path.resolve(__dirname, '../../lib/local/standins/kops/golden/ha/data');
-    const golden = readdirSync(data).filter((f) => f.startsWith('aws_iam_role_policy_'));
-    expect(golden).toHaveLength(2);
-    const used = golden.flatMap((f) =>
-      (JSON.parse(readFileSync(path.join(data, f), 'utf8')) as { Statement: Statement[] }).Statement.flatMap(actionsOf),
-    );
-    expect(used.length).toBeGreaterThan(60);
-    const outside = [...new Set(used)].filter((action) => !boundary.some((s) => s.Effect === 'Allow' && grants(s, action)));
-    expect(outside).toEqual([]);
-  });
+  test(
+    "GIVEN kops's own golden policies for the control plane and the nodes WHEN checked against the boundary " +
+      'THEN every action they use is within it',
+    () => {
+      const data = path.resolve(__dirname, '../../lib/local/standins/kops/golden/ha/data');
+      const golden = readdirSync(data).filter((f) => f.startsWith('aws_iam_role_policy_'));
+      expect(golden).toHaveLength(2);
+      const used = golden.flatMap((f) =>
+        (JSON.parse(readFileSync(path.join(data, f), 'utf8')) as { Statement: Statement[] }).Statement.flatMap(actionsOf),
+      );
+      expect(used.length).toBeGreaterThan(60);
+      const outside = [...new Set(used)].filter((action) => !boundary.some((s) => s.Effect === 'Allow' && grants(s, action)));
+      expect(outside).toEqual([]);
+    },
+  );
 
   test('GIVEN the boundary WHEN read THEN it allows no IAM change but service-linked roles of Auto Scaling and ELB', () => {
     const iamStatements = boundary.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:') || a === '*'));
@@ -230,39 +234,47 @@ describe('the cluster job role: IAM', () => {
     });
   });
 
-  test('GIVEN both build roles WHEN every statement is read THEN no escalation path is open: no policy on themselves, no role write without the boundary, no pass to another service', () => {
-    expect(escalations(cluster, clusterRole, boundaryRef)).toEqual([]);
-    expect(escalations(network, networkRole, boundaryRef)).toEqual([]);
-    // The network job creates no IAM at all.
-    expect(network.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:')))).toEqual([]);
-    // Role writes exist (the check above is not vacuous) and the role never names itself.
-    expect(cluster.filter((s) => grants(s, 'iam:PutRolePolicy'))).toHaveLength(1);
-    expect(cluster.filter((s) => grants(s, 'iam:AttachRolePolicy'))).toEqual([]);
-    expect(JSON.stringify(cluster.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:'))))).not.toContain(clusterRole);
-  });
+  test(
+    'GIVEN both build roles WHEN every statement is read ' +
+      'THEN no escalation path is open: no policy on themselves, no role write without the boundary, no pass to another service',
+    () => {
+      expect(escalations(cluster, clusterRole, boundaryRef)).toEqual([]);
+      expect(escalations(network, networkRole, boundaryRef)).toEqual([]);
+      // The network job creates no IAM at all.
+      expect(network.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:')))).toEqual([]);
+      // Role writes exist (the check above is not vacuous) and the role never names itself.
+      expect(cluster.filter((s) => grants(s, 'iam:PutRolePolicy'))).toHaveLength(1);
+      expect(cluster.filter((s) => grants(s, 'iam:AttachRolePolicy'))).toEqual([]);
+      expect(JSON.stringify(cluster.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:'))))).not.toContain(clusterRole);
+    },
+  );
 
-  test('fails when a statement lets the build role put a policy on any role, or pass a role to Lambda (the escalation check catches both)', () => {
-    const open: Statement[] = [
-      { Effect: 'Allow', Action: ['iam:PutRolePolicy'], Resource: iamArn('role/*') },
-      { Effect: 'Allow', Action: 'iam:*', Resource: { 'Fn::GetAtt': [clusterRole, 'Arn'] } },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: iamArn('role/nodes.*'),
-        Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
-      },
-    ];
-    expect(escalations(open, clusterRole, boundaryRef)).toEqual(
-      expect.arrayContaining([
-        '["iam:PutRolePolicy"]: iam:PutRolePolicy without the boundary',
-        '["iam:PutRolePolicy"]: iam:PutRolePolicy outside kops\'s role names',
-        '"iam:*": iam:PutRolePolicy on the build role itself',
-        '"iam:*": iam:AttachRolePolicy without the boundary',
-        '"iam:*": iam:PassRole not limited to EC2',
-        '"iam:PassRole": iam:PassRole not limited to EC2',
-      ]),
-    );
-  });
+  test(
+    'fails when a statement lets the build role put a policy on any role, or pass a role to Lambda ' +
+      '(the escalation check catches both)',
+    () => {
+      const open: Statement[] = [
+        { Effect: 'Allow', Action: ['iam:PutRolePolicy'], Resource: iamArn('role/*') },
+        { Effect: 'Allow', Action: 'iam:*', Resource: { 'Fn::GetAtt': [clusterRole, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: 'iam:PassRole',
+          Resource: iamArn('role/nodes.*'),
+          Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+        },
+      ];
+      expect(escalations(open, clusterRole, boundaryRef)).toEqual(
+        expect.arrayContaining([
+          '["iam:PutRolePolicy"]: iam:PutRolePolicy without the boundary',
+          '["iam:PutRolePolicy"]: iam:PutRolePolicy outside kops\'s role names',
+          '"iam:*": iam:PutRolePolicy on the build role itself',
+          '"iam:*": iam:AttachRolePolicy without the boundary',
+          '"iam:*": iam:PassRole not limited to EC2',
+          '"iam:PassRole": iam:PassRole not limited to EC2',
+        ]),
+      );
+    },
+  );
 });
 
 describe('the cluster job role: DNS, EC2, Auto Scaling, load balancers, queues, rules', () => {
@@ -288,28 +300,32 @@ describe('the cluster job role: DNS, EC2, Auto Scaling, load balancers, queues, 
     expect(bySid(statements, 'DnsRecords')?.Resource).toEqual(zoneArn('*'));
   });
 
-  test('GIVEN the cluster role WHEN it changes or deletes EC2, Auto Scaling or load balancer resources THEN only those tagged KubernetesCluster', () => {
-    const tagged = bySid(cluster, 'ChangeClusterTagged');
-    expect(tagged?.Condition).toEqual({ Null: { 'aws:ResourceTag/KubernetesCluster': 'false' } });
-    expect(tagged?.Resource).toBe('*');
-    const destructive =
-      /^(ec2|autoscaling|elasticloadbalancing):(Delete|Terminate|Detach|Revoke|Modify|Update|SetDesired|Suspend|Resume|Disable)/;
-    for (const s of cluster.filter((st) => st.Resource === '*')) {
-      const unconditioned = actionsOf(s).filter((a) => destructive.test(a));
-      expect({ sid: s.Sid, unconditioned: s.Condition === undefined ? unconditioned : [] }).toEqual({ sid: s.Sid, unconditioned: [] });
-    }
-    expect(actionsOf(tagged as Statement)).toEqual(
-      expect.arrayContaining([
-        'ec2:TerminateInstances',
-        'ec2:DeleteVolume',
-        'ec2:DeleteSecurityGroup',
-        'autoscaling:DeleteAutoScalingGroup',
-        'elasticloadbalancing:DeleteLoadBalancer',
-      ]),
-    );
-    // No service-wide wildcard is left.
-    expect(cluster.flatMap(actionsOf).filter((a) => /^[a-z0-9-]+:\*$/.test(a))).toEqual([]);
-  });
+  test(
+    'GIVEN the cluster role WHEN it changes or deletes EC2, Auto Scaling or load balancer resources ' +
+      'THEN only those tagged KubernetesCluster',
+    () => {
+      const tagged = bySid(cluster, 'ChangeClusterTagged');
+      expect(tagged?.Condition).toEqual({ Null: { 'aws:ResourceTag/KubernetesCluster': 'false' } });
+      expect(tagged?.Resource).toBe('*');
+      const destructive =
+        /^(ec2|autoscaling|elasticloadbalancing):(Delete|Terminate|Detach|Revoke|Modify|Update|SetDesired|Suspend|Resume|Disable)/;
+      for (const s of cluster.filter((st) => st.Resource === '*')) {
+        const unconditioned = actionsOf(s).filter((a) => destructive.test(a));
+        expect({ sid: s.Sid, unconditioned: s.Condition === undefined ? unconditioned : [] }).toEqual({ sid: s.Sid, unconditioned: [] });
+      }
+      expect(actionsOf(tagged as Statement)).toEqual(
+        expect.arrayContaining([
+          'ec2:TerminateInstances',
+          'ec2:DeleteVolume',
+          'ec2:DeleteSecurityGroup',
+          'autoscaling:DeleteAutoScalingGroup',
+          'elasticloadbalancing:DeleteLoadBalancer',
+        ]),
+      );
+      // No service-wide wildcard is left.
+      expect(cluster.flatMap(actionsOf).filter((a) => /^[a-z0-9-]+:\*$/.test(a))).toEqual([]);
+    },
+  );
 
   test("GIVEN the cluster role WHEN it manages the termination handler's queue and rules THEN only kops's names", () => {
     expect(bySid(cluster, 'TerminationQueue')?.Resource).toEqual(arn('sqs', '*-nth'));

@@ -49,21 +49,28 @@ function recorded(fabric: ValidatedFabric, zones: string[], status: 'READY' | 'F
 }
 
 describe('discoverZones: discovery', () => {
-  test('GIVEN a region with three usable zones and no record WHEN discovered THEN all three, in name order, origin discovered', async () => {
-    const result = await discoverZones(fabricOf(), deps({ zones: [zone('us-east-2c'), zone('us-east-2a'), zone('us-east-2b')] }));
-    expect(result).toEqual({
-      zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
-      zonesCsv: 'us-east-2a,us-east-2b,us-east-2c',
-      origin: 'discovered',
-    });
-  });
+  test(
+    'GIVEN a region with three usable zones and no record WHEN discovered ' + 'THEN all three, in name order, origin discovered',
+    async () => {
+      const result = await discoverZones(fabricOf(), deps({ zones: [zone('us-east-2c'), zone('us-east-2a'), zone('us-east-2b')] }));
+      expect(result).toEqual({
+        zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'],
+        zonesCsv: 'us-east-2a,us-east-2b,us-east-2c',
+        origin: 'discovered',
+      });
+    },
+  );
 
-  test('GIVEN the first zone is impaired and a fourth is available WHEN discovered THEN the unusable zone is filtered out BEFORE three are taken (defect 3)', async () => {
-    const zones = [zone('us-east-1a', { State: 'impaired' }), zone('us-east-1b'), zone('us-east-1c'), zone('us-east-1d')];
-    const result = await discoverZones(fabricOf({ region: 'us-east-1' }), deps({ zones }));
-    // Take-then-filter would have kept b and c only and come up short.
-    expect(result.zones).toEqual(['us-east-1b', 'us-east-1c', 'us-east-1d']);
-  });
+  test(
+    'GIVEN the first zone is impaired and a fourth is available WHEN discovered ' +
+      'THEN the unusable zone is filtered out BEFORE three are taken (defect 3)',
+    async () => {
+      const zones = [zone('us-east-1a', { State: 'impaired' }), zone('us-east-1b'), zone('us-east-1c'), zone('us-east-1d')];
+      const result = await discoverZones(fabricOf({ region: 'us-east-1' }), deps({ zones }));
+      // Take-then-filter would have kept b and c only and come up short.
+      expect(result.zones).toEqual(['us-east-1b', 'us-east-1c', 'us-east-1d']);
+    },
+  );
 
   test('GIVEN more usable zones than needed WHEN discovered THEN the first zoneCount by name are taken', async () => {
     const zones = ['f', 'e', 'd', 'c', 'b', 'a'].map((l) => zone(`us-east-1${l}`));
@@ -108,11 +115,15 @@ describe('discoverZones: discovery', () => {
 });
 
 describe('discoverZones: region', () => {
-  test('GIVEN a validated fabric WHEN discovered THEN its region is not checked again (ValidateSpec owns that): one EC2 call, for the zones', async () => {
-    const ec2Calls: string[] = [];
-    await discoverZones(fabricOf(), deps({ ec2Calls }));
-    expect(ec2Calls).toEqual(['DescribeAvailabilityZonesCommand']);
-  });
+  test(
+    'GIVEN a validated fabric WHEN discovered ' +
+      'THEN its region is not checked again (ValidateSpec owns that): one EC2 call, for the zones',
+    async () => {
+      const ec2Calls: string[] = [];
+      await discoverZones(fabricOf(), deps({ ec2Calls }));
+      expect(ec2Calls).toEqual(['DescribeAvailabilityZonesCommand']);
+    },
+  );
 });
 
 describe('discoverZones: pinned zones', () => {

@@ -231,15 +231,19 @@ describe('validateSpec: Kubernetes version of a recorded fabric', () => {
   }
   const withVersion = (version: string) => ({ ...spec, kubernetes: { version } });
 
-  test('GIVEN a fabric recorded at 1.35.0 WHEN 1.36.4 is provisioned THEN the upgrade is accepted, from a read of the record and no write', async () => {
-    const { h, s3 } = recordedAt('1.35.0');
-    const fabric = await validateSpec(event({ spec: withVersion('1.36.4') }), h.deps, config);
-    expect(fabric.buildEnv.KUBERNETES_VERSION).toBe('1.36.4');
-    expect(s3.sent.filter((c) => c instanceof GetObjectCommand).map((c) => (c as GetObjectCommand).input.Key)).toEqual([
-      stateKeys.record('demo'),
-    ]);
-    expect(s3.writes()).toEqual([]);
-  });
+  test(
+    'GIVEN a fabric recorded at 1.35.0 WHEN 1.36.4 is provisioned ' +
+      'THEN the upgrade is accepted, from a read of the record and no write',
+    async () => {
+      const { h, s3 } = recordedAt('1.35.0');
+      const fabric = await validateSpec(event({ spec: withVersion('1.36.4') }), h.deps, config);
+      expect(fabric.buildEnv.KUBERNETES_VERSION).toBe('1.36.4');
+      expect(s3.sent.filter((c) => c instanceof GetObjectCommand).map((c) => (c as GetObjectCommand).input.Key)).toEqual([
+        stateKeys.record('demo'),
+      ]);
+      expect(s3.writes()).toEqual([]);
+    },
+  );
 
   test('GIVEN a fabric recorded at 1.35.0 WHEN a later 1.35 patch is planned THEN it is accepted', async () => {
     const { h } = recordedAt('1.35.0');
@@ -278,12 +282,15 @@ describe('validateSpec: Kubernetes version of a recorded fabric', () => {
     expect((await validateSpec(event({ spec: withVersion('1.35.0') }), h.deps, config)).spec.kubernetes.version).toBe('1.35.0');
   });
 
-  test('GIVEN a fabric whose last run FAILED at 1.36.4 WHEN 1.34.2 is provisioned THEN it is refused as a downgrade of the recorded spec', async () => {
-    const { h } = recordedAt('1.36.4', 'FAILED');
-    expect(
-      field(await problemsOf(validateSpec(event({ spec: withVersion('1.34.2') }), h.deps, config)), 'spec.kubernetes.version').fix,
-    ).toMatch(/^downgrades are not supported/);
-  });
+  test(
+    'GIVEN a fabric whose last run FAILED at 1.36.4 WHEN 1.34.2 is provisioned ' + 'THEN it is refused as a downgrade of the recorded spec',
+    async () => {
+      const { h } = recordedAt('1.36.4', 'FAILED');
+      expect(
+        field(await problemsOf(validateSpec(event({ spec: withVersion('1.34.2') }), h.deps, config)), 'spec.kubernetes.version').fix,
+      ).toMatch(/^downgrades are not supported/);
+    },
+  );
   describe('where the provision builds run (buildCompute)', () => {
     test('a fabric with no record is created on Lambda compute (it never rolls, so 15 minutes suffice)', async () => {
       expect((await validateSpec(event({ spec }), harness().deps, config)).buildCompute).toBe('lambda');
@@ -539,7 +546,8 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
       { tags: { team: 'a,b' } },
       'spec.tags.team',
       '"a,b"',
-      'remove "," from the value: kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @',
+      'remove "," from the value: kops takes tags as --cloud-labels key=value,key=value, so neither , nor = can be carried; ' +
+        'AWS tags (IAM roles, load balancers, secrets) allow only letters, digits, spaces and _ . : / + - @',
     ],
     [
       'a zone of another region',
@@ -553,7 +561,8 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
       { access: { ssh: ['0.0.0.0/0'] } },
       'spec.access.ssh.0',
       '"0.0.0.0/0"',
-      'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: SSH must not be open to the whole internet',
+      'list only the ranges that need SSH, e.g. your office or VPN range 203.0.113.0/24, or leave access.ssh empty to keep SSH closed: ' +
+        'SSH must not be open to the whole internet',
     ],
     [
       'an API CIDR with host bits',
@@ -567,14 +576,16 @@ describe('validateSpec: input the jobs cannot build fails here, before anything 
       { kubernetes: { controlPlaneSize: 't3.small' } },
       'spec.kubernetes.controlPlaneSize',
       '"t3.small"',
-      "use size medium or larger for the control plane, e.g. t3.medium: each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a small type",
+      'use size medium or larger for the control plane, e.g. t3.medium: ' +
+        "each control-plane node runs etcd, the API server and kops's controllers, which do not fit in the 2 GiB or less of a small type",
     ],
     [
       'an unpublished Kubernetes patch',
       { kubernetes: { version: '1.35.99' } },
       'spec.kubernetes.version',
       '"1.35.99"',
-      'use 1.35.0 to 1.35.9: 1.35.99 is not a Kubernetes release kops 1.36 is known to build (kops fetches its binaries when it builds the cluster)',
+      'use 1.35.0 to 1.35.9: 1.35.99 is not a Kubernetes release kops 1.36 is known to build ' +
+        '(kops fetches its binaries when it builds the cluster)',
     ],
   ])('fails when the spec has %s, with only reads made', async (_, change, fieldName, received, fix) => {
     const h = harness();
@@ -698,17 +709,21 @@ describe('validateSpec: day 2 (protection, approvals, leases)', () => {
     expect(p.received).toBe('true');
   });
 
-  test('GIVEN a protected fabric WHEN provisioned THEN approval is required by default; "approve": "auto" in the spec lifts it, the input\'s "approve": "required" sets it', async () => {
-    expect((await validateSpec(event({ spec: { ...spec, protected: true } }), harness().deps, config)).approval).toEqual({
-      required: true,
-      timeoutSeconds: 3600,
-    });
-    expect(
-      (await validateSpec(event({ spec: { ...spec, protected: true, approve: 'auto' } }), harness().deps, config)).approval.required,
-    ).toBe(false);
-    expect((await validateSpec(event({ spec, approve: 'required' }), harness().deps, config)).approval.required).toBe(true);
-    expect((await validateSpec(event({ spec }), harness().deps, config)).approval.required).toBe(false);
-  });
+  test(
+    'GIVEN a protected fabric WHEN provisioned ' +
+      'THEN approval is required by default; "approve": "auto" in the spec lifts it, the input\'s "approve": "required" sets it',
+    async () => {
+      expect((await validateSpec(event({ spec: { ...spec, protected: true } }), harness().deps, config)).approval).toEqual({
+        required: true,
+        timeoutSeconds: 3600,
+      });
+      expect(
+        (await validateSpec(event({ spec: { ...spec, protected: true, approve: 'auto' } }), harness().deps, config)).approval.required,
+      ).toBe(false);
+      expect((await validateSpec(event({ spec, approve: 'required' }), harness().deps, config)).approval.required).toBe(true);
+      expect((await validateSpec(event({ spec }), harness().deps, config)).approval.required).toBe(false);
+    },
+  );
 
   test("GIVEN an approvalTimeout WHEN within the stack's THEN the run waits that long; fails when longer, naming the ceiling", async () => {
     const ceiling = { ...config, approvalTimeoutSeconds: 7200 };
@@ -732,34 +747,41 @@ describe('validateSpec: day 2 (protection, approvals, leases)', () => {
     expect(field(await problemsOf(validateSpec(event(input), h.deps, config)), fieldName).fix).toBe(fix);
   });
 
-  test('GIVEN a provision with expiresAfter WHEN no lease is recorded THEN the lease ends that long after the start; a recorded lease with the same expiresAfter is kept', async () => {
-    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), harness().deps, config)).lease).toEqual({
-      expiresAt: '2030-01-04T00:00:00.000Z',
-      expiresAfter: '72h',
-    });
-    const kept = { expiresAt: '2030-01-02T06:00:00.000Z', expiresAfter: '72h' };
-    const { h } = withRecord({ expiresAfter: '72h' }, { lease: kept });
-    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), h.deps, config)).lease).toEqual(kept);
-    const { h: changed } = withRecord({ expiresAfter: '72h' }, { lease: kept });
-    expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '14d' } }), changed.deps, config)).lease).toEqual({
-      expiresAt: '2030-01-15T00:00:00.000Z',
-      expiresAfter: '14d',
-    });
-  });
+  test(
+    'GIVEN a provision with expiresAfter WHEN no lease is recorded ' +
+      'THEN the lease ends that long after the start; a recorded lease with the same expiresAfter is kept',
+    async () => {
+      expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), harness().deps, config)).lease).toEqual({
+        expiresAt: '2030-01-04T00:00:00.000Z',
+        expiresAfter: '72h',
+      });
+      const kept = { expiresAt: '2030-01-02T06:00:00.000Z', expiresAfter: '72h' };
+      const { h } = withRecord({ expiresAfter: '72h' }, { lease: kept });
+      expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '72h' } }), h.deps, config)).lease).toEqual(kept);
+      const { h: changed } = withRecord({ expiresAfter: '72h' }, { lease: kept });
+      expect((await validateSpec(event({ spec: { ...spec, expiresAfter: '14d' } }), changed.deps, config)).lease).toEqual({
+        expiresAt: '2030-01-15T00:00:00.000Z',
+        expiresAfter: '14d',
+      });
+    },
+  );
 
-  test('GIVEN extend by name WHEN the fabric has a lease THEN it moves from its end (or from now, if past), with the recorded spec', async () => {
-    const { h } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2030-01-02T00:00:00.000Z', expiresAfter: '72h' } });
-    const fabric = await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config);
-    expect({ action: fabric.action, lease: fabric.lease, expiresAfter: fabric.spec.expiresAfter }).toEqual({
-      action: 'extend',
-      lease: { expiresAt: '2030-01-03T00:00:00.000Z', expiresAfter: '72h' },
-      expiresAfter: '72h',
-    });
-    const { h: past } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2029-12-31T00:00:00.000Z', expiresAfter: '72h' } });
-    expect((await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '2h' }), past.deps, config)).lease?.expiresAt).toBe(
-      '2030-01-01T02:00:00.000Z',
-    );
-  });
+  test(
+    'GIVEN extend by name WHEN the fabric has a lease ' + 'THEN it moves from its end (or from now, if past), with the recorded spec',
+    async () => {
+      const { h } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2030-01-02T00:00:00.000Z', expiresAfter: '72h' } });
+      const fabric = await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '24h' }), h.deps, config);
+      expect({ action: fabric.action, lease: fabric.lease, expiresAfter: fabric.spec.expiresAfter }).toEqual({
+        action: 'extend',
+        lease: { expiresAt: '2030-01-03T00:00:00.000Z', expiresAfter: '72h' },
+        expiresAfter: '72h',
+      });
+      const { h: past } = withRecord({ expiresAfter: '72h' }, { lease: { expiresAt: '2029-12-31T00:00:00.000Z', expiresAfter: '72h' } });
+      expect((await validateSpec(event({ action: 'extend', name: 'demo', extendBy: '2h' }), past.deps, config)).lease?.expiresAt).toBe(
+        '2030-01-01T02:00:00.000Z',
+      );
+    },
+  );
 
   test('fails when extend has no lease to move, no extendBy, or a spec instead of a name', async () => {
     const { h } = withRecord({});

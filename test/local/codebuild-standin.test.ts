@@ -40,29 +40,32 @@ describe('local CodeBuild stand-in (runBuild)', () => {
   const output = (lines: string[]): string[] => lines.filter((l) => !l.startsWith(LOG_PREFIX));
   const phaseTypes = (build: Build): string[] => build.Phases.map((p) => p.PhaseType);
 
-  test('GIVEN commands in all four phases WHEN the build runs THEN they run in the order install, pre_build, build, post_build', async () => {
-    const { result, lines } = await run(`version: 0.2
+  test(
+    'GIVEN commands in all four phases WHEN the build runs ' + 'THEN they run in the order install, pre_build, build, post_build',
+    async () => {
+      const { result, lines } = await run(`version: 0.2
 phases:
   post_build: { commands: ["echo four"] }
   build: { commands: ["echo three"] }
   install: { commands: ["echo one"] }
   pre_build: { commands: ["echo two"] }
 `);
-    expect(output(lines)).toEqual(['one', 'two', 'three', 'four']);
-    expect(phaseTypes(result!.Build)).toEqual([
-      'SUBMITTED',
-      'QUEUED',
-      'PROVISIONING',
-      'DOWNLOAD_SOURCE',
-      'INSTALL',
-      'PRE_BUILD',
-      'BUILD',
-      'POST_BUILD',
-      'UPLOAD_ARTIFACTS',
-      'FINALIZING',
-      'COMPLETED',
-    ]);
-  });
+      expect(output(lines)).toEqual(['one', 'two', 'three', 'four']);
+      expect(phaseTypes(result!.Build)).toEqual([
+        'SUBMITTED',
+        'QUEUED',
+        'PROVISIONING',
+        'DOWNLOAD_SOURCE',
+        'INSTALL',
+        'PRE_BUILD',
+        'BUILD',
+        'POST_BUILD',
+        'UPLOAD_ARTIFACTS',
+        'FINALIZING',
+        'COMPLETED',
+      ]);
+    },
+  );
 
   test('GIVEN a variable, an export and a cd in early phases WHEN later phases run THEN they see them (one shell session)', async () => {
     mkdirSync(join(dir, 'sub'));
@@ -75,57 +78,72 @@ phases:
     expect(output(lines)).toEqual(['e p sub', 'child sees e']);
   });
 
-  test('GIVEN exported-variables WHEN the build succeeds THEN their values, newlines included, are in ExportedEnvironmentVariables and unset ones are left out', async () => {
-    const { result } = await run(`version: 0.2
+  test(
+    'GIVEN exported-variables WHEN the build succeeds ' +
+      'THEN their values, newlines included, are in ExportedEnvironmentVariables and unset ones are left out',
+    async () => {
+      const { result } = await run(`version: 0.2
 env:
   exported-variables: [RESULT, NEVER_SET]
 phases:
   build: { commands: ["RESULT=\\"$(printf '{\\"a\\": 1}\\nsecond line')\\""] }
 `);
-    expect(result!.Build.ExportedEnvironmentVariables).toEqual([{ Name: 'RESULT', Value: '{"a": 1}\nsecond line' }]);
-  });
+      expect(result!.Build.ExportedEnvironmentVariables).toEqual([{ Name: 'RESULT', Value: '{"a": 1}\nsecond line' }]);
+    },
+  );
 
-  test('GIVEN a variable in the buildspec, the project and the overrides WHEN the build runs THEN the override wins, then the project, then the buildspec', async () => {
-    const { result, lines } = await run(
-      `version: 0.2
+  test(
+    'GIVEN a variable in the buildspec, the project and the overrides WHEN the build runs ' +
+      'THEN the override wins, then the project, then the buildspec',
+    async () => {
+      const { result, lines } = await run(
+        `version: 0.2
 env:
   variables: { A: buildspec, B: buildspec, C: buildspec }
 phases:
   build: { commands: ["echo \\"$A $B $C\\""] }
 `,
-      { environment: { A: 'project', B: 'project' }, overrides: [{ Name: 'A', Value: 'override', Type: 'PLAINTEXT' }] },
-    );
-    expect(output(lines)).toEqual(['override project buildspec']);
-    expect(result!.Build.Environment.EnvironmentVariables).toEqual([
-      { Name: 'A', Value: 'override', Type: 'PLAINTEXT' },
-      { Name: 'B', Value: 'project', Type: 'PLAINTEXT' },
-    ]);
-  });
+        { environment: { A: 'project', B: 'project' }, overrides: [{ Name: 'A', Value: 'override', Type: 'PLAINTEXT' }] },
+      );
+      expect(output(lines)).toEqual(['override project buildspec']);
+      expect(result!.Build.Environment.EnvironmentVariables).toEqual([
+        { Name: 'A', Value: 'override', Type: 'PLAINTEXT' },
+        { Name: 'B', Value: 'project', Type: 'PLAINTEXT' },
+      ]);
+    },
+  );
 
-  test('GIVEN a successful build WHEN it ends THEN the result has the startBuild.sync shape: ids, status, log location, epoch-millisecond times', async () => {
-    const { result } = await run('version: 0.2\nphases:\n  build:\n    commands: ["true"]\n', { region: 'us-east-2' });
-    const build = result!.Build;
-    expect(build.Id).toMatch(/^unit:[0-9a-f-]{36}$/);
-    expect(build.Arn).toBe(`arn:aws:codebuild:us-east-2:123456789012:build/${build.Id}`);
-    expect(build).toMatchObject({ BuildStatus: 'SUCCEEDED', CurrentPhase: 'COMPLETED', BuildComplete: true, ProjectName: 'unit' });
-    expect(build.Logs).toMatchObject({ GroupName: '/aws/codebuild/unit', StreamName: build.Id.split(':')[1] });
-    expect(build.EndTime).toBeGreaterThanOrEqual(build.StartTime);
-    expect(build.StartTime).toBeGreaterThan(1.6e12);
-  });
+  test(
+    'GIVEN a successful build WHEN it ends ' +
+      'THEN the result has the startBuild.sync shape: ids, status, log location, epoch-millisecond times',
+    async () => {
+      const { result } = await run('version: 0.2\nphases:\n  build:\n    commands: ["true"]\n', { region: 'us-east-2' });
+      const build = result!.Build;
+      expect(build.Id).toMatch(/^unit:[0-9a-f-]{36}$/);
+      expect(build.Arn).toBe(`arn:aws:codebuild:us-east-2:123456789012:build/${build.Id}`);
+      expect(build).toMatchObject({ BuildStatus: 'SUCCEEDED', CurrentPhase: 'COMPLETED', BuildComplete: true, ProjectName: 'unit' });
+      expect(build.Logs).toMatchObject({ GroupName: '/aws/codebuild/unit', StreamName: build.Id.split(':')[1] });
+      expect(build.EndTime).toBeGreaterThanOrEqual(build.StartTime);
+      expect(build.StartTime).toBeGreaterThan(1.6e12);
+    },
+  );
 
-  test('fails when a build command fails: later build commands are skipped, post_build still runs with CODEBUILD_BUILD_SUCCEEDING=0', async () => {
-    const { failed, lines } = await run(`version: 0.2
+  test(
+    'fails when a build command fails: ' + 'later build commands are skipped, post_build still runs with CODEBUILD_BUILD_SUCCEEDING=0',
+    async () => {
+      const { failed, lines } = await run(`version: 0.2
 phases:
   build: { commands: ["echo before", "false", "echo skipped"] }
   post_build: { commands: ["echo post $CODEBUILD_BUILD_SUCCEEDING"] }
 `);
-    expect(output(lines)).toEqual(['before', 'post 0']);
-    expect(failed!.build.Phases.find((p) => p.PhaseType === 'BUILD')).toMatchObject({
-      PhaseStatus: 'FAILED',
-      Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'Error while executing command: false. Reason: exit status 1' }],
-    });
-    expect(failed!.build.Phases.find((p) => p.PhaseType === 'POST_BUILD')?.PhaseStatus).toBe('SUCCEEDED');
-  });
+      expect(output(lines)).toEqual(['before', 'post 0']);
+      expect(failed!.build.Phases.find((p) => p.PhaseType === 'BUILD')).toMatchObject({
+        PhaseStatus: 'FAILED',
+        Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'Error while executing command: false. Reason: exit status 1' }],
+      });
+      expect(failed!.build.Phases.find((p) => p.PhaseType === 'POST_BUILD')?.PhaseStatus).toBe('SUCCEEDED');
+    },
+  );
 
   test('fails as Step Functions fails the task: error States.TaskFailed, cause the JSON of the build', async () => {
     const { failed } = await run('version: 0.2\nphases:\n  build:\n    commands: ["exit 7"]\n');
@@ -231,32 +249,40 @@ describe('local CodeBuild stand-in on Lambda compute', () => {
     }
   }
 
-  test('GIVEN a build that writes only under TMPDIR and HOME WHEN it runs THEN it succeeds in a copy of its source folders, with HOME in /tmp as the Lambda images set it', async () => {
-    writeFileSync(join(dir, 'jobs', 'left-out.skip'), 'x');
-    const { build, failed, lines } = await runOnLambda([
-      'cat jobs/data.txt',
-      'test ! -e other/secret.txt && test ! -e jobs/left-out.skip && echo only-the-source',
-      'test "$HOME" = "$TMPDIR" && echo home-is-tmp',
-      'echo scratch > "$TMPDIR/file" && mkdir -p "$HOME/.cache" && echo ok > "$HOME/.cache/x"',
-      'test "$CODEBUILD_SRC_DIR" != "' + dir + '" && echo copied',
-    ]);
-    expect(failed).toBeUndefined();
-    const out = lines.filter((l) => !l.startsWith(LOG_PREFIX));
-    expect(out).toEqual(['from the source', 'only-the-source', 'home-is-tmp', 'copied']);
-    expect(build.Environment).toMatchObject({ Type: 'LINUX_LAMBDA_CONTAINER', ComputeType: 'BUILD_LAMBDA_4GB' });
-    expect(build.TimeoutInMinutes).toBe(15);
-  });
+  test(
+    'GIVEN a build that writes only under TMPDIR and HOME WHEN it runs ' +
+      'THEN it succeeds in a copy of its source folders, with HOME in /tmp as the Lambda images set it',
+    async () => {
+      writeFileSync(join(dir, 'jobs', 'left-out.skip'), 'x');
+      const { build, failed, lines } = await runOnLambda([
+        'cat jobs/data.txt',
+        'test ! -e other/secret.txt && test ! -e jobs/left-out.skip && echo only-the-source',
+        'test "$HOME" = "$TMPDIR" && echo home-is-tmp',
+        'echo scratch > "$TMPDIR/file" && mkdir -p "$HOME/.cache" && echo ok > "$HOME/.cache/x"',
+        'test "$CODEBUILD_SRC_DIR" != "' + dir + '" && echo copied',
+      ]);
+      expect(failed).toBeUndefined();
+      const out = lines.filter((l) => !l.startsWith(LOG_PREFIX));
+      expect(out).toEqual(['from the source', 'only-the-source', 'home-is-tmp', 'copied']);
+      expect(build.Environment).toMatchObject({ Type: 'LINUX_LAMBDA_CONTAINER', ComputeType: 'BUILD_LAMBDA_4GB' });
+      expect(build.TimeoutInMinutes).toBe(15);
+    },
+  );
 
-  test('GIVEN a build that writes into its source WHEN it ends THEN it fails, naming what it wrote (only /tmp is writable on Lambda compute), and the real source is untouched', async () => {
-    const { failed, build } = await runOnLambda(['echo changed > jobs/data.txt', 'touch jobs/new-file']);
-    expect(failed).toBeDefined();
-    const finalizing = build.Phases.find((p) => p.PhaseType === 'FINALIZING');
-    expect(finalizing?.PhaseStatus).toBe('FAILED');
-    expect(finalizing?.Contexts?.[0]?.Message).toBe(
-      'Lambda compute allows writes under /tmp only; the build changed its source: jobs, jobs/data.txt, jobs/new-file',
-    );
-    expect(readFileSync(join(dir, 'jobs', 'data.txt'), 'utf8')).toBe('from the source\n');
-  });
+  test(
+    'GIVEN a build that writes into its source WHEN it ends ' +
+      'THEN it fails, naming what it wrote (only /tmp is writable on Lambda compute), and the real source is untouched',
+    async () => {
+      const { failed, build } = await runOnLambda(['echo changed > jobs/data.txt', 'touch jobs/new-file']);
+      expect(failed).toBeDefined();
+      const finalizing = build.Phases.find((p) => p.PhaseType === 'FINALIZING');
+      expect(finalizing?.PhaseStatus).toBe('FAILED');
+      expect(finalizing?.Contexts?.[0]?.Message).toBe(
+        'Lambda compute allows writes under /tmp only; the build changed its source: jobs, jobs/data.txt, jobs/new-file',
+      );
+      expect(readFileSync(join(dir, 'jobs', 'data.txt'), 'utf8')).toBe('from the source\n');
+    },
+  );
 
   test('fails when a Lambda-compute build is given a timeout: the project takes none', async () => {
     await expect(runOnLambda(['true'], { timeoutInMinutes: 30 })).rejects.toThrow(

@@ -17,7 +17,8 @@ const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
   console.warn(
-    `SKIPPED concurrency workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+    `SKIPPED concurrency workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) ` +
+      `and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
   );
 }
 const describeWorkflow = ready ? describe : describe.skip;
@@ -56,43 +57,46 @@ describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', (
     );
   }
 
-  test('GIVEN a run holding the lock WHEN a second run for the fabric gives up with FabricBusy THEN only the holder writes the record', async () => {
-    const spec = { name: 'race', domain: DOMAIN, region: 'us-east-2', network: { cidr: '10.30.0.0/16' } };
-    let startSecond: () => void = () => undefined;
-    const firstHoldsLock = new Promise<void>((resolve) => {
-      startSecond = resolve;
-    });
-    const onFirstEvent = (e: ProgressEvent) => {
-      if (e.type === 'stateExited' && e.state === 'AcquireLock') startSecond();
-    };
+  test(
+    'GIVEN a run holding the lock WHEN a second run for the fabric gives up with FabricBusy ' + 'THEN only the holder writes the record',
+    async () => {
+      const spec = { name: 'race', domain: DOMAIN, region: 'us-east-2', network: { cidr: '10.30.0.0/16' } };
+      let startSecond: () => void = () => undefined;
+      const firstHoldsLock = new Promise<void>((resolve) => {
+        startSecond = resolve;
+      });
+      const onFirstEvent = (e: ProgressEvent) => {
+        if (e.type === 'stateExited' && e.state === 'AcquireLock') startSecond();
+      };
 
-    const first = executeLocal(
-      env,
-      { action: 'provision', spec },
-      { ...FAST, executionName: 'holder', onEvent: onFirstEvent, injectBuildEnvironment: FAIL_NETWORK_APPLY },
-    );
-    const second = firstHoldsLock.then(() => executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'loser' }));
-    const loser: LocalRunResult = await second;
-    // The loser is done while the holder still runs: nothing it did may show in the record.
-    const afterLoser = await recordVersions();
-    const holder = await first;
+      const first = executeLocal(
+        env,
+        { action: 'provision', spec },
+        { ...FAST, executionName: 'holder', onEvent: onFirstEvent, injectBuildEnvironment: FAIL_NETWORK_APPLY },
+      );
+      const second = firstHoldsLock.then(() => executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'loser' }));
+      const loser: LocalRunResult = await second;
+      // The loser is done while the holder still runs: nothing it did may show in the record.
+      const afterLoser = await recordVersions();
+      const holder = await first;
 
-    expect({ error: loser.error, events: loser.events.map((e) => e.DetailType) }).toEqual({
-      error: 'FabricBusy',
-      events: ['Fabric Failed'],
-    });
-    expect(loser.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:holder/);
-    // At most the holder's own PROVISIONING (written after its Prepare, whichever run ends first).
-    expect(afterLoser.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual(
-      afterLoser.length === 0 ? [] : [{ status: 'PROVISIONING', lastExecution: holder.execution }],
-    );
-    expect(holder.error).toBe('States.TaskFailed');
-    const versions = await recordVersions();
-    expect(versions.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual([
-      { status: 'PROVISIONING', lastExecution: holder.execution },
-      { status: 'FAILED', lastExecution: holder.execution },
-    ]);
-    const locks = (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
-    expect(locks).toEqual([]);
-  });
+      expect({ error: loser.error, events: loser.events.map((e) => e.DetailType) }).toEqual({
+        error: 'FabricBusy',
+        events: ['Fabric Failed'],
+      });
+      expect(loser.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:holder/);
+      // At most the holder's own PROVISIONING (written after its Prepare, whichever run ends first).
+      expect(afterLoser.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual(
+        afterLoser.length === 0 ? [] : [{ status: 'PROVISIONING', lastExecution: holder.execution }],
+      );
+      expect(holder.error).toBe('States.TaskFailed');
+      const versions = await recordVersions();
+      expect(versions.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual([
+        { status: 'PROVISIONING', lastExecution: holder.execution },
+        { status: 'FAILED', lastExecution: holder.execution },
+      ]);
+      const locks = (await new DynamoDBClient({}).send(new ScanCommand({ TableName: localOrchestrator().lockTable }))).Items ?? [];
+      expect(locks).toEqual([]);
+    },
+  );
 });

@@ -22,7 +22,8 @@ const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
   console.warn(
-    `SKIPPED day-2 workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+    `SKIPPED day-2 workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) ` +
+      `and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
   );
 }
 const describeWorkflow = ready ? describe : describe.skip;
@@ -109,21 +110,25 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
     await env?.stop();
   });
 
-  test('1. approval required: the run plans, records AWAITING_APPROVAL, puts the plan in Fabric Awaiting Approval, and applies once approved', async () => {
-    const { seen, onApprovalRequested } = answer('approve');
-    const result = await run({ action: 'provision', spec: spec({ approve: 'required' }) }, { onApprovalRequested });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
-      status: 'SUCCEEDED',
-      error: undefined,
-      cause: undefined,
-    });
-    expect(seen.status).toBe('AWAITING_APPROVAL');
-    expect(seen.request?.summary.lines[0]).toMatch(/^network \(Terraform\): \d+ to add, 0 to change, 0 to destroy$/);
-    expect(seen.request?.summary.digests.network).toMatch(/^[0-9a-f]{64}$/);
-    expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Awaiting Approval', 'Fabric Ready']);
-    expect(await record()).toMatchObject({ status: 'READY' });
-    expect(await locks()).toEqual([]);
-  });
+  test(
+    '1. approval required: ' +
+      'the run plans, records AWAITING_APPROVAL, puts the plan in Fabric Awaiting Approval, and applies once approved',
+    async () => {
+      const { seen, onApprovalRequested } = answer('approve');
+      const result = await run({ action: 'provision', spec: spec({ approve: 'required' }) }, { onApprovalRequested });
+      expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(seen.status).toBe('AWAITING_APPROVAL');
+      expect(seen.request?.summary.lines[0]).toMatch(/^network \(Terraform\): \d+ to add, 0 to change, 0 to destroy$/);
+      expect(seen.request?.summary.digests.network).toMatch(/^[0-9a-f]{64}$/);
+      expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Awaiting Approval', 'Fabric Ready']);
+      expect(await record()).toMatchObject({ status: 'READY' });
+      expect(await locks()).toEqual([]);
+    },
+  );
 
   test('2. a rejected plan ends the run with ApprovalRejected, applies nothing, and the fabric stays READY', async () => {
     const { seen, onApprovalRequested } = answer('reject');
@@ -183,31 +188,34 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
     expect(vpcs[0]?.Tags?.find((t) => t.Key === 'Name')?.Value).toBe('changed-after-the-plan');
   });
 
-  test('6. a lease: provision with expiresAfter sets the expiry, extend moves it, the sweep warns once before and destroys after', async () => {
-    const provisioned = await run({ action: 'provision', spec: spec({ expiresAfter: '2h' }) });
-    expect(provisioned.status).toBe('SUCCEEDED');
-    const leased = await record();
-    expect(leased).toMatchObject({ status: 'READY', lease: { expiresAfter: '2h' } });
-    expect(leased.drift).toBeUndefined();
+  test(
+    '6. a lease: ' + 'provision with expiresAfter sets the expiry, extend moves it, the sweep warns once before and destroys after',
+    async () => {
+      const provisioned = await run({ action: 'provision', spec: spec({ expiresAfter: '2h' }) });
+      expect(provisioned.status).toBe('SUCCEEDED');
+      const leased = await record();
+      expect(leased).toMatchObject({ status: 'READY', lease: { expiresAfter: '2h' } });
+      expect(leased.drift).toBeUndefined();
 
-    const extended = await run({ action: 'extend', name: NAME, region: 'us-east-2', extendBy: '24h' });
-    expect(extended.status).toBe('SUCCEEDED');
-    const expiresAt = Date.parse((await record()).lease?.expiresAt ?? '');
-    expect(expiresAt - Date.parse(leased.lease?.expiresAt ?? '')).toBe(24 * 3600 * 1000);
+      const extended = await run({ action: 'extend', name: NAME, region: 'us-east-2', extendBy: '24h' });
+      expect(extended.status).toBe('SUCCEEDED');
+      const expiresAt = Date.parse((await record()).lease?.expiresAt ?? '');
+      expect(expiresAt - Date.parse(leased.lease?.expiresAt ?? '')).toBe(24 * 3600 * 1000);
 
-    // A 2h lease warns a quarter of it (30 minutes) before its end, in exactly one sweep's window.
-    const early = await sweep('leases', new Date(expiresAt - 60 * 60_000));
-    expect(early.actions).toEqual([]);
-    const warned = await sweep('leases', new Date(expiresAt - 25 * 60_000));
-    expect(warned.actions).toEqual([{ fabric: NAME, region: 'us-east-2', kind: 'warn' }]);
-    expect(warned.put).toEqual([expect.objectContaining({ name: NAME, extendWith: 'fabricctl extend gate 24h --region us-east-2' })]);
+      // A 2h lease warns a quarter of it (30 minutes) before its end, in exactly one sweep's window.
+      const early = await sweep('leases', new Date(expiresAt - 60 * 60_000));
+      expect(early.actions).toEqual([]);
+      const warned = await sweep('leases', new Date(expiresAt - 25 * 60_000));
+      expect(warned.actions).toEqual([{ fabric: NAME, region: 'us-east-2', kind: 'warn' }]);
+      expect(warned.put).toEqual([expect.objectContaining({ name: NAME, extendWith: 'fabricctl extend gate 24h --region us-east-2' })]);
 
-    const expired = await sweep('leases', new Date(expiresAt + 60_000));
-    expect(expired.actions).toEqual([expect.objectContaining({ fabric: NAME, kind: 'destroy', started: true })]);
-    expect({ status: expired.runs[0]?.status, cause: expired.runs[0]?.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
-    expect(await record()).toMatchObject({ status: 'DESTROYED' });
-    expect(await fabricVpc()).toBe('');
-  });
+      const expired = await sweep('leases', new Date(expiresAt + 60_000));
+      expect(expired.actions).toEqual([expect.objectContaining({ fabric: NAME, kind: 'destroy', started: true })]);
+      expect({ status: expired.runs[0]?.status, cause: expired.runs[0]?.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+      expect(await record()).toMatchObject({ status: 'DESTROYED' });
+      expect(await fabricVpc()).toBe('');
+    },
+  );
 
   test('7. a protected spec cannot be destroyed: refused before anything, naming the field and the fix', async () => {
     const result = await run({ action: 'destroy', spec: spec({ protected: true }), confirm: NAME });

@@ -15,7 +15,8 @@ const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
   console.warn(
-    `SKIPPED 5-zone workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+    `SKIPPED 5-zone workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) ` +
+      `and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
   );
 }
 const describeWorkflow = ready ? describe : describe.skip;
@@ -51,53 +52,63 @@ describeWorkflow('a 5-zone fabric (local mode, moto us-east-1, real Terraform)',
     await env?.stop();
   });
 
-  test("GIVEN zoneCount 5 in us-east-1 WHEN provisioned THEN the fabric is READY with one control-plane group in each of 5 zones, each in its zone's subnet", async () => {
-    const result = await run({ action: 'provision', spec: { name: NAME, domain: DOMAIN, region: REGION, zoneCount: 5 } });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
-      status: 'SUCCEEDED',
-      error: undefined,
-      cause: undefined,
-    });
-    expect(result.output).toMatchObject({ name: NAME, status: 'READY', zones: ZONES });
-    vpcId = (result.output as { outputs: { vpcId: string } }).outputs.vpcId;
+  test(
+    'GIVEN zoneCount 5 in us-east-1 WHEN provisioned ' +
+      "THEN the fabric is READY with one control-plane group in each of 5 zones, each in its zone's subnet",
+    async () => {
+      const result = await run({ action: 'provision', spec: { name: NAME, domain: DOMAIN, region: REGION, zoneCount: 5 } });
+      expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(result.output).toMatchObject({ name: NAME, status: 'READY', zones: ZONES });
+      vpcId = (result.output as { outputs: { vpcId: string } }).outputs.vpcId;
 
-    const subnets = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
-    const subnetOfZone = new Map(subnets.map((s) => [s.AvailabilityZone ?? '', s.SubnetId ?? '']));
-    expect([...subnetOfZone.keys()].sort()).toEqual(ZONES);
+      const subnets = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
+      const subnetOfZone = new Map(subnets.map((s) => [s.AvailabilityZone ?? '', s.SubnetId ?? '']));
+      expect([...subnetOfZone.keys()].sort()).toEqual(ZONES);
 
-    const groups = await controlPlaneGroups();
-    expect(
-      groups.map((g) => ({
-        name: g.AutoScalingGroupName,
-        zones: g.AvailabilityZones,
-        subnets: g.VPCZoneIdentifier,
-        inService: (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.AvailabilityZone),
-      })),
-    ).toEqual(
-      ZONES.map((zone) => ({
-        name: `master-${zone}.masters.${CLUSTER}`,
-        zones: [zone],
-        subnets: subnetOfZone.get(zone),
-        inService: [zone],
-      })),
-    );
-  });
+      const groups = await controlPlaneGroups();
+      expect(
+        groups.map((g) => ({
+          name: g.AutoScalingGroupName,
+          zones: g.AvailabilityZones,
+          subnets: g.VPCZoneIdentifier,
+          inService: (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.AvailabilityZone),
+        })),
+      ).toEqual(
+        ZONES.map((zone) => ({
+          name: `master-${zone}.masters.${CLUSTER}`,
+          zones: [zone],
+          subnets: subnetOfZone.get(zone),
+          inService: [zone],
+        })),
+      );
+    },
+  );
 
-  test('GIVEN the 5-zone fabric WHEN its etcd volumes are listed THEN main and events sit in every zone, each tagged with its member and all 5 members', async () => {
-    const volumes =
-      (await ec2().send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ['owned'] }] })))
-        .Volumes ?? [];
-    const etcd = volumes
-      .map((v) => {
-        const tag = (v.Tags ?? []).find((t) => t.Key === 'k8s.io/etcd/main' || t.Key === 'k8s.io/etcd/events');
-        return tag ? `${v.AvailabilityZone ?? ''} ${tag.Key ?? ''}=${tag.Value ?? ''}` : undefined;
-      })
-      .filter((v): v is string => v !== undefined)
-      .sort();
-    expect(etcd).toEqual(
-      ZONES.flatMap((zone) => ['events', 'main'].map((cluster) => `${zone} k8s.io/etcd/${cluster}=${zone.slice(REGION.length)}/a,b,c,d,e`)),
-    );
-  });
+  test(
+    'GIVEN the 5-zone fabric WHEN its etcd volumes are listed ' +
+      'THEN main and events sit in every zone, each tagged with its member and all 5 members',
+    async () => {
+      const volumes =
+        (await ec2().send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ['owned'] }] })))
+          .Volumes ?? [];
+      const etcd = volumes
+        .map((v) => {
+          const tag = (v.Tags ?? []).find((t) => t.Key === 'k8s.io/etcd/main' || t.Key === 'k8s.io/etcd/events');
+          return tag ? `${v.AvailabilityZone ?? ''} ${tag.Key ?? ''}=${tag.Value ?? ''}` : undefined;
+        })
+        .filter((v): v is string => v !== undefined)
+        .sort();
+      expect(etcd).toEqual(
+        ZONES.flatMap((zone) =>
+          ['events', 'main'].map((cluster) => `${zone} k8s.io/etcd/${cluster}=${zone.slice(REGION.length)}/a,b,c,d,e`),
+        ),
+      );
+    },
+  );
 
   test('GIVEN the 5-zone fabric WHEN destroyed THEN its 5 control-plane groups and its VPC are gone', async () => {
     const destroyed = await run({ action: 'destroy', name: NAME, region: REGION, confirm: NAME });

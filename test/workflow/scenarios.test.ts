@@ -51,7 +51,8 @@ const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
   console.warn(
-    `SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+    `SKIPPED workflow scenarios: they need moto_server (${motoInstalled() ? 'found' : 'missing'}) ` +
+      `and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
   );
 }
 const describeWorkflow = ready ? describe : describe.skip;
@@ -196,37 +197,42 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await locks()).toEqual([]);
   });
 
-  test('GIVEN demo READY WHEN fabricctl kubeconfig demo --local writes its kubeconfig THEN the exec plugin mints from the CA kops stored a certificate the API stand-in accepts (200), and a request without one gets 401', async () => {
-    const clusterName = `demo.${DOMAIN}`;
-    const api = await env.apiServerFor(clusterName);
-    const dir = mkdtempSync(path.join(tmpdir(), 'scenario-kubeconfig-'));
-    const out = path.join(dir, 'config');
-    // The real clock: the API stand-in checks the certificate's validity against it.
-    const written = await runCli(
-      ['kubeconfig', 'demo', '--local', '--endpoint', env.endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out],
-      {
-        env: { AWS_REGION: 'us-east-2', HOME: dir, PATH: '' },
-        now: () => new Date(),
-      },
-    );
-    expect({ code: written.code, err: written.err }).toEqual({ code: 0, err: '' });
-    const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
-    // The CA kops's state store holds is the one the API stand-in serves with: the file trusts it.
-    expect(doc.clusters.find((c) => c.name === clusterName)?.cluster).toEqual({
-      server: `https://127.0.0.1:${api.port}`,
-      'certificate-authority-data': Buffer.from(api.caPem.replace(/\r\n/g, '\n')).toString('base64'),
-      'tls-server-name': `api.${clusterName}`,
-    });
+  test(
+    'GIVEN demo READY WHEN fabricctl kubeconfig demo --local writes its kubeconfig ' +
+      'THEN the exec plugin mints from the CA kops stored a certificate the API stand-in accepts (200), ' +
+      'and a request without one gets 401',
+    async () => {
+      const clusterName = `demo.${DOMAIN}`;
+      const api = await env.apiServerFor(clusterName);
+      const dir = mkdtempSync(path.join(tmpdir(), 'scenario-kubeconfig-'));
+      const out = path.join(dir, 'config');
+      // The real clock: the API stand-in checks the certificate's validity against it.
+      const written = await runCli(
+        ['kubeconfig', 'demo', '--local', '--endpoint', env.endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out],
+        {
+          env: { AWS_REGION: 'us-east-2', HOME: dir, PATH: '' },
+          now: () => new Date(),
+        },
+      );
+      expect({ code: written.code, err: written.err }).toEqual({ code: 0, err: '' });
+      const doc = parseYaml(readFileSync(out, 'utf8')) as KubeconfigDoc;
+      // The CA kops's state store holds is the one the API stand-in serves with: the file trusts it.
+      expect(doc.clusters.find((c) => c.name === clusterName)?.cluster).toEqual({
+        server: `https://127.0.0.1:${api.port}`,
+        'certificate-authority-data': Buffer.from(api.caPem.replace(/\r\n/g, '\n')).toString('base64'),
+        'tls-server-name': `api.${clusterName}`,
+      });
 
-    const credential = (JSON.parse((await runExecPlugin(doc, clusterName)).stdout) as ExecCredential).status;
-    expect(new X509Certificate(credential.clientCertificateData).checkIssued(new X509Certificate(api.caPem))).toBe(true);
-    expect(await kubeGet(doc, clusterName, { certPem: credential.clientCertificateData, keyPem: credential.clientKeyData })).toEqual({
-      status: 200,
-      body: 'ok',
-    });
-    expect((await kubeGet(doc, clusterName)).status).toBe(401);
-    rmSync(dir, { recursive: true, force: true });
-  });
+      const credential = (JSON.parse((await runExecPlugin(doc, clusterName)).stdout) as ExecCredential).status;
+      expect(new X509Certificate(credential.clientCertificateData).checkIssued(new X509Certificate(api.caPem))).toBe(true);
+      expect(await kubeGet(doc, clusterName, { certPem: credential.clientCertificateData, keyPem: credential.clientKeyData })).toEqual({
+        status: 200,
+        body: 'ok',
+      });
+      expect((await kubeGet(doc, clusterName)).status).toBe(401);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 
   test('5. two executions for one fabric at once: one runs, the other waits then fails FabricBusy naming the holder', async () => {
     const retries: Array<{ state: string; error: string }> = [];
@@ -262,67 +268,75 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await locks()).toEqual([]);
   });
 
-  test("4. a Terraform failure in the network job ends in Fabric Failed with Terraform's error, lock released, state kept; a stale Terraform lock is released and the re-run completes", async () => {
-    const versionsBefore = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
-    const failed = await run(
-      { action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) },
-      // A new fabric: its network job runs on Lambda compute.
-      { injectBuildEnvironment: { NetworkJobOnLambda: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } } },
-    );
-    expect(failed.error).toBe('States.TaskFailed');
-    expect(failed.cause).toMatch(/network job/);
-    expect(failed.cause).toMatch(/undeclared/);
-    expect(failed.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
-    expect(await locks()).toEqual([]);
-    expect(await record('broken')).toMatchObject({ status: 'FAILED', lastError: { error: 'States.TaskFailed' } });
-    const versionsAfter = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
-    expect(versionsAfter).toBeGreaterThan(versionsBefore);
+  test(
+    "4. a Terraform failure in the network job ends in Fabric Failed with Terraform's error, lock released, state kept; " +
+      'a stale Terraform lock is released and the re-run completes',
+    async () => {
+      const versionsBefore = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
+      const failed = await run(
+        { action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) },
+        // A new fabric: its network job runs on Lambda compute.
+        { injectBuildEnvironment: { NetworkJobOnLambda: { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' } } },
+      );
+      expect(failed.error).toBe('States.TaskFailed');
+      expect(failed.cause).toMatch(/network job/);
+      expect(failed.cause).toMatch(/undeclared/);
+      expect(failed.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
+      expect(await locks()).toEqual([]);
+      expect(await record('broken')).toMatchObject({ status: 'FAILED', lastError: { error: 'States.TaskFailed' } });
+      const versionsAfter = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions?.length ?? 0;
+      expect(versionsAfter).toBeGreaterThan(versionsBefore);
 
-    // A build that is stopped or times out never unlocks: leave the lock Terraform would have left.
-    // Unreleased, the re-run's Terraform would wait out -lock-timeout=120s and fail.
-    const staleLock = {
-      ID: 'stale-lock-of-a-stopped-build',
-      Operation: 'OperationTypeApply',
-      Info: '',
-      Who: 'root@codebuild',
-      Version: '1.11.4',
-      Created: new Date().toISOString(),
-    };
-    await s3().send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/broken/network.tfstate.tflock', Body: JSON.stringify(staleLock) }),
-    );
+      // A build that is stopped or times out never unlocks: leave the lock Terraform would have left.
+      // Unreleased, the re-run's Terraform would wait out -lock-timeout=120s and fail.
+      const staleLock = {
+        ID: 'stale-lock-of-a-stopped-build',
+        Operation: 'OperationTypeApply',
+        Info: '',
+        Who: 'root@codebuild',
+        Version: '1.11.4',
+        Created: new Date().toISOString(),
+      };
+      await s3().send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'fabrics/broken/network.tfstate.tflock', Body: JSON.stringify(staleLock) }),
+      );
 
-    const fixed = await run({ action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) });
-    expect({ status: fixed.status, error: fixed.error, cause: fixed.cause }).toEqual({
-      status: 'SUCCEEDED',
-      error: undefined,
-      cause: undefined,
-    });
-    expect(await record('broken')).toMatchObject({ status: 'READY' });
-  });
+      const fixed = await run({ action: 'provision', spec: spec('broken', { network: { cidr: '10.20.0.0/16' } }) });
+      expect({ status: fixed.status, error: fixed.error, cause: fixed.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(await record('broken')).toMatchObject({ status: 'READY' });
+    },
+  );
 
-  test("7. destroy without the right confirm does nothing; with it, cluster and network go, kops's state with its CA keyset too, and the state bucket stays", async () => {
-    const kopsState = `fabrics/broken/kops/broken.${DOMAIN}/`;
-    const kopsObjects = async () =>
-      ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: kopsState }))).Contents ?? []).map((o) => o.Key);
-    expect(await kopsObjects()).toContain(clusterCaKey('broken', `broken.${DOMAIN}`));
-    const refused = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'demo' });
-    expect(refused.error).toBe('FabricSpecInvalid');
-    expect(refused.cause).toMatch(/confirm/);
-    expect(await record('broken')).toMatchObject({ status: 'READY' });
+  test(
+    '7. destroy without the right confirm does nothing; ' +
+      "with it, cluster and network go, kops's state with its CA keyset too, and the state bucket stays",
+    async () => {
+      const kopsState = `fabrics/broken/kops/broken.${DOMAIN}/`;
+      const kopsObjects = async () =>
+        ((await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: kopsState }))).Contents ?? []).map((o) => o.Key);
+      expect(await kopsObjects()).toContain(clusterCaKey('broken', `broken.${DOMAIN}`));
+      const refused = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'demo' });
+      expect(refused.error).toBe('FabricSpecInvalid');
+      expect(refused.cause).toMatch(/confirm/);
+      expect(await record('broken')).toMatchObject({ status: 'READY' });
 
-    const destroyed = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'broken' });
-    expect({ status: destroyed.status, cause: destroyed.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
-    expect(await record('broken')).toMatchObject({ status: 'DESTROYED' });
-    const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
-    expect(groups.filter((g) => g.AutoScalingGroupName?.endsWith(`broken.${DOMAIN}`))).toEqual([]);
-    const vpcs = (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.20.0.0/16'] }] }))).Vpcs ?? [];
-    expect(vpcs).toEqual([]);
-    expect(await bucketExists()).toBe(true);
-    const versions = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'fabrics/broken/' }))).Versions ?? [];
-    expect(versions.some((v) => v.Key === 'fabrics/broken/network.tfstate')).toBe(true);
-    expect(await kopsObjects()).toEqual([]);
-    expect(destroyed.events.map((e) => e.DetailType)).toEqual(['Fabric Destroyed']);
-    expect(await locks()).toEqual([]);
-  });
+      const destroyed = await run({ action: 'destroy', name: 'broken', region: 'us-east-2', confirm: 'broken' });
+      expect({ status: destroyed.status, cause: destroyed.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+      expect(await record('broken')).toMatchObject({ status: 'DESTROYED' });
+      const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
+      expect(groups.filter((g) => g.AutoScalingGroupName?.endsWith(`broken.${DOMAIN}`))).toEqual([]);
+      const vpcs = (await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.20.0.0/16'] }] }))).Vpcs ?? [];
+      expect(vpcs).toEqual([]);
+      expect(await bucketExists()).toBe(true);
+      const versions = (await s3().send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'fabrics/broken/' }))).Versions ?? [];
+      expect(versions.some((v) => v.Key === 'fabrics/broken/network.tfstate')).toBe(true);
+      expect(await kopsObjects()).toEqual([]);
+      expect(destroyed.events.map((e) => e.DetailType)).toEqual(['Fabric Destroyed']);
+      expect(await locks()).toEqual([]);
+    },
+  );
 });

@@ -20,7 +20,8 @@ const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
   // eslint-disable-next-line no-console
   console.warn(
-    `SKIPPED upgrade workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
+    `SKIPPED upgrade workflow: it needs moto_server (${motoInstalled() ? 'found' : 'missing'}) ` +
+      `and Terraform (${TERRAFORM_SKIP_REASON ?? 'found'}).`,
   );
 }
 const describeWorkflow = ready ? describe : describe.skip;
@@ -123,68 +124,77 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
     expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.35.0' } } });
   });
 
-  test('GIVEN the fabric READY at 1.35.0 WHEN 1.36.4 is provisioned THEN kops sets the version, updates, the control plane rolls, then the nodes, and the fabric is READY at 1.36.4', async () => {
-    const { result, entered, kops } = await run({ action: 'provision', spec: spec('1.36.4') });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
-      status: 'SUCCEEDED',
-      error: undefined,
-      cause: undefined,
-    });
-    expect(kops).toEqual([
-      'version',
-      'set cluster',
-      'update cluster',
-      'export kubeconfig',
-      'rolling-update cluster --instance-group-roles=control-plane',
-      'rolling-update cluster --instance-group-roles=node',
-    ]);
-    // The rolls are inside the cluster job, on EC2 compute (a roll may outlast Lambda's 15 minutes);
-    // readiness is checked after it, as for any provision.
-    expect(inOrder(entered, ['ValidateSpec', 'AcquireLock', 'NetworkJob', 'ClusterJob', 'CheckReadiness', 'RecordReady'])).toBe(true);
-    expect(entered.filter((state) => state.endsWith('OnLambda'))).toEqual([]);
-    expect(result.output).toMatchObject({ name: NAME, status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
-    expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
-    expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);
-  });
+  test(
+    'GIVEN the fabric READY at 1.35.0 WHEN 1.36.4 is provisioned ' +
+      'THEN kops sets the version, updates, the control plane rolls, then the nodes, and the fabric is READY at 1.36.4',
+    async () => {
+      const { result, entered, kops } = await run({ action: 'provision', spec: spec('1.36.4') });
+      expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(kops).toEqual([
+        'version',
+        'set cluster',
+        'update cluster',
+        'export kubeconfig',
+        'rolling-update cluster --instance-group-roles=control-plane',
+        'rolling-update cluster --instance-group-roles=node',
+      ]);
+      // The rolls are inside the cluster job, on EC2 compute (a roll may outlast Lambda's 15 minutes);
+      // readiness is checked after it, as for any provision.
+      expect(inOrder(entered, ['ValidateSpec', 'AcquireLock', 'NetworkJob', 'ClusterJob', 'CheckReadiness', 'RecordReady'])).toBe(true);
+      expect(entered.filter((state) => state.endsWith('OnLambda'))).toEqual([]);
+      expect(result.output).toMatchObject({ name: NAME, status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
+      expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
+      expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);
+    },
+  );
 
   test('fails when the spec downgrades the READY fabric (1.36.4 -> 1.35.0), with FabricSpecInvalid before any job runs', async () => {
     const { result, entered, callLog } = await run({ action: 'provision', spec: spec('1.35.0') });
     expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
     expect(errorMessage(result.cause)).toBe(
-      'spec.kubernetes.version: received "1.35.0"; downgrades are not supported (the fabric runs 1.36.4): keep 1.36.x (1.36.4 or a later patch) or destroy and provision again',
+      'spec.kubernetes.version: received "1.35.0"; downgrades are not supported (the fabric runs 1.36.4): ' +
+        'keep 1.36.x (1.36.4 or a later patch) or destroy and provision again',
     );
     expect(entered.filter((state) => JOB_STATES.includes(state))).toEqual([]);
     expect(existsSync(callLog)).toBe(false);
     expect(await record(NAME)).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
   });
 
-  test('fails when the spec skips a minor of a fabric recorded at 1.34.2 (-> 1.36.4), with FabricSpecInvalid before any job runs', async () => {
-    // A fabric READY at 1.34.2, as its provisioning run records it (the record is all ValidateSpec
-    // reads): the record above, renamed, at 1.34.2. Provisioning a second cluster would only cost time.
-    const upgraded = await record(NAME);
-    const legacy = {
-      ...upgraded,
-      name: 'legacy',
-      clusterName: `legacy.${DOMAIN}`,
-      spec: { ...upgraded.spec, name: 'legacy', kubernetes: { ...upgraded.spec.kubernetes, version: '1.34.2' } },
-    };
-    await s3().send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: 'fabrics/legacy/fabric.json',
-        Body: JSON.stringify(legacy),
-        ContentType: 'application/json',
-      }),
-    );
+  test(
+    'fails when the spec skips a minor of a fabric recorded at 1.34.2 (-> 1.36.4), ' + 'with FabricSpecInvalid before any job runs',
+    async () => {
+      // A fabric READY at 1.34.2, as its provisioning run records it (the record is all ValidateSpec
+      // reads): the record above, renamed, at 1.34.2. Provisioning a second cluster would only cost time.
+      const upgraded = await record(NAME);
+      const legacy = {
+        ...upgraded,
+        name: 'legacy',
+        clusterName: `legacy.${DOMAIN}`,
+        spec: { ...upgraded.spec, name: 'legacy', kubernetes: { ...upgraded.spec.kubernetes, version: '1.34.2' } },
+      };
+      await s3().send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: 'fabrics/legacy/fabric.json',
+          Body: JSON.stringify(legacy),
+          ContentType: 'application/json',
+        }),
+      );
 
-    const { result, entered, callLog } = await run({ action: 'provision', spec: spec('1.36.4', 'legacy') });
-    expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
-    expect(errorMessage(result.cause)).toBe(
-      'spec.kubernetes.version: received "1.36.4"; upgrade one minor at a time (the fabric runs 1.34.2): use 1.35.x (e.g. 1.35.9) first, then 1.36.4',
-    );
-    expect(entered.filter((state) => JOB_STATES.includes(state))).toEqual([]);
-    expect(existsSync(callLog)).toBe(false);
-    expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
-    expect(await record('legacy')).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.34.2' } } });
-  });
+      const { result, entered, callLog } = await run({ action: 'provision', spec: spec('1.36.4', 'legacy') });
+      expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
+      expect(errorMessage(result.cause)).toBe(
+        'spec.kubernetes.version: received "1.36.4"; upgrade one minor at a time (the fabric runs 1.34.2): ' +
+          'use 1.35.x (e.g. 1.35.9) first, then 1.36.4',
+      );
+      expect(entered.filter((state) => JOB_STATES.includes(state))).toEqual([]);
+      expect(existsSync(callLog)).toBe(false);
+      expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
+      expect(await record('legacy')).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.34.2' } } });
+    },
+  );
 });
