@@ -9,6 +9,13 @@ import { runCli, tempDir } from './support';
 /** `fabricctl completion bash|zsh`: the bash script is run by bash as bash runs it on TAB. */
 const HAS_ZSH = spawnSync('zsh', ['--version'], { stdio: 'ignore' }).status === 0;
 const HAS_SHELLCHECK = spawnSync('shellcheck', ['--version'], { stdio: 'ignore' }).status === 0;
+for (const [found, tool, what] of [
+  [HAS_ZSH, 'zsh', 'the zsh script parses'],
+  [HAS_SHELLCHECK, 'shellcheck', 'the bash script is shellcheck-clean'],
+] as const) {
+  // eslint-disable-next-line no-console
+  if (!found) console.warn(`SKIPPED completion test "${what}": ${tool} is not installed on this machine`);
+}
 
 function program() {
   const io = { out: () => undefined, err: () => undefined, isTTY: false, env: {}, cwd: '.', now: () => new Date(0) };
