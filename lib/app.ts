@@ -23,6 +23,13 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     if (value === undefined) return undefined;
     return (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((v) => v.trim()).filter((v) => v !== '');
   };
+  // A boolean is true/false in cdk.json or the text `true`/`false` from `-c`; anything else is the default.
+  const flag = (key: string, otherwise: boolean): boolean => {
+    const value = context(key);
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    return otherwise;
+  };
   const minutes = (key: string): Duration | undefined => {
     const value = context(key);
     if (value === undefined) return undefined;
@@ -34,7 +41,7 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
   const stack = new FabricOrchestratorStack(app, 'FabricOrchestrator', {
     stateBucketPrefix: context('fabricctl:stateBucketPrefix') as string | undefined,
     codeCommitRepositoryName: context('fabricctl:codeCommitRepository') as string | undefined,
-    githubWebhook: context('fabricctl:githubWebhook') === true || context('fabricctl:githubWebhook') === 'true',
+    githubWebhook: flag('fabricctl:githubWebhook', false),
     githubTokenSecretArn: context('fabricctl:githubTokenSecretArn') as string | undefined,
     kopsSha256: context(KOPS_SHA256_CONTEXT_KEY) as string | undefined,
     hostedZoneIds: list('fabricctl:hostedZoneIds'),
@@ -42,7 +49,7 @@ export function createFabricApp(props: AppProps = {}): FabricApp {
     driftCheckSchedule: context('fabricctl:driftCheckSchedule') as string | undefined,
     approvalTimeout: minutes('fabricctl:approvalTimeoutMinutes'),
     // Only `false` turns it off (a region without CodeBuild Lambda compute).
-    lambdaBuilds: !(context('fabricctl:lambdaBuilds') === false || context('fabricctl:lambdaBuilds') === 'false'),
+    lambdaBuilds: flag('fabricctl:lambdaBuilds', true),
   });
   // An unacknowledged finding fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

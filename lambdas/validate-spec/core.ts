@@ -2,6 +2,7 @@ import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { accountIdOf } from '../shared/account';
 import type {
+  BuildCompute,
   BuildEnvironment,
   FabricAction,
   FabricRecord,
@@ -113,6 +114,11 @@ async function regionProblem(ec2: Pick<EC2Client, 'send'>, region: string): Prom
 
 function branchOf(source: SpecSource): string {
   return source.branch.replace(/^refs\/heads\//, '');
+}
+
+/** A fabric with no live cluster is created, never rolled: its builds fit Lambda compute's 15 minutes. */
+export function buildComputeOf(action: FabricAction, clusterRecorded: boolean): BuildCompute {
+  return action === 'provision' && !clusterRecorded ? 'lambda' : 'ec2';
 }
 
 export function buildEnvironment(spec: FabricSpec): BuildEnvironment {
@@ -345,8 +351,7 @@ export async function validateSpec(event: ValidateSpecEvent, deps: ValidateSpecD
     ...(action === 'provision' && typeof recordedVersion === 'string' && recordedVersion !== spec.kubernetes.version
       ? { upgradeFrom: recordedVersion }
       : {}),
-    // A fabric with no live cluster is created, never rolled: its builds fit Lambda compute's 15 minutes.
-    buildCompute: action === 'provision' && recorded === undefined ? 'lambda' : 'ec2',
+    buildCompute: buildComputeOf(action, recorded !== undefined),
     buildEnv: buildEnvironment(spec),
   };
 }

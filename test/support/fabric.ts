@@ -1,7 +1,7 @@
 import type { FabricAction, ValidatedFabric } from '../../lib/domain/contract';
 import { stateBucketName } from '../../lib/domain/naming';
 import { clusterNameOf, FabricSpecInput, parseFabricSpec } from '../../lib/domain/spec';
-import { buildEnvironment } from '../../lambdas/validate-spec/core';
+import { buildComputeOf, buildEnvironment } from '../../lambdas/validate-spec/core';
 
 export const TEST_ACCOUNT = '123456789012';
 
@@ -22,7 +22,7 @@ export function validatedFabric(
     stateBucket: stateBucketName(TEST_ACCOUNT, spec.region),
     lock: { expiresAt: expires.toISOString(), ttl: Math.floor(expires.getTime() / 1000) },
     approval: { required: false, timeoutSeconds: 3600 },
-    buildCompute: (options.action ?? 'provision') === 'provision' ? 'lambda' : 'ec2',
+    buildCompute: buildComputeOf(options.action ?? 'provision', false),
     buildEnv: buildEnvironment(spec),
   };
 }
