@@ -59,6 +59,9 @@ const DYNAMODB_TRANSIENT_RETRY: sfn.RetryProps = {
   maxAttempts: 5,
 };
 
+/** The lock item of the run's fabric, as the DynamoDB tasks address it (lib/domain/lock.ts). */
+const RUN_LOCK_KEY = { [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) };
+
 /** What the workflow's Tasks call: the orchestrator's functions, lock table and build projects. */
 export interface WorkflowResources {
   readonly functions: FabricFunctions;
@@ -194,7 +197,7 @@ export class FabricWorkflow {
     const acquireLock = new tasks.DynamoPutItem(this.scope, 'AcquireLock', {
       table: this.lockTable,
       item: {
-        [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')),
+        ...RUN_LOCK_KEY,
         [LOCK_ATTRIBUTE.holder]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')),
         [LOCK_ATTRIBUTE.expiresAt]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.lock.expiresAt')),
         [LOCK_ATTRIBUTE.ttl]: tasks.DynamoAttributeValue.numberFromString(
@@ -221,7 +224,7 @@ export class FabricWorkflow {
     acquireLock.addRetry(DYNAMODB_TRANSIENT_RETRY);
     const readHolder = new tasks.DynamoGetItem(this.scope, 'ReadLockHolder', {
       table: this.lockTable,
-      key: { [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
+      key: RUN_LOCK_KEY,
       resultSelector: {
         'holder.$': `$.Item.${LOCK_ATTRIBUTE.holder}.S`,
         'expiresAt.$': `$.Item.${LOCK_ATTRIBUTE.expiresAt}.S`,
@@ -475,7 +478,7 @@ export class FabricWorkflow {
   private releaseLock(id: string): tasks.DynamoDeleteItem {
     const release = new tasks.DynamoDeleteItem(this.scope, id, {
       table: this.lockTable,
-      key: { [LOCK_ATTRIBUTE.fabric]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.name')) },
+      key: RUN_LOCK_KEY,
       conditionExpression: HELD_BY_ME,
       expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.fabric.execution')) },
       resultPath: sfn.JsonPath.DISCARD,
