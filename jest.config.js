@@ -11,6 +11,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,
+  // Long suites first, also on a fresh clone without jest's cache of durations.
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   // The slow suites (Terraform against moto) spend much of their time in the AWS provider's own
   // waits (a VPC 10 s, subnets 11 s, kops's SQS queue 25 s), not on the CPU: four workers ran the
   // whole suite in 574 s on 2 cores, two in 685 s (2026-12-01, quiet machine, all passing).

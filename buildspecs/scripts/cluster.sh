@@ -208,16 +208,6 @@ prepare_terraform() {
   tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
 }
 
-# The plan of kops's output prints every state-store object in full (thousands of lines): the full
-# plan stays in the work dir and its summary line is shown; Terraform's errors still reach stderr.
-run_plan() {
-  if ! "${tf[@]}" plan -input=false -no-color "$@" "-out=${plan_file}" >"${work}/plan.txt"; then
-    tail -n 40 "${work}/plan.txt" >&2
-    die "terraform plan failed (errors above)"
-  fi
-  grep -E '^(Plan:|No changes\.)' "${work}/plan.txt" >&2 || true
-}
-
 kops_update_terraform() {
   # --target=terraform writes the configuration to --out; --yes also lets kops pre-create DNS.
   kops update cluster "${kops_common[@]}" --target=terraform "--out=${dir}" "$@" >&2
@@ -261,7 +251,7 @@ finish() {
 # (kops names them <group>-<cluster> or, for the control plane, <group>-masters-<cluster>).
 planned_rolls() {
   local suffix="${CLUSTER_NAME//./-}"
-  terraform "-chdir=${dir}" show -json "${plan_file}" | jq -c --arg suffix "${suffix}" \
+  tf_plan_json "${dir}" "${plan_file}" | jq -c --arg suffix "${suffix}" \
     '[.resource_changes[]? | select(.type == "aws_launch_template" and .change.actions == ["update"])
       | .name | sub("-(masters-)?\($suffix)$"; "")] | unique'
 }
@@ -399,8 +389,8 @@ case "${ACTION}" in
     fi
     kops_update_terraform --yes
     prepare_terraform
-    run_plan -lock-timeout=120s
-    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    tf_plan "${dir}" "${plan_file}" -lock-timeout=120s
+    changes="$(tf_plan_changes "${plan_file}")"
     if [[ -n "${upgrade_from}" && -n "${APPROVED_PLAN_DIGEST:-}" ]]; then
       # The approved plan named the upgrade in its summary; its Terraform exists only after kops set
       # cluster, which a plan must not run, so there is no digest of it to hold this plan to.
@@ -456,10 +446,12 @@ case "${ACTION}" in
       kops_update_terraform
       prepare_terraform
       # Read-only: no lock object is written to the state bucket.
-      run_plan -lock=false
-      changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+      tf_plan "${dir}" "${plan_file}" -lock=false
+      changes="$(tf_plan_changes "${plan_file}")"
       control_plane="$(control_plane_groups)"
-      finish "" "${control_plane}" "${changes}" "${summary}" "$(tf_plan_digest "${dir}" "${plan_file}")" "$(planned_rolls)"
+      digest="$(tf_plan_digest "${dir}" "${plan_file}")"
+      rolls="$(planned_rolls)"
+      finish "" "${control_plane}" "${changes}" "${summary}" "${digest}" "${rolls}"
     fi
     ;;
   destroy)
@@ -470,8 +462,8 @@ case "${ACTION}" in
       kops_update_terraform
       prepare_terraform
       destroyed_groups="$(control_plane_groups)"
-      run_plan -destroy -lock-timeout=120s
-      changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+      tf_plan "${dir}" "${plan_file}" -destroy -lock-timeout=120s
+      changes="$(tf_plan_changes "${plan_file}")"
       "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
       kops delete cluster "${kops_common[@]}" --yes >&2
       "${aws_r[@]}" s3api delete-object --bucket "${STATE_BUCKET}" --key "${inputs_key}" >/dev/null

@@ -18,7 +18,9 @@
 #   tf_local_backend_override DIR     make DIR use a local backend (plan without a state bucket)
 #   tf_init DIR BUCKET KEY REGION     terraform init with the S3 backend (lockfile, encryption, emulator args)
 #   tf_init_local DIR                 terraform init with the local backend
-#   tf_plan_changes DIR PLANFILE      print {"add":n,"change":n,"destroy":n} of a saved plan
+#   tf_plan DIR PLANFILE [ARG...]     terraform plan -json -out=PLANFILE; Terraform's messages on stderr
+#   tf_plan_changes PLANFILE          print {"add":n,"change":n,"destroy":n} of a plan tf_plan made
+#   tf_plan_json DIR PLANFILE         print `terraform show -json` of a saved plan (run once per plan)
 #   tf_plan_digest DIR PLANFILE       print the SHA-256 of what a saved plan would do
 #   require_approved_plan DIR PLANFILE  die unless the plan is the one approved (APPROVED_PLAN_DIGEST)
 #   tf_output DIR NAME                an output of the current state ('' before it exists; dies if unreadable)
@@ -212,17 +214,35 @@ tf_init_local() {
   terraform -chdir="${dir}" init -input=false -no-color -reconfigure >&2
 }
 
-# Counts as Terraform's own "Plan: X to add, Y to change, Z to destroy" line does: a replacement
-# counts once to add and once to destroy.
+# Every plan, apply and show loads the AWS provider's schema (about 2 CPU-seconds each), so a plan
+# is read through its own machine-readable UI (-json): it carries the change summary, and the log
+# gets Terraform's messages from it (one line per planned change, the "Plan:" line, diagnostics).
+tf_plan() {
+  local dir="$1" plan="$2" status=0
+  shift 2
+  terraform -chdir="${dir}" plan -json -input=false "$@" "-out=${plan}" >"${plan}.events" || status=$?
+  jq -r 'select(.type | IN("planned_change", "resource_drift", "change_summary", "diagnostic"))
+    | ."@message", (.diagnostic.detail // empty | "  " + .)' "${plan}.events" >&2
+  [[ "${status}" -eq 0 ]] || die "terraform plan failed (errors above)"
+}
+
+# Terraform's own change summary (the "Plan: X to add, Y to change, Z to destroy" line): a
+# replacement counts once to add and once to destroy.
 tf_plan_changes() {
+  local plan="$1"
+  jq -s -c -e 'map(select(.type == "change_summary")) | last // error("none")
+    | .changes | {add, change, destroy: .remove}' "${plan}.events" ||
+    die "terraform plan of ${plan} reported no change summary"
+}
+
+# The saved plan as JSON: read once, kept beside the plan for the digest and the planned values.
+tf_plan_json() {
   local dir="$1" plan="$2"
-  terraform -chdir="${dir}" show -json "${plan}" | jq -c '
-    [.resource_changes[]? | .change.actions] as $a
-    | {
-        add: ([$a[] | select(index("create"))] | length),
-        change: ([$a[] | select(. == ["update"])] | length),
-        destroy: ([$a[] | select(index("delete"))] | length)
-      }'
+  if [[ ! -s "${plan}.json" ]]; then
+    terraform -chdir="${dir}" show -json "${plan}" >"${plan}.json.part" || die "terraform show of ${plan} failed"
+    mv "${plan}.json.part" "${plan}.json"
+  fi
+  cat "${plan}.json"
 }
 
 # tf_plan_digest DIR PLANFILE: SHA-256 of the plan's actions (address, actions, values after) in
@@ -230,7 +250,7 @@ tf_plan_changes() {
 # any change in between (state, cloud, configuration) gives another.
 tf_plan_digest() {
   local dir="$1" plan="$2"
-  terraform -chdir="${dir}" show -json "${plan}" |
+  tf_plan_json "${dir}" "${plan}" |
     jq -c -S '[.resource_changes[]? | select(.change.actions != ["no-op"])
       | {address, actions: .change.actions, after: .change.after}] | sort_by(.address)' |
     sha256sum | cut -c1-64

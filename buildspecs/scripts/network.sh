@@ -68,8 +68,8 @@ finish() {
 case "${ACTION}" in
   provision)
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
-    "${tf[@]}" plan -input=false -no-color -lock-timeout=120s "-out=${plan_file}"
-    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    tf_plan "${dir}" "${plan_file}" -lock-timeout=120s
+    changes="$(tf_plan_changes "${plan_file}")"
     require_approved_plan "${dir}" "${plan_file}"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
     outputs="$(current_outputs)"
@@ -82,18 +82,19 @@ case "${ACTION}" in
       tf_init_local "${dir}"
     fi
     # Read-only: no lock, so not even a lock object is written to the state bucket.
-    "${tf[@]}" plan -input=false -no-color -lock=false "-out=${plan_file}"
-    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    tf_plan "${dir}" "${plan_file}" -lock=false
+    changes="$(tf_plan_changes "${plan_file}")"
     # fabric_result is a jsonencode()d string, as tf_output reads it: decoded here the same way.
-    planned="$("${tf[@]}" show -no-color -json "${plan_file}" |
+    planned="$(tf_plan_json "${dir}" "${plan_file}" |
       jq -c '.planned_values.outputs.fabric_result.value // empty | if type == "string" then fromjson else . end')"
-    finish "${planned:-${unknown_result}}" "${changes}" "$(tf_plan_digest "${dir}" "${plan_file}")"
+    digest="$(tf_plan_digest "${dir}" "${plan_file}")"
+    finish "${planned:-${unknown_result}}" "${changes}" "${digest}"
     ;;
   destroy)
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
     before="$(current_outputs)"
-    "${tf[@]}" plan -destroy -input=false -no-color -lock-timeout=120s "-out=${plan_file}"
-    changes="$(tf_plan_changes "${dir}" "${plan_file}")"
+    tf_plan "${dir}" "${plan_file}" -destroy -lock-timeout=120s
+    changes="$(tf_plan_changes "${plan_file}")"
     "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
     finish "${before}" "${changes}"
     ;;
