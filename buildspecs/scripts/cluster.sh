@@ -79,7 +79,7 @@ trap 'rm -rf "${work}"' EXIT
 chmod 700 "${work}"
 dir="${work}/terraform"
 plan_file="${work}/cluster.tfplan"
-tf=(terraform "-chdir=${dir}")
+apply_events="${work}/cluster-apply.events"
 zero_changes='{"add":0,"change":0,"destroy":0}'
 
 cluster_registered() {
@@ -389,8 +389,6 @@ case "${ACTION}" in
     fi
     kops_update_terraform --yes
     prepare_terraform
-    tf_plan "${dir}" "${plan_file}" -lock-timeout=120s
-    changes="$(tf_plan_changes "${plan_file}")"
     if [[ -n "${upgrade_from}" && -n "${APPROVED_PLAN_DIGEST:-}" ]]; then
       # The approved plan named the upgrade in its summary; its Terraform exists only after kops set
       # cluster, which a plan must not run, so there is no digest of it to hold this plan to.
@@ -398,8 +396,8 @@ case "${ACTION}" in
         "which the approved plan named but could not contain; its digest is not compared"
       APPROVED_PLAN_DIGEST=""
     fi
-    require_approved_plan "${dir}" "${plan_file}"
-    "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
+    tf_apply_as_approved "${dir}" "${plan_file}" "${apply_events}" -lock-timeout=120s
+    changes="$(tf_changes "${apply_events}")"
     # Credentials first: the rolling update validates through the API of the exported kubeconfig.
     export_admin_kubeconfig
     secret_arn="$(store_kubeconfig)"
@@ -447,7 +445,7 @@ case "${ACTION}" in
       prepare_terraform
       # Read-only: no lock object is written to the state bucket.
       tf_plan "${dir}" "${plan_file}" -lock=false
-      changes="$(tf_plan_changes "${plan_file}")"
+      changes="$(tf_changes "${plan_file}.events")"
       control_plane="$(control_plane_groups)"
       digest="$(tf_plan_digest "${dir}" "${plan_file}")"
       rolls="$(planned_rolls)"
@@ -462,9 +460,8 @@ case "${ACTION}" in
       kops_update_terraform
       prepare_terraform
       destroyed_groups="$(control_plane_groups)"
-      tf_plan "${dir}" "${plan_file}" -destroy -lock-timeout=120s
-      changes="$(tf_plan_changes "${plan_file}")"
-      "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
+      tf_apply "${dir}" "${apply_events}" -destroy -lock-timeout=120s
+      changes="$(tf_changes "${apply_events}")"
       kops delete cluster "${kops_common[@]}" --yes >&2
       "${aws_r[@]}" s3api delete-object --bucket "${STATE_BUCKET}" --key "${inputs_key}" >/dev/null
     else

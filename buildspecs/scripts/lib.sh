@@ -18,11 +18,13 @@
 #   tf_local_backend_override DIR     make DIR use a local backend (plan without a state bucket)
 #   tf_init DIR BUCKET KEY REGION     terraform init with the S3 backend (lockfile, encryption, emulator args)
 #   tf_init_local DIR                 terraform init with the local backend
-#   tf_plan DIR PLANFILE [ARG...]     terraform plan -json -out=PLANFILE; Terraform's messages on stderr
-#   tf_plan_changes PLANFILE          print {"add":n,"change":n,"destroy":n} of a plan tf_plan made
+#   tf_plan DIR PLANFILE [ARG...]     terraform plan -out=PLANFILE; its events in PLANFILE.events, its messages on stderr
+#   tf_apply DIR EVENTS [ARG...]      terraform apply -auto-approve; its events in EVENTS, its messages on stderr
+#   tf_changes EVENTS                 print {"add":n,"change":n,"destroy":n}: Terraform's change summary in EVENTS
 #   tf_plan_json DIR PLANFILE         print `terraform show -json` of a saved plan (run once per plan)
 #   tf_plan_digest DIR PLANFILE       print the SHA-256 of what a saved plan would do
 #   require_approved_plan DIR PLANFILE  die unless the plan is the one approved (APPROVED_PLAN_DIGEST)
+#   tf_apply_as_approved DIR PLANFILE EVENTS [ARG...]  apply; with APPROVED_PLAN_DIGEST set, only the approved plan
 #   tf_output DIR NAME                an output of the current state ('' before it exists; dies if unreadable)
 #   write_result JSON                 write the job's result where the buildspec exports it from
 #   result_file                       print that path
@@ -214,25 +216,40 @@ tf_init_local() {
   terraform -chdir="${dir}" init -input=false -no-color -reconfigure >&2
 }
 
-# Every plan, apply and show loads the AWS provider's schema (about 2 CPU-seconds each), so a plan
-# is read through its own machine-readable UI (-json): it carries the change summary, and the log
-# gets Terraform's messages from it (one line per planned change, the "Plan:" line, diagnostics).
-tf_plan() {
-  local dir="$1" plan="$2" status=0
-  shift 2
-  terraform -chdir="${dir}" plan -json -input=false "$@" "-out=${plan}" >"${plan}.events" || status=$?
-  jq -r 'select(.type | IN("planned_change", "resource_drift", "change_summary", "diagnostic"))
-    | ."@message", (.diagnostic.detail // empty | "  " + .)' "${plan}.events" >&2
-  [[ "${status}" -eq 0 ]] || die "terraform plan failed (errors above)"
+# Every plan, apply and show loads the AWS provider's schema (about 2 CPU-seconds each): the jobs
+# read plans and applies through Terraform's machine-readable UI (-json), which carries the change
+# summary, instead of running `terraform show` for it. The log gets Terraform's messages from it:
+# one line per planned and applied change, the summary, diagnostics with their detail.
+tf_json() {
+  local dir="$1" events="$2" command="$3" status=0
+  shift 3
+  terraform -chdir="${dir}" "${command}" -json -input=false "$@" >"${events}" || status=$?
+  jq -r 'select(.type | IN("planned_change", "resource_drift", "apply_complete", "apply_errored", "change_summary", "diagnostic"))
+    | ."@message", (.diagnostic.detail // empty | "  " + .)' "${events}" >&2
+  [[ "${status}" -eq 0 ]] || die "terraform ${command} failed (errors above)"
 }
 
-# Terraform's own change summary (the "Plan: X to add, Y to change, Z to destroy" line): a
-# replacement counts once to add and once to destroy.
-tf_plan_changes() {
-  local plan="$1"
+tf_plan() {
+  local dir="$1" plan="$2"
+  shift 2
+  tf_json "${dir}" "${plan}.events" plan "$@" "-out=${plan}"
+}
+
+# A plan file as the last argument applies that plan; without one, Terraform plans and applies in
+# one process (one schema load), for runs with no approved plan to hold the apply to.
+tf_apply() {
+  local dir="$1" events="$2"
+  shift 2
+  tf_json "${dir}" "${events}" apply -auto-approve "$@"
+}
+
+# Terraform's own change summary (its "Plan: X to add, Y to change, Z to destroy" line, or the
+# "Apply complete!" one): a replacement counts once to add and once to destroy.
+tf_changes() {
+  local events="$1"
   jq -s -c -e 'map(select(.type == "change_summary")) | last // error("none")
-    | .changes | {add, change, destroy: .remove}' "${plan}.events" ||
-    die "terraform plan of ${plan} reported no change summary"
+    | .changes | {add, change, destroy: .remove}' "${events}" ||
+    die "Terraform reported no change summary in ${events}"
 }
 
 # The saved plan as JSON: read once, kept beside the plan for the digest and the planned values.
@@ -267,6 +284,20 @@ require_approved_plan() {
       "something changed the state or the cloud since the approval." \
       "Nothing was applied: run the provision again and approve the new plan"
   log "the plan is the approved one (${digest})"
+}
+
+# With an approval (APPROVED_PLAN_DIGEST) the saved plan is held to its digest before it is applied;
+# without one Terraform plans and applies in one process.
+tf_apply_as_approved() {
+  local dir="$1" plan="$2" events="$3"
+  shift 3
+  if [[ -n "${APPROVED_PLAN_DIGEST:-}" ]]; then
+    tf_plan "${dir}" "${plan}" "$@"
+    require_approved_plan "${dir}" "${plan}"
+    tf_apply "${dir}" "${events}" "${plan}"
+  else
+    tf_apply "${dir}" "${events}" "$@"
+  fi
 }
 
 # tf_output DIR NAME: output NAME of the state DIR is initialised for, as JSON text (a string output

@@ -44,7 +44,7 @@ jq -n \
 
 state_key="${NETWORK_STATE_KEY}"
 plan_file="${work}/network.tfplan"
-tf=(terraform "-chdir=${dir}")
+apply_events="${work}/network-apply.events"
 
 # What the job reports when no value is known (plan before the first apply, destroy of nothing).
 unknown_result="$(jq -n -c --arg cidr "${NETWORK_CIDR}" --arg zones "${ZONES_CSV}" \
@@ -68,10 +68,8 @@ finish() {
 case "${ACTION}" in
   provision)
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
-    tf_plan "${dir}" "${plan_file}" -lock-timeout=120s
-    changes="$(tf_plan_changes "${plan_file}")"
-    require_approved_plan "${dir}" "${plan_file}"
-    "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
+    tf_apply_as_approved "${dir}" "${plan_file}" "${apply_events}" -lock-timeout=120s
+    changes="$(tf_changes "${apply_events}")"
     outputs="$(current_outputs)"
     finish "${outputs}" "${changes}"
     ;;
@@ -83,7 +81,7 @@ case "${ACTION}" in
     fi
     # Read-only: no lock, so not even a lock object is written to the state bucket.
     tf_plan "${dir}" "${plan_file}" -lock=false
-    changes="$(tf_plan_changes "${plan_file}")"
+    changes="$(tf_changes "${plan_file}.events")"
     # fabric_result is a jsonencode()d string, as tf_output reads it: decoded here the same way.
     planned="$(tf_plan_json "${dir}" "${plan_file}" |
       jq -c '.planned_values.outputs.fabric_result.value // empty | if type == "string" then fromjson else . end')"
@@ -93,9 +91,8 @@ case "${ACTION}" in
   destroy)
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
     before="$(current_outputs)"
-    tf_plan "${dir}" "${plan_file}" -destroy -lock-timeout=120s
-    changes="$(tf_plan_changes "${plan_file}")"
-    "${tf[@]}" apply -input=false -no-color -auto-approve "${plan_file}"
+    tf_apply "${dir}" "${apply_events}" -destroy -lock-timeout=120s
+    changes="$(tf_changes "${apply_events}")"
     finish "${before}" "${changes}"
     ;;
 esac
