@@ -213,9 +213,10 @@ kops_update_terraform() {
   kops update cluster "${kops_common[@]}" --target=terraform "--out=${dir}" "$@" >&2
 }
 
+# From the state, or from the events of the apply that just ran ($1).
 control_plane_groups() {
   local groups
-  groups="$(tf_output "${dir}" master_autoscaling_group_ids)" || exit 1
+  groups="$(tf_output "${dir}" master_autoscaling_group_ids "${1:-}")" || exit 1
   jq -c 'if type == "array" then . else [] end' <<<"${groups:-[]}"
 }
 
@@ -415,7 +416,7 @@ case "${ACTION}" in
       log "the cluster changed (${changes}): rolling update, one instance at a time"
       rolling_update control-plane,node
     fi
-    control_plane="$(control_plane_groups)"
+    control_plane="$(control_plane_groups "${apply_events}")"
     finish "${secret_arn}" "${control_plane}" "${changes}" "${summary}"
     ;;
   plan)

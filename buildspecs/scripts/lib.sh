@@ -25,7 +25,8 @@
 #   tf_plan_digest DIR PLANFILE       print the SHA-256 of what a saved plan would do
 #   require_approved_plan DIR PLANFILE  die unless the plan is the one approved (APPROVED_PLAN_DIGEST)
 #   tf_apply_as_approved DIR PLANFILE EVENTS [ARG...]  apply; with APPROVED_PLAN_DIGEST set, only the approved plan
-#   tf_output DIR NAME                an output of the current state ('' before it exists; dies if unreadable)
+#   tf_output DIR NAME [EVENTS]       an output of the current state ('' before it exists; dies if unreadable),
+#                                     read from the events of the tf_apply that just ran when given
 #   write_result JSON                 write the job's result where the buildspec exports it from
 #   result_file                       print that path
 #   clear_result                      remove a stale result before a job starts
@@ -300,13 +301,20 @@ tf_apply_as_approved() {
   fi
 }
 
-# tf_output DIR NAME: output NAME of the state DIR is initialised for, as JSON text (a string output
-# raw); nothing when the state has no such output yet. A state that cannot be read (access denied,
-# no network) stops the job: an empty value would pass for "not created yet".
+# tf_output DIR NAME [EVENTS]: output NAME of the state DIR is initialised for, as JSON text (a
+# string output raw); nothing when the state has no such output yet. A state that cannot be read
+# (access denied, no network) stops the job: an empty value would pass for "not created yet".
+# With EVENTS (tf_apply's), the value comes from the apply's last "outputs" event, which holds every
+# output's value: no Terraform process is started for it.
 tf_output() {
-  local dir="$1" name="$2" outputs
-  outputs="$(terraform -chdir="${dir}" output -no-color -json)" ||
-    die "could not read the Terraform state's outputs in ${dir} (see the error above)"
+  local dir="$1" name="$2" events="${3:-}" outputs
+  if [[ -n "${events}" ]]; then
+    outputs="$(jq -s -c -e 'map(select(.type == "outputs")) | last // error("none") | .outputs' "${events}")" ||
+      die "Terraform reported no outputs in ${events}"
+  else
+    outputs="$(terraform -chdir="${dir}" output -no-color -json)" ||
+      die "could not read the Terraform state's outputs in ${dir} (see the error above)"
+  fi
   jq -r --arg name "${name}" '.[$name].value // empty | if type == "string" then . else tojson end' <<<"${outputs}"
 }
 

@@ -50,9 +50,10 @@ apply_events="${work}/network-apply.events"
 unknown_result="$(jq -n -c --arg cidr "${NETWORK_CIDR}" --arg zones "${ZONES_CSV}" \
   '{vpcId: "", vpcCidr: $cidr, zones: ($zones | split(",")), subnetIds: {}, subnetIdsCsv: "", securityGroupId: ""}')"
 
+# From the state, or from the events of the apply that just ran ($1).
 current_outputs() {
   local value
-  value="$(tf_output "${dir}" fabric_result)" || exit 1
+  value="$(tf_output "${dir}" fabric_result "${1:-}")" || exit 1
   printf '%s\n' "${value:-${unknown_result}}"
 }
 
@@ -70,7 +71,7 @@ case "${ACTION}" in
     tf_init "${dir}" "${STATE_BUCKET}" "${state_key}" "${FABRIC_REGION}"
     tf_apply_as_approved "${dir}" "${plan_file}" "${apply_events}" -lock-timeout=120s
     changes="$(tf_changes "${apply_events}")"
-    outputs="$(current_outputs)"
+    outputs="$(current_outputs "${apply_events}")"
     finish "${outputs}" "${changes}"
     ;;
   plan)
