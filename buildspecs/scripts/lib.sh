@@ -219,15 +219,19 @@ tf_init_local() {
 
 # Every plan, apply and show loads the AWS provider's schema (about 2 CPU-seconds each): the jobs
 # read plans and applies through Terraform's machine-readable UI (-json), which carries the change
-# summary, instead of running `terraform show` for it. The log gets Terraform's messages from it:
-# one line per planned and applied change, the summary, diagnostics with their detail.
+# summary and the outputs, instead of running `terraform show` or `output` for them. The log gets
+# Terraform's own messages from it: each planned and applied change with its progress, the
+# summary, diagnostics with their detail.
 tf_json() {
-  local dir="$1" events="$2" command="$3" status=0
+  local dir="$1" events="$2" command="$3"
   shift 3
-  terraform -chdir="${dir}" "${command}" -json -input=false "$@" >"${events}" || status=$?
-  jq -r 'select(.type | IN("planned_change", "resource_drift", "apply_complete", "apply_errored", "change_summary", "diagnostic"))
-    | ."@message", (.diagnostic.detail // empty | "  " + .)' "${events}" >&2
-  [[ "${status}" -eq 0 ]] || die "terraform ${command} failed (errors above)"
+  # Streamed, so a watched log shows each change while Terraform makes it.
+  if ! terraform -chdir="${dir}" "${command}" -json -input=false "$@" | tee "${events}" |
+    jq --unbuffered -r 'select(.type | IN("planned_change", "resource_drift", "apply_start", "apply_progress",
+        "apply_complete", "apply_errored", "change_summary", "diagnostic"))
+      | ."@message", (.diagnostic.detail // empty | "  " + .)' >&2; then
+    die "terraform ${command} failed (errors above)"
+  fi
 }
 
 tf_plan() {
