@@ -71,6 +71,26 @@ export const FIGURES = {
     source: 'estimate',
     estimate: 'a large single binary from GitHub releases at tens of MB/s',
   },
+  terraformFromToolsCache: {
+    seconds: 1,
+    what: "install-tools.sh terraform from the tools cache: the Terraform zip (about 27 MB) from the fabric region's state bucket",
+    source:
+      'Amazon S3 user guide, "Performance guidelines": keep S3 and the compute that reads it in the same Region ' +
+      '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-guidelines.html); ' +
+      'the AWS CLI downloads large objects in 8 MB parts, 10 at a time (its s3 configuration defaults)',
+    estimate:
+      'no published throughput for one build: about 100 MB/s taken; every fabric after the first in an account and Region ' +
+      '(the first one downloads from releases.hashicorp.com and fills the cache)',
+  },
+  kopsFromToolsCache: {
+    seconds: 3,
+    what: "install-tools.sh kops from the tools cache: the kops binary (about 200 MB) from the fabric region's state bucket",
+    source:
+      'Amazon S3 user guide, "Performance guidelines" ' +
+      '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-guidelines.html); ' +
+      'the AWS CLI downloads large objects in 8 MB parts, 10 at a time (its s3 configuration defaults)',
+    estimate: 'about 100 MB/s taken, and its SHA-256 checked; the first fabric in an account and Region downloads it from GitHub',
+  },
   terraformInit: {
     seconds: 15,
     what: 'terraform init: S3 backend and the hashicorp/aws provider (several hundred MB unpacked)',
@@ -167,6 +187,11 @@ export interface ModelInput {
   readonly orchestrator: SynthesizedOrchestrator;
   /** Resources the network Terraform creates (measured in the Terraform section). */
   readonly networkResources?: number;
+  /**
+   * `warm`: the jobs' tools come from the fabric region's tools cache (every fabric after the first
+   * in an account and Region); `cold`: from their release pages (the first). @default 'warm'
+   */
+  readonly toolsCache?: 'warm' | 'cold';
 }
 
 function sum(parts: readonly Figure[], what: string): StepDuration {
@@ -193,6 +218,9 @@ export function cloudCriticalPath(
   input: ModelInput,
 ): CriticalPath & { readonly steps: CriticalPath['steps']; readonly clusterResources: number } {
   const { orchestrator } = input;
+  const warm = (input.toolsCache ?? 'warm') === 'warm';
+  const terraformTool = warm ? FIGURES.terraformFromToolsCache : FIGURES.terraformInstall;
+  const kopsTool = warm ? FIGURES.kopsFromToolsCache : FIGURES.kopsInstall;
   const kops = kopsClusterResourceCount();
   const clusterResources = kops.cluster;
   const durationOf = (step: PathStep): StepDuration => {
@@ -232,7 +260,7 @@ export function cloudCriticalPath(
           source: TERRAFORM_APPLY.source,
           estimate: TERRAFORM_APPLY.estimate,
         };
-        return sum([start, FIGURES.terraformInstall, FIGURES.terraformInit, FIGURES.terraformSchemaLoad, apply], `CodeBuild ${buildspec}`);
+        return sum([start, terraformTool, FIGURES.terraformInit, FIGURES.terraformSchemaLoad, apply], `CodeBuild ${buildspec}`);
       }
       if (buildspec.endsWith('cluster.yml')) {
         const apply: Figure = {
@@ -244,15 +272,7 @@ export function cloudCriticalPath(
           estimate: TERRAFORM_APPLY.estimate,
         };
         return sum(
-          [
-            start,
-            FIGURES.terraformInstall,
-            FIGURES.kopsInstall,
-            FIGURES.kopsUpdateTarget,
-            FIGURES.terraformInit,
-            FIGURES.terraformSchemaLoad,
-            apply,
-          ],
+          [start, terraformTool, kopsTool, FIGURES.kopsUpdateTarget, FIGURES.terraformInit, FIGURES.terraformSchemaLoad, apply],
           `CodeBuild ${buildspec}`,
         );
       }

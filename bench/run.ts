@@ -309,6 +309,11 @@ async function main(): Promise<void> {
       ),
     );
     out(`TOTAL push to ready: ${model.totalSeconds.toFixed(0)} s = ${(model.totalSeconds / 60).toFixed(1)} min`);
+    const cold = cloudCriticalPath({ orchestrator, toolsCache: 'cold', ...(networkResources ? { networkResources } : {}) });
+    out(
+      `  (the first fabric in an account and Region, whose jobs download the tools from their release pages and fill ` +
+        `the tools cache: at most ${cold.totalSeconds.toFixed(0)} s = ${(cold.totalSeconds / 60).toFixed(1)} min)`,
+    );
     out('');
     out('per step, each figure with its source (ESTIMATE where no published figure was found):');
     for (const s of model.steps) {

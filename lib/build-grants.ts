@@ -280,6 +280,15 @@ function grantState(project: codebuild.Project, stateBucketArn: string): void {
       resources: [`${stateBucketArn}/fabrics/*`],
     }),
   );
+  // install-tools.sh keeps its downloads there, named by their pinned SHA-256, and checks each
+  // cached copy against it: a planted object is never run.
+  project.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ToolsCache',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [`${stateBucketArn}/tools/sha256/*`],
+    }),
+  );
 }
 
 function acknowledgeState(project: codebuild.Project, stateBucketArn: string): void {
@@ -292,6 +301,10 @@ function acknowledgeState(project: codebuild.Project, stateBucketArn: string): v
     {
       id: `AwsSolutions-IAM5[Resource::${bucket}/fabrics/*]`,
       reason: 'Terraform state and the kops state store of every fabric live under fabrics/ of the run-time state buckets.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucket}/tools/sha256/*]`,
+      reason: "The jobs' tool downloads, one object per pinned SHA-256 (install-tools.sh checks each copy against it).",
     },
   );
 }

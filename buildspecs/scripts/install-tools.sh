@@ -11,6 +11,10 @@
 #     fabricctl:kopsSha256); it wins over tools.env and must be 64 lowercase hex characters.
 #   TERRAFORM_ACCEPT_INSTALLED (optional, true|false): true uses a terraform on PATH at
 #     TERRAFORM_MIN_VERSION or newer as it is (local mode: your own terraform, on any platform).
+#   TOOLS_CACHE_URI (optional): an S3 folder (s3://bucket/prefix) of downloads named by their pinned
+#     SHA-256. A download is taken from there when it is there, else from its release page and then
+#     copied there. Either way it is checked against the pinned SHA-256: a cached copy that is not
+#     the pinned file is not used.
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -88,19 +92,47 @@ version_at_least() {
   done
 }
 
+# verified SHA256 FILE: true when FILE is the pinned download.
+verified() {
+  printf '%s  %s\n' "$1" "$2" | sha256sum --check --strict --quiet - 2>/dev/null
+}
+
 # download URL SHA256 FILE HOW_TO_PIN: fetch and verify; the file is removed when the checksum differs.
+# With TOOLS_CACHE_URI, the cached copy (named by the checksum) comes first, and a verified download
+# from URL is copied there for the next build (in-region S3 instead of the release page).
 download() {
-  local url="$1" sha="$2" file="$3" how_to_pin="$4" platform
+  local url="$1" sha="$2" file="$3" how_to_pin="$4" platform cached=""
   [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}'); refusing to download. ${how_to_pin}"
   # Only downloads need the platform: a tool already on PATH runs wherever it was built for.
   platform="$(uname -s)-$(uname -m)"
   [[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned, this machine is ${platform}:" \
     "put terraform ${TERRAFORM_MIN_VERSION} or newer on PATH and set TERRAFORM_ACCEPT_INSTALLED=true"
+  # The cache is in the fabric region's state bucket (FABRIC_REGION), not the stack's region.
+  local -a copy=(aws ${FABRIC_REGION:+--region "${FABRIC_REGION}"} s3 cp --only-show-errors)
+  if [[ -n "${TOOLS_CACHE_URI:-}" ]]; then
+    cached="${TOOLS_CACHE_URI%/}/${sha}"
+    if "${copy[@]}" "${cached}" "${file}" 2>/dev/null; then
+      if verified "${sha}" "${file}"; then
+        log "${url}: the copy in ${cached} is the pinned file; not downloading"
+        return 0
+      fi
+      log "${cached} is not the pinned file (SHA-256 ${sha}); downloading ${url} instead"
+      rm -f "${file}"
+    fi
+  fi
   log "downloading ${url}"
   curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
-  if ! printf '%s  %s\n' "${sha}" "${file}" | sha256sum --check --strict --quiet -; then
+  if ! verified "${sha}" "${file}"; then
     rm -f "${file}"
     die "SHA-256 of ${url} is not the pinned ${sha}"
+  fi
+  if [[ -n "${cached}" ]]; then
+    # The cache only saves time: a copy that fails is reported, and the build goes on.
+    if "${copy[@]}" "${file}" "${cached}"; then
+      log "copied to ${cached} for the next build"
+    else
+      log "could not copy ${url} to ${cached} (above); the next build downloads it again"
+    fi
   fi
 }
 

@@ -67,4 +67,15 @@ describe('cloudCriticalPath', () => {
       expect(ec2.total - lambda.total).toBeCloseTo(2 * (FIGURES.codebuildProvisioning.seconds - FIGURES.codebuildLambdaStart.seconds));
     },
   );
+
+  test('GIVEN a cold tools cache (the first fabric in a Region) WHEN walked THEN both jobs pay the release-page downloads instead', () => {
+    const orchestrator = synthesizeOrchestrator({ lambdaBuilds: true });
+    const warm = cloudCriticalPath({ orchestrator });
+    const cold = cloudCriticalPath({ orchestrator, toolsCache: 'cold' });
+    const terraformSaving = FIGURES.terraformInstall.seconds - FIGURES.terraformFromToolsCache.seconds;
+    const kopsSaving = FIGURES.kopsInstall.seconds - FIGURES.kopsFromToolsCache.seconds;
+    expect(terraformSaving).toBeGreaterThan(0);
+    expect(kopsSaving).toBeGreaterThan(0);
+    expect(cold.totalSeconds - warm.totalSeconds).toBeCloseTo(2 * terraformSaving + kopsSaving);
+  });
 });

@@ -334,6 +334,14 @@ describe('the cluster job role: DNS, EC2, Auto Scaling, load balancers, queues, 
     );
   });
 
+  test('GIVEN both job roles WHEN they use the tools cache THEN they get and put objects under tools/sha256/ only', () => {
+    for (const statements of [network, cluster]) {
+      const cache = bySid(statements, 'ToolsCache');
+      expect(actionsOf(cache!)).toEqual(['s3:GetObject', 's3:PutObject']);
+      expect(JSON.stringify(resourcesOf(cache!))).toMatch(/\/tools\/sha256\/\*"\]\]\}\]$/);
+    }
+  });
+
   test('GIVEN the network role WHEN synthesized THEN it may touch no IAM, DNS, secret, queue or rule', () => {
     const services = new Set(network.flatMap(actionsOf).map((a) => a.split(':')[0]));
     // codebuild, logs and kms: the CDK's grants for the project's own reports, logs and key.

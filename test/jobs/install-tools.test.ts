@@ -14,7 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { describeWithMoto, useMoto } from '../support/moto';
 
 const SCRIPT = resolve(__dirname, '../../buildspecs/scripts/install-tools.sh');
 const TOOLS_ENV = resolve(__dirname, '../../buildspecs/tools.env');
@@ -311,4 +313,93 @@ describe('install-tools.sh', () => {
       if (!downloads) expect(result.output).toContain(`terraform ${version} on PATH`);
     },
   );
+});
+
+/**
+ * The tools cache (TOOLS_CACHE_URI): downloads kept in the fabric region's state bucket, named by
+ * their pinned SHA-256, with the real AWS CLI against moto. curl stays fake: it records whether the
+ * release page was asked.
+ */
+const AWS_CLI = spawnSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
+if (!AWS_CLI) {
+  // eslint-disable-next-line no-console
+  console.warn('SKIPPED: the AWS CLI is not on PATH, so the tools cache of install-tools.sh is not run against moto.');
+}
+(AWS_CLI ? describeWithMoto : describe.skip)('install-tools.sh with the tools cache in S3 (moto)', () => {
+  const moto = useMoto();
+  const BUCKET = 'fabricctl-state-123456789012-us-east-2';
+  const CACHE = `s3://${BUCKET}/tools/sha256`;
+  let bin: string;
+  let s3: S3Client;
+  const body = '#!/bin/bash\n[[ "$1 $2" == "version --short" ]] && echo v1.36.2\n';
+  const sha = createHash('sha256').update(body).digest('hex');
+
+  beforeAll(async () => {
+    s3 = new S3Client({ endpoint: moto.current().endpoint, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+  });
+  beforeEach(() => {
+    bin = mkdtempSync(join(tmpdir(), 'install-tools-cache-'));
+    writeFileSync(join(bin, 'kops-linux-amd64'), body);
+    writeFileSync(
+      join(bin, 'curl'),
+      `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\n` +
+        `while [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then cp "${bin}/kops-linux-amd64" "$2"; fi; shift; done\n`,
+    );
+    chmodSync(join(bin, 'curl'), 0o755);
+  });
+  afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+  const install = (cache = CACHE) => {
+    const result = spawnSync('bash', [SCRIPT, 'kops'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PATH: `${bin}:${dirname(AWS_CLI)}:/usr/bin:/bin`,
+        FABRICCTL_TOOLS_DIR: join(bin, 'tools'),
+        AWS_ENDPOINT_URL: moto.current().endpoint,
+        FABRIC_REGION: 'us-east-2',
+        KOPS_SHA256: sha,
+        TOOLS_CACHE_URI: cache,
+      },
+    });
+    return { status: result.status, output: `${result.stdout}${result.stderr}`, downloaded: existsSync(join(bin, 'curl.calls')) };
+  };
+  const cached = async (): Promise<string> => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}` }));
+    return (await object.Body?.transformToString()) ?? '';
+  };
+
+  test('GIVEN an empty cache WHEN kops is installed THEN it comes from its release page and is cached by SHA-256', async () => {
+    const result = install();
+    expect(result.status).toBe(0);
+    expect(result.downloaded).toBe(true);
+    expect(result.output).toContain(`copied to ${CACHE}/${sha} for the next build`);
+    expect(await cached()).toBe(body);
+  });
+
+  test('GIVEN the cached copy WHEN another build installs kops THEN it is taken from the cache and the release page is not asked', () => {
+    const result = install();
+    expect(result.status).toBe(0);
+    expect(result.downloaded).toBe(false);
+    expect(result.output).toContain(`the copy in ${CACHE}/${sha} is the pinned file; not downloading`);
+    expect(readFileSync(join(bin, 'tools', 'bin', 'kops'), 'utf8')).toBe(body);
+  });
+
+  test('GIVEN a cached object that is not the pinned file WHEN installed THEN the release download replaces it', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}`, Body: '#!/bin/bash\necho planted\n' }));
+    const result = install();
+    expect(result.status).toBe(0);
+    expect(result.output).toContain(`${CACHE}/${sha} is not the pinned file`);
+    expect(result.downloaded).toBe(true);
+    expect(readFileSync(join(bin, 'tools', 'bin', 'kops'), 'utf8')).toBe(body);
+    expect(await cached()).toBe(body);
+  });
+
+  test('GIVEN a cache it cannot write (no such bucket) WHEN installed THEN it goes on from the release page, saying so', () => {
+    const result = install('s3://no-such-bucket-fabricctl/tools/sha256');
+    expect(result.status).toBe(0);
+    expect(result.downloaded).toBe(true);
+    expect(result.output).toContain('the next build downloads it again');
+  });
 });

@@ -80,7 +80,7 @@ interface Run {
     expect(planned.stderr).toContain('Plan: 1 to add, 0 to change, 1 to destroy.');
   });
 
-  test('GIVEN an approved plan digest WHEN the plan is still the same THEN tf_apply_as_approved applies it; else PlanChanged, nothing applied', () => {
+  test('GIVEN an approved digest WHEN the plan is the same THEN tf_apply_as_approved applies it; else PlanChanged, nothing applied', () => {
     configure(twoResources('c'));
     const digest = lib('tf_plan "$DIR" "$WORK/approved.tfplan"; tf_plan_digest "$DIR" "$WORK/approved.tfplan"').stdout;
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
