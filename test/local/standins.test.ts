@@ -1,9 +1,14 @@
+import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
+import { createServer } from 'node:http';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as dnsPacket from 'dns-packet';
 import { checkReadiness } from '../../lambdas/check-readiness/core';
+import type { Logger } from '../../lambdas/shared/logger';
 import type { ReadinessEvent } from '../../lib/domain/contract';
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
 import { API_SERVER_AUTH } from '../../lib/local/standins/contracts';
@@ -234,6 +239,56 @@ describeWithMoto('local stand-ins', () => {
       expect([...answered].sort()).toEqual([...expected].sort());
     } finally {
       await dns.stop();
+    }
+  });
+
+  test('GIVEN a query still waiting for Route 53 WHEN the public DNS stand-in stops THEN its late answer is dropped, not sent', async () => {
+    // A Route 53 endpoint that holds its answer until the stand-in has stopped, then refuses.
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = (): void => undefined;
+    const questionArrived = new Promise<void>((resolve) => (asked = resolve));
+    const route53Endpoint = createServer((_request, response) => {
+      asked();
+      void held.then(() => {
+        response.writeHead(400, { 'content-type': 'text/xml' });
+        response.end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidInput</Code><Message>held</Message></Error></ErrorResponse>');
+      });
+    });
+    await new Promise<void>((resolve) => route53Endpoint.listen(0, '127.0.0.1', resolve));
+    let answered = (): void => undefined;
+    const readFailed = new Promise<void>((resolve) => (answered = resolve));
+    const logger: Logger = {
+      log: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (message) => {
+        if (message.includes('could not read Route 53')) answered();
+      },
+      with: () => logger,
+    };
+    const thrown: unknown[] = [];
+    const onThrown = (error: unknown) => thrown.push(error);
+    process.on('unhandledRejection', onThrown);
+    process.on('uncaughtException', onThrown);
+    const client = createSocket('udp4');
+    try {
+      const { port } = route53Endpoint.address() as AddressInfo;
+      const dns = await startPublicDnsStandIn({ route53Endpoint: `http://127.0.0.1:${port}`, logger });
+      const [host, dnsPort] = dns.address.split(':');
+      client.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'NS', name: 'example.com' }] }), Number(dnsPort), host);
+      await questionArrived;
+      await dns.stop();
+      release();
+      await readFailed;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(thrown).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onThrown);
+      process.off('uncaughtException', onThrown);
+      client.close();
+      route53Endpoint.closeAllConnections();
+      await new Promise((resolve) => route53Endpoint.close(resolve));
     }
   });
 

@@ -38,6 +38,8 @@ export async function startPublicDnsStandIn(options: PublicDnsStandInOptions): P
   const logger = options.logger ?? createLogger();
   const route53 = new Route53Client({ region: 'us-east-1', endpoint: options.route53Endpoint });
   const socket = createSocket('udp4');
+  // An answer still waiting for Route 53 when stop() closes the socket has nowhere to go.
+  let stopped = false;
 
   const answer = async (message: Buffer, peer: RemoteInfo): Promise<void> => {
     let query: dnsPacket.Packet;
@@ -79,6 +81,7 @@ export async function startPublicDnsStandIn(options: PublicDnsStandInOptions): P
         logger.warn('public DNS stand-in could not read Route 53', { standIn: 'public-dns', error: (error as Error).message });
       }
     }
+    if (stopped) return;
     socket.send(dnsPacket.encode(reply), peer.port, peer.address);
   };
 
@@ -94,6 +97,9 @@ export async function startPublicDnsStandIn(options: PublicDnsStandInOptions): P
   logger.info('public DNS stand-in listening (answers NS from the emulator, not the internet)', { standIn: 'public-dns', address });
   return {
     address,
-    stop: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    stop: () => {
+      stopped = true;
+      return new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
   };
 }
