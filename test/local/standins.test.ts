@@ -242,7 +242,7 @@ describeWithMoto('local stand-ins', () => {
     }
   });
 
-  test('GIVEN a query still waiting for Route 53 WHEN the public DNS stand-in stops THEN its late answer is dropped, not sent', async () => {
+  test('GIVEN a query waiting for Route 53 WHEN the public DNS stand-in stops THEN its late answer is dropped, not sent', async () => {
     // A Route 53 endpoint that holds its answer until the stand-in has stopped, then refuses.
     let release = (): void => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
