@@ -20,6 +20,7 @@
 #   tf_init_local DIR                 terraform init with the local backend
 #   tf_plan DIR PLANFILE [ARG...]     terraform plan -out=PLANFILE; its events in PLANFILE.events, its messages on stderr
 #   tf_apply DIR EVENTS [ARG...]      terraform apply -auto-approve; its events in EVENTS, its messages on stderr
+#   tf_last_event EVENTS TYPE         print the last event of TYPE in EVENTS (dies when there is none)
 #   tf_changes EVENTS                 print {"add":n,"change":n,"destroy":n}: Terraform's change summary in EVENTS
 #   tf_plan_json DIR PLANFILE         print `terraform show -json` of a saved plan (run once per plan)
 #   tf_plan_digest DIR PLANFILE       print the SHA-256 of what a saved plan would do
@@ -248,13 +249,17 @@ tf_apply() {
   tf_json "${dir}" "${events}" apply -auto-approve "$@"
 }
 
+# A plan or apply reports its summary and outputs as events; a run that stopped before them has none.
+tf_last_event() {
+  local events="$1" type="$2"
+  jq -s -c -e --arg type "${type}" 'map(select(.type == $type)) | last // error("none")' "${events}" ||
+    die "Terraform reported no ${type} event in ${events}"
+}
+
 # Terraform's own change summary (its "Plan: X to add, Y to change, Z to destroy" line, or the
 # "Apply complete!" one): a replacement counts once to add and once to destroy.
 tf_changes() {
-  local events="$1"
-  jq -s -c -e 'map(select(.type == "change_summary")) | last // error("none")
-    | .changes | {add, change, destroy: .remove}' "${events}" ||
-    die "Terraform reported no change summary in ${events}"
+  tf_last_event "$1" change_summary | jq -c '.changes | {add, change, destroy: .remove}'
 }
 
 # The saved plan as JSON: read once, kept beside the plan for the digest and the planned values.
@@ -313,8 +318,7 @@ tf_apply_as_approved() {
 tf_output() {
   local dir="$1" name="$2" events="${3:-}" outputs
   if [[ -n "${events}" ]]; then
-    outputs="$(jq -s -c -e 'map(select(.type == "outputs")) | last // error("none") | .outputs' "${events}")" ||
-      die "Terraform reported no outputs in ${events}"
+    outputs="$(tf_last_event "${events}" outputs | jq -c '.outputs')" || exit 1
   else
     outputs="$(terraform -chdir="${dir}" output -no-color -json)" ||
       die "could not read the Terraform state's outputs in ${dir} (see the error above)"

@@ -115,6 +115,6 @@ interface Run {
     writeFileSync(join(work, 'empty.events'), '{"type":"version","@message":"Terraform 1.11.4"}\n');
     const read = lib('tf_changes "$WORK/empty.events"');
     expect(read.status).not.toBe(0);
-    expect(read.stderr).toContain('Terraform reported no change summary');
+    expect(read.stderr).toContain('Terraform reported no change_summary event');
   });
 });
