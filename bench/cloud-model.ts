@@ -19,6 +19,12 @@ const KOPS_OUTPUT_SOURCE =
   'and its suggestion "kops validate cluster --wait 10m" ' +
   '(https://github.com/kubernetes/kops/blob/master/docs/cli/kops_validate_cluster.md)';
 
+/** Where the tools cache's download figures come from (install-tools.sh reads it with `aws s3 cp`). */
+const TOOLS_CACHE_SOURCE =
+  'Amazon S3 user guide, "Performance guidelines": keep S3 and the compute that reads it in the same Region ' +
+  '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-guidelines.html); ' +
+  'the AWS CLI downloads large objects in 8 MB parts, 10 at a time (its s3 configuration defaults)';
+
 export const FIGURES = {
   lambdaColdStart: {
     seconds: 1,
@@ -74,10 +80,7 @@ export const FIGURES = {
   terraformFromToolsCache: {
     seconds: 1,
     what: "install-tools.sh terraform from the tools cache: the Terraform zip (about 27 MB) from the fabric region's state bucket",
-    source:
-      'Amazon S3 user guide, "Performance guidelines": keep S3 and the compute that reads it in the same Region ' +
-      '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-guidelines.html); ' +
-      'the AWS CLI downloads large objects in 8 MB parts, 10 at a time (its s3 configuration defaults)',
+    source: TOOLS_CACHE_SOURCE,
     estimate:
       'no published throughput for one build: about 100 MB/s taken; every fabric after the first in an account and Region ' +
       '(the first one downloads from releases.hashicorp.com and fills the cache)',
@@ -85,10 +88,7 @@ export const FIGURES = {
   kopsFromToolsCache: {
     seconds: 3,
     what: "install-tools.sh kops from the tools cache: the kops binary (about 200 MB) from the fabric region's state bucket",
-    source:
-      'Amazon S3 user guide, "Performance guidelines" ' +
-      '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-guidelines.html); ' +
-      'the AWS CLI downloads large objects in 8 MB parts, 10 at a time (its s3 configuration defaults)',
+    source: TOOLS_CACHE_SOURCE,
     estimate: 'about 100 MB/s taken, and its SHA-256 checked; the first fabric in an account and Region downloads it from GitHub',
   },
   terraformInit: {
