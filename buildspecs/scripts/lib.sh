@@ -12,7 +12,7 @@
 #   require_bool NAME                 fail unless $NAME is true or false
 #   require_tags_json NAME            fail unless $NAME is a JSON object of string values
 #   require_carried_tags NAME         fail, naming each, on tags kops --cloud-labels or AWS cannot carry
-#   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (mirror when TF_PLUGIN_MIRROR is set)
+#   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (mirror when TF_PLUGIN_MIRROR is set); GOGC for Go tools
 #   tf_stage_dir SRC                  copy a Terraform directory tree into a fresh work dir; prints its path
 #   tf_emulator_overrides DIR [ALIAS...]  write provider settings for the AWS emulator (only when AWS_ENDPOINT_URL is set)
 #   tf_local_backend_override DIR     make DIR use a local backend (plan without a state bucket)
@@ -134,6 +134,11 @@ RC
     export TF_CLI_CONFIG_FILE=/dev/null
   fi
   export TF_IN_AUTOMATION=1 TF_INPUT=0
+  # Terraform and the AWS provider are Go programs that build and decode the provider's 13.6 MB
+  # schema in every plan and apply; with Go's default GOGC=100 a quarter of their CPU goes to the
+  # garbage collector. At 400 the cluster job's Terraform took 23 % less CPU (63.7 -> 49.2 s, its
+  # test suite) and its largest process 535 MB instead of 325 MB: well within a build's 3 GB.
+  export GOGC="${GOGC:-400}"
 }
 
 # Terraform writes .terraform/ and override files next to the configuration: work on a copy so

@@ -111,6 +111,12 @@ interface Run {
     expect(failed.stderr).toContain('terraform apply failed (errors above)');
   });
 
+  test("GIVEN the job's Terraform settings THEN Go's collector runs at GOGC=400 unless the build's environment sets GOGC", () => {
+    expect(lib('tf_cli_config; printf %s "$GOGC"').stdout).toBe('400');
+    expect(lib('tf_cli_config; printf %s "$GOGC"', { GOGC: '150' }).stdout).toBe('150');
+    expect(lib('tf_cli_config; bash -c \'printf %s "$GOGC"\'').stdout).toBe('400');
+  });
+
   test('fails when the events hold no change summary, instead of reporting made-up counts', () => {
     writeFileSync(join(work, 'empty.events'), '{"type":"version","@message":"Terraform 1.11.4"}\n');
     const read = lib('tf_changes "$WORK/empty.events"');
