@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describeWithMoto, useMoto } from './moto';
-import { motoPython, startMoto } from '../../lib/local/moto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { motoInstalled, motoPython, startMoto } from '../../lib/local/moto';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 describeWithMoto('moto test support', () => {
@@ -14,6 +16,32 @@ describeWithMoto('moto test support', () => {
     expect(identity.Account).toBe('123456789012');
     expect(moto.current().endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
+});
+
+describeWithMoto('motoInstalled', () => {
+  const SYSTEM_PYTHON = '/usr/bin/python3';
+  const systemPythonLacksMoto = spawnSync(SYSTEM_PYTHON, ['-c', 'import moto'], { stdio: 'ignore' }).status === 1;
+  test('GIVEN the moto_server on PATH THEN it says moto and its server are installed', () => {
+    expect(motoInstalled()).toBe(true);
+  });
+  (systemPythonLacksMoto ? test : test.skip)(
+    "GIVEN a moto_server whose Python has no moto (Debian's python3) THEN it says moto is not installed",
+    () => {
+      const bin = mkdtempSync(join(tmpdir(), 'no-moto-'));
+      try {
+        writeFileSync(join(bin, 'moto_server'), `#!${SYSTEM_PYTHON}\n`, { mode: 0o755 });
+        const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+        expect(motoPython(env)).toBe(SYSTEM_PYTHON);
+        expect(motoInstalled(env)).toBe(false);
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    },
+  );
+  if (!systemPythonLacksMoto) {
+    // eslint-disable-next-line no-console
+    console.warn(`SKIPPED: motoInstalled's "not installed" answer is not checked: ${SYSTEM_PYTHON} is missing or has moto.`);
+  }
 });
 
 describeWithMoto('startMoto', () => {
