@@ -12,6 +12,7 @@ import type { AslDefinition, AslMachine, AslState } from '../definition';
 import { createAwsEnvironment, createLocalEnvironment, LocalEnvironment } from './environment';
 import { EnvironmentVariableType, runBuild } from './standins/codebuild';
 import { promoteApiRecord } from './standins/dns-controller';
+import { readSharedSynthesis, SHARED_SYNTHESIS_ENV, writeSharedSynthesis } from './shared-synthesis';
 import { synthesizeOrchestrator, SynthesizedOrchestrator } from './synth';
 import { buildTaskHandlers, mergedFunctionEnvironment } from './task-handlers';
 import { forgetTaskToken, waitForTaskToken } from './task-tokens';
@@ -133,17 +134,28 @@ export function withStepFunctionsTaskTimeouts(asl: AslDefinition): AslDefinition
 
 let synthesized: SynthesizedOrchestrator | undefined;
 /**
- * The stack is synthesized once per process: the definition does not change between runs. It takes
- * seconds, so `log` hears of it (the caller decides where that goes: lib/local prints nothing).
+ * The stack is synthesized once per process (once per test run: lib/local/shared-synthesis.ts): the
+ * definition does not change between runs. It takes seconds, so `log` hears of it (the caller
+ * decides where that goes: lib/local prints nothing).
  */
 export function localOrchestrator(log?: (line: string) => void): SynthesizedOrchestrator {
   if (synthesized === undefined) {
-    log?.('synthesizing the FabricOrchestrator stack (the definition the cloud runs)...');
-    const started = Date.now();
-    synthesized = synthesizeOrchestrator();
-    log?.(`synthesized in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    const shared = process.env[SHARED_SYNTHESIS_ENV] || undefined;
+    synthesized = shared === undefined ? undefined : readSharedSynthesis(shared);
+    if (synthesized === undefined) {
+      synthesized = synthesizeWithLog(log);
+      if (shared !== undefined) writeSharedSynthesis(shared, synthesized);
+    }
   }
   return synthesized;
+}
+
+function synthesizeWithLog(log?: (line: string) => void): SynthesizedOrchestrator {
+  log?.('synthesizing the FabricOrchestrator stack (the definition the cloud runs)...');
+  const started = Date.now();
+  const result = synthesizeOrchestrator();
+  log?.(`synthesized in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return result;
 }
 
 /**

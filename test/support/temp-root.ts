@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SHARED_SYNTHESIS_ENV } from '../../lib/local/shared-synthesis';
 
 /**
  * One temporary folder per test run, removed when the run ends. Tests (and what they start: CDK
@@ -14,6 +15,8 @@ export function createRunTempRoot(): void {
   const root = mkdtempSync(join(tmpdir(), 'fabricctl-test-run-'));
   process.env[RUN_TMPDIR] = root;
   process.env.TMPDIR = root;
+  // The run's local executions (workflow suites, CLI and daemon processes) share one synthesis.
+  process.env[SHARED_SYNTHESIS_ENV] = join(root, 'synthesized-orchestrator.json');
 }
 
 export function removeRunTempRoot(): void {
