@@ -98,11 +98,12 @@ export const FIGURES = {
     estimate: 'provider download dominates; no provider cache in an on-demand build',
   },
   terraformSchemaLoad: {
-    seconds: 2,
+    seconds: 1.6,
     what: "terraform apply starting: Terraform reads the AWS provider's schema (13.6 MB as JSON) before it plans",
     source:
       'measured: `terraform validate` of a one-resource configuration with terraform 1.11.4 and hashicorp/aws 5.100.0, ' +
-      '5 runs of 1.99-2.03 s (2 cores, load average 0.7, 2026-12-01)',
+      'GOGC=400 as the jobs run it (buildspecs/scripts/lib.sh tf_cli_config), 5 runs of 1.57-1.69 s; 1.73-1.75 s at ' +
+      "Go's default GOGC=100 (2 cores, load average 1.5, 2026-12-01)",
     estimate:
       'a CodeBuild host taken to be as fast as that machine; each job runs one such Terraform process, ' +
       'as its apply plans in the same process (buildspecs/scripts/lib.sh tf_apply)',
