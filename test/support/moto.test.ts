@@ -1,9 +1,10 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describeWithMoto, useMoto } from './moto';
+import { stopWorkerMotos, workerMoto } from './worker-moto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { motoInstalled, motoPython, startMoto } from '../../lib/local/moto';
@@ -147,4 +148,39 @@ describeWithMoto('the emulator handles one request at a time (lib/local/serial-m
       }
     },
   );
+});
+
+describeWithMoto('one emulator per jest worker (test/support/worker-moto.ts)', () => {
+  const s3 = (endpoint: string) =>
+    new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-2', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+
+  test("GIVEN a file that used the worker's emulator WHEN the next file asks for one THEN it gets the same emulator, emptied", async () => {
+    const first = await workerMoto();
+    await s3(first.endpoint).send(new CreateBucketCommand({ Bucket: 'left-by-the-previous-file' }));
+    await first.stop();
+
+    const next = await workerMoto();
+    expect({ pid: next.pid, endpoint: next.endpoint }).toEqual({ pid: first.pid, endpoint: first.endpoint });
+    expect((await s3(next.endpoint).send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
+  });
+
+  test('GIVEN a run whose workers started emulators WHEN it ends THEN the teardown stops each by its PID', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'worker-motos-'));
+    const moto = await startMoto();
+    try {
+      writeFileSync(join(root, 'moto-of-worker-7.json'), JSON.stringify({ endpoint: moto.endpoint, pid: moto.pid }));
+      writeFileSync(join(root, 'moto-of-worker-8.json'), JSON.stringify({ endpoint: 'http://127.0.0.1:1', pid: 2 ** 22 + 1 }));
+      expect(stopWorkerMotos(root)).toEqual([moto.pid]);
+      const answers = () =>
+        fetch(`${moto.endpoint}/moto-api/data.json`).then(
+          () => true,
+          () => false,
+        );
+      for (let i = 0; i < 100 && (await answers()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await answers()).toBe(false);
+    } finally {
+      await moto.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

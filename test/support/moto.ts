@@ -1,8 +1,9 @@
-import { Moto, motoInstalled, startMoto } from '../../lib/local/moto';
+import { Moto, motoInstalled } from '../../lib/local/moto';
+import { workerMoto } from './worker-moto';
 
 /**
- * Starts one moto_server for a test file and points the AWS SDK (and Terraform) at it.
- * Where moto_server is missing the suite is skipped and says why.
+ * Gives a test file an empty moto_server (its worker's, test/support/worker-moto.ts) and points the
+ * AWS SDK (and Terraform) at it. Where moto_server is missing the suite is skipped and says why.
  */
 export const MOTO_AVAILABLE = motoInstalled();
 export const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
@@ -14,7 +15,7 @@ if (!MOTO_AVAILABLE) {
 export function useMoto(): { readonly current: () => Moto } {
   let moto: Moto | undefined;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await workerMoto();
     process.env.AWS_ENDPOINT_URL = moto.endpoint;
   });
   afterAll(async () => {

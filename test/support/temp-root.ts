@@ -9,7 +9,7 @@ import { SHARED_SYNTHESIS_ENV } from '../../lib/local/shared-synthesis';
  * os.tmpdir(), which reads TMPDIR: pointing it here keeps a run from leaving hundreds of folders in
  * /tmp. The workers are started after this and inherit it.
  */
-const RUN_TMPDIR = 'FABRICCTL_TEST_RUN_TMPDIR';
+export const RUN_TMPDIR = 'FABRICCTL_TEST_RUN_TMPDIR';
 
 export function createRunTempRoot(): void {
   const root = mkdtempSync(join(tmpdir(), 'fabricctl-test-run-'));

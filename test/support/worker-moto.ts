@@ -1,0 +1,65 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Moto, startMoto } from '../../lib/local/moto';
+import { RUN_TMPDIR } from './temp-root';
+
+/**
+ * One moto_server per jest worker, shared by the test files that worker runs one after another and
+ * reset between them. A new moto_server spends 2 to 4 CPU-seconds loading moto's services before it
+ * answers, and about 20 files ask for one. A worker runs one file at a time, so a file still has the
+ * emulator to itself. The run's global teardown stops each of them by its PID (stopWorkerMotos).
+ */
+const FILE_PREFIX = 'moto-of-worker-';
+
+interface Recorded {
+  readonly endpoint: string;
+  readonly pid: number;
+}
+
+function recordFile(root: string): string {
+  return join(root, `${FILE_PREFIX}${process.env.JEST_WORKER_ID ?? '1'}.json`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** This worker's emulator with nothing in it: reset when an earlier file used it, else started. */
+export async function workerMoto(): Promise<Moto> {
+  const root = process.env[RUN_TMPDIR];
+  if (!root) return startMoto();
+  const file = recordFile(root);
+  const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Recorded) : undefined;
+  if (recorded && alive(recorded.pid)) {
+    const response = await fetch(`${recorded.endpoint}/moto-api/reset`, { method: 'POST' }).catch(() => undefined);
+    if (response?.ok) return shared(recorded);
+  }
+  const moto = await startMoto();
+  // The worker may end before the run does: it must not wait for its emulator (the teardown stops it).
+  moto.release();
+  writeFileSync(file, JSON.stringify({ endpoint: moto.endpoint, pid: moto.pid } satisfies Recorded));
+  return shared(moto);
+}
+
+/** A test file does not stop the worker's emulator: the next file resets it, the run stops it. */
+function shared({ endpoint, pid }: Recorded): Moto {
+  return { endpoint, pid, port: Number(new URL(endpoint).port), stop: async () => undefined, release: () => undefined };
+}
+
+/** Stops every worker's emulator of the run (global teardown); the PIDs of those already gone are skipped. */
+export function stopWorkerMotos(root: string): number[] {
+  const stopped: number[] = [];
+  for (const name of existsSync(root) ? readdirSync(root) : []) {
+    if (!name.startsWith(FILE_PREFIX)) continue;
+    const { pid } = JSON.parse(readFileSync(join(root, name), 'utf8')) as Recorded;
+    if (!alive(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    stopped.push(pid);
+  }
+  return stopped;
+}
