@@ -1,11 +1,12 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describeWithMoto, useMoto } from './moto';
+import { RUN_TMPDIR } from './temp-root';
 import { stopWorkerMotos, workerMoto } from './worker-moto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { motoInstalled, motoPython, startMoto } from '../../lib/local/moto';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -162,6 +163,28 @@ describeWithMoto('one emulator per jest worker (test/support/worker-moto.ts)', (
     const next = await workerMoto();
     expect({ pid: next.pid, endpoint: next.endpoint }).toEqual({ pid: first.pid, endpoint: first.endpoint });
     expect((await s3(next.endpoint).send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
+  });
+
+  test("GIVEN a worker's emulator that runs but cannot be emptied THEN it is stopped and the file gets a new one", async () => {
+    const worker = process.env.JEST_WORKER_ID;
+    const root = process.env[RUN_TMPDIR] ?? '';
+    const stuck = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => stuck.once('exit', (_code, signal) => resolve(signal)));
+    process.env.JEST_WORKER_ID = `stuck-${process.pid}`;
+    const record = join(root, `moto-of-worker-${process.env.JEST_WORKER_ID}.json`);
+    let replacement: Awaited<ReturnType<typeof workerMoto>> | undefined;
+    try {
+      writeFileSync(record, JSON.stringify({ endpoint: 'http://127.0.0.1:1', pid: stuck.pid }));
+      replacement = await workerMoto();
+      expect(await exited).toBe('SIGKILL');
+      expect(replacement.pid).not.toBe(stuck.pid);
+      expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual({ endpoint: replacement.endpoint, pid: replacement.pid });
+    } finally {
+      process.env.JEST_WORKER_ID = worker;
+      stuck.kill('SIGKILL');
+      if (replacement) process.kill(replacement.pid, 'SIGTERM');
+      rmSync(record, { force: true });
+    }
   });
 
   test('GIVEN a run whose workers started emulators WHEN it ends THEN the teardown stops each by its PID', async () => {

@@ -38,6 +38,8 @@ export async function workerMoto(): Promise<Moto> {
   if (recorded && alive(recorded.pid)) {
     const response = await fetch(`${recorded.endpoint}/moto-api/reset`, { method: 'POST' }).catch(() => undefined);
     if (response?.ok) return shared(recorded);
+    // Running but not emptied: stopped here, as nothing would stop it once its record is replaced.
+    process.kill(recorded.pid, 'SIGKILL');
   }
   const moto = await startMoto();
   // The worker may end before the run does: it must not wait for its emulator (the teardown stops it).
