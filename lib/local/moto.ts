@@ -27,7 +27,7 @@ export class MotoUnavailable extends Error {
 }
 
 /** moto_server run through serial-moto-server.py, which says why it handles one request at a time. */
-const SERIAL_SERVER = join(__dirname, 'serial-moto-server.py');
+export const SERIAL_SERVER = join(__dirname, 'serial-moto-server.py');
 
 /**
  * The Python that has moto: the interpreter named by moto_server's own `#!` line (a pip, pipx or

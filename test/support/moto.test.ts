@@ -8,7 +8,7 @@ import { RUN_TMPDIR } from './temp-root';
 import { stopWorkerMotos, workerMoto } from './worker-moto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { motoInstalled, motoPython, startMoto } from '../../lib/local/moto';
+import { motoInstalled, motoPython, SERIAL_SERVER, startMoto } from '../../lib/local/moto';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 describeWithMoto('moto test support', () => {
@@ -168,7 +168,8 @@ describeWithMoto('one emulator per jest worker (test/support/worker-moto.ts)', (
   test("GIVEN a worker's emulator that runs but cannot be emptied THEN it is stopped and the file gets a new one", async () => {
     const worker = process.env.JEST_WORKER_ID;
     const root = process.env[RUN_TMPDIR] ?? '';
-    const stuck = spawn('sleep', ['60'], { stdio: 'ignore' });
+    // A process that looks like the worker's emulator (its command line names the server) and answers nothing.
+    const stuck = spawn(motoPython(), ['-c', 'import time; time.sleep(60)', SERIAL_SERVER], { stdio: 'ignore' });
     const exited = new Promise((resolve) => stuck.once('exit', (_code, signal) => resolve(signal)));
     process.env.JEST_WORKER_ID = `stuck-${process.pid}`;
     const record = join(root, `moto-of-worker-${process.env.JEST_WORKER_ID}.json`);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Moto, startMoto } from '../../lib/local/moto';
+import { processAlive } from '../../lib/local/account/home';
+import { Moto, SERIAL_SERVER, startMoto } from '../../lib/local/moto';
 import { RUN_TMPDIR } from './temp-root';
 
 /**
@@ -20,14 +21,8 @@ function recordFile(root: string): string {
   return join(root, `${FILE_PREFIX}${process.env.JEST_WORKER_ID ?? '1'}.json`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** A PID of this run's that is still moto (the system may have given a PID of a stopped one to another program). */
+const alive = (pid: number): boolean => processAlive(pid, SERIAL_SERVER);
 
 /** This worker's emulator with nothing in it: reset when an earlier file used it, else started. */
 export async function workerMoto(): Promise<Moto> {
