@@ -243,6 +243,8 @@ tf_json() {
 tf_plan() {
   local dir="$1" plan="$2"
   shift 2
+  # The JSON kept beside an earlier plan of this file (tf_plan_json) would describe that plan.
+  rm -f "${plan}.json"
   tf_json "${dir}" "${plan}.events" plan "$@" "-out=${plan}"
 }
 

@@ -101,6 +101,16 @@ interface Run {
     expect(lib('tf_output "$DIR" second').stdout).toBe('c');
   });
 
+  test("GIVEN a plan file planned again WHEN its digest is read THEN it is the new plan's, not the JSON kept from the first", () => {
+    configure(twoResources('e'));
+    const first = lib('tf_plan "$DIR" "$WORK/twice.tfplan" -lock=false; tf_plan_digest "$DIR" "$WORK/twice.tfplan"').stdout;
+    configure(twoResources('f'));
+    const again = lib('tf_plan "$DIR" "$WORK/twice.tfplan" -lock=false; tf_plan_digest "$DIR" "$WORK/twice.tfplan"').stdout;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(again).toMatch(/^[0-9a-f]{64}$/);
+    expect(again).not.toBe(first);
+  });
+
   test("fails when Terraform fails: the job stops naming the command, with Terraform's error and its detail in the log", () => {
     configure('resource "terraform_data" "broken" {\n  input = nope\n}\n');
     const failed = lib('tf_apply "$DIR" "$WORK/failed.events"; echo "not reached"');
