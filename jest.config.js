@@ -13,8 +13,9 @@ module.exports = {
   testTimeout: 120000,
   // Long suites first, also on a fresh clone without jest's cache of durations.
   testSequencer: '<rootDir>/test/support/sequencer.js',
-  // The slow suites (Terraform against moto) spend much of their time in the AWS provider's own
-  // waits (a VPC 10 s, subnets 11 s, kops's SQS queue 25 s), not on the CPU: four workers ran the
-  // whole suite in 574 s on 2 cores, two in 685 s (2026-12-01, quiet machine, all passing).
+  // More workers than cores: the slow suites (Terraform against moto) wait in the AWS provider's own
+  // polls (a VPC 13 s, subnets 10 s, kops's SQS queue 25 s) while others use the CPU. On 2 cores
+  // (2026-12-01, fresh clone, cold cache) four workers ran jest in 387 s with both cores busy for
+  // all but about 15 s, six in 399 s; earlier two took 685 s and four 574 s.
   maxWorkers: 4,
 };
