@@ -1,6 +1,8 @@
 import { Moto, motoInstalled } from '../../lib/local/moto';
 import { workerMoto } from './worker-moto';
 
+export { resetMoto } from './worker-moto';
+
 /**
  * Gives a test file an empty moto_server (its worker's, test/support/worker-moto.ts) and points the
  * AWS SDK (and Terraform) at it. Where moto_server is missing the suite is skipped and says why.
@@ -28,11 +30,4 @@ export function useMoto(): { readonly current: () => Moto } {
       return moto;
     },
   };
-}
-
-/** Clears every emulated resource between tests. */
-export async function resetMoto(moto: Moto): Promise<void> {
-  const response = await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
-  // A reset that did not happen would let one test's resources leak into the next.
-  if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status} from ${moto.endpoint}/moto-api/reset`);
 }

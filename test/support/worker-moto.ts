@@ -31,8 +31,11 @@ export async function workerMoto(): Promise<Moto> {
   const file = recordFile(root);
   const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Recorded) : undefined;
   if (recorded && alive(recorded.pid)) {
-    const response = await fetch(`${recorded.endpoint}/moto-api/reset`, { method: 'POST' }).catch(() => undefined);
-    if (response?.ok) return shared(recorded);
+    const emptied = await resetMoto(recorded).then(
+      () => true,
+      () => false,
+    );
+    if (emptied) return shared(recorded);
     // Running but not emptied: stopped here, as nothing would stop it once its record is replaced.
     process.kill(recorded.pid, 'SIGKILL');
   }
@@ -41,6 +44,13 @@ export async function workerMoto(): Promise<Moto> {
   moto.release();
   writeFileSync(file, JSON.stringify({ endpoint: moto.endpoint, pid: moto.pid } satisfies Recorded));
   return shared(moto);
+}
+
+/** Clears every emulated resource (between tests, and between the files of a worker). */
+export async function resetMoto(moto: { readonly endpoint: string }): Promise<void> {
+  const response = await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
+  // A reset that did not happen would let one test's resources leak into the next.
+  if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status} from ${moto.endpoint}/moto-api/reset`);
 }
 
 /** A test file does not stop the worker's emulator: the next file resets it, the run stops it. */
