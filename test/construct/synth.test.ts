@@ -5,17 +5,19 @@ import * as path from 'node:path';
 import { TEST_KOPS_SHA256 } from '../support/stack';
 
 /**
- * `npx cdk synth` as a user runs it: offline, the cdk-nag AWS Solutions rules on, every function
- * bundled by the local esbuild. DOCKER points at a command that always fails, so a Docker fallback
- * would fail this test.
+ * `npx cdk synth` as a user runs it: offline, the cdk-nag AWS Solutions rules and aws-cdk-lib's
+ * CloudFormation validation on, every function bundled by the local esbuild. DOCKER points at a
+ * command that always fails, so a Docker fallback would fail this test.
  */
 describe('cdk synth', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'fabricctl-synth-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
+  // With aws-cdk-lib's CloudFormation validation on, as a user's synth has it (setup-env.ts turns it off).
+  const { CDK_VALIDATION: _off, ...userEnv } = process.env;
   const cdkSynth = (...args: string[]) =>
     spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', out, ...args], {
       cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env, CDK_DOCKER: 'false', DOCKER: 'false' },
+      env: { ...userEnv, CDK_DOCKER: 'false', DOCKER: 'false' },
       encoding: 'utf8',
       timeout: 240_000,
     });
