@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
@@ -130,6 +130,35 @@ describe('kops stand-in command line (flags read from the vendored kops 1.36.2 r
     const wrong = spawnSync(join(STANDIN, 'bin/kops'), ['update', 'cluster', '--zones=a'], { encoding: 'utf8' });
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toBe('kops stand-in (kops is not installed)\nError: unknown flag: --zones\n');
+  });
+
+  describe('bin/kops runs the stand-in as one bundle (lib/local/standins/kops/bundle.ts)', () => {
+    // Under the repository, as the default one: the bundle requires its packages from node_modules.
+    const cache = resolve(__dirname, '../../node_modules/.cache');
+    mkdirSync(cache, { recursive: true });
+    const folder = mkdtempSync(join(cache, 'kops-bundle-test-'));
+    const bundle = join(folder, 'kops-standin.cjs');
+    const kops = (...args: string[]) =>
+      spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env: { ...process.env, FABRICCTL_KOPS_STANDIN_BUNDLE: bundle } });
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+    test('GIVEN no bundle WHEN bin/kops runs THEN it makes one listing the sources it holds, and runs it; the next call reuses it', () => {
+      expect(kops('version').stdout).toBe('Client version: 1.36.2 (kops stand-in, kops is not installed)\n');
+      const inputs = readFileSync(`${bundle}.inputs`, 'utf8').trim().split('\n');
+      expect(inputs).toEqual(expect.arrayContaining([join(STANDIN, 'src/main.ts'), resolve(STANDIN, '../contracts.ts')]));
+      expect(inputs.every((file) => file.startsWith(resolve(__dirname, '../..')) && !file.includes('node_modules'))).toBe(true);
+      const made = statSync(bundle).mtimeMs;
+      expect(kops('version').status).toBe(0);
+      expect(statSync(bundle).mtimeMs).toBe(made);
+    });
+
+    test('GIVEN a source newer than the bundle WHEN bin/kops runs THEN it bundles again before it runs', () => {
+      const old = new Date(Date.now() - 3600_000);
+      utimesSync(bundle, old, old);
+      const wrong = kops('update', 'cluster', '--zones=a');
+      expect(wrong.stderr).toBe('kops stand-in (kops is not installed)\nError: unknown flag: --zones\n');
+      expect(statSync(bundle).mtimeMs).toBeGreaterThan(old.getTime() + 60_000);
+    });
   });
 
   test('fails when create cluster asks for a control-plane zone count the stand-in does not render, or an even one as kops refuses', () => {

@@ -10,8 +10,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { KOPS_PLACEHOLDER_ADDRESS } from '../../domain/kops';
+import { PACKAGE_ROOT } from '../../package-root';
 
-export const KOPS_STANDIN_ROOT = join(__dirname, 'kops');
+// From the package root, not __dirname: the stand-in also runs as one bundle kept elsewhere (kops/bundle.ts).
+export const KOPS_STANDIN_ROOT = join(PACKAGE_ROOT, 'lib', 'local', 'standins', 'kops');
 export const KOPS_REFERENCE_DIR = join(KOPS_STANDIN_ROOT, 'reference');
 export const KOPS_GOLDEN_DIR = join(KOPS_STANDIN_ROOT, 'golden');
 /** kops's completed cluster spec of its HA test cluster: the API server settings kops gives every cluster. */
