@@ -8,7 +8,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    // One program from tsconfig.json (it includes every linted file): the whole lint took 16 s, against
+    // 25 s with projectService, which builds its programs file by file (2 cores, 2026-12-01).
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       // Output goes through the CLI's io and the functions' logger; a test that prints says why.
