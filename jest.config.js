@@ -16,6 +16,7 @@ module.exports = {
   // More workers than cores: the slow suites (Terraform against moto) wait in the AWS provider's own
   // polls (a VPC 13 s, subnets 10 s, kops's SQS queue 25 s) while others use the CPU. On 2 cores
   // (2026-12-01, fresh clone, cold cache) four workers ran jest in 387 s with both cores busy for
-  // all but about 15 s, six in 399 s; earlier two took 685 s and four 574 s.
+  // all but about 15 s, six in 399 s; later, on a slower hour, five took 477 s where four took 458 s.
+  // Earlier two took 685 s and four 574 s.
   maxWorkers: 4,
 };
