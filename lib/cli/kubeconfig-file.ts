@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { CliError, EXIT } from './io';
+import { writeFileWhole } from '../write-file-whole';
 
 /**
  * The kubeconfig a fabric gets: one cluster, one user and one context, all named after the cluster
@@ -116,12 +116,5 @@ export function readKubeconfig(path: string): { realPath: string; text?: string 
  */
 export function writeKubeconfig(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.fabricctl-${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    // A new file: the umask can only narrow 0600.
-    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, path);
-  } finally {
-    rmSync(temporary, { force: true });
-  }
+  writeFileWhole(path, text, { mode: 0o600 });
 }

@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { SynthesizedOrchestrator } from './synth';
+import { writeFileWhole } from '../write-file-whole';
 
 /**
  * A file where processes that run the same sources share one synthesis (lib/local/run.ts,
@@ -22,7 +23,5 @@ export function readSharedSynthesis(file: string): SynthesizedOrchestrator | und
 
 /** Written whole, then renamed: a process reading it at the same moment sees all of it or nothing. */
 export function writeSharedSynthesis(file: string, orchestrator: SynthesizedOrchestrator): void {
-  const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, JSON.stringify(orchestrator));
-  renameSync(partial, file);
+  writeFileWhole(file, JSON.stringify(orchestrator));
 }

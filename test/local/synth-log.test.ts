@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARED_SYNTHESIS_ENV } from '../../lib/local/shared-synthesis';
@@ -56,7 +56,7 @@ describe('localOrchestrator', () => {
     process.env[SHARED_SYNTHESIS_ENV] = file;
     expect(freshLocalOrchestrator()()).toEqual({ lockTable: 'LockTable' });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ lockTable: 'LockTable' });
-    expect(existsSync(`${file}.${process.pid}.partial`)).toBe(false);
+    expect(readdirSync(folder)).toEqual(['synthesized.json']);
 
     const lines: string[] = [];
     expect(freshLocalOrchestrator()((line) => lines.push(line))).toEqual({ lockTable: 'LockTable' });

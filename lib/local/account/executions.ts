@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WireHistoryEvent } from './history';
+import { writeFileWhole } from '../../write-file-whole';
 
 /**
  * The local account's executions and their histories, kept in a folder (one JSON file per
@@ -105,9 +106,8 @@ export class ExecutionStore {
       const stored = this.executions.get(arn);
       if (!stored) continue;
       const file = join(this.dir, `${stored.record.name}.json`);
-      // Written whole and renamed, so a reader (or a crash) never sees half a file.
-      writeFileSync(`${file}.tmp`, JSON.stringify(stored));
-      renameSync(`${file}.tmp`, file);
+      // A reader (or a crash) never sees half a file.
+      writeFileWhole(file, JSON.stringify(stored));
     }
     this.dirty.clear();
   }

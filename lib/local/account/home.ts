@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileWhole } from '../../write-file-whole';
 
 /**
  * Where a local account lives: one folder (`$FABRICCTL_LOCAL_HOME`, else `~/.fabricctl/local`)
@@ -74,9 +75,8 @@ export function writeAccountState(home: string, state: LocalAccountState, option
     writeFileSync(file, text, { flag: 'wx' });
     return;
   }
-  // Written whole and renamed: a command reading it never sees half of it.
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
+  // A command reading it never sees half of it.
+  writeFileWhole(file, text);
 }
 
 export function removeAccountState(home: string): void {

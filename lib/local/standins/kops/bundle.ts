@@ -3,10 +3,11 @@
  * about 0.2 CPU-seconds instead of 0.47 through tsx's require hook, and the cluster job calls kops
  * about a hundred times in a test run. bin/kops makes it again when a file it holds is newer.
  */
-import { renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { renameSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { PACKAGE_ROOT } from '../../../package-root';
+import { writeFileWhole } from '../../../write-file-whole';
 
 /**
  * Where bin/kops keeps the bundle when FABRICCTL_KOPS_STANDIN_BUNDLE does not say. Either must be
@@ -34,8 +35,7 @@ export function bundleKopsStandin(outfile: string): void {
     logLevel: 'warning',
   });
   const inputs = Object.keys(metafile.inputs).map((file) => path.resolve(PACKAGE_ROOT, file));
-  writeFileSync(`${partial}.inputs`, `${inputs.join('\n')}\n`);
-  renameSync(`${partial}.inputs`, inputsOf(outfile));
+  writeFileWhole(inputsOf(outfile), `${inputs.join('\n')}\n`);
   // Dated when the build started: a source saved while it ran is newer, so the next call rebuilds.
   utimesSync(partial, started, started);
   renameSync(partial, outfile);
