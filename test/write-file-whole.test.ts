@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileWhole } from '../lib/write-file-whole';
@@ -25,8 +25,12 @@ describe('writeFileWhole', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  test('fails when the folder is missing, and leaves no temporary file behind', () => {
-    expect(() => writeFileWhole(join(folder, 'missing', 'state.json'), 'new')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
-    expect(readdirSync(folder)).toEqual([]);
+  test('fails when the rename fails (a folder holds the name), and leaves no temporary file behind', () => {
+    const taken = join(folder, 'state.json');
+    mkdirSync(join(taken, 'inside'), { recursive: true });
+    expect(() => writeFileWhole(taken, 'new')).toThrow(
+      expect.objectContaining({ code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/) }),
+    );
+    expect(readdirSync(folder)).toEqual(['state.json']);
   });
 });
