@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '../../lib/local/account/home';
 import { Moto, SERIAL_SERVER, startMoto } from '../../lib/local/moto';
+import { writeFileWhole } from '../../lib/write-file-whole';
 import { RUN_TMPDIR } from './temp-root';
 
 /**
@@ -42,7 +43,8 @@ export async function workerMoto(): Promise<Moto> {
   const moto = await startMoto();
   // The worker may end before the run does: it must not wait for its emulator (the teardown stops it).
   moto.release();
-  writeFileSync(file, JSON.stringify({ endpoint: moto.endpoint, pid: moto.pid } satisfies Recorded));
+  // Whole or not at all: the teardown reads every record, and half of one would stop it there.
+  writeFileWhole(file, JSON.stringify({ endpoint: moto.endpoint, pid: moto.pid } satisfies Recorded));
   return shared(moto);
 }
 
