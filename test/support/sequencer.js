@@ -8,10 +8,10 @@ const Sequencer = require('@jest/test-sequencer').default;
 const path = require('node:path');
 
 const EXPECTED_SECONDS = {
-  'workflow/scenarios.test.ts': 265,
+  'workflow/scenarios.test.ts': 240,
   'workflow/day2.test.ts': 255,
   'jobs/cluster-job.test.ts': 185,
-  'workflow/five-zones.test.ts': 110,
+  'workflow/five-zones.test.ts': 75,
   'workflow/upgrade.test.ts': 110,
   'jobs/network-job.test.ts': 95,
   'package/pack.test.ts': 90,

@@ -11,7 +11,9 @@ import { TERRAFORM_SKIP_REASON } from '../support/terraform';
  * the real network script and Terraform against moto). The first takes the lock and fails in its
  * network job (fault injection: Terraform's apply gets an undeclared variable), so it holds the
  * lock for a few seconds without building a whole cluster; the second starts once the first holds
- * the lock and gives up with FabricBusy while it still does.
+ * the lock, retries AcquireLock as its retrier allows (maxAttempts 10 in lib/workflow.ts) and gives
+ * up with FabricBusy while the first still holds it. This is workflow scenario 5 (the other seven are
+ * test/workflow/scenarios.test.ts).
  */
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
@@ -58,7 +60,8 @@ describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', (
   }
 
   test(
-    'GIVEN a run holding the lock WHEN a second run for the fabric gives up with FabricBusy ' + 'THEN only the holder writes the record',
+    'GIVEN a run holding the lock WHEN a second run for the fabric waits, retrying, then gives up with FabricBusy ' +
+      'THEN only the holder writes the record',
     async () => {
       const spec = { name: 'race', domain: DOMAIN, region: 'us-east-2', network: { cidr: '10.30.0.0/16' } };
       let startSecond: () => void = () => undefined;
@@ -74,7 +77,13 @@ describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', (
         { action: 'provision', spec },
         { ...FAST, executionName: 'holder', onEvent: onFirstEvent, injectBuildEnvironment: FAIL_NETWORK_APPLY },
       );
-      const second = firstHoldsLock.then(() => executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'loser' }));
+      const retries: Array<{ state: string; error: string }> = [];
+      const onLoserEvent = (e: ProgressEvent) => {
+        if (e.type === 'retry') retries.push({ state: e.state, error: e.error });
+      };
+      const second = firstHoldsLock.then(() =>
+        executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'loser', onEvent: onLoserEvent }),
+      );
       const loser: LocalRunResult = await second;
       // The loser is done while the holder still runs: nothing it did may show in the record.
       const afterLoser = await recordVersions();
@@ -85,6 +94,11 @@ describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', (
         events: ['Fabric Failed'],
       });
       expect(loser.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:holder/);
+      // The waiting is visible: one retry event per attempt of AcquireLock's retrier, naming the failed condition.
+      expect(retries).toHaveLength(10);
+      expect(new Set(retries.map((r) => `${r.state} ${r.error}`))).toEqual(
+        new Set(['AcquireLock DynamoDB.ConditionalCheckFailedException']),
+      );
       // At most the holder's own PROVISIONING (written after its Prepare, whichever run ends first).
       expect(afterLoser.map((v) => ({ status: v.status, lastExecution: v.lastExecution }))).toEqual(
         afterLoser.length === 0 ? [] : [{ status: 'PROVISIONING', lastExecution: holder.execution }],

@@ -22,7 +22,6 @@ import { TERRAFORM_SKIP_REASON } from '../support/terraform';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
-import type { ProgressEvent } from '../../lib/progress-events';
 import { buildPushRequest, parsePushEvent } from '../../lambdas/codecommit-push/core';
 import { codeCommitPushEvent } from '../support/eventbridge';
 import { KubeconfigDoc, kubeGet, runExecPlugin } from '../support/kubectl';
@@ -40,9 +39,11 @@ function fabricRepository(dir: string, name: string, spec: unknown): string {
 }
 
 /**
- * The eight workflow scenarios of local mode: the synthesized state machine run by
+ * Seven of the eight workflow scenarios of local mode: the synthesized state machine run by
  * aws-local-stepfunctions, every Task by the real code, builds by the local CodeBuild stand-in
  * running the real scripts and the real Terraform against moto, kops by its stand-in.
+ * Scenario 5, two executions for one fabric at once, is test/workflow/concurrency.test.ts: its holder
+ * fails in its network job, so it holds the lock without a whole provisioning run.
  * They share one emulator and run in order; each says what state it starts from. After scenario 2,
  * `fabricctl kubeconfig` reads the CA the kops stand-in stored for the provisioned fabric and the
  * API stand-in is asked with what it mints.
@@ -236,40 +237,6 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
       rmSync(dir, { recursive: true, force: true });
     },
   );
-
-  test('5. two executions for one fabric at once: one runs, the other waits then fails FabricBusy naming the holder', async () => {
-    const retries: Array<{ state: string; error: string }> = [];
-    // The second starts once the first holds the lock (not after a fixed delay: on a loaded machine
-    // the first could still be validating, and the second would take the lock instead).
-    let holding!: () => void;
-    const firstHoldsLock = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
-    const [first, second] = await Promise.all([
-      run(
-        { action: 'provision', spec: spec('demo') },
-        {
-          executionName: 'first',
-          onEvent: (e) => {
-            if (e.type === 'stateExited' && e.state === 'AcquireLock') holding();
-          },
-        },
-      ),
-      firstHoldsLock.then(() => {
-        const onEvent = (e: ProgressEvent) => {
-          if (e.type === 'retry') retries.push({ state: e.state, error: e.error });
-        };
-        return run({ action: 'provision', spec: spec('demo') }, { executionName: 'second', onEvent });
-      }),
-    ]);
-    // The waiting is visible: one retry event per attempt, naming the failed condition.
-    expect(retries).toHaveLength(10);
-    expect(new Set(retries.map((r) => `${r.state} ${r.error}`))).toEqual(new Set(['AcquireLock DynamoDB.ConditionalCheckFailedException']));
-    expect(first.status).toBe('SUCCEEDED');
-    expect(second.error).toBe('FabricBusy');
-    expect(second.cause).toMatch(/locked by execution arn:aws:states:us-east-2:123456789012:execution:FabricOrchestrator:first/);
-    expect(await locks()).toEqual([]);
-  });
 
   test(
     "4. a Terraform failure in the network job ends in Fabric Failed with Terraform's error, lock released, state kept; " +
