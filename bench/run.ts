@@ -318,7 +318,8 @@ async function main(): Promise<void> {
     out('per step, each figure with its source (ESTIMATE where no published figure was found):');
     for (const s of model.steps) {
       if (s.seconds === 0) continue;
-      out(`${s.state}: ${s.seconds} s`);
+      // Figures with tenths (1.6 s) add up to binary fractions: one decimal is what they carry.
+      out(`${s.state}: ${Number(s.seconds.toFixed(1))} s`);
       for (const p of s.parts ?? [
         { seconds: s.seconds, what: s.what, source: s.source, ...(s.estimate ? { estimate: s.estimate } : {}) },
       ]) {

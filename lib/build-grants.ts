@@ -280,8 +280,9 @@ function grantState(project: codebuild.Project, stateBucketArn: string): void {
       resources: [`${stateBucketArn}/fabrics/*`],
     }),
   );
-  // install-tools.sh keeps its downloads there, named by their pinned SHA-256, and checks each
-  // cached copy against it: a planted object is never run.
+  // install-tools.sh keeps its downloads there, named by their pinned SHA-256 (the AWS provider's zip
+  // by the package hash its lock file pins), and checks each cached copy against its pin (Terraform
+  // checks the provider): a planted object is never run.
   project.addToRolePolicy(
     new iam.PolicyStatement({
       sid: 'ToolsCache',

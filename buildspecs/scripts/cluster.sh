@@ -198,6 +198,8 @@ refuse_unappliable_changes() {
 prepare_terraform() {
   [[ -f "${dir}/kubernetes.tf" ]] || die "kops wrote no ${dir}/kubernetes.tf"
   printf 'terraform {\n  backend "s3" {}\n}\n' >"${dir}/zz_backend.tf"
+  # kops asks for hashicorp/aws ">= 5.0.0": the jobs' lock file holds it to the version they are tested with.
+  cp "$(tf_provider_lock)" "${dir}/.terraform.lock.hcl"
   write_node_size_override
   write_boundary_override
   tf_emulator_overrides "${dir}" files

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the pinned build tools (versions and SHA-256 in buildspecs/tools.env).
-# Usage: install-tools.sh [terraform] [kops]   (no argument: both)
+# Usage: install-tools.sh [terraform] [kops] [aws-provider]   (no argument: all three)
+#   aws-provider: Terraform's AWS provider for linux_amd64, unpacked into the tools folder's provider
+#   mirror (providers/), which lib.sh's tf_cli_config then gives Terraform. It is pinned by the jobs'
+#   dependency lock file (terraform/fabric-network/.terraform.lock.hcl), and Terraform itself checks
+#   every package against it. Needs terraform first; with TF_PLUGIN_MIRROR set there is nothing to do.
 # A tool already on PATH at the pinned version is used as it is; otherwise it is downloaded and
 # verified with sha256sum before it is installed. Without a pinned checksum nothing is downloaded.
 # It writes only into its own folder (fabric_tools_dir in lib.sh: FABRICCTL_TOOLS_DIR, else
@@ -13,8 +17,10 @@
 #     TERRAFORM_MIN_VERSION or newer as it is (local mode: your own terraform, on any platform).
 #   TOOLS_CACHE_URI (optional): an S3 folder (s3://bucket/prefix) of downloads named by their pinned
 #     SHA-256. A download is taken from there when it is there, else from its release page and then
-#     copied there. Either way it is checked against the pinned SHA-256: a cached copy that is not
-#     the pinned file is not used.
+#     copied there. Either way it is checked against its pin: a cached copy that is not the pinned
+#     file is not used. The AWS provider's zip is named by its pinned package hash (h1, in hex).
+#   TERRAFORM_LOCK_FILE (optional): the lock file the AWS provider is checked against (default: the
+#     jobs' own, see lib.sh tf_provider_lock).
 set -o errexit -o nounset -o pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +30,9 @@ tools_env="${TOOLS_ENV:-${script_dir}/../tools.env}"
 # shellcheck source=../tools.env source-path=SCRIPTDIR
 source "${tools_env}"
 
-require_env TERRAFORM_VERSION TERRAFORM_MIN_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64
+require_env TERRAFORM_VERSION TERRAFORM_MIN_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64 \
+  TERRAFORM_AWS_PROVIDER_VERSION TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64
+provider_lock="${TERRAFORM_LOCK_FILE:-$(tf_provider_lock)}"
 TERRAFORM_ACCEPT_INSTALLED="${TERRAFORM_ACCEPT_INSTALLED:-false}"
 require_bool TERRAFORM_ACCEPT_INSTALLED
 
@@ -58,11 +66,11 @@ if [[ -n "${KOPS_SHA256+set}" ]]; then
 fi
 
 tools=("$@")
-if ((${#tools[@]} == 0)); then tools=(terraform kops); fi
+if ((${#tools[@]} == 0)); then tools=(terraform kops aws-provider); fi
 for tool in "${tools[@]}"; do
   case "${tool}" in
-    terraform | kops) ;;
-    *) die "unknown tool '${tool}'; this script installs: terraform kops" ;;
+    terraform | kops | aws-provider) ;;
+    *) die "unknown tool '${tool}'; this script installs: terraform kops aws-provider" ;;
   esac
 done
 
@@ -97,12 +105,13 @@ verified() {
   printf '%s  %s\n' "$1" "$2" | sha256sum --check --strict --quiet - 2>/dev/null
 }
 
-# download URL SHA256 FILE HOW_TO_PIN: fetch and verify; the file is removed when the checksum differs.
-# With TOOLS_CACHE_URI, the cached copy (named by the checksum) comes first, and a verified download
-# from URL is copied there for the next build (in-region S3 instead of the release page).
-download() {
-  local url="$1" sha="$2" file="$3" how_to_pin="$4" platform cached=""
-  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}'); refusing to download. ${how_to_pin}"
+# fetch URL FILE CACHE_NAME CHECK...: FILE is a download that passes `CHECK... FILE`; returns 1, leaving
+# no FILE, when the one from URL does not. With TOOLS_CACHE_URI, the cached copy (CACHE_NAME) comes
+# first, and a checked download from URL is copied there for the next build (in-region S3 instead of
+# the release page). A cached copy that fails CHECK is not used.
+fetch() {
+  local url="$1" file="$2" name="$3" platform cached=""
+  shift 3
   # Only downloads need the platform: a tool already on PATH runs wherever it was built for.
   platform="$(uname -s)-$(uname -m)"
   [[ "${platform}" == Linux-x86_64 ]] || die "only linux amd64 checksums are pinned, this machine is ${platform}:" \
@@ -110,21 +119,21 @@ download() {
   # The cache is in the fabric region's state bucket (FABRIC_REGION), not the stack's region.
   local -a copy=(aws ${FABRIC_REGION:+--region "${FABRIC_REGION}"} s3 cp --only-show-errors)
   if [[ -n "${TOOLS_CACHE_URI:-}" ]]; then
-    cached="${TOOLS_CACHE_URI%/}/${sha}"
+    cached="${TOOLS_CACHE_URI%/}/${name}"
     if "${copy[@]}" "${cached}" "${file}" 2>/dev/null; then
-      if verified "${sha}" "${file}"; then
+      if "$@" "${file}"; then
         log "${url}: the copy in ${cached} is the pinned file; not downloading"
         return 0
       fi
-      log "${cached} is not the pinned file (SHA-256 ${sha}); downloading ${url} instead"
+      log "${cached} is not the pinned file; downloading ${url} instead"
       rm -f "${file}"
     fi
   fi
   log "downloading ${url}"
   curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
-  if ! verified "${sha}" "${file}"; then
+  if ! "$@" "${file}"; then
     rm -f "${file}"
-    die "SHA-256 of ${url} is not the pinned ${sha}"
+    return 1
   fi
   if [[ -n "${cached}" ]]; then
     # The cache only saves time: a copy that fails is reported, and the build goes on.
@@ -134,6 +143,13 @@ download() {
       log "could not copy ${url} to ${cached} (above); the next build downloads it again"
     fi
   fi
+}
+
+# download URL SHA256 FILE HOW_TO_PIN: fetch a file pinned by its SHA-256, cached under that SHA-256.
+download() {
+  local url="$1" sha="$2" file="$3" how_to_pin="$4"
+  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "no SHA-256 pinned for ${url} (got '${sha}'); refusing to download. ${how_to_pin}"
+  fetch "${url}" "${file}" "${sha}" verified "${sha}" || die "SHA-256 of ${url} is not the pinned ${sha}"
 }
 
 install_terraform() {
@@ -158,10 +174,75 @@ install_kops() {
   remove_scratch
 }
 
+# The provider's package inside a mirror, in Terraform's unpacked layout.
+provider_package="registry.terraform.io/hashicorp/aws/${TERRAFORM_AWS_PROVIDER_VERSION}/linux_amd64"
+
+# provider_mirror_locked MIRROR: true when Terraform installs the AWS provider from MIRROR and finds
+# it to be the package the lock file pins (its own checksum verification, in a scratch root).
+provider_mirror_locked() {
+  local mirror="$1" check status=0
+  check="$(mktemp -d "${tools_dir}/check.XXXXXX")"
+  cp "${provider_lock}" "${check}/.terraform.lock.hcl"
+  printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n' >"${check}/main.tf"
+  cat >"${check}/terraform.rc" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "${mirror}"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+RC
+  TF_CLI_CONFIG_FILE="${check}/terraform.rc" terraform -chdir="${check}" init -backend=false -input=false -no-color \
+    >"${check}/init.log" 2>&1 || status=$?
+  if ((status != 0)); then sed -n '/Error/,$p' "${check}/init.log" >&2; fi
+  rm -rf "${check}"
+  return "${status}"
+}
+
+# provider_zip_locked ZIP: unpacks ZIP as the provider's package of a scratch mirror and checks it.
+provider_zip_locked() {
+  rm -rf "${scratch}/mirror"
+  mkdir -p "${scratch}/mirror/${provider_package}"
+  unzip -q -o "$1" -d "${scratch}/mirror/${provider_package}" && provider_mirror_locked "${scratch}/mirror"
+}
+
+install_aws_provider() {
+  local version="${TERRAFORM_AWS_PROVIDER_VERSION}" h1="${TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64}" key
+  local zip="terraform-provider-aws_${TERRAFORM_AWS_PROVIDER_VERSION}_linux_amd64.zip"
+  local installed="${tools_dir}/providers/${provider_package}"
+  if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
+    log "aws-provider: Terraform takes it from TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR}; nothing to install"
+    return 0
+  fi
+  command -v terraform >/dev/null || die "aws-provider: terraform checks it against ${provider_lock}; install terraform first"
+  [[ -f "${provider_lock}" ]] || die "aws-provider: no lock file at ${provider_lock}"
+  grep -qF "\"${h1}\"" "${provider_lock}" ||
+    die "aws-provider: ${provider_lock} does not pin ${h1} (TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64 in ${tools_env})"
+  if [[ -d "${installed}" ]] && provider_mirror_locked "${tools_dir}/providers"; then
+    log "aws-provider: hashicorp/aws ${version} is already in ${tools_dir}/providers; not downloading"
+    return 0
+  fi
+  # The cache names it by the pinned package hash (base64 in the lock file) written in hex.
+  key="$(base64 -d <<<"${h1#h1:}" | od -An -v -tx1 | tr -d ' \n')"
+  [[ "${key}" =~ ^[0-9a-f]{64}$ ]] || die "TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64 is not an h1: SHA-256 (got '${h1}')"
+  new_scratch
+  fetch "https://releases.hashicorp.com/terraform-provider-aws/${version}/${zip}" "${scratch}/${zip}" "${key}" provider_zip_locked ||
+    die "aws-provider: ${zip} from releases.hashicorp.com is not the package ${provider_lock} pins"
+  rm -rf "${installed}"
+  mkdir -p "$(dirname "${installed}")"
+  mv "${scratch}/mirror/${provider_package}" "${installed}"
+  remove_scratch
+  log "aws-provider: hashicorp/aws ${version} installed in ${tools_dir}/providers, as ${provider_lock} pins it"
+}
+
 for tool in "${tools[@]}"; do
   case "${tool}" in
     terraform) pinned="${TERRAFORM_VERSION}" ;;
     kops) pinned="${KOPS_VERSION}" ;;
+    aws-provider)
+      install_aws_provider
+      continue
+      ;;
   esac
   found="$(installed_version "${tool}")"
   if [[ "${found}" == "${pinned}" ]]; then

@@ -12,7 +12,8 @@
 #   require_bool NAME                 fail unless $NAME is true or false
 #   require_tags_json NAME            fail unless $NAME is a JSON object of string values
 #   require_carried_tags NAME         fail, naming each, on tags kops --cloud-labels or AWS cannot carry
-#   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (mirror when TF_PLUGIN_MIRROR is set); GOGC for Go tools
+#   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (a provider mirror when there is one); GOGC for Go tools
+#   tf_provider_lock                  print the path of the jobs' dependency lock file (pins the AWS provider)
 #   tf_stage_dir SRC                  copy a Terraform directory tree into a fresh work dir; prints its path
 #   tf_emulator_overrides DIR [ALIAS...]  write provider settings for the AWS emulator (only when AWS_ENDPOINT_URL is set)
 #   tf_local_backend_override DIR     make DIR use a local backend (plan without a state bucket)
@@ -113,10 +114,18 @@ require_carried_tags() {
   [[ -z "${problems}" ]] || die "${name} holds tags kops or AWS cannot carry: ${problems}"
 }
 
+# The network's root configuration and kops's output both take the AWS provider this lock file pins
+# (version and HashiCorp's checksums): the cluster job copies it next to kops's output.
+tf_provider_lock() {
+  printf '%s/.terraform.lock.hcl\n' "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../terraform/fabric-network" && pwd)"
+}
+
 # The environment may name a CLI config file that does not exist (Terraform then warns on every
-# command). With TF_PLUGIN_MIRROR set, providers come from that filesystem mirror only (offline).
+# command). With TF_PLUGIN_MIRROR set, providers come from that filesystem mirror only (offline);
+# else the AWS provider comes from the tools folder's mirror when install-tools.sh put it there.
 tf_cli_config() {
-  local dir
+  local dir tools_mirror
+  tools_mirror="$(fabric_tools_dir)/providers"
   if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
     [[ -d "${TF_PLUGIN_MIRROR}/registry.terraform.io" ]] ||
       die "TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR} holds no registry.terraform.io/ folder"
@@ -126,6 +135,20 @@ provider_installation {
   filesystem_mirror {
     path    = "${TF_PLUGIN_MIRROR}"
     include = ["registry.terraform.io/*/*"]
+  }
+}
+RC
+    export TF_CLI_CONFIG_FILE="${dir}/terraform.rc"
+  elif [[ -d "${tools_mirror}/registry.terraform.io" ]]; then
+    dir="$(mktemp -d)"
+    cat >"${dir}/terraform.rc" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "${tools_mirror}"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
   }
 }
 RC

@@ -147,22 +147,27 @@ function terraformProblem(probe: SystemProbe, minimum: string, pinned: string): 
   return undefined;
 }
 
-/** A provider mirror without this platform's build makes every `terraform init` fail offline. */
+/**
+ * A provider mirror without this platform's build of the locked version makes every `terraform init`
+ * fail offline: the jobs' lock file (terraform/fabric-network/.terraform.lock.hcl) pins one version.
+ */
 function mirrorProblem(probe: SystemProbe): Problem | undefined {
   const mirror = probe.providerMirror();
   if (mirror === undefined) return undefined;
   const platform = `linux_${goArch(probe.arch)}`;
+  const version = toolsEnvValue('TERRAFORM_AWS_PROVIDER_VERSION');
   const aws = join(mirror, 'registry.terraform.io', 'hashicorp', 'aws');
-  const entries = probe.list(aws);
   // Unpacked layout: <version>/<os>_<arch>/; packed layout: terraform-provider-aws_<version>_<os>_<arch>.zip.
-  const has = entries.some((entry) => entry.endsWith(`_${platform}.zip`) || probe.list(join(aws, entry)).includes(platform));
+  const has =
+    probe.list(aws).includes(`terraform-provider-aws_${version}_${platform}.zip`) || probe.list(join(aws, version)).includes(platform);
   if (has) return undefined;
   return {
     field: 'terraform provider mirror',
-    received: `${mirror} holds no ${platform} build of hashicorp/aws`,
+    received: `${mirror} holds no ${platform} build of hashicorp/aws ${version}`,
     fix:
       `point TF_PLUGIN_MIRROR at a mirror that has one ` +
-      `(terraform providers mirror -platform=${platform} DIR, run in terraform/fabric-network with internet access), ` +
+      `(terraform providers mirror -platform=${platform} DIR, run in terraform/fabric-network with internet access: ` +
+      `its lock file pins ${version}), ` +
       `or move ${mirror} away so that Terraform downloads the provider from its registry`,
   };
 }

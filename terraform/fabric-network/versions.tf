@@ -1,6 +1,8 @@
 terraform {
   required_version = ">= 1.10"
 
+  # .terraform.lock.hcl beside this file pins the one version the jobs run, with HashiCorp's
+  # checksums; the cluster job gives kops's output the same lock file (buildspecs/scripts/cluster.sh).
   required_providers {
     aws = {
       source  = "hashicorp/aws"

@@ -117,6 +117,11 @@ describe('local mode prerequisites', () => {
       ['terraform provider mirror'],
       { '/m/registry.terraform.io/hashicorp/aws': ['5.100.0'], '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_amd64'] },
     ],
+    [
+      'a mirror with the arm64 build of a version the lock file does not pin',
+      ['terraform provider mirror'],
+      { '/m/registry.terraform.io/hashicorp/aws': ['5.99.1'], '/m/registry.terraform.io/hashicorp/aws/5.99.1': ['linux_arm64'] },
+    ],
   ])('GIVEN linux arm64 and %s WHEN checked THEN missing: %j', (_case, expected, folders) => {
     expect(fields(machine({ arch: 'arm64', providerMirror: () => '/m', folders }))).toEqual(expected);
   });
@@ -127,7 +132,7 @@ describe('local mode prerequisites', () => {
       '/m/registry.terraform.io/hashicorp/aws/5.100.0': ['linux_amd64'],
     };
     const [problem] = missingLocalPrerequisites(machine({ arch: 'arm64', providerMirror: () => '/m', folders }));
-    expect(problem?.received).toBe('/m holds no linux_arm64 build of hashicorp/aws');
+    expect(problem?.received).toBe('/m holds no linux_arm64 build of hashicorp/aws 5.100.0');
     expect(problem?.fix).toContain('terraform providers mirror -platform=linux_arm64');
   });
 

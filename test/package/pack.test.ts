@@ -121,36 +121,42 @@ describePackage('the npm package', () => {
     return jsSynth;
   };
 
-  test('GIVEN the tarball THEN it has dist/, bin, buildspecs/, terraform/, README; no sources, tests, lockfile, Terraform state', () => {
-    const listed = run('tar', ['-tzf', tarball], { timeout: 60_000 });
-    expect(listed.status).toBe(0);
-    const files = listed.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((f) => f.replace(/^package\//, ''));
-    // eslint-disable-next-line no-console
-    console.log(`${path.basename(tarball)}: ${(statSync(tarball).size / 1024 / 1024).toFixed(2)} MiB, ${files.length} files`);
-    expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual([
-      'README.md',
-      'bin',
-      'buildspecs',
-      'dist',
-      'package.json',
-      'terraform',
-    ]);
-    expect(files).toEqual(
-      expect.arrayContaining([
-        'bin/fabricctl.js',
-        'dist/lib/index.js',
-        'dist/lib/index.d.ts',
-        'dist/lambdas/validate-spec/index.js',
-        'buildspecs/tools.env',
-        'terraform/network/main.tf',
-      ]),
-    );
-    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(files.filter((f) => /(^|\/)(\.terraform|[^/]*\.tfstate[^/]*|package-lock\.json)(\/|$)/.test(f))).toEqual([]);
-  });
+  test(
+    'GIVEN the tarball THEN it has dist/, bin, buildspecs/, terraform/ (with its lock), README; ' +
+      'no sources, tests, npm lock, Terraform state',
+    () => {
+      const listed = run('tar', ['-tzf', tarball], { timeout: 60_000 });
+      expect(listed.status).toBe(0);
+      const files = listed.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((f) => f.replace(/^package\//, ''));
+      // eslint-disable-next-line no-console
+      console.log(`${path.basename(tarball)}: ${(statSync(tarball).size / 1024 / 1024).toFixed(2)} MiB, ${files.length} files`);
+      expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual([
+        'README.md',
+        'bin',
+        'buildspecs',
+        'dist',
+        'package.json',
+        'terraform',
+      ]);
+      expect(files).toEqual(
+        expect.arrayContaining([
+          'bin/fabricctl.js',
+          'dist/lib/index.js',
+          'dist/lib/index.d.ts',
+          'dist/lambdas/validate-spec/index.js',
+          'buildspecs/tools.env',
+          'terraform/network/main.tf',
+        ]),
+      );
+      expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+      expect(files.filter((f) => /(^|\/)(\.terraform|[^/]*\.tfstate[^/]*|package-lock\.json)(\/|$)/.test(f))).toEqual([]);
+      // The jobs' one dependency lock file ships (it pins the AWS provider); no other lock file does.
+      expect(files.filter((f) => f.endsWith('.terraform.lock.hcl'))).toEqual(['terraform/fabric-network/.terraform.lock.hcl']);
+    },
+  );
 
   test(
     'GIVEN the tarball installed next to aws-cdk-lib and constructs ' +
