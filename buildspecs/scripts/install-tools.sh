@@ -4,7 +4,8 @@
 #   aws-provider: Terraform's AWS provider for linux_amd64, unpacked into the tools folder's provider
 #   mirror (providers/), which lib.sh's tf_cli_config then gives Terraform. It is pinned by the jobs'
 #   dependency lock file (terraform/fabric-network/.terraform.lock.hcl), and Terraform itself checks
-#   every package against it. Needs terraform first; with TF_PLUGIN_MIRROR set there is nothing to do.
+#   every package against it. Needs terraform first; with TF_PLUGIN_MIRROR set, or in a local build
+#   (TERRAFORM_ACCEPT_INSTALLED=true), Terraform installs it itself and there is nothing to do.
 # A tool already on PATH at the pinned version is used as it is; otherwise it is downloaded and
 # verified with sha256sum before it is installed. Without a pinned checksum nothing is downloaded.
 # It writes only into its own folder (fabric_tools_dir in lib.sh: FABRICCTL_TOOLS_DIR, else
@@ -212,6 +213,12 @@ install_aws_provider() {
   local installed="${tools_dir}/providers/${provider_package}"
   if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
     log "aws-provider: Terraform takes it from TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR}; nothing to install"
+    return 0
+  fi
+  # Local builds keep needing neither curl nor unzip: Terraform fetches the provider from its
+  # registry as it always did, and checks it against the same lock file.
+  if [[ "${TERRAFORM_ACCEPT_INSTALLED}" == true ]]; then
+    log "aws-provider: a local build (TERRAFORM_ACCEPT_INSTALLED=true); Terraform installs it from its registry"
     return 0
   fi
   command -v terraform >/dev/null || die "aws-provider: terraform checks it against ${provider_lock}; install terraform first"

@@ -109,6 +109,7 @@ if (TERRAFORM_SKIP_REASON) {
         TERRAFORM_LOCK_FILE: fake.lock,
         TF_PLUGIN_MIRROR: undefined,
         TF_CLI_CONFIG_FILE: undefined,
+        TERRAFORM_ACCEPT_INSTALLED: undefined,
         ...env,
       },
     });
@@ -168,6 +169,14 @@ if (TERRAFORM_SKIP_REASON) {
     const result = install({ FAKE_DOWNLOAD: fake.zip, TF_PLUGIN_MIRROR });
     expect(result.status).toBe(0);
     expect(result.output).toContain(`Terraform takes it from TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR}; nothing to install`);
+    expect(downloaded()).toBe(false);
+    expect(existsSync(join(tools, 'providers'))).toBe(false);
+  });
+
+  test('GIVEN a local build (TERRAFORM_ACCEPT_INSTALLED=true) WHEN aws-provider is asked for THEN Terraform fetches it itself', () => {
+    const result = install({ FAKE_DOWNLOAD: fake.zip, TERRAFORM_ACCEPT_INSTALLED: 'true' });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain('a local build (TERRAFORM_ACCEPT_INSTALLED=true); Terraform installs it from its registry');
     expect(downloaded()).toBe(false);
     expect(existsSync(join(tools, 'providers'))).toBe(false);
   });
