@@ -33,7 +33,6 @@ source "${tools_env}"
 
 require_env TERRAFORM_VERSION TERRAFORM_MIN_VERSION TERRAFORM_SHA256_LINUX_AMD64 KOPS_VERSION KOPS_SHA256_LINUX_AMD64 \
   TERRAFORM_AWS_PROVIDER_VERSION TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64
-provider_lock="${TERRAFORM_LOCK_FILE:-$(tf_provider_lock)}"
 TERRAFORM_ACCEPT_INSTALLED="${TERRAFORM_ACCEPT_INSTALLED:-false}"
 require_bool TERRAFORM_ACCEPT_INSTALLED
 
@@ -131,7 +130,9 @@ fetch() {
     fi
   fi
   log "downloading ${url}"
-  curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}"
+  # Called as `fetch ... || die`, so errexit does not apply in here: a failed download stops the job itself.
+  curl --fail --silent --show-error --location --retry 3 --output "${file}" "${url}" ||
+    die "could not download ${url} (curl's error above)"
   if ! "$@" "${file}"; then
     rm -f "${file}"
     return 1
@@ -211,6 +212,7 @@ install_aws_provider() {
   local version="${TERRAFORM_AWS_PROVIDER_VERSION}" h1="${TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64}" key
   local zip="terraform-provider-aws_${TERRAFORM_AWS_PROVIDER_VERSION}_linux_amd64.zip"
   local installed="${tools_dir}/providers/${provider_package}"
+  provider_lock="${TERRAFORM_LOCK_FILE:-$(tf_provider_lock)}"
   if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
     log "aws-provider: Terraform takes it from TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR}; nothing to install"
     return 0

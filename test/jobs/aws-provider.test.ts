@@ -92,7 +92,8 @@ if (TERRAFORM_SKIP_REASON) {
     writeFileSync(
       join(bin, 'curl'),
       `#!/bin/bash\necho "$@" >> "${bin}/curl.calls"\n` +
-        'while [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then cp "${FAKE_DOWNLOAD}" "$2"; fi; shift; done\n',
+        // A FAKE_DOWNLOAD that is not there fails as curl --fail does on a 404 (exit 22).
+        'while [[ $# -gt 0 ]]; do if [[ $1 == --output ]]; then cp "${FAKE_DOWNLOAD}" "$2" 2>/dev/null || exit 22; fi; shift; done\n',
       { mode: 0o755 },
     );
   });
@@ -155,6 +156,14 @@ if (TERRAFORM_SKIP_REASON) {
       "doesn't match any of the checksums previously recorded in the dependency lock file",
     );
     expect(result.output).toContain(`is not the package ${fake.lock} pins`);
+    expect(existsSync(join(tools, 'providers'))).toBe(false);
+  });
+
+  test('fails when the download fails, saying so rather than blaming the package, and installs nothing', () => {
+    const result = install({ FAKE_DOWNLOAD: join(work, 'no-such-release.zip') });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('could not download https://releases.hashicorp.com/terraform-provider-aws/5.100.0/');
+    expect(result.output).not.toContain('is not the package');
     expect(existsSync(join(tools, 'providers'))).toBe(false);
   });
 
