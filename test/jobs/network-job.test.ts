@@ -22,6 +22,8 @@ import { validatedFabric } from '../support/fabric';
  * The network job for real: buildspecs/network.yml run by the local CodeBuild stand-in, the real
  * Terraform and AWS provider, the S3 backend in a state bucket made by the bucket Lambda's core,
  * all against moto_server. The steps build on each other, like the runs of one fabric.
+ * A plan before any state bucket exists (local backend, nothing created) is workflow scenario 8
+ * (test/workflow/scenarios.test.ts), which runs this job through the state machine.
  */
 const REPO = resolve(__dirname, '../..');
 const REGION = 'us-east-2';
@@ -204,15 +206,6 @@ describeJob('network job (buildspecs/network.yml) against moto_server with the r
       expect(other.lines.join('\n')).not.toMatch(/Apply complete/);
     },
   );
-
-  test('GIVEN no state bucket yet WHEN the job plans THEN it reports what it would add, creates nothing, not even the bucket', async () => {
-    const other = fabricOf('planonly', 'plan');
-    const bucket = 'fabricctl-plan-only-bucket-that-does-not-exist';
-    const result = resultOf(await runNetworkJob(other, { STATE_BUCKET: bucket, STATE_BUCKET_EXISTS: 'false' }));
-    expect(result).toMatchObject({ action: 'plan', vpcId: '', zones: ZONES, changes: { add: 11, change: 0, destroy: 0 } });
-    expect(await vpcsNamed('planonly')).toEqual([]);
-    await expect(s3.send(new HeadBucketCommand({ Bucket: bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-  });
 
   test('GIVEN the applied network WHEN the job destroys it THEN the VPC is gone; the state bucket keeps every state version', async () => {
     const result = resultOf(await runNetworkJob(fabricOf('netjob', 'destroy')));
