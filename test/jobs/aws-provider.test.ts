@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeWithMoto, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
+import { AWS_CLI, TOOLS_CACHE_BUCKET, TOOLS_CACHE_URI, useToolsCacheBucket } from '../support/tools-cache';
 import { zipOf } from '../support/zip';
 
 /**
@@ -19,7 +20,6 @@ const SCRIPT = join(ROOT, 'buildspecs/scripts/install-tools.sh');
 const TOOLS_ENV = join(ROOT, 'buildspecs/tools.env');
 const LOCK = join(ROOT, 'terraform/fabric-network/.terraform.lock.hcl');
 const TERRAFORM = spawnSync('bash', ['-c', 'command -v terraform'], { encoding: 'utf8' }).stdout.trim();
-const AWS_CLI = spawnSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
 
 const pinned = (name: string, file = TOOLS_ENV): string => new RegExp(`^${name}=(.*)$`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? '';
 /** The hashes a lock file holds for hashicorp/aws, and its version. */
@@ -209,23 +209,18 @@ if (TERRAFORM_SKIP_REASON) {
   }
   (AWS_CLI ? describeWithMoto : describe.skip)('with the tools cache in S3 (moto)', () => {
     const moto = useMoto();
-    const BUCKET = 'fabricctl-state-123456789012-us-east-2';
-    const CACHE = `s3://${BUCKET}/tools/sha256`;
-    let s3: S3Client;
+    const BUCKET = TOOLS_CACHE_BUCKET;
+    const CACHE = TOOLS_CACHE_URI;
+    const s3 = useToolsCacheBucket(moto);
     /** The cache names the zip by the pinned package hash, in hex. */
     const key = () => `tools/sha256/${Buffer.from(fake.h1.slice('h1:'.length), 'base64').toString('hex')}`;
     const cacheEnv = () => ({ AWS_ENDPOINT_URL: moto.current().endpoint, FABRIC_REGION: 'us-east-2', TOOLS_CACHE_URI: CACHE });
-
-    beforeAll(async () => {
-      s3 = new S3Client({ endpoint: moto.current().endpoint, forcePathStyle: true });
-      await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-    });
 
     test('GIVEN an empty cache WHEN installed THEN the checked zip is copied there; the next build takes it, not the release', async () => {
       const first = install({ ...cacheEnv(), FAKE_DOWNLOAD: fake.zip });
       expect(first.status).toBe(0);
       expect(first.output).toContain(`copied to s3://${BUCKET}/${key()} for the next build`);
-      const cached = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
+      const cached = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
       expect(Buffer.from(await cached.Body!.transformToByteArray()).equals(readFileSync(fake.zip))).toBe(true);
 
       rmSync(join(bin, 'curl.calls'));
@@ -238,12 +233,12 @@ if (TERRAFORM_SKIP_REASON) {
     });
 
     test('GIVEN a planted zip in the cache WHEN installed THEN Terraform refuses it and the release zip replaces it', async () => {
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key(), Body: readFileSync(fake.tampered) }));
+      await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key(), Body: readFileSync(fake.tampered) }));
       const result = install({ ...cacheEnv(), FAKE_DOWNLOAD: fake.zip });
       expect(result.status).toBe(0);
       expect(result.output).toContain(`s3://${BUCKET}/${key()} is not the pinned file`);
       expect(downloaded()).toBe(true);
-      const cached = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
+      const cached = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
       expect(Buffer.from(await cached.Body!.transformToByteArray()).equals(readFileSync(fake.zip))).toBe(true);
     });
   });

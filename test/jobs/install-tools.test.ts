@@ -15,8 +15,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeWithMoto, useMoto } from '../support/moto';
+import { AWS_CLI, TOOLS_CACHE_BUCKET, TOOLS_CACHE_URI, useToolsCacheBucket } from '../support/tools-cache';
 import { zipOf } from '../support/zip';
 
 const SCRIPT = resolve(__dirname, '../../buildspecs/scripts/install-tools.sh');
@@ -281,24 +282,19 @@ describe('install-tools.sh', () => {
  * their pinned SHA-256, with the real AWS CLI against moto. curl stays fake: it records whether the
  * release page was asked.
  */
-const AWS_CLI = spawnSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
 if (!AWS_CLI) {
   // eslint-disable-next-line no-console
   console.warn('SKIPPED: the AWS CLI is not on PATH, so the tools cache of install-tools.sh is not run against moto.');
 }
 (AWS_CLI ? describeWithMoto : describe.skip)('install-tools.sh with the tools cache in S3 (moto)', () => {
   const moto = useMoto();
-  const BUCKET = 'fabricctl-state-123456789012-us-east-2';
-  const CACHE = `s3://${BUCKET}/tools/sha256`;
+  const BUCKET = TOOLS_CACHE_BUCKET;
+  const CACHE = TOOLS_CACHE_URI;
+  const s3 = useToolsCacheBucket(moto);
   let bin: string;
-  let s3: S3Client;
   const body = '#!/bin/bash\n[[ "$1 $2" == "version --short" ]] && echo v1.36.2\n';
   const sha = createHash('sha256').update(body).digest('hex');
 
-  beforeAll(async () => {
-    s3 = new S3Client({ endpoint: moto.current().endpoint, forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-  });
   beforeEach(() => {
     bin = mkdtempSync(join(tmpdir(), 'install-tools-cache-'));
     writeFileSync(join(bin, 'kops-linux-amd64'), body);
@@ -327,7 +323,7 @@ if (!AWS_CLI) {
     return { status: result.status, output: `${result.stdout}${result.stderr}`, downloaded: existsSync(join(bin, 'curl.calls')) };
   };
   const cached = async (): Promise<string> => {
-    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}` }));
+    const object = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}` }));
     return (await object.Body?.transformToString()) ?? '';
   };
 
@@ -348,7 +344,7 @@ if (!AWS_CLI) {
   });
 
   test('GIVEN a cached object that is not the pinned file WHEN installed THEN the release download replaces it', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}`, Body: '#!/bin/bash\necho planted\n' }));
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}`, Body: '#!/bin/bash\necho planted\n' }));
     const result = install();
     expect(result.status).toBe(0);
     expect(result.output).toContain(`${CACHE}/${sha} is not the pinned file`);
