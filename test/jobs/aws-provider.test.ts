@@ -3,9 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { describeWithMoto, useMoto } from '../support/moto';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
-import { AWS_CLI, TOOLS_CACHE_BUCKET, TOOLS_CACHE_URI, useToolsCacheBucket } from '../support/tools-cache';
+import { AWS_CLI, describeWithToolsCache } from '../support/tools-cache';
 import { zipOf } from '../support/zip';
 
 /**
@@ -203,42 +202,33 @@ if (TERRAFORM_SKIP_REASON) {
     );
   });
 
-  if (!AWS_CLI) {
-    // eslint-disable-next-line no-console
-    console.warn('SKIPPED: the AWS CLI is not on PATH, so the AWS provider in the tools cache is not run against moto.');
-  }
-  (AWS_CLI ? describeWithMoto : describe.skip)('with the tools cache in S3 (moto)', () => {
-    const moto = useMoto();
-    const BUCKET = TOOLS_CACHE_BUCKET;
-    const CACHE = TOOLS_CACHE_URI;
-    const s3 = useToolsCacheBucket(moto);
+  describeWithToolsCache('with the tools cache in S3 (moto)', 'the AWS provider in the tools cache', (cache) => {
     /** The cache names the zip by the pinned package hash, in hex. */
     const key = () => `tools/sha256/${Buffer.from(fake.h1.slice('h1:'.length), 'base64').toString('hex')}`;
-    const cacheEnv = () => ({ AWS_ENDPOINT_URL: moto.current().endpoint, FABRIC_REGION: 'us-east-2', TOOLS_CACHE_URI: CACHE });
 
     test('GIVEN an empty cache WHEN installed THEN the checked zip is copied there; the next build takes it, not the release', async () => {
-      const first = install({ ...cacheEnv(), FAKE_DOWNLOAD: fake.zip });
+      const first = install({ ...cache.env(), FAKE_DOWNLOAD: fake.zip });
       expect(first.status).toBe(0);
-      expect(first.output).toContain(`copied to s3://${BUCKET}/${key()} for the next build`);
-      const cached = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
+      expect(first.output).toContain(`copied to s3://${cache.bucket}/${key()} for the next build`);
+      const cached = await cache.s3().send(new GetObjectCommand({ Bucket: cache.bucket, Key: key() }));
       expect(Buffer.from(await cached.Body!.transformToByteArray()).equals(readFileSync(fake.zip))).toBe(true);
 
       rmSync(join(bin, 'curl.calls'));
       rmSync(tools, { recursive: true });
-      const next = install({ ...cacheEnv(), FAKE_DOWNLOAD: fake.tampered });
+      const next = install({ ...cache.env(), FAKE_DOWNLOAD: fake.tampered });
       expect(next.status).toBe(0);
-      expect(next.output).toContain(`the copy in s3://${BUCKET}/${key()} is the pinned file; not downloading`);
+      expect(next.output).toContain(`the copy in s3://${cache.bucket}/${key()} is the pinned file; not downloading`);
       expect(downloaded()).toBe(false);
       expect(readdirSync(join(tools, 'providers', PACKAGE))).toEqual([BINARY]);
     });
 
     test('GIVEN a planted zip in the cache WHEN installed THEN Terraform refuses it and the release zip replaces it', async () => {
-      await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key(), Body: readFileSync(fake.tampered) }));
-      const result = install({ ...cacheEnv(), FAKE_DOWNLOAD: fake.zip });
+      await cache.s3().send(new PutObjectCommand({ Bucket: cache.bucket, Key: key(), Body: readFileSync(fake.tampered) }));
+      const result = install({ ...cache.env(), FAKE_DOWNLOAD: fake.zip });
       expect(result.status).toBe(0);
-      expect(result.output).toContain(`s3://${BUCKET}/${key()} is not the pinned file`);
+      expect(result.output).toContain(`s3://${cache.bucket}/${key()} is not the pinned file`);
       expect(downloaded()).toBe(true);
-      const cached = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
+      const cached = await cache.s3().send(new GetObjectCommand({ Bucket: cache.bucket, Key: key() }));
       expect(Buffer.from(await cached.Body!.transformToByteArray()).equals(readFileSync(fake.zip))).toBe(true);
     });
   });

@@ -16,8 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { describeWithMoto, useMoto } from '../support/moto';
-import { AWS_CLI, TOOLS_CACHE_BUCKET, TOOLS_CACHE_URI, useToolsCacheBucket } from '../support/tools-cache';
+import { AWS_CLI, describeWithToolsCache } from '../support/tools-cache';
 import { zipOf } from '../support/zip';
 
 const SCRIPT = resolve(__dirname, '../../buildspecs/scripts/install-tools.sh');
@@ -282,15 +281,7 @@ describe('install-tools.sh', () => {
  * their pinned SHA-256, with the real AWS CLI against moto. curl stays fake: it records whether the
  * release page was asked.
  */
-if (!AWS_CLI) {
-  // eslint-disable-next-line no-console
-  console.warn('SKIPPED: the AWS CLI is not on PATH, so the tools cache of install-tools.sh is not run against moto.');
-}
-(AWS_CLI ? describeWithMoto : describe.skip)('install-tools.sh with the tools cache in S3 (moto)', () => {
-  const moto = useMoto();
-  const BUCKET = TOOLS_CACHE_BUCKET;
-  const CACHE = TOOLS_CACHE_URI;
-  const s3 = useToolsCacheBucket(moto);
+describeWithToolsCache('install-tools.sh with the tools cache in S3 (moto)', 'the tools cache of install-tools.sh', (cache) => {
   let bin: string;
   const body = '#!/bin/bash\n[[ "$1 $2" == "version --short" ]] && echo v1.36.2\n';
   const sha = createHash('sha256').update(body).digest('hex');
@@ -307,23 +298,22 @@ if (!AWS_CLI) {
   });
   afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
-  const install = (cache = CACHE) => {
+  const install = (uri = cache.uri) => {
     const result = spawnSync('bash', [SCRIPT, 'kops'], {
       encoding: 'utf8',
       env: {
         ...process.env,
         PATH: `${bin}:${dirname(AWS_CLI)}:/usr/bin:/bin`,
         FABRICCTL_TOOLS_DIR: join(bin, 'tools'),
-        AWS_ENDPOINT_URL: moto.current().endpoint,
-        FABRIC_REGION: 'us-east-2',
+        ...cache.env(),
         KOPS_SHA256: sha,
-        TOOLS_CACHE_URI: cache,
+        TOOLS_CACHE_URI: uri,
       },
     });
     return { status: result.status, output: `${result.stdout}${result.stderr}`, downloaded: existsSync(join(bin, 'curl.calls')) };
   };
   const cached = async (): Promise<string> => {
-    const object = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}` }));
+    const object = await cache.s3().send(new GetObjectCommand({ Bucket: cache.bucket, Key: `tools/sha256/${sha}` }));
     return (await object.Body?.transformToString()) ?? '';
   };
 
@@ -331,7 +321,7 @@ if (!AWS_CLI) {
     const result = install();
     expect(result.status).toBe(0);
     expect(result.downloaded).toBe(true);
-    expect(result.output).toContain(`copied to ${CACHE}/${sha} for the next build`);
+    expect(result.output).toContain(`copied to ${cache.uri}/${sha} for the next build`);
     expect(await cached()).toBe(body);
   });
 
@@ -339,15 +329,15 @@ if (!AWS_CLI) {
     const result = install();
     expect(result.status).toBe(0);
     expect(result.downloaded).toBe(false);
-    expect(result.output).toContain(`the copy in ${CACHE}/${sha} is the pinned file; not downloading`);
+    expect(result.output).toContain(`the copy in ${cache.uri}/${sha} is the pinned file; not downloading`);
     expect(readFileSync(join(bin, 'tools', 'bin', 'kops'), 'utf8')).toBe(body);
   });
 
   test('GIVEN a cached object that is not the pinned file WHEN installed THEN the release download replaces it', async () => {
-    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `tools/sha256/${sha}`, Body: '#!/bin/bash\necho planted\n' }));
+    await cache.s3().send(new PutObjectCommand({ Bucket: cache.bucket, Key: `tools/sha256/${sha}`, Body: '#!/bin/bash\necho planted\n' }));
     const result = install();
     expect(result.status).toBe(0);
-    expect(result.output).toContain(`${CACHE}/${sha} is not the pinned file`);
+    expect(result.output).toContain(`${cache.uri}/${sha} is not the pinned file`);
     expect(result.downloaded).toBe(true);
     expect(readFileSync(join(bin, 'tools', 'bin', 'kops'), 'utf8')).toBe(body);
     expect(await cached()).toBe(body);
