@@ -1,18 +1,22 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import type { ProgressEvent } from '../../lib/progress-events';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
+import { useWorkflowEnvironment } from '../support/workflow-environment';
 
 /**
  * Two runs for one fabric at once, in local mode (the synthesized state machine, the real handlers,
  * the real network script and Terraform against moto). The first takes the lock and fails in its
  * network job (fault injection: Terraform's apply gets an undeclared variable), so it holds the
- * lock for a few seconds without building a whole cluster; the second starts once the first holds
- * the lock, retries AcquireLock as its retrier allows (maxAttempts 10 in lib/workflow.ts) and gives
- * up with FabricBusy while the first still holds it. This is workflow scenario 5 (the other seven are
+ * lock without building a whole cluster; the second starts once the first holds the lock, retries
+ * AcquireLock as its retrier allows (maxAttempts 10 in lib/workflow.ts) and gives up with
+ * FabricBusy. The first's build waits at a gate until then (BASH_ENV, which bash reads when it
+ * starts), so how fast Terraform fails cannot decide the race. This is workflow scenario 5 (the other seven are
  * test/workflow/scenarios.test.ts).
  */
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
@@ -31,21 +35,18 @@ const DOMAIN = 'fabric.example.com';
 const RECORD_KEY = 'fabrics/race/fabric.json';
 const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 50 } };
 const FAULT = { TF_CLI_ARGS_apply: '-var=undeclared_by_fault_injection=1' };
-/** On either compute: a new fabric's network job runs on Lambda compute, an existing one's on EC2. */
-const FAIL_NETWORK_APPLY = { NetworkJob: FAULT, NetworkJobOnLambda: FAULT };
+
+/** A build environment whose bash sessions wait until `open()`: BASH_ENV is sourced by every non-interactive bash. */
+function buildGate(): { readonly env: Record<string, string>; open(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'build-gate-'));
+  const script = join(dir, 'wait.sh');
+  writeFileSync(script, `until [[ -e '${join(dir, 'open')}' ]]; do sleep 0.05; done\n`);
+  return { env: { BASH_ENV: script }, open: () => writeFileSync(join(dir, 'open'), '') };
+}
 
 describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', () => {
-  let env: LocalEnvironment;
+  const environment = useWorkflowEnvironment({ region: 'us-east-2', domain: DOMAIN });
   const s3 = () => new S3Client({ forcePathStyle: true });
-
-  beforeAll(async () => {
-    process.env.FABRIC_LOG_LEVEL = 'silent';
-    env = await createLocalEnvironment({ region: 'us-east-2' });
-    await env.ensureHostedZone(DOMAIN);
-  }, 60_000);
-  afterAll(async () => {
-    await env?.stop();
-  });
 
   /** Every stored version of the fabric record, oldest first. */
   async function recordVersions(): Promise<Array<Record<string, unknown>>> {
@@ -72,21 +73,35 @@ describeWorkflow('two runs for one fabric (local mode, moto, real Terraform)', (
         if (e.type === 'stateExited' && e.state === 'AcquireLock') startSecond();
       };
 
+      const gate = buildGate();
+      const holdThenFail = { ...FAULT, ...gate.env };
+      // On either compute: a new fabric's network job runs on Lambda compute, an existing one's on EC2.
       const first = executeLocal(
-        env,
+        environment(),
         { action: 'provision', spec },
-        { ...FAST, executionName: 'holder', onEvent: onFirstEvent, injectBuildEnvironment: FAIL_NETWORK_APPLY },
+        {
+          ...FAST,
+          executionName: 'holder',
+          onEvent: onFirstEvent,
+          injectBuildEnvironment: { NetworkJob: holdThenFail, NetworkJobOnLambda: holdThenFail },
+        },
       );
       const retries: Array<{ state: string; error: string }> = [];
       const onLoserEvent = (e: ProgressEvent) => {
         if (e.type === 'retry') retries.push({ state: e.state, error: e.error });
       };
       const second = firstHoldsLock.then(() =>
-        executeLocal(env, { action: 'provision', spec }, { ...FAST, executionName: 'loser', onEvent: onLoserEvent }),
+        executeLocal(environment(), { action: 'provision', spec }, { ...FAST, executionName: 'loser', onEvent: onLoserEvent }),
       );
-      const loser: LocalRunResult = await second;
-      // The loser is done while the holder still runs: nothing it did may show in the record.
-      const afterLoser = await recordVersions();
+      let loser: LocalRunResult;
+      let afterLoser: Array<Record<string, unknown>>;
+      try {
+        loser = await second;
+        // The loser is done while the holder still waits at the gate: nothing it did may show in the record.
+        afterLoser = await recordVersions();
+      } finally {
+        gate.open();
+      }
       const holder = await first;
 
       expect({ error: loser.error, events: loser.events.map((e) => e.DetailType) }).toEqual({

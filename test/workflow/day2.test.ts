@@ -6,11 +6,11 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ApprovalRequest, FabricRecord } from '../../lib/domain/contract';
 import { sweepFabrics, SweepEvent } from '../../lambdas/sweep-fabrics/core';
 import { approve, pendingApproval, reject } from '../../lib/cli/approval';
-import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { localTaskTokens } from '../../lib/local/task-tokens';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
+import { useWorkflowEnvironment } from '../support/workflow-environment';
 
 /**
  * Day-2 workflow scenarios on one fabric, in order: the synthesized state machine run by
@@ -37,11 +37,11 @@ const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, 
 const spec = (extra: Record<string, unknown> = {}) => ({ name: NAME, domain: DOMAIN, region: 'us-east-2', ...extra });
 
 describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', () => {
-  let env: LocalEnvironment;
+  const environment = useWorkflowEnvironment({ region: 'us-east-2', domain: DOMAIN });
   const s3 = () => new S3Client({ forcePathStyle: true });
   const ec2 = () => new EC2Client({});
   const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> =>
-    executeLocal(env, input, { ...FAST, ...options });
+    executeLocal(environment(), input, { ...FAST, ...options });
   const record = async (): Promise<FabricRecord> =>
     JSON.parse(
       await (await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: `fabrics/${NAME}/fabric.json` }))).Body!.transformToString(),
@@ -101,14 +101,8 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
   };
 
   beforeAll(async () => {
-    process.env.FABRIC_LOG_LEVEL = 'silent';
-    env = await createLocalEnvironment({ region: 'us-east-2' });
-    await env.ensureHostedZone(DOMAIN);
-    await env.apiServerFor(`${NAME}.${DOMAIN}`);
+    await environment().apiServerFor(`${NAME}.${DOMAIN}`);
   }, 60_000);
-  afterAll(async () => {
-    await env?.stop();
-  });
 
   test(
     '1. approval required: ' +

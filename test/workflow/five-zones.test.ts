@@ -1,9 +1,9 @@
 import { AutoScalingClient, AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeSubnetsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, LocalRunResult } from '../../lib/local/run';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
+import { useWorkflowEnvironment } from '../support/workflow-environment';
 
 /**
  * A fabric with `zoneCount: 5`, the whole way in local mode: the synthesized state machine, the
@@ -33,9 +33,9 @@ const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-
 const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 150 } };
 
 describeWorkflow('a 5-zone fabric (local mode, moto us-east-1, real Terraform)', () => {
-  let env: LocalEnvironment;
+  const environment = useWorkflowEnvironment({ region: REGION, domain: DOMAIN });
   const ec2 = () => new EC2Client({ region: REGION });
-  const run = (input: Record<string, unknown>): Promise<LocalRunResult> => executeLocal(env, input, FAST);
+  const run = (input: Record<string, unknown>): Promise<LocalRunResult> => executeLocal(environment(), input, FAST);
   /** The cluster's control-plane groups in moto, by name. */
   const controlPlaneGroups = async (): Promise<AutoScalingGroup[]> =>
     ((await new AutoScalingClient({ region: REGION }).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [])
@@ -43,15 +43,6 @@ describeWorkflow('a 5-zone fabric (local mode, moto us-east-1, real Terraform)',
         (g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`.masters.${CLUSTER}`),
       )
       .sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
-
-  beforeAll(async () => {
-    process.env.FABRIC_LOG_LEVEL = 'silent';
-    env = await createLocalEnvironment({ region: REGION });
-    await env.ensureHostedZone(DOMAIN);
-  }, 60_000);
-  afterAll(async () => {
-    await env?.stop();
-  });
 
   test(
     'GIVEN zoneCount 5 in us-east-1 WHEN provisioned ' +

@@ -17,8 +17,8 @@ import {
 import { parse as parseYaml } from 'yaml';
 import type { ExecCredential } from '../../lib/cli/client-credential';
 import { clusterCaKey } from '../../lib/cli/cluster-ca';
-import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
+import { useWorkflowEnvironment } from '../support/workflow-environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
@@ -66,13 +66,13 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, dom
 const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 150 } };
 
 describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => {
-  let env: LocalEnvironment;
+  const environment = useWorkflowEnvironment({ region: 'us-east-2', domain: DOMAIN });
   let codecommit: CodeCommitStandIn;
   const repoDir = mkdtempSync(path.join(tmpdir(), 'fabrics-repo-'));
   const s3 = () => new S3Client({ forcePathStyle: true });
   const ec2 = () => new EC2Client({});
   const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> =>
-    executeLocal(env, input, { ...FAST, ...options });
+    executeLocal(environment(), input, { ...FAST, ...options });
   const bucketExists = async () =>
     s3()
       .send(new HeadBucketCommand({ Bucket: BUCKET }))
@@ -95,16 +95,12 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
       .join('\n');
 
   beforeAll(async () => {
-    process.env.FABRIC_LOG_LEVEL = 'silent';
-    env = await createLocalEnvironment({ region: 'us-east-2' });
-    await env.ensureHostedZone(DOMAIN);
     // moto has no CodeCommit GetFile: its stand-in answers from a local git repository.
     codecommit = await startCodeCommitStandIn({ fabrics: repoDir });
     process.env.AWS_ENDPOINT_URL_CODECOMMIT = codecommit.endpoint;
   }, 60_000);
   afterAll(async () => {
     await codecommit?.stop();
-    await env?.stop();
     rmSync(repoDir, { recursive: true, force: true });
   });
 
@@ -212,12 +208,12 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
       'and a request without one gets 401',
     async () => {
       const clusterName = `demo.${DOMAIN}`;
-      const api = await env.apiServerFor(clusterName);
+      const api = await environment().apiServerFor(clusterName);
       const dir = mkdtempSync(path.join(tmpdir(), 'scenario-kubeconfig-'));
       const out = path.join(dir, 'config');
       // The real clock: the API stand-in checks the certificate's validity against it.
       const written = await runCli(
-        ['kubeconfig', 'demo', '--local', '--endpoint', env.endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out],
+        ['kubeconfig', 'demo', '--local', '--endpoint', environment().endpoint, '--server', `https://127.0.0.1:${api.port}`, '--out', out],
         {
           env: { AWS_REGION: 'us-east-2', HOME: dir, PATH: '' },
           now: () => new Date(),

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createLocalEnvironment, LocalEnvironment } from '../../lib/local/environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, LocalRunResult } from '../../lib/local/run';
 import type { CallRecord } from '../../lib/local/standins/kops/src/main';
 import type { ProgressEvent } from '../../lib/progress-events';
 import { TERRAFORM_SKIP_REASON } from '../support/terraform';
+import { useWorkflowEnvironment } from '../support/workflow-environment';
 
 /**
  * Kubernetes upgrades in local mode: the synthesized state machine run by aws-local-stepfunctions,
@@ -58,7 +58,7 @@ interface Observed {
 }
 
 describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)', () => {
-  let env: LocalEnvironment;
+  const environment = useWorkflowEnvironment({ region: 'us-east-2', domain: DOMAIN });
   const scratch = mkdtempSync(path.join(tmpdir(), 'upgrade-workflow-'));
   let runs = 0;
   const s3 = () => new S3Client({ forcePathStyle: true });
@@ -77,7 +77,7 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
     const onEvent = (e: ProgressEvent) => {
       if (e.type === 'stateEntered') entered.push(e.state);
     };
-    const result = await executeLocal(env, input, {
+    const result = await executeLocal(environment(), input, {
       ...FAST,
       onEvent,
       // A new fabric's cluster job runs on Lambda compute, an existing one's on EC2.
@@ -96,13 +96,7 @@ describeWorkflow('Kubernetes upgrade workflow (local mode, moto, real Terraform)
   const inOrder = (entered: readonly string[], order: readonly string[]): boolean =>
     order.every((state, i) => entered.indexOf(state) >= 0 && (i === 0 || entered.indexOf(state) > entered.indexOf(order[i - 1] ?? '')));
 
-  beforeAll(async () => {
-    process.env.FABRIC_LOG_LEVEL = 'silent';
-    env = await createLocalEnvironment({ region: 'us-east-2' });
-    await env.ensureHostedZone(DOMAIN);
-  }, 60_000);
   afterAll(async () => {
-    await env?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -1,0 +1,98 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { toolsEnvValue } from '../../lib/local/prerequisites';
+import { TF_PLUGIN_MIRROR } from './terraform';
+
+/**
+ * One AWS provider process for all the Terraform commands of a test file, attached through
+ * Terraform's TF_REATTACH_PROVIDERS (the provider's `-debug` mode).
+ *
+ * Why: without it every Terraform command starts the 675 MB provider three or four times, and on
+ * these 2 cores Terraform is most of the workflow suites' CPU. Against moto, a plan of the network
+ * module took 2.9 CPU-s with its own provider processes and 1.7 CPU-s attached to a running one.
+ *
+ * What it changes, and where that is still tested the cloud's way:
+ * - Terraform neither installs this provider nor checks it against the jobs' lock file. The job
+ *   suites (test/jobs/) and `npm run demo` start it as CodeBuild does; test/jobs/aws-provider.test.ts
+ *   checks the package against the lock file.
+ * - The provider reads its environment once, when it starts: so it is started after the file's
+ *   emulator, with the same endpoint and credentials the builds get.
+ */
+export const REATTACH_ENV = 'TF_REATTACH_PROVIDERS';
+
+export interface SharedAwsProvider {
+  readonly pid: number;
+  /** Stops the provider by its PID and takes TF_REATTACH_PROVIDERS out of process.env. */
+  stop(): Promise<void>;
+}
+
+/** The locked provider's executable in the machine's (unpacked) mirror, if it holds one. */
+export function mirroredProviderBinary(): string | undefined {
+  const version = toolsEnvValue('TERRAFORM_AWS_PROVIDER_VERSION');
+  const binary = join(
+    TF_PLUGIN_MIRROR,
+    'registry.terraform.io',
+    'hashicorp',
+    'aws',
+    version,
+    'linux_amd64',
+    `terraform-provider-aws_v${version}_x5`,
+  );
+  return existsSync(binary) ? binary : undefined;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts the provider with this process's environment (call it once the emulator's endpoint and
+ * credentials are in process.env) and points the builds' Terraform at it. Without an unpacked mirror
+ * it returns undefined and Terraform starts its own providers, as in the jobs.
+ */
+export async function attachSharedAwsProvider(timeoutMs = 60_000): Promise<SharedAwsProvider | undefined> {
+  const binary = mirroredProviderBinary();
+  if (binary === undefined) return undefined;
+  // AWS_CA_BUNDLE: the provider adds the bundle to its HTTP client when configured, and a second
+  // configuration of the same process then fails ("unable to add custom RootCAs HTTPClient"). The
+  // emulator speaks plain HTTP, so the bundle has nothing to do here.
+  const { AWS_CA_BUNDLE: _unused, [REATTACH_ENV]: _earlier, ...env } = process.env;
+  const child = spawn(binary, ['-debug'], { env: { ...env, GOGC: '400' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const reattach = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the AWS provider printed no reattach line within ${timeoutMs} ms`)), timeoutMs);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const value = /TF_REATTACH_PROVIDERS='(.*)'/.exec(line)?.[1];
+      if (value === undefined) return;
+      clearTimeout(timer);
+      // Keep reading: a provider whose stdout pipe fills up would block.
+      lines.removeAllListeners('line');
+      lines.on('line', () => undefined);
+      resolve(value);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the AWS provider exited (${String(code)}) before serving: ${stderr.join('').slice(-500)}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stopChild(child);
+    throw error;
+  });
+  process.env[REATTACH_ENV] = reattach;
+  return {
+    pid: child.pid!,
+    stop: async () => {
+      if (process.env[REATTACH_ENV] === reattach) delete process.env[REATTACH_ENV];
+      await stopChild(child);
+    },
+  };
+}
