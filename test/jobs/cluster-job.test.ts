@@ -19,6 +19,7 @@ import type { CallRecord, Invocation } from '../../lib/local/standins/kops/src/m
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
 import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
+import { attachSharedAwsProvider, SharedAwsProvider } from '../support/shared-provider';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
 import { inJobSource, JOB_SOURCE_FOLDERS } from '../../lib/job-source';
@@ -85,6 +86,7 @@ const callName = (call: CallRecord): string =>
 
 describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, against moto_server with the real Terraform', () => {
   useMoto();
+  let awsProvider: SharedAwsProvider | undefined;
   const fabric = fabricOf('provision');
   const secretName = kubeconfigSecretName(fabric.name);
   const kopsBase = `${stateKeys.kops(fabric.name)}/${fabric.clusterName}`;
@@ -210,8 +212,12 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     api = await startTestApiServer({ clusterName: fabric.clusterName });
     writeFileSync(caFile, api.ca.certPem);
     writeFileSync(caKeyFile, api.ca.keyPem, { mode: 0o600 });
+    awsProvider = await attachSharedAwsProvider();
   });
-  afterAll(async () => api.stop());
+  afterAll(async () => {
+    await awsProvider?.stop();
+    await api.stop();
+  });
 
   /** The kops stand-in run directly, as the job would run it, with the cluster's CA. */
   function kops(args: string[], env: Record<string, string> = {}) {

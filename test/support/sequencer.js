@@ -3,21 +3,21 @@
 // in its cache; without a cache (CI's fresh clone) it orders them by file size, and the suites that
 // run Terraform (small files that run for minutes) would start last and keep the run going long
 // after the other workers are idle. Without a cached duration a suite gets its seconds from
-// EXPECTED_SECONDS (measured 2026-12-01, four workers, 2 cores), else a guess from its size.
+// EXPECTED_SECONDS (measured 2026-12-02, four workers, 2 cores), else a guess from its size.
 const Sequencer = require('@jest/test-sequencer').default;
 const path = require('node:path');
 
 const EXPECTED_SECONDS = {
-  'workflow/scenarios.test.ts': 240,
-  'workflow/day2.test.ts': 255,
-  'jobs/cluster-job.test.ts': 185,
-  'workflow/five-zones.test.ts': 75,
-  'workflow/upgrade.test.ts': 110,
-  'jobs/network-job.test.ts': 95,
-  'package/pack.test.ts': 90,
-  'terraform/network-module.test.ts': 40,
+  'workflow/scenarios.test.ts': 225,
+  'workflow/day2.test.ts': 230,
+  'jobs/cluster-job.test.ts': 155,
+  'workflow/five-zones.test.ts': 90,
+  'workflow/upgrade.test.ts': 105,
+  'jobs/network-job.test.ts': 115,
+  'package/pack.test.ts': 130,
+  'terraform/network-module.test.ts': 50,
   'local/account.test.ts': 40,
-  'local/kops-standin.test.ts': 40,
+  'local/kops-standin.test.ts': 30,
   'cli/local.test.ts': 25,
 };
 

@@ -14,9 +14,9 @@ import { TF_PLUGIN_MIRROR } from './terraform';
  * module took 2.9 CPU-s with its own provider processes and 1.7 CPU-s attached to a running one.
  *
  * What it changes, and where that is still tested the cloud's way:
- * - Terraform neither installs this provider nor checks it against the jobs' lock file. The job
- *   suites (test/jobs/) and `npm run demo` start it as CodeBuild does; test/jobs/aws-provider.test.ts
- *   checks the package against the lock file.
+ * - Terraform neither installs this provider nor checks it against the jobs' lock file. The network
+ *   job's suite (test/jobs/network-job.test.ts) and `npm run demo` run it as CodeBuild does, lock
+ *   file and all; test/jobs/aws-provider.test.ts checks the package against the lock file.
  * - The provider reads its environment once, when it starts: so it is started after the file's
  *   emulator, with the same endpoint and credentials the builds get.
  */
