@@ -273,10 +273,13 @@ export_admin_kubeconfig() {
 }
 
 store_kubeconfig() {
-  local arn
-  if arn="$("${aws_r[@]}" secretsmanager describe-secret --secret-id "${KUBECONFIG_SECRET_NAME}" \
-    --query ARN --output text 2>/dev/null)"; then
-    "${aws_r[@]}" secretsmanager put-secret-value --secret-id "${arn}" --secret-string "file://${kubeconfig_file}" >/dev/null
+  local arn put_error="${work}/put-secret-value.err"
+  # The secret exists on every provision after the first: one call, PutSecretValue answers with its ARN.
+  if arn="$("${aws_r[@]}" secretsmanager put-secret-value --secret-id "${KUBECONFIG_SECRET_NAME}" \
+    --secret-string "file://${kubeconfig_file}" --query ARN --output text 2>"${put_error}")"; then
+    :
+  elif ! grep -q ResourceNotFoundException "${put_error}"; then
+    die "could not store the admin kubeconfig in ${KUBECONFIG_SECRET_NAME}: $(cat "${put_error}")"
   else
     arn="$("${aws_r[@]}" secretsmanager create-secret --name "${KUBECONFIG_SECRET_NAME}" \
       --description "Admin kubeconfig of kops cluster ${CLUSTER_NAME} (fabricctl)" \
