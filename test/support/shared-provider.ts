@@ -64,9 +64,12 @@ export async function attachSharedAwsProvider(timeoutMs = 60_000): Promise<Share
   // configuration of the same process then fails ("unable to add custom RootCAs HTTPClient"). The
   // emulator speaks plain HTTP, so the bundle has nothing to do here.
   const { AWS_CA_BUNDLE: _unused, [REATTACH_ENV]: _earlier, ...env } = process.env;
-  const child = spawn(binary, ['-debug'], { env: { ...env, GOGC: '400' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: string[] = [];
-  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  // Served this way, the provider's SDK logs every request at trace level on stderr (4 MB for three
+  // plans): Terraform sets the level only for the providers it starts.
+  const quietSdk = { TF_LOG_SDK: 'off', TF_LOG_SDK_PROTO: 'off', TF_LOG_SDK_FRAMEWORK: 'off', TF_LOG_SDK_MUX: 'off' };
+  const child = spawn(binary, ['-debug'], { env: { ...env, ...quietSdk, GOGC: '400' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderrTail = '';
+  child.stderr?.on('data', (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-2000)));
   const reattach = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the AWS provider printed no reattach line within ${timeoutMs} ms`)), timeoutMs);
     const lines = createInterface({ input: child.stdout! });
@@ -81,7 +84,7 @@ export async function attachSharedAwsProvider(timeoutMs = 60_000): Promise<Share
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the AWS provider exited (${String(code)}) before serving: ${stderr.join('').slice(-500)}`));
+      reject(new Error(`the AWS provider exited (${String(code)}) before serving: ${stderrTail.slice(-500)}`));
     });
   }).catch(async (error: unknown) => {
     await stopChild(child);
