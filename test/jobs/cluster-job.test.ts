@@ -19,6 +19,7 @@ import type { CallRecord, Invocation } from '../../lib/local/standins/kops/src/m
 import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-server';
 import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
+import { toolsEnvValue } from '../../lib/local/prerequisites';
 import { attachSharedAwsProvider, SharedAwsProvider } from '../support/shared-provider';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
@@ -102,11 +103,18 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   let zoneId: string;
 
   let runs = 0;
+  /**
+   * The first two runs (a plan without a VPC, which runs no Terraform, and the first provisioning)
+   * start the AWS provider as CodeBuild does, from the mirror and checked against the lock file that
+   * cluster.sh copies next to kops's output; the later ones share one (test/support/shared-provider.ts).
+   */
+  const RUNS_WITH_OWN_PROVIDER = 2;
   async function runClusterJob(
     action: FabricAction,
     extra: Record<string, string> = {},
     compute: 'ec2' | 'lambda' = 'ec2',
   ): Promise<JobRun> {
+    if (runs >= RUNS_WITH_OWN_PROVIDER && awsProvider === undefined) awsProvider = await attachSharedAwsProvider();
     const lines: string[] = [];
     const callLog = join(scratch, `kops-calls-${(runs += 1)}.jsonl`);
     const calls = (): CallRecord[] =>
@@ -212,7 +220,6 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     api = await startTestApiServer({ clusterName: fabric.clusterName });
     writeFileSync(caFile, api.ca.certPem);
     writeFileSync(caKeyFile, api.ca.keyPem, { mode: 0o600 });
-    awsProvider = await attachSharedAwsProvider();
   });
   afterAll(async () => {
     await awsProvider?.stop();
@@ -278,6 +285,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         ]),
       );
       expect(run.lines.join('\n')).toContain('kops stand-in (kops is not installed)');
+      // kops asks for hashicorp/aws >= 5.0.0: the jobs' lock file holds it to the version the tests run.
+      expect(run.lines).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('Reusing previous version of hashicorp/aws from the dependency lock file'),
+          expect.stringContaining(`Installed hashicorp/aws v${toolsEnvValue('TERRAFORM_AWS_PROVIDER_VERSION')}`),
+        ]),
+      );
     },
   );
 

@@ -15,8 +15,9 @@ import { TF_PLUGIN_MIRROR } from './terraform';
  *
  * What it changes, and where that is still tested the cloud's way:
  * - Terraform neither installs this provider nor checks it against the jobs' lock file. The network
- *   job's suite (test/jobs/network-job.test.ts) and `npm run demo` run it as CodeBuild does, lock
- *   file and all; test/jobs/aws-provider.test.ts checks the package against the lock file.
+ *   job's suite (test/jobs/network-job.test.ts), the cluster job's first provisioning
+ *   (test/jobs/cluster-job.test.ts) and `npm run demo` run it as CodeBuild does, lock file and all;
+ *   test/jobs/aws-provider.test.ts checks the package against the lock file.
  * - The provider reads its environment once, when it starts: so it is started after the file's
  *   emulator, with the same endpoint and credentials the builds get.
  */
