@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './stop-child';
 
 /**
  * A moto_server (AWS API emulator) on a free loopback port, owned by this process:
@@ -101,13 +102,7 @@ export async function startMoto(options: { readonly env?: NodeJS.ProcessEnv; rea
   const pid = child.pid;
   if (pid === undefined) throw new MotoUnavailable("moto_server could not be started: install it with pip install 'moto[server]'");
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(pid, 'SIGTERM');
-      const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child);
     rmSync(logDir, { recursive: true, force: true });
   };
   // Generous: on a loaded 2-core machine Python alone takes seconds to start.

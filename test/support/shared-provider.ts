@@ -1,8 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { toolsEnvValue } from '../../lib/local/prerequisites';
+import { stopChild } from '../../lib/local/stop-child';
 import { TF_PLUGIN_MIRROR } from './terraform';
 
 /**
@@ -42,15 +43,6 @@ export function mirroredProviderBinary(): string | undefined {
     `terraform-provider-aws_v${version}_x5`,
   );
   return existsSync(binary) ? binary : undefined;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
