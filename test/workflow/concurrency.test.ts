@@ -16,8 +16,8 @@ import { useWorkflowEnvironment } from '../support/workflow-environment';
  * lock without building a whole cluster; the second starts once the first holds the lock, retries
  * AcquireLock as its retrier allows (maxAttempts 10 in lib/workflow.ts) and gives up with
  * FabricBusy. The first's build waits at a gate until then (BASH_ENV, which bash reads when it
- * starts), so how fast Terraform fails cannot decide the race. This is workflow scenario 5 (the other seven are
- * test/workflow/scenarios.test.ts).
+ * starts), so how fast Terraform fails cannot decide the race. This is workflow scenario 5 (the
+ * other seven are test/workflow/scenarios.test.ts).
  */
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
