@@ -425,13 +425,15 @@ case "${ACTION}" in
     finish "${secret_arn}" "${control_plane}" "${changes}" "${summary}"
     ;;
   plan)
+    registered=false
+    if [[ -n "${VPC_ID}" ]] && cluster_registered; then registered=true; fi
     if [[ -z "${VPC_ID}" ]]; then
       finish "" '[]' "${zero_changes}" "the cluster waits for the network: no VPC exists yet, so kops and Terraform cannot plan it"
-    elif ! cluster_registered && [[ -z "${SSH_PUBLIC_KEY}" ]]; then
+    elif [[ "${registered}" == false && -z "${SSH_PUBLIC_KEY}" ]]; then
       summary="cluster ${CLUSTER_NAME} would be created;"
       summary+=" kops validates the request once the fabric's SSH key exists (the first provision makes it)"
       finish "" '[]' "${zero_changes}" "${summary}"
-    elif ! cluster_registered; then
+    elif [[ "${registered}" == false ]]; then
       create_args
       # --dry-run validates the whole request and writes nothing to the state store.
       "${create[@]}" --dry-run --output=yaml >"${work}/cluster.yaml"
