@@ -67,12 +67,10 @@ export async function attachSharedAwsProvider(timeoutMs = 60_000): Promise<Share
     const timer = setTimeout(() => reject(new Error(`the AWS provider printed no reattach line within ${timeoutMs} ms`)), timeoutMs);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
+      // Read to the end, not only to this line: a provider whose stdout pipe fills up would block.
       const value = /TF_REATTACH_PROVIDERS='(.*)'/.exec(line)?.[1];
       if (value === undefined) return;
       clearTimeout(timer);
-      // Keep reading: a provider whose stdout pipe fills up would block.
-      lines.removeAllListeners('line');
-      lines.on('line', () => undefined);
       resolve(value);
     });
     child.once('exit', (code) => {
