@@ -186,14 +186,7 @@ provider_mirror_locked() {
   check="$(mktemp -d "${tools_dir}/check.XXXXXX")"
   cp "${provider_lock}" "${check}/.terraform.lock.hcl"
   printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n' >"${check}/main.tf"
-  cat >"${check}/terraform.rc" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "${mirror}"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-RC
+  tf_mirror_rc "${check}/terraform.rc" "${mirror}" registry.terraform.io/hashicorp/aws
   TF_CLI_CONFIG_FILE="${check}/terraform.rc" terraform -chdir="${check}" init -backend=false -input=false -no-color \
     >"${check}/init.log" 2>&1 || status=$?
   if ((status != 0)); then sed -n '/Error/,$p' "${check}/init.log" >&2; fi

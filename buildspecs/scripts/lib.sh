@@ -13,6 +13,7 @@
 #   require_tags_json NAME            fail unless $NAME is a JSON object of string values
 #   require_carried_tags NAME         fail, naming each, on tags kops --cloud-labels or AWS cannot carry
 #   tf_cli_config                     point TF_CLI_CONFIG_FILE at a usable file (a provider mirror when there is one); GOGC for Go tools
+#   tf_mirror_rc FILE MIRROR PROVIDERS  write a CLI config installing PROVIDERS from a filesystem mirror only
 #   tf_provider_lock                  print the path of the jobs' dependency lock file (pins the AWS provider)
 #   tf_stage_dir SRC                  copy a Terraform directory tree into a fresh work dir; prints its path
 #   tf_emulator_overrides DIR [ALIAS...]  write provider settings for the AWS emulator (only when AWS_ENDPOINT_URL is set)
@@ -120,38 +121,40 @@ tf_provider_lock() {
   printf '%s/.terraform.lock.hcl\n' "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../terraform/fabric-network" && pwd)"
 }
 
+# tf_mirror_rc FILE MIRROR PROVIDERS: write a Terraform CLI config that installs PROVIDERS (an
+# address pattern such as registry.terraform.io/*/*) from the filesystem mirror MIRROR only; any
+# other provider comes from its registry.
+tf_mirror_rc() {
+  local file="$1" mirror="$2" providers="$3"
+  cat >"${file}" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "${mirror}"
+    include = ["${providers}"]
+  }
+  direct {
+    exclude = ["${providers}"]
+  }
+}
+RC
+}
+
 # The environment may name a CLI config file that does not exist (Terraform then warns on every
 # command). With TF_PLUGIN_MIRROR set, providers come from that filesystem mirror only (offline);
 # else the AWS provider comes from the tools folder's mirror when install-tools.sh put it there.
 tf_cli_config() {
-  local dir tools_mirror
+  local dir mirror="" providers="" tools_mirror
   tools_mirror="$(fabric_tools_dir)/providers"
   if [[ -n "${TF_PLUGIN_MIRROR:-}" ]]; then
     [[ -d "${TF_PLUGIN_MIRROR}/registry.terraform.io" ]] ||
       die "TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR} holds no registry.terraform.io/ folder"
-    dir="$(mktemp -d)"
-    cat >"${dir}/terraform.rc" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "${TF_PLUGIN_MIRROR}"
-    include = ["registry.terraform.io/*/*"]
-  }
-}
-RC
-    export TF_CLI_CONFIG_FILE="${dir}/terraform.rc"
+    mirror="${TF_PLUGIN_MIRROR}" providers='registry.terraform.io/*/*'
   elif [[ -d "${tools_mirror}/registry.terraform.io" ]]; then
+    mirror="${tools_mirror}" providers=registry.terraform.io/hashicorp/aws
+  fi
+  if [[ -n "${mirror}" ]]; then
     dir="$(mktemp -d)"
-    cat >"${dir}/terraform.rc" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "${tools_mirror}"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-RC
+    tf_mirror_rc "${dir}/terraform.rc" "${mirror}" "${providers}"
     export TF_CLI_CONFIG_FILE="${dir}/terraform.rc"
   elif [[ -n "${TF_CLI_CONFIG_FILE:-}" && ! -f "${TF_CLI_CONFIG_FILE}" ]]; then
     export TF_CLI_CONFIG_FILE=/dev/null
