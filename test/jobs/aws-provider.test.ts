@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { toolsEnvValue } from '../../lib/local/prerequisites';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { AWS_CLI, describeWithToolsCache } from '../support/tools-cache';
 import { zipOf } from '../support/zip';
@@ -20,7 +21,6 @@ const TOOLS_ENV = join(ROOT, 'buildspecs/tools.env');
 const LOCK = join(ROOT, 'terraform/fabric-network/.terraform.lock.hcl');
 const TERRAFORM = spawnSync('bash', ['-c', 'command -v terraform'], { encoding: 'utf8' }).stdout.trim();
 
-const pinned = (name: string, file = TOOLS_ENV): string => new RegExp(`^${name}=(.*)$`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? '';
 /** The hashes a lock file holds for hashicorp/aws, and its version. */
 function lockedAws(file: string): { version: string; hashes: string[] } {
   const block = /provider "registry\.terraform\.io\/hashicorp\/aws" \{([\s\S]*?)\n\}/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
@@ -32,8 +32,8 @@ function lockedAws(file: string): { version: string; hashes: string[] } {
 
 test("GIVEN the jobs' lock file THEN it pins tools.env's provider version and linux_amd64 h1, with HashiCorp's zip checksums", () => {
   const { version, hashes } = lockedAws(LOCK);
-  expect(version).toBe(pinned('TERRAFORM_AWS_PROVIDER_VERSION'));
-  expect(hashes).toContain(pinned('TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64'));
+  expect(version).toBe(toolsEnvValue('TERRAFORM_AWS_PROVIDER_VERSION'));
+  expect(hashes).toContain(toolsEnvValue('TERRAFORM_AWS_PROVIDER_H1_LINUX_AMD64'));
   // One zh: per platform HashiCorp builds (its SHA256SUMS): Terraform checks a package from anywhere against them.
   expect(hashes.filter((h) => /^zh:[0-9a-f]{64}$/.test(h)).length).toBeGreaterThanOrEqual(14);
   // The network's root configuration allows that version.
@@ -50,7 +50,7 @@ if (TERRAFORM_SKIP_REASON) {
   let tools: string;
   /** A provider package of one small file, its lock (computed by Terraform) and a tools.env pinning it. */
   let fake: { lock: string; toolsEnv: string; h1: string; zip: string; tampered: string };
-  const VERSION = '5.100.0';
+  const VERSION = toolsEnvValue('TERRAFORM_AWS_PROVIDER_VERSION');
   const BINARY = `terraform-provider-aws_v${VERSION}_x5`;
   const PACKAGE = `registry.terraform.io/hashicorp/aws/${VERSION}/linux_amd64`;
 
@@ -129,7 +129,7 @@ if (TERRAFORM_SKIP_REASON) {
       env: { ...process.env, TF_CLI_CONFIG_FILE: rc },
     });
     expect({ status: init.status, stderr: init.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(init.stdout).toContain(`Installed hashicorp/aws v${pinned('TERRAFORM_AWS_PROVIDER_VERSION')}`);
+    expect(init.stdout).toContain(`Installed hashicorp/aws v${toolsEnvValue('TERRAFORM_AWS_PROVIDER_VERSION')}`);
   });
 
   test('GIVEN no copy yet WHEN installed THEN the release zip, checked by Terraform, is unpacked into the tools mirror', () => {
@@ -161,7 +161,7 @@ if (TERRAFORM_SKIP_REASON) {
   test('fails when the download fails, saying so rather than blaming the package, and installs nothing', () => {
     const result = install({ FAKE_DOWNLOAD: join(work, 'no-such-release.zip') });
     expect(result.status).not.toBe(0);
-    expect(result.output).toContain('could not download https://releases.hashicorp.com/terraform-provider-aws/5.100.0/');
+    expect(result.output).toContain(`could not download https://releases.hashicorp.com/terraform-provider-aws/${VERSION}/`);
     expect(result.output).not.toContain('is not the package');
     expect(existsSync(join(tools, 'providers'))).toBe(false);
   });

@@ -1,14 +1,5 @@
 // Zips for the tests of install-tools.sh, without a zip library: one stored entry is all they need.
-
-/** CRC-32 (IEEE), as a zip entry needs it (Node 20 has no zlib.crc32). */
-function crc32(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
+import { crc32 } from 'node:zlib';
 
 /** A zip holding one stored (uncompressed) file, executable: a stand-in for a release zip (Terraform, its AWS provider). */
 export function zipOf(name: string, body: string): Buffer {
