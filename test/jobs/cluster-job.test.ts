@@ -20,7 +20,7 @@ import { startTestApiServer, TestApiServer } from '../../lib/local/standins/api-
 import { promoteApiRecord } from '../../lib/local/standins/dns-controller';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
 import { toolsEnvValue } from '../../lib/local/prerequisites';
-import { attachSharedAwsProvider, SharedAwsProvider } from '../support/shared-provider';
+import { providerAfterOwnRuns } from '../support/shared-provider';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
 import { inJobSource, JOB_SOURCE_FOLDERS } from '../../lib/job-source';
@@ -87,7 +87,6 @@ const callName = (call: CallRecord): string =>
 
 describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, against moto_server with the real Terraform', () => {
   useMoto();
-  let awsProvider: SharedAwsProvider | undefined;
   const fabric = fabricOf('provision');
   const secretName = kubeconfigSecretName(fabric.name);
   const kopsBase = `${stateKeys.kops(fabric.name)}/${fabric.clusterName}`;
@@ -108,13 +107,13 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
    * start the AWS provider as CodeBuild does, from the mirror and checked against the lock file that
    * cluster.sh copies next to kops's output; the later ones share one (test/support/shared-provider.ts).
    */
-  const RUNS_WITH_OWN_PROVIDER = 2;
+  const awsProvider = providerAfterOwnRuns(2);
   async function runClusterJob(
     action: FabricAction,
     extra: Record<string, string> = {},
     compute: 'ec2' | 'lambda' = 'ec2',
   ): Promise<JobRun> {
-    if (runs >= RUNS_WITH_OWN_PROVIDER && awsProvider === undefined) awsProvider = await attachSharedAwsProvider();
+    await awsProvider.beforeRun();
     const lines: string[] = [];
     const callLog = join(scratch, `kops-calls-${(runs += 1)}.jsonl`);
     const calls = (): CallRecord[] =>
@@ -222,7 +221,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     writeFileSync(caKeyFile, api.ca.keyPem, { mode: 0o600 });
   });
   afterAll(async () => {
-    await awsProvider?.stop();
+    await awsProvider.stop();
     await api.stop();
   });
 

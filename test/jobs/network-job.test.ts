@@ -15,6 +15,7 @@ import type { FabricAction, NetworkJobResult, ValidatedFabric } from '../../lib/
 import { stateKeys } from '../../lib/domain/naming';
 import { Build, BuildTaskFailed, EnvironmentVariable, runBuild, StartBuildSyncOutput } from '../../lib/local/standins/codebuild';
 import { describeWithMoto, MOTO_AVAILABLE, useMoto } from '../support/moto';
+import { providerAfterOwnRuns } from '../support/shared-provider';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
 
@@ -61,7 +62,15 @@ interface JobRun {
   readonly lines: readonly string[];
 }
 
+/**
+ * The failed apply and the run that continues from it start the AWS provider as CodeBuild does, from
+ * the mirror and checked against the jobs' lock file; the later runs share one
+ * (test/support/shared-provider.ts).
+ */
+const awsProvider = providerAfterOwnRuns(2);
+
 async function runNetworkJob(fabric: ValidatedFabric, extra: Record<string, string> = {}): Promise<JobRun> {
+  await awsProvider.beforeRun();
   const lines: string[] = [];
   try {
     const output = await runBuild({
@@ -89,6 +98,7 @@ function resultOf(run: JobRun): NetworkJobResult {
 
 describeJob('network job (buildspecs/network.yml) against moto_server with the real Terraform', () => {
   useMoto();
+  afterAll(() => awsProvider.stop());
   const fabric = fabricOf('netjob', 'provision');
   let ec2: EC2Client;
   let s3: S3Client;

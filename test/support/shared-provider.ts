@@ -15,9 +15,10 @@ import { TF_PLUGIN_MIRROR } from './terraform';
  * module took 2.9 CPU-s with its own provider processes and 1.7 CPU-s attached to a running one.
  *
  * What it changes, and where that is still tested the cloud's way:
- * - Terraform neither installs this provider nor checks it against the jobs' lock file. The network
- *   job's suite (test/jobs/network-job.test.ts), the cluster job's first provisioning
- *   (test/jobs/cluster-job.test.ts) and `npm run demo` run it as CodeBuild does, lock file and all;
+ * - Terraform neither installs this provider nor checks it against the jobs' lock file. The first
+ *   runs of the network job's suite (its failed apply and the run that continues from it,
+ *   test/jobs/network-job.test.ts), the cluster job's first provisioning (test/jobs/cluster-job.test.ts)
+ *   and `npm run demo` run it as CodeBuild does, lock file and all (providerAfterOwnRuns);
  *   test/jobs/aws-provider.test.ts checks the package against the lock file.
  * - The provider reads its environment once, when it starts: so it is started after the file's
  *   emulator, with the same endpoint and credentials the builds get.
@@ -43,6 +44,38 @@ export function mirroredProviderBinary(): string | undefined {
     `terraform-provider-aws_v${version}_x5`,
   );
   return existsSync(binary) ? binary : undefined;
+}
+
+/** A job suite's provider: its first runs start their own, as CodeBuild does; the later ones share one. */
+export interface ProviderAfterOwnRuns {
+  /** Call before each run: from run `ownRuns + 1` on, the runs' Terraform uses one attached provider. */
+  beforeRun(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * For a job suite whose runs build on each other: the first `ownRuns` runs install the provider from
+ * the mirror and check it against the lock file, as CodeBuild does; the later runs, which test what
+ * the job does rather than how Terraform gets its provider, share one (the network job's suite: 50
+ * CPU-s with its own providers in every run, 34 sharing one after its first two runs, 2026-12-02).
+ */
+export function providerAfterOwnRuns(ownRuns: number): ProviderAfterOwnRuns {
+  let runs = 0;
+  let attached = false;
+  let provider: SharedAwsProvider | undefined;
+  return {
+    beforeRun: async () => {
+      if (runs >= ownRuns && !attached) {
+        attached = true;
+        provider = await attachSharedAwsProvider();
+      }
+      runs += 1;
+    },
+    stop: async () => {
+      await provider?.stop();
+      provider = undefined;
+    },
+  };
 }
 
 /**
