@@ -1,10 +1,15 @@
-/** Type checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles. */
+/**
+ * Type checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles, file by file
+ * (tsconfig.json's isolatedModules keeps the code fit for that), with swc: on a fresh clone, whose
+ * transform cache is empty, the 78 suites other than the eight Terraform-heavy ones took 185 CPU-s,
+ * against 210 with ts-jest's TypeScript transpiler (2 cores, 2026-12-02).
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, sourceMaps: 'inline' }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   // One TMPDIR per run, removed at its end (test/support/temp-root.ts).
