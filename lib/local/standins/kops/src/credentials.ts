@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { KubeCredentials, parseKubeconfig } from '../../../../../lambdas/shared/kube-api';
 import { API_SERVER_AUTH } from '../../contracts';
-import { Issued, issueClientCertificate } from '../../test-pki';
+import type { Issued } from '../../test-pki';
 import { KopsError } from './cli';
 
 /**
@@ -55,10 +55,15 @@ export function goDurationMs(text: string): number {
 }
 
 /** The admin user kops puts in a kubeconfig: a client certificate of the cluster CA, group system:masters. */
-export function adminCredential(ca: Issued, lifetime: string): KubeCredentials & { kind: 'client-certificate'; commonName: string } {
+export async function adminCredential(
+  ca: Issued,
+  lifetime: string,
+): Promise<KubeCredentials & { kind: 'client-certificate'; commonName: string }> {
   const lifetimeMs = goDurationMs(lifetime);
   if (lifetimeMs <= 0) throw new KopsError(`--admin must be a positive duration to issue a credential, got ${lifetime}`);
   const commonName = `kubecfg-${userInfo().username}`;
+  // Loaded when a certificate is issued: node-forge is a tenth of the stand-in's start, which most calls never need.
+  const { issueClientCertificate } = await import('../../test-pki');
   const issued = issueClientCertificate(ca, { commonName, groups: [API_SERVER_AUTH.adminGroup] }, lifetimeMs);
   return { kind: 'client-certificate', certPem: issued.certPem, keyPem: issued.keyPem, commonName };
 }

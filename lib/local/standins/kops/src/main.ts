@@ -17,8 +17,6 @@ import {
   ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import sshpk from 'sshpk';
 import { stringify, parse } from 'yaml';
 import { clientOptions, s3Options } from '../../../../../lambdas/shared/clients';
 import {
@@ -37,7 +35,6 @@ import { clusterCaKeyset } from './keystore';
 import { readGolden, renderSharedSubnets, SUPPORTED_ZONE_COUNTS, unsupportedZoneCount } from './golden';
 import { probeReadyz } from '../../../../../lambdas/shared/kube-api';
 import { API_SERVER_AUTH, CLUSTER_CA_KEYSET, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
-import { createTestCa } from '../../test-pki';
 import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../domain/kops';
 
 /**
@@ -132,7 +129,10 @@ function regionOfZone(zone: string): string {
   return zone.replace(/[a-z]$/, '');
 }
 
-function fingerprintOf(publicKey: string): string {
+// sshpk, STS and node-forge (test-pki) are loaded by the few commands that use them: each call of the
+// stand-in is a new process, and these three were a third of its start (the cluster job runs it ~35 times).
+async function fingerprintOf(publicKey: string): Promise<string> {
+  const { default: sshpk } = await import('sshpk');
   try {
     return sshpk.parseKey(publicKey, 'ssh').fingerprint('md5').toString();
   } catch (error) {
@@ -300,7 +300,7 @@ async function createCluster(parsed: ParsedCommand, argv: readonly string[], io:
   };
   await put(reg, INVOCATION_FILE, `${JSON.stringify(invocation, null, 2)}\n`);
   for (const group of groups) await put(reg, `instancegroup/${group.name}`, group.text);
-  if (publicKey) await put(reg, `pki/ssh/public/admin/${fingerprintOf(publicKey).replace(/:/g, '')}`, `${publicKey}\n`);
+  if (publicKey) await put(reg, `pki/ssh/public/admin/${(await fingerprintOf(publicKey)).replace(/:/g, '')}`, `${publicKey}\n`);
   // `config` last: its presence is what marks the cluster as registered.
   await put(reg, 'config', config);
   io.out(`Cluster configuration has been created in ${reg.url}/${cluster}.`);
@@ -339,6 +339,7 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
 
   const route53 = new Route53Client(clientOptions(region));
   const zone = await findHostedZone(route53, cluster, created('dns-zone')[0]);
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const account = await new STSClient(clientOptions(region)).send(new GetCallerIdentityCommand({}));
   // The config, not create's flags: `set cluster` may have changed the version since.
   const kubernetesVersion = readConfig(await get(reg, 'config')).spec.kubernetesVersion;
@@ -353,7 +354,7 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     accountId: account.Account ?? '',
     hostedZoneId: zone.id,
     sshPublicKey: publicKeyText,
-    sshFingerprint: fingerprintOf(publicKeyText),
+    sshFingerprint: await fingerprintOf(publicKeyText),
     controlPlaneSize: request.controlPlaneSize,
     nodeSize: request.nodeSize,
     nodeCount: request.nodeCount,
@@ -404,7 +405,11 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
  */
 async function ensureClusterCa(reg: Registry): Promise<void> {
   if (await exists(reg, CLUSTER_CA_KEYSET.path)) return;
-  await put(reg, CLUSTER_CA_KEYSET.path, clusterCaKeyset(handedOverCa(process.env) ?? createTestCa(CLUSTER_CA_KEYSET.name)));
+  await put(
+    reg,
+    CLUSTER_CA_KEYSET.path,
+    clusterCaKeyset(handedOverCa(process.env) ?? (await import('../../test-pki')).createTestCa(CLUSTER_CA_KEYSET.name)),
+  );
 }
 
 /** A cluster config document and its `spec`; a config without a spec is not kops's. */
@@ -520,7 +525,7 @@ async function exportKubeconfig(parsed: ParsedCommand, io: Io): Promise<void> {
   const ca = clusterCa(process.env);
   // `--admin` alone means kops's default lifetime (the flag's NoOptDefVal in the reference).
   const adminLifetime = flagValue(parsed, 'admin');
-  const admin = adminLifetime === undefined ? undefined : adminCredential(ca, adminLifetime);
+  const admin = adminLifetime === undefined ? undefined : await adminCredential(ca, adminLifetime);
   const user = admin ? cluster : flagValue(parsed, 'user');
   if (!user)
     io.err(
@@ -642,7 +647,7 @@ async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
     flagValue(parsed, 'api-server') ?? fromKubeconfig?.serverUrl ?? process.env.KOPS_STANDIN_API_SERVER ?? `https://api.${cluster}`;
   const port = new URL(server).port === '' ? 443 : Number(new URL(server).port);
   // kops issues its own admin credential for the validation (--admin, default from the reference).
-  const credential = adminCredential(ca, flagValue(parsed, 'admin') ?? API_SERVER_AUTH.adminLifetime);
+  const credential = await adminCredential(ca, flagValue(parsed, 'admin') ?? API_SERVER_AUTH.adminLifetime);
   const address = await apiAddress(cluster, invocation);
   const result = await probeReadyz({
     address,
