@@ -22,6 +22,7 @@ module.exports = {
   // polls (a VPC 13 s, subnets 10 s, kops's SQS queue 25 s) while others use the CPU. On 2 cores
   // (2026-12-01, fresh clone, cold cache) four workers ran jest in 387 s with both cores busy for
   // all but about 15 s, six in 399 s; later, on a slower hour, five took 477 s where four took 458 s.
-  // Earlier two took 685 s and four 574 s.
+  // Earlier two took 685 s and four 574 s. With swc (2026-12-02): five 331 s, four 346 s, five 361 s,
+  // one after the other: no clear gain for more CPU.
   maxWorkers: 4,
 };
