@@ -130,7 +130,8 @@ function regionOfZone(zone: string): string {
 }
 
 // sshpk, STS and node-forge (test-pki) are loaded by the few commands that use them: each call of the
-// stand-in is a new process, and these three were a third of its start (the cluster job runs it ~35 times).
+// stand-in is a new process (the cluster job's suite makes 35), and one that needs none of the three
+// now starts in 0.25 CPU-s instead of 0.30.
 async function fingerprintOf(publicKey: string): Promise<string> {
   const { default: sshpk } = await import('sshpk');
   try {
