@@ -1,8 +1,9 @@
 /**
- * Type checking is done once, by `npm run check` (scripts/check.ts) in `npm test`; jest only transpiles, file by file
- * (tsconfig.json's isolatedModules keeps the code fit for that), with swc: on a fresh clone, whose
- * transform cache is empty, the 78 suites other than the eight Terraform-heavy ones took 185 CPU-s,
- * against 210 with ts-jest's TypeScript transpiler (2 cores, 2026-12-02).
+ * Type checking is done once, by `npm run check` (scripts/check.ts) in `npm test`; jest only
+ * transpiles, file by file (tsconfig.json's isolatedModules keeps the code fit for that), with swc:
+ * on a fresh clone, whose transform cache is empty, the 78 suites other than the eight
+ * Terraform-heavy ones took 185 CPU-s, against 210 with ts-jest's TypeScript transpiler (2 cores,
+ * 2026-12-02).
  */
 module.exports = {
   testEnvironment: 'node',
