@@ -275,12 +275,10 @@ export_admin_kubeconfig() {
 store_kubeconfig() {
   local arn put_error="${work}/put-secret-value.err"
   # The secret exists on every provision after the first: one call, PutSecretValue answers with its ARN.
-  if arn="$("${aws_r[@]}" secretsmanager put-secret-value --secret-id "${KUBECONFIG_SECRET_NAME}" \
+  if ! arn="$("${aws_r[@]}" secretsmanager put-secret-value --secret-id "${KUBECONFIG_SECRET_NAME}" \
     --secret-string "file://${kubeconfig_file}" --query ARN --output text 2>"${put_error}")"; then
-    :
-  elif ! grep -q ResourceNotFoundException "${put_error}"; then
-    die "could not store the admin kubeconfig in ${KUBECONFIG_SECRET_NAME}: $(cat "${put_error}")"
-  else
+    grep -q ResourceNotFoundException "${put_error}" ||
+      die "could not store the admin kubeconfig in ${KUBECONFIG_SECRET_NAME}: $(cat "${put_error}")"
     arn="$("${aws_r[@]}" secretsmanager create-secret --name "${KUBECONFIG_SECRET_NAME}" \
       --description "Admin kubeconfig of kops cluster ${CLUSTER_NAME} (fabricctl)" \
       --tags "$(jq -c '[to_entries[] | {Key: .key, Value: .value}] + [{Key: "fabricctl:fabric", Value: $f}]' \
@@ -425,22 +423,10 @@ case "${ACTION}" in
     finish "${secret_arn}" "${control_plane}" "${changes}" "${summary}"
     ;;
   plan)
-    registered=false
-    if [[ -n "${VPC_ID}" ]] && cluster_registered; then registered=true; fi
+    # cluster_registered asks S3 (head-object): asked once, and only when there is a VPC.
     if [[ -z "${VPC_ID}" ]]; then
       finish "" '[]' "${zero_changes}" "the cluster waits for the network: no VPC exists yet, so kops and Terraform cannot plan it"
-    elif [[ "${registered}" == false && -z "${SSH_PUBLIC_KEY}" ]]; then
-      summary="cluster ${CLUSTER_NAME} would be created;"
-      summary+=" kops validates the request once the fabric's SSH key exists (the first provision makes it)"
-      finish "" '[]' "${zero_changes}" "${summary}"
-    elif [[ "${registered}" == false ]]; then
-      create_args
-      # --dry-run validates the whole request and writes nothing to the state store.
-      "${create[@]}" --dry-run --output=yaml >"${work}/cluster.yaml"
-      summary="cluster ${CLUSTER_NAME} would be created (kops validated the request with --dry-run);"
-      summary+=" its Terraform plan is known once kops has registered it"
-      finish "" '[]' "${zero_changes}" "${summary}"
-    else
+    elif cluster_registered; then
       summary="plan of cluster ${CLUSTER_NAME}"
       if recorded="$(recorded_cluster_inputs)" && from="$(jq -r '.kubernetesVersion' <<<"${recorded}")" &&
         [[ "${from}" != "${KUBERNETES_VERSION}" ]]; then
@@ -458,6 +444,17 @@ case "${ACTION}" in
       digest="$(tf_plan_digest "${dir}" "${plan_file}")"
       rolls="$(planned_rolls)"
       finish "" "${control_plane}" "${changes}" "${summary}" "${digest}" "${rolls}"
+    elif [[ -z "${SSH_PUBLIC_KEY}" ]]; then
+      summary="cluster ${CLUSTER_NAME} would be created;"
+      summary+=" kops validates the request once the fabric's SSH key exists (the first provision makes it)"
+      finish "" '[]' "${zero_changes}" "${summary}"
+    else
+      create_args
+      # --dry-run validates the whole request and writes nothing to the state store.
+      "${create[@]}" --dry-run --output=yaml >"${work}/cluster.yaml"
+      summary="cluster ${CLUSTER_NAME} would be created (kops validated the request with --dry-run);"
+      summary+=" its Terraform plan is known once kops has registered it"
+      finish "" '[]' "${zero_changes}" "${summary}"
     fi
     ;;
   destroy)
