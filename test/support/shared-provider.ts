@@ -61,14 +61,11 @@ export interface ProviderAfterOwnRuns {
  */
 export function providerAfterOwnRuns(ownRuns: number): ProviderAfterOwnRuns {
   let runs = 0;
-  let attached = false;
   let provider: SharedAwsProvider | undefined;
   return {
     beforeRun: async () => {
-      if (runs >= ownRuns && !attached) {
-        attached = true;
-        provider = await attachSharedAwsProvider();
-      }
+      // Attached once, before the first run past `ownRuns` (without an unpacked mirror, never).
+      if (runs === ownRuns) provider = await attachSharedAwsProvider();
       runs += 1;
     },
     stop: async () => {
