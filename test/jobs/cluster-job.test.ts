@@ -103,11 +103,11 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
 
   let runs = 0;
   /**
-   * The first two runs (a plan without a VPC, which runs no Terraform, and the first provisioning)
-   * start the AWS provider as CodeBuild does, from the mirror and checked against the lock file that
-   * cluster.sh copies next to kops's output; the later ones share one (test/support/shared-provider.ts).
+   * The first four runs (three plans that run no Terraform, and the first provisioning) start the AWS
+   * provider as CodeBuild does, from the mirror and checked against the lock file that cluster.sh
+   * copies next to kops's output; the later ones share one (test/support/shared-provider.ts).
    */
-  const awsProvider = providerAfterOwnRuns(2);
+  const awsProvider = providerAfterOwnRuns(4);
   async function runClusterJob(
     action: FabricAction,
     extra: Record<string, string> = {},
@@ -247,6 +247,35 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect((result as ClusterJobResult & { summary: string }).summary).toMatch(/waits for the network/);
     expect(await registryKeys()).toEqual([]);
   });
+
+  test(
+    'GIVEN an existing VPC and no registered cluster WHEN the job plans ' +
+      'THEN it says the cluster would be created: without the SSH key as soon as the key exists, with it after kops --dry-run; ' +
+      'nothing is written',
+    async () => {
+      const withoutKey = await runClusterJob('plan', { SSH_PUBLIC_KEY: '' });
+      expect(resultOf(withoutKey)).toMatchObject({
+        action: 'plan',
+        changes: { add: 0, change: 0, destroy: 0 },
+        summary:
+          `cluster ${fabric.clusterName} would be created; ` +
+          "kops validates the request once the fabric's SSH key exists (the first provision makes it)",
+      });
+      expect(withoutKey.calls.map(callName)).toEqual(['version']);
+
+      const withKey = await runClusterJob('plan');
+      expect(resultOf(withKey)).toMatchObject({
+        action: 'plan',
+        changes: { add: 0, change: 0, destroy: 0 },
+        summary:
+          `cluster ${fabric.clusterName} would be created (kops validated the request with --dry-run); ` +
+          'its Terraform plan is known once kops has registered it',
+      });
+      const dryRun = withKey.calls.find((call) => call.command === 'create cluster');
+      expect(dryRun?.argv).toEqual(expect.arrayContaining(['--dry-run', '--output=yaml']));
+      expect(await registryKeys()).toEqual([]);
+    },
+  );
 
   test(
     'GIVEN an existing VPC WHEN the job provisions ' +
