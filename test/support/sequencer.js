@@ -9,11 +9,10 @@ const Sequencer = require('@jest/test-sequencer').default;
 const path = require('node:path');
 
 const EXPECTED_SECONDS = {
-  'workflow/scenarios.test.ts': 220,
+  'workflow/scenarios.test.ts': 235,
   'workflow/day2.test.ts': 205,
   'jobs/cluster-job.test.ts': 165,
   'package/pack.test.ts': 120,
-  'workflow/upgrade.test.ts': 97,
   'jobs/network-job.test.ts': 72,
   'workflow/five-zones.test.ts': 70,
   'terraform/network-module.test.ts': 45,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
@@ -22,6 +22,8 @@ import { useWorkflowEnvironment } from '../support/workflow-environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
+import type { CallRecord } from '../../lib/local/standins/kops/src/main';
+import type { ProgressEvent } from '../../lib/progress-events';
 import { buildPushRequest, parsePushEvent } from '../../lambdas/codecommit-push/core';
 import { codeCommitPushEvent } from '../support/eventbridge';
 import { KubeconfigDoc, kubeGet, runExecPlugin } from '../support/kubectl';
@@ -39,14 +41,16 @@ function fabricRepository(dir: string, name: string, spec: unknown): string {
 }
 
 /**
- * Seven of the eight workflow scenarios of local mode: the synthesized state machine run by
- * aws-local-stepfunctions, every Task by the real code, builds by the local CodeBuild stand-in
- * running the real scripts and the real Terraform against moto, kops by its stand-in.
+ * Seven of the eight workflow scenarios of local mode, and Kubernetes upgrades: the synthesized state
+ * machine run by aws-local-stepfunctions, every Task by the real code, builds by the local CodeBuild
+ * stand-in running the real scripts and the real Terraform against moto, kops by its stand-in, which
+ * logs every call it gets (KOPS_STANDIN_CALL_LOG) so the order of kops's commands can be checked.
  * Scenario 5, two executions for one fabric at once, is test/workflow/concurrency.test.ts: its holder
  * fails in its network job, so it holds the lock without a whole provisioning run.
  * They share one emulator and run in order; each says what state it starts from. After scenario 2,
  * `fabricctl kubeconfig` reads the CA the kops stand-in stored for the provisioned fabric and the
- * API stand-in is asked with what it mints.
+ * API stand-in is asked with what it mints; then the same fabric, provisioned at 1.35.0, is upgraded
+ * (one provisioning from an empty emulator serves both: it is most of such a suite's CPU).
  */
 const ready = motoInstalled() && TERRAFORM_SKIP_REASON === undefined;
 if (!ready) {
@@ -63,16 +67,66 @@ jest.setTimeout(600_000);
 const BUCKET = 'fabricctl-state-123456789012-us-east-2';
 const DOMAIN = 'fabric.example.com';
 const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, domain: DOMAIN, region: 'us-east-2', ...extra });
+/** The fabric of scenarios 1 and 2, at the Kubernetes release the upgrade scenarios start from. */
+const demoAt = (version: string) => spec('demo', { kubernetes: { version } });
 const FAST: ExecuteOptions = { readinessPollMs: 200, dnsControllerDelayMs: 300, retryIntervalOverrides: { AcquireLock: 150 } };
+/** The message of a Lambda error as Step Functions puts it in the cause: `{"errorType", "errorMessage", ...}`. */
+const errorMessage = (cause: string | undefined): unknown => (JSON.parse(cause ?? '{}') as { errorMessage?: unknown }).errorMessage;
+/** States that change something; a refused spec must reach none of them. */
+const JOB_STATES = [
+  'AcquireLock',
+  'EnsureStateBucket',
+  'EnsureSshKey',
+  'NetworkJob',
+  'NetworkJobOnLambda',
+  'ClusterJob',
+  'ClusterJobOnLambda',
+  'PlanNetworkJob',
+  'PlanClusterJob',
+];
+/** Whether every state of `order` was entered, in that order. */
+const inOrder = (entered: readonly string[], order: readonly string[]): boolean =>
+  order.every((state, i) => entered.indexOf(state) >= 0 && (i === 0 || entered.indexOf(state) > entered.indexOf(order[i - 1] ?? '')));
+
+interface Observed {
+  readonly result: LocalRunResult;
+  /** States in the order they were entered. */
+  readonly entered: readonly string[];
+  /** The cluster job's kops calls, as `command [--instance-group-roles=...]`, in order. */
+  readonly kops: readonly string[];
+  readonly callLog: string;
+}
 
 describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => {
   const environment = useWorkflowEnvironment({ region: 'us-east-2', domain: DOMAIN });
   let codecommit: CodeCommitStandIn;
   const repoDir = mkdtempSync(path.join(tmpdir(), 'fabrics-repo-'));
+  const callLogs = mkdtempSync(path.join(tmpdir(), 'scenario-kops-calls-'));
   const s3 = () => new S3Client({ forcePathStyle: true });
   const ec2 = () => new EC2Client({});
   const run = (input: Record<string, unknown>, options: ExecuteOptions = {}): Promise<LocalRunResult> =>
     executeLocal(environment(), input, { ...FAST, ...options });
+  let observedRuns = 0;
+  /** One execution, with the states it entered and the stand-in's call log of the cluster job's build. */
+  async function observe(input: Record<string, unknown>): Promise<Observed> {
+    const callLog = path.join(callLogs, `kops-calls-${(observedRuns += 1)}.jsonl`);
+    const entered: string[] = [];
+    const result = await run(input, {
+      onEvent: (e: ProgressEvent) => {
+        if (e.type === 'stateEntered') entered.push(e.state);
+      },
+      // A new fabric's cluster job runs on Lambda compute, an existing one's on EC2.
+      injectBuildEnvironment: { ClusterJob: { KOPS_STANDIN_CALL_LOG: callLog }, ClusterJobOnLambda: { KOPS_STANDIN_CALL_LOG: callLog } },
+    });
+    const calls = existsSync(callLog)
+      ? readFileSync(callLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as CallRecord)
+      : [];
+    const kops = calls.map((c) => [c.command ?? '(unparsed)', ...c.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' '));
+    return { result, entered, kops, callLog };
+  }
   const bucketExists = async () =>
     s3()
       .send(new HeadBucketCommand({ Bucket: BUCKET }))
@@ -102,6 +156,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
   afterAll(async () => {
     await codecommit?.stop();
     rmSync(repoDir, { recursive: true, force: true });
+    rmSync(callLogs, { recursive: true, force: true });
   });
 
   test('3. fails when the spec is invalid, in several ways, before anything exists', async () => {
@@ -148,30 +203,43 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
     expect(await locks()).toEqual([]);
   });
 
-  test('1. provision succeeds from an empty emulator: record READY, lock gone, VPC in 3 zones, one control plane per zone', async () => {
-    const result = await run({ action: 'provision', spec: spec('demo') });
-    expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
-      status: 'SUCCEEDED',
-      error: undefined,
-      cause: undefined,
-    });
-    expect(result.output).toMatchObject({ name: 'demo', status: 'READY', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
-    expect(await record('demo')).toMatchObject({ status: 'READY', clusterName: `demo.${DOMAIN}` });
-    expect(await locks()).toEqual([]);
-    expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);
-    const vpcId = (result.output as { outputs: { vpcId: string } }).outputs.vpcId;
-    const subnets = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
-    expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
-    expect((await ec2().send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).toEqual([]);
-    const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
-    const controlPlanes = groups.filter(
-      (g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`demo.${DOMAIN}`),
-    );
-    expect(controlPlanes.flatMap((g) => g.AvailabilityZones ?? []).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
-  });
+  test(
+    '1. provision succeeds from an empty emulator: record READY at 1.35.0, lock gone, VPC in 3 zones, one control plane per zone, ' +
+      'jobs on Lambda compute, no roll',
+    async () => {
+      const { result, kops, entered } = await observe({ action: 'provision', spec: demoAt('1.35.0') });
+      expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(kops).toEqual(['version', 'create cluster', 'update cluster', 'export kubeconfig']);
+      // A new fabric never rolls: its builds run on Lambda compute.
+      expect(entered.filter((state) => /^(Network|Cluster)Job/.test(state))).toEqual([
+        'NetworkJobCompute',
+        'NetworkJobOnLambda',
+        'ClusterJobCompute',
+        'ClusterJobOnLambda',
+      ]);
+      expect(await record('demo')).toMatchObject({ spec: { kubernetes: { version: '1.35.0' } } });
+      expect(result.output).toMatchObject({ name: 'demo', status: 'READY', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
+      expect(await record('demo')).toMatchObject({ status: 'READY', clusterName: `demo.${DOMAIN}` });
+      expect(await locks()).toEqual([]);
+      expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);
+      const vpcId = (result.output as { outputs: { vpcId: string } }).outputs.vpcId;
+      const subnets = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
+      expect(subnets.map((s) => s.AvailabilityZone).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
+      expect((await ec2().send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).toEqual([]);
+      const groups = (await new AutoScalingClient({}).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
+      const controlPlanes = groups.filter(
+        (g) => /^(control-plane|master)-/.test(g.AutoScalingGroupName ?? '') && g.AutoScalingGroupName?.endsWith(`demo.${DOMAIN}`),
+      );
+      expect(controlPlanes.flatMap((g) => g.AvailabilityZones ?? []).sort()).toEqual(['us-east-2a', 'us-east-2b', 'us-east-2c']);
+    },
+  );
 
   test('2. provisioning the same spec again, from a CodeCommit push to fabric/demo, succeeds with no Terraform changes', async () => {
-    const commit = fabricRepository(repoDir, 'demo', spec('demo'));
+    const commit = fabricRepository(repoDir, 'demo', demoAt('1.35.0'));
     // What the CodeCommit push function starts for this push: the commit-derived name and the provision input.
     const request = buildPushRequest(
       'arn:aws:states:us-east-2:123456789012:stateMachine:FabricOrchestrator',
@@ -238,6 +306,80 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
       rmSync(dir, { recursive: true, force: true });
     },
   );
+
+  test(
+    'GIVEN demo READY at 1.35.0 WHEN 1.36.4 is provisioned ' +
+      'THEN kops sets the version, updates, the control plane rolls, then the nodes, and the fabric is READY at 1.36.4',
+    async () => {
+      const { result, entered, kops } = await observe({ action: 'provision', spec: demoAt('1.36.4') });
+      expect({ status: result.status, error: result.error, cause: result.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(kops).toEqual([
+        'version',
+        'set cluster',
+        'update cluster',
+        'export kubeconfig',
+        'rolling-update cluster --instance-group-roles=control-plane',
+        'rolling-update cluster --instance-group-roles=node',
+      ]);
+      // The rolls are inside the cluster job, on EC2 compute (a roll may outlast Lambda's 15 minutes);
+      // readiness is checked after it, as for any provision.
+      expect(inOrder(entered, ['ValidateSpec', 'AcquireLock', 'NetworkJob', 'ClusterJob', 'CheckReadiness', 'RecordReady'])).toBe(true);
+      expect(entered.filter((state) => state.endsWith('OnLambda'))).toEqual([]);
+      expect(result.output).toMatchObject({ name: 'demo', status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
+      expect(await record('demo')).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
+      expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Ready']);
+    },
+  );
+
+  test('fails when the spec downgrades the READY fabric (1.36.4 -> 1.35.0), with FabricSpecInvalid before any job runs', async () => {
+    const { result, entered, callLog } = await observe({ action: 'provision', spec: demoAt('1.35.0') });
+    expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
+    expect(errorMessage(result.cause)).toBe(
+      'spec.kubernetes.version: received "1.35.0"; downgrades are not supported (the fabric runs 1.36.4): ' +
+        'keep 1.36.x (1.36.4 or a later patch) or destroy and provision again',
+    );
+    expect(entered.filter((state) => JOB_STATES.includes(state))).toEqual([]);
+    expect(existsSync(callLog)).toBe(false);
+    expect(await record('demo')).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.36.4' } } });
+  });
+
+  test('fails when the spec skips a minor of a fabric recorded at 1.34.2 (-> 1.36.4), with FabricSpecInvalid before any job', async () => {
+    // A fabric READY at 1.34.2, as its provisioning run records it (the record is all ValidateSpec
+    // reads): demo's record, renamed, at 1.34.2. Provisioning a second cluster would only cost time.
+    const upgraded = (await record('demo')) as { spec: { kubernetes: Record<string, unknown> } } & Record<string, unknown>;
+    const legacy = {
+      ...upgraded,
+      name: 'legacy',
+      clusterName: `legacy.${DOMAIN}`,
+      spec: { ...upgraded.spec, name: 'legacy', kubernetes: { ...upgraded.spec.kubernetes, version: '1.34.2' } },
+    };
+    await s3().send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'fabrics/legacy/fabric.json',
+        Body: JSON.stringify(legacy),
+        ContentType: 'application/json',
+      }),
+    );
+
+    const { result, entered, callLog } = await observe({
+      action: 'provision',
+      spec: spec('legacy', { kubernetes: { version: '1.36.4' } }),
+    });
+    expect({ status: result.status, error: result.error }).toEqual({ status: 'FAILED', error: 'FabricSpecInvalid' });
+    expect(errorMessage(result.cause)).toBe(
+      'spec.kubernetes.version: received "1.36.4"; upgrade one minor at a time (the fabric runs 1.34.2): ' +
+        'use 1.35.x (e.g. 1.35.9) first, then 1.36.4',
+    );
+    expect(entered.filter((state) => JOB_STATES.includes(state))).toEqual([]);
+    expect(existsSync(callLog)).toBe(false);
+    expect(result.events.map((e) => e.DetailType)).toEqual(['Fabric Failed']);
+    expect(await record('legacy')).toMatchObject({ status: 'READY', spec: { kubernetes: { version: '1.34.2' } } });
+  });
 
   test(
     "4. a Terraform failure in the network job ends in Fabric Failed with Terraform's error, lock released, state kept; " +
