@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
@@ -23,6 +23,7 @@ import { toolsEnvValue } from '../../lib/local/prerequisites';
 import { providerAfterOwnRuns } from '../support/shared-provider';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
+import { kopsCallName, readKopsCalls } from '../support/kops-calls';
 import { inJobSource, JOB_SOURCE_FOLDERS } from '../../lib/job-source';
 
 /**
@@ -81,10 +82,6 @@ interface JobRun {
   readonly calls: readonly CallRecord[];
 }
 
-/** A call as `command [--instance-group-roles=...]`, enough to tell the rolling updates apart. */
-const callName = (call: CallRecord): string =>
-  [call.command ?? '(unparsed)', ...call.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' ');
-
 describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, against moto_server with the real Terraform', () => {
   useMoto();
   const fabric = fabricOf('provision');
@@ -116,13 +113,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     await awsProvider.beforeRun();
     const lines: string[] = [];
     const callLog = join(scratch, `kops-calls-${(runs += 1)}.jsonl`);
-    const calls = (): CallRecord[] =>
-      existsSync(callLog)
-        ? readFileSync(callLog, 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l) as CallRecord)
-        : [];
+    const calls = (): CallRecord[] => readKopsCalls(callLog);
     const values: Record<string, string> = {
       ...fabric.buildEnv,
       ACTION: action,
@@ -261,7 +252,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
           `cluster ${fabric.clusterName} would be created; ` +
           "kops validates the request once the fabric's SSH key exists (the first provision makes it)",
       });
-      expect(withoutKey.calls.map(callName)).toEqual(['version']);
+      expect(withoutKey.calls.map(kopsCallName)).toEqual(['version']);
 
       const withKey = await runClusterJob('plan');
       expect(resultOf(withKey)).toMatchObject({
@@ -501,7 +492,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     const run = await runClusterJob('provision', { NODE_MAX: '6', NETWORKING: 'cilium' });
     expect(run.failure).toBeDefined();
     expect(run.lines.join('\n')).toMatch(/networking: "calico" -> "cilium"/);
-    expect(run.calls.map(callName)).toEqual(['version']);
+    expect(run.calls.map(kopsCallName)).toEqual(['version']);
     expect((await autoScalingGroups()).find((g) => g.AutoScalingGroupName === `nodes.${fabric.clusterName}`)?.MaxSize).toBe(6);
   });
 
@@ -511,7 +502,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     expect(run.lines.join('\n')).toContain(
       'kubernetesVersion 1.35.0 -> 1.37.0 skips a minor; kops upgrades one minor at a time: use 1.36.x first, then 1.37.0',
     );
-    expect(run.calls.map(callName)).toEqual(['version']);
+    expect(run.calls.map(kopsCallName)).toEqual(['version']);
     expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
   });
 
@@ -528,7 +519,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
           `plan of cluster ${fabric.clusterName}; not in this plan: the Kubernetes minor upgrade 1.35.0 -> 1.36.4 ` +
           `(provision sets it with kops, applies, then rolls the control plane and the nodes)`,
       });
-      expect(run.calls.map(callName)).toEqual(['version', 'update cluster']);
+      expect(run.calls.map(kopsCallName)).toEqual(['version', 'update cluster']);
       expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
     },
   );
@@ -539,7 +530,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     async () => {
       const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
       const result = resultOf(run);
-      expect(run.calls.map(callName)).toEqual([
+      expect(run.calls.map(kopsCallName)).toEqual([
         'version',
         'set cluster',
         'update cluster',
@@ -573,7 +564,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   test('GIVEN the upgraded cluster WHEN the same spec is provisioned again THEN nothing changes and nothing rolls', async () => {
     const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
     expect(resultOf(run).changes).toEqual({ add: 0, change: 0, destroy: 0 });
-    expect(run.calls.map(callName)).toEqual(['version', 'update cluster', 'export kubeconfig']);
+    expect(run.calls.map(kopsCallName)).toEqual(['version', 'update cluster', 'export kubeconfig']);
   });
 
   test('fails when the spec downgrades Kubernetes (1.36.4 -> 1.35.0), saying what to keep, before kops changes anything', async () => {
@@ -583,7 +574,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       'kubernetesVersion 1.36.4 -> 1.35.0 is a downgrade, which kops does not support; ' +
         'keep 1.36.x (1.36.4 or a later patch), or destroy and provision the fabric again',
     );
-    expect(run.calls.map(callName)).toEqual(['version']);
+    expect(run.calls.map(kopsCallName)).toEqual(['version']);
     expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
   });
 

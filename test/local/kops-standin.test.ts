@@ -20,6 +20,7 @@ import {
 } from '../../lib/local/standins/kops/src/golden';
 import type { CallRecord } from '../../lib/local/standins/kops/src/main';
 import { createTestCa } from '../../lib/local/standins/test-pki';
+import { readKopsCalls } from '../support/kops-calls';
 import { describeWithMoto, useMoto } from '../support/moto';
 import { mirrorCliConfig, TERRAFORM_SKIP_REASON } from '../support/terraform';
 
@@ -548,11 +549,7 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
   // jest's process.env is not the child's default; AWS_ENDPOINT_URL is moto's by now.
   const kops = (...args: string[]) =>
     spawnSync(join(STANDIN, 'bin/kops'), args, { encoding: 'utf8', env: { ...process.env, KOPS_STANDIN_CALL_LOG: callLog } });
-  const calls = (): CallRecord[] =>
-    readFileSync(callLog, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as CallRecord);
+  const calls = (): CallRecord[] => readKopsCalls(callLog);
   const rendered = (out: string, file: string): string => readFileSync(join(scratch, out, 'data', file), 'utf8');
   const completedVersion = (out: string): string | undefined =>
     /^ {2}kubernetesVersion: (.+)$/m.exec(rendered(out, 'aws_s3_object_cluster-completed.spec_content'))?.[1];

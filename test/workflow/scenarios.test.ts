@@ -22,10 +22,10 @@ import { useWorkflowEnvironment } from '../support/workflow-environment';
 import { motoInstalled } from '../../lib/local/moto';
 import { executeLocal, ExecuteOptions, localOrchestrator, LocalRunResult } from '../../lib/local/run';
 import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/standins/codecommit';
-import type { CallRecord } from '../../lib/local/standins/kops/src/main';
 import type { ProgressEvent } from '../../lib/progress-events';
 import { buildPushRequest, parsePushEvent } from '../../lambdas/codecommit-push/core';
 import { codeCommitPushEvent } from '../support/eventbridge';
+import { kopsCallName, readKopsCalls } from '../support/kops-calls';
 import { KubeconfigDoc, kubeGet, runExecPlugin } from '../support/kubectl';
 import { runCli } from '../cli/support';
 
@@ -118,14 +118,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
       // A new fabric's cluster job runs on Lambda compute, an existing one's on EC2.
       injectBuildEnvironment: { ClusterJob: { KOPS_STANDIN_CALL_LOG: callLog }, ClusterJobOnLambda: { KOPS_STANDIN_CALL_LOG: callLog } },
     });
-    const calls = existsSync(callLog)
-      ? readFileSync(callLog, 'utf8')
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as CallRecord)
-      : [];
-    const kops = calls.map((c) => [c.command ?? '(unparsed)', ...c.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' '));
-    return { result, entered, kops, callLog };
+    return { result, entered, kops: readKopsCalls(callLog).map(kopsCallName), callLog };
   }
   const bucketExists = async () =>
     s3()
