@@ -23,7 +23,7 @@ import { toolsEnvValue } from '../../lib/local/prerequisites';
 import { providerAfterOwnRuns } from '../support/shared-provider';
 import { TERRAFORM_SKIP_REASON, TF_PLUGIN_MIRROR } from '../support/terraform';
 import { validatedFabric } from '../support/fabric';
-import { kopsCallName, readKopsCalls } from '../support/kops-calls';
+import { kopsCallName, readKopsCalls, UPGRADE_KOPS_CALLS } from '../support/kops-calls';
 import { inJobSource, JOB_SOURCE_FOLDERS } from '../../lib/job-source';
 
 /**
@@ -530,14 +530,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
     async () => {
       const run = await runClusterJob('provision', { NODE_MAX: '6', KUBERNETES_VERSION: '1.36.4' });
       const result = resultOf(run);
-      expect(run.calls.map(kopsCallName)).toEqual([
-        'version',
-        'set cluster',
-        'update cluster',
-        'export kubeconfig',
-        'rolling-update cluster --instance-group-roles=control-plane',
-        'rolling-update cluster --instance-group-roles=node',
-      ]);
+      expect(run.calls.map(kopsCallName)).toEqual(UPGRADE_KOPS_CALLS);
       expect(run.calls.every((c) => c.exitCode === 0)).toBe(true);
       expect(run.calls[1]?.argv).toEqual([
         'set',

@@ -13,3 +13,13 @@ export function readKopsCalls(file: string): CallRecord[] {
 /** A call as `command [--instance-group-roles=...]`, enough to tell the rolling updates apart. */
 export const kopsCallName = (call: CallRecord): string =>
   [call.command ?? '(unparsed)', ...call.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' ');
+
+/** What the cluster job asks kops for in a Kubernetes upgrade, in order (buildspecs/scripts/cluster.sh). */
+export const UPGRADE_KOPS_CALLS: readonly string[] = [
+  'version',
+  'set cluster',
+  'update cluster',
+  'export kubeconfig',
+  'rolling-update cluster --instance-group-roles=control-plane',
+  'rolling-update cluster --instance-group-roles=node',
+];

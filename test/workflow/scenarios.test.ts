@@ -25,7 +25,7 @@ import { CodeCommitStandIn, startCodeCommitStandIn } from '../../lib/local/stand
 import type { ProgressEvent } from '../../lib/progress-events';
 import { buildPushRequest, parsePushEvent } from '../../lambdas/codecommit-push/core';
 import { codeCommitPushEvent } from '../support/eventbridge';
-import { kopsCallName, readKopsCalls } from '../support/kops-calls';
+import { kopsCallName, readKopsCalls, UPGRADE_KOPS_CALLS } from '../support/kops-calls';
 import { KubeconfigDoc, kubeGet, runExecPlugin } from '../support/kubectl';
 import { runCli } from '../cli/support';
 
@@ -310,14 +310,7 @@ describeWorkflow('workflow scenarios (local mode, moto, real Terraform)', () => 
         error: undefined,
         cause: undefined,
       });
-      expect(kops).toEqual([
-        'version',
-        'set cluster',
-        'update cluster',
-        'export kubeconfig',
-        'rolling-update cluster --instance-group-roles=control-plane',
-        'rolling-update cluster --instance-group-roles=node',
-      ]);
+      expect(kops).toEqual(UPGRADE_KOPS_CALLS);
       // The rolls are inside the cluster job, on EC2 compute (a roll may outlast Lambda's 15 minutes);
       // readiness is checked after it, as for any provision.
       expect(inOrder(entered, ['ValidateSpec', 'AcquireLock', 'NetworkJob', 'ClusterJob', 'CheckReadiness', 'RecordReady'])).toBe(true);
