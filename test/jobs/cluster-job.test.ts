@@ -241,7 +241,8 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
 
   test(
     'GIVEN an existing VPC and no registered cluster WHEN the job plans ' +
-      'THEN it says the cluster would be created: without the SSH key as soon as the key exists, with it after kops --dry-run; ' +
+      'THEN it says the cluster would be created: without the SSH key, that kops checks it once the key exists; with the key, ' +
+      'after kops --dry-run; ' +
       'nothing is written',
     async () => {
       const withoutKey = await runClusterJob('plan', { SSH_PUBLIC_KEY: '' });
