@@ -9,7 +9,7 @@ const Sequencer = require('@jest/test-sequencer').default;
 const path = require('node:path');
 
 const EXPECTED_SECONDS = {
-  'workflow/scenarios.test.ts': 235,
+  'workflow/scenarios.test.ts': 220,
   'workflow/day2.test.ts': 205,
   'jobs/cluster-job.test.ts': 165,
   'package/pack.test.ts': 120,
