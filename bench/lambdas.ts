@@ -22,7 +22,7 @@ export interface LambdaFigure {
   readonly entry: string;
   /** As lib/fabric-function.ts deploys it: AWS SDK external, provided by the runtime (loaded here from node_modules). */
   readonly sdkExternal: BundleFigure;
-  /** The same with the AWS SDK bundled in. */
+  /** The same with the AWS SDK bundled in, from its ES module builds so that esbuild can tree-shake it. */
   readonly sdkBundled: BundleFigure;
 }
 
@@ -76,8 +76,10 @@ export function bundleOptions(entry: string, outfile: string, sdk: 'external' | 
     target: 'node24',
     platform: 'node',
     logLevel: 'silent',
-    // What NodejsFunction does with bundleAwsSDK: false.
-    ...(sdk === 'external' ? { external: ['@aws-sdk/*'] } : {}),
+    // What NodejsFunction does with bundleAwsSDK: false. Bundled, the SDK's ES module builds come
+    // first (NodejsFunction's mainFields), which esbuild tree-shakes: with its default CommonJS
+    // entries discover-zones came to 1641 KiB loading in 191 ms, with these 978 KiB in 91 ms.
+    ...(sdk === 'external' ? { external: ['@aws-sdk/*'] } : { mainFields: ['module', 'main'] }),
     metafile: true,
   };
 }

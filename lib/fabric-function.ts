@@ -62,8 +62,9 @@ export interface FabricFunctionProps {
  * The house Lambda function. Decided once, here:
  * - runtime Node.js 24 (current), arm64 (cheaper per GB-second);
  * - bundled by esbuild (never Docker), minified, with source maps; the AWS SDK v3 stays
- *   external (the runtime provides it): bundles of 4-460 KiB instead of 0.5-2.2 MiB, and on a quiet
- *   machine 7 of 9 functions load faster that way (npm run bench -- --only lambdas);
+ *   external (the runtime provides it, with AWS's fixes): bundles of 3.7-120 KiB, within the
+ *   150 KiB limit, where bundling the SDK makes 303-1134 KiB that load 8-44 % faster
+ *   (npm run bench -- --only lambdas; README, Speed);
  * - code: the bundle `npm run build` made (scripts/build.ts, same esbuild options) when running
  *   compiled from the package, so an installed copy needs neither esbuild nor a lockfile; else
  *   bundled from `lambdas/<entry>/handler.ts` at synth (the repository);
