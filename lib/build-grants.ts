@@ -392,8 +392,16 @@ export function grantClusterBuilder(
         'autoscaling:Describe*',
         'ec2:Describe*',
         'elasticloadbalancing:Describe*',
+        // `kops delete cluster` lists these account-wide to find the cluster's own (ListResourcesAWS
+        // in kops's pkg/resources/aws) and stops at the first refused list; a refused GetRole,
+        // GetInstanceProfile or GetOpenIDConnectProvider of someone else's it only warns about.
+        'events:ListRules',
+        'iam:ListInstanceProfiles',
+        'iam:ListOpenIDConnectProviders',
+        'iam:ListRoles',
         'route53:ListHostedZones',
         'route53:ListHostedZonesByName',
+        'sqs:ListQueues',
       ],
       resources: ['*'],
     }),
@@ -579,6 +587,18 @@ export function grantClusterBuilder(
     }),
   );
   grantState(project, props.stateBucketArn);
+  // kops's Terraform keeps the cluster's files as aws_s3_object resources in the state bucket: the
+  // AWS provider reads each object's tags back (GetObjectTagging) and, the bucket being versioned,
+  // deletes every version of one (ListObjectVersions, DeleteObject with VersionId), as
+  // `kops delete cluster` does for its state store.
+  add(new iam.PolicyStatement({ sid: 'StateBucketVersions', actions: ['s3:ListBucketVersions'], resources: [props.stateBucketArn] }));
+  add(
+    new iam.PolicyStatement({
+      sid: 'StateObjectVersionsAndTags',
+      actions: ['s3:DeleteObjectVersion', 's3:GetObjectTagging'],
+      resources: [`${props.stateBucketArn}/fabrics/*`],
+    }),
+  );
   add(
     new iam.PolicyStatement({
       sid: 'KubeconfigSecret',

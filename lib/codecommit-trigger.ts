@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -48,8 +48,16 @@ class LogGroupTarget implements events.IRuleTarget {
     private readonly input: events.RuleTargetInput,
   ) {}
 
+  // The target is the group's ARN without the `:*` its Arn attribute ends in: with it, the rule
+  // deploys but its events never arrive. Built from the name, since the attribute is a token here.
   bind(): events.RuleTargetConfig {
-    return { arn: this.logGroup.logGroupArn.replace(/:\*$/, ''), input: this.input };
+    const arn = Stack.of(this.logGroup).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: this.logGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return { arn, input: this.input };
   }
 }
 

@@ -296,18 +296,9 @@ export class FabricOrchestrator extends Construct {
     ensureStateBucket.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [`${stateBucketArn}/${STATE_LOCK_PATTERN}`] }),
     );
-    explainFailure.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:GetLogEvents'],
-        resources: [network.logGroup.logGroupArn, cluster.logGroup.logGroupArn].map((arn) => `${arn}:log-stream:*`),
-      }),
-    );
-    Validations.of(explainFailure).acknowledge(
-      ...[network.logGroup, cluster.logGroup].map((g) => ({
-        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(g)}.Arn>:log-stream:*]`,
-        reason: "ExplainFailure reads the failed build's stream, named after the build id, in the jobs' log groups only.",
-      })),
-    );
+    // A log group's Arn attribute ends in `:*`, which matches its streams (`...:log-group:<name>:log-stream:<id>`):
+    // ExplainFailure reads the failed build's stream in the jobs' two log groups only.
+    for (const group of [network.logGroup, cluster.logGroup]) group.grant(explainFailure, 'logs:GetLogEvents');
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,

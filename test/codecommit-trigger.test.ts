@@ -158,7 +158,22 @@ describe('addCodeCommitTrigger', () => {
     });
     expect(rule?.Properties.Targets).toEqual([
       {
-        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^CodeCommitTriggerDeletionLog/), 'Arn'] },
+        // The group's ARN without the `:*` its Arn attribute ends in (EventBridge delivers nothing to that).
+        Arn: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':logs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':log-group:',
+              { Ref: expect.stringMatching(/^CodeCommitTriggerDeletionLog/) },
+            ],
+          ],
+        },
         Id: 'Target0',
         InputTransformer: {
           InputPathsMap: {

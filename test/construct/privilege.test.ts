@@ -55,10 +55,14 @@ const projectRole = (resources: Resources, buildspec: string) => {
     throw new Error(`expected two projects of ${buildspec} with one role: ${roles.join(', ')}`);
   return roles[0] ?? '';
 };
-/** Every statement of the inline policies attached to a role. */
+/**
+ * Every statement of the policies attached to a role: its inline policies and the managed ones the
+ * CDK adds when they outgrow an inline policy's size (its "OverflowPolicy").
+ */
 function statementsOf(resources: Resources, roleId: string): Statement[] {
+  const attached = (r: Resources[string]) => ((r.Properties.Roles ?? []) as Array<{ Ref: string }>).some((ref) => ref.Ref === roleId);
   return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === roleId))
+    .filter((r) => (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && attached(r))
     .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 const bySid = (statements: Statement[], sid: string) => {
@@ -412,5 +416,90 @@ describe('the state readers', () => {
 
   test('fails when hostedZoneIds holds something that is not a hosted zone id', () => {
     expect(() => synth({ hostedZoneIds: ['example.com'] })).toThrow(/hostedZoneIds must be Route 53 hosted zone ids .*got "example.com"/);
+  });
+});
+
+/**
+ * What AWS itself does with the synthesized patterns: each template value resolved as in us-east-2
+ * of account 123456789012 (a log group's Arn attribute ends in `:*`, as CloudFormation documents
+ * it), then matched the way IAM matches a Resource (`*` any characters, `?` one), against the ARNs
+ * the services really use.
+ */
+describe('the grants against the ARNs AWS uses', () => {
+  const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-2', 'AWS::AccountId': '123456789012' };
+  const logGroupName = (id: string) => String(resources[id]?.Properties.LogGroupName ?? id);
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const v = value as Record<string, unknown>;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(separator);
+    }
+    if ('Ref' in v) return PSEUDO[v.Ref as string] ?? logGroupName(v.Ref as string);
+    if ('Fn::Sub' in v) return String(v['Fn::Sub']).replace(/\$\{([^}]+)\}/g, (_, name: string) => PSEUDO[name] ?? name);
+    const [id, attribute] = (v['Fn::GetAtt'] ?? []) as [string, string];
+    if (resources[id]?.Type === 'AWS::Logs::LogGroup' && attribute === 'Arn')
+      return `arn:aws:logs:us-east-2:123456789012:log-group:${logGroupName(id)}:*`;
+    // Anything else (another resource's attribute) names no ARN these tests ask about.
+    return `unresolved ${JSON.stringify(value)}`;
+  };
+  const iamMatches = (pattern: string, arnText: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(arnText);
+  /** An unconditioned Allow of `action` on `target`. */
+  const allows = (statements: Statement[], action: string, target: string) =>
+    statements.some(
+      (s) => s.Effect === 'Allow' && !s.Condition && grants(s, action) && resourcesOf(s).some((r) => iamMatches(resolve(r), target)),
+    );
+
+  const BUCKET = 'arn:aws:s3:::fabricctl-state-123456789012-us-east-2';
+  const OBJECT = `${BUCKET}/fabrics/demo/kops/demo.example.com/cluster-completed.spec`;
+
+  test(
+    "GIVEN kops's Terraform keeps cluster files as aws_s3_object in the versioned state bucket " +
+      'WHEN the provider reads them back and destroys them THEN the cluster role may read their tags and delete their versions',
+    () => {
+      expect(
+        ['s3:GetObject', 's3:PutObject', 's3:GetObjectTagging', 's3:DeleteObject', 's3:DeleteObjectVersion'].filter(
+          (a) => !allows(cluster, a, OBJECT),
+        ),
+      ).toEqual([]);
+      expect(['s3:ListBucket', 's3:ListBucketVersions'].filter((a) => !allows(cluster, a, BUCKET))).toEqual([]);
+      // The network job's Terraform keeps only its state file there: no versions to delete.
+      expect(allows(network, 's3:DeleteObjectVersion', OBJECT)).toBe(false);
+    },
+  );
+
+  test('GIVEN kops delete cluster WHEN it lists what the cluster owns THEN every account-wide list it stops on is allowed', () => {
+    const lists = ['iam:ListRoles', 'iam:ListInstanceProfiles', 'iam:ListOpenIDConnectProviders', 'sqs:ListQueues', 'events:ListRules'];
+    expect(lists.filter((a) => !allows(cluster, a, '*'))).toEqual([]);
+  });
+
+  test("GIVEN a failed build WHEN ExplainFailure reads its log stream THEN the grant matches that stream in the jobs' groups", () => {
+    const explain = statementsOf(resources, functionRole(resources, 'Turns a failed build'));
+    const jobGroups = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::CodeBuild::Project')
+      .map(([, r]) => (r.Properties.LogsConfig as { CloudWatchLogs: { GroupName: { Ref: string } } }).CloudWatchLogs.GroupName.Ref);
+    expect(new Set(jobGroups).size).toBe(2);
+    for (const group of jobGroups) {
+      const stream = `arn:aws:logs:us-east-2:123456789012:log-group:${logGroupName(group)}:log-stream:4f1c2a5e-93b1-4c2e-9f3a-1d2b3c4d5e6f`;
+      expect({ group, allowed: allows(explain, 'logs:GetLogEvents', stream) }).toEqual({ group, allowed: true });
+    }
+    const other = 'arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/someone-else:log-stream:x';
+    expect(allows(explain, 'logs:GetLogEvents', other)).toBe(false);
+  });
+
+  test('GIVEN the branch-deletion rule WHEN EventBridge delivers to its log group THEN the target is the ARN without :*', () => {
+    const rule = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Events::Rule' && String(r.Properties.Description).startsWith('Deleting'),
+    );
+    const targets = (rule?.Properties.Targets ?? []) as Array<{ Arn: unknown }>;
+    expect(targets.map((t) => resolve(t.Arn))).toEqual([
+      'arn:aws:logs:us-east-2:123456789012:log-group:/aws/events/fabricctl-branch-deletions',
+    ]);
   });
 });
