@@ -10,8 +10,9 @@ const deadlineSeconds = optionalIntEnv('READINESS_DEADLINE_SECONDS', DEFAULT_DEA
 /** Where a secret ARN without a region is looked up: the function's own region. */
 const ownRegion = optionalEnv('AWS_REGION', 'us-east-1');
 
-// Route 53 is global; its API lives in us-east-1 whatever the fabric's region.
-const route53 = new Route53Client(clientOptions('us-east-1'));
+// Route 53 is global: the SDK sends any region of a partition to that partition's endpoint
+// (us-east-1's in aws, cn-northwest-1's in aws-cn), so the function's own region is right everywhere.
+const route53 = new Route53Client(clientOptions());
 
 const secretsIn = perRegion((region) => new SecretsManagerClient(clientOptions(region)));
 const autoScalingIn = perRegion((region) => new AutoScalingClient(clientOptions(region)));

@@ -12,7 +12,8 @@ import { releaseStaleStateLocks } from './stale-locks';
 
 const sts = new STSClient(clientOptions());
 const s3In = perRegion((region) => new S3Client(s3Options(region)));
-const codebuildIn = perRegion((region) => new CodeBuildClient(clientOptions(region)));
+// The build projects live in the stack's region, this function's own, whatever the fabric's region.
+const codebuild = new CodeBuildClient(clientOptions());
 /** The jobs whose builds take the fabric's Terraform locks (EC2 and Lambda compute), comma-separated. */
 const buildProjects = requiredEnv('BUILD_PROJECT_NAMES')
   .split(',')
@@ -68,7 +69,7 @@ export const handler = async (event: FabricEvent): Promise<StateBucketResult> =>
   if (!result.exists || result.created || fabric.action === 'plan') return result;
   const releasedLocks = await releaseStaleStateLocks(fabric, {
     s3,
-    codebuild: codebuildIn(fabric.region),
+    codebuild,
     accountId: await account(),
     projects: buildProjects,
   });
