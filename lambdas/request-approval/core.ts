@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } fr
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ApprovalRequest, StateDocument } from '../../lib/domain/contract';
 import { LockNotHeld } from '../../lib/domain/errors';
-import { EVENT_SOURCE, FABRIC_AWAITING_APPROVAL } from '../../lib/domain/events';
+import { approveCommand, EVENT_SOURCE, FABRIC_AWAITING_APPROVAL } from '../../lib/domain/events';
 import { planSummaryOf } from '../../lib/domain/plan-summary';
 import { HELD_BY_ME, LOCK_ATTRIBUTE, lockKey } from '../../lib/domain/lock';
 
@@ -16,6 +16,8 @@ export interface RequestApprovalDeps {
   readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly events: Pick<EventBridgeClient, 'send'>;
   readonly lockTable: string;
+  /** The stack's region, where `fabricctl approve` finds the lock table. */
+  readonly stackRegion: string;
   readonly now?: () => Date;
 }
 
@@ -58,7 +60,7 @@ export async function requestApproval(event: RequestApprovalEvent, deps: Request
         {
           Source: EVENT_SOURCE,
           DetailType: FABRIC_AWAITING_APPROVAL,
-          Detail: JSON.stringify({ ...request, approveWith: `fabricctl approve ${fabric.name} --region ${fabric.region}` }),
+          Detail: JSON.stringify({ ...request, approveWith: approveCommand(fabric.name, deps.stackRegion) }),
         },
       ],
     }),

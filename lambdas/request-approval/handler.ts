@@ -12,7 +12,7 @@ const events = new EventBridgeClient(clientOptions());
 
 /** `RequestApproval`: parks the task token on the lock item and puts `Fabric Awaiting Approval`. */
 export const handler = async (event: RequestApprovalEvent): Promise<ApprovalRequest> => {
-  const request = await requestApproval(event, { dynamodb, events, lockTable });
+  const request = await requestApproval(event, { dynamodb, events, lockTable, stackRegion: await events.config.region() });
   // The token is a credential to continue the run: logged by its tail only.
   createLogger({ fabric: request.name, execution: request.execution }).info('approval requested', {
     token: `...${request.taskToken.slice(-8)}`,

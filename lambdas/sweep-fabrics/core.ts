@@ -1,7 +1,7 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ExecutionInput } from '../../lib/domain/contract';
-import { EVENT_SOURCE, FABRIC_EXPIRING } from '../../lib/domain/events';
+import { EVENT_SOURCE, extendCommand, FABRIC_EXPIRING } from '../../lib/domain/events';
 import { leaseActionOf, type SweepTask } from '../../lib/domain/leases';
 import { sanitiseExecutionName } from '../../lib/domain/execution-name';
 import { stateBucketName } from '../../lib/domain/naming';
@@ -30,6 +30,8 @@ export interface SweepDeps {
   readonly s3ForRegion: (region: string) => S3Sender;
   readonly events: Pick<EventBridgeClient, 'send'>;
   readonly accountId: string;
+  /** The stack's region, which `fabricctl extend --region` names (the fabric's may differ). */
+  readonly stackRegion: string;
   readonly bucketPrefix: string;
   /** Starts a named execution; false when that name already ran (a repeated sweep). */
   readonly start: (request: RunRequest) => Promise<boolean>;
@@ -85,7 +87,7 @@ export async function sweepFabrics(event: SweepEvent, deps: SweepDeps): Promise<
                   name: record.name,
                   region,
                   expiresAt: record.lease?.expiresAt,
-                  extendWith: `fabricctl extend ${record.name} 24h --region ${region}`,
+                  extendWith: extendCommand(record.name, '24h', deps.stackRegion, region),
                 }),
               },
             ],

@@ -26,6 +26,7 @@ export const handler = async (event: SweepEvent): Promise<SweepAction[]> => {
     s3ForRegion,
     events,
     accountId,
+    stackRegion: await events.config.region(),
     bucketPrefix,
     now: new Date(),
     start: async ({ name, input }) => (await startOnce(sfn, { stateMachineArn, name, input })).started,

@@ -42,6 +42,8 @@ function deps(failUpdate?: Error) {
         },
       },
       lockTable: 'locks',
+      // The stack in another region than the fabric (us-east-2): approve names the stack's.
+      stackRegion: 'eu-west-1',
       now: () => NOW,
     } as never,
   };
@@ -76,7 +78,7 @@ describe('requestApproval', () => {
       expect(put.input.Entries?.[0]).toMatchObject({ Source: 'fabricctl', DetailType: 'Fabric Awaiting Approval' });
       expect(JSON.parse(put.input.Entries?.[0]?.Detail ?? '{}')).toEqual({
         ...request,
-        approveWith: 'fabricctl approve demo --region us-east-2',
+        approveWith: 'fabricctl approve demo --region eu-west-1',
       });
     },
   );

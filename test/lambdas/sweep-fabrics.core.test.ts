@@ -88,6 +88,8 @@ describe('sweepFabrics', () => {
         },
       },
       accountId: '123456789012',
+      // The stack in eu-west-1; fabric soon lives in us-east-2.
+      stackRegion: 'eu-west-1',
       bucketPrefix: 'fabricctl-state',
       now: NOW,
       start: async (request: RunRequest) => {
@@ -117,7 +119,7 @@ describe('sweepFabrics', () => {
         name: 'soon',
         region: 'us-east-2',
         expiresAt: minutes(24 * 60).toISOString(),
-        extendWith: 'fabricctl extend soon 24h --region us-east-2',
+        extendWith: 'fabricctl extend soon 24h --region eu-west-1 --fabric-region us-east-2',
       });
     },
   );

@@ -89,6 +89,7 @@ describeWorkflow('day-2 workflow scenarios (local mode, moto, real Terraform)', 
           },
         } as never,
         accountId: ACCOUNT,
+        stackRegion: 'us-east-2',
         bucketPrefix: 'fabricctl-state',
         now,
         start: async ({ name, input }) => {
