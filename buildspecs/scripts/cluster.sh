@@ -211,8 +211,10 @@ prepare_terraform() {
 }
 
 kops_update_terraform() {
-  # --target=terraform writes the configuration to --out; --yes also lets kops pre-create DNS.
-  kops update cluster "${kops_common[@]}" --target=terraform "--out=${dir}" "$@" >&2
+  # --target=terraform writes the configuration to --out; --yes also lets kops pre-create DNS and,
+  # unless told not to, write a kubeconfig to ~/.kube/config: the job has no use for it (it exports
+  # its own, store_kubeconfig), and a Lambda-compute build may not be able to write outside /tmp.
+  kops update cluster "${kops_common[@]}" --target=terraform "--out=${dir}" --create-kube-config=false "$@" >&2
 }
 
 # From the state, or from the events of the apply that just ran ($1).

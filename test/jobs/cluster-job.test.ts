@@ -305,6 +305,9 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         ]),
       );
       expect(run.lines.join('\n')).toContain('kops stand-in (kops is not installed)');
+      // kops is told not to write a kubeconfig of its own on the build host: the job exports its own.
+      const update = run.calls.find((c) => c.command === 'update cluster');
+      expect(update?.argv).toEqual(expect.arrayContaining(['--yes', '--create-kube-config=false']));
       // kops asks for hashicorp/aws >= 5.0.0: the jobs' lock file holds it to the version the tests run.
       expect(run.lines).toEqual(
         expect.arrayContaining([
