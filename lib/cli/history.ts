@@ -51,14 +51,18 @@ function field(value: unknown, ...names: string[]): unknown {
   return undefined;
 }
 
-/** `{Build: {Id, Logs: {GroupName, StreamName}}}` (Step Functions' casing) or the API's camelCase. */
+/**
+ * `{Build: {Id, Logs: {GroupName, StreamName}}}` (Step Functions' casing) or the API's camelCase.
+ * A build just started may have no stream yet: its group is then the project's configured one
+ * (`Logs.CloudWatchLogs.GroupName`), else CodeBuild's default, and its stream the id after the colon.
+ */
 function buildLogFrom(state: string, output: unknown): BuildLog | undefined {
   const build = field(output, 'Build', 'build');
   const id = field(build, 'Id', 'id');
   if (typeof id !== 'string' || !id.includes(':')) return undefined;
   const [project = '', stream = ''] = id.split(':');
   const logs = field(build, 'Logs', 'logs');
-  const group = field(logs, 'GroupName', 'groupName');
+  const group = field(logs, 'GroupName', 'groupName') ?? field(field(logs, 'CloudWatchLogs', 'cloudWatchLogs'), 'GroupName', 'groupName');
   const streamName = field(logs, 'StreamName', 'streamName');
   return {
     state,

@@ -127,6 +127,36 @@ describe('HistoryConverter', () => {
     ]);
   });
 
+  test(
+    'GIVEN a build submitted before its log stream exists WHEN converted ' +
+      "THEN the project's configured log group is used and the stream is the id after the colon",
+    () => {
+      const { converter } = convert([
+        started,
+        { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'ClusterJob' } },
+        {
+          id: 3,
+          previousEventId: 2,
+          type: 'TaskSubmitted',
+          timestamp: t(2),
+          taskSubmittedEventDetails: {
+            resourceType: 'codebuild',
+            resource: 'startBuild.sync',
+            output: JSON.stringify({
+              Build: {
+                Id: 'ClusterProject:9f8e',
+                Logs: { CloudWatchLogs: { Status: 'ENABLED', GroupName: 'FabricOrchestrator-ClusterLogs' } },
+              },
+            }),
+          },
+        },
+      ]);
+      expect(converter.builds).toEqual([
+        { state: 'ClusterJob', buildId: 'ClusterProject:9f8e', logGroup: 'FabricOrchestrator-ClusterLogs', logStream: '9f8e' },
+      ]);
+    },
+  );
+
   test('GIVEN ExecutionFailed WHEN converted THEN executionFailed with the error and cause, and the outcome is FAILED', () => {
     const { progress, converter } = convert([
       started,
