@@ -576,6 +576,11 @@ describe('FabricOrchestrator resources', () => {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
+    // Under /aws/vendedlogs/ the group needs no room in the account's CloudWatch Logs resource policy.
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')).map((g) => String(g.Properties.LogGroupName ?? ''));
+    expect(groups.filter((name) => name.startsWith('/aws/vendedlogs/states/'))).toEqual([
+      expect.stringMatching(/^\/aws\/vendedlogs\/states\/FabricOrchestrator[A-Za-z0-9]+$/),
+    ]);
   });
 
   test('GIVEN the functions WHEN synthesized THEN each runs on Node.js 24, arm64, traced', () => {
