@@ -212,8 +212,8 @@ prepare_terraform() {
 
 kops_update_terraform() {
   # --target=terraform writes the configuration to --out; --yes also lets kops pre-create DNS and,
-  # unless told not to, write a kubeconfig to ~/.kube/config: the job has no use for it (it exports
-  # its own, store_kubeconfig), and a Lambda-compute build may not be able to write outside /tmp.
+  # unless told not to, write a kubeconfig to ~/.kube/config, which the job has no use for: it
+  # exports its own to a file of its work folder (store_kubeconfig).
   kops update cluster "${kops_common[@]}" --target=terraform "--out=${dir}" --create-kube-config=false "$@" >&2
 }
 
