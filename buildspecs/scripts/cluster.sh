@@ -80,6 +80,8 @@ chmod 700 "${work}"
 dir="${work}/terraform"
 plan_file="${work}/cluster.tfplan"
 apply_events="${work}/cluster-apply.events"
+# An upgrade's second apply: the nodes at the new version, once the control plane runs it.
+node_apply_events="${work}/cluster-nodes-apply.events"
 zero_changes='{"add":0,"change":0,"destroy":0}'
 
 cluster_registered() {
@@ -414,6 +416,15 @@ case "${ACTION}" in
       # re-run finishes an upgrade whose roll failed.
       log "upgrading Kubernetes ${upgrade_from} -> ${KUBERNETES_VERSION}: rolling the control plane, then the nodes"
       rolling_update control-plane
+      # kops renders the nodes at the version the control plane runs (its kubelet version skew rule,
+      # kops_update_cluster.md's --ignore-kubelet-version-skew): the update above left them at the old
+      # one. With the control plane rolled, a second update renders them at the new one, applied
+      # before they roll (as kops's own reconcile: update, roll, update, roll).
+      kops_update_terraform --yes
+      prepare_terraform
+      tf_apply "${dir}" "${node_apply_events}" -lock-timeout=120s
+      changes="$(jq -c -n --argjson a "${changes}" --argjson b "$(tf_changes "${node_apply_events}")" \
+        '{add: ($a.add + $b.add), change: ($a.change + $b.change), destroy: ($a.destroy + $b.destroy)}')" || exit 1
       rolling_update node
       record_cluster_inputs
       summary="cluster ${CLUSTER_NAME} applied; Kubernetes upgraded ${upgrade_from} -> ${KUBERNETES_VERSION}"
@@ -435,7 +446,7 @@ case "${ACTION}" in
         step="$(kubernetes_upgrade_step "${from}" "${KUBERNETES_VERSION}")" || exit 1
         # Planning writes nothing, so kops keeps the current version and the plan cannot show the new one.
         summary+="; not in this plan: the Kubernetes ${step} upgrade ${from} -> ${KUBERNETES_VERSION}"
-        summary+=" (provision sets it with kops, applies, then rolls the control plane and the nodes)"
+        summary+=" (provision sets it with kops, applies and rolls the control plane, then updates, applies and rolls the nodes)"
       fi
       kops_update_terraform
       prepare_terraform

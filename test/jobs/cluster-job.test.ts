@@ -484,13 +484,21 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
   );
 
   /** `spec.kubernetesVersion` of kops's config in the state store, and of the completed spec Terraform uploaded. */
-  const clusterVersions = async (): Promise<{ config: unknown; completed: unknown }> => {
+  /** The version in kops's config and completed spec, and in the nodeupconfig Terraform put for each role. */
+  const clusterVersions = async (): Promise<{ config: unknown; completed: unknown; controlPlane: unknown; nodes: unknown }> => {
     const read = async (key: string) =>
       (await (await s3.send(new GetObjectCommand({ Bucket: fabric.stateBucket, Key: `${kopsBase}/${key}` }))).Body?.transformToString()) ??
       '';
     const spec = (text: string) => (parseYaml(text) as { spec?: { kubernetesVersion?: unknown } }).spec?.kubernetesVersion;
-    return { config: spec(await read('config')), completed: spec(await read('cluster-completed.spec')) };
+    const nodeup = (text: string) => (parseYaml(text) as { KubernetesVersion?: unknown }).KubernetesVersion;
+    return {
+      config: spec(await read('config')),
+      completed: spec(await read('cluster-completed.spec')),
+      controlPlane: nodeup(await read(`igconfig/control-plane/master-${ZONES[0]}/nodeupconfig.yaml`)),
+      nodes: nodeup(await read('igconfig/node/nodes/nodeupconfig.yaml')),
+    };
   };
+  const at = (version: string) => ({ config: version, completed: version, controlPlane: version, nodes: version });
 
   test('fails when the spec changes what kops created the cluster with (networking), naming the field and changing nothing', async () => {
     const run = await runClusterJob('provision', { NODE_MAX: '6', NETWORKING: 'cilium' });
@@ -507,7 +515,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       'kubernetesVersion 1.35.0 -> 1.37.0 skips a minor; kops upgrades one minor at a time: use 1.36.x first, then 1.37.0',
     );
     expect(run.calls.map(kopsCallName)).toEqual(['version']);
-    expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
+    expect(await clusterVersions()).toEqual(at('1.35.0'));
   });
 
   test(
@@ -521,10 +529,10 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         controlPlaneGroups: ZONES.map((z) => `master-${z}.masters.${fabric.clusterName}`),
         summary:
           `plan of cluster ${fabric.clusterName}; not in this plan: the Kubernetes minor upgrade 1.35.0 -> 1.36.4 ` +
-          `(provision sets it with kops, applies, then rolls the control plane and the nodes)`,
+          `(provision sets it with kops, applies and rolls the control plane, then updates, applies and rolls the nodes)`,
       });
       expect(run.calls.map(kopsCallName)).toEqual(['version', 'update cluster']);
-      expect(await clusterVersions()).toEqual({ config: '1.35.0', completed: '1.35.0' });
+      expect(await clusterVersions()).toEqual(at('1.35.0'));
     },
   );
 
@@ -547,13 +555,17 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
       // The state-store objects and every group's launch template (its user_data hashes its nodeupconfig).
       expect(result.changes).toMatchObject({ add: 0, destroy: 0 });
       expect(result.changes.change).toBeGreaterThanOrEqual(9);
-      expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
+      expect(await clusterVersions()).toEqual(at('1.36.4'));
       // Terraform applied before the rolls; each roll validated the cluster through its API.
       const position = (text: string, from = 0): number => run.lines.findIndex((l, i) => i >= from && l.includes(text));
       const applied = position('Apply complete!');
       const controlPlane = position('instance groups selected (roles control-plane): ' + ZONES.map((z) => `master-${z}`).join(', '));
       const nodes = position('instance groups selected (roles node): nodes');
       expect([applied >= 0, controlPlane > applied, nodes > controlPlane]).toEqual([true, true, true]);
+      // kops kept the nodes at 1.35.0 while the control plane ran it; updated and applied again once it ran 1.36.4.
+      const keptBack = position('kops stand-in: the control plane runs 1.35.0: the node instance groups stay at it');
+      const nodesApplied = position('Apply complete!', controlPlane);
+      expect([keptBack >= 0 && keptBack < applied, nodesApplied > controlPlane && nodesApplied < nodes]).toEqual([true, true]);
       expect(position(`kops stand-in: validated ${fabric.clusterName}`, nodes)).toBeGreaterThan(nodes);
     },
   );
@@ -572,7 +584,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         'keep 1.36.x (1.36.4 or a later patch), or destroy and provision the fabric again',
     );
     expect(run.calls.map(kopsCallName)).toEqual(['version']);
-    expect(await clusterVersions()).toEqual({ config: '1.36.4', completed: '1.36.4' });
+    expect(await clusterVersions()).toEqual(at('1.36.4'));
   });
 
   test(

@@ -624,7 +624,7 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
 
   test(
     'GIVEN the cluster WHEN set cluster spec.kubernetesVersion=1.36.4 ' +
-      'THEN the state store config says 1.36.4 and the next update renders it, with new user_data for every group',
+      'THEN the next update renders the control plane at it and keeps the nodes at the version the control plane runs',
     async () => {
       const set = kops('set', 'cluster', ...common, 'spec.kubernetesVersion=1.36.4');
       expect({ status: set.status, stderr: set.stderr }).toEqual({ status: 0, stderr: 'kops stand-in (kops is not installed)\n' });
@@ -635,13 +635,38 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
         '1.36.4',
       );
 
-      expect(update('after').status).toBe(0);
+      const after = update('after');
+      expect(after.status).toBe(0);
+      expect(after.stdout).toContain(
+        'kops stand-in: the control plane runs 1.35.0: the node instance groups stay at it until the control plane runs 1.36.4',
+      );
       expect(completedVersion('after')).toBe('1.36.4');
-      expect(rendered('after', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.36.4\n');
-      for (const group of ['master-us-east-2a.masters', 'master-us-east-2b.masters', 'master-us-east-2c.masters', 'nodes']) {
+      expect(rendered('after', 'aws_s3_object_nodeupconfig-master-us-east-2a_content')).toContain('\nKubernetesVersion: 1.36.4\n');
+      expect(rendered('after', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.35.0\n');
+      const changed = (out: string, group: string) => {
         const file = `aws_launch_template_${group}.${CLUSTER}_user_data`;
-        expect({ file, changed: rendered('after', file) !== rendered('before', file) }).toEqual({ file, changed: true });
-      }
+        return rendered(out, file) !== rendered('before', file);
+      };
+      expect(
+        ['master-us-east-2a.masters', 'master-us-east-2b.masters', 'master-us-east-2c.masters', 'nodes'].map((g) => changed('after', g)),
+      ).toEqual([true, true, true, false]);
+
+      // --ignore-kubelet-version-skew moves the nodes at once; without it, rolling the control plane does.
+      const ignoring = kops(
+        'update',
+        'cluster',
+        ...common,
+        '--target=terraform',
+        `--out=${join(scratch, 'ignoring')}`,
+        '--ignore-kubelet-version-skew',
+      );
+      expect(ignoring.status).toBe(0);
+      expect(rendered('ignoring', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.36.4\n');
+      const rolled = kops('rolling-update', 'cluster', ...common, '--instance-group-roles=control-plane', '--yes', '--cloudonly');
+      expect(rolled.stdout).toContain(`kops stand-in: the control plane of ${CLUSTER} now runs 1.36.4\n`);
+      expect(update('rolled').status).toBe(0);
+      expect(rendered('rolled', 'aws_s3_object_nodeupconfig-nodes_content')).toContain('\nKubernetesVersion: 1.36.4\n');
+      expect(changed('rolled', 'nodes')).toBe(true);
     },
   );
 
@@ -688,6 +713,10 @@ describeWithMoto('kops stand-in against moto: set cluster, then update renders t
         ['create cluster', 0],
         ['update cluster', 0],
         ['set cluster', 0],
+        ['update cluster', 0],
+        // --ignore-kubelet-version-skew, the control plane's roll, the update after it.
+        ['update cluster', 0],
+        ['rolling-update cluster', 0],
         ['update cluster', 0],
         ['rolling-update cluster', 0],
         ['rolling-update cluster', 0],

@@ -14,12 +14,16 @@ export function readKopsCalls(file: string): CallRecord[] {
 export const kopsCallName = (call: CallRecord): string =>
   [call.command ?? '(unparsed)', ...call.argv.filter((a) => a.startsWith('--instance-group-roles='))].join(' ');
 
-/** What the cluster job asks kops for in a Kubernetes upgrade, in order (buildspecs/scripts/cluster.sh). */
+/**
+ * What the cluster job asks kops for in a Kubernetes upgrade, in order (buildspecs/scripts/cluster.sh):
+ * the second update renders the nodes at the new version, once the control plane runs it.
+ */
 export const UPGRADE_KOPS_CALLS: readonly string[] = [
   'version',
   'set cluster',
   'update cluster',
   'export kubeconfig',
   'rolling-update cluster --instance-group-roles=control-plane',
+  'update cluster',
   'rolling-update cluster --instance-group-roles=node',
 ];

@@ -49,7 +49,9 @@ import { join } from 'node:path';
  * (`registry.k8s.io/kube-{apiserver,controller-manager,scheduler,proxy}:v<version>`), before the
  * zones are generated, so every user_data's NodeupConfigHash (control plane and nodes) is the
  * SHA-256 of its nodeupconfig at that version (in the golden's names, as for the zones) and each
- * launch template changes with the version, as kops's do. Not substituted: the kubelet/kubectl asset lines
+ * launch template changes with the version, as kops's do. The node group's nodeupconfig may be at an
+ * older version than the rest (nodeKubernetesVersion): kops keeps nodes at the version the control
+ * plane runs until it runs the new one. Not substituted: the kubelet/kubectl asset lines
  * (`<sha256>@https://dl.k8s.io/release/v1.32.0/...`), because kops fetches each release's hashes
  * from dl.k8s.io and the stand-in cannot; they stay the golden release's.
  * Not substituted (kept as in the golden files, because they embed version-specific hashes or
@@ -111,7 +113,15 @@ export interface RenderOptions {
   readonly sshAccess: readonly string[];
   /** `spec.kubernetesVersion` of the cluster's config (`1.36.4` or `v1.36.4`); the golden's own when absent. */
   readonly kubernetesVersion?: string;
+  /**
+   * The version the node instance group is rendered at, when kops keeps it behind the control plane
+   * (a kubelet may not be newer than the API server it joins); `kubernetesVersion` when absent.
+   */
+  readonly nodeKubernetesVersion?: string;
 }
+
+/** The data files of the node instance group that carry the Kubernetes version (its nodeupconfig). */
+const NODE_VERSIONED_FILES: readonly string[] = ['aws_s3_object_nodeupconfig-nodes_content'];
 
 export class GoldenUnsupported extends Error {
   constructor(message: string) {
@@ -388,6 +398,16 @@ export function withKubernetesVersion(golden: GoldenOutput, version: string): Go
   return { tf: golden.tf, data };
 }
 
+/** The golden output at the cluster's version, its node group's nodeupconfig at `nodeVersion` when that differs. */
+function versionedFor(golden: GoldenOutput, version: string | undefined, nodeVersion: string | undefined): GoldenOutput {
+  const cluster = version === undefined ? golden : withKubernetesVersion(golden, version);
+  if (nodeVersion === undefined || nodeVersion === version) return cluster;
+  const nodes = withKubernetesVersion(golden, nodeVersion);
+  const data = new Map(cluster.data);
+  for (const file of NODE_VERSIONED_FILES) data.set(file, nodes.data.get(file) ?? '');
+  return { tf: cluster.tf, data };
+}
+
 /** Renders kubernetes.tf and data/ for a cluster of 3 or 5 control-plane zones in existing subnets. Pure. */
 export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions): { tf: string; data: Map<string, string> } {
   if (!SUPPORTED_ZONE_COUNTS.includes(options.zones.length))
@@ -395,7 +415,7 @@ export function renderSharedSubnets(golden: GoldenOutput, options: RenderOptions
   if (options.subnetIds.length !== options.zones.length) {
     throw new GoldenUnsupported(`one shared subnet per zone is needed: ${options.zones.length} zones, ${options.subnetIds.length} subnets`);
   }
-  const versioned = options.kubernetesVersion === undefined ? golden : withKubernetesVersion(golden, options.kubernetesVersion);
+  const versioned = versionedFor(golden, options.kubernetesVersion, options.nodeKubernetesVersion);
   const expanded = expandZones(versioned, options.zones.length);
   const goldenZones = range(options.zones.length).map(goldenZoneAt);
   const goldenDashed = dashed(GOLDEN_CLUSTER);

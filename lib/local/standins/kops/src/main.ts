@@ -49,6 +49,30 @@ const STANDIN_BANNER = 'kops stand-in (kops is not installed)';
 /** The file `create cluster` writes so tests can check what the job asked kops for. */
 const INVOCATION_FILE = 'standin-invocation.json';
 /**
+ * The Kubernetes version the control plane runs, which real kops reads from the running cluster:
+ * the stand-in has no instances, so `update` records the version it renders the control plane at
+ * and a `rolling-update` of the control plane makes that the running one.
+ */
+const CONTROL_PLANE_FILE = 'standin-control-plane.json';
+
+interface ControlPlaneVersions {
+  /** What the last `update cluster` rendered the control plane at. */
+  readonly rendered?: string;
+  /** What its instances run: the rendered version once rolled (a new cluster starts at it). */
+  readonly running?: string;
+}
+
+async function controlPlaneVersions(reg: Registry): Promise<ControlPlaneVersions> {
+  return (await exists(reg, CONTROL_PLANE_FILE)) ? (JSON.parse(await get(reg, CONTROL_PLANE_FILE)) as ControlPlaneVersions) : {};
+}
+
+/** True when release `a` (`1.36.4`) is newer than `b`. */
+function newerRelease(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.replace(/^v/, '').split('.').map(Number));
+  for (let i = 0; i < 3; i += 1) if ((x?.[i] ?? 0) !== (y?.[i] ?? 0)) return (x?.[i] ?? 0) > (y?.[i] ?? 0);
+  return false;
+}
+/**
  * When set, every invocation appends one JSON line here (`CallRecord`), in order, so tests can
  * check which kops commands a job ran and in what order. Not a kops setting: the stand-in's own.
  */
@@ -344,6 +368,20 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
   const account = await new STSClient(clientOptions(region)).send(new GetCallerIdentityCommand({}));
   // The config, not create's flags: `set cluster` may have changed the version since.
   const kubernetesVersion = readConfig(await get(reg, 'config')).spec.kubernetesVersion;
+  const version = typeof kubernetesVersion === 'string' ? kubernetesVersion.replace(/^v/, '') : undefined;
+  // kops renders the nodes at the version the control plane runs until it runs the new one (a
+  // kubelet may not be newer than its API server), unless --ignore-kubelet-version-skew.
+  const running = (await controlPlaneVersions(reg)).running ?? version;
+  const nodeVersion =
+    version !== undefined && running !== undefined && newerRelease(version, running) && !flagBool(parsed, 'ignore-kubelet-version-skew')
+      ? running
+      : version;
+  if (nodeVersion !== version) {
+    io.out(
+      `kops stand-in: the control plane runs ${running ?? '?'}: the node instance groups stay at it until the control plane ` +
+        `runs ${version ?? '?'} (roll it, then update again; --ignore-kubelet-version-skew moves them now)`,
+    );
+  }
   const rendered = renderSharedSubnets(readGolden(GOLDEN_DIR), {
     clusterName: cluster,
     region,
@@ -361,10 +399,12 @@ async function update(parsed: ParsedCommand, cluster: string, io: Io): Promise<v
     nodeCount: request.nodeCount,
     adminAccess: request.adminAccess,
     sshAccess: request.sshAccess,
-    ...(typeof kubernetesVersion === 'string' ? { kubernetesVersion } : {}),
+    ...(version !== undefined ? { kubernetesVersion: version } : {}),
+    ...(nodeVersion !== undefined ? { nodeKubernetesVersion: nodeVersion } : {}),
   });
   // Not a dry run from here: kops's apply stores the keypairs its tasks make.
   await ensureClusterCa(reg);
+  if (version !== undefined) await put(reg, CONTROL_PLANE_FILE, `${JSON.stringify({ rendered: version, running })}\n`);
   const out = resolve(flagValue(parsed, 'out') ?? 'out/terraform');
   mkdirSync(join(out, 'data'), { recursive: true });
   writeFileSync(join(out, 'kubernetes.tf'), rendered.tf);
@@ -636,6 +676,7 @@ async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
   }
   if (flagBool(parsed, 'cloudonly')) {
     io.out(`kops stand-in: --cloudonly, ${cluster} not validated; it has no Kubernetes nodes in the emulator, nothing to roll.`);
+    await controlPlaneRolled(reg, cluster, roles, io);
     return;
   }
   const invocation = JSON.parse(await get(reg, INVOCATION_FILE)) as Invocation;
@@ -667,6 +708,16 @@ async function rollingUpdate(parsed: ParsedCommand, io: Io): Promise<void> {
     );
   }
   io.out(`kops stand-in: ${cluster} has no Kubernetes nodes in the emulator, nothing to roll.`);
+  await controlPlaneRolled(reg, cluster, roles, io);
+}
+
+/** A rolling update of the control plane replaces its instances with what the last update rendered. */
+async function controlPlaneRolled(reg: Registry, cluster: string, roles: readonly string[], io: Io): Promise<void> {
+  if (roles.length > 0 && !roles.includes('control-plane')) return;
+  const versions = await controlPlaneVersions(reg);
+  if (versions.rendered === undefined || versions.rendered === versions.running) return;
+  await put(reg, CONTROL_PLANE_FILE, `${JSON.stringify({ ...versions, running: versions.rendered })}\n`);
+  io.out(`kops stand-in: the control plane of ${cluster} now runs ${versions.rendered}`);
 }
 
 async function nothingToDo(parsed: ParsedCommand, what: string, io: Io): Promise<void> {
