@@ -283,6 +283,11 @@ function tagsSchema(rules: Rules) {
 // ---------- CIDRs ----------
 
 const CIDR_EXAMPLE = 'such as 203.0.113.0/24 or 2001:db8::/32';
+/**
+ * The orchestrator reaches each cluster's API from outside its VPC (CheckReadiness, kops's rolling
+ * update in the cluster job), from AWS addresses that are not fixed: the API must admit them.
+ */
+const API_OPEN_TO_ALL = '0.0.0.0/0';
 
 /** A list of CIDRs for a security group: each in the provider's spelling, none twice. */
 function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
@@ -311,7 +316,8 @@ function cidrListSchema(list: 'api' | 'ssh', rules: Rules) {
       }
     }),
   );
-  return z.array(cidrSchema, { error: `write access.${list} as a list of CIDRs, e.g. ["203.0.113.0/24"]` }).check(
+  const example = list === 'api' ? `["${API_OPEN_TO_ALL}"]` : '["203.0.113.0/24"]';
+  return z.array(cidrSchema, { error: `write access.${list} as a list of CIDRs, e.g. ${example}` }).check(
     z.maxLength(50, { message: `list at most 50 CIDRs in access.${list} (each is a security group rule)` }),
     z.superRefine((cidrs, ctx) => {
       if (rules === 'recorded') return;
@@ -498,21 +504,26 @@ function buildSpecSchema(rules: Rules) {
   const accessSchema = z.prefault(
     z.strictObject(
       {
-        /** CIDRs allowed to reach the Kubernetes API. */
+        /** CIDRs allowed to reach the Kubernetes API: 0.0.0.0/0 among them (README, Known limits). */
         api: z._default(
           cidrListSchema('api', rules).check(
-            z.minLength(1, {
-              message:
-                'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 ' +
-                '(0.0.0.0/0 opens it to everyone)',
+            z.superRefine((cidrs, ctx) => {
+              if (rules === 'recorded' || cidrs.includes(API_OPEN_TO_ALL)) return;
+              ctx.addIssue({
+                code: 'custom',
+                message:
+                  `keep ${API_OPEN_TO_ALL} in access.api: fabricctl's readiness check and kops's rolling-update validation ` +
+                  "reach the API from AWS addresses outside the fabric's VPC, which change, so a narrower list stalls " +
+                  'every provision; the API still authenticates every request',
+              });
             }),
           ),
-          ['0.0.0.0/0'],
+          [API_OPEN_TO_ALL],
         ),
         /** CIDRs allowed to SSH to the nodes; closed unless listed. */
         ssh: z._default(cidrListSchema('ssh', rules), []),
       },
-      { error: objectError('access', '{"api": ["203.0.113.0/24"], "ssh": []}') },
+      { error: objectError('access', '{"api": ["0.0.0.0/0"], "ssh": ["203.0.113.0/24"]}') },
     ),
     {},
   );

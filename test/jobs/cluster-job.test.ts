@@ -67,7 +67,7 @@ function fabricOf(action: FabricAction): ValidatedFabric {
         nodeSize: 'm5.large',
         nodes: { min: 2, max: 5 },
       },
-      access: { api: ['203.0.113.0/24', '198.51.100.7/32'], ssh: [] },
+      access: { api: ['0.0.0.0/0', '2001:db8::/32'], ssh: [] },
       tags: { Team: 'platform', CostCentre: 'k8s' },
     },
     { action },
@@ -381,7 +381,7 @@ describeJob('cluster job (buildspecs/cluster.yml) with the kops stand-in, agains
         'control-plane-size': ['t3.large'],
         'node-size': ['m5.large'],
         'node-count': ['2'],
-        'admin-access': ['203.0.113.0/24', '198.51.100.7/32'],
+        'admin-access': ['0.0.0.0/0', '2001:db8::/32'],
         'ssh-public-key': [expect.stringMatching(/ssh_key\.pub$/)],
         'cloud-labels': ['Team=platform,CostCentre=k8s'],
         // SSH closed: kops would otherwise copy --admin-access into spec.sshAccess.

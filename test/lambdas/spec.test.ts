@@ -173,7 +173,7 @@ describe('fabric spec: defaults', () => {
   });
 
   test('GIVEN no access.ssh WHEN parsed THEN SSH is closed (empty list)', () => {
-    expect(parseFabricSpec({ ...base, access: { api: ['203.0.113.0/24'] } }).access.ssh).toEqual([]);
+    expect(parseFabricSpec({ ...base, access: { api: ['0.0.0.0/0', '::/0'] } }).access.ssh).toEqual([]);
   });
 
   test('GIVEN a version with a v prefix WHEN parsed THEN the prefix is dropped', () => {
@@ -268,10 +268,13 @@ describe('fabric spec: access CIDRs', () => {
     );
   });
 
-  test('fails when the API access list is empty', () => {
-    expect(problemAt({ ...base, access: { api: [] } }, 'access.api').fix).toBe(
-      'list at least one CIDR that may reach the Kubernetes API, e.g. your office range 203.0.113.0/24 (0.0.0.0/0 opens it to everyone)',
-    );
+  test('fails when the API access list leaves out 0.0.0.0/0 (empty or narrowed): the orchestrator could not reach the API', () => {
+    const keep =
+      "keep 0.0.0.0/0 in access.api: fabricctl's readiness check and kops's rolling-update validation reach the API from AWS " +
+      "addresses outside the fabric's VPC, which change, so a narrower list stalls every provision; " +
+      'the API still authenticates every request';
+    expect(problemAt({ ...base, access: { api: [] } }, 'access.api').fix).toBe(keep);
+    expect(problemAt({ ...base, access: { api: ['203.0.113.0/24'] } }, 'access.api').fix).toBe(keep);
   });
 });
 
@@ -653,8 +656,8 @@ describe('fabric spec: messages state the fix', () => {
     ['kubernetes.nodes.min', { kubernetes: { nodes: { min: 'three' } } }, '"three"', 'set nodes.min to a whole number from 1 to 100'],
     ['kubernetes.nodes.max', { kubernetes: { nodes: { max: 2.5 } } }, '2.5', 'set nodes.max to a whole number from 1 to 100'],
     ['kubernetes.nodes.max', { kubernetes: { nodes: { max: 101 } } }, '101', 'set nodes.max to a whole number from 1 to 100'],
-    ['access', { access: [] }, '[]', 'write access as an object, e.g. {"api": ["203.0.113.0/24"], "ssh": []}'],
-    ['access.api', { access: { api: '0.0.0.0/0' } }, '"0.0.0.0/0"', 'write access.api as a list of CIDRs, e.g. ["203.0.113.0/24"]'],
+    ['access', { access: [] }, '[]', 'write access as an object, e.g. {"api": ["0.0.0.0/0"], "ssh": ["203.0.113.0/24"]}'],
+    ['access.api', { access: { api: '0.0.0.0/0' } }, '"0.0.0.0/0"', 'write access.api as a list of CIDRs, e.g. ["0.0.0.0/0"]'],
     ['access.ssh.0', { access: { ssh: [22] } }, '22', 'write each CIDR as text, such as 203.0.113.0/24 or 2001:db8::/32'],
     ['tags', { tags: 'team=platform' }, '"team=platform"', 'write tags as an object of text values, e.g. {"team": "platform"}'],
   ])('fails when %s has the wrong type, saying what to write', (field, change, received, fix) => {
@@ -762,6 +765,7 @@ describe('recorded spec (destroy by name)', () => {
         .map((p) => p.field)
         .sort(),
     ).toEqual([
+      'access.api',
       'access.api.0',
       'access.api.1',
       'access.api.1',
