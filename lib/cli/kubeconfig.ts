@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { FabricRecord } from '../domain/contract';
@@ -125,9 +125,14 @@ async function locate(deps: CliDeps, rawName: string, options: KubeconfigOptions
   };
 }
 
-/** `fabricctl` when it is on PATH; else this installation's own bin, by absolute path (kubectl needs a command it can run). */
+/**
+ * `fabricctl` when it is on PATH; else this installation's own bin, by absolute path (kubectl needs a
+ * command it can run). A `node_modules/.bin` on PATH does not count: npx and npm scripts put it there
+ * for the command they run only, and kubectl runs later, without it.
+ */
 export function pluginCommand(env: NodeJS.ProcessEnv): string {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+  const transient = (dir: string) => basename(dir) === '.bin' && basename(dirname(dir)) === 'node_modules';
+  for (const dir of (env.PATH ?? '').split(delimiter).filter((d) => d !== '' && !transient(d))) {
     try {
       accessSync(join(dir, 'fabricctl'), constants.X_OK);
       return 'fabricctl';

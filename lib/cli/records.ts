@@ -28,7 +28,8 @@ export async function getRecord(s3: Sender<S3Client>, bucket: string, rawName: s
     throw new CliError(
       EXIT.NOT_FOUND,
       'FabricNotFound',
-      `no fabric named ${name} in s3://${bucket} (fabricctl list shows the fabrics of this region; --region picks another)`,
+      `no fabric named ${name} in s3://${bucket} (fabricctl list shows the fabrics of this region; --region picks another; ` +
+        "--bucket-prefix names the stack's state bucket prefix when the stack, which tells it, is in another region)",
     );
   return record;
 }

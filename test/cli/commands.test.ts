@@ -256,6 +256,16 @@ describe('fabricctl up (remote)', () => {
     expect(JSON.parse(run.out)).toMatchObject({ started: true, name: 'demo-abcdef012345', status: 'RUNNING' });
   });
 
+  test("GIVEN a fabric in another region than the stack WHEN up --no-watch THEN the logs hint names the fabric's region", async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const run = await runCli(['up', 'fabric.json', '--no-watch', '--region', 'us-east-2'], {
+      cwd: specDir({ name: 'demo', domain: 'example.com', region: 'eu-west-1' }),
+      git: () => ({ commit: COMMIT, clean: true }),
+    });
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('follow it with: fabricctl logs demo --region eu-west-1\n');
+  });
+
   test('GIVEN uncommitted changes WHEN up THEN the name carries a timestamp instead of the commit', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
     await runCli(['up', 'fabric.json', '--no-watch'], { cwd: specDir(), git: () => ({ commit: COMMIT, clean: false }) });

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FabricRecord } from '../../lib/domain/contract';
 import { pluginArgs, pluginCommand, serverOf } from '../../lib/cli/kubeconfig';
@@ -67,6 +67,13 @@ describe('locating the API and the plugin', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'fabricctl'), '#!/bin/sh\n', { mode: 0o755 });
     expect(pluginCommand({ PATH: `/nonexistent:${dir}` })).toBe('fabricctl');
+  });
+
+  test('GIVEN fabricctl only in a node_modules/.bin on PATH (npx, npm scripts) THEN kubectl is told the absolute path', () => {
+    const bin = join(tempDir(), 'node_modules', '.bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'fabricctl'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(pluginCommand({ PATH: bin })).toBe(join(__dirname, '..', '..', 'bin', 'fabricctl.js'));
   });
 
   test("GIVEN no fabricctl on PATH THEN kubectl is told to run this installation's bin by absolute path", () => {

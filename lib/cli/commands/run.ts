@@ -165,6 +165,8 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     now: io.now(),
     rerun: options.rerun,
   });
+  // The fabric's record, which logs, status and kubeconfig read, is kept in the fabric's region (the stack's may differ).
+  const recordsRegion = action === 'destroy' ? input.region : specRegion;
   const run = await startRun(clients.sfn, stack.stateMachineArn, executionName, input);
   const say = wantsJson(options) ? io.err : io.out;
   say(
@@ -175,7 +177,7 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
   const watch = options.watch ?? io.isTTY;
   if (!watch) {
     if (wantsJson(options)) printJson(io, { ...run, status: 'RUNNING' });
-    else io.out(`follow it with: fabricctl logs ${name}${region ? ` --region ${region}` : ''}${account ? ' --local' : ''}\n`);
+    else io.out(`follow it with: fabricctl logs ${name}${recordsRegion ? ` --region ${recordsRegion}` : ''}${account ? ' --local' : ''}\n`);
     return EXIT.OK;
   }
   const renderer = createRenderer({
@@ -183,7 +185,7 @@ export async function runCommand(deps: CliDeps, action: Action, arg: string, opt
     isTTY: io.isTTY && !wantsJson(options),
     showLogs: options.verbose ? true : 'onFailure',
     // A local account's next commands take --local, never the cloud's.
-    run: { ...context, region: action === 'destroy' ? input.region : specRegion, ...(account ? { local: true } : {}) },
+    run: { ...context, region: recordsRegion, ...(account ? { local: true } : {}) },
   });
   // --local --approve: the local account's run asks as a cloud run does; answer it here once it asks.
   const approving = new AbortController();
