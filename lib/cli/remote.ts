@@ -165,7 +165,7 @@ function outcomeOf(described: DescribeExecutionCommandOutput): Omit<WatchResult,
 
 /**
  * Follows an execution: pages through its history as it grows, converting events for the renderer,
- * and tails the log stream of the build that is running. Stops at the execution's end, or when
+ * and tails the log streams of its builds. Stops at the execution's end, or when
  * `signal` aborts (Ctrl-C): watching stops, the execution goes on.
  */
 export async function watchExecution(executionArn: string, onEvent: (event: ProgressEvent) => void, deps: WatchDeps): Promise<WatchResult> {
@@ -200,20 +200,20 @@ export async function watchExecution(executionArn: string, onEvent: (event: Prog
       }
       nextToken = page.nextToken;
     } while (nextToken);
-    const build = converter.builds.at(-1);
-    if (build && deps.logs) {
+    // Every build so far, in order: two may start and end between polls (a plan's network and cluster jobs).
+    const logsClient = deps.logs;
+    for (const build of logsClient ? converter.builds : []) {
+      const stream = { logGroupName: build.logGroup, logStreamName: build.logStream, startFromHead: true };
       try {
-        const logs = await deps.logs.send(
-          new GetLogEventsCommand({
-            logGroupName: build.logGroup,
-            logStreamName: build.logStream,
-            startFromHead: true,
-            nextToken: logTokens.get(build.buildId),
-          }),
-        );
-        for (const e of logs.events ?? [])
-          onEvent({ type: 'log', state: build.state, at: new Date(e.timestamp ?? 0), line: (e.message ?? '').replace(/\n$/, '') });
-        logTokens.set(build.buildId, logs.nextForwardToken);
+        for (;;) {
+          const token = logTokens.get(build.buildId);
+          const logs = await logsClient!.send(new GetLogEventsCommand({ ...stream, nextToken: token }));
+          for (const e of logs.events ?? [])
+            onEvent({ type: 'log', state: build.state, at: new Date(e.timestamp ?? 0), line: (e.message ?? '').replace(/\n$/, '') });
+          logTokens.set(build.buildId, logs.nextForwardToken);
+          // The same token back means the stream's end, for now.
+          if ((logs.events ?? []).length === 0 || logs.nextForwardToken === token) break;
+        }
       } catch (error) {
         // The stream appears a few seconds after the build starts.
         if ((error as Error).name !== 'ResourceNotFoundException') throw error;

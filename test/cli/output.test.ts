@@ -121,6 +121,24 @@ describe('a failed build, locally', () => {
 
 describe('watching a cloud run', () => {
   const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  /** The history up to the network build's submission, where each watch test starts. */
+  const HISTORY_START: HistoryEvent[] = [
+    { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
+    { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
+    { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
+    {
+      id: 4,
+      previousEventId: 3,
+      type: 'TaskSubmitted',
+      timestamp: t(2),
+      taskSubmittedEventDetails: {
+        resourceType: 'codebuild',
+        resource: 'startBuild.sync',
+        output: '{"Build":{"Id":"FabricNetworkJob:1b2c"}}',
+      },
+    },
+  ];
+
   function execution(ending: HistoryEvent[]): void {
     sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
     sfn
@@ -134,26 +152,10 @@ describe('watching a cloud run', () => {
       type: 'STANDARD',
       creationDate: new Date(),
     });
-    const start: HistoryEvent[] = [
-      { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
-      { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
-      { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      {
-        id: 4,
-        previousEventId: 3,
-        type: 'TaskSubmitted',
-        timestamp: t(2),
-        taskSubmittedEventDetails: {
-          resourceType: 'codebuild',
-          resource: 'startBuild.sync',
-          output: '{"Build":{"Id":"FabricNetworkJob:1b2c"}}',
-        },
-      },
-    ];
     sfn
       .on(GetExecutionHistoryCommand)
-      .resolvesOnce({ events: start })
-      .resolves({ events: [...start, ...ending] });
+      .resolvesOnce({ events: HISTORY_START })
+      .resolves({ events: [...HISTORY_START, ...ending] });
   }
 
   test('GIVEN a build that fails WHEN watched THEN the explained cause, the build lines read so far, then the logs command', async () => {
@@ -173,10 +175,13 @@ describe('watching a cloud run', () => {
         executionFailedEventDetails: { error: 'States.TaskFailed', cause: EXPLAINED },
       },
     ]);
+    // As CloudWatch Logs answers: each page from the token before, the same token back at the stream's end.
     logs
       .on(GetLogEventsCommand)
       .resolvesOnce({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' })
-      .resolves({ events: [{ timestamp: 2, message: 'Error: invalid CIDR\n' }], nextForwardToken: 'f2' });
+      .resolvesOnce({ events: [], nextForwardToken: 'f1' })
+      .resolvesOnce({ events: [{ timestamp: 2, message: 'Error: invalid CIDR\n' }], nextForwardToken: 'f2' })
+      .resolves({ events: [], nextForwardToken: 'f2' });
     const run = await runCli(['up', 'fabric.json', '--watch'], { cwd: specDir() });
     expect(run.code).toBe(1);
     expect(run.out).toContain(
@@ -216,7 +221,10 @@ describe('watching a cloud run', () => {
         executionSucceededEventDetails: { output: '{"fabric":{"name":"demo"},"network":{"changes":{"add":9,"change":0,"destroy":0}}}' },
       },
     ]);
-    logs.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' });
+    logs
+      .on(GetLogEventsCommand)
+      .resolvesOnce({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' })
+      .resolves({ events: [], nextForwardToken: 'f1' });
     const run = await runCli(['plan', 'fabric.json', '--watch'], { cwd: specDir() });
     expect(run.code).toBe(0);
     expect(run.out).not.toContain('Terraform v1.11');
@@ -225,11 +233,59 @@ describe('watching a cloud run', () => {
     expect(run.out.trimEnd().split('\n').at(-1)).toBe('next: fabricctl up fabric.json');
   });
 
+  test('GIVEN two builds that start and end between polls WHEN watched with --verbose THEN the lines of both are shown, once', async () => {
+    const cluster: HistoryEvent[] = [
+      {
+        id: 5,
+        previousEventId: 4,
+        type: 'TaskSucceeded',
+        timestamp: t(10),
+        taskSucceededEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{}' },
+      },
+      {
+        id: 6,
+        previousEventId: 5,
+        type: 'TaskStateExited',
+        timestamp: t(10),
+        stateExitedEventDetails: { name: 'NetworkJob', output: '{}' },
+      },
+      { id: 7, previousEventId: 6, type: 'TaskStateEntered', timestamp: t(11), stateEnteredEventDetails: { name: 'ClusterJob' } },
+      {
+        id: 8,
+        previousEventId: 7,
+        type: 'TaskSubmitted',
+        timestamp: t(12),
+        taskSubmittedEventDetails: {
+          resourceType: 'codebuild',
+          resource: 'startBuild.sync',
+          output: '{"Build":{"Id":"FabricClusterJob:9f8e"}}',
+        },
+      },
+      { id: 9, previousEventId: 8, type: 'ExecutionSucceeded', timestamp: t(31), executionSucceededEventDetails: { output: '{}' } },
+    ];
+    execution(cluster);
+    const streams: Record<string, string> = { '1b2c': 'network: Terraform v1.11', '9f8e': 'cluster: kops 1.36.2' };
+    logs
+      .on(GetLogEventsCommand)
+      .callsFake((input: { logStreamName: string; nextToken?: string }) =>
+        input.nextToken === undefined
+          ? { events: [{ timestamp: 1, message: `${streams[input.logStreamName] ?? '?'}\n` }], nextForwardToken: 'f1' }
+          : { events: [], nextForwardToken: input.nextToken },
+      );
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [...HISTORY_START, ...cluster] });
+    const run = await runCli(['plan', 'fabric.json', '--watch', '--verbose'], { cwd: specDir() });
+    const buildLines = run.out.split('\n').filter((l) => l.includes('│'));
+    expect(buildLines).toEqual(['    │ network: Terraform v1.11', '    │ cluster: kops 1.36.2']);
+  });
+
   test('GIVEN --verbose WHEN a plan is watched THEN every build line is shown', async () => {
     execution([
       { id: 5, previousEventId: 4, type: 'ExecutionSucceeded', timestamp: t(31), executionSucceededEventDetails: { output: '{}' } },
     ]);
-    logs.on(GetLogEventsCommand).resolves({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' });
+    logs
+      .on(GetLogEventsCommand)
+      .resolvesOnce({ events: [{ timestamp: 1, message: 'Terraform v1.11\n' }], nextForwardToken: 'f1' })
+      .resolves({ events: [], nextForwardToken: 'f1' });
     const run = await runCli(['plan', 'fabric.json', '--watch', '--verbose'], { cwd: specDir() });
     expect(run.out).toContain('    │ Terraform v1.11\n');
   });
