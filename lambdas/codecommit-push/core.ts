@@ -2,6 +2,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SpecSource } from '../../lib/domain/contract';
 import { FabricError } from '../../lib/domain/errors';
 import { executionArnFor, executionNameFor } from '../../lib/domain/execution-name';
+import { fabricBranchProblem } from '../../lib/domain/names';
 import { createLogger, Logger } from '../shared/logger';
 import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
 import * as z from '../../lib/domain/zod';
@@ -100,16 +101,29 @@ export interface PushDeps {
   readonly logger?: Logger;
 }
 
-export interface PushResult {
-  /** `duplicate`: an execution of this commit exists already (a repeated event); nothing was started. */
-  readonly outcome: 'started' | 'duplicate';
-  readonly executionName: string;
-  readonly executionArn: string;
-}
+export type PushResult =
+  | {
+      /** `duplicate`: an execution of this commit exists already (a repeated event); nothing was started. */
+      readonly outcome: 'started' | 'duplicate';
+      readonly executionName: string;
+      readonly executionArn: string;
+    }
+  | {
+      /** The branch does not carry a fabric's name as written (fabric/Demo, fabric/team/demo): nothing started. */
+      readonly outcome: 'misnamed';
+      readonly reason: string;
+    };
 
 /** Starts the push's execution unless one of that name exists. AWS faults throw, so Lambda retries the event. */
 export async function startPush(event: unknown, deps: PushDeps): Promise<PushResult> {
   const push = parsePushEvent(event);
+  const misnamed = fabricBranchProblem(push.name);
+  if (misnamed) {
+    // The pusher's to fix, not a fault to retry: a run could only fail, under another fabric's execution name.
+    const reason = `branch ${push.source.branch} of ${push.source.repository}: ${misnamed}; nothing started`;
+    (deps.logger ?? createLogger()).warn(reason, { event: push.eventId, commit: push.source.commit });
+    return { outcome: 'misnamed', reason };
+  }
   const request = buildPushRequest(deps.stateMachineArn, push);
   const executionArn = executionArnFor(deps.stateMachineArn, request.name);
   const log = (deps.logger ?? createLogger()).with({ fabric: push.name, execution: executionArn });

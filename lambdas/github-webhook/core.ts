@@ -4,6 +4,7 @@ import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from 
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ExecutionInput, SpecSource } from '../../lib/domain/contract';
 import { executionArnFor, executionNameFor } from '../../lib/domain/execution-name';
+import { fabricBranchProblem } from '../../lib/domain/names';
 import { nestingProblem, parseSpecJson } from '../../lib/domain/spec-document';
 import { type ExecutionRequest, executionExists, startOnce } from '../shared/start-execution';
 import { EVENT_SOURCE } from '../../lib/domain/events';
@@ -17,8 +18,18 @@ import { EVENT_SOURCE } from '../../lib/domain/events';
  * either, so unsigned requests cannot fill the delivery log.
  */
 
-/** Larger bodies are refused before any HMAC work. A push payload with its 20-commit list is far below this. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Larger bodies are refused before any HMAC work. GitHub's push payloads list every commit with its
+ * changed paths (up to 25 MB); a function URL takes requests of up to 6 MB, so nothing larger arrives.
+ */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/**
+ * Larger `fabric.json` files are refused (422): a spec is a few hundred bytes, and the execution
+ * input that carries it may hold at most 256 KiB (Step Functions' quota).
+ */
+export const MAX_SPEC_BYTES = 64 * 1024;
+/** GitHub gives up on a delivery after 10 s: the contents API must answer well before. */
+export const GITHUB_API_TIMEOUT_MS = 7000;
 /** Branches that carry a fabric: `refs/heads/fabric/<name>`. */
 export const FABRIC_REF_PREFIX = 'refs/heads/fabric/';
 /** `source` of the events this receiver puts on the bus. */
@@ -96,6 +107,7 @@ export function verifySignature(body: Buffer, signatureHeader: string | undefine
 export type Classification =
   | { readonly kind: 'ignore'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'misnamed'; readonly reason: string }
   | { readonly kind: 'deleted'; readonly repository: string; readonly branch: string; readonly name: string; readonly before: string }
   | { readonly kind: 'push'; readonly repository: string; readonly branch: string; readonly name: string; readonly commit: string };
 
@@ -131,6 +143,8 @@ export function classify(eventType: string | undefined, payload: unknown): Class
   }
   const branch = ref.slice('refs/heads/'.length);
   const name = ref.slice(FABRIC_REF_PREFIX.length);
+  const misnamed = fabricBranchProblem(name);
+  if (misnamed) return { kind: 'misnamed', reason: `branch ${branch}: ${misnamed}` };
   const deleted = (payload as { deleted?: unknown }).deleted === true;
   const after = stringAt(payload, 'after') ?? '';
   if (deleted || ZERO_SHA.test(after)) {
@@ -199,10 +213,12 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
     'x-github-api-version': '2022-11-28',
   };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await (options.fetchImpl ?? fetch)(url, { headers });
+  // A timeout throws (a server fault): the claim is released and a redelivery reads again.
+  const response = await (options.fetchImpl ?? fetch)(url, { headers, signal: AbortSignal.timeout(GITHUB_API_TIMEOUT_MS) });
   const text = await response.text();
-  // An exhausted rate limit (403 or 429 with no requests left) passes: redelivering later works.
-  const rateLimited = response.headers.get('x-ratelimit-remaining') === '0';
+  // A rate limit passes, primary (no requests left) or secondary (retry-after, or 429): redelivering later works.
+  const rateLimited =
+    response.status === 429 || response.headers.get('x-ratelimit-remaining') === '0' || response.headers.get('retry-after') !== null;
   if (!options.token && [401, 403, 404].includes(response.status) && !rateLimited) {
     throw new SpecNotReadable(
       `GitHub answered ${response.status} for fabric.json in ${options.repository} at ${options.commit}, read without a token. ` +
@@ -222,6 +238,14 @@ export async function fetchSpec(options: FetchSpecOptions): Promise<unknown> {
   }
   if (!response.ok)
     throw new Error(`GitHub contents API answered ${response.status} for ${options.repository}@${options.commit}: ${text.slice(0, 200)}`);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SPEC_BYTES) {
+    throw new SpecNotReadable(
+      `fabric.json in ${options.repository} at ${options.commit} is ${bytes} bytes, over ${MAX_SPEC_BYTES}: ` +
+        'a spec is a few hundred bytes (fabricctl init writes one), and a run takes at most 256 KiB of input',
+      422,
+    );
+  }
   let spec: unknown;
   try {
     spec = parseSpecJson(text);
@@ -435,6 +459,8 @@ export async function receive(event: FunctionUrlEvent, deps: ReceiverDeps): Prom
       return respond(202, { ignored: true, reason: decision.reason });
     case 'invalid':
       return respond(400, { error: 'PayloadInvalid', reason: decision.reason });
+    case 'misnamed':
+      return respond(422, { error: 'BranchNotAFabric', reason: decision.reason });
     case 'deleted':
     case 'push':
       return oncePerDelivery(deps.deliveries, delivery, deps.now ?? (() => new Date()), () => act(decision, delivery, deps));

@@ -3,6 +3,7 @@ import * as z from './zod';
 import { networkOf } from './cidr';
 import { FabricSpecInvalid, Problem, problem } from './errors';
 import { formatDuration, parseDuration } from './duration';
+import { nameProblem, normaliseName } from './names';
 import { nestingProblem } from './spec-document';
 
 /**
@@ -96,55 +97,8 @@ PRIVATE_RANGES.addSubnet('192.168.0.0', 16, 'ipv4');
 
 // ---------- names ----------
 
-/** Lowercase, keep only a-z and 0-9 (README, "Names"). Check `nameProblem` first: it refuses what this would drop silently. */
-export function normaliseName(raw: string): string {
-  return raw.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-/** Letters that Unicode decomposition does not turn into an ASCII letter and an accent. */
-const ASCII_SPELLINGS: Readonly<Record<string, string>> = {
-  ß: 'ss',
-  æ: 'ae',
-  œ: 'oe',
-  ø: 'o',
-  đ: 'd',
-  ð: 'd',
-  þ: 'th',
-  ł: 'l',
-  ı: 'i',
-  ħ: 'h',
-  ŋ: 'n',
-};
-
-function asciiSpelling(raw: string): string {
-  return [...raw.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '')].map((c) => ASCII_SPELLINGS[c] ?? c).join('');
-}
-
-/**
- * What to do about a raw fabric name, or `undefined` when it is fine. Letters and digits outside
- * ASCII are refused with the ASCII spelling to use: dropping them (`démo` -> `dmo`) would name
- * another fabric than the one the user wrote.
- */
-export function nameProblem(raw: string): string | undefined {
-  const foreign = [...new Set(raw.normalize('NFC'))].filter((c) => c > '\u007f' && /[\p{L}\p{N}\p{M}]/u.test(c));
-  if (foreign.length > 0) {
-    const suggestion = normaliseName(asciiSpelling(raw));
-    const listed = foreign.map((c) => JSON.stringify(c)).join(', ');
-    const asciiOnly = [...asciiSpelling(raw)].every((c) => c <= '\u007f' || !/[\p{L}\p{N}]/u.test(c));
-    return asciiOnly && /^[a-z][a-z0-9]{0,31}$/.test(suggestion)
-      ? `write the name in ASCII: "${suggestion}" (${listed} would otherwise be dropped, naming another fabric)`
-      : `write the name in ASCII letters a-z and digits 0-9 (${listed} cannot be part of a fabric name)`;
-  }
-  const name = normaliseName(raw);
-  if (name.length === 0) return 'use at least one letter a-z, e.g. "demo" (a name keeps only a-z and 0-9 after lowercasing)';
-  if (name.length > 32)
-    return (
-      `shorten the name to at most 32 letters and digits ` +
-      `(it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`
-    );
-  if (!/^[a-z]/.test(name)) return `start the name with a letter a-z (after normalising it is "${name}")`;
-  return undefined;
-}
+// In names.ts, which the entry points that must not load zod (the GitHub webhook) import alone.
+export { nameProblem, normaliseName };
 
 // ---------- tags ----------
 

@@ -115,6 +115,24 @@ describe('startPush', () => {
     ]);
   });
 
+  test(
+    'GIVEN a branch that does not carry a fabric name as written (fabric/Demo, fabric/team/demo) WHEN pushed ' +
+      "THEN misnamed, warned, and no StartExecution that would take fabric demo's execution name",
+    async () => {
+      for (const [branch, why] of [
+        ['fabric/Demo', 'a fabric named demo lives on branch fabric/demo'],
+        ['fabric/team/demo', 'a fabric named teamdemo lives on branch fabric/teamdemo'],
+      ] as const) {
+        expect(await startPush(push({ referenceName: branch }), deps())).toEqual({
+          outcome: 'misnamed',
+          reason: `branch ${branch} of fabrics: does not name a fabric: ${why}; nothing started`,
+        });
+      }
+      expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      expect(lines.map((l) => l.level)).toEqual(['warn', 'warn']);
+    },
+  );
+
   test('GIVEN the execution of that commit exists WHEN the event comes again THEN duplicate, logged, and no StartExecution', async () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status: 'RUNNING' });
     expect(await startPush(push(), deps())).toEqual({ outcome: 'duplicate', executionName: 'demo-7f3c0e3b2a1d', executionArn: EXECUTION });

@@ -34,6 +34,7 @@ describeWithMoto('codecommit-push handler against moto', () => {
       'THEN one provision execution named after the commit, with the CodeCommit source as input',
     async () => {
       const result = await handler(codeCommitPushEvent('fabrics', 'fabric/demo', commit(1)));
+      if (result.outcome === 'misnamed') throw new Error(result.reason);
       expect(result).toMatchObject({ outcome: 'started', executionName: `demo-${commit(1).slice(0, 12)}` });
       const execution = await sfn().send(new DescribeExecutionCommand({ executionArn: result.executionArn }));
       expect(JSON.parse(execution.input ?? '{}')).toEqual({

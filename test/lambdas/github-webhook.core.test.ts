@@ -102,6 +102,13 @@ describe('classify', () => {
       reason: expect.stringContaining('refs/heads/main'),
     });
   });
+  test('GIVEN a fabric branch whose name is not a fabric name as written WHEN classified THEN misnamed, naming the branch to use', () => {
+    expect(classify('push', pushPayload({ ref: 'refs/heads/fabric/demo-' }))).toEqual({
+      kind: 'misnamed',
+      reason: 'branch fabric/demo-: does not name a fabric: a fabric named demo lives on branch fabric/demo',
+    });
+    expect(classify('push', pushPayload({ ref: 'refs/heads/fabric/d\u00e9mo' })).kind).toBe('misnamed');
+  });
   test('GIVEN a tag named fabric/demo WHEN classified THEN it is ignored', () => {
     expect(classify('push', pushPayload({ ref: 'refs/tags/fabric/demo' })).kind).toBe('ignore');
   });
@@ -401,8 +408,20 @@ describe('fetchSpec', () => {
     expect(await fetchSpec({ ...options, fetchImpl: github(`\ufeff${JSON.stringify(SPEC)}`) })).toEqual(SPEC);
   });
 
+  test('fails when fabric.json is larger than a run can take: SpecNotReadable 422 with its size, before it is parsed', async () => {
+    const text = `{"name": "demo", "domain": "example.com", "tags": {"a": "${'x'.repeat(70_000)}"}}`;
+    await expect(fetchSpec({ ...options, fetchImpl: github(text) })).rejects.toMatchObject({
+      name: 'SpecNotReadable',
+      status: 422,
+      message:
+        `fabric.json in octo/fabrics at ${COMMIT} is ${text.length} bytes, over 65536: ` +
+        'a spec is a few hundred bytes (fabricctl init writes one), and a run takes at most 256 KiB of input',
+    });
+  });
+
   test('fails when fabric.json nests deeper than any spec: SpecNotReadable 422 naming the field, not a RangeError', async () => {
-    const text = `{"name": "demo", "domain": "example.com", "tags": {"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    // As deep as fits under MAX_SPEC_BYTES: deep enough that a recursive walk would overflow the stack.
+    const text = `{"name": "demo", "domain": "example.com", "tags": {"a": ${'['.repeat(30_000)}${']'.repeat(30_000)}}}`;
     await expect(fetchSpec({ ...options, fetchImpl: github(text) })).rejects.toMatchObject({
       name: 'SpecNotReadable',
       status: 422,
