@@ -69,8 +69,8 @@ export function acknowledgeOrchestratorFindings(o: {
   );
   ack(
     f.ensureSshKey,
-    'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/ssh-key-??????',
-    "Each fabric's SSH key, fabricctl/<name>/ssh-key; the name is known at run time.",
+    'Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:fabricctl/*/ssh-key*',
+    "Each fabric's SSH key, fabricctl/<name>/ssh-key (read before it exists, so its bare name too); the name is known at run time.",
   );
   ack(
     f.checkReadiness,

@@ -30,9 +30,12 @@ export interface FunctionSettings {
 export function createFabricFunctions(scope: Construct, settings: FunctionSettings): Record<keyof FabricFunctions, FabricFunction> {
   const { prefix, stateBucketArn, executionTimeout, approvalTimeout, readinessDeadline } = settings;
   const zoneArns = [...settings.zoneArns];
-  // Names from lib/domain/naming.ts; the fabric part is known at run time only.
-  const secretArn = (kind: 'ssh-key' | 'kubeconfig') =>
-    `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*/${kind}-??????`;
+  // Names from lib/domain/naming.ts; the fabric part is known at run time only. `-??????` is the random
+  // suffix of a secret that exists. A secret asked for before it exists (EnsureSshKey's first read) is
+  // authorized against its bare name, which only `*` matches too: with `-??????` that read would be
+  // AccessDenied instead of ResourceNotFound.
+  const secretArn = (kind: 'ssh-key' | 'kubeconfig', readBeforeItExists = false) =>
+    `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:fabricctl/*/${kind}${readBeforeItExists ? '*' : '-??????'}`;
   const sharedEnv = { STATE_BUCKET_PREFIX: prefix };
   const fn = (
     id: string,
@@ -115,7 +118,7 @@ export function createFabricFunctions(scope: Construct, settings: FunctionSettin
         'secretsmanager:RestoreSecret',
         'secretsmanager:TagResource',
       ],
-      resources: [secretArn('ssh-key')],
+      resources: [secretArn('ssh-key', true)],
     }),
   );
 

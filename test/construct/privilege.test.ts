@@ -355,7 +355,7 @@ describe('the cluster job role: DNS, EC2, Auto Scaling, load balancers, queues, 
 
 describe('the Lambdas: secrets and the CodeCommit repository', () => {
   const allOf = (r: Resources, hint: string) => statementsOf(r, functionRole(r, hint));
-  const secretArn = (kind: string) => arn('secretsmanager', `secret:fabricctl/*/${kind}-??????`);
+  const secretArn = (kind: string, suffix = '-??????') => arn('secretsmanager', `secret:fabricctl/*/${kind}${suffix}`);
 
   test('GIVEN EnsureSshKey and CheckReadiness WHEN synthesized THEN each reads only its kind of fabric secret', () => {
     const ssh = allOf(resources, 'Creates the fabric').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
@@ -369,7 +369,7 @@ describe('the Lambdas: secrets and the CodeCommit repository', () => {
           'secretsmanager:RestoreSecret',
           'secretsmanager:TagResource',
         ],
-        Resource: secretArn('ssh-key'),
+        Resource: secretArn('ssh-key', '*'),
       },
     ]);
     const readiness = allOf(resources, 'Polls instances').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
@@ -492,6 +492,17 @@ describe('the grants against the ARNs AWS uses', () => {
     const other = 'arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/someone-else:log-stream:x';
     expect(allows(explain, 'logs:GetLogEvents', other)).toBe(false);
   });
+
+  test(
+    "GIVEN a fabric's first run WHEN EnsureSshKey reads its key before it exists " +
+      'THEN the grant matches the bare name (how a missing secret is authorized) as well as the created one',
+    () => {
+      const ssh = statementsOf(resources, functionRole(resources, 'Creates the fabric'));
+      const secret = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:fabricctl/demo/ssh-key';
+      expect([secret, `${secret}-AbC123`].map((arnText) => allows(ssh, 'secretsmanager:GetSecretValue', arnText))).toEqual([true, true]);
+      expect(allows(ssh, 'secretsmanager:GetSecretValue', secret.replace('ssh-key', 'kubeconfig'))).toBe(false);
+    },
+  );
 
   test('GIVEN the branch-deletion rule WHEN EventBridge delivers to its log group THEN the target is the ARN without :*', () => {
     const rule = Object.values(resources).find(
