@@ -51,6 +51,9 @@ export function nameProblem(raw: string): string | undefined {
       `(it has ${name.length} after lowercasing and dropping everything but a-z and 0-9)`
     );
   if (!/^[a-z]/.test(name)) return `start the name with a letter a-z (after normalising it is "${name}")`;
+  // terraform/network names the fabric's security group <name>-cluster; EC2 refuses group names that start with sg-.
+  if (name === 'sg')
+    return 'pick another name: the fabric\'s security group would be "sg-cluster", and AWS refuses group names starting with "sg-"';
   return undefined;
 }
 

@@ -68,6 +68,14 @@ describe('fabric spec: name', () => {
     );
   });
 
+  test('fails when the name is sg (or S-G): its security group, sg-cluster, is a name AWS refuses', () => {
+    for (const name of ['sg', 'S-G'])
+      expect(problemAt({ ...base, name }, 'name').fix).toBe(
+        'pick another name: the fabric\'s security group would be "sg-cluster", and AWS refuses group names starting with "sg-"',
+      );
+    expect(parseFabricSpec({ ...base, name: 'sgx' }).name).toBe('sgx');
+  });
+
   test('fails when the name is not a string', () => {
     expect(problemAt({ ...base, name: 42 }, 'name')).toEqual({ field: 'name', received: '42', fix: 'write the name as text, e.g. "demo"' });
   });
