@@ -37,14 +37,20 @@ async function zonesNamed(route53: Pick<Route53Client, 'send'>, domain: string):
   }
 }
 
-/** The public DNS's NS records for the domain; `[]` for NXDOMAIN/NODATA; `DnsLookupFailed` when it could not answer. */
-async function publicNameServers(resolveNs: ResolveNs, domain: string): Promise<string[]> {
+/** A stale delegation (servers that do not host the zone) is answered so, not with NXDOMAIN. */
+const SERVER_REFUSALS = new Set(['ESERVFAIL', 'EREFUSED']);
+
+/**
+ * The public DNS's NS records for the domain; `[]` for NXDOMAIN/NODATA; `DnsLookupFailed` when it
+ * could not answer, naming `zoneNameServers` when the answer may come from a stale delegation.
+ */
+async function publicNameServers(resolveNs: ResolveNs, domain: string, zoneNameServers: readonly string[]): Promise<string[]> {
   try {
     return (await resolveNs(domain)).map(normaliseHost);
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error as Error).name;
     if (NO_RECORDS.has(code)) return [];
-    throw new DnsLookupFailed(domain, code);
+    throw new DnsLookupFailed(domain, code, SERVER_REFUSALS.has(code) ? zoneNameServers : []);
   }
 }
 
@@ -77,7 +83,7 @@ export async function checkDns(fabric: ValidatedFabric, deps: CheckDnsDeps): Pro
     });
   }
 
-  const published = await publicNameServers(deps.resolveNs, domain);
+  const published = await publicNameServers(deps.resolveNs, domain, candidates.length === 1 ? (candidates[0]?.nameServers ?? []) : []);
   const match = candidates.find((c) => c.nameServers.length > 0 && sameSet(c.nameServers, published));
   if (match) return { hostedZoneId: match.id, nameServers: match.nameServers };
 

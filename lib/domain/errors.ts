@@ -150,10 +150,15 @@ export class StateBucketMisconfigured extends FabricError {
 
 /** The public DNS could not be asked (timeout, SERVFAIL, refused): transient, worth a retry. */
 export class DnsLookupFailed extends FabricError {
-  constructor(domain: string, code: string) {
+  /** `nameServers`: the hosted zone's, named when the answer may be a delegation to servers that do not serve the zone. */
+  constructor(domain: string, code: string, nameServers: readonly string[] = []) {
     super(
       'DnsLookupFailed',
-      `looking up the NS records of ${domain} failed (${code}); this is usually transient: retry, or check the resolvers in DNS_RESOLVERS`,
+      `looking up the NS records of ${domain} failed (${code}); this is usually transient: retry, or check the resolvers in DNS_RESOLVERS` +
+        (nameServers.length > 0
+          ? `. If it lasts, the delegation may point at name servers that do not serve ${domain} (a hosted zone deleted and ` +
+            `created again gets new ones): set its NS records at your registrar to ${nameServers.join(', ')}`
+          : ''),
     );
   }
 }

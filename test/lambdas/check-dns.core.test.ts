@@ -171,4 +171,17 @@ describe('checkDns: lookup failures', () => {
       expect((error as Error).message).toContain(code);
     },
   );
+
+  test("GIVEN SERVFAIL WHEN it fails THEN the message also names the zone's name servers, for a delegation gone stale", async () => {
+    const error = await checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: failing('ESERVFAIL') }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(/If it lasts, the delegation may point at name servers that do not serve example\.com/);
+    expect((error as Error).message).toMatch(/set its NS records at your registrar to ns-1\.awsdns-01\.com, ns-2\.awsdns-02\.net/);
+    const timeout = await checkDns(fabric, {
+      route53: route53([{ id: 'Z1', name: 'example.com.' }]),
+      resolveNs: failing('ETIMEOUT'),
+    }).catch((e: unknown) => e);
+    expect((timeout as Error).message).not.toContain('If it lasts');
+  });
 });
