@@ -52,7 +52,7 @@ export class ClusterCaAccessDenied extends CliError {
       'ClusterCaAccessDenied',
       `${caller} may not read ${location} (the cluster CA, which signs the short-lived client certificate). ` +
         "The state bucket lets only the build jobs, the control plane and the stack's state admins read it: " +
-        `add ${principalArnOf(caller)} to fabricctl:stateAdminPrincipalArns ` +
+        `add ${principalArnOf(caller)} to fabricctl:stateAdminPrincipalArns${rolePathHint(caller)} ` +
         `(npx cdk deploy FabricOrchestrator -c fabricctl:stateAdminPrincipalArns=<arns>), ` +
         `run fabricctl up for the fabric once so that EnsureStateBucket applies it to the bucket policy, ` +
         `and allow s3:GetObject on arn:aws:s3:::${bucket}/${stateKeys.kops(fabric)}/* in your own IAM policy`,
@@ -77,8 +77,21 @@ export class ClusterCaUnusable extends CliError {
  * assumed role (the bucket policy names roles); users as they are. For the error message only.
  */
 export function principalArnOf(callerArn: string): string {
-  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+  const session = ASSUMED_ROLE.exec(callerArn);
   return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : callerArn;
+}
+
+const ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/;
+
+/**
+ * An assumed role's session ARN drops the role's path, which `aws:PrincipalArn` keeps (IAM Identity
+ * Center's roles live under role/aws-reserved/sso.amazonaws.com/): how to read the full ARN.
+ */
+export function rolePathHint(callerArn: string): string {
+  const role = ASSUMED_ROLE.exec(callerArn)?.[3];
+  if (role === undefined) return '';
+  const sso = role.startsWith('AWSReservedSSO_') ? ', an IAM Identity Center role under role/aws-reserved/sso.amazonaws.com/' : '';
+  return ` (with the role's path, if it has one${sso}: aws iam get-role --role-name ${role} --query Role.Arn)`;
 }
 
 interface KeysetItem {

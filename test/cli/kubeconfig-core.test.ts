@@ -11,7 +11,7 @@ import {
   REFRESH_MARGIN_MS,
   requestedExecApiVersion,
 } from '../../lib/cli/client-credential';
-import { ClusterCa, clusterCaKey, parseClusterCaKeyset, principalArnOf } from '../../lib/cli/cluster-ca';
+import { ClusterCa, clusterCaKey, parseClusterCaKeyset, principalArnOf, rolePathHint } from '../../lib/cli/cluster-ca';
 import { KubeconfigEntry, kubeconfigTarget, mergeKubeconfig, readKubeconfig, writeKubeconfig } from '../../lib/cli/kubeconfig-file';
 import { createTestCa, Issued } from '../../lib/local/standins/test-pki';
 import { kopsCaKeyset } from './kops-keyset';
@@ -337,5 +337,15 @@ describe('parseClusterCaKeyset', () => {
   test('GIVEN an assumed role WHEN access is denied THEN the principal to add is the role, not the session', () => {
     expect(principalArnOf(CALLER)).toBe('arn:aws:iam::123456789012:role/Platform_Admins');
     expect(principalArnOf('arn:aws:iam::123456789012:user/alice')).toBe('arn:aws:iam::123456789012:user/alice');
+  });
+
+  test("GIVEN an assumed role WHEN access is denied THEN the hint says how to read the role's full ARN, path included", () => {
+    expect(rolePathHint(CALLER)).toBe(
+      " (with the role's path, if it has one: aws iam get-role --role-name Platform_Admins --query Role.Arn)",
+    );
+    expect(rolePathHint('arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice')).toContain(
+      'an IAM Identity Center role under role/aws-reserved/sso.amazonaws.com/',
+    );
+    expect(rolePathHint('arn:aws:iam::123456789012:user/alice')).toBe('');
   });
 });
