@@ -102,60 +102,33 @@ describe('HistoryConverter', () => {
     expect(progress.at(-1)).toEqual({ type: 'wait', state: 'WaitForReadiness', at: t(1), seconds: 30 });
   });
 
-  test('GIVEN a CodeBuild task submitted WHEN converted THEN its log group and stream are known for tailing', () => {
-    const { converter } = convert([
-      started,
-      { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
-      { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-      { id: 4, previousEventId: 3, type: 'TaskStarted', timestamp: t(1) },
-      {
-        id: 5,
-        previousEventId: 4,
-        type: 'TaskSubmitted',
-        timestamp: t(2),
-        taskSubmittedEventDetails: {
-          resourceType: 'codebuild',
-          resource: 'startBuild.sync',
-          output: JSON.stringify({
-            Build: { Id: 'fabric-network:1b2c', Logs: { GroupName: '/aws/codebuild/fabric-network', StreamName: '1b2c' } },
-          }),
-        },
-      },
-    ]);
-    expect(converter.builds).toEqual([
-      { state: 'NetworkJob', buildId: 'fabric-network:1b2c', logGroup: '/aws/codebuild/fabric-network', logStream: '1b2c' },
-    ]);
-  });
-
-  test(
-    'GIVEN a build submitted before its log stream exists WHEN converted ' +
-      "THEN the project's configured log group is used and the stream is the id after the colon",
-    () => {
-      const { converter } = convert([
-        started,
-        { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'ClusterJob' } },
-        {
-          id: 3,
-          previousEventId: 2,
-          type: 'TaskSubmitted',
-          timestamp: t(2),
-          taskSubmittedEventDetails: {
-            resourceType: 'codebuild',
-            resource: 'startBuild.sync',
-            output: JSON.stringify({
-              Build: {
-                Id: 'ClusterProject:9f8e',
-                Logs: { CloudWatchLogs: { Status: 'ENABLED', GroupName: 'FabricOrchestrator-ClusterLogs' } },
-              },
-            }),
-          },
-        },
-      ]);
-      expect(converter.builds).toEqual([
-        { state: 'ClusterJob', buildId: 'ClusterProject:9f8e', logGroup: 'FabricOrchestrator-ClusterLogs', logStream: '9f8e' },
-      ]);
+  /** A build task's history up to its submission, with StartBuild's reply `build`. */
+  const submitted = (state: string, build: unknown): HistoryEvent[] => [
+    started,
+    { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: state } },
+    {
+      id: 3,
+      previousEventId: 2,
+      type: 'TaskSubmitted',
+      timestamp: t(2),
+      taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: JSON.stringify({ Build: build }) },
     },
-  );
+  ];
+
+  test.each([
+    [
+      'its log group and stream are known for tailing',
+      { Id: 'fabric-network:1b2c', Logs: { GroupName: '/aws/codebuild/fabric-network', StreamName: '1b2c' } },
+      { state: 'NetworkJob', buildId: 'fabric-network:1b2c', logGroup: '/aws/codebuild/fabric-network', logStream: '1b2c' },
+    ],
+    [
+      "without a stream yet, its project's configured log group is used and the stream is the id after the colon",
+      { Id: 'ClusterProject:9f8e', Logs: { CloudWatchLogs: { Status: 'ENABLED', GroupName: 'FabricOrchestrator-ClusterLogs' } } },
+      { state: 'NetworkJob', buildId: 'ClusterProject:9f8e', logGroup: 'FabricOrchestrator-ClusterLogs', logStream: '9f8e' },
+    ],
+  ])('GIVEN a CodeBuild task submitted WHEN converted THEN %s', (_what, build, expected) => {
+    expect(convert(submitted('NetworkJob', build)).converter.builds).toEqual([expected]);
+  });
 
   test('GIVEN ExecutionFailed WHEN converted THEN executionFailed with the error and cause, and the outcome is FAILED', () => {
     const { progress, converter } = convert([
