@@ -1,3 +1,4 @@
+import { compareReleases as compare, parseRelease as parse } from '../../lib/domain/release';
 import { KUBERNETES_RELEASES } from '../../lib/domain/spec';
 
 /**
@@ -12,24 +13,6 @@ import { KUBERNETES_RELEASES } from '../../lib/domain/spec';
 export type UpgradeStep = 'none' | 'patch' | 'minor';
 
 export type UpgradeVerdict = { readonly allowed: true; readonly step: UpgradeStep } | { readonly allowed: false; readonly fix: string };
-
-interface Version {
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
-}
-
-const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
-
-function parse(version: string): Version | undefined {
-  const match = VERSION.exec(version);
-  if (!match) return undefined;
-  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]) };
-}
-
-function compare(a: Version, b: Version): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
-}
 
 /** `1.35.x (e.g. 1.35.9)`: the newest patch kops 1.36 is known to build, when the minor is listed. */
 function minorExample(major: number, minor: number): string {

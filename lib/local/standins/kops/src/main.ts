@@ -36,6 +36,7 @@ import { readGolden, renderSharedSubnets, SUPPORTED_ZONE_COUNTS, unsupportedZone
 import { probeReadyz } from '../../../../../lambdas/shared/kube-api';
 import { API_SERVER_AUTH, CLUSTER_CA_KEYSET, KOPS_GOLDEN_DIR, KOPS_REFERENCE_DIR } from '../../contracts';
 import { KOPS_PLACEHOLDER_ADDRESS } from '../../../../domain/kops';
+import { compareReleases, parseRelease } from '../../../../domain/release';
 
 /**
  * The kops stand-in: kops cannot be installed on these machines, so local mode and the tests run
@@ -66,11 +67,10 @@ async function controlPlaneVersions(reg: Registry): Promise<ControlPlaneVersions
   return (await exists(reg, CONTROL_PLANE_FILE)) ? (JSON.parse(await get(reg, CONTROL_PLANE_FILE)) as ControlPlaneVersions) : {};
 }
 
-/** True when release `a` (`1.36.4`) is newer than `b`. */
+/** True when release `a` (`1.36.4`) is newer than `b`; false when either is not a release. */
 function newerRelease(a: string, b: string): boolean {
-  const [x, y] = [a, b].map((v) => v.replace(/^v/, '').split('.').map(Number));
-  for (let i = 0; i < 3; i += 1) if ((x?.[i] ?? 0) !== (y?.[i] ?? 0)) return (x?.[i] ?? 0) > (y?.[i] ?? 0);
-  return false;
+  const [x, y] = [parseRelease(a), parseRelease(b)];
+  return x !== undefined && y !== undefined && compareReleases(x, y) > 0;
 }
 /**
  * When set, every invocation appends one JSON line here (`CallRecord`), in order, so tests can
