@@ -144,12 +144,14 @@ export function classify(eventType: string | undefined, payload: unknown): Class
   const branch = ref.slice('refs/heads/'.length);
   const name = ref.slice(FABRIC_REF_PREFIX.length);
   const misnamed = fabricBranchProblem(name);
-  if (misnamed) return { kind: 'misnamed', reason: `branch ${branch}: ${misnamed}` };
   const deleted = (payload as { deleted?: unknown }).deleted === true;
   const after = stringAt(payload, 'after') ?? '';
   if (deleted || ZERO_SHA.test(after)) {
+    // No fabric lives on a misnamed branch: its deletion concerns none.
+    if (misnamed) return { kind: 'ignore', reason: `branch ${branch} deleted: ${misnamed}` };
     return { kind: 'deleted', repository, branch, name, before: stringAt(payload, 'before') ?? '' };
   }
+  if (misnamed) return { kind: 'misnamed', reason: `branch ${branch}: ${misnamed}` };
   if (!SHA.test(after)) return { kind: 'invalid', reason: `push payload has no commit id in "after" (got ${JSON.stringify(after)})` };
   return { kind: 'push', repository, branch, name, commit: after };
 }

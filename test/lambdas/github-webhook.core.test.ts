@@ -108,6 +108,8 @@ describe('classify', () => {
       reason: 'branch fabric/demo-: does not name a fabric: a fabric named demo lives on branch fabric/demo',
     });
     expect(classify('push', pushPayload({ ref: 'refs/heads/fabric/d\u00e9mo' })).kind).toBe('misnamed');
+    // Its deletion concerns no fabric.
+    expect(classify('push', pushPayload({ ref: 'refs/heads/fabric/demo-', deleted: true, after: '0'.repeat(40) })).kind).toBe('ignore');
   });
   test('GIVEN a tag named fabric/demo WHEN classified THEN it is ignored', () => {
     expect(classify('push', pushPayload({ ref: 'refs/tags/fabric/demo' })).kind).toBe('ignore');
