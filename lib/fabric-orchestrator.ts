@@ -204,6 +204,7 @@ export class FabricOrchestrator extends Construct {
       prefix,
       stateBucketArn,
       zoneArns,
+      hostedZoneIds,
       lockTable: this.lockTable,
       executionTimeout,
       approvalTimeout,

@@ -16,6 +16,8 @@ export interface FunctionSettings {
   readonly stateBucketArn: string;
   /** The hosted zones CheckDns and CheckReadiness may read (`hostedzone/*` when none are given). */
   readonly zoneArns: readonly string[];
+  /** `hostedZoneIds`, checked; empty: any zone of the account. */
+  readonly hostedZoneIds: readonly string[];
   readonly lockTable: dynamodb.ITableV2;
   readonly executionTimeout: Duration;
   readonly approvalTimeout: Duration;
@@ -96,7 +98,10 @@ export function createFabricFunctions(scope: Construct, settings: FunctionSettin
     }),
   );
 
-  const checkDns = fn('CheckDnsFunction', 'check-dns', "Checks the domain's public hosted zone and its delegation");
+  const checkDns = fn('CheckDnsFunction', 'check-dns', "Checks the domain's public hosted zone and its delegation", {
+    // It may read only these zones (GetHostedZone above): another zone of the same name is not asked about.
+    ...(settings.hostedZoneIds.length > 0 ? { environment: { HOSTED_ZONE_IDS: settings.hostedZoneIds.join(',') } } : {}),
+  });
   checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }));
   checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:GetHostedZone'], resources: zoneArns }));
 

@@ -8,6 +8,8 @@ export type ResolveNs = (domain: string) => Promise<string[]>;
 export interface CheckDnsDeps {
   readonly route53: Pick<Route53Client, 'send'>;
   readonly resolveNs: ResolveNs;
+  /** The stack's `hostedZoneIds`, the only zones this function may read; empty: any zone. */
+  readonly allowedZoneIds?: readonly string[];
 }
 
 /** Answers meaning "the public DNS has no NS records for this name": not delegated, not transient. */
@@ -35,6 +37,11 @@ async function zonesNamed(route53: Pick<Route53Client, 'send'>, domain: string):
     if (!page.IsTruncated || next !== domain) return found;
     marker = { DNSName: page.NextDNSName, HostedZoneId: page.NextHostedZoneId };
   }
+}
+
+/** `Z123` of `/hostedzone/Z123`, as Route 53 lists a zone's Id. */
+function zoneIdOf(id: string | undefined): string {
+  return (id ?? '').replace(/^\/hostedzone\//, '');
 }
 
 /** A stale delegation (servers that do not host the zone) is answered so, not with NXDOMAIN. */
@@ -74,11 +81,20 @@ export async function checkDns(fabric: ValidatedFabric, deps: CheckDnsDeps): Pro
     );
   }
 
+  const allowed = deps.allowedZoneIds ?? [];
+  const usable = allowed.length === 0 ? publicZones : publicZones.filter((z) => allowed.includes(zoneIdOf(z.Id)));
+  if (usable.length === 0) {
+    throw new DnsNotDelegated(
+      `the public hosted zone ${domain} in this account (${publicZones.map((z) => zoneIdOf(z.Id)).join(', ')}) ` +
+        `is not among the stack's hostedZoneIds (${allowed.join(', ')}): add it to fabricctl:hostedZoneIds and deploy the stack again`,
+    );
+  }
+
   const candidates: { id: string; nameServers: string[] }[] = [];
-  for (const zone of publicZones) {
+  for (const zone of usable) {
     const { DelegationSet } = await deps.route53.send(new GetHostedZoneCommand({ Id: zone.Id }));
     candidates.push({
-      id: (zone.Id ?? '').replace(/^\/hostedzone\//, ''),
+      id: zoneIdOf(zone.Id),
       nameServers: (DelegationSet?.NameServers ?? []).map(normaliseHost),
     });
   }

@@ -20,6 +20,11 @@ function resolversFromEnv(): string[] {
 }
 
 const servers = resolversFromEnv();
+/** `HOSTED_ZONE_IDS`: the stack's hostedZoneIds, when it limits the zones this function may read. */
+const allowedZoneIds = optionalEnv('HOSTED_ZONE_IDS', '')
+  .split(',')
+  .map((id) => id.trim())
+  .filter((id) => id !== '');
 // Route 53 is global; the SDK picks its partition's endpoint from the function's region.
 const route53 = new Route53Client(clientOptions());
 // Bounded: 3 s per try, 2 tries, so a dead resolver fails the step well inside its timeout.
@@ -30,7 +35,7 @@ if (servers.length > 0) resolver.setServers(servers);
 export const handler = async (event: FabricEvent): Promise<DnsResult> => {
   const { fabric } = event;
   const log = createLogger({ fabric: fabric.name, execution: fabric.execution });
-  const result = await checkDns(fabric, { route53, resolveNs: (domain) => resolver.resolveNs(domain) });
+  const result = await checkDns(fabric, { route53, resolveNs: (domain) => resolver.resolveNs(domain), allowedZoneIds });
   log.info('domain delegated', { domain: fabric.spec.domain, hostedZoneId: result.hostedZoneId });
   return result;
 };

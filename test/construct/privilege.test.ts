@@ -392,6 +392,14 @@ describe('the Lambdas: secrets and the CodeCommit repository', () => {
     ]);
   });
 
+  test('GIVEN hostedZoneIds WHEN synthesized THEN CheckDns is told them, so that it reads no other zone of the name', () => {
+    const env = (r: Resources) => {
+      const fnId = logicalId(r, 'AWS::Lambda::Function', (p) => String(p.Description).startsWith("Checks the domain's"));
+      return (r[fnId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.HOSTED_ZONE_IDS;
+    };
+    expect([env(resources), env(defaults.resources)]).toEqual([ZONE, undefined]);
+  });
+
   test('GIVEN no CodeCommit repository WHEN synthesized THEN ValidateSpec has no CodeCommit grant at all', () => {
     expect(allOf(defaults.resources, 'Validates').filter((s) => actionsOf(s).some((a) => a.startsWith('codecommit:')))).toEqual([]);
   });

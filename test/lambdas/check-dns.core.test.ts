@@ -148,6 +148,33 @@ describe('checkDns: not delegated', () => {
     expect((error as Error).message).toMatch(/no NS records .*set the NS records of example\.com to: ns-1\.awsdns-01\.com/);
   });
 
+  test(
+    "GIVEN the stack's hostedZoneIds WHEN a second public zone of the name is outside them " +
+      'THEN only the allowed zone is read (the function may not read the other) and it is the one delegated',
+    async () => {
+      const zones = [
+        { id: 'ZOTHER', name: 'example.com.', nameServers: ['ns-7.awsdns-07.com'] },
+        { id: 'Z1', name: 'example.com.' },
+      ];
+      const read: string[] = [];
+      const client = route53(zones);
+      const recording: CheckDnsDeps['route53'] = asClient({
+        send: async (command) => {
+          if (command instanceof GetHostedZoneCommand) read.push(command.input.Id ?? '');
+          return client.send(command as never) as Promise<unknown>;
+        },
+      });
+      const result = await checkDns(fabric, { route53: recording, resolveNs: answering(AWS_NS), allowedZoneIds: ['Z1'] });
+      expect({ read, zone: result.hostedZoneId }).toEqual({ read: ['/hostedzone/Z1'], zone: 'Z1' });
+    },
+  );
+
+  test("fails when no public zone of the name is among the stack's hostedZoneIds, naming the zone to add", async () => {
+    await expect(
+      checkDns(fabric, { route53: route53([{ id: 'Z1', name: 'example.com.' }]), resolveNs: answering(AWS_NS), allowedZoneIds: ['Z9'] }),
+    ).rejects.toThrow(/public hosted zone example\.com in this account \(Z1\) is not among the stack's hostedZoneIds \(Z9\)/);
+  });
+
   test('fails when two public zones share the name and neither is delegated, saying to keep one', async () => {
     const zones = [
       { id: 'ZA', name: 'example.com.', nameServers: ['ns-7.awsdns-07.com'] },
