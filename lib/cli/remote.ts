@@ -202,12 +202,13 @@ export async function watchExecution(executionArn: string, onEvent: (event: Prog
     } while (nextToken);
     // Every build so far, in order: two may start and end between polls (a plan's network and cluster jobs).
     const logsClient = deps.logs;
-    for (const build of logsClient ? converter.builds : []) {
+    for (const build of converter.builds) {
+      if (!logsClient) break;
       const stream = { logGroupName: build.logGroup, logStreamName: build.logStream, startFromHead: true };
       try {
         for (;;) {
           const token = logTokens.get(build.buildId);
-          const logs = await logsClient!.send(new GetLogEventsCommand({ ...stream, nextToken: token }));
+          const logs = await logsClient.send(new GetLogEventsCommand({ ...stream, nextToken: token }));
           for (const e of logs.events ?? [])
             onEvent({ type: 'log', state: build.state, at: new Date(e.timestamp ?? 0), line: (e.message ?? '').replace(/\n$/, '') });
           logTokens.set(build.buildId, logs.nextForwardToken);
