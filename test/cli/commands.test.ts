@@ -14,6 +14,7 @@ import {
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { LocalRunOptions } from '../../lib/cli/commands';
 import { runCli, tempDir } from './support';
+import { historyTime, historyToBuildSubmitted } from '../support/history-events';
 
 /**
  * Each command in process, with the AWS SDK mocked by aws-sdk-client-mock (no network). The same
@@ -297,35 +298,16 @@ describe('fabricctl up (remote)', () => {
       type: 'STANDARD',
       creationDate: new Date(),
     });
-    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const t = historyTime;
+    const submitted = historyToBuildSubmitted('NetworkJob', { Id: 'net:b1' });
     sfn
       .on(GetExecutionHistoryCommand)
       .resolvesOnce({
-        events: [
-          { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
-          { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
-          { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-          {
-            id: 4,
-            previousEventId: 3,
-            type: 'TaskSubmitted',
-            timestamp: t(2),
-            taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' },
-          },
-        ],
+        events: submitted,
       })
       .resolves({
         events: [
-          { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
-          { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
-          { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-          {
-            id: 4,
-            previousEventId: 3,
-            type: 'TaskSubmitted',
-            timestamp: t(2),
-            taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{"Build":{"Id":"net:b1"}}' },
-          },
+          ...submitted,
           {
             id: 5,
             previousEventId: 4,

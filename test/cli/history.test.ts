@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { HistoryConverter } from '../../lib/cli/history';
 import type { ProgressEvent } from '../../lib/progress-events';
+import { historyToBuildSubmitted } from '../support/history-events';
 
 /** History shapes as GetExecutionHistory returns them (ids chained by previousEventId). No network. */
 const t = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s));
@@ -102,19 +103,6 @@ describe('HistoryConverter', () => {
     expect(progress.at(-1)).toEqual({ type: 'wait', state: 'WaitForReadiness', at: t(1), seconds: 30 });
   });
 
-  /** A build task's history up to its submission, with StartBuild's reply `build`. */
-  const submitted = (state: string, build: unknown): HistoryEvent[] => [
-    started,
-    { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: state } },
-    {
-      id: 3,
-      previousEventId: 2,
-      type: 'TaskSubmitted',
-      timestamp: t(2),
-      taskSubmittedEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: JSON.stringify({ Build: build }) },
-    },
-  ];
-
   test.each([
     [
       'its log group and stream are known for tailing',
@@ -127,7 +115,7 @@ describe('HistoryConverter', () => {
       { state: 'NetworkJob', buildId: 'ClusterProject:9f8e', logGroup: 'FabricOrchestrator-ClusterLogs', logStream: '9f8e' },
     ],
   ])('GIVEN a CodeBuild task submitted WHEN converted THEN %s', (_what, build, expected) => {
-    expect(convert(submitted('NetworkJob', build)).converter.builds).toEqual([expected]);
+    expect(convert(historyToBuildSubmitted('NetworkJob', build)).converter.builds).toEqual([expected]);
   });
 
   test('GIVEN ExecutionFailed WHEN converted THEN executionFailed with the error and cause, and the outcome is FAILED', () => {

@@ -13,6 +13,7 @@ import {
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { LocalRunOptions, LocalRunResult } from '../../lib/cli/commands';
 import { runCli, tempDir } from './support';
+import { buildTaskSucceeded, historyTime, historyToBuildSubmitted } from '../support/history-events';
 
 /**
  * What a run prints: build lines hidden unless a build fails or --verbose, a failed build explained
@@ -120,24 +121,9 @@ describe('a failed build, locally', () => {
 });
 
 describe('watching a cloud run', () => {
-  const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  const t = historyTime;
   /** The history up to the network build's submission, where each watch test starts. */
-  const HISTORY_START: HistoryEvent[] = [
-    { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
-    { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'NetworkJob' } },
-    { id: 3, previousEventId: 2, type: 'TaskScheduled', timestamp: t(1) },
-    {
-      id: 4,
-      previousEventId: 3,
-      type: 'TaskSubmitted',
-      timestamp: t(2),
-      taskSubmittedEventDetails: {
-        resourceType: 'codebuild',
-        resource: 'startBuild.sync',
-        output: '{"Build":{"Id":"FabricNetworkJob:1b2c"}}',
-      },
-    },
-  ];
+  const HISTORY_START = historyToBuildSubmitted('NetworkJob', { Id: 'FabricNetworkJob:1b2c' });
 
   function execution(ending: HistoryEvent[]): void {
     sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
@@ -199,20 +185,7 @@ describe('watching a cloud run', () => {
 
   test('GIVEN a plan that succeeds WHEN watched THEN its build lines are hidden and the summary ends with the up of the spec', async () => {
     execution([
-      {
-        id: 5,
-        previousEventId: 4,
-        type: 'TaskSucceeded',
-        timestamp: t(30),
-        taskSucceededEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{}' },
-      },
-      {
-        id: 6,
-        previousEventId: 5,
-        type: 'TaskStateExited',
-        timestamp: t(30),
-        stateExitedEventDetails: { name: 'NetworkJob', output: '{}' },
-      },
+      ...buildTaskSucceeded('NetworkJob', 30),
       {
         id: 7,
         previousEventId: 6,
@@ -235,20 +208,7 @@ describe('watching a cloud run', () => {
 
   test('GIVEN two builds that start and end between polls WHEN watched with --verbose THEN the lines of both are shown, once', async () => {
     const cluster: HistoryEvent[] = [
-      {
-        id: 5,
-        previousEventId: 4,
-        type: 'TaskSucceeded',
-        timestamp: t(10),
-        taskSucceededEventDetails: { resourceType: 'codebuild', resource: 'startBuild.sync', output: '{}' },
-      },
-      {
-        id: 6,
-        previousEventId: 5,
-        type: 'TaskStateExited',
-        timestamp: t(10),
-        stateExitedEventDetails: { name: 'NetworkJob', output: '{}' },
-      },
+      ...buildTaskSucceeded('NetworkJob', 10),
       { id: 7, previousEventId: 6, type: 'TaskStateEntered', timestamp: t(11), stateEnteredEventDetails: { name: 'ClusterJob' } },
       {
         id: 8,
