@@ -99,7 +99,7 @@ export function createFabricFunctions(scope: Construct, settings: FunctionSettin
   );
 
   const checkDns = fn('CheckDnsFunction', 'check-dns', "Checks the domain's public hosted zone and its delegation", {
-    // It may read only these zones (GetHostedZone above): another zone of the same name is not asked about.
+    // Its GetHostedZone grant names only these zones: another zone of the same name is not asked about.
     ...(settings.hostedZoneIds.length > 0 ? { environment: { HOSTED_ZONE_IDS: settings.hostedZoneIds.join(',') } } : {}),
   });
   checkDns.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }));
